@@ -1,0 +1,310 @@
+//! Configuration: `taskotron.yaml`, found in the usual places, with `TASKOTRON_*`
+//! environment overrides on top and embedded defaults under everything.
+//!
+//! Lookup order for the file: `--config`, `$TASKOTRON_CONFIG`,
+//! `$XDG_CONFIG_HOME/taskotron/taskotron.yaml` (or `~/.config/...`), then
+//! `/etc/taskotron/taskotron.yaml`. The environment is passed in as a function, so
+//! the lookup is testable without touching the process environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::arch::Arch;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::suggest::did_you_mean;
+
+/// Which set of defaults a deployment uses (the original's profiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// A task author's machine: nothing is reported anywhere.
+    #[default]
+    Development,
+    /// A service: results are reported.
+    Production,
+    /// The test suite.
+    Testing,
+}
+
+/// The configuration every command reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Deployment profile.
+    pub profile: Profile,
+    /// Where run directories (`<artifacts>/<run_id>/`) are created.
+    pub artifacts: PathBuf,
+    /// Where each run's scratch `workdir` is created.
+    pub tmpdir: PathBuf,
+    /// Timeout of an action that sets none, in seconds or as `20m`.
+    #[serde(with = "duration_text")]
+    pub action_timeout: Duration,
+    /// The Python interpreter for the `python` directive.
+    pub python: String,
+    /// What `all` means for arches.
+    pub supported_arches: Vec<Arch>,
+}
+
+/// The keys a config file may have, for suggestions.
+pub const KEYS: &[&str] = &["profile", "artifacts", "tmpdir", "action_timeout", "python", "supported_arches"];
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::defaults_from(&|k| std::env::var(k).ok())
+    }
+}
+
+mod duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(0) => Err(serde::de::Error::custom("a timeout must be more than 0 seconds")),
+            Raw::Secs(s) => Ok(Duration::from_secs(s)),
+            Raw::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses `90`, `90s`, `20m`, `1h 30m`.
+///
+/// # Errors
+/// Says what a duration looks like.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = match text.trim().parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text.trim())
+            .map_err(|_| format!("`{text}` is not a duration; expected seconds (`90`) or `90s`, `20m`, `1h`"))?,
+    };
+    if d.is_zero() {
+        return Err("a timeout must be more than 0 seconds".into());
+    }
+    Ok(d)
+}
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file named explicitly does not exist or cannot be read.
+    #[error("cannot read config `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file or an environment override is invalid.
+    #[error("{}", .0.message)]
+    Invalid(Box<Diagnostic>),
+}
+
+impl ConfigError {
+    /// The problem as a diagnostic for rendering.
+    pub fn diagnostic(&self) -> Diagnostic {
+        match self {
+            ConfigError::Invalid(d) => (**d).clone(),
+            other => Diagnostic::error(other.to_string()),
+        }
+    }
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    /// The environment variables that overrode it.
+    pub env_overrides: Vec<String>,
+}
+
+impl Config {
+    /// The embedded defaults, with directories placed per XDG using `env`.
+    pub fn defaults_from(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let data = env("XDG_DATA_HOME")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").filter(|s| !s.is_empty()).map(|h| Path::new(&h).join(".local/share")));
+        let artifacts = data.map_or_else(|| std::env::temp_dir().join("taskotron/artifacts"), |d| d.join("taskotron/artifacts"));
+        Self {
+            profile: Profile::Development,
+            artifacts,
+            tmpdir: std::env::temp_dir().join("taskotron"),
+            action_timeout: crate::runner::DEFAULT_ACTION_TIMEOUT,
+            python: "python3".into(),
+            supported_arches: vec![Arch::X86_64],
+        }
+    }
+
+    /// The config files looked for, in order, when none is named.
+    pub fn search_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(x) = env("XDG_CONFIG_HOME").filter(|s| !s.is_empty()) {
+            paths.push(Path::new(&x).join("taskotron/taskotron.yaml"));
+        } else if let Some(h) = env("HOME").filter(|s| !s.is_empty()) {
+            paths.push(Path::new(&h).join(".config/taskotron/taskotron.yaml"));
+        }
+        paths.push(PathBuf::from("/etc/taskotron/taskotron.yaml"));
+        paths
+    }
+
+    /// Loads the configuration: the file (`explicit`, `$TASKOTRON_CONFIG` or the first
+    /// that exists on the search path), then `TASKOTRON_*` overrides.
+    ///
+    /// # Errors
+    /// A named file that cannot be read, invalid YAML, an unknown key or a bad value.
+    pub fn load(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+        let named = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env("TASKOTRON_CONFIG").filter(|s| !s.is_empty()).map(PathBuf::from));
+        let file = match named {
+            Some(p) => Some(p),
+            None => Self::search_path(env).into_iter().find(|p| p.is_file()),
+        };
+        let mut config = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                Self::parse(&text, path, env)?
+            }
+            None => Self::defaults_from(env),
+        };
+        let env_overrides = config.apply_env(env)?;
+        Ok(Loaded { config, file, env_overrides })
+    }
+
+    /// Parses config text; missing keys take the defaults.
+    ///
+    /// # Errors
+    /// Invalid YAML, an unknown key or a bad value, pointing into the file.
+    pub fn parse(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Self::defaults_from(env));
+        }
+        let defaults = Self::defaults_from(env);
+        let mut value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| invalid(&e, text, path))?;
+        // Fill the XDG-derived defaults before deserialising, so `Default` is not
+        // consulted with the real process environment.
+        if let serde_norway::Value::Mapping(map) = &mut value {
+            let base = serde_norway::to_value(&defaults).unwrap_or(serde_norway::Value::Null);
+            if let serde_norway::Value::Mapping(base) = base {
+                for (k, v) in base {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+        // Re-read from text for positions when the shape is wrong.
+        serde_norway::from_value::<Config>(value).map_err(|e| {
+            match serde_norway::from_str::<Config>(text) {
+                Err(located) => invalid(&located, text, path),
+                Ok(_) => invalid(&e, text, path),
+            }
+        })
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+        let mut used = Vec::new();
+        let bad = |var: &str, msg: String| ConfigError::Invalid(Box::new(Diagnostic::error(format!("invalid ${var}: {msg}"))));
+        for var in ["TASKOTRON_PROFILE", "TASKOTRON_ARTIFACTS", "TASKOTRON_TMPDIR", "TASKOTRON_ACTION_TIMEOUT", "TASKOTRON_PYTHON", "TASKOTRON_SUPPORTED_ARCHES"] {
+            let Some(value) = env(var).filter(|v| !v.is_empty()) else { continue };
+            match var {
+                "TASKOTRON_PROFILE" => {
+                    self.profile = serde_norway::from_str(&value).map_err(|_| bad(var, format!("`{value}` is not `development`, `production` or `testing`")))?
+                }
+                "TASKOTRON_ARTIFACTS" => self.artifacts = value.into(),
+                "TASKOTRON_TMPDIR" => self.tmpdir = value.into(),
+                "TASKOTRON_ACTION_TIMEOUT" => self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?,
+                "TASKOTRON_PYTHON" => self.python = value,
+                _ => {
+                    self.supported_arches = value
+                        .split(',')
+                        .map(|a| a.trim().parse::<Arch>().map_err(|e| bad(var, e.to_string())))
+                        .collect::<Result<_, _>>()?
+                }
+            }
+            used.push(var.to_string());
+        }
+        Ok(used)
+    }
+}
+
+fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
+    let message = e.to_string();
+    // serde_norway appends " at line L column C"; keep the message itself.
+    let short = message.split(" at line ").next().unwrap_or(&message).to_string();
+    let mut d = Diagnostic::error(format!("invalid config: {short}"));
+    if let Some(loc) = e.location() {
+        d = d.at(Some(path), text, Location { line: loc.line(), column: loc.column() }, 1);
+    } else {
+        d = d.in_file(path);
+    }
+    if let Some(field) = short.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        d = d.suggest(did_you_mean(field, KEYS.iter().copied()));
+    }
+    ConfigError::Invalid(Box::new(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_follow_xdg() {
+        let c = Config::defaults_from(&env(&[("HOME", "/home/u")]));
+        assert_eq!(c.artifacts, PathBuf::from("/home/u/.local/share/taskotron/artifacts"));
+        let c = Config::defaults_from(&env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/home/u")]));
+        assert_eq!(c.artifacts, PathBuf::from("/d/taskotron/artifacts"));
+        assert_eq!(c.action_timeout, Duration::from_secs(1200));
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("taskotron.yaml");
+        std::fs::write(&file, "artifacts: /a\naction_timeout: 5m\nsupported_arches: [x86_64, aarch64]\n").unwrap();
+        let e = env(&[("TASKOTRON_CONFIG", file.to_str().unwrap()), ("TASKOTRON_PYTHON", "python3.12"), ("HOME", "/h")]);
+        let loaded = Config::load(None, &e).unwrap();
+        assert_eq!(loaded.file.as_deref(), Some(file.as_path()));
+        assert_eq!(loaded.config.artifacts, PathBuf::from("/a"));
+        assert_eq!(loaded.config.action_timeout, Duration::from_secs(300));
+        assert_eq!(loaded.config.python, "python3.12");
+        assert_eq!(loaded.config.supported_arches, vec![Arch::X86_64, Arch::Aarch64]);
+        assert_eq!(loaded.env_overrides, vec!["TASKOTRON_PYTHON".to_string()]);
+        let e = env(&[("TASKOTRON_ARTIFACTS", "/b"), ("XDG_CONFIG_HOME", dir.path().to_str().unwrap())]);
+        let loaded = Config::load(Some(&file), &e).unwrap();
+        assert_eq!(loaded.config.artifacts, PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn errors_point_into_the_file_and_suggest() {
+        let p = Path::new("taskotron.yaml");
+        let e = Config::parse("python: python3\nartifcats: /x\n", p, &env(&[])).unwrap_err().diagnostic();
+        assert_eq!(e.location.map(|l| l.line), Some(2));
+        assert_eq!(e.help.as_deref(), Some("did you mean `artifacts`?"));
+        let e = Config::parse("action_timeout: soon\n", p, &env(&[])).unwrap_err().diagnostic();
+        assert!(e.message.contains("not a duration"), "{}", e.message);
+        assert!(Config::load(Some(Path::new("/nonexistent/t.yaml")), &env(&[])).is_err());
+        assert!(Config::load(None, &env(&[("TASKOTRON_SUPPORTED_ARCHES", "x86_64,sparc")])).is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! `ExecutionReport`: what the runner tells its caller about the run.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::Dictionary;
+
+/// Whether the task *ran*; never what the check found (that travels as results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecutionStatus {
+    /// Every action ran and succeeded.
+    #[serde(rename = "OK")]
+    Ok,
+    /// Something stopped the run: a failed action, a timeout, an infrastructure error.
+    #[serde(rename = "NOT_OK")]
+    NotOk,
+}
+
+/// How one action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// The directive succeeded.
+    Ok,
+    /// The directive failed.
+    Failed,
+    /// The action ran past its timeout and was killed.
+    TimedOut,
+    /// An earlier action failed, so this one did not run.
+    Skipped,
+}
+
+/// One action's part in the run (an addition to the seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionReport {
+    /// The action's `name`.
+    pub name: String,
+    /// The directive it used.
+    pub directive: String,
+    /// How it ended.
+    pub status: ActionStatus,
+    /// Wall time in milliseconds (0 when skipped).
+    pub duration_ms: u64,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Files holding what the action printed, relative to the artifacts directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
+}
+
+/// Runner → caller. `execution_status` and `status` are the seed's; the rest are
+/// additions so a caller can find the run's artifacts and see each action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionReport {
+    /// `OK` when the task ran, `NOT_OK` when it could not.
+    pub execution_status: ExecutionStatus,
+    /// Why the run failed, if it did (`null` when OK).
+    pub status: Option<String>,
+    /// The build id the run was given, `null` when standalone.
+    pub build_id: Option<String>,
+    /// This run's own id, which names its artifacts directory.
+    pub run_id: String,
+    /// The item under test.
+    pub item: String,
+    /// Its type.
+    pub item_type: String,
+    /// The arch the run was for.
+    pub arch: String,
+    /// The testcase name, `namespace.name`.
+    pub checkname: String,
+    /// The run's artifacts directory.
+    pub artifacts: PathBuf,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// Wall time of the whole run in milliseconds.
+    pub duration_ms: u64,
+    /// Each action, in formula order.
+    pub actions: Vec<ActionReport>,
+}
+
+impl ExecutionReport {
+    /// True when the task ran.
+    pub fn is_ok(&self) -> bool {
+        self.execution_status == ExecutionStatus::Ok
+    }
+}
+
+impl Dictionary for ExecutionReport {
+    const KIND: &'static str = "ExecutionReport";
+
+    fn check(&self) -> Result<(), String> {
+        match (self.execution_status, &self.status) {
+            (ExecutionStatus::NotOk, None) => Err("a NOT_OK report must say why in `status`".into()),
+            _ => Ok(()),
+        }
+    }
+}

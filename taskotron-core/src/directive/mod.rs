@@ -1,0 +1,180 @@
+//! Directives: the verbs of a formula (`shell`, `python`, `dummy`, ...).
+//!
+//! Each directive is one module with a static [`Spec`] (its parameters, for
+//! validation before anything runs, for `taskotron directives` and for docs) and a
+//! `run` function. Adding a directive means adding a module and one line to
+//! [`REGISTRY`]. Parameters arrive substituted: the runner renders every value
+//! according to its [`ParamKind`], which is where shell quoting is enforced, so no
+//! directive can forget it.
+
+mod dummy;
+mod python;
+mod shell;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// What a parameter holds, which decides how it is validated and substituted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Any value; a whole-string `${var}` keeps its type.
+    Any,
+    /// A string (after substitution).
+    Str,
+    /// A boolean.
+    Bool,
+}
+
+/// One parameter of a directive.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// The key in the formula.
+    pub name: &'static str,
+    /// Whether the formula must give it.
+    pub required: bool,
+    /// What it holds.
+    pub kind: ParamKind,
+    /// One line of documentation.
+    pub doc: &'static str,
+}
+
+/// The shape of the value under the directive's key.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// A mapping of parameters.
+    Params {
+        /// The known parameters.
+        params: &'static [Param],
+        /// Whether keys other than `params` are accepted (the `python` directive passes
+        /// them on as keyword arguments).
+        extra: bool,
+    },
+    /// A list of commands: a string runs under `sh -c` with every substituted value
+    /// shell-quoted; a list is an argv, run with no shell.
+    Commands,
+}
+
+/// The static description of a directive.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The key that names the directive in an action.
+    pub name: &'static str,
+    /// One line saying what it does.
+    pub summary: &'static str,
+    /// What its value looks like.
+    pub shape: Shape,
+    /// What it exports.
+    pub returns: &'static str,
+}
+
+impl Spec {
+    /// The parameter called `name`, if the directive takes parameters.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        match self.shape {
+            Shape::Params { params, .. } => params.iter().find(|p| p.name == name),
+            Shape::Commands => None,
+        }
+    }
+}
+
+/// A directive's substituted input. For [`Shape::Params`] the map holds each given
+/// parameter; for [`Shape::Commands`] it holds one key, `commands`, a list whose
+/// items are strings (shell lines, already quoted) or lists of strings (argv).
+pub type Params = BTreeMap<String, Value>;
+
+/// What an action may use while it runs.
+#[derive(Debug)]
+pub struct Context {
+    /// The task's directory; commands run here and relative paths resolve here.
+    pub taskdir: PathBuf,
+    /// The run's scratch directory.
+    pub workdir: PathBuf,
+    /// The run's artifacts directory.
+    pub artifactsdir: PathBuf,
+    /// Environment variables given to every process (`TASKOTRON_ITEM`, ...).
+    pub env: Vec<(String, String)>,
+    /// How long the action may take in all.
+    pub timeout: Duration,
+    /// Where the action's processes write their standard output.
+    pub stdout: File,
+    /// Where they write their standard error.
+    pub stderr: File,
+    /// The same two files' paths, to read output back.
+    pub stdout_path: PathBuf,
+    /// Path of the standard error file.
+    pub stderr_path: PathBuf,
+    /// The Python interpreter for the `python` directive.
+    pub python: String,
+}
+
+/// Why an action failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// What happened, including the exit code and the tail of standard error.
+    pub message: String,
+    /// True when the action was killed at its timeout.
+    pub timed_out: bool,
+}
+
+impl Failure {
+    /// A failure with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            timed_out: false,
+        }
+    }
+}
+
+/// A directive: its spec, an optional check of literal parameter values, and `run`.
+pub trait Directive: Sync {
+    /// The static description.
+    fn spec(&self) -> &'static Spec;
+
+    /// Checks a literal (variable-free) parameter value beyond its kind, before the
+    /// run; returns what was expected and a suggestion when it does not fit.
+    fn check_literal(&self, _param: &str, _value: &Value) -> Result<(), (String, Option<String>)> {
+        Ok(())
+    }
+
+    /// Runs the directive; the returned value is what `export` stores.
+    ///
+    /// # Errors
+    /// A [`Failure`] stops the run and makes it `NOT_OK`.
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure>;
+}
+
+/// Every directive, by name.
+pub static REGISTRY: &[&dyn Directive] = &[&shell::Shell, &python::Python, &dummy::Dummy];
+
+/// The directive called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Directive> {
+    REGISTRY.iter().copied().find(|d| d.spec().name == name)
+}
+
+/// The names of every directive, for suggestions.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|d| d.spec().name)
+}
+
+/// The last `lines` lines of `text`, for failure messages.
+pub(crate) fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.trim_end().lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Reads a log file from byte `from` on, lossily, for exports and messages.
+pub(crate) fn read_from(path: &std::path::Path, from: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut text = Vec::new();
+    if let Ok(mut f) = File::open(path) {
+        let _ = f.seek(SeekFrom::Start(from));
+        let _ = f.read_to_end(&mut text);
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}

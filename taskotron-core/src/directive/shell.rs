@@ -1,0 +1,90 @@
+//! `shell`: runs a list of commands; exports the standard output of the last one.
+//!
+//! A command given as a string runs under `sh -c`; the runner has already quoted
+//! every value substituted into it. A command given as a list is an argv run with no
+//! shell at all. The first command to fail stops the action.
+
+use std::io::Seek;
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::{read_from, tail, Context, Directive, Failure, Params, Shape, Spec};
+use crate::process::{self, Ended};
+
+/// The `shell` directive.
+pub struct Shell;
+
+static SPEC: Spec = Spec {
+    name: "shell",
+    summary: "run commands (strings under `sh -c`, lists as argv); export the last one's stdout",
+    shape: Shape::Commands,
+    returns: "standard output of the last command, trailing newlines removed",
+};
+
+impl Directive for Shell {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
+        let commands = params
+            .get("commands")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let deadline = Instant::now() + ctx.timeout;
+        let mut last_start = 0;
+        for (index, command) in commands.iter().enumerate() {
+            let (mut cmd, shown) = match command {
+                Value::Array(argv) => {
+                    let words: Vec<String> = argv
+                        .iter()
+                        .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
+                        .collect();
+                    let Some((program, args)) = words.split_first() else {
+                        return Err(Failure::new(format!("command {} is an empty list", index + 1)));
+                    };
+                    let mut c = Command::new(program);
+                    c.args(args);
+                    (c, words.join(" "))
+                }
+                other => {
+                    let line = other.as_str().map_or_else(|| other.to_string(), str::to_string);
+                    let mut c = Command::new("sh");
+                    c.arg("-c").arg(&line);
+                    (c, line)
+                }
+            };
+            cmd.current_dir(&ctx.taskdir).envs(ctx.env.iter().cloned());
+            last_start = ctx.stdout.stream_position().unwrap_or(0);
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let err_start = ctx.stderr.stream_position().unwrap_or(0);
+            let ended = process::run(cmd, &ctx.stdout, &ctx.stderr, remaining)
+                .map_err(|e| Failure::new(format!("cannot run `{shown}`: {e}")))?;
+            if !ended.success() {
+                let stderr = tail(&read_from(&ctx.stderr_path, err_start), 20);
+                let what = match ended {
+                    Ended::TimedOut => {
+                        return Err(Failure {
+                            message: format!("`{shown}` ran past the action's timeout of {}s and was killed", ctx.timeout.as_secs()),
+                            timed_out: true,
+                        })
+                    }
+                    Ended::Exited(_) => format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1)),
+                };
+                return Err(Failure::new(if stderr.is_empty() {
+                    what
+                } else {
+                    format!("{what}; its stderr ends with:\n{stderr}")
+                }));
+            }
+            // Files opened for append report position 0 until written; re-sync.
+            let _ = ctx.stdout.seek(std::io::SeekFrom::End(0));
+            let _ = ctx.stderr.seek(std::io::SeekFrom::End(0));
+        }
+        let out = read_from(&ctx.stdout_path, last_start);
+        Ok(Value::String(out.trim_end_matches(['\n', '\r']).to_string()))
+    }
+}

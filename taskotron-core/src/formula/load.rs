@@ -1,0 +1,470 @@
+//! Reading formula YAML into a [`Formula`], collecting every problem on the way.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{Action, Formula, InputArg, Loaded, DEFAULT_NAMESPACE};
+use crate::diagnostic::{Diagnostic, Location};
+use crate::directive::{self, Directive, ParamKind, Shape};
+use crate::item::ItemType;
+use crate::suggest::{did_you_mean, one_of};
+use crate::template::Template;
+use crate::yaml::{self, Node, NodeValue};
+
+const TOP_KEYS: &[&str] = &["name", "namespace", "desc", "maintainer", "input", "environment", "actions"];
+const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
+
+/// Reads and validates formula `source`, which came from `file`.
+///
+/// # Errors
+/// Every problem found, errors first in file order; warnings are kept with them.
+pub fn load(source: &str, file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let root = yaml::parse(source, Some(file)).map_err(|d| vec![*d])?;
+    let mut cx = Cx { file, source, errors: Vec::new(), warnings: Vec::new() };
+    let formula = cx.formula(&root);
+    if cx.errors.is_empty() {
+        if let Some(formula) = formula {
+            let defined = super::Defined::for_validation();
+            let undefined = super::check_variables(&formula, &defined);
+            if undefined.is_empty() {
+                return Ok(Loaded { formula, warnings: cx.warnings });
+            }
+            cx.errors.extend(undefined);
+        }
+    }
+    cx.errors.sort_by_key(|d| d.location.map(|l| (l.line, l.column)));
+    // Warnings about the whole file (no `desc`) would only bury the errors.
+    let mut all = cx.errors;
+    all.extend(cx.warnings.into_iter().filter(|w| w.location.is_some()));
+    Err(all)
+}
+
+struct Cx<'a> {
+    file: &'a Path,
+    source: &'a str,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+/// True for a name a variable can have.
+pub(crate) fn is_identifier(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Cx<'_> {
+    fn at(&self, node: &Node, d: Diagnostic) -> Diagnostic {
+        d.at(Some(self.file), self.source, node.location, node.width)
+    }
+
+    fn error(&mut self, node: &Node, d: Diagnostic) {
+        let d = self.at(node, d);
+        self.errors.push(d);
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            NodeValue::Str(s, _) => Some(s.clone()),
+            _ => {
+                let d = Diagnostic::error(format!("`{what}` must be a string, not {}", node.kind())).expected("a string");
+                self.error(node, d);
+                None
+            }
+        }
+    }
+
+    fn formula(&mut self, root: &Node) -> Option<Formula> {
+        let Some(entries) = root.as_map() else {
+            let d = Diagnostic::error(format!("a formula must be a mapping, not {}", root.kind()))
+                .expected("a mapping with `name` and `actions`")
+                .help("start from `taskotron new <name>`");
+            self.error(root, d);
+            return None;
+        };
+        let (mut name, mut namespace, mut desc, mut maintainer) = (None, None, None, None);
+        let (mut input_args, mut environment, mut actions_node) = (Vec::new(), None, None);
+        for (key, value) in entries {
+            let Some(k) = key.as_str() else {
+                let d = Diagnostic::error(format!("keys must be strings, not {}", key.kind())).expected(one_of(TOP_KEYS.iter().copied()));
+                self.error(key, d);
+                continue;
+            };
+            match k {
+                "name" => {
+                    name = self.string(value, "name");
+                    if let Some(n) = &name {
+                        if !is_name(n) {
+                            let d = Diagnostic::error(format!("invalid task name `{n}`"))
+                                .expected("letters, digits and `._-`, starting with a letter or digit");
+                            self.error(value, d);
+                        }
+                    }
+                }
+                "namespace" => {
+                    namespace = self.string(value, "namespace");
+                    if let Some(n) = &namespace {
+                        if !is_name(n) {
+                            let d = Diagnostic::error(format!("invalid namespace `{n}`"))
+                                .expected("letters, digits and `._-`, such as `scratch` or `dist`");
+                            self.error(value, d);
+                        }
+                    }
+                }
+                "desc" => desc = self.string(value, "desc"),
+                "maintainer" => maintainer = self.string(value, "maintainer"),
+                "input" => input_args = self.input(value),
+                "environment" => {
+                    if value.as_map().is_none() && value.value != NodeValue::Null {
+                        let d = Diagnostic::error(format!("`environment` must be a mapping, not {}", value.kind()))
+                            .expected("a mapping such as `rpm: [rpmlint]`");
+                        self.error(value, d);
+                    }
+                    environment = Some(value.to_json());
+                }
+                "actions" | "task" => {
+                    if k == "task" {
+                        let d = Diagnostic::warning("`task` is the 2014 name of `actions`")
+                            .help("rename `task:` to `actions:`");
+                        let d = self.at(key, d);
+                        self.warnings.push(d);
+                    }
+                    if actions_node.is_some() {
+                        let d = Diagnostic::error("both `actions` and `task` are given").help("keep only `actions`");
+                        self.error(key, d);
+                    }
+                    actions_node = Some((key, value));
+                }
+                other => {
+                    let d = Diagnostic::error(format!("unknown key `{other}`"))
+                        .expected(one_of(TOP_KEYS.iter().copied()))
+                        .suggest(did_you_mean(other, TOP_KEYS.iter().copied()));
+                    self.error(key, d);
+                }
+            }
+        }
+        for (present, key) in [(name.is_some(), "name"), (actions_node.is_some(), "actions")] {
+            // A misspelt key already got "did you mean"; do not also call it missing.
+            let misspelt = entries.iter().any(|(k, _)| {
+                k.as_str().is_some_and(|k| k != key && did_you_mean(k, TOP_KEYS.iter().copied()) == Some(key))
+            });
+            if !present && !misspelt && !entries.iter().any(|(k, _)| k.as_str() == Some(key)) {
+                let d = Diagnostic::error(format!("missing required key `{key}`"))
+                    .help(format!("add `{key}:` at the top level"));
+                let d = d.at(Some(self.file), self.source, Location { line: 1, column: 1 }, 1);
+                self.errors.push(d);
+            }
+        }
+        for (present, key) in [(desc.is_some(), "desc"), (maintainer.is_some(), "maintainer")] {
+            if !present {
+                let d = Diagnostic::warning(format!("no `{key}`")).help(format!("add `{key}:` so users know what this task is and whom to ask"));
+                self.warnings.push(d.in_file(self.file));
+            }
+        }
+        let actions = match actions_node {
+            Some((key, value)) => self.actions(key, value),
+            None => Vec::new(),
+        };
+        Some(Formula {
+            file: self.file.to_path_buf(),
+            source: self.source.to_string(),
+            name: name?,
+            namespace: namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()),
+            desc,
+            maintainer,
+            input_args,
+            environment,
+            actions,
+        })
+    }
+
+    fn input(&mut self, node: &Node) -> Vec<InputArg> {
+        let mut args = Vec::new();
+        let Some(entries) = node.as_map() else {
+            let d = Diagnostic::error(format!("`input` must be a mapping, not {}", node.kind())).expected("`args: [koji_build]`");
+            self.error(node, d);
+            return args;
+        };
+        for (key, value) in entries {
+            if key.as_str() != Some("args") {
+                let k = key.key_text();
+                let d = Diagnostic::error(format!("unknown key `input.{k}`"))
+                    .expected("`args`")
+                    .suggest(did_you_mean(&k, ["args"]));
+                self.error(key, d);
+                continue;
+            }
+            let items: Vec<&Node> = match &value.value {
+                NodeValue::Seq(items) => items.iter().collect(),
+                NodeValue::Null => Vec::new(),
+                _ => {
+                    let d = Diagnostic::error(format!("`input.args` must be a list, not {}", value.kind())).expected("a list such as `[koji_build, arch]`");
+                    self.error(value, d);
+                    continue;
+                }
+            };
+            for item in items {
+                let Some(s) = item.as_str() else {
+                    let d = Diagnostic::error("an input arg must be a string").expected("an item type or `arch`");
+                    self.error(item, d);
+                    continue;
+                };
+                let arg = if s == "arch" {
+                    Some(InputArg::Arch)
+                } else {
+                    match s.parse::<ItemType>() {
+                        Ok(t) => Some(InputArg::Item(t)),
+                        Err(e) => {
+                            let names = ItemType::ALL.iter().map(|t| t.as_str()).chain(["arch"]);
+                            let d = Diagnostic::error(format!("unknown input arg `{s}`"))
+                                .expected(format!("an item type or `arch`: {}", one_of(names)))
+                                .suggest(e.suggestion);
+                            self.error(item, d);
+                            None
+                        }
+                    }
+                };
+                if let Some(arg) = arg {
+                    if args.contains(&arg) {
+                        let d = Diagnostic::error(format!("input arg `{s}` is listed twice"));
+                        self.error(item, d);
+                    } else {
+                        args.push(arg);
+                    }
+                }
+            }
+        }
+        args
+    }
+
+    fn actions(&mut self, key: &Node, node: &Node) -> Vec<Action> {
+        let Some(items) = node.as_seq() else {
+            let d = Diagnostic::error(format!("`{}` must be a list of actions, not {}", key.key_text(), node.kind()))
+                .expected("a list such as `- name: ...`");
+            self.error(node, d);
+            return Vec::new();
+        };
+        if items.is_empty() {
+            let d = Diagnostic::error("a formula needs at least one action").expected("`- name: ...` entries");
+            self.error(key, d);
+        }
+        items.iter().filter_map(|item| self.action(item)).collect()
+    }
+
+    fn action(&mut self, node: &Node) -> Option<Action> {
+        let Some(entries) = node.as_map() else {
+            let d = Diagnostic::error(format!("an action must be a mapping, not {}", node.kind()))
+                .expected("`name`, one directive and an optional `export`");
+            self.error(node, d);
+            return None;
+        };
+        let (mut name, mut export, mut timeout) = (None, None, None);
+        let mut found: Option<(&'static dyn Directive, &Node, &Node)> = None;
+        let mut ok = true;
+        for (key, value) in entries {
+            let k = key.key_text();
+            match k.as_str() {
+                "name" => name = self.string(value, "name"),
+                "export" => {
+                    let e = self.string(value, "export");
+                    if let Some(e) = &e {
+                        if !is_identifier(e) {
+                            let d = Diagnostic::error(format!("`{e}` cannot be a variable name"))
+                                .expected("an identifier: letters, digits and `_`, not starting with a digit")
+                                .help(format!("try `{}`", e.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_")));
+                            self.error(value, d);
+                            ok = false;
+                        } else if super::BUILTINS.contains(&e.as_str()) {
+                            let d = Diagnostic::error(format!("`{e}` is a built-in variable and cannot be exported to"))
+                                .help(format!("choose another name, such as `{e}_output`"));
+                            self.error(value, d);
+                            ok = false;
+                        }
+                    }
+                    export = e;
+                }
+                "timeout" => timeout = self.timeout(value),
+                other => match directive::find(other) {
+                    Some(d) => {
+                        if let Some((first, _, _)) = found {
+                            let diag = Diagnostic::error(format!(
+                                "an action has exactly one directive; this one also has `{}`",
+                                first.spec().name
+                            ))
+                            .help("split it into two actions");
+                            self.error(key, diag);
+                            ok = false;
+                        } else {
+                            found = Some((d, key, value));
+                        }
+                    }
+                    None => {
+                        let candidates: Vec<&str> = directive::names().chain(ACTION_KEYS.iter().copied()).collect();
+                        let d = Diagnostic::error(format!("unknown directive `{other}`"))
+                            .expected(format!("a directive ({}) or an action key ({})", one_of(directive::names()), one_of(ACTION_KEYS.iter().copied())))
+                            .suggest(did_you_mean(other, candidates));
+                        self.error(key, d);
+                        ok = false;
+                    }
+                },
+            }
+        }
+        if name.is_none() && !entries.iter().any(|(k, _)| k.as_str() == Some("name")) {
+            let d = Diagnostic::error("an action needs a `name`").help("add `name: <what this step does>`");
+            self.error(node, d);
+            ok = false;
+        }
+        let Some((directive, dkey, params)) = found else {
+            if ok {
+                let d = Diagnostic::error("an action needs a directive")
+                    .expected(format!("one of {}", one_of(directive::names())));
+                self.error(node, d);
+            }
+            return None;
+        };
+        let before = self.errors.len();
+        self.params(directive, dkey, params);
+        self.templates(params);
+        let ok = ok && self.errors.len() == before;
+        (ok).then(|| Action {
+            name: name.unwrap_or_default(),
+            directive,
+            params: params.clone(),
+            export,
+            timeout,
+            location: node.location,
+        })
+    }
+
+    fn timeout(&mut self, node: &Node) -> Option<Duration> {
+        let parsed = match &node.value {
+            NodeValue::Int(s) if *s > 0 => Some(Duration::from_secs(*s as u64)),
+            NodeValue::Float(s) if *s > 0.0 && s.is_finite() && *s < 1e9 => Some(Duration::from_secs_f64(*s)),
+            NodeValue::Str(s, _) => humantime::parse_duration(s).ok().filter(|d| !d.is_zero()),
+            _ => None,
+        };
+        if parsed.is_none() {
+            let d = Diagnostic::error("invalid timeout").expected("seconds (`90`) or a duration (`90s`, `20m`, `1h`)");
+            self.error(node, d);
+        }
+        parsed
+    }
+
+    fn params(&mut self, directive: &'static dyn Directive, key: &Node, value: &Node) {
+        let spec = directive.spec();
+        match spec.shape {
+            Shape::Commands => {
+                let commands: Vec<&Node> = match &value.value {
+                    NodeValue::Seq(items) => items.iter().collect(),
+                    NodeValue::Str(..) => vec![value],
+                    _ => {
+                        let d = Diagnostic::error(format!("`{}` takes a list of commands, not {}", spec.name, value.kind()))
+                            .expected("a list of command strings or argv lists");
+                        self.error(value, d);
+                        return;
+                    }
+                };
+                if commands.is_empty() {
+                    let d = Diagnostic::error(format!("`{}` needs at least one command", spec.name));
+                    self.error(key, d);
+                }
+                for c in commands {
+                    match &c.value {
+                        NodeValue::Str(..) => {}
+                        NodeValue::Seq(words) if !words.is_empty() && words.iter().all(|w| !matches!(w.value, NodeValue::Seq(_) | NodeValue::Map(_))) => {}
+                        _ => {
+                            let d = Diagnostic::error(format!("a command must be a string or a non-empty list of words, not {}", c.kind()))
+                                .expected("`echo hi` or `[echo, hi]`");
+                            self.error(c, d);
+                        }
+                    }
+                }
+            }
+            Shape::Params { params, extra } => {
+                let entries: &[(Node, Node)] = match &value.value {
+                    NodeValue::Map(m) => m,
+                    NodeValue::Null => &[],
+                    _ => {
+                        let d = Diagnostic::error(format!("`{}` takes a mapping of parameters, not {}", spec.name, value.kind()))
+                            .expected(format!("parameters {}", one_of(params.iter().map(|p| p.name))));
+                        self.error(value, d);
+                        return;
+                    }
+                };
+                for (k, v) in entries {
+                    let name = k.key_text();
+                    match spec.param(&name) {
+                        Some(p) => self.param_value(directive, p.name, p.kind, v),
+                        None if extra => {}
+                        None => {
+                            let d = Diagnostic::error(format!("unknown parameter `{name}` of `{}`", spec.name))
+                                .expected(format!("one of {}", one_of(params.iter().map(|p| p.name))))
+                                .suggest(did_you_mean(&name, params.iter().map(|p| p.name)));
+                            self.error(k, d);
+                        }
+                    }
+                }
+                for p in params.iter().filter(|p| p.required) {
+                    if !entries.iter().any(|(k, _)| k.as_str() == Some(p.name)) {
+                        let d = Diagnostic::error(format!("`{}` needs the parameter `{}`", spec.name, p.name))
+                            .help(format!("add `{}: ...` ({})", p.name, p.doc));
+                        self.error(key, d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn param_value(&mut self, directive: &'static dyn Directive, name: &str, kind: ParamKind, v: &Node) {
+        // A value with a variable in it can only be checked once it is substituted.
+        if let NodeValue::Str(s, _) = &v.value {
+            if Template::parse(s).map(|t| !t.is_literal()).unwrap_or(true) {
+                return;
+            }
+        }
+        let spec = directive.spec();
+        let fits = match kind {
+            ParamKind::Any => true,
+            ParamKind::Str => matches!(v.value, NodeValue::Str(..)),
+            ParamKind::Bool => matches!(v.value, NodeValue::Bool(_)),
+        };
+        if !fits {
+            let want = if kind == ParamKind::Bool { "`true` or `false`" } else { "a string" };
+            let d = Diagnostic::error(format!("`{}.{name}` must be {want}, not {}", spec.name, v.kind())).expected(want);
+            self.error(v, d);
+            return;
+        }
+        if let Err((expected, help)) = directive.check_literal(name, &v.to_json()) {
+            let mut d = Diagnostic::error(format!("invalid value for `{}.{name}`", spec.name)).expected(expected);
+            if let Some(h) = help {
+                d = d.help(h);
+            }
+            self.error(v, d);
+        }
+    }
+
+    /// Reports template syntax errors in every string of `node`, keys included.
+    fn templates(&mut self, node: &Node) {
+        match &node.value {
+            NodeValue::Str(s, _) => {
+                if let Err(e) = Template::parse(s) {
+                    let loc = Location { line: node.location.line, column: node.column_of(e.offset) };
+                    let d = Diagnostic::error(format!("invalid variable syntax: {}", e.message))
+                        .help(e.help)
+                        .at(Some(self.file), self.source, loc, 1);
+                    self.errors.push(d);
+                }
+            }
+            NodeValue::Seq(items) => items.iter().for_each(|i| self.templates(i)),
+            NodeValue::Map(entries) => entries.iter().for_each(|(k, v)| {
+                self.templates(k);
+                self.templates(v);
+            }),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The taskotron library: the pipeline's dictionaries, item types and arches, task
+//! formulas and their variables, directives, and the runner.
+//!
+//! The binary (`taskotron-cli`) is a thin layer over this crate. Modules that model
+//! the domain (`dict`, `item`, `arch`, `yaml`, `template`, `formula`, `diagnostic`,
+//! `suggest`) do no I/O; `process` spawns programs, `runner` and `directive` touch
+//! the file system through the run's directories, `config`, `task` and `scaffold`
+//! read and write the files their names say. See ARCHITECTURE.md for the map.
+
+#![warn(missing_docs)]
+
+pub mod arch;
+pub mod config;
+pub mod diagnostic;
+pub mod dict;
+pub mod directive;
+pub mod formula;
+pub mod item;
+pub mod ports;
+pub mod process;
+pub mod runner;
+pub mod scaffold;
+pub mod suggest;
+pub mod task;
+pub mod template;
+pub mod yaml;
+
+pub use arch::Arch;
+pub use diagnostic::Diagnostic;
+pub use dict::{Dictionary, ExecutionReport, ExecutionStatus, Job, JobRequest, TaskInput};
+pub use item::ItemType;
+
+/// Reads and validates the formula of `task` (a file or a task directory).
+///
+/// # Errors
+/// Every problem found, as diagnostics.
+pub fn load_task(task: &std::path::Path) -> Result<formula::Loaded, Vec<Diagnostic>> {
+    let file = task::locate(task).map_err(|d| vec![*d])?;
+    let source = std::fs::read_to_string(&file).map_err(|e| {
+        vec![Diagnostic::error(format!("cannot read `{}`: {e}", file.display()))]
+    })?;
+    formula::load(&source, &file)
+}

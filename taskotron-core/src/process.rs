@@ -1,0 +1,128 @@
+//! Running a child process with a deadline, its output going to files, and its whole
+//! process group killed when the deadline passes.
+//!
+//! This is the process-execution adapter: the only module that spawns programs.
+//! Output goes straight to files rather than pipes so that a chatty check can never
+//! block on a full pipe and a daemon it leaves behind can never hold the run open.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited by itself.
+    Exited(ExitStatus),
+    /// It ran past its deadline; its process group was killed.
+    TimedOut,
+}
+
+impl Ended {
+    /// The exit code, or the signal as `128 + n` the way shells report it.
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Ended::Exited(status) => status.code().or_else(|| status.signal().map(|s| 128 + s)),
+            Ended::TimedOut => None,
+        }
+    }
+
+    /// True for an exit with status 0.
+    pub fn success(self) -> bool {
+        matches!(self, Ended::Exited(s) if s.success())
+    }
+}
+
+/// Runs `command` in its own process group with stdin closed, stdout and stderr
+/// appended to the given files, until it exits or `timeout` passes. Either way,
+/// whatever is left of its process group is killed before returning, so no
+/// grandchild outlives the action.
+///
+/// # Errors
+/// The program could not be started (not found, not executable).
+pub fn run(mut command: Command, stdout: &File, stderr: &File, timeout: Duration) -> io::Result<Ended> {
+    command
+        .stdin(Stdio::null())
+        .stdout(stdout.try_clone()?)
+        .stderr(stderr.try_clone()?)
+        .process_group(0);
+    let mut child = command.spawn()?;
+    // The child leads its own group, so its pid is the group id.
+    let pgid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(200);
+    let ended = loop {
+        if let Some(status) = child.try_wait()? {
+            break Ended::Exited(status);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            kill_group(pgid);
+            // SIGKILL cannot be ignored; reap the leader so it leaves no zombie.
+            let _ = child.wait();
+            break Ended::TimedOut;
+        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    };
+    kill_group(pgid);
+    Ok(ended)
+}
+
+fn kill_group(pgid: libc::pid_t) {
+    if pgid > 0 {
+        // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names a
+        // process group, and ESRCH (group already gone) is the expected common case.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> (tempfile::TempDir, File, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = File::create(dir.path().join("out")).unwrap();
+        let err = File::create(dir.path().join("err")).unwrap();
+        (dir, out, err)
+    }
+
+    #[test]
+    fn reports_exit_codes_and_writes_output() {
+        let (dir, out, err) = files();
+        let mut c = Command::new("sh");
+        c.args(["-c", "echo hi; echo oops >&2; exit 3"]);
+        let ended = run(c, &out, &err, Duration::from_secs(10)).unwrap();
+        assert_eq!(ended.code(), Some(3));
+        assert_eq!(std::fs::read_to_string(dir.path().join("out")).unwrap(), "hi\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join("err")).unwrap(), "oops\n");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let (dir, out, err) = files();
+        let marker = dir.path().join("survived");
+        let mut c = Command::new("sh");
+        // A grandchild in the background that would create the marker after the deadline.
+        c.arg("-c").arg(format!("(sleep 1; touch '{}') & sleep 30", marker.display()));
+        let start = Instant::now();
+        let ended = run(c, &out, &err, Duration::from_millis(200)).unwrap();
+        assert_eq!(ended, Ended::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(5));
+        thread::sleep(Duration::from_millis(1300));
+        assert!(!marker.exists(), "a grandchild outlived the timeout");
+    }
+
+    #[test]
+    fn missing_programs_are_errors() {
+        let (_dir, out, err) = files();
+        let c = Command::new("/nonexistent/program");
+        assert!(run(c, &out, &err, Duration::from_secs(1)).is_err());
+    }
+}

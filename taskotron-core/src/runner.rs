@@ -1,0 +1,508 @@
+//! The runner: executes a validated formula for one item on one arch and returns an
+//! [`ExecutionReport`].
+//!
+//! Everything that can be checked is checked in [`prepare`] before anything runs
+//! (item shape, declared inputs, every variable); [`run`] then creates the run's
+//! artifacts directory (`<artifacts>/<run_id>/`), runs each action with its timeout,
+//! writes each action's output and the run log there, and finally
+//! `execution.json`. A failing action stops the run and makes it `NOT_OK`; the
+//! actions after it are reported as skipped.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::arch::Arch;
+use crate::diagnostic::Diagnostic;
+use crate::dict::{ActionReport, ActionStatus, ExecutionReport, ExecutionStatus, TaskInput};
+use crate::directive::{Context, Params, Shape};
+use crate::formula::{self, Action, Defined, Formula, InputArg};
+use crate::item::ItemType;
+use crate::ports::Ports;
+use crate::template::{Mode, Scope, SubstError, Template};
+use crate::yaml::{Node, NodeValue};
+
+/// How long an action may run when neither the formula nor the config says.
+pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Everything a run needs besides the formula.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The item, its type and the build id: the runner's [`TaskInput`].
+    pub input: TaskInput,
+    /// The arch given on the command line; `noarch` is used when absent.
+    pub arch: Option<Arch>,
+    /// `--override` pairs; they win over every other variable.
+    pub overrides: Vec<(String, String)>,
+    /// Where run directories are created.
+    pub artifacts_root: PathBuf,
+    /// Where run scratch directories (`workdir`) are created.
+    pub tmpdir: PathBuf,
+    /// Timeout for actions that set none.
+    pub default_timeout: Duration,
+    /// Python interpreter for the `python` directive.
+    pub python: String,
+}
+
+/// What a run tells its observer as it goes, for status lines and progress bars.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The run has its id and directory; actions are about to start.
+    Started {
+        /// The run id.
+        run_id: &'a str,
+        /// The run's artifacts directory.
+        artifacts: &'a Path,
+    },
+    /// An action starts.
+    ActionStarted {
+        /// 0-based position.
+        index: usize,
+        /// How many actions the formula has.
+        total: usize,
+        /// The action.
+        action: &'a Action,
+    },
+    /// An action ended (or was skipped).
+    ActionFinished {
+        /// 0-based position.
+        index: usize,
+        /// How many actions the formula has.
+        total: usize,
+        /// How it went.
+        report: &'a ActionReport,
+    },
+}
+
+/// Receives [`Event`]s; the CLI draws them, tests record them.
+pub trait Observer {
+    /// Called for each event, in order.
+    fn event(&mut self, event: Event<'_>);
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&mut self, _: Event<'_>) {}
+}
+
+/// Checks that `opts` can run `formula`: the item fits its type, every declared
+/// input is supplied, overrides are valid names and every variable is defined.
+///
+/// # Errors
+/// Every problem found; nothing has run.
+pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let input = &opts.input;
+    if let Err(e) = input.item_type.validate(&input.item) {
+        errors.push(
+            Diagnostic::error(e.to_string())
+                .expected(format!("a {} such as `{}`", input.item_type, input.item_type.example())),
+        );
+    }
+    if let Err(reason) = crate::dict::check_build_id(input.build_id.as_deref()) {
+        errors.push(Diagnostic::error(reason).expected("an id such as a UUID, or no `--build-id` for a standalone run"));
+    }
+    for arg in &formula.input_args {
+        match arg {
+            InputArg::Item(t) if *t != input.item_type => errors.push(
+                Diagnostic::error(format!(
+                    "task `{}` needs a {t} as input, but the run is for a {}",
+                    formula.name, input.item_type
+                ))
+                .in_file(&formula.file)
+                .help(format!("run it with `--type {t} --item {}`", t.example())),
+            ),
+            InputArg::Arch if opts.arch.is_none() => errors.push(
+                Diagnostic::error(format!("task `{}` needs an arch as input", formula.name))
+                    .in_file(&formula.file)
+                    .help("add `--arch x86_64` (or another arch)"),
+            ),
+            _ => {}
+        }
+    }
+    for (name, _) in &opts.overrides {
+        if !formula::BUILTINS.contains(&name.as_str()) && !is_identifier(name) {
+            errors.push(
+                Diagnostic::error(format!("`--override {name}=...` does not name a variable"))
+                    .expected("NAME=VALUE, NAME made of letters, digits and `_`"),
+            );
+        }
+    }
+    let defined = Defined::for_run(input.item_type, opts.overrides.iter().map(|(k, _)| k.as_str()));
+    errors.extend(formula::check_variables(formula, &defined));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Runs `formula` as `opts` say, telling `observer` how it goes.
+///
+/// # Errors
+/// Returns the diagnostics of [`prepare`] when the run cannot start; once it has
+/// started, every failure is reported in the `NOT_OK` report instead.
+pub fn run(
+    formula: &Formula,
+    opts: &RunOptions,
+    ports: Ports<'_>,
+    observer: &mut dyn Observer,
+) -> Result<ExecutionReport, Vec<Diagnostic>> {
+    prepare(formula, opts)?;
+    let started = Instant::now();
+    let run_id = ports.ids.run_id();
+    let arch = opts.arch.unwrap_or(Arch::Noarch);
+    let run_dir = opts.artifacts_root.join(&run_id);
+    let workdir = opts.tmpdir.join(&run_id);
+    let mut report = ExecutionReport {
+        execution_status: ExecutionStatus::Ok,
+        status: None,
+        build_id: opts.input.build_id.clone(),
+        run_id: run_id.clone(),
+        item: opts.input.item.clone(),
+        item_type: opts.input.item_type.as_str().to_string(),
+        arch: arch.as_str().to_string(),
+        checkname: formula.checkname(),
+        artifacts: absolute(&run_dir),
+        started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
+        duration_ms: 0,
+        actions: Vec::new(),
+    };
+    for dir in [run_dir.join("actions"), workdir.clone()] {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(format!("cannot create `{}`: {e}", dir.display()));
+            report.duration_ms = millis(started.elapsed());
+            return Ok(report);
+        }
+    }
+    let mut log = RunLog::open(&run_dir.join("taskotron.log"), ports);
+    log.line(&format!(
+        "run {run_id}: {} for {} {} on {arch} (build id {})",
+        formula.checkname(),
+        opts.input.item_type,
+        opts.input.item,
+        opts.input.build_id.as_deref().unwrap_or("none, standalone")
+    ));
+    observer.event(Event::Started { run_id: &run_id, artifacts: &report.artifacts });
+
+    let taskdir = absolute(formula.taskdir());
+    let scope = scope(formula, opts, arch, &run_id, &workdir, &report.artifacts, &taskdir);
+    let env = environment(formula, opts, arch, &run_id, &workdir, &report.artifacts, &taskdir);
+    let mut scope = scope;
+    let total = formula.actions.len();
+    let mut failed = false;
+    for (index, action) in formula.actions.iter().enumerate() {
+        let spec = action.directive.spec();
+        let mut entry = ActionReport {
+            name: action.name.clone(),
+            directive: spec.name.to_string(),
+            status: ActionStatus::Skipped,
+            duration_ms: 0,
+            error: None,
+            logs: Vec::new(),
+        };
+        if failed {
+            log.line(&format!("action {}/{total} `{}` skipped", index + 1, action.name));
+            observer.event(Event::ActionFinished { index, total, report: &entry });
+            report.actions.push(entry);
+            continue;
+        }
+        observer.event(Event::ActionStarted { index, total, action });
+        log.line(&format!("action {}/{total} `{}` ({}) started", index + 1, action.name, spec.name));
+        let action_start = Instant::now();
+        let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
+        let result = run_action(action, &scope, opts, &run_dir, &stem, &taskdir, &workdir, &report.artifacts, &env);
+        entry.duration_ms = millis(action_start.elapsed());
+        for ext in ["stdout", "stderr"] {
+            let rel = format!("{stem}.{ext}");
+            let path = run_dir.join(&rel);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.len() > 0 => entry.logs.push(rel),
+                _ => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        match result {
+            Ok(value) => {
+                entry.status = ActionStatus::Ok;
+                if let Some(name) = &action.export {
+                    scope.set_export(name, value);
+                }
+                log.line(&format!("action {}/{total} `{}` ok in {} ms", index + 1, action.name, entry.duration_ms));
+            }
+            Err(failure) => {
+                entry.status = if failure.timed_out { ActionStatus::TimedOut } else { ActionStatus::Failed };
+                let why = format!(
+                    "action {}/{total} `{}` ({}) failed: {}",
+                    index + 1,
+                    action.name,
+                    spec.name,
+                    failure.message
+                );
+                log.line(&why);
+                report.execution_status = ExecutionStatus::NotOk;
+                report.status = Some(why);
+                entry.error = Some(failure.message);
+                failed = true;
+            }
+        }
+        observer.event(Event::ActionFinished { index, total, report: &entry });
+        report.actions.push(entry);
+    }
+    report.duration_ms = millis(started.elapsed());
+    log.line(&format!(
+        "run {run_id} finished: {}",
+        match report.execution_status {
+            ExecutionStatus::Ok => "OK",
+            ExecutionStatus::NotOk => "NOT_OK",
+        }
+    ));
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    if let Err(e) = std::fs::write(run_dir.join("execution.json"), json + "\n") {
+        report.execution_status = ExecutionStatus::NotOk;
+        report.status = Some(format!("cannot write execution.json: {e}"));
+    }
+    if report.is_ok() {
+        let _ = std::fs::remove_dir_all(&workdir);
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_action(
+    action: &Action,
+    scope: &Scope,
+    opts: &RunOptions,
+    run_dir: &Path,
+    stem: &str,
+    taskdir: &Path,
+    workdir: &Path,
+    artifactsdir: &Path,
+    env: &[(String, String)],
+) -> Result<Value, crate::directive::Failure> {
+    use crate::directive::Failure;
+    let params = render_params(action, scope).map_err(|e| {
+        let mut msg = format!("line {}: {}", action.location.line, e.message);
+        if let Some(h) = e.help {
+            msg.push_str(&format!(" ({h})"));
+        }
+        Failure::new(msg)
+    })?;
+    let open = |ext: &str| {
+        let path = run_dir.join(format!("{stem}.{ext}"));
+        File::create(&path).map(|f| (f, path)).map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+    };
+    let (stdout, stdout_path) = open("stdout")?;
+    let (stderr, stderr_path) = open("stderr")?;
+    let mut ctx = Context {
+        taskdir: taskdir.to_path_buf(),
+        workdir: workdir.to_path_buf(),
+        artifactsdir: artifactsdir.to_path_buf(),
+        env: env.to_vec(),
+        timeout: action.timeout.unwrap_or(opts.default_timeout),
+        stdout,
+        stderr,
+        stdout_path,
+        stderr_path,
+        python: opts.python.clone(),
+    };
+    action.directive.run(&params, &mut ctx)
+}
+
+/// Substitutes an action's parameters as its directive's shape says: shell lines in
+/// shell mode (every value quoted), everything else in plain mode.
+pub fn render_params(action: &Action, scope: &Scope) -> Result<Params, SubstError> {
+    let mut params = Params::new();
+    match action.directive.spec().shape {
+        Shape::Commands => {
+            let commands: Vec<&Node> = match &action.params.value {
+                NodeValue::Seq(items) => items.iter().collect(),
+                _ => vec![&action.params],
+            };
+            let mut rendered = Vec::new();
+            for c in commands {
+                match &c.value {
+                    NodeValue::Seq(words) => {
+                        let mut argv = Vec::new();
+                        for w in words {
+                            match render(w, scope, Mode::Plain)? {
+                                Value::Array(items) => argv.extend(items.into_iter().map(word)),
+                                other => argv.push(word(other)),
+                            }
+                        }
+                        rendered.push(Value::Array(argv));
+                    }
+                    _ => rendered.push(render(c, scope, Mode::Shell)?),
+                }
+            }
+            params.insert("commands".into(), Value::Array(rendered));
+        }
+        Shape::Params { .. } => {
+            if let Value::Object(map) = render(&action.params, scope, Mode::Plain)? {
+                params.extend(map);
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// An argv word: strings as they are, anything else as its JSON text.
+fn word(v: Value) -> Value {
+    match v {
+        Value::String(_) => v,
+        Value::Null => Value::String(String::new()),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// Substitutes every string in `node`, keys included.
+fn render(node: &Node, scope: &Scope, mode: Mode) -> Result<Value, SubstError> {
+    Ok(match &node.value {
+        NodeValue::Str(s, _) => match Template::parse(s) {
+            Ok(t) => t.render(scope, mode)?,
+            // Syntax was checked when the formula loaded; keep the text if it slipped by.
+            Err(_) => Value::String(s.clone()),
+        },
+        NodeValue::Seq(items) => {
+            Value::Array(items.iter().map(|i| render(i, scope, mode)).collect::<Result<_, _>>()?)
+        }
+        NodeValue::Map(entries) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in entries {
+                let key = match render(k, scope, Mode::Plain)? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                map.insert(key, render(v, scope, mode)?);
+            }
+            Value::Object(map)
+        }
+        _ => node.to_json(),
+    })
+}
+
+fn scope(
+    formula: &Formula,
+    opts: &RunOptions,
+    arch: Arch,
+    run_id: &str,
+    workdir: &Path,
+    artifactsdir: &Path,
+    taskdir: &Path,
+) -> Scope {
+    let input = &opts.input;
+    let build_id = input.build_id.clone().map_or(Value::Null, Value::String);
+    let path = |p: &Path| Value::String(p.display().to_string());
+    let mut scope = Scope::default();
+    for (name, value) in [
+        ("item", Value::String(input.item.clone())),
+        ("item_type", Value::String(input.item_type.as_str().into())),
+        ("type", Value::String(input.item_type.as_str().into())),
+        (input.item_type.as_str(), Value::String(input.item.clone())),
+        ("arch", Value::String(arch.as_str().into())),
+        ("build_id", build_id.clone()),
+        ("jobid", build_id.clone()),
+        ("run_id", Value::String(run_id.into())),
+        ("uuid", Value::String(input.build_id.clone().unwrap_or_else(|| run_id.to_string()))),
+        ("workdir", path(workdir)),
+        ("artifactsdir", path(artifactsdir)),
+        ("taskdir", path(taskdir)),
+        ("checkname", Value::String(formula.checkname())),
+        ("namespace", Value::String(formula.namespace.clone())),
+    ] {
+        scope.set_builtin(name, value);
+    }
+    for (k, v) in &opts.overrides {
+        scope.set_override(k, Value::String(v.clone()));
+    }
+    scope
+}
+
+fn environment(
+    formula: &Formula,
+    opts: &RunOptions,
+    arch: Arch,
+    run_id: &str,
+    workdir: &Path,
+    artifactsdir: &Path,
+    taskdir: &Path,
+) -> Vec<(String, String)> {
+    let input = &opts.input;
+    [
+        ("TASKOTRON_ITEM", input.item.clone()),
+        ("TASKOTRON_ITEM_TYPE", input.item_type.as_str().to_string()),
+        ("TASKOTRON_ARCH", arch.as_str().to_string()),
+        ("TASKOTRON_BUILD_ID", input.build_id.clone().unwrap_or_default()),
+        ("TASKOTRON_RUN_ID", run_id.to_string()),
+        ("TASKOTRON_WORKDIR", workdir.display().to_string()),
+        ("TASKOTRON_ARTIFACTSDIR", artifactsdir.display().to_string()),
+        ("TASKOTRON_CHECKNAME", formula.checkname()),
+        ("TASKOTRON_TASKDIR", taskdir.display().to_string()),
+        ("TASKOTRON_NAMESPACE", formula.namespace.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The run's log file; logging never fails the run.
+struct RunLog<'a> {
+    file: Option<File>,
+    ports: Ports<'a>,
+}
+
+impl<'a> RunLog<'a> {
+    fn open(path: &Path, ports: Ports<'a>) -> Self {
+        Self { file: File::create(path).ok(), ports }
+    }
+
+    fn line(&mut self, text: &str) {
+        if let Some(f) = &mut self.file {
+            let now = humantime::format_rfc3339_millis(self.ports.clock.now());
+            let _ = writeln!(f, "{now} {text}");
+        }
+    }
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let s: String = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s: String = s.chars().take(40).collect();
+    if s.is_empty() {
+        "action".into()
+    } else {
+        s
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Convenience for callers with an [`ItemType`] in hand.
+pub fn task_input(item: &str, item_type: ItemType, build_id: Option<String>) -> TaskInput {
+    TaskInput { item: item.to_string(), item_type, build_id }
+}
+
+#[cfg(test)]
+mod tests;
