@@ -22,7 +22,7 @@ use crate::directive::{Context, Params, Shape};
 use crate::formula::{self, Action, Defined, Formula, InputArg};
 use crate::item::ItemType;
 use crate::ports::Ports;
-use crate::template::{Mode, Scope, SubstError, Template};
+use crate::template::{Scope, SubstError, Template};
 use crate::yaml::{Node, NodeValue};
 
 /// How long an action may run when neither the formula nor the config says.
@@ -322,8 +322,10 @@ fn run_action(
     action.directive.run(&params, &mut ctx)
 }
 
-/// Substitutes an action's parameters as its directive's shape says: shell lines in
-/// shell mode (every value quoted), everything else in plain mode.
+/// Substitutes an action's parameters as its directive's shape says. A shell line
+/// becomes `{script, vars, display}` (see [`Template::render_shell`]); an argv list
+/// becomes a list of words, a list value spreading into several; anything else is
+/// substituted plainly.
 pub fn render_params(action: &Action, scope: &Scope) -> Result<Params, SubstError> {
     let mut params = Params::new();
     match action.directive.spec().shape {
@@ -338,20 +340,29 @@ pub fn render_params(action: &Action, scope: &Scope) -> Result<Params, SubstErro
                     NodeValue::Seq(words) => {
                         let mut argv = Vec::new();
                         for w in words {
-                            match render(w, scope, Mode::Plain)? {
+                            match render(w, scope)? {
                                 Value::Array(items) => argv.extend(items.into_iter().map(word)),
                                 other => argv.push(word(other)),
                             }
                         }
                         rendered.push(Value::Array(argv));
                     }
-                    _ => rendered.push(render(c, scope, Mode::Shell)?),
+                    NodeValue::Str(text, _) => {
+                        let line = match Template::parse(text) {
+                            Ok(t) => t.render_shell(scope)?,
+                            Err(_) => crate::template::ShellLine { script: text.clone(), vars: Vec::new(), display: text.clone() },
+                        };
+                        let vars: serde_json::Map<String, Value> =
+                            line.vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                        rendered.push(serde_json::json!({"script": line.script, "vars": vars, "display": line.display}));
+                    }
+                    _ => rendered.push(word(c.to_json())),
                 }
             }
             params.insert("commands".into(), Value::Array(rendered));
         }
         Shape::Params { .. } => {
-            if let Value::Object(map) = render(&action.params, scope, Mode::Plain)? {
+            if let Value::Object(map) = render(&action.params, scope)? {
                 params.extend(map);
             }
         }
@@ -369,24 +380,24 @@ fn word(v: Value) -> Value {
 }
 
 /// Substitutes every string in `node`, keys included.
-fn render(node: &Node, scope: &Scope, mode: Mode) -> Result<Value, SubstError> {
+fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
     Ok(match &node.value {
         NodeValue::Str(s, _) => match Template::parse(s) {
-            Ok(t) => t.render(scope, mode)?,
+            Ok(t) => t.render(scope)?,
             // Syntax was checked when the formula loaded; keep the text if it slipped by.
             Err(_) => Value::String(s.clone()),
         },
         NodeValue::Seq(items) => {
-            Value::Array(items.iter().map(|i| render(i, scope, mode)).collect::<Result<_, _>>()?)
+            Value::Array(items.iter().map(|i| render(i, scope)).collect::<Result<_, _>>()?)
         }
         NodeValue::Map(entries) => {
             let mut map = serde_json::Map::new();
             for (k, v) in entries {
-                let key = match render(k, scope, Mode::Plain)? {
+                let key = match render(k, scope)? {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                map.insert(key, render(v, scope, mode)?);
+                map.insert(key, render(v, scope)?);
             }
             Value::Object(map)
         }

@@ -3,9 +3,11 @@
 //! dot paths.
 //!
 //! A value that is exactly one variable keeps the variable's type (a list export
-//! stays a list); inside a longer string a variable is formatted as text. In shell
-//! mode every substituted value is shell-quoted, so a value from outside (an item
-//! from a bus message) can never become shell syntax. Pure; no I/O; never panics.
+//! stays a list); inside a longer string a variable is formatted as text. In a shell
+//! line no value is written into the script at all: each travels in an environment
+//! variable the script refers to ([`Template::render_shell`]), so a value from
+//! outside (an item from a bus message) can never become shell syntax. Pure; no
+//! I/O; never panics.
 
 use std::collections::BTreeMap;
 
@@ -50,14 +52,49 @@ pub struct TemplateError {
     pub help: String,
 }
 
-/// How substituted values are written into text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// As they are; a whole-string reference keeps its type.
-    Plain,
-    /// Each value shell-quoted; the result is always a string.
-    Shell,
+/// A shell line ready to run: the script refers to each substituted value through
+/// an environment variable, so no value is ever parsed as shell syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellLine {
+    /// The script for `sh -c`.
+    pub script: String,
+    /// The environment variables the script refers to, with their values.
+    pub vars: Vec<(String, String)>,
+    /// The line with values written in plainly, for logs and messages only.
+    pub display: String,
 }
+
+/// Where a substitution falls in a shell line, which decides how the reference to its
+/// environment variable is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Unquoted,
+    Single,
+    Double,
+}
+
+/// Follows the quoting state of POSIX shell text. Deliberately small: if it misjudges
+/// an exotic construct, the value still only reaches the shell as a parameter
+/// expansion, which the shell never parses as code.
+fn advance(mut state: Quoting, text: &str) -> Quoting {
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        state = match (state, c) {
+            (Quoting::Unquoted | Quoting::Double, '\\') => {
+                chars.next();
+                state
+            }
+            (Quoting::Unquoted, '\'') => Quoting::Single,
+            (Quoting::Unquoted, '"') => Quoting::Double,
+            (Quoting::Single, '\'') | (Quoting::Double, '"') => Quoting::Unquoted,
+            (s, _) => s,
+        };
+    }
+    state
+}
+
+/// The prefix of the environment variables that carry substituted values.
+pub const SHELL_VAR_PREFIX: &str = "TASKOTRON_SUBST_";
 
 /// A failure to substitute: an undefined variable or a missing attribute.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -185,63 +222,73 @@ impl Template {
     ///
     /// # Errors
     /// An undefined variable, or an attribute path that does not resolve.
-    pub fn render(&self, scope: &Scope, mode: Mode) -> Result<Value, SubstError> {
-        if mode == Mode::Plain {
-            if let [Segment::Var(v)] = self.segments.as_slice() {
-                return scope.resolve(v).cloned();
-            }
+    pub fn render(&self, scope: &Scope) -> Result<Value, SubstError> {
+        if let [Segment::Var(v)] = self.segments.as_slice() {
+            return scope.resolve(v).cloned();
         }
         let mut out = String::new();
         for seg in &self.segments {
             match seg {
                 Segment::Lit(s) => out.push_str(s),
-                Segment::Var(v) => {
-                    let value = scope.resolve(v)?;
-                    format_value(value, mode, &mut out);
-                }
+                Segment::Var(v) => out.push_str(&format_value(scope.resolve(v)?)),
             }
         }
         Ok(Value::String(out))
     }
-}
 
-/// Writes `value` as text: strings as they are, null as nothing, lists as their items
-/// separated by spaces, mappings as compact JSON. In shell mode each word is quoted.
-fn format_value(value: &Value, mode: Mode, out: &mut String) {
-    match value {
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
+    /// Substitutes the variables of `scope` into a shell line. Each value (each item
+    /// of a list) goes into its own environment variable, and the script refers to it
+    /// in a way that fits the quoting where the reference stands: `"${V}"` outside
+    /// quotes, `${V}` inside double quotes, `'"${V}"'` inside single quotes. The
+    /// shell expands parameters once and never runs their contents, so a value can
+    /// hold any characters at all.
+    ///
+    /// # Errors
+    /// An undefined variable, or an attribute path that does not resolve.
+    pub fn render_shell(&self, scope: &Scope) -> Result<ShellLine, SubstError> {
+        let mut line = ShellLine { script: String::new(), vars: Vec::new(), display: String::new() };
+        let mut state = Quoting::Unquoted;
+        for seg in &self.segments {
+            match seg {
+                Segment::Lit(s) => {
+                    line.script.push_str(s);
+                    line.display.push_str(s);
+                    state = advance(state, s);
                 }
-                format_value(item, mode, out);
+                Segment::Var(v) => {
+                    let value = scope.resolve(v)?;
+                    line.display.push_str(&format_value(value));
+                    let words: Vec<String> = match value {
+                        Value::Array(items) => items.iter().map(format_value).collect(),
+                        other => vec![format_value(other)],
+                    };
+                    let mut refs = Vec::new();
+                    for word in words {
+                        let name = format!("{SHELL_VAR_PREFIX}{}", line.vars.len() + 1);
+                        refs.push(format!("${{{name}}}"));
+                        line.vars.push((name, word));
+                    }
+                    let text = match state {
+                        Quoting::Unquoted => refs.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(" "),
+                        Quoting::Double => refs.join(" "),
+                        Quoting::Single => format!("'\"{}\"'", refs.join(" ")),
+                    };
+                    line.script.push_str(&text);
+                }
             }
         }
-        other => {
-            let text = match other {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                Value::Object(_) => other.to_string(),
-                _ => other.to_string(),
-            };
-            match mode {
-                Mode::Plain => out.push_str(&text),
-                Mode::Shell => out.push_str(&shell_quote(&text)),
-            }
-        }
+        Ok(line)
     }
 }
 
-/// Quotes `s` as one POSIX shell word. Words made only of characters with no
-/// meaning to the shell are left bare, for readable logs.
-pub fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+/// Writes `value` as text: strings as they are, null as nothing, lists as their items
+/// separated by spaces, mappings as compact JSON.
+pub fn format_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items.iter().map(format_value).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
     }
 }
 
@@ -344,38 +391,62 @@ mod tests {
         s
     }
 
-    fn render(t: &str, mode: Mode) -> Result<Value, String> {
-        Template::parse(t)
-            .map_err(|e| e.to_string())?
-            .render(&scope(), mode)
-            .map_err(|e| e.to_string())
+    fn render(t: &str) -> Result<Value, String> {
+        Template::parse(t).map_err(|e| e.to_string())?.render(&scope()).map_err(|e| e.to_string())
+    }
+
+    /// Runs the rendered line under `sh` and returns its output.
+    fn sh(t: &str, s: &Scope) -> String {
+        let line = Template::parse(t).unwrap().render_shell(s).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line.script)
+            .envs(line.vars.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     #[test]
     fn whole_references_keep_their_type() {
-        assert_eq!(render("${rpms}", Mode::Plain).unwrap(), json!(["/a b.rpm", "/c.rpm"]));
-        assert_eq!(render("$out", Mode::Plain).unwrap(), json!({"downloaded_rpms": ["/x.rpm"], "n": 3}));
-        assert_eq!(render("${out.n}", Mode::Plain).unwrap(), json!(3));
-        assert_eq!(render("${out.downloaded_rpms.0}", Mode::Plain).unwrap(), json!("/x.rpm"));
-        assert_eq!(render("${build_id}", Mode::Plain).unwrap(), Value::Null);
+        assert_eq!(render("${rpms}").unwrap(), json!(["/a b.rpm", "/c.rpm"]));
+        assert_eq!(render("$out").unwrap(), json!({"downloaded_rpms": ["/x.rpm"], "n": 3}));
+        assert_eq!(render("${out.n}").unwrap(), json!(3));
+        assert_eq!(render("${out.downloaded_rpms.0}").unwrap(), json!("/x.rpm"));
+        assert_eq!(render("${build_id}").unwrap(), Value::Null);
     }
 
     #[test]
     fn references_in_text_are_formatted() {
-        assert_eq!(render("check $item now", Mode::Plain).unwrap(), json!("check xchat-0.5-1.fc20 now"));
-        assert_eq!(render("n=${out.n} [${build_id}]", Mode::Plain).unwrap(), json!("n=3 []"));
-        assert_eq!(render("rpmlint ${rpms}", Mode::Plain).unwrap(), json!("rpmlint /a b.rpm /c.rpm"));
-        assert_eq!(render("costs $$5 ${item}x", Mode::Plain).unwrap(), json!("costs $5 xchat-0.5-1.fc20x"));
+        assert_eq!(render("check $item now").unwrap(), json!("check xchat-0.5-1.fc20 now"));
+        assert_eq!(render("n=${out.n} [${build_id}]").unwrap(), json!("n=3 []"));
+        assert_eq!(render("rpmlint ${rpms}").unwrap(), json!("rpmlint /a b.rpm /c.rpm"));
+        assert_eq!(render("costs $$5 ${item}x").unwrap(), json!("costs $5 xchat-0.5-1.fc20x"));
     }
 
     #[test]
-    fn shell_mode_quotes_every_value() {
-        assert_eq!(render("rpmlint ${rpms}", Mode::Shell).unwrap(), json!("rpmlint '/a b.rpm' /c.rpm"));
-        assert_eq!(render("echo ${build_id}", Mode::Shell).unwrap(), json!("echo ''"));
-        let mut s = Scope::default();
-        s.set_builtin("item", json!("'; touch x; echo '"));
-        let v = Template::parse("echo $item").unwrap().render(&s, Mode::Shell).unwrap();
-        assert_eq!(v, json!(r"echo ''\''; touch x; echo '\'''"));
+    fn shell_lines_carry_values_in_the_environment() {
+        let line = Template::parse("rpmlint ${rpms}").unwrap().render_shell(&scope()).unwrap();
+        assert_eq!(line.script, r#"rpmlint "${TASKOTRON_SUBST_1}" "${TASKOTRON_SUBST_2}""#);
+        assert_eq!(line.display, "rpmlint /a b.rpm /c.rpm");
+        assert_eq!(sh("printf '[%s]' ${rpms}", &scope()), "[/a b.rpm][/c.rpm]");
+        assert_eq!(sh("printf '[%s]' \"in ${rpms} dq\"", &scope()), "[in /a b.rpm /c.rpm dq]");
+        assert_eq!(sh("printf '[%s]' 'in ${item} sq'", &scope()), "[in xchat-0.5-1.fc20 sq]");
+        assert_eq!(sh("printf '[%s]' x${build_id}y", &scope()), "[xy]");
+        assert_eq!(sh("echo $$((1+2)) '$${item}'", &scope()), "3 ${item}\n");
+    }
+
+    #[test]
+    fn shell_values_are_never_code() {
+        for hostile in ["'; echo INJECTED; '", "\"; echo INJECTED; \"", "$(echo INJECTED)", "`echo INJECTED`", "\\\"$(echo INJECTED)"] {
+            let mut s = Scope::default();
+            s.set_builtin("item", json!(hostile));
+            for t in ["echo $item", "echo \"$item\"", "echo '$item'", "echo \"a'$item'b\"", "echo 'a\"$item\"b'"] {
+                let out = sh(t, &s);
+                assert!(!out.contains("INJECTED\n") || out.contains(hostile), "{t} with {hostile}: {out}");
+                assert!(out.contains(hostile), "{t} with {hostile} lost the value: {out}");
+            }
+        }
     }
 
     #[test]
@@ -385,10 +456,10 @@ mod tests {
         let e = Template::parse("cost $5").unwrap_err();
         assert!(e.help.contains("$$"));
         assert!(Template::parse("${a..b}").is_err());
-        let e = render("${itme}", Mode::Plain).unwrap_err();
+        let e = render("${itme}").unwrap_err();
         assert!(e.contains("undefined variable `itme`"));
         let t = Template::parse("${out.downloaded_rpm}").unwrap();
-        let e = t.render(&scope(), Mode::Plain).unwrap_err();
+        let e = t.render(&scope()).unwrap_err();
         assert_eq!(e.help.as_deref(), Some("did you mean `out.downloaded_rpms`?"));
     }
 

@@ -54,7 +54,7 @@ pub enum Shape {
         extra: bool,
     },
     /// A list of commands: a string runs under `sh -c` with every substituted value
-    /// shell-quoted; a list is an argv, run with no shell.
+    /// passed through the environment; a list is an argv, run with no shell.
     Commands,
 }
 
@@ -83,7 +83,7 @@ impl Spec {
 
 /// A directive's substituted input. For [`Shape::Params`] the map holds each given
 /// parameter; for [`Shape::Commands`] it holds one key, `commands`, a list whose
-/// items are strings (shell lines, already quoted) or lists of strings (argv).
+/// items are shell lines (`{script, vars, display}`) or lists of strings (argv).
 pub type Params = BTreeMap<String, Value>;
 
 /// What an action may use while it runs.

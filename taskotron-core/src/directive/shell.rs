@@ -1,8 +1,10 @@
 //! `shell`: runs a list of commands; exports the standard output of the last one.
 //!
-//! A command given as a string runs under `sh -c`; the runner has already quoted
-//! every value substituted into it. A command given as a list is an argv run with no
-//! shell at all. The first command to fail stops the action.
+//! A command given as a string runs under `sh -c`; the runner has already turned
+//! every substituted value into a reference to an environment variable
+//! (`{script, vars, display}`), so values never reach the shell as code. A command
+//! given as a list is an argv run with no shell at all. The first command to fail
+//! stops the action.
 
 use std::io::Seek;
 use std::process::Command;
@@ -49,6 +51,15 @@ impl Directive for Shell {
                     let mut c = Command::new(program);
                     c.args(args);
                     (c, words.join(" "))
+                }
+                Value::Object(line) => {
+                    let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    let mut c = Command::new("sh");
+                    c.arg("-c").arg(text("script"));
+                    if let Some(Value::Object(vars)) = line.get("vars") {
+                        c.envs(vars.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())));
+                    }
+                    (c, text("display"))
                 }
                 other => {
                     let line = other.as_str().map_or_else(|| other.to_string(), str::to_string);

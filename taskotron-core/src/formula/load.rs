@@ -14,7 +14,8 @@ use crate::yaml::{self, Node, NodeValue};
 const TOP_KEYS: &[&str] = &["name", "namespace", "desc", "maintainer", "input", "environment", "actions"];
 const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
 
-/// Reads and validates formula `source`, which came from `file`.
+/// Reads and validates formula `source`, which came from `file`. Variables are
+/// checked separately ([`super::check_variables`]), since overrides can define them.
 ///
 /// # Errors
 /// Every problem found, errors first in file order; warnings are kept with them.
@@ -24,12 +25,7 @@ pub fn load(source: &str, file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let formula = cx.formula(&root);
     if cx.errors.is_empty() {
         if let Some(formula) = formula {
-            let defined = super::Defined::for_validation();
-            let undefined = super::check_variables(&formula, &defined);
-            if undefined.is_empty() {
-                return Ok(Loaded { formula, warnings: cx.warnings });
-            }
-            cx.errors.extend(undefined);
+            return Ok(Loaded { formula, warnings: cx.warnings });
         }
     }
     cx.errors.sort_by_key(|d| d.location.map(|l| (l.line, l.column)));

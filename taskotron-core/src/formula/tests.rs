@@ -20,10 +20,17 @@ fn files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Loads a fixture and checks its variables, as `taskotron validate` does.
 fn load_fixture(path: &Path) -> Result<Loaded, Vec<crate::Diagnostic>> {
     let source = std::fs::read_to_string(path).unwrap();
     let name = Path::new("testdata").join(path.file_name().unwrap());
-    load(&source, &name)
+    let loaded = load(&source, &name)?;
+    let undefined = check_variables(&loaded.formula, &Defined::for_validation());
+    if undefined.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(undefined)
+    }
 }
 
 #[test]
