@@ -1,1 +1,15 @@
-fn main() {}
+//! The `taskotron` binary: parses arguments, loads configuration, calls the library
+//! and renders its results. No domain logic lives here.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use clap::Parser;
+
+fn main() {
+    let args = cli::Cli::parse();
+    let code = commands::dispatch(args);
+    std::process::exit(code);
+}

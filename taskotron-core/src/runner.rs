@@ -135,7 +135,21 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
         }
     }
     let defined = Defined::for_run(input.item_type, opts.overrides.iter().map(|(k, _)| k.as_str()));
-    errors.extend(formula::check_variables(formula, &defined));
+    // With the wrong item type, every use of the declared item variable is undefined;
+    // the input error above already says why, once.
+    let declared: Vec<&str> = formula
+        .input_args
+        .iter()
+        .filter_map(|a| match a {
+            InputArg::Item(t) if *t != input.item_type => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    errors.extend(
+        formula::check_variables(formula, &defined)
+            .into_iter()
+            .filter(|d| !declared.iter().any(|t| d.message == format!("undefined variable `{t}`"))),
+    );
     if errors.is_empty() {
         Ok(())
     } else {

@@ -224,7 +224,7 @@ fn prepare_rejects_bad_input_before_anything_runs() {
     let opts = fx.opts("f39-updates", ItemType::KojiTag);
     let text = crate::diagnostic::render_all(&prepare(&formula, &opts).unwrap_err());
     assert!(text.contains("needs a koji_build as input, but the run is for a koji_tag"), "{text}");
-    assert!(text.contains("undefined variable `koji_build`"), "{text}");
+    assert!(!text.contains("undefined variable `koji_build`"), "the input error says it once: {text}");
     assert!(!fx.dir.path().join("artifacts").exists());
 }
 

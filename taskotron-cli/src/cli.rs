@@ -1,0 +1,193 @@
+//! The command-line interface, defined once: help, completions and the man page all
+//! come from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskotron_core::{Arch, ItemType};
+
+/// Runs declarative test tasks (formulas) for Koji builds, Koji tags and Bodhi updates.
+#[derive(Debug, Parser)]
+#[command(
+    name = "taskotron",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron validate tasks/*/runtask.yml\n  taskotron new my-check\n\nExit codes: 0 OK, 1 the task did not execute properly (NOT_OK), 2 invalid input."
+)]
+pub struct Cli {
+    /// Configuration file (default: $TASKOTRON_CONFIG, then
+    /// $XDG_CONFIG_HOME/taskotron/taskotron.yaml, then /etc/taskotron/taskotron.yaml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// When to use colours on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Print only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colours when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Output format of commands whose output programs may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON document on stdout: a stable contract.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a task for one item on one arch and print its execution report.
+    #[command(after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run ./runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run . -i f39-updates-pending -t koji_tag -o workdir_note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input.")]
+    Run(RunArgs),
+    /// Check formulas without running them; reports every problem at once.
+    #[command(after_help = "Examples:\n  taskotron validate tasks/example\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid.")]
+    Validate(ValidateArgs),
+    /// Create a task directory that `taskotron run` accepts as it is.
+    #[command(after_help = "Example:\n  taskotron new my-check && taskotron run my-check -i xchat-2.8.8-21.fc20 -t koji_build")]
+    New(NewArgs),
+    /// List the directives a formula can use, with their parameters.
+    Directives(FormatArgs),
+    /// Show the configuration in effect and where it came from.
+    Config(FormatArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A formula file, or a task directory holding `runtask.yml` or one `*.yml`.
+    pub task: PathBuf,
+    /// The item to check: an N-V-R, an update alias, a tag, ...
+    #[arg(short, long)]
+    pub item: String,
+    /// The item's type.
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+    pub item_type: ItemType,
+    /// The arch to run for [default: noarch].
+    #[arg(short, long, value_parser = parse_arch)]
+    pub arch: Option<Arch>,
+    /// The scheduler's build id; leave it out for a standalone run.
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// Set a variable, winning over every other definition.
+    #[arg(short = 'o', long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
+    pub overrides: Vec<(String, String)>,
+    /// Where run directories go (overrides the config's `artifacts`).
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Formula files or task directories.
+    #[arg(required = true)]
+    pub tasks: Vec<PathBuf>,
+    /// Variables the runs will define with `--override`.
+    #[arg(short = 'o', long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
+    pub overrides: Vec<(String, String)>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The task's name.
+    pub name: String,
+    /// Where to create it [default: ./<NAME>].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Just `--format`.
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_item_type(s: &str) -> Result<ItemType, String> {
+    s.parse::<ItemType>().map_err(|e| {
+        let mut m = format!("{e}; expected one of {}", taskotron_core::item::ItemTypeError::expected());
+        if let Some(s) = e.suggestion {
+            m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
+        }
+        m
+    })
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    if s == "all" {
+        return Err("`all` selects several arches; a run is for one arch".into());
+    }
+    s.parse::<Arch>().map_err(|e| {
+        let mut m = format!("{e}; expected one of {}", taskotron_core::arch::ArchError::expected());
+        if let Some(s) = e.suggestion {
+            m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
+        }
+        m
+    })
+}
+
+fn parse_override(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers_explain_and_suggest() {
+        assert!(parse_item_type("koji-build").unwrap_err().contains("did you mean `koji_build`"));
+        assert!(parse_arch("amd64").unwrap_err().contains("did you mean `x86_64`"));
+        assert!(parse_arch("all").is_err());
+        assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_override("novalue").is_err());
+    }
+}

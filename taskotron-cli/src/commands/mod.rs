@@ -1,0 +1,75 @@
+//! One module per subcommand; each returns the process exit code.
+
+mod config;
+mod directives;
+mod new;
+mod run;
+mod validate;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+use taskotron_core::config::Config;
+use taskotron_core::Diagnostic;
+
+use crate::cli::{Cli, Command, Format};
+use crate::exit;
+use crate::output::Shell;
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> i32 {
+    let shell = Shell::new(cli.color, cli.quiet);
+    match cli.command {
+        Command::Completions { shell: target } => {
+            clap_complete::generate(target, &mut Cli::command(), "taskotron", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    shell.diagnostics(&[Diagnostic::error(format!("cannot write the man page: {e}"))]);
+                    exit::NOT_OK
+                }
+            }
+        }
+        Command::New(args) => new::run(&shell, &args),
+        Command::Directives(args) => directives::run(args.format),
+        Command::Validate(args) => validate::run(&shell, &args),
+        Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => config::run(&loaded, args.format),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => run::run(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
+    }
+}
+
+fn load_config(shell: &Shell, explicit: Option<&std::path::Path>, format: Format) -> Option<taskotron_core::config::Loaded> {
+    match Config::load(explicit, &|k| std::env::var(k).ok()) {
+        Ok(loaded) => Some(loaded),
+        Err(e) => {
+            report_invalid(shell, format, &[e.diagnostic()]);
+            None
+        }
+    }
+}
+
+/// Reports diagnostics that stop a command: on stderr for people, and for
+/// `--format json` also as `{"error": ..., "diagnostics": [...]}` on stdout.
+pub fn report_invalid(shell: &Shell, format: Format, diagnostics: &[Diagnostic]) {
+    shell.diagnostics(diagnostics);
+    if format == Format::Json {
+        let doc = serde_json::json!({"error": "invalid input", "diagnostics": diagnostics});
+        print_json(&doc);
+    }
+}
+
+/// Prints one JSON document on a line of stdout.
+pub fn print_json(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+}

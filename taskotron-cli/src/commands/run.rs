@@ -1,0 +1,94 @@
+//! `taskotron run`.
+
+use std::io::Write;
+
+use taskotron_core::config::Config;
+use taskotron_core::ports::Ports;
+use taskotron_core::runner::{self, RunOptions};
+use taskotron_core::{ExecutionReport, ExecutionStatus};
+
+use super::{print_json, report_invalid};
+use crate::cli::{Format, RunArgs};
+use crate::exit;
+use crate::output::{Shell, Tone};
+
+/// Loads, checks and runs the task; prints the execution report.
+pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
+    let loaded = match taskotron_core::load_task(&args.task) {
+        Ok(l) => l,
+        Err(diagnostics) => {
+            report_invalid(shell, args.format, &diagnostics);
+            return exit::INVALID_INPUT;
+        }
+    };
+    shell.diagnostics(&loaded.warnings);
+    let formula = loaded.formula;
+    let opts = RunOptions {
+        input: runner::task_input(&args.item, args.item_type, args.build_id.clone()),
+        arch: args.arch,
+        overrides: args.overrides.clone(),
+        artifacts_root: args.artifacts.clone().unwrap_or_else(|| config.artifacts.clone()),
+        tmpdir: config.tmpdir.clone(),
+        default_timeout: config.action_timeout,
+        python: config.python.clone(),
+    };
+    let headline = format!(
+        "{} for {} {} on {}",
+        formula.checkname(),
+        args.item_type,
+        args.item,
+        args.arch.unwrap_or(taskotron_core::Arch::Noarch)
+    );
+    let mut progress = shell.run_progress(headline);
+    let report = match runner::run(&formula, &opts, Ports::system(), &mut progress) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            report_invalid(shell, args.format, &diagnostics);
+            return exit::INVALID_INPUT;
+        }
+    };
+    let seconds = report.duration_ms as f64 / 1000.0;
+    match report.execution_status {
+        ExecutionStatus::Ok => shell.status("Finished", &format!("OK in {seconds:.2}s"), Tone::Good),
+        ExecutionStatus::NotOk => shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad),
+    }
+    match args.format {
+        Format::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
+        Format::Human => print_human(&report),
+    }
+    if report.is_ok() {
+        exit::OK
+    } else {
+        exit::NOT_OK
+    }
+}
+
+/// The report as `key: value` lines, the seed's fields first.
+fn print_human(report: &ExecutionReport) {
+    let mut out = std::io::stdout().lock();
+    let status = match report.execution_status {
+        ExecutionStatus::Ok => "OK",
+        ExecutionStatus::NotOk => "NOT_OK",
+    };
+    let _ = writeln!(out, "execution_status: {status}");
+    match &report.status {
+        Some(s) if s.contains('\n') => {
+            let _ = writeln!(out, "status: |");
+            for line in s.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        Some(s) => {
+            let _ = writeln!(out, "status: {s}");
+        }
+        None => {
+            let _ = writeln!(out, "status: null");
+        }
+    }
+    let _ = writeln!(out, "build_id: {}", report.build_id.as_deref().unwrap_or("null"));
+    let _ = writeln!(out, "run_id: {}", report.run_id);
+    let _ = writeln!(out, "checkname: {}", report.checkname);
+    let _ = writeln!(out, "item: {} ({})", report.item, report.item_type);
+    let _ = writeln!(out, "arch: {}", report.arch);
+    let _ = writeln!(out, "artifacts: {}", report.artifacts.display());
+}
