@@ -58,20 +58,28 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a task for one item on one arch and print its execution report.
-    #[command(after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run ./runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run . -i f39-updates-pending -t koji_tag -o workdir_note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input.")]
+    #[command(
+        after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run ./runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run . -i f39-updates-pending -t koji_tag -o workdir_note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input."
+    )]
     Run(RunArgs),
     /// Check formulas without running them; reports every problem at once.
-    #[command(after_help = "Examples:\n  taskotron validate tasks/example\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid.")]
+    #[command(
+        after_help = "Examples:\n  taskotron validate tasks/example\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid."
+    )]
     Validate(ValidateArgs),
     /// Create a task directory that `taskotron run` accepts as it is.
-    #[command(after_help = "Example:\n  taskotron new my-check && taskotron run my-check -i xchat-2.8.8-21.fc20 -t koji_build")]
+    #[command(
+        after_help = "Example:\n  taskotron new my-check && taskotron run my-check -i xchat-2.8.8-21.fc20 -t koji_build"
+    )]
     New(NewArgs),
     /// List the directives a formula can use, with their parameters.
     Directives(FormatArgs),
     /// Show the configuration in effect and where it came from.
     Config(FormatArgs),
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron")]
+    #[command(
+        after_help = "Example:\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -143,7 +151,10 @@ pub struct FormatArgs {
 
 fn parse_item_type(s: &str) -> Result<ItemType, String> {
     s.parse::<ItemType>().map_err(|e| {
-        let mut m = format!("{e}; expected one of {}", taskotron_core::item::ItemTypeError::expected());
+        let mut m = format!(
+            "{e}; expected one of {}",
+            taskotron_core::item::ItemTypeError::expected()
+        );
         if let Some(s) = e.suggestion {
             m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
         }
@@ -156,7 +167,10 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
         return Err("`all` selects several arches; a run is for one arch".into());
     }
     s.parse::<Arch>().map_err(|e| {
-        let mut m = format!("{e}; expected one of {}", taskotron_core::arch::ArchError::expected());
+        let mut m = format!(
+            "{e}; expected one of {}",
+            taskotron_core::arch::ArchError::expected()
+        );
         if let Some(s) = e.suggestion {
             m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
         }
@@ -184,8 +198,12 @@ mod tests {
 
     #[test]
     fn value_parsers_explain_and_suggest() {
-        assert!(parse_item_type("koji-build").unwrap_err().contains("did you mean `koji_build`"));
-        assert!(parse_arch("amd64").unwrap_err().contains("did you mean `x86_64`"));
+        assert!(parse_item_type("koji-build")
+            .unwrap_err()
+            .contains("did you mean `koji_build`"));
+        assert!(parse_arch("amd64")
+            .unwrap_err()
+            .contains("did you mean `x86_64`"));
         assert!(parse_arch("all").is_err());
         assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_override("novalue").is_err());

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use taskotron_core::dict::ActionStatus;
 use taskotron_core::diagnostic::Severity;
+use taskotron_core::dict::ActionStatus;
 use taskotron_core::runner::{Event, Observer};
 use taskotron_core::Diagnostic;
 
@@ -73,7 +73,9 @@ impl Shell {
             let text = d.to_string();
             let text = match d.severity {
                 Severity::Error => text.replacen("error:", &self.paint("error:", Tone::Bad), 1),
-                Severity::Warning => text.replacen("warning:", &self.paint("warning:", Tone::Warn), 1),
+                Severity::Warning => {
+                    text.replacen("warning:", &self.paint("warning:", Tone::Warn), 1)
+                }
             };
             let _ = writeln!(err, "{text}");
         }
@@ -82,7 +84,11 @@ impl Shell {
     /// An observer that draws a run's progress, opening with `headline` once the run
     /// has passed its checks and started.
     pub fn run_progress(self, headline: String) -> RunProgress {
-        RunProgress { shell: self, headline, spinner: None }
+        RunProgress {
+            shell: self,
+            headline,
+            spinner: None,
+        }
     }
 }
 
@@ -99,13 +105,28 @@ impl Observer for RunProgress {
         match event {
             Event::Started { run_id, artifacts } => {
                 shell.status("Running", &self.headline, Tone::Good);
-                shell.status("Artifacts", &format!("{} (run {run_id})", artifacts.display()), Tone::Good);
+                shell.status(
+                    "Artifacts",
+                    &format!("{} (run {run_id})", artifacts.display()),
+                    Tone::Good,
+                );
             }
-            Event::ActionStarted { index, total, action } => {
-                let what = format!("[{}/{total}] {} ({})", index + 1, action.name, action.directive.spec().name);
+            Event::ActionStarted {
+                index,
+                total,
+                action,
+            } => {
+                let what = format!(
+                    "[{}/{total}] {} ({})",
+                    index + 1,
+                    action.name,
+                    action.directive.spec().name
+                );
                 if shell.tty && !shell.quiet {
                     let bar = ProgressBar::new_spinner();
-                    if let Ok(style) = ProgressStyle::with_template("{spinner:.green} {msg} {elapsed}") {
+                    if let Ok(style) =
+                        ProgressStyle::with_template("{spinner:.green} {msg} {elapsed}")
+                    {
                         bar.set_style(style);
                     }
                     bar.set_message(what);
@@ -115,17 +136,33 @@ impl Observer for RunProgress {
                     shell.status("Running", &what, Tone::Good);
                 }
             }
-            Event::ActionFinished { index, total, report } => {
+            Event::ActionFinished {
+                index,
+                total,
+                report,
+            } => {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
                 }
                 let what = format!("[{}/{total}] {}", index + 1, report.name);
                 match report.status {
-                    ActionStatus::Ok => shell.status("Done", &format!("{what} in {} ms", report.duration_ms), Tone::Good),
+                    ActionStatus::Ok => shell.status(
+                        "Done",
+                        &format!("{what} in {} ms", report.duration_ms),
+                        Tone::Good,
+                    ),
                     ActionStatus::Skipped => shell.status("Skipped", &what, Tone::Warn),
                     ActionStatus::Failed | ActionStatus::TimedOut => {
-                        let verb = if report.status == ActionStatus::TimedOut { "Timed out" } else { "Failed" };
-                        shell.status(verb, &format!("{what} after {} ms", report.duration_ms), Tone::Bad)
+                        let verb = if report.status == ActionStatus::TimedOut {
+                            "Timed out"
+                        } else {
+                            "Failed"
+                        };
+                        shell.status(
+                            verb,
+                            &format!("{what} after {} ms", report.duration_ms),
+                            Tone::Bad,
+                        )
                     }
                 }
             }

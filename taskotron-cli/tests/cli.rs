@@ -12,7 +12,9 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        Self { home: tempfile::tempdir().unwrap() }
+        Self {
+            home: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn artifacts(&self) -> PathBuf {
@@ -42,7 +44,10 @@ impl Env {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn stderr(o: &Output, env: &Env) -> String {
@@ -50,13 +55,25 @@ fn stderr(o: &Output, env: &Env) -> String {
 }
 
 fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 #[test]
 fn the_example_task_runs_ok_with_the_json_contract() {
     let env = Env::new();
-    let o = env.run(&["run", "tasks/nvr-check", "-i", "htop-3.3.0-1.fc41", "-t", "koji_build", "-a", "x86_64", "--format", "json"]);
+    let o = env.run(&[
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
     let report = json(&o);
     assert_eq!(report["execution_status"], "OK");
@@ -66,7 +83,9 @@ fn the_example_task_runs_ok_with_the_json_contract() {
     let run_id = report["run_id"].as_str().unwrap();
     let dir = PathBuf::from(report["artifacts"].as_str().unwrap());
     assert_eq!(dir, env.artifacts().join(run_id));
-    let written: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("execution.json")).unwrap()).unwrap();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("execution.json")).unwrap())
+            .unwrap();
     assert_eq!(written, report);
     let results = std::fs::read_to_string(dir.join("results.yml")).unwrap();
     assert!(results.contains("outcome: PASSED"), "{results}");
@@ -76,18 +95,45 @@ fn the_example_task_runs_ok_with_the_json_contract() {
 #[test]
 fn build_ids_pass_through_and_failures_exit_1() {
     let env = Env::new();
-    let formula = env.write("fail.yml", "name: fail\nactions:\n  - name: boom\n    shell:\n      - echo broken >&2; exit 4\n");
-    let o = env.run(&["run", formula.to_str().unwrap(), "-i", "a-1-1.fc41", "-t", "koji_build", "--build-id", "5f0c-1", "--format", "json"]);
+    let formula = env.write(
+        "fail.yml",
+        "name: fail\nactions:\n  - name: boom\n    shell:\n      - echo broken >&2; exit 4\n",
+    );
+    let o = env.run(&[
+        "run",
+        formula.to_str().unwrap(),
+        "-i",
+        "a-1-1.fc41",
+        "-t",
+        "koji_build",
+        "--build-id",
+        "5f0c-1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let report = json(&o);
     assert_eq!(report["execution_status"], "NOT_OK");
     assert_eq!(report["build_id"], "5f0c-1");
     let status = report["status"].as_str().unwrap();
-    assert!(status.contains("exited with code 4") && status.contains("broken"), "{status}");
-    let human = env.run(&["run", formula.to_str().unwrap(), "-i", "a-1-1.fc41", "-t", "koji_build"]);
+    assert!(
+        status.contains("exited with code 4") && status.contains("broken"),
+        "{status}"
+    );
+    let human = env.run(&[
+        "run",
+        formula.to_str().unwrap(),
+        "-i",
+        "a-1-1.fc41",
+        "-t",
+        "koji_build",
+    ]);
     assert_eq!(human.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&human.stdout);
-    assert!(stdout.starts_with("execution_status: NOT_OK\nstatus: |\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("execution_status: NOT_OK\nstatus: |\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -98,44 +144,139 @@ fn invalid_input_exits_2_with_clear_messages() {
         "name: bad\nacitons: []\nactions:\n  - name: a\n    shel: [echo]\n  - name: b\n    dummy: {result: PASS, msg: \"${itme}\"}\n",
     );
     let cases: Vec<(&str, Vec<String>)> = vec![
-        ("bad_item", vec!["run".into(), "tasks/nvr-check".into(), "-i".into(), "htop".into(), "-t".into(), "koji_build".into()]),
-        ("bad_type", vec!["run".into(), "tasks/nvr-check".into(), "-i".into(), "htop-1-1".into(), "-t".into(), "koji-build".into()]),
-        ("bad_arch", vec!["run".into(), "tasks/nvr-check".into(), "-i".into(), "htop-1-1".into(), "-t".into(), "koji_build".into(), "-a".into(), "x86-64".into()]),
-        ("wrong_input_type", vec!["run".into(), "tasks/nvr-check".into(), "-i".into(), "f41-updates".into(), "-t".into(), "koji_tag".into()]),
-        ("bad_formula", vec!["run".into(), bad_formula.parent().unwrap().display().to_string(), "-i".into(), "a-1-1".into(), "-t".into(), "koji_build".into()]),
-        ("missing_task", vec!["run".into(), "no/such/task".into(), "-i".into(), "a-1-1".into(), "-t".into(), "koji_build".into()]),
+        (
+            "bad_item",
+            vec![
+                "run".into(),
+                "tasks/nvr-check".into(),
+                "-i".into(),
+                "htop".into(),
+                "-t".into(),
+                "koji_build".into(),
+            ],
+        ),
+        (
+            "bad_type",
+            vec![
+                "run".into(),
+                "tasks/nvr-check".into(),
+                "-i".into(),
+                "htop-1-1".into(),
+                "-t".into(),
+                "koji-build".into(),
+            ],
+        ),
+        (
+            "bad_arch",
+            vec![
+                "run".into(),
+                "tasks/nvr-check".into(),
+                "-i".into(),
+                "htop-1-1".into(),
+                "-t".into(),
+                "koji_build".into(),
+                "-a".into(),
+                "x86-64".into(),
+            ],
+        ),
+        (
+            "wrong_input_type",
+            vec![
+                "run".into(),
+                "tasks/nvr-check".into(),
+                "-i".into(),
+                "f41-updates".into(),
+                "-t".into(),
+                "koji_tag".into(),
+            ],
+        ),
+        (
+            "bad_formula",
+            vec![
+                "run".into(),
+                bad_formula.parent().unwrap().display().to_string(),
+                "-i".into(),
+                "a-1-1".into(),
+                "-t".into(),
+                "koji_build".into(),
+            ],
+        ),
+        (
+            "missing_task",
+            vec![
+                "run".into(),
+                "no/such/task".into(),
+                "-i".into(),
+                "a-1-1".into(),
+                "-t".into(),
+                "koji_build".into(),
+            ],
+        ),
     ];
     for (name, args) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = env.run(&args);
         assert_eq!(o.status.code(), Some(2), "{name}");
-        assert!(o.stdout.is_empty(), "{name}: nothing on stdout in human mode");
+        assert!(
+            o.stdout.is_empty(),
+            "{name}: nothing on stdout in human mode"
+        );
         insta::with_settings!({snapshot_suffix => name, prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!("invalid_input", stderr(&o, &env));
         });
     }
-    assert!(!env.artifacts().exists(), "nothing ran, so no run directory");
+    assert!(
+        !env.artifacts().exists(),
+        "nothing ran, so no run directory"
+    );
 }
 
 #[test]
 fn json_mode_reports_invalid_input_on_stdout() {
     let env = Env::new();
-    let o = env.run(&["run", "tasks/nvr-check", "-i", "htop", "-t", "koji_build", "--format", "json"]);
+    let o = env.run(&[
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "htop",
+        "-t",
+        "koji_build",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let doc = json(&o);
     assert_eq!(doc["error"], "invalid input");
-    assert!(doc["diagnostics"][0]["message"].as_str().unwrap().contains("not a valid koji_build"));
+    assert!(doc["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid koji_build"));
 }
 
 #[test]
 fn validate_reports_every_problem_of_every_file() {
     let env = Env::new();
     let a = env.write("a.yml", "name: a\nactions:\n  - name: x\n    dummy: {result: PAS}\n  - name: y\n    python: {file: c.py}\n");
-    let b = env.write("b.yml", "name: b\nactions:\n  - name: x\n    shell: [\"echo $custom\"]\n");
-    let o = env.run(&["validate", "tasks/nvr-check", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let b = env.write(
+        "b.yml",
+        "name: b\nactions:\n  - name: x\n    shell: [\"echo $custom\"]\n",
+    );
+    let o = env.run(&[
+        "validate",
+        "tasks/nvr-check",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("validate_many", stderr(&o, &env));
-    let o = env.run(&["validate", b.to_str().unwrap(), "-o", "custom=1", "--format", "json"]);
+    let o = env.run(&[
+        "validate",
+        b.to_str().unwrap(),
+        "-o",
+        "custom=1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
     assert_eq!(json(&o)["valid"], true);
 }
@@ -148,7 +289,16 @@ fn new_scaffolds_a_task_that_runs_as_is() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
     let o = env.run(&["validate", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
-    let o = env.run(&["run", dir.to_str().unwrap(), "-i", "xchat-2.8.8-21.fc20", "-t", "koji_build", "--format", "json"]);
+    let o = env.run(&[
+        "run",
+        dir.to_str().unwrap(),
+        "-i",
+        "xchat-2.8.8-21.fc20",
+        "-t",
+        "koji_build",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
     let again = env.run(&["new", "my-check", "--dir", dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
@@ -159,7 +309,16 @@ fn new_scaffolds_a_task_that_runs_as_is() {
 fn config_errors_point_into_the_file() {
     let env = Env::new();
     let cfg = env.write("taskotron.yaml", "python: python3\nartifcats: /tmp/x\n");
-    let o = env.run(&["--config", cfg.to_str().unwrap(), "run", "tasks/nvr-check", "-i", "a-1-1", "-t", "koji_build"]);
+    let o = env.run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "a-1-1",
+        "-t",
+        "koji_build",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("config_error", stderr(&o, &env));
     let o = env.run(&["--config", cfg.to_str().unwrap(), "config"]);
@@ -170,11 +329,20 @@ fn config_errors_point_into_the_file() {
 fn config_shows_where_values_come_from() {
     let env = Env::new();
     let cfg = env.write("taskotron.yaml", "action_timeout: 5m\n");
-    let o = env.run(&["--config", cfg.to_str().unwrap(), "config", "--format", "json"]);
+    let o = env.run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "config",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let doc = json(&o);
     assert_eq!(doc["config"]["action_timeout"], "5m");
-    assert_eq!(doc["env_overrides"], serde_json::json!(["TASKOTRON_ARTIFACTS", "TASKOTRON_TMPDIR"]));
+    assert_eq!(
+        doc["env_overrides"],
+        serde_json::json!(["TASKOTRON_ARTIFACTS", "TASKOTRON_TMPDIR"])
+    );
 }
 
 #[test]
@@ -184,7 +352,10 @@ fn completions_help_and_man_come_from_one_definition() {
         let o = env.run(&["completions", shell]);
         assert_eq!(o.status.code(), Some(0));
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains("validate") && text.contains("build-id"), "{shell}");
+        assert!(
+            text.contains("validate") && text.contains("build-id"),
+            "{shell}"
+        );
     }
     let man = env.run(&["man"]);
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH taskotron"));
@@ -196,6 +367,11 @@ fn completions_help_and_man_come_from_one_definition() {
 fn directives_lists_the_registry_as_json() {
     let env = Env::new();
     let o = env.run(&["directives", "--format", "json"]);
-    let names: Vec<String> = json(&o).as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["shell", "python", "dummy"]);
 }

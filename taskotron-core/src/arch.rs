@@ -105,7 +105,12 @@ impl FromStr for Arch {
         }
         let suggestion = alias(&s.to_lowercase())
             .or_else(|| did_you_mean(s, Arch::ALL.iter().map(|a| a.as_str())))
-            .and_then(|n| Arch::ALL.iter().find(|a| a.as_str() == n).map(|a| a.as_str()));
+            .and_then(|n| {
+                Arch::ALL
+                    .iter()
+                    .find(|a| a.as_str() == n)
+                    .map(|a| a.as_str())
+            });
         Err(ArchError {
             input: s.to_string(),
             suggestion,
@@ -170,16 +175,25 @@ mod tests {
         for a in Arch::ALL {
             assert_eq!(a.as_str().parse::<Arch>().unwrap(), a);
         }
-        assert_eq!("amd64".parse::<Arch>().unwrap_err().suggestion, Some("x86_64"));
+        assert_eq!(
+            "amd64".parse::<Arch>().unwrap_err().suggestion,
+            Some("x86_64")
+        );
         assert_eq!("i686".parse::<Arch>().unwrap_err().suggestion, Some("i386"));
-        assert_eq!("x86_46".parse::<Arch>().unwrap_err().suggestion, Some("x86_64"));
+        assert_eq!(
+            "x86_46".parse::<Arch>().unwrap_err().suggestion,
+            Some("x86_64")
+        );
         assert_eq!("sparc".parse::<Arch>().unwrap_err().suggestion, None);
     }
 
     #[test]
     fn all_expands_to_the_supported_arches() {
         let sel: ArchSelector = "all".parse().unwrap();
-        assert_eq!(sel.expand(&[Arch::X86_64, Arch::Aarch64]), vec![Arch::X86_64, Arch::Aarch64]);
+        assert_eq!(
+            sel.expand(&[Arch::X86_64, Arch::Aarch64]),
+            vec![Arch::X86_64, Arch::Aarch64]
+        );
         assert_eq!(Arch::machine_arches().count(), 6);
         assert_eq!(serde_json::to_string(&sel).unwrap(), "\"all\"");
     }

@@ -48,7 +48,14 @@ pub struct Config {
 }
 
 /// The keys a config file may have, for suggestions.
-pub const KEYS: &[&str] = &["profile", "artifacts", "tmpdir", "action_timeout", "python", "supported_arches"];
+pub const KEYS: &[&str] = &[
+    "profile",
+    "artifacts",
+    "tmpdir",
+    "action_timeout",
+    "python",
+    "supported_arches",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -73,7 +80,9 @@ mod duration_text {
             Text(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Secs(0) => Err(serde::de::Error::custom("a timeout must be more than 0 seconds")),
+            Raw::Secs(0) => Err(serde::de::Error::custom(
+                "a timeout must be more than 0 seconds",
+            )),
             Raw::Secs(s) => Ok(Duration::from_secs(s)),
             Raw::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
         }
@@ -87,8 +96,9 @@ mod duration_text {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = match text.trim().parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
-        Err(_) => humantime::parse_duration(text.trim())
-            .map_err(|_| format!("`{text}` is not a duration; expected seconds (`90`) or `90s`, `20m`, `1h`"))?,
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| {
+            format!("`{text}` is not a duration; expected seconds (`90`) or `90s`, `20m`, `1h`")
+        })?,
     };
     if d.is_zero() {
         return Err("a timeout must be more than 0 seconds".into());
@@ -139,8 +149,15 @@ impl Config {
         let data = env("XDG_DATA_HOME")
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
-            .or_else(|| env("HOME").filter(|s| !s.is_empty()).map(|h| Path::new(&h).join(".local/share")));
-        let artifacts = data.map_or_else(|| std::env::temp_dir().join("taskotron/artifacts"), |d| d.join("taskotron/artifacts"));
+            .or_else(|| {
+                env("HOME")
+                    .filter(|s| !s.is_empty())
+                    .map(|h| Path::new(&h).join(".local/share"))
+            });
+        let artifacts = data.map_or_else(
+            || std::env::temp_dir().join("taskotron/artifacts"),
+            |d| d.join("taskotron/artifacts"),
+        );
         Self {
             profile: Profile::Development,
             artifacts,
@@ -168,35 +185,52 @@ impl Config {
     ///
     /// # Errors
     /// A named file that cannot be read, invalid YAML, an unknown key or a bad value.
-    pub fn load(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-        let named = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| env("TASKOTRON_CONFIG").filter(|s| !s.is_empty()).map(PathBuf::from));
+    pub fn load(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Loaded, ConfigError> {
+        let named = explicit.map(Path::to_path_buf).or_else(|| {
+            env("TASKOTRON_CONFIG")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+        });
         let file = match named {
             Some(p) => Some(p),
             None => Self::search_path(env).into_iter().find(|p| p.is_file()),
         };
         let mut config = match &file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
                 Self::parse(&text, path, env)?
             }
             None => Self::defaults_from(env),
         };
         let env_overrides = config.apply_env(env)?;
-        Ok(Loaded { config, file, env_overrides })
+        Ok(Loaded {
+            config,
+            file,
+            env_overrides,
+        })
     }
 
     /// Parses config text; missing keys take the defaults.
     ///
     /// # Errors
     /// Invalid YAML, an unknown key or a bad value, pointing into the file.
-    pub fn parse(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         if text.trim().is_empty() {
             return Ok(Self::defaults_from(env));
         }
         let defaults = Self::defaults_from(env);
-        let mut value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| invalid(&e, text, path))?;
+        let mut value: serde_norway::Value =
+            serde_norway::from_str(text).map_err(|e| invalid(&e, text, path))?;
         // Fill the XDG-derived defaults before deserialising, so `Default` is not
         // consulted with the real process environment.
         if let serde_norway::Value::Mapping(map) = &mut value {
@@ -216,23 +250,50 @@ impl Config {
         })
     }
 
-    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    fn apply_env(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, ConfigError> {
         let mut used = Vec::new();
-        let bad = |var: &str, msg: String| ConfigError::Invalid(Box::new(Diagnostic::error(format!("invalid ${var}: {msg}"))));
-        for var in ["TASKOTRON_PROFILE", "TASKOTRON_ARTIFACTS", "TASKOTRON_TMPDIR", "TASKOTRON_ACTION_TIMEOUT", "TASKOTRON_PYTHON", "TASKOTRON_SUPPORTED_ARCHES"] {
-            let Some(value) = env(var).filter(|v| !v.is_empty()) else { continue };
+        let bad = |var: &str, msg: String| {
+            ConfigError::Invalid(Box::new(Diagnostic::error(format!(
+                "invalid ${var}: {msg}"
+            ))))
+        };
+        for var in [
+            "TASKOTRON_PROFILE",
+            "TASKOTRON_ARTIFACTS",
+            "TASKOTRON_TMPDIR",
+            "TASKOTRON_ACTION_TIMEOUT",
+            "TASKOTRON_PYTHON",
+            "TASKOTRON_SUPPORTED_ARCHES",
+        ] {
+            let Some(value) = env(var).filter(|v| !v.is_empty()) else {
+                continue;
+            };
             match var {
                 "TASKOTRON_PROFILE" => {
-                    self.profile = serde_norway::from_str(&value).map_err(|_| bad(var, format!("`{value}` is not `development`, `production` or `testing`")))?
+                    self.profile = serde_norway::from_str(&value).map_err(|_| {
+                        bad(
+                            var,
+                            format!("`{value}` is not `development`, `production` or `testing`"),
+                        )
+                    })?
                 }
                 "TASKOTRON_ARTIFACTS" => self.artifacts = value.into(),
                 "TASKOTRON_TMPDIR" => self.tmpdir = value.into(),
-                "TASKOTRON_ACTION_TIMEOUT" => self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?,
+                "TASKOTRON_ACTION_TIMEOUT" => {
+                    self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?
+                }
                 "TASKOTRON_PYTHON" => self.python = value,
                 _ => {
                     self.supported_arches = value
                         .split(',')
-                        .map(|a| a.trim().parse::<Arch>().map_err(|e| bad(var, e.to_string())))
+                        .map(|a| {
+                            a.trim()
+                                .parse::<Arch>()
+                                .map_err(|e| bad(var, e.to_string()))
+                        })
                         .collect::<Result<_, _>>()?
                 }
             }
@@ -245,14 +306,29 @@ impl Config {
 fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
     let message = e.to_string();
     // serde_norway appends " at line L column C"; keep the message itself.
-    let short = message.split(" at line ").next().unwrap_or(&message).to_string();
+    let short = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
     let mut d = Diagnostic::error(format!("invalid config: {short}"));
     if let Some(loc) = e.location() {
-        d = d.at(Some(path), text, Location { line: loc.line(), column: loc.column() }, 1);
+        d = d.at(
+            Some(path),
+            text,
+            Location {
+                line: loc.line(),
+                column: loc.column(),
+            },
+            1,
+        );
     } else {
         d = d.in_file(path);
     }
-    if let Some(field) = short.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+    if let Some(field) = short
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    {
         d = d.suggest(did_you_mean(field, KEYS.iter().copied()));
     }
     ConfigError::Invalid(Box::new(d))
@@ -265,14 +341,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn defaults_follow_xdg() {
         let c = Config::defaults_from(&env(&[("HOME", "/home/u")]));
-        assert_eq!(c.artifacts, PathBuf::from("/home/u/.local/share/taskotron/artifacts"));
+        assert_eq!(
+            c.artifacts,
+            PathBuf::from("/home/u/.local/share/taskotron/artifacts")
+        );
         let c = Config::defaults_from(&env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/home/u")]));
         assert_eq!(c.artifacts, PathBuf::from("/d/taskotron/artifacts"));
         assert_eq!(c.action_timeout, Duration::from_secs(1200));
@@ -282,16 +364,30 @@ mod tests {
     fn file_then_environment() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("taskotron.yaml");
-        std::fs::write(&file, "artifacts: /a\naction_timeout: 5m\nsupported_arches: [x86_64, aarch64]\n").unwrap();
-        let e = env(&[("TASKOTRON_CONFIG", file.to_str().unwrap()), ("TASKOTRON_PYTHON", "python3.12"), ("HOME", "/h")]);
+        std::fs::write(
+            &file,
+            "artifacts: /a\naction_timeout: 5m\nsupported_arches: [x86_64, aarch64]\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("TASKOTRON_CONFIG", file.to_str().unwrap()),
+            ("TASKOTRON_PYTHON", "python3.12"),
+            ("HOME", "/h"),
+        ]);
         let loaded = Config::load(None, &e).unwrap();
         assert_eq!(loaded.file.as_deref(), Some(file.as_path()));
         assert_eq!(loaded.config.artifacts, PathBuf::from("/a"));
         assert_eq!(loaded.config.action_timeout, Duration::from_secs(300));
         assert_eq!(loaded.config.python, "python3.12");
-        assert_eq!(loaded.config.supported_arches, vec![Arch::X86_64, Arch::Aarch64]);
+        assert_eq!(
+            loaded.config.supported_arches,
+            vec![Arch::X86_64, Arch::Aarch64]
+        );
         assert_eq!(loaded.env_overrides, vec!["TASKOTRON_PYTHON".to_string()]);
-        let e = env(&[("TASKOTRON_ARTIFACTS", "/b"), ("XDG_CONFIG_HOME", dir.path().to_str().unwrap())]);
+        let e = env(&[
+            ("TASKOTRON_ARTIFACTS", "/b"),
+            ("XDG_CONFIG_HOME", dir.path().to_str().unwrap()),
+        ]);
         let loaded = Config::load(Some(&file), &e).unwrap();
         assert_eq!(loaded.config.artifacts, PathBuf::from("/b"));
     }
@@ -299,12 +395,20 @@ mod tests {
     #[test]
     fn errors_point_into_the_file_and_suggest() {
         let p = Path::new("taskotron.yaml");
-        let e = Config::parse("python: python3\nartifcats: /x\n", p, &env(&[])).unwrap_err().diagnostic();
+        let e = Config::parse("python: python3\nartifcats: /x\n", p, &env(&[]))
+            .unwrap_err()
+            .diagnostic();
         assert_eq!(e.location.map(|l| l.line), Some(2));
         assert_eq!(e.help.as_deref(), Some("did you mean `artifacts`?"));
-        let e = Config::parse("action_timeout: soon\n", p, &env(&[])).unwrap_err().diagnostic();
+        let e = Config::parse("action_timeout: soon\n", p, &env(&[]))
+            .unwrap_err()
+            .diagnostic();
         assert!(e.message.contains("not a duration"), "{}", e.message);
         assert!(Config::load(Some(Path::new("/nonexistent/t.yaml")), &env(&[])).is_err());
-        assert!(Config::load(None, &env(&[("TASKOTRON_SUPPORTED_ARCHES", "x86_64,sparc")])).is_err());
+        assert!(Config::load(
+            None,
+            &env(&[("TASKOTRON_SUPPORTED_ARCHES", "x86_64,sparc")])
+        )
+        .is_err());
     }
 }

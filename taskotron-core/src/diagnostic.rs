@@ -80,7 +80,13 @@ impl Diagnostic {
 
     /// Points the diagnostic at `location` in `source` (read from `file`), underlining
     /// `width` characters. The excerpt is taken from `source` now.
-    pub fn at(mut self, file: Option<&Path>, source: &str, location: Location, width: usize) -> Self {
+    pub fn at(
+        mut self,
+        file: Option<&Path>,
+        source: &str,
+        location: Location,
+        width: usize,
+    ) -> Self {
         self.file = file.map(Path::to_path_buf);
         let line_count = source.lines().count().max(1);
         let line = location.line.clamp(1, line_count);
@@ -137,10 +143,7 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
         };
         writeln!(f, "{kind}: {}", self.message)?;
-        let gutter = self
-            .location
-            .map(|l| l.line.to_string().len())
-            .unwrap_or(1);
+        let gutter = self.location.map(|l| l.line.to_string().len()).unwrap_or(1);
         let pad = " ".repeat(gutter);
         match (&self.file, self.location) {
             (Some(file), Some(loc)) => {

@@ -113,17 +113,25 @@ impl ItemType {
                 if n.is_empty() || v.is_empty() || r.is_empty() {
                     return fail("it is not a name-version-release");
                 }
-                if !n.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c)) {
+                if !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+                {
                     return fail("the name may hold only letters, digits and `._+-`");
                 }
-                let ver_ok = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "._+~^".contains(c));
+                let ver_ok = |s: &str| {
+                    s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._+~^".contains(c))
+                };
                 if !ver_ok(v) || !ver_ok(r) {
                     return fail("version and release may hold only letters, digits and `._+~^`");
                 }
             }
             ItemType::KojiTag => {
                 let ok = item.starts_with(|c: char| c.is_ascii_alphanumeric())
-                    && item.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+                    && item
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
                 if !ok {
                     return fail("a tag name holds only letters, digits and `._+-`");
                 }
@@ -142,7 +150,10 @@ impl ItemType {
                         .chars()
                         .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
                 if !ok {
-                    if item.to_uppercase().starts_with("FEDORA-") && item != item.to_uppercase() && item.starts_with("fedora") {
+                    if item.to_uppercase().starts_with("FEDORA-")
+                        && item != item.to_uppercase()
+                        && item.starts_with("fedora")
+                    {
                         return fail("the alias starts with upper-case `FEDORA-`");
                     }
                     return fail("an update alias looks like FEDORA[-KIND]-YEAR-HEXID");
@@ -150,7 +161,8 @@ impl ItemType {
             }
             ItemType::DistGitCommit => {
                 let ok = item.split_once('#').is_some_and(|(repo, commit)| {
-                    repo.split_once('/').is_some_and(|(ns, r)| !ns.is_empty() && !r.is_empty())
+                    repo.split_once('/')
+                        .is_some_and(|(ns, r)| !ns.is_empty() && !r.is_empty())
                         && is_commit(commit)
                 });
                 if !ok {
@@ -227,7 +239,12 @@ impl FromStr for ItemType {
         } else {
             did_you_mean(s, ItemType::ALL.iter().map(|t| t.as_str()))
         };
-        let suggestion = suggestion.and_then(|n| ItemType::ALL.iter().find(|t| t.as_str() == n).map(|t| t.as_str()));
+        let suggestion = suggestion.and_then(|n| {
+            ItemType::ALL
+                .iter()
+                .find(|t| t.as_str() == n)
+                .map(|t| t.as_str())
+        });
         Err(ItemTypeError {
             input: s.to_string(),
             suggestion,
@@ -296,7 +313,13 @@ mod tests {
 
     #[test]
     fn suggests_types() {
-        assert_eq!("koji-build".parse::<ItemType>().unwrap_err().suggestion, Some("koji_build"));
-        assert_eq!("bodhi_id".parse::<ItemType>().unwrap_err().suggestion, Some("bodhi_update"));
+        assert_eq!(
+            "koji-build".parse::<ItemType>().unwrap_err().suggestion,
+            Some("koji_build")
+        );
+        assert_eq!(
+            "bodhi_id".parse::<ItemType>().unwrap_err().suggestion,
+            Some("bodhi_update")
+        );
     }
 }

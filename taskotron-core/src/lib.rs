@@ -37,7 +37,10 @@ pub use item::ItemType;
 pub fn load_task(task: &std::path::Path) -> Result<formula::Loaded, Vec<Diagnostic>> {
     let file = task::locate(task).map_err(|d| vec![*d])?;
     let source = std::fs::read_to_string(&file).map_err(|e| {
-        vec![Diagnostic::error(format!("cannot read `{}`: {e}", file.display()))]
+        vec![Diagnostic::error(format!(
+            "cannot read `{}`: {e}",
+            file.display()
+        ))]
     })?;
     formula::load(&source, &file)
 }

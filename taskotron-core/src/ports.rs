@@ -48,6 +48,9 @@ pub struct Ports<'a> {
 impl Ports<'static> {
     /// The real clock and random ids.
     pub fn system() -> Self {
-        Ports { clock: &SystemClock, ids: &UuidSource }
+        Ports {
+            clock: &SystemClock,
+            ids: &UuidSource,
+        }
     }
 }

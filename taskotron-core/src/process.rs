@@ -43,7 +43,12 @@ impl Ended {
 ///
 /// # Errors
 /// The program could not be started (not found, not executable).
-pub fn run(mut command: Command, stdout: &File, stderr: &File, timeout: Duration) -> io::Result<Ended> {
+pub fn run(
+    mut command: Command,
+    stdout: &File,
+    stderr: &File,
+    timeout: Duration,
+) -> io::Result<Ended> {
     command
         .stdin(Stdio::null())
         .stdout(stdout.try_clone()?)
@@ -100,8 +105,14 @@ mod tests {
         c.args(["-c", "echo hi; echo oops >&2; exit 3"]);
         let ended = run(c, &out, &err, Duration::from_secs(10)).unwrap();
         assert_eq!(ended.code(), Some(3));
-        assert_eq!(std::fs::read_to_string(dir.path().join("out")).unwrap(), "hi\n");
-        assert_eq!(std::fs::read_to_string(dir.path().join("err")).unwrap(), "oops\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out")).unwrap(),
+            "hi\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("err")).unwrap(),
+            "oops\n"
+        );
     }
 
     #[test]
@@ -110,7 +121,10 @@ mod tests {
         let marker = dir.path().join("survived");
         let mut c = Command::new("sh");
         // A grandchild in the background that would create the marker after the deadline.
-        c.arg("-c").arg(format!("(sleep 1; touch '{}') & sleep 30", marker.display()));
+        c.arg("-c").arg(format!(
+            "(sleep 1; touch '{}') & sleep 30",
+            marker.display()
+        ));
         let start = Instant::now();
         let ended = run(c, &out, &err, Duration::from_millis(200)).unwrap();
         assert_eq!(ended, Ended::TimedOut);

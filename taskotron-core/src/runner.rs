@@ -100,13 +100,17 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
     let mut errors = Vec::new();
     let input = &opts.input;
     if let Err(e) = input.item_type.validate(&input.item) {
-        errors.push(
-            Diagnostic::error(e.to_string())
-                .expected(format!("a {} such as `{}`", input.item_type, input.item_type.example())),
-        );
+        errors.push(Diagnostic::error(e.to_string()).expected(format!(
+            "a {} such as `{}`",
+            input.item_type,
+            input.item_type.example()
+        )));
     }
     if let Err(reason) = crate::dict::check_build_id(input.build_id.as_deref()) {
-        errors.push(Diagnostic::error(reason).expected("an id such as a UUID, or no `--build-id` for a standalone run"));
+        errors.push(
+            Diagnostic::error(reason)
+                .expected("an id such as a UUID, or no `--build-id` for a standalone run"),
+        );
     }
     for arg in &formula.input_args {
         match arg {
@@ -134,7 +138,10 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
             );
         }
     }
-    let defined = Defined::for_run(input.item_type, opts.overrides.iter().map(|(k, _)| k.as_str()));
+    let defined = Defined::for_run(
+        input.item_type,
+        opts.overrides.iter().map(|(k, _)| k.as_str()),
+    );
     // With the wrong item type, every use of the declared item variable is undefined;
     // the input error above already says why, once.
     let declared: Vec<&str> = formula
@@ -148,7 +155,11 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
     errors.extend(
         formula::check_variables(formula, &defined)
             .into_iter()
-            .filter(|d| !declared.iter().any(|t| d.message == format!("undefined variable `{t}`"))),
+            .filter(|d| {
+                !declared
+                    .iter()
+                    .any(|t| d.message == format!("undefined variable `{t}`"))
+            }),
     );
     if errors.is_empty() {
         Ok(())
@@ -209,11 +220,30 @@ pub fn run(
         opts.input.item,
         opts.input.build_id.as_deref().unwrap_or("none, standalone")
     ));
-    observer.event(Event::Started { run_id: &run_id, artifacts: &report.artifacts });
+    observer.event(Event::Started {
+        run_id: &run_id,
+        artifacts: &report.artifacts,
+    });
 
     let taskdir = absolute(formula.taskdir());
-    let scope = scope(formula, opts, arch, &run_id, &workdir, &report.artifacts, &taskdir);
-    let env = environment(formula, opts, arch, &run_id, &workdir, &report.artifacts, &taskdir);
+    let scope = scope(
+        formula,
+        opts,
+        arch,
+        &run_id,
+        &workdir,
+        &report.artifacts,
+        &taskdir,
+    );
+    let env = environment(
+        formula,
+        opts,
+        arch,
+        &run_id,
+        &workdir,
+        &report.artifacts,
+        &taskdir,
+    );
     let mut scope = scope;
     let total = formula.actions.len();
     let mut failed = false;
@@ -228,16 +258,43 @@ pub fn run(
             logs: Vec::new(),
         };
         if failed {
-            log.line(&format!("action {}/{total} `{}` skipped", index + 1, action.name));
-            observer.event(Event::ActionFinished { index, total, report: &entry });
+            log.line(&format!(
+                "action {}/{total} `{}` skipped",
+                index + 1,
+                action.name
+            ));
+            observer.event(Event::ActionFinished {
+                index,
+                total,
+                report: &entry,
+            });
             report.actions.push(entry);
             continue;
         }
-        observer.event(Event::ActionStarted { index, total, action });
-        log.line(&format!("action {}/{total} `{}` ({}) started", index + 1, action.name, spec.name));
+        observer.event(Event::ActionStarted {
+            index,
+            total,
+            action,
+        });
+        log.line(&format!(
+            "action {}/{total} `{}` ({}) started",
+            index + 1,
+            action.name,
+            spec.name
+        ));
         let action_start = Instant::now();
         let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
-        let result = run_action(action, &scope, opts, &run_dir, &stem, &taskdir, &workdir, &report.artifacts, &env);
+        let result = run_action(
+            action,
+            &scope,
+            opts,
+            &run_dir,
+            &stem,
+            &taskdir,
+            &workdir,
+            &report.artifacts,
+            &env,
+        );
         entry.duration_ms = millis(action_start.elapsed());
         for ext in ["stdout", "stderr"] {
             let rel = format!("{stem}.{ext}");
@@ -255,10 +312,19 @@ pub fn run(
                 if let Some(name) = &action.export {
                     scope.set_export(name, value);
                 }
-                log.line(&format!("action {}/{total} `{}` ok in {} ms", index + 1, action.name, entry.duration_ms));
+                log.line(&format!(
+                    "action {}/{total} `{}` ok in {} ms",
+                    index + 1,
+                    action.name,
+                    entry.duration_ms
+                ));
             }
             Err(failure) => {
-                entry.status = if failure.timed_out { ActionStatus::TimedOut } else { ActionStatus::Failed };
+                entry.status = if failure.timed_out {
+                    ActionStatus::TimedOut
+                } else {
+                    ActionStatus::Failed
+                };
                 let why = format!(
                     "action {}/{total} `{}` ({}) failed: {}",
                     index + 1,
@@ -273,7 +339,11 @@ pub fn run(
                 failed = true;
             }
         }
-        observer.event(Event::ActionFinished { index, total, report: &entry });
+        observer.event(Event::ActionFinished {
+            index,
+            total,
+            report: &entry,
+        });
         report.actions.push(entry);
     }
     report.duration_ms = millis(started.elapsed());
@@ -317,7 +387,9 @@ fn run_action(
     })?;
     let open = |ext: &str| {
         let path = run_dir.join(format!("{stem}.{ext}"));
-        File::create(&path).map(|f| (f, path)).map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+        File::create(&path)
+            .map(|f| (f, path))
+            .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
     };
     let (stdout, stdout_path) = open("stdout")?;
     let (stderr, stderr_path) = open("stderr")?;
@@ -364,10 +436,17 @@ pub fn render_params(action: &Action, scope: &Scope) -> Result<Params, SubstErro
                     NodeValue::Str(text, _) => {
                         let line = match Template::parse(text) {
                             Ok(t) => t.render_shell(scope)?,
-                            Err(_) => crate::template::ShellLine { script: text.clone(), vars: Vec::new(), display: text.clone() },
+                            Err(_) => crate::template::ShellLine {
+                                script: text.clone(),
+                                vars: Vec::new(),
+                                display: text.clone(),
+                            },
                         };
-                        let vars: serde_json::Map<String, Value> =
-                            line.vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                        let vars: serde_json::Map<String, Value> = line
+                            .vars
+                            .into_iter()
+                            .map(|(k, v)| (k, Value::String(v)))
+                            .collect();
                         rendered.push(serde_json::json!({"script": line.script, "vars": vars, "display": line.display}));
                     }
                     _ => rendered.push(word(c.to_json())),
@@ -401,9 +480,12 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
             // Syntax was checked when the formula loaded; keep the text if it slipped by.
             Err(_) => Value::String(s.clone()),
         },
-        NodeValue::Seq(items) => {
-            Value::Array(items.iter().map(|i| render(i, scope)).collect::<Result<_, _>>()?)
-        }
+        NodeValue::Seq(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| render(i, scope))
+                .collect::<Result<_, _>>()?,
+        ),
         NodeValue::Map(entries) => {
             let mut map = serde_json::Map::new();
             for (k, v) in entries {
@@ -441,7 +523,10 @@ fn scope(
         ("build_id", build_id.clone()),
         ("jobid", build_id.clone()),
         ("run_id", Value::String(run_id.into())),
-        ("uuid", Value::String(input.build_id.clone().unwrap_or_else(|| run_id.to_string()))),
+        (
+            "uuid",
+            Value::String(input.build_id.clone().unwrap_or_else(|| run_id.to_string())),
+        ),
         ("workdir", path(workdir)),
         ("artifactsdir", path(artifactsdir)),
         ("taskdir", path(taskdir)),
@@ -470,7 +555,10 @@ fn environment(
         ("TASKOTRON_ITEM", input.item.clone()),
         ("TASKOTRON_ITEM_TYPE", input.item_type.as_str().to_string()),
         ("TASKOTRON_ARCH", arch.as_str().to_string()),
-        ("TASKOTRON_BUILD_ID", input.build_id.clone().unwrap_or_default()),
+        (
+            "TASKOTRON_BUILD_ID",
+            input.build_id.clone().unwrap_or_default(),
+        ),
         ("TASKOTRON_RUN_ID", run_id.to_string()),
         ("TASKOTRON_WORKDIR", workdir.display().to_string()),
         ("TASKOTRON_ARTIFACTSDIR", artifactsdir.display().to_string()),
@@ -491,7 +579,10 @@ struct RunLog<'a> {
 
 impl<'a> RunLog<'a> {
     fn open(path: &Path, ports: Ports<'a>) -> Self {
-        Self { file: File::create(path).ok(), ports }
+        Self {
+            file: File::create(path).ok(),
+            ports,
+        }
     }
 
     fn line(&mut self, text: &str) {
@@ -505,9 +596,19 @@ impl<'a> RunLog<'a> {
 fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let s: String = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s: String = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     let s: String = s.chars().take(40).collect();
     if s.is_empty() {
         "action".into()
@@ -526,7 +627,11 @@ fn millis(d: Duration) -> u64 {
 
 /// Convenience for callers with an [`ItemType`] in hand.
 pub fn task_input(item: &str, item_type: ItemType, build_id: Option<String>) -> TaskInput {
-    TaskInput { item: item.to_string(), item_type, build_id }
+    TaskInput {
+        item: item.to_string(),
+        item_type,
+        build_id,
+    }
 }
 
 #[cfg(test)]

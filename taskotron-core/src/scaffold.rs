@@ -18,20 +18,34 @@ const FILES: &[(&str, &str)] = &[
 /// cannot be written.
 pub fn create(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let valid = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !valid {
         return Err(Box::new(
             Diagnostic::error(format!("invalid task name `{name}`"))
                 .expected("letters, digits and `._-`, starting with a letter or digit"),
         ));
     }
-    if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
         return Err(Box::new(
-            Diagnostic::error(format!("`{}` already exists and is not empty", dir.display()))
-                .help("choose another name or remove the directory"),
+            Diagnostic::error(format!(
+                "`{}` already exists and is not empty",
+                dir.display()
+            ))
+            .help("choose another name or remove the directory"),
         ));
     }
-    let io = |e: std::io::Error, p: &Path| Box::new(Diagnostic::error(format!("cannot write `{}`: {e}", p.display())));
+    let io = |e: std::io::Error, p: &Path| {
+        Box::new(Diagnostic::error(format!(
+            "cannot write `{}`: {e}",
+            p.display()
+        )))
+    };
     std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
     let mut written = Vec::new();
     for (file, text) in FILES {

@@ -30,7 +30,12 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
         }
     }
     let mut ymls: Vec<PathBuf> = std::fs::read_dir(task)
-        .map_err(|e| Box::new(Diagnostic::error(format!("cannot read `{}`: {e}", task.display()))))?
+        .map_err(|e| {
+            Box::new(Diagnostic::error(format!(
+                "cannot read `{}`: {e}",
+                task.display()
+            )))
+        })?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
@@ -43,12 +48,18 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
                 .expected("`runtask.yml` or a single `*.yml` file"),
         )),
         _ => Err(Box::new(
-            Diagnostic::error(format!("`{}` holds several YAML files and no `runtask.yml`", task.display()))
-                .expected("`runtask.yml`, or name the formula file")
-                .help(format!(
-                    "candidates: {}",
-                    ymls.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
+            Diagnostic::error(format!(
+                "`{}` holds several YAML files and no `runtask.yml`",
+                task.display()
+            ))
+            .expected("`runtask.yml`, or name the formula file")
+            .help(format!(
+                "candidates: {}",
+                ymls.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         )),
     }
 }

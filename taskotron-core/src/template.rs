@@ -246,7 +246,11 @@ impl Template {
     /// # Errors
     /// An undefined variable, or an attribute path that does not resolve.
     pub fn render_shell(&self, scope: &Scope) -> Result<ShellLine, SubstError> {
-        let mut line = ShellLine { script: String::new(), vars: Vec::new(), display: String::new() };
+        let mut line = ShellLine {
+            script: String::new(),
+            vars: Vec::new(),
+            display: String::new(),
+        };
         let mut state = Quoting::Unquoted;
         for seg in &self.segments {
             match seg {
@@ -269,7 +273,11 @@ impl Template {
                         line.vars.push((name, word));
                     }
                     let text = match state {
-                        Quoting::Unquoted => refs.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(" "),
+                        Quoting::Unquoted => refs
+                            .iter()
+                            .map(|r| format!("\"{r}\""))
+                            .collect::<Vec<_>>()
+                            .join(" "),
                         Quoting::Double => refs.join(" "),
                         Quoting::Single => format!("'\"{}\"'", refs.join(" ")),
                     };
@@ -360,8 +368,16 @@ impl Scope {
                 let help = match value {
                     Value::Object(map) => did_you_mean(attr, map.keys().map(String::as_str))
                         .map(|s| format!("did you mean `{so_far}.{s}`?"))
-                        .or_else(|| Some(format!("`{so_far}` has: {}", crate::suggest::one_of(map.keys().map(String::as_str))))),
-                    Value::Array(items) => Some(format!("`{so_far}` is a list of {} items; index it with a number", items.len())),
+                        .or_else(|| {
+                            Some(format!(
+                                "`{so_far}` has: {}",
+                                crate::suggest::one_of(map.keys().map(String::as_str))
+                            ))
+                        }),
+                    Value::Array(items) => Some(format!(
+                        "`{so_far}` is a list of {} items; index it with a number",
+                        items.len()
+                    )),
                     _ => None,
                 };
                 return Err(SubstError {
@@ -392,7 +408,10 @@ mod tests {
     }
 
     fn render(t: &str) -> Result<Value, String> {
-        Template::parse(t).map_err(|e| e.to_string())?.render(&scope()).map_err(|e| e.to_string())
+        Template::parse(t)
+            .map_err(|e| e.to_string())?
+            .render(&scope())
+            .map_err(|e| e.to_string())
     }
 
     /// Runs the rendered line under `sh` and returns its output.
@@ -410,7 +429,10 @@ mod tests {
     #[test]
     fn whole_references_keep_their_type() {
         assert_eq!(render("${rpms}").unwrap(), json!(["/a b.rpm", "/c.rpm"]));
-        assert_eq!(render("$out").unwrap(), json!({"downloaded_rpms": ["/x.rpm"], "n": 3}));
+        assert_eq!(
+            render("$out").unwrap(),
+            json!({"downloaded_rpms": ["/x.rpm"], "n": 3})
+        );
         assert_eq!(render("${out.n}").unwrap(), json!(3));
         assert_eq!(render("${out.downloaded_rpms.0}").unwrap(), json!("/x.rpm"));
         assert_eq!(render("${build_id}").unwrap(), Value::Null);
@@ -418,33 +440,72 @@ mod tests {
 
     #[test]
     fn references_in_text_are_formatted() {
-        assert_eq!(render("check $item now").unwrap(), json!("check xchat-0.5-1.fc20 now"));
+        assert_eq!(
+            render("check $item now").unwrap(),
+            json!("check xchat-0.5-1.fc20 now")
+        );
         assert_eq!(render("n=${out.n} [${build_id}]").unwrap(), json!("n=3 []"));
-        assert_eq!(render("rpmlint ${rpms}").unwrap(), json!("rpmlint /a b.rpm /c.rpm"));
-        assert_eq!(render("costs $$5 ${item}x").unwrap(), json!("costs $5 xchat-0.5-1.fc20x"));
+        assert_eq!(
+            render("rpmlint ${rpms}").unwrap(),
+            json!("rpmlint /a b.rpm /c.rpm")
+        );
+        assert_eq!(
+            render("costs $$5 ${item}x").unwrap(),
+            json!("costs $5 xchat-0.5-1.fc20x")
+        );
     }
 
     #[test]
     fn shell_lines_carry_values_in_the_environment() {
-        let line = Template::parse("rpmlint ${rpms}").unwrap().render_shell(&scope()).unwrap();
-        assert_eq!(line.script, r#"rpmlint "${TASKOTRON_SUBST_1}" "${TASKOTRON_SUBST_2}""#);
+        let line = Template::parse("rpmlint ${rpms}")
+            .unwrap()
+            .render_shell(&scope())
+            .unwrap();
+        assert_eq!(
+            line.script,
+            r#"rpmlint "${TASKOTRON_SUBST_1}" "${TASKOTRON_SUBST_2}""#
+        );
         assert_eq!(line.display, "rpmlint /a b.rpm /c.rpm");
         assert_eq!(sh("printf '[%s]' ${rpms}", &scope()), "[/a b.rpm][/c.rpm]");
-        assert_eq!(sh("printf '[%s]' \"in ${rpms} dq\"", &scope()), "[in /a b.rpm /c.rpm dq]");
-        assert_eq!(sh("printf '[%s]' 'in ${item} sq'", &scope()), "[in xchat-0.5-1.fc20 sq]");
+        assert_eq!(
+            sh("printf '[%s]' \"in ${rpms} dq\"", &scope()),
+            "[in /a b.rpm /c.rpm dq]"
+        );
+        assert_eq!(
+            sh("printf '[%s]' 'in ${item} sq'", &scope()),
+            "[in xchat-0.5-1.fc20 sq]"
+        );
         assert_eq!(sh("printf '[%s]' x${build_id}y", &scope()), "[xy]");
         assert_eq!(sh("echo $$((1+2)) '$${item}'", &scope()), "3 ${item}\n");
     }
 
     #[test]
     fn shell_values_are_never_code() {
-        for hostile in ["'; echo INJECTED; '", "\"; echo INJECTED; \"", "$(echo INJECTED)", "`echo INJECTED`", "\\\"$(echo INJECTED)"] {
+        for hostile in [
+            "'; echo INJECTED; '",
+            "\"; echo INJECTED; \"",
+            "$(echo INJECTED)",
+            "`echo INJECTED`",
+            "\\\"$(echo INJECTED)",
+        ] {
             let mut s = Scope::default();
             s.set_builtin("item", json!(hostile));
-            for t in ["echo $item", "echo \"$item\"", "echo '$item'", "echo \"a'$item'b\"", "echo 'a\"$item\"b'"] {
+            for t in [
+                "echo $item",
+                "echo \"$item\"",
+                "echo '$item'",
+                "echo \"a'$item'b\"",
+                "echo 'a\"$item\"b'",
+            ] {
                 let out = sh(t, &s);
-                assert!(!out.contains("INJECTED\n") || out.contains(hostile), "{t} with {hostile}: {out}");
-                assert!(out.contains(hostile), "{t} with {hostile} lost the value: {out}");
+                assert!(
+                    !out.contains("INJECTED\n") || out.contains(hostile),
+                    "{t} with {hostile}: {out}"
+                );
+                assert!(
+                    out.contains(hostile),
+                    "{t} with {hostile} lost the value: {out}"
+                );
             }
         }
     }
@@ -460,7 +521,10 @@ mod tests {
         assert!(e.contains("undefined variable `itme`"));
         let t = Template::parse("${out.downloaded_rpm}").unwrap();
         let e = t.render(&scope()).unwrap_err();
-        assert_eq!(e.help.as_deref(), Some("did you mean `out.downloaded_rpms`?"));
+        assert_eq!(
+            e.help.as_deref(),
+            Some("did you mean `out.downloaded_rpms`?")
+        );
     }
 
     #[test]

@@ -388,7 +388,8 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                 None,
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some(Frame::Seq(node, anchor) | Frame::Map(node, anchor, _)) = self.stack.pop()
+                if let Some(Frame::Seq(node, anchor) | Frame::Map(node, anchor, _)) =
+                    self.stack.pop()
                 {
                     // The container was counted as it filled; count only itself here.
                     self.nodes = self.nodes.saturating_sub(count(&node) - 1);
@@ -413,20 +414,37 @@ mod tests {
 
     #[test]
     fn keeps_positions_of_keys_and_values() {
-        let doc = parse("name: x\nactions:\n  - name: a\n    dummy: {result: PASS}\n", None).unwrap();
+        let doc = parse(
+            "name: x\nactions:\n  - name: a\n    dummy: {result: PASS}\n",
+            None,
+        )
+        .unwrap();
         let (k, _) = &doc.as_map().unwrap()[1];
         assert_eq!(k.location, Location { line: 2, column: 1 });
         let action = &doc.get("actions").unwrap().as_seq().unwrap()[0];
         let (dk, dv) = &action.as_map().unwrap()[1];
         assert_eq!(dk.location, Location { line: 4, column: 5 });
-        assert_eq!(dv.get("result").unwrap().location, Location { line: 4, column: 21 });
+        assert_eq!(
+            dv.get("result").unwrap().location,
+            Location {
+                line: 4,
+                column: 21
+            }
+        );
     }
 
     #[test]
     fn resolves_core_schema_scalars() {
-        let doc = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: x\ng: !!str 2\n", None).unwrap();
+        let doc = parse(
+            "a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: x\ng: !!str 2\n",
+            None,
+        )
+        .unwrap();
         let v = doc.to_json();
-        assert_eq!(v, serde_json::json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "x", "g": "2"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "x", "g": "2"})
+        );
     }
 
     #[test]
@@ -450,9 +468,16 @@ mod tests {
         assert_eq!(doc.to_json(), serde_json::json!({"a": [1, 2], "b": [1, 2]}));
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..8 {
-            bomb.push_str(&format!("{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
-                (b'a' + i) as char, (b'a' + i) as char, p = (b'a' + i - 1) as char));
+            bomb.push_str(&format!(
+                "{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                p = (b'a' + i - 1) as char
+            ));
         }
-        assert!(parse(&bomb, None).unwrap_err().message.contains("more than"));
+        assert!(parse(&bomb, None)
+            .unwrap_err()
+            .message
+            .contains("more than"));
     }
 }

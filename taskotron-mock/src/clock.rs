@@ -18,7 +18,8 @@ impl MockClock {
     /// # Errors
     /// The text is not RFC 3339.
     pub fn at(rfc3339: &str) -> Result<Self, MockError> {
-        let now = humantime::parse_rfc3339(rfc3339).map_err(|_| MockError::Time(rfc3339.to_string()))?;
+        let now =
+            humantime::parse_rfc3339(rfc3339).map_err(|_| MockError::Time(rfc3339.to_string()))?;
         Ok(Self { now })
     }
 }

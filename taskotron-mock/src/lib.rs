@@ -76,6 +76,9 @@ impl World {
 
     /// The mocks as the ports a run takes.
     pub fn ports(&self) -> Ports<'_> {
-        Ports { clock: &self.clock, ids: &self.ids }
+        Ports {
+            clock: &self.clock,
+            ids: &self.ids,
+        }
     }
 }

@@ -13,11 +13,29 @@ impl Observer for Recorder {
     fn event(&mut self, event: Event<'_>) {
         let line = match event {
             Event::Started { run_id, .. } => format!("started {run_id}"),
-            Event::ActionStarted { index, total, action } => {
-                format!("action {}/{total} {} ({}) started", index + 1, action.name, action.directive.spec().name)
+            Event::ActionStarted {
+                index,
+                total,
+                action,
+            } => {
+                format!(
+                    "action {}/{total} {} ({}) started",
+                    index + 1,
+                    action.name,
+                    action.directive.spec().name
+                )
             }
-            Event::ActionFinished { index, total, report } => {
-                format!("action {}/{total} {} {:?}", index + 1, report.name, report.status)
+            Event::ActionFinished {
+                index,
+                total,
+                report,
+            } => {
+                format!(
+                    "action {}/{total} {} {:?}",
+                    index + 1,
+                    report.name,
+                    report.status
+                )
             }
         };
         self.lines.push(line);

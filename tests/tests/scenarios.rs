@@ -17,19 +17,32 @@ struct Scenario {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs a scenario; returns the report as stable JSON and the recorded events.
 fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
-    let text = std::fs::read_to_string(workspace().join("tests/fixtures").join(format!("{name}.scenario.yml"))).unwrap();
+    let text = std::fs::read_to_string(
+        workspace()
+            .join("tests/fixtures")
+            .join(format!("{name}.scenario.yml")),
+    )
+    .unwrap();
     let scenario: Scenario = serde_norway::from_str(&text).unwrap();
     let job = Job::from_yaml(&serde_norway::to_string(&scenario.job).unwrap()).unwrap();
     let world = World::new(&scenario.mocks).unwrap();
-    let loaded = taskotron_core::load_task(&workspace().join(&scenario.task).join(&job.yamlfile)).unwrap();
+    let loaded =
+        taskotron_core::load_task(&workspace().join(&scenario.task).join(&job.yamlfile)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let opts = RunOptions {
-        input: TaskInput { item: job.item.clone(), item_type: job.item_type, build_id: job.build_id.clone() },
+        input: TaskInput {
+            item: job.item.clone(),
+            item_type: job.item_type,
+            build_id: job.build_id.clone(),
+        },
         arch: Some(job.arch),
         overrides: Vec::new(),
         artifacts_root: dir.path().join("artifacts"),
@@ -56,7 +69,10 @@ fn a_job_dictionary_runs_the_example_task() {
     let (report, events) = run_scenario("nvr-check");
     assert_eq!(report["run_id"], "11111111-2222-3333-4444-555555555555");
     assert_eq!(report["started_at"], "2026-11-28T12:00:00.000Z");
-    insta::assert_snapshot!("nvr_check_report", serde_json::to_string_pretty(&report).unwrap());
+    insta::assert_snapshot!(
+        "nvr_check_report",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
     insta::assert_snapshot!("nvr_check_events", events.join("\n"));
 }
 
@@ -65,7 +81,10 @@ fn a_failing_action_skips_the_rest() {
     let (report, events) = run_scenario("failing");
     assert_eq!(report["execution_status"], "NOT_OK");
     assert_eq!(report["run_id"], "run-1");
-    insta::assert_snapshot!("failing_report", serde_json::to_string_pretty(&report).unwrap());
+    insta::assert_snapshot!(
+        "failing_report",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
     insta::assert_snapshot!("failing_events", events.join("\n"));
 }
 

@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask ci`: format check, clippy with `-D warnings`, the whole test suite.
+//! - `cargo xtask bench runner`: the runner's speed and memory figures against tmt.
+//! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
+
+mod bench;
+mod ci;
+mod fuzz;
+mod util;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci                          fmt --check, clippy -D warnings, cargo test --workspace
+  bench runner [--runs N]     median wall time and peak RSS of `taskotron run` and
+                              `taskotron validate`, with tmt measured in the same run
+  fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
+                              are enabled with RUSTC_BOOTSTRAP)";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("bench") => bench::run(rest),
+        Some("fuzz") => fuzz::run(rest),
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}

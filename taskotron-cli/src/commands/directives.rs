@@ -32,10 +32,17 @@ pub fn run(format: Format) -> i32 {
             for s in specs {
                 println!("{}: {}", s.name, s.summary);
                 match s.shape {
-                    Shape::Commands => println!("    a list of commands: strings run under `sh -c`, lists run as argv"),
+                    Shape::Commands => println!(
+                        "    a list of commands: strings run under `sh -c`, lists run as argv"
+                    ),
                     Shape::Params { params, extra } => {
                         for p in params {
-                            println!("    {}{}: {}", p.name, if p.required { "" } else { " (optional)" }, p.doc);
+                            println!(
+                                "    {}{}: {}",
+                                p.name,
+                                if p.required { "" } else { " (optional)" },
+                                p.doc
+                            );
                         }
                         if extra {
                             println!("    ...: any other key is passed on as a keyword argument");

@@ -21,7 +21,12 @@ pub fn dispatch(cli: Cli) -> i32 {
     let shell = Shell::new(cli.color, cli.quiet);
     match cli.command {
         Command::Completions { shell: target } => {
-            clap_complete::generate(target, &mut Cli::command(), "taskotron", &mut std::io::stdout());
+            clap_complete::generate(
+                target,
+                &mut Cli::command(),
+                "taskotron",
+                &mut std::io::stdout(),
+            );
             exit::OK
         }
         Command::Man => {
@@ -29,7 +34,9 @@ pub fn dispatch(cli: Cli) -> i32 {
             match man.render(&mut std::io::stdout()) {
                 Ok(()) => exit::OK,
                 Err(e) => {
-                    shell.diagnostics(&[Diagnostic::error(format!("cannot write the man page: {e}"))]);
+                    shell.diagnostics(&[Diagnostic::error(format!(
+                        "cannot write the man page: {e}"
+                    ))]);
                     exit::NOT_OK
                 }
             }
@@ -48,7 +55,11 @@ pub fn dispatch(cli: Cli) -> i32 {
     }
 }
 
-fn load_config(shell: &Shell, explicit: Option<&std::path::Path>, format: Format) -> Option<taskotron_core::config::Loaded> {
+fn load_config(
+    shell: &Shell,
+    explicit: Option<&std::path::Path>,
+    format: Format,
+) -> Option<taskotron_core::config::Loaded> {
     match Config::load(explicit, &|k| std::env::var(k).ok()) {
         Ok(loaded) => Some(loaded),
         Err(e) => {

@@ -27,7 +27,10 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         input: runner::task_input(&args.item, args.item_type, args.build_id.clone()),
         arch: args.arch,
         overrides: args.overrides.clone(),
-        artifacts_root: args.artifacts.clone().unwrap_or_else(|| config.artifacts.clone()),
+        artifacts_root: args
+            .artifacts
+            .clone()
+            .unwrap_or_else(|| config.artifacts.clone()),
         tmpdir: config.tmpdir.clone(),
         default_timeout: config.action_timeout,
         python: config.python.clone(),
@@ -49,8 +52,12 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
     };
     let seconds = report.duration_ms as f64 / 1000.0;
     match report.execution_status {
-        ExecutionStatus::Ok => shell.status("Finished", &format!("OK in {seconds:.2}s"), Tone::Good),
-        ExecutionStatus::NotOk => shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad),
+        ExecutionStatus::Ok => {
+            shell.status("Finished", &format!("OK in {seconds:.2}s"), Tone::Good)
+        }
+        ExecutionStatus::NotOk => {
+            shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad)
+        }
     }
     match args.format {
         Format::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
@@ -85,7 +92,11 @@ fn print_human(report: &ExecutionReport) {
             let _ = writeln!(out, "status: null");
         }
     }
-    let _ = writeln!(out, "build_id: {}", report.build_id.as_deref().unwrap_or("null"));
+    let _ = writeln!(
+        out,
+        "build_id: {}",
+        report.build_id.as_deref().unwrap_or("null")
+    );
     let _ = writeln!(out, "run_id: {}", report.run_id);
     let _ = writeln!(out, "checkname: {}", report.checkname);
     let _ = writeln!(out, "item: {} ({})", report.item, report.item_type);

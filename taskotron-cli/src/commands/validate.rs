@@ -12,7 +12,9 @@ use crate::output::{Shell, Tone};
 /// Checks every formula given and reports every problem.
 pub fn run(shell: &Shell, args: &ValidateArgs) -> i32 {
     let mut defined = Defined::for_validation();
-    defined.names.extend(args.overrides.iter().map(|(k, _)| k.clone()));
+    defined
+        .names
+        .extend(args.overrides.iter().map(|(k, _)| k.clone()));
     let mut results = Vec::new();
     let mut invalid = 0;
     for task in &args.tasks {
@@ -32,8 +34,16 @@ pub fn run(shell: &Shell, args: &ValidateArgs) -> i32 {
         results.push(json!({"task": task, "valid": valid, "diagnostics": diagnostics}));
     }
     let total = args.tasks.len();
-    let summary = format!("{total} formula{}: {} valid, {invalid} invalid", if total == 1 { "" } else { "s" }, total - invalid);
-    shell.status("Validated", &summary, if invalid == 0 { Tone::Good } else { Tone::Bad });
+    let summary = format!(
+        "{total} formula{}: {} valid, {invalid} invalid",
+        if total == 1 { "" } else { "s" },
+        total - invalid
+    );
+    shell.status(
+        "Validated",
+        &summary,
+        if invalid == 0 { Tone::Good } else { Tone::Bad },
+    );
     if args.format == Format::Json {
         print_json(&json!({"valid": invalid == 0, "tasks": results}));
     }

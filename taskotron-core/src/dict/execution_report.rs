@@ -92,7 +92,9 @@ impl Dictionary for ExecutionReport {
 
     fn check(&self) -> Result<(), String> {
         match (self.execution_status, &self.status) {
-            (ExecutionStatus::NotOk, None) => Err("a NOT_OK report must say why in `status`".into()),
+            (ExecutionStatus::NotOk, None) => {
+                Err("a NOT_OK report must say why in `status`".into())
+            }
             _ => Ok(()),
         }
     }

@@ -76,12 +76,20 @@ pub trait Dictionary: Serialize + DeserializeOwned {
     ///
     /// # Errors
     /// A missing, mistyped or unknown field, or values that do not fit.
-    fn from_mapping(map: serde_json::Map<String, serde_json::Value>) -> Result<Self, DictionaryError> {
-        let value: Self = serde_json::from_value(serde_json::Value::Object(map))
-            .map_err(|source| DictionaryError::Shape { kind: Self::KIND, source })?;
-        value
-            .check()
-            .map_err(|reason| DictionaryError::Invalid { kind: Self::KIND, reason })?;
+    fn from_mapping(
+        map: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, DictionaryError> {
+        let value: Self =
+            serde_json::from_value(serde_json::Value::Object(map)).map_err(|source| {
+                DictionaryError::Shape {
+                    kind: Self::KIND,
+                    source,
+                }
+            })?;
+        value.check().map_err(|reason| DictionaryError::Invalid {
+            kind: Self::KIND,
+            reason,
+        })?;
         Ok(value)
     }
 
@@ -90,11 +98,14 @@ pub trait Dictionary: Serialize + DeserializeOwned {
     /// # Errors
     /// Invalid YAML, a missing, mistyped or unknown field, or values that do not fit.
     fn from_yaml(text: &str) -> Result<Self, DictionaryError> {
-        let value: Self = serde_norway::from_str(text)
-            .map_err(|source| DictionaryError::Yaml { kind: Self::KIND, source })?;
-        value
-            .check()
-            .map_err(|reason| DictionaryError::Invalid { kind: Self::KIND, reason })?;
+        let value: Self = serde_norway::from_str(text).map_err(|source| DictionaryError::Yaml {
+            kind: Self::KIND,
+            source,
+        })?;
+        value.check().map_err(|reason| DictionaryError::Invalid {
+            kind: Self::KIND,
+            reason,
+        })?;
         Ok(value)
     }
 }
@@ -107,9 +118,16 @@ fn check_item(item: &str, item_type: crate::item::ItemType) -> Result<(), String
 /// A build id is opaque but must be usable in paths and URLs.
 pub(crate) fn check_build_id(build_id: Option<&str>) -> Result<(), String> {
     match build_id {
-        Some(id) if id.is_empty() => Err("build_id is empty; use null for a standalone run".into()),
-        Some(id) if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) || id.contains("..") => {
-            Err(format!("build_id `{id}` may hold only letters, digits and `-_./`"))
+        Some("") => Err("build_id is empty; use null for a standalone run".into()),
+        Some(id)
+            if !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                || id.contains("..") =>
+        {
+            Err(format!(
+                "build_id `{id}` may hold only letters, digits and `-_./`"
+            ))
         }
         _ => Ok(()),
     }

@@ -12,8 +12,18 @@ static SPEC: Spec = Spec {
     summary: "pass or fail as asked, to try formulas and the runner out",
     shape: Shape::Params {
         params: &[
-            Param { name: "result", required: true, kind: ParamKind::Str, doc: "PASS or FAIL (any case)" },
-            Param { name: "msg", required: false, kind: ParamKind::Any, doc: "returned when passing, quoted when failing" },
+            Param {
+                name: "result",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "PASS or FAIL (any case)",
+            },
+            Param {
+                name: "msg",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "returned when passing, quoted when failing",
+            },
         ],
         extra: false,
     },
@@ -33,14 +43,20 @@ impl Directive for Dummy {
             Some("PASS" | "FAIL") => Ok(()),
             other => {
                 let hint = other.and_then(|o| crate::suggest::did_you_mean(o, ["PASS", "FAIL"]));
-                Err(("`PASS` or `FAIL`".into(), hint.map(|h| format!("did you mean `{h}`?"))))
+                Err((
+                    "`PASS` or `FAIL`".into(),
+                    hint.map(|h| format!("did you mean `{h}`?")),
+                ))
             }
         }
     }
 
     fn run(&self, params: &Params, _ctx: &mut Context) -> Result<Value, Failure> {
         let msg = params.get("msg").cloned().unwrap_or(Value::Null);
-        let result = params.get("result").and_then(Value::as_str).unwrap_or_default();
+        let result = params
+            .get("result")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match result.to_ascii_uppercase().as_str() {
             "PASS" => Ok(msg),
             "FAIL" => Err(Failure::new(match msg {
@@ -48,7 +64,9 @@ impl Directive for Dummy {
                 Value::String(s) => format!("dummy failed as asked: {s}"),
                 other => format!("dummy failed as asked: {other}"),
             })),
-            other => Err(Failure::new(format!("dummy: `result` must be PASS or FAIL, not `{other}`"))),
+            other => Err(Failure::new(format!(
+                "dummy: `result` must be PASS or FAIL, not `{other}`"
+            ))),
         }
     }
 }

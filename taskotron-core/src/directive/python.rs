@@ -20,8 +20,18 @@ static SPEC: Spec = Spec {
     summary: "call `callable` in the Python `file` with every other key as a keyword argument",
     shape: Shape::Params {
         params: &[
-            Param { name: "file", required: true, kind: ParamKind::Str, doc: "path of the .py file, relative to the task directory" },
-            Param { name: "callable", required: true, kind: ParamKind::Str, doc: "name of the function to call" },
+            Param {
+                name: "file",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "path of the .py file, relative to the task directory",
+            },
+            Param {
+                name: "callable",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "name of the function to call",
+            },
         ],
         extra: true,
     },
@@ -60,7 +70,9 @@ impl Directive for Python {
 
     fn check_literal(&self, param: &str, value: &Value) -> Result<(), (String, Option<String>)> {
         match (param, value.as_str()) {
-            ("file", Some(f)) if !f.ends_with(".py") => Err(("a path to a `.py` file".into(), None)),
+            ("file", Some(f)) if !f.ends_with(".py") => {
+                Err(("a path to a `.py` file".into(), None))
+            }
             ("callable", Some(c)) if !is_identifier(c) => {
                 Err(("a Python function name".into(), None))
             }
@@ -69,11 +81,20 @@ impl Directive for Python {
     }
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |key: &str| {
+            params
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let (file, callable) = (text("file"), text("callable"));
         let path = ctx.taskdir.join(&file);
         if !path.is_file() {
-            return Err(Failure::new(format!("python: no file `{}`", path.display())));
+            return Err(Failure::new(format!(
+                "python: no file `{}`",
+                path.display()
+            )));
         }
         let kwargs: serde_json::Map<String, Value> = params
             .iter()
@@ -84,8 +105,12 @@ impl Directive for Python {
         let kwargs_path = ctx.workdir.join(format!("{stem}.kwargs.json"));
         let out_path = ctx.workdir.join(format!("{stem}.return.json"));
         let _ = std::fs::remove_file(&out_path);
-        std::fs::write(&kwargs_path, Value::Object(kwargs).to_string())
-            .map_err(|e| Failure::new(format!("python: cannot write {}: {e}", kwargs_path.display())))?;
+        std::fs::write(&kwargs_path, Value::Object(kwargs).to_string()).map_err(|e| {
+            Failure::new(format!(
+                "python: cannot write {}: {e}",
+                kwargs_path.display()
+            ))
+        })?;
         let mut cmd = Command::new(&ctx.python);
         cmd.arg("-c")
             .arg(BOOTSTRAP)
@@ -101,7 +126,10 @@ impl Directive for Python {
         match ended {
             Ended::TimedOut => {
                 return Err(Failure {
-                    message: format!("{file}:{callable} ran past the action's timeout of {}s and was killed", ctx.timeout.as_secs()),
+                    message: format!(
+                        "{file}:{callable} ran past the action's timeout of {}s and was killed",
+                        ctx.timeout.as_secs()
+                    ),
                     timed_out: true,
                 })
             }
@@ -114,16 +142,19 @@ impl Directive for Python {
             }
             _ => {}
         }
-        let returned = std::fs::read_to_string(&out_path)
-            .map_err(|e| Failure::new(format!("{file}:{callable} returned nothing readable: {e}")))?;
+        let returned = std::fs::read_to_string(&out_path).map_err(|e| {
+            Failure::new(format!("{file}:{callable} returned nothing readable: {e}"))
+        })?;
         let _ = std::fs::remove_file(&out_path);
         let _ = std::fs::remove_file(&kwargs_path);
-        let mut doc: Value = serde_json::from_str(&returned)
-            .map_err(|e| Failure::new(format!("{file}:{callable}: unreadable return value: {e}")))?;
+        let mut doc: Value = serde_json::from_str(&returned).map_err(|e| {
+            Failure::new(format!("{file}:{callable}: unreadable return value: {e}"))
+        })?;
         Ok(doc.get_mut("value").map(Value::take).unwrap_or(Value::Null))
     }
 }
 
 fn is_identifier(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_alphabetic() || c == '_') && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    s.starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
 }

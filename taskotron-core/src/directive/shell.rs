@@ -39,35 +39,48 @@ impl Directive for Shell {
         let deadline = Instant::now() + ctx.timeout;
         let mut last_start = 0;
         for (index, command) in commands.iter().enumerate() {
-            let (mut cmd, shown) = match command {
-                Value::Array(argv) => {
-                    let words: Vec<String> = argv
-                        .iter()
-                        .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
-                        .collect();
-                    let Some((program, args)) = words.split_first() else {
-                        return Err(Failure::new(format!("command {} is an empty list", index + 1)));
-                    };
-                    let mut c = Command::new(program);
-                    c.args(args);
-                    (c, words.join(" "))
-                }
-                Value::Object(line) => {
-                    let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-                    let mut c = Command::new("sh");
-                    c.arg("-c").arg(text("script"));
-                    if let Some(Value::Object(vars)) = line.get("vars") {
-                        c.envs(vars.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())));
+            let (mut cmd, shown) =
+                match command {
+                    Value::Array(argv) => {
+                        let words: Vec<String> = argv
+                            .iter()
+                            .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
+                            .collect();
+                        let Some((program, args)) = words.split_first() else {
+                            return Err(Failure::new(format!(
+                                "command {} is an empty list",
+                                index + 1
+                            )));
+                        };
+                        let mut c = Command::new(program);
+                        c.args(args);
+                        (c, words.join(" "))
                     }
-                    (c, text("display"))
-                }
-                other => {
-                    let line = other.as_str().map_or_else(|| other.to_string(), str::to_string);
-                    let mut c = Command::new("sh");
-                    c.arg("-c").arg(&line);
-                    (c, line)
-                }
-            };
+                    Value::Object(line) => {
+                        let text = |k: &str| {
+                            line.get(k)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_string()
+                        };
+                        let mut c = Command::new("sh");
+                        c.arg("-c").arg(text("script"));
+                        if let Some(Value::Object(vars)) = line.get("vars") {
+                            c.envs(vars.iter().map(|(k, v)| {
+                                (k.clone(), v.as_str().unwrap_or_default().to_string())
+                            }));
+                        }
+                        (c, text("display"))
+                    }
+                    other => {
+                        let line = other
+                            .as_str()
+                            .map_or_else(|| other.to_string(), str::to_string);
+                        let mut c = Command::new("sh");
+                        c.arg("-c").arg(&line);
+                        (c, line)
+                    }
+                };
             cmd.current_dir(&ctx.taskdir).envs(ctx.env.iter().cloned());
             last_start = ctx.stdout.stream_position().unwrap_or(0);
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -79,11 +92,16 @@ impl Directive for Shell {
                 let what = match ended {
                     Ended::TimedOut => {
                         return Err(Failure {
-                            message: format!("`{shown}` ran past the action's timeout of {}s and was killed", ctx.timeout.as_secs()),
+                            message: format!(
+                                "`{shown}` ran past the action's timeout of {}s and was killed",
+                                ctx.timeout.as_secs()
+                            ),
                             timed_out: true,
                         })
                     }
-                    Ended::Exited(_) => format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1)),
+                    Ended::Exited(_) => {
+                        format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1))
+                    }
                 };
                 return Err(Failure::new(if stderr.is_empty() {
                     what
@@ -96,6 +114,8 @@ impl Directive for Shell {
             let _ = ctx.stderr.seek(std::io::SeekFrom::End(0));
         }
         let out = read_from(&ctx.stdout_path, last_start);
-        Ok(Value::String(out.trim_end_matches(['\n', '\r']).to_string()))
+        Ok(Value::String(
+            out.trim_end_matches(['\n', '\r']).to_string(),
+        ))
     }
 }

@@ -11,7 +11,15 @@ use crate::suggest::{did_you_mean, one_of};
 use crate::template::Template;
 use crate::yaml::{self, Node, NodeValue};
 
-const TOP_KEYS: &[&str] = &["name", "namespace", "desc", "maintainer", "input", "environment", "actions"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "namespace",
+    "desc",
+    "maintainer",
+    "input",
+    "environment",
+    "actions",
+];
 const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
 
 /// Reads and validates formula `source`, which came from `file`. Variables are
@@ -21,14 +29,23 @@ const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
 /// Every problem found, errors first in file order; warnings are kept with them.
 pub fn load(source: &str, file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let root = yaml::parse(source, Some(file)).map_err(|d| vec![*d])?;
-    let mut cx = Cx { file, source, errors: Vec::new(), warnings: Vec::new() };
+    let mut cx = Cx {
+        file,
+        source,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     let formula = cx.formula(&root);
     if cx.errors.is_empty() {
         if let Some(formula) = formula {
-            return Ok(Loaded { formula, warnings: cx.warnings });
+            return Ok(Loaded {
+                formula,
+                warnings: cx.warnings,
+            });
         }
     }
-    cx.errors.sort_by_key(|d| d.location.map(|l| (l.line, l.column)));
+    cx.errors
+        .sort_by_key(|d| d.location.map(|l| (l.line, l.column)));
     // Warnings about the whole file (no `desc`) would only bury the errors.
     let mut all = cx.errors;
     all.extend(cx.warnings.into_iter().filter(|w| w.location.is_some()));
@@ -44,7 +61,8 @@ struct Cx<'a> {
 
 fn is_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 /// True for a name a variable can have.
@@ -67,7 +85,9 @@ impl Cx<'_> {
         match &node.value {
             NodeValue::Str(s, _) => Some(s.clone()),
             _ => {
-                let d = Diagnostic::error(format!("`{what}` must be a string, not {}", node.kind())).expected("a string");
+                let d =
+                    Diagnostic::error(format!("`{what}` must be a string, not {}", node.kind()))
+                        .expected("a string");
                 self.error(node, d);
                 None
             }
@@ -86,7 +106,8 @@ impl Cx<'_> {
         let (mut input_args, mut environment, mut actions_node) = (Vec::new(), None, None);
         for (key, value) in entries {
             let Some(k) = key.as_str() else {
-                let d = Diagnostic::error(format!("keys must be strings, not {}", key.kind())).expected(one_of(TOP_KEYS.iter().copied()));
+                let d = Diagnostic::error(format!("keys must be strings, not {}", key.kind()))
+                    .expected(one_of(TOP_KEYS.iter().copied()));
                 self.error(key, d);
                 continue;
             };
@@ -95,8 +116,9 @@ impl Cx<'_> {
                     name = self.string(value, "name");
                     if let Some(n) = &name {
                         if !is_name(n) {
-                            let d = Diagnostic::error(format!("invalid task name `{n}`"))
-                                .expected("letters, digits and `._-`, starting with a letter or digit");
+                            let d = Diagnostic::error(format!("invalid task name `{n}`")).expected(
+                                "letters, digits and `._-`, starting with a letter or digit",
+                            );
                             self.error(value, d);
                         }
                     }
@@ -116,8 +138,11 @@ impl Cx<'_> {
                 "input" => input_args = self.input(value),
                 "environment" => {
                     if value.as_map().is_none() && value.value != NodeValue::Null {
-                        let d = Diagnostic::error(format!("`environment` must be a mapping, not {}", value.kind()))
-                            .expected("a mapping such as `rpm: [rpmlint]`");
+                        let d = Diagnostic::error(format!(
+                            "`environment` must be a mapping, not {}",
+                            value.kind()
+                        ))
+                        .expected("a mapping such as `rpm: [rpmlint]`");
                         self.error(value, d);
                     }
                     environment = Some(value.to_json());
@@ -130,7 +155,8 @@ impl Cx<'_> {
                         self.warnings.push(d);
                     }
                     if actions_node.is_some() {
-                        let d = Diagnostic::error("both `actions` and `task` are given").help("keep only `actions`");
+                        let d = Diagnostic::error("both `actions` and `task` are given")
+                            .help("keep only `actions`");
                         self.error(key, d);
                     }
                     actions_node = Some((key, value));
@@ -143,21 +169,36 @@ impl Cx<'_> {
                 }
             }
         }
-        for (present, key) in [(name.is_some(), "name"), (actions_node.is_some(), "actions")] {
+        for (present, key) in [
+            (name.is_some(), "name"),
+            (actions_node.is_some(), "actions"),
+        ] {
             // A misspelt key already got "did you mean"; do not also call it missing.
             let misspelt = entries.iter().any(|(k, _)| {
-                k.as_str().is_some_and(|k| k != key && did_you_mean(k, TOP_KEYS.iter().copied()) == Some(key))
+                k.as_str().is_some_and(|k| {
+                    k != key && did_you_mean(k, TOP_KEYS.iter().copied()) == Some(key)
+                })
             });
             if !present && !misspelt && !entries.iter().any(|(k, _)| k.as_str() == Some(key)) {
                 let d = Diagnostic::error(format!("missing required key `{key}`"))
                     .help(format!("add `{key}:` at the top level"));
-                let d = d.at(Some(self.file), self.source, Location { line: 1, column: 1 }, 1);
+                let d = d.at(
+                    Some(self.file),
+                    self.source,
+                    Location { line: 1, column: 1 },
+                    1,
+                );
                 self.errors.push(d);
             }
         }
-        for (present, key) in [(desc.is_some(), "desc"), (maintainer.is_some(), "maintainer")] {
+        for (present, key) in [
+            (desc.is_some(), "desc"),
+            (maintainer.is_some(), "maintainer"),
+        ] {
             if !present {
-                let d = Diagnostic::warning(format!("no `{key}`")).help(format!("add `{key}:` so users know what this task is and whom to ask"));
+                let d = Diagnostic::warning(format!("no `{key}`")).help(format!(
+                    "add `{key}:` so users know what this task is and whom to ask"
+                ));
                 self.warnings.push(d.in_file(self.file));
             }
         }
@@ -181,7 +222,8 @@ impl Cx<'_> {
     fn input(&mut self, node: &Node) -> Vec<InputArg> {
         let mut args = Vec::new();
         let Some(entries) = node.as_map() else {
-            let d = Diagnostic::error(format!("`input` must be a mapping, not {}", node.kind())).expected("`args: [koji_build]`");
+            let d = Diagnostic::error(format!("`input` must be a mapping, not {}", node.kind()))
+                .expected("`args: [koji_build]`");
             self.error(node, d);
             return args;
         };
@@ -198,14 +240,19 @@ impl Cx<'_> {
                 NodeValue::Seq(items) => items.iter().collect(),
                 NodeValue::Null => Vec::new(),
                 _ => {
-                    let d = Diagnostic::error(format!("`input.args` must be a list, not {}", value.kind())).expected("a list such as `[koji_build, arch]`");
+                    let d = Diagnostic::error(format!(
+                        "`input.args` must be a list, not {}",
+                        value.kind()
+                    ))
+                    .expected("a list such as `[koji_build, arch]`");
                     self.error(value, d);
                     continue;
                 }
             };
             for item in items {
                 let Some(s) = item.as_str() else {
-                    let d = Diagnostic::error("an input arg must be a string").expected("an item type or `arch`");
+                    let d = Diagnostic::error("an input arg must be a string")
+                        .expected("an item type or `arch`");
                     self.error(item, d);
                     continue;
                 };
@@ -239,13 +286,18 @@ impl Cx<'_> {
 
     fn actions(&mut self, key: &Node, node: &Node) -> Vec<Action> {
         let Some(items) = node.as_seq() else {
-            let d = Diagnostic::error(format!("`{}` must be a list of actions, not {}", key.key_text(), node.kind()))
-                .expected("a list such as `- name: ...`");
+            let d = Diagnostic::error(format!(
+                "`{}` must be a list of actions, not {}",
+                key.key_text(),
+                node.kind()
+            ))
+            .expected("a list such as `- name: ...`");
             self.error(node, d);
             return Vec::new();
         };
         if items.is_empty() {
-            let d = Diagnostic::error("a formula needs at least one action").expected("`- name: ...` entries");
+            let d = Diagnostic::error("a formula needs at least one action")
+                .expected("`- name: ...` entries");
             self.error(key, d);
         }
         items.iter().filter_map(|item| self.action(item)).collect()
@@ -275,8 +327,10 @@ impl Cx<'_> {
                             self.error(value, d);
                             ok = false;
                         } else if super::BUILTINS.contains(&e.as_str()) {
-                            let d = Diagnostic::error(format!("`{e}` is a built-in variable and cannot be exported to"))
-                                .help(format!("choose another name, such as `{e}_output`"));
+                            let d = Diagnostic::error(format!(
+                                "`{e}` is a built-in variable and cannot be exported to"
+                            ))
+                            .help(format!("choose another name, such as `{e}_output`"));
                             self.error(value, d);
                             ok = false;
                         }
@@ -299,9 +353,15 @@ impl Cx<'_> {
                         }
                     }
                     None => {
-                        let candidates: Vec<&str> = directive::names().chain(ACTION_KEYS.iter().copied()).collect();
+                        let candidates: Vec<&str> = directive::names()
+                            .chain(ACTION_KEYS.iter().copied())
+                            .collect();
                         let d = Diagnostic::error(format!("unknown directive `{other}`"))
-                            .expected(format!("a directive ({}) or an action key ({})", one_of(directive::names()), one_of(ACTION_KEYS.iter().copied())))
+                            .expected(format!(
+                                "a directive ({}) or an action key ({})",
+                                one_of(directive::names()),
+                                one_of(ACTION_KEYS.iter().copied())
+                            ))
                             .suggest(did_you_mean(other, candidates));
                         self.error(key, d);
                         ok = false;
@@ -310,7 +370,8 @@ impl Cx<'_> {
             }
         }
         if name.is_none() && !entries.iter().any(|(k, _)| k.as_str() == Some("name")) {
-            let d = Diagnostic::error("an action needs a `name`").help("add `name: <what this step does>`");
+            let d = Diagnostic::error("an action needs a `name`")
+                .help("add `name: <what this step does>`");
             self.error(node, d);
             ok = false;
         }
@@ -339,12 +400,15 @@ impl Cx<'_> {
     fn timeout(&mut self, node: &Node) -> Option<Duration> {
         let parsed = match &node.value {
             NodeValue::Int(s) if *s > 0 => Some(Duration::from_secs(*s as u64)),
-            NodeValue::Float(s) if *s > 0.0 && s.is_finite() && *s < 1e9 => Some(Duration::from_secs_f64(*s)),
+            NodeValue::Float(s) if *s > 0.0 && s.is_finite() && *s < 1e9 => {
+                Some(Duration::from_secs_f64(*s))
+            }
             NodeValue::Str(s, _) => humantime::parse_duration(s).ok().filter(|d| !d.is_zero()),
             _ => None,
         };
         if parsed.is_none() {
-            let d = Diagnostic::error("invalid timeout").expected("seconds (`90`) or a duration (`90s`, `20m`, `1h`)");
+            let d = Diagnostic::error("invalid timeout")
+                .expected("seconds (`90`) or a duration (`90s`, `20m`, `1h`)");
             self.error(node, d);
         }
         parsed
@@ -358,23 +422,35 @@ impl Cx<'_> {
                     NodeValue::Seq(items) => items.iter().collect(),
                     NodeValue::Str(..) => vec![value],
                     _ => {
-                        let d = Diagnostic::error(format!("`{}` takes a list of commands, not {}", spec.name, value.kind()))
-                            .expected("a list of command strings or argv lists");
+                        let d = Diagnostic::error(format!(
+                            "`{}` takes a list of commands, not {}",
+                            spec.name,
+                            value.kind()
+                        ))
+                        .expected("a list of command strings or argv lists");
                         self.error(value, d);
                         return;
                     }
                 };
                 if commands.is_empty() {
-                    let d = Diagnostic::error(format!("`{}` needs at least one command", spec.name));
+                    let d =
+                        Diagnostic::error(format!("`{}` needs at least one command", spec.name));
                     self.error(key, d);
                 }
                 for c in commands {
                     match &c.value {
                         NodeValue::Str(..) => {}
-                        NodeValue::Seq(words) if !words.is_empty() && words.iter().all(|w| !matches!(w.value, NodeValue::Seq(_) | NodeValue::Map(_))) => {}
+                        NodeValue::Seq(words)
+                            if !words.is_empty()
+                                && words.iter().all(|w| {
+                                    !matches!(w.value, NodeValue::Seq(_) | NodeValue::Map(_))
+                                }) => {}
                         _ => {
-                            let d = Diagnostic::error(format!("a command must be a string or a non-empty list of words, not {}", c.kind()))
-                                .expected("`echo hi` or `[echo, hi]`");
+                            let d = Diagnostic::error(format!(
+                                "a command must be a string or a non-empty list of words, not {}",
+                                c.kind()
+                            ))
+                            .expected("`echo hi` or `[echo, hi]`");
                             self.error(c, d);
                         }
                     }
@@ -385,8 +461,15 @@ impl Cx<'_> {
                     NodeValue::Map(m) => m,
                     NodeValue::Null => &[],
                     _ => {
-                        let d = Diagnostic::error(format!("`{}` takes a mapping of parameters, not {}", spec.name, value.kind()))
-                            .expected(format!("parameters {}", one_of(params.iter().map(|p| p.name))));
+                        let d = Diagnostic::error(format!(
+                            "`{}` takes a mapping of parameters, not {}",
+                            spec.name,
+                            value.kind()
+                        ))
+                        .expected(format!(
+                            "parameters {}",
+                            one_of(params.iter().map(|p| p.name))
+                        ));
                         self.error(value, d);
                         return;
                     }
@@ -397,17 +480,23 @@ impl Cx<'_> {
                         Some(p) => self.param_value(directive, p.name, p.kind, v),
                         None if extra => {}
                         None => {
-                            let d = Diagnostic::error(format!("unknown parameter `{name}` of `{}`", spec.name))
-                                .expected(format!("one of {}", one_of(params.iter().map(|p| p.name))))
-                                .suggest(did_you_mean(&name, params.iter().map(|p| p.name)));
+                            let d = Diagnostic::error(format!(
+                                "unknown parameter `{name}` of `{}`",
+                                spec.name
+                            ))
+                            .expected(format!("one of {}", one_of(params.iter().map(|p| p.name))))
+                            .suggest(did_you_mean(&name, params.iter().map(|p| p.name)));
                             self.error(k, d);
                         }
                     }
                 }
                 for p in params.iter().filter(|p| p.required) {
                     if !entries.iter().any(|(k, _)| k.as_str() == Some(p.name)) {
-                        let d = Diagnostic::error(format!("`{}` needs the parameter `{}`", spec.name, p.name))
-                            .help(format!("add `{}: ...` ({})", p.name, p.doc));
+                        let d = Diagnostic::error(format!(
+                            "`{}` needs the parameter `{}`",
+                            spec.name, p.name
+                        ))
+                        .help(format!("add `{}: ...` ({})", p.name, p.doc));
                         self.error(key, d);
                     }
                 }
@@ -415,7 +504,13 @@ impl Cx<'_> {
         }
     }
 
-    fn param_value(&mut self, directive: &'static dyn Directive, name: &str, kind: ParamKind, v: &Node) {
+    fn param_value(
+        &mut self,
+        directive: &'static dyn Directive,
+        name: &str,
+        kind: ParamKind,
+        v: &Node,
+    ) {
         // A value with a variable in it can only be checked once it is substituted.
         if let NodeValue::Str(s, _) = &v.value {
             if Template::parse(s).map(|t| !t.is_literal()).unwrap_or(true) {
@@ -429,13 +524,23 @@ impl Cx<'_> {
             ParamKind::Bool => matches!(v.value, NodeValue::Bool(_)),
         };
         if !fits {
-            let want = if kind == ParamKind::Bool { "`true` or `false`" } else { "a string" };
-            let d = Diagnostic::error(format!("`{}.{name}` must be {want}, not {}", spec.name, v.kind())).expected(want);
+            let want = if kind == ParamKind::Bool {
+                "`true` or `false`"
+            } else {
+                "a string"
+            };
+            let d = Diagnostic::error(format!(
+                "`{}.{name}` must be {want}, not {}",
+                spec.name,
+                v.kind()
+            ))
+            .expected(want);
             self.error(v, d);
             return;
         }
         if let Err((expected, help)) = directive.check_literal(name, &v.to_json()) {
-            let mut d = Diagnostic::error(format!("invalid value for `{}.{name}`", spec.name)).expected(expected);
+            let mut d = Diagnostic::error(format!("invalid value for `{}.{name}`", spec.name))
+                .expected(expected);
             if let Some(h) = help {
                 d = d.help(h);
             }
@@ -448,7 +553,10 @@ impl Cx<'_> {
         match &node.value {
             NodeValue::Str(s, _) => {
                 if let Err(e) = Template::parse(s) {
-                    let loc = Location { line: node.location.line, column: node.column_of(e.offset) };
+                    let loc = Location {
+                        line: node.location.line,
+                        column: node.column_of(e.offset),
+                    };
                     let d = Diagnostic::error(format!("invalid variable syntax: {}", e.message))
                         .help(e.help)
                         .at(Some(self.file), self.source, loc, 1);

@@ -10,7 +10,9 @@ use super::*;
 use crate::diagnostic::render_all;
 
 fn files(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/formula/testdata").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/formula/testdata")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -44,7 +46,10 @@ fn error_fixtures_fail_with_clear_messages() {
         let lines = source.lines().count().max(1);
         for d in diagnostics.iter().filter(|d| d.is_error()) {
             let line = d.location.map_or(1, |l| l.line);
-            assert!((1..=lines).contains(&line), "{name}: line {line} of {lines}");
+            assert!(
+                (1..=lines).contains(&line),
+                "{name}: line {line} of {lines}"
+            );
         }
         insta::with_settings!({snapshot_suffix => name.clone(), prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!("formula_error", render_all(&diagnostics));
@@ -55,14 +60,18 @@ fn error_fixtures_fail_with_clear_messages() {
 #[test]
 fn valid_fixtures_load() {
     for path in files("valid") {
-        let loaded = load_fixture(&path).unwrap_or_else(|e| panic!("{}:\n{}", path.display(), render_all(&e)));
+        let loaded = load_fixture(&path)
+            .unwrap_or_else(|e| panic!("{}:\n{}", path.display(), render_all(&e)));
         assert!(!loaded.formula.actions.is_empty());
     }
 }
 
 #[test]
 fn the_2014_task_key_loads_with_a_warning() {
-    let path = files("valid").into_iter().find(|p| p.ends_with("task_key_2014.yml")).unwrap();
+    let path = files("valid")
+        .into_iter()
+        .find(|p| p.ends_with("task_key_2014.yml"))
+        .unwrap();
     let loaded = load_fixture(&path).unwrap();
     assert_eq!(loaded.formula.actions.len(), 1);
     assert_eq!(loaded.warnings.len(), 1);
@@ -71,13 +80,26 @@ fn the_2014_task_key_loads_with_a_warning() {
 
 #[test]
 fn defaults_and_model() {
-    let path = files("valid").into_iter().find(|p| p.ends_with("full.yml")).unwrap();
+    let path = files("valid")
+        .into_iter()
+        .find(|p| p.ends_with("full.yml"))
+        .unwrap();
     let f = load_fixture(&path).unwrap().formula;
     assert_eq!(f.checkname(), "dist.full");
-    assert_eq!(f.input_args, vec![InputArg::Item(crate::ItemType::KojiBuild), InputArg::Arch]);
-    assert_eq!(f.actions[1].timeout, Some(std::time::Duration::from_secs(90)));
+    assert_eq!(
+        f.input_args,
+        vec![InputArg::Item(crate::ItemType::KojiBuild), InputArg::Arch]
+    );
+    assert_eq!(
+        f.actions[1].timeout,
+        Some(std::time::Duration::from_secs(90))
+    );
     assert_eq!(f.actions[1].export.as_deref(), Some("result"));
-    let minimal = load("name: m\nactions:\n  - name: a\n    dummy: {result: PASS}\n", Path::new("m.yml")).unwrap();
+    let minimal = load(
+        "name: m\nactions:\n  - name: a\n    dummy: {result: PASS}\n",
+        Path::new("m.yml"),
+    )
+    .unwrap();
     assert_eq!(minimal.formula.namespace, "scratch");
     assert_eq!(minimal.formula.checkname(), "scratch.m");
 }

@@ -52,7 +52,10 @@ impl Defined {
         let mut names: BTreeSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
         names.insert(item_type.as_str().to_string());
         names.extend(overrides.into_iter().map(str::to_string));
-        Self { names, any_item_type: false }
+        Self {
+            names,
+            any_item_type: false,
+        }
     }
 
     fn has(&self, name: &str) -> bool {
@@ -87,13 +90,18 @@ pub fn check_variables(formula: &Formula, defined: &Defined) -> Vec<Diagnostic> 
                     var.name, later.name, later.location.line
                 ))
             } else if let Ok(t) = var.name.parse::<ItemType>() {
-                Some(format!("`{t}` is defined only when the run's item type is {t}"))
+                Some(format!(
+                    "`{t}` is defined only when the run's item type is {t}"
+                ))
             } else {
                 did_you_mean(&var.name, visible.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("define it with `export:` in an earlier action or `--override {}=VALUE`; for a shell variable write `$${}`", var.name, var.name)))
             };
-            let loc = Location { line: node.location.line, column: node.column_of(var.offset) };
+            let loc = Location {
+                line: node.location.line,
+                column: node.column_of(var.offset),
+            };
             let mut d = Diagnostic::error(format!("undefined variable `{}`", var.name))
                 .expected("a built-in variable, an override or an earlier export");
             if let Some(h) = help {

@@ -37,7 +37,9 @@ impl Fixture {
     fn formula(&self, text: &str) -> Formula {
         let file = self.dir.path().join("runtask.yml");
         std::fs::write(&file, text).unwrap();
-        formula::load(text, &file).unwrap_or_else(|e| panic!("{}", crate::diagnostic::render_all(&e))).formula
+        formula::load(text, &file)
+            .unwrap_or_else(|e| panic!("{}", crate::diagnostic::render_all(&e)))
+            .formula
     }
 
     fn run(&self, text: &str, opts: &RunOptions) -> ExecutionReport {
@@ -62,13 +64,23 @@ fn a_passing_run_writes_its_artifacts_and_report() {
     assert_eq!(report.checkname, "scratch.t");
     let run_dir = opts.artifacts_root.join(&report.run_id);
     assert_eq!(report.artifacts, std::path::absolute(&run_dir).unwrap());
-    assert_eq!(read(&run_dir.join("actions/01-say-hello.stdout")), "hello xchat-0.5-1.fc20 x86_64\n");
-    assert_eq!(report.actions[0].logs, vec!["actions/01-say-hello.stdout".to_string()]);
-    let written: ExecutionReport = serde_json::from_str(&read(&run_dir.join("execution.json"))).unwrap();
+    assert_eq!(
+        read(&run_dir.join("actions/01-say-hello.stdout")),
+        "hello xchat-0.5-1.fc20 x86_64\n"
+    );
+    assert_eq!(
+        report.actions[0].logs,
+        vec!["actions/01-say-hello.stdout".to_string()]
+    );
+    let written: ExecutionReport =
+        serde_json::from_str(&read(&run_dir.join("execution.json"))).unwrap();
     assert_eq!(written, report);
     let log = read(&run_dir.join("taskotron.log"));
     assert!(log.contains("action 2/2 `check` ok"), "{log}");
-    assert!(!opts.tmpdir.join(&report.run_id).exists(), "workdir of an OK run is removed");
+    assert!(
+        !opts.tmpdir.join(&report.run_id).exists(),
+        "workdir of an OK run is removed"
+    );
 }
 
 #[test]
@@ -81,12 +93,18 @@ fn a_failing_action_stops_the_run_with_its_exit_code_and_stderr() {
     );
     assert_eq!(report.execution_status, ExecutionStatus::NotOk);
     let status = report.status.clone().unwrap();
-    assert!(status.contains("action 1/2 `fails` (shell) failed"), "{status}");
+    assert!(
+        status.contains("action 1/2 `fails` (shell) failed"),
+        "{status}"
+    );
     assert!(status.contains("exited with code 7"), "{status}");
     assert!(status.contains("broken thing"), "{status}");
     assert_eq!(report.actions[0].status, ActionStatus::Failed);
     assert_eq!(report.actions[1].status, ActionStatus::Skipped);
-    assert!(opts.tmpdir.join(&report.run_id).exists(), "workdir of a failed run is kept");
+    assert!(
+        opts.tmpdir.join(&report.run_id).exists(),
+        "workdir of a failed run is kept"
+    );
 }
 
 #[test]
@@ -96,7 +114,10 @@ fn dummy_fail_makes_the_run_not_ok() {
         "name: t\nactions:\n  - name: f\n    dummy: {result: FAIL, msg: on purpose}\n",
         &fx.opts("a-1-1", ItemType::KojiBuild),
     );
-    assert!(report.status.unwrap().contains("dummy failed as asked: on purpose"));
+    assert!(report
+        .status
+        .unwrap()
+        .contains("dummy failed as asked: on purpose"));
 }
 
 #[test]
@@ -126,7 +147,10 @@ fn python_returns_values_that_prints_cannot_corrupt() {
 
 #[test]
 fn python_failures_quote_the_traceback() {
-    let fx = Fixture::new(&[("check.py", "def run():\n    raise ValueError('bad build')\n")]);
+    let fx = Fixture::new(&[(
+        "check.py",
+        "def run():\n    raise ValueError('bad build')\n",
+    )]);
     let report = fx.run(
         "name: t\nactions:\n  - name: py\n    python: {file: check.py, callable: run}\n",
         &fx.opts("a-1-1", ItemType::KojiBuild),
@@ -137,7 +161,10 @@ fn python_failures_quote_the_traceback() {
         "name: t\nactions:\n  - name: py\n    python: {file: check.py, callable: nothere}\n",
         &fx.opts("a-1-1", ItemType::KojiBuild),
     );
-    assert!(missing.status.unwrap().contains("has no function called 'nothere'"));
+    assert!(missing
+        .status
+        .unwrap()
+        .contains("has no function called 'nothere'"));
 }
 
 #[test]
@@ -159,18 +186,30 @@ fn tasks_see_their_input_in_the_environment() {
     ] {
         assert!(out.contains(expected), "{expected} missing in\n{out}");
     }
-    assert!(out.contains(&format!("TASKOTRON_ARTIFACTSDIR={}", report.artifacts.display())));
+    assert!(out.contains(&format!(
+        "TASKOTRON_ARTIFACTSDIR={}",
+        report.artifacts.display()
+    )));
 }
 
 #[test]
 fn overrides_win_and_exports_feed_later_actions() {
     let fx = Fixture::new(&[]);
     let mut opts = fx.opts("a-1-1", ItemType::KojiBuild);
-    opts.overrides = vec![("arch".into(), "overridden".into()), ("extra".into(), "x y".into())];
+    opts.overrides = vec![
+        ("arch".into(), "overridden".into()),
+        ("extra".into(), "x y".into()),
+    ];
     let formula = fx.formula("name: t\nactions:\n  - name: a\n    shell: [\"echo $arch $extra\"]\n    export: first\n  - name: b\n    shell: [\"echo ${first}!\"]\n    export: second\n");
     let report = run(&formula, &opts, Ports::system(), &mut Quiet).unwrap();
-    assert_eq!(read(&report.artifacts.join("actions/01-a.stdout")), "overridden x y\n");
-    assert_eq!(read(&report.artifacts.join("actions/02-b.stdout")), "overridden x y!\n");
+    assert_eq!(
+        read(&report.artifacts.join("actions/01-a.stdout")),
+        "overridden x y\n"
+    );
+    assert_eq!(
+        read(&report.artifacts.join("actions/02-b.stdout")),
+        "overridden x y!\n"
+    );
 }
 
 #[test]
@@ -223,8 +262,14 @@ fn prepare_rejects_bad_input_before_anything_runs() {
     assert!(text.contains("needs an arch"), "{text}");
     let opts = fx.opts("f39-updates", ItemType::KojiTag);
     let text = crate::diagnostic::render_all(&prepare(&formula, &opts).unwrap_err());
-    assert!(text.contains("needs a koji_build as input, but the run is for a koji_tag"), "{text}");
-    assert!(!text.contains("undefined variable `koji_build`"), "the input error says it once: {text}");
+    assert!(
+        text.contains("needs a koji_build as input, but the run is for a koji_tag"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("undefined variable `koji_build`"),
+        "the input error says it once: {text}"
+    );
     assert!(!fx.dir.path().join("artifacts").exists());
 }
 

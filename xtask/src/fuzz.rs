@@ -1,0 +1,51 @@
+//! `cargo xtask fuzz`: runs the libFuzzer targets under `fuzz/` for a bounded time.
+
+use anyhow::{bail, Result};
+
+use crate::util::{cargo, root, step};
+
+const TARGETS: &[&str] = &["formula", "template", "yaml", "dictionaries"];
+
+/// Runs one target, or all, for `--seconds` each (default 60).
+pub fn run(args: &[String]) -> Result<()> {
+    let mut seconds = 60;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => seconds = it.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
+            t if TARGETS.contains(&t) => targets.push(t.to_string()),
+            other => bail!(
+                "unknown fuzz target or flag `{other}`; targets: {}",
+                TARGETS.join(", ")
+            ),
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.iter().map(|t| t.to_string()).collect();
+    }
+    if std::process::Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        let mut install = cargo();
+        install.args(["install", "cargo-fuzz", "--locked"]);
+        step("cargo install cargo-fuzz", install)?;
+    }
+    for t in targets {
+        let mut c = cargo();
+        c.current_dir(root().join("fuzz"))
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args([
+                "fuzz",
+                "run",
+                &t,
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ]);
+        step(&format!("fuzz {t} for {seconds}s"), c)?;
+    }
+    Ok(())
+}
