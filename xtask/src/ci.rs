@@ -1,6 +1,9 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
 
-use anyhow::Result;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use anyhow::{bail, Context, Result};
 
 use crate::util::{cargo, step};
 
@@ -24,7 +27,66 @@ pub fn run() -> Result<()> {
     let mut test = cargo();
     // Snapshots are reviewed by people: a missing or changed one fails CI.
     test.args(["test", "--workspace"]).env("INSTA_UPDATE", "no");
-    step("cargo test --workspace", test)?;
+    let (passed, failed) = tests(test)?;
+    // One closing line for the whole suite, whatever crate ran last.
+    println!("ci: {passed} passed, {failed} failed");
+    if failed > 0 {
+        bail!("{failed} tests failed");
+    }
     eprintln!("{:>12} all checks passed", "Finished");
     Ok(())
+}
+
+/// Runs `cargo test`, echoing its output and adding up its `test result:` lines.
+fn tests(mut cmd: std::process::Command) -> Result<(u64, u64)> {
+    eprintln!("{:>12} cargo test --workspace", "Running");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo test")?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, " passed");
+                failed += count(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && failed == 0 {
+        bail!("cargo test failed ({status})");
+    }
+    Ok((passed, failed))
+}
+
+/// The number before `label` in `ok. 3 passed; 0 failed; ...`.
+fn count(text: &str, label: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(label.trim_start())
+                .map(str::trim)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_result_lines() {
+        let line =
+            "ok. 47 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 2.00s";
+        assert_eq!(super::count(line, " passed"), 47);
+        assert_eq!(super::count(line, " failed"), 2);
+        assert_eq!(
+            super::count("FAILED. 9 passed; 1 failed; 0 ignored", " failed"),
+            1
+        );
+    }
 }
