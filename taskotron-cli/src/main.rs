@@ -10,6 +10,7 @@ use clap::Parser;
 
 fn main() {
     let args = cli::Cli::parse();
+    taskotron_core::process::install_interrupt_handler();
     let code = commands::dispatch(args);
     std::process::exit(code);
 }

@@ -375,3 +375,99 @@ fn directives_lists_the_registry_as_json() {
         .collect();
     assert_eq!(names, ["shell", "python", "dummy"]);
 }
+
+#[test]
+fn an_interrupted_run_kills_its_action_and_still_reports() {
+    let env = Env::new();
+    let marker = env.home.path().join("survived");
+    let formula = env.write(
+        "slow.yml",
+        &format!("name: slow\nactions:\n  - name: sleep\n    shell:\n      - (sleep 2; touch '{}') & sleep 30\n  - name: after\n    dummy: {{result: PASS}}\n", marker.display()),
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_taskotron"))
+        .args([
+            "--color",
+            "never",
+            "run",
+            formula.to_str().unwrap(),
+            "-i",
+            "a-1-1",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+        ])
+        .env("HOME", env.home.path())
+        .env("TASKOTRON_ARTIFACTS", env.artifacts())
+        .env("TASKOTRON_TMPDIR", env.home.path().join("tmp"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the action has started (its stdout file exists), then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_dir(env.artifacts())
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = json(&o);
+    assert_eq!(report["execution_status"], "NOT_OK");
+    assert!(
+        report["status"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted by signal 15"),
+        "{report}"
+    );
+    assert_eq!(report["actions"][1]["status"], "skipped");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        !marker.exists(),
+        "the action's background process outlived the interrupt"
+    );
+}
+
+#[test]
+fn an_unusable_artifacts_directory_is_a_not_ok_run() {
+    let env = Env::new();
+    let file = env.write("not-a-dir", "");
+    let target = file.join("artifacts");
+    let o = env.run(&[
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "a-1-1.fc41",
+        "-t",
+        "koji_build",
+        "--artifacts",
+        target.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let report = json(&o);
+    assert_eq!(report["execution_status"], "NOT_OK");
+    assert!(
+        report["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot create"),
+        "{report}"
+    );
+}

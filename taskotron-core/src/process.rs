@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,54 @@ pub enum Ended {
     Exited(ExitStatus),
     /// It ran past its deadline; its process group was killed.
     TimedOut,
+    /// The runner was interrupted (SIGINT, SIGTERM, SIGHUP); the group was killed.
+    Interrupted(i32),
+}
+
+/// The process group of the child running now, for the signal handler.
+static CURRENT_GROUP: AtomicI32 = AtomicI32::new(0);
+/// The signal that interrupted the runner, or 0.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    // Only async-signal-safe calls here: atomics, kill(2), signal(2), raise(3).
+    if INTERRUPTED.swap(signal, Ordering::SeqCst) != 0 {
+        // A second signal: stop now, the default way.
+        // SAFETY: both calls are async-signal-safe and take plain integers.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+        return;
+    }
+    let group = CURRENT_GROUP.load(Ordering::SeqCst);
+    if group > 0 {
+        // SAFETY: kill(2) is async-signal-safe.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
+/// Makes SIGINT, SIGTERM and SIGHUP kill the running action's process group and
+/// mark the run interrupted, so the runner can still write its report. A second
+/// signal ends the process at once. Children run in their own process groups, so
+/// without this a Ctrl-C would leave them running.
+pub fn install_interrupt_handler() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: `on_signal` only performs async-signal-safe operations.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// The signal that interrupted the runner, if one did.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
 }
 
 impl Ended {
@@ -26,7 +75,7 @@ impl Ended {
     pub fn code(self) -> Option<i32> {
         match self {
             Ended::Exited(status) => status.code().or_else(|| status.signal().map(|s| 128 + s)),
-            Ended::TimedOut => None,
+            Ended::TimedOut | Ended::Interrupted(_) => None,
         }
     }
 
@@ -57,6 +106,10 @@ pub fn run(
     let mut child = command.spawn()?;
     // The child leads its own group, so its pid is the group id.
     let pgid = child.id() as libc::pid_t;
+    CURRENT_GROUP.store(pgid, Ordering::SeqCst);
+    if interrupted().is_some() {
+        kill_group(pgid);
+    }
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_micros(200);
     let ended = loop {
@@ -74,7 +127,11 @@ pub fn run(
         pause = (pause * 2).min(Duration::from_millis(20));
     };
     kill_group(pgid);
-    Ok(ended)
+    CURRENT_GROUP.store(0, Ordering::SeqCst);
+    Ok(match interrupted() {
+        Some(signal) if !ended.success() => Ended::Interrupted(signal),
+        _ => ended,
+    })
 }
 
 fn kill_group(pgid: libc::pid_t) {

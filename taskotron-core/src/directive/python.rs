@@ -133,6 +133,11 @@ impl Directive for Python {
                     timed_out: true,
                 })
             }
+            Ended::Interrupted(signal) => {
+                return Err(Failure::new(format!(
+                    "{file}:{callable} was killed: taskotron was interrupted by signal {signal}"
+                )))
+            }
             e if !e.success() => {
                 return Err(Failure::new(format!(
                     "{file}:{callable} failed (exit code {}); its stderr ends with:\n{}",

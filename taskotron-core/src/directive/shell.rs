@@ -99,6 +99,11 @@ impl Directive for Shell {
                             timed_out: true,
                         })
                     }
+                    Ended::Interrupted(signal) => {
+                        return Err(Failure::new(format!(
+                            "`{shown}` was killed: taskotron was interrupted by signal {signal}"
+                        )))
+                    }
                     Ended::Exited(_) => {
                         format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1))
                     }
