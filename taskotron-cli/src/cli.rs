@@ -149,16 +149,22 @@ pub struct FormatArgs {
     pub format: Format,
 }
 
+/// A value parser's message: what is wrong, what is accepted, and a tip for a near miss.
+fn value_error(error: &dyn std::fmt::Display, expected: &str, suggestion: Option<&str>) -> String {
+    let mut m = format!("{error}; expected one of {expected}");
+    if let Some(s) = suggestion {
+        m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
+    }
+    m
+}
+
 fn parse_item_type(s: &str) -> Result<ItemType, String> {
     s.parse::<ItemType>().map_err(|e| {
-        let mut m = format!(
-            "{e}; expected one of {}",
-            taskotron_core::item::ItemTypeError::expected()
-        );
-        if let Some(s) = e.suggestion {
-            m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
-        }
-        m
+        value_error(
+            &e,
+            &taskotron_core::item::ItemTypeError::expected(),
+            e.suggestion,
+        )
     })
 }
 
@@ -167,14 +173,11 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
         return Err("`all` selects several arches; a run is for one arch".into());
     }
     s.parse::<Arch>().map_err(|e| {
-        let mut m = format!(
-            "{e}; expected one of {}",
-            taskotron_core::arch::ArchError::expected()
-        );
-        if let Some(s) = e.suggestion {
-            m.push_str(&format!("\n\n  tip: did you mean `{s}`?"));
-        }
-        m
+        value_error(
+            &e,
+            &taskotron_core::arch::ArchError::expected(),
+            e.suggestion,
+        )
     })
 }
 

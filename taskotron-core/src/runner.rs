@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::arch::Arch;
 use crate::diagnostic::Diagnostic;
 use crate::dict::{ActionReport, ActionStatus, ExecutionReport, ExecutionStatus, TaskInput};
-use crate::directive::{Context, Params, Shape};
+use crate::directive::{Context, Failure, Params, Shape};
 use crate::formula::{self, Action, Defined, Formula, InputArg};
 use crate::item::ItemType;
 use crate::ports::Ports;
@@ -225,26 +225,18 @@ pub fn run(
         artifacts: &report.artifacts,
     });
 
-    let taskdir = absolute(formula.taskdir());
-    let scope = scope(
+    let setting = Setting {
         formula,
         opts,
         arch,
-        &run_id,
-        &workdir,
-        &report.artifacts,
-        &taskdir,
-    );
-    let env = environment(
-        formula,
-        opts,
-        arch,
-        &run_id,
-        &workdir,
-        &report.artifacts,
-        &taskdir,
-    );
-    let mut scope = scope;
+        run_id: &run_id,
+        run_dir: &run_dir,
+        workdir: &workdir,
+        artifactsdir: &report.artifacts.clone(),
+        taskdir: &absolute(formula.taskdir()),
+    };
+    let mut scope = setting.scope();
+    let env = setting.environment();
     let total = formula.actions.len();
     let mut failed = false;
     for (index, action) in formula.actions.iter().enumerate() {
@@ -284,17 +276,7 @@ pub fn run(
         ));
         let action_start = Instant::now();
         let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
-        let result = run_action(
-            action,
-            &scope,
-            opts,
-            &run_dir,
-            &stem,
-            &taskdir,
-            &workdir,
-            &report.artifacts,
-            &env,
-        );
+        let result = setting.run_action(action, &scope, &stem, &env);
         entry.duration_ms = millis(action_start.elapsed());
         for ext in ["stdout", "stderr"] {
             let rel = format!("{stem}.{ext}");
@@ -365,47 +347,117 @@ pub fn run(
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_action(
-    action: &Action,
-    scope: &Scope,
-    opts: &RunOptions,
-    run_dir: &Path,
-    stem: &str,
-    taskdir: &Path,
-    workdir: &Path,
-    artifactsdir: &Path,
-    env: &[(String, String)],
-) -> Result<Value, crate::directive::Failure> {
-    use crate::directive::Failure;
-    let params = render_params(action, scope).map_err(|e| {
-        let mut msg = format!("line {}: {}", action.location.line, e.message);
-        if let Some(h) = e.help {
-            msg.push_str(&format!(" ({h})"));
+/// Where a run happens and for what: everything actions and variables derive from.
+struct Setting<'a> {
+    formula: &'a Formula,
+    opts: &'a RunOptions,
+    arch: Arch,
+    run_id: &'a str,
+    run_dir: &'a Path,
+    workdir: &'a Path,
+    artifactsdir: &'a Path,
+    taskdir: &'a Path,
+}
+
+impl Setting<'_> {
+    /// The built-in variables, with the overrides on top.
+    fn scope(&self) -> Scope {
+        let input = &self.opts.input;
+        let text = |s: &str| Value::String(s.to_string());
+        let path = |p: &Path| Value::String(p.display().to_string());
+        let build_id = input.build_id.as_deref().map_or(Value::Null, text);
+        let mut scope = Scope::default();
+        for (name, value) in [
+            ("item", text(&input.item)),
+            ("item_type", text(input.item_type.as_str())),
+            ("type", text(input.item_type.as_str())),
+            (input.item_type.as_str(), text(&input.item)),
+            ("arch", text(self.arch.as_str())),
+            ("build_id", build_id.clone()),
+            ("jobid", build_id),
+            ("run_id", text(self.run_id)),
+            (
+                "uuid",
+                text(input.build_id.as_deref().unwrap_or(self.run_id)),
+            ),
+            ("workdir", path(self.workdir)),
+            ("artifactsdir", path(self.artifactsdir)),
+            ("taskdir", path(self.taskdir)),
+            ("checkname", Value::String(self.formula.checkname())),
+            ("namespace", text(&self.formula.namespace)),
+        ] {
+            scope.set_builtin(name, value);
         }
-        Failure::new(msg)
-    })?;
-    let open = |ext: &str| {
-        let path = run_dir.join(format!("{stem}.{ext}"));
-        File::create(&path)
-            .map(|f| (f, path))
-            .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
-    };
-    let (stdout, stdout_path) = open("stdout")?;
-    let (stderr, stderr_path) = open("stderr")?;
-    let mut ctx = Context {
-        taskdir: taskdir.to_path_buf(),
-        workdir: workdir.to_path_buf(),
-        artifactsdir: artifactsdir.to_path_buf(),
-        env: env.to_vec(),
-        timeout: action.timeout.unwrap_or(opts.default_timeout),
-        stdout,
-        stderr,
-        stdout_path,
-        stderr_path,
-        python: opts.python.clone(),
-    };
-    action.directive.run(&params, &mut ctx)
+        for (k, v) in &self.opts.overrides {
+            scope.set_override(k, text(v));
+        }
+        scope
+    }
+
+    /// The `TASKOTRON_*` variables every process of the run sees.
+    fn environment(&self) -> Vec<(String, String)> {
+        let input = &self.opts.input;
+        [
+            ("TASKOTRON_ITEM", input.item.clone()),
+            ("TASKOTRON_ITEM_TYPE", input.item_type.as_str().to_string()),
+            ("TASKOTRON_ARCH", self.arch.as_str().to_string()),
+            (
+                "TASKOTRON_BUILD_ID",
+                input.build_id.clone().unwrap_or_default(),
+            ),
+            ("TASKOTRON_RUN_ID", self.run_id.to_string()),
+            ("TASKOTRON_WORKDIR", self.workdir.display().to_string()),
+            (
+                "TASKOTRON_ARTIFACTSDIR",
+                self.artifactsdir.display().to_string(),
+            ),
+            ("TASKOTRON_CHECKNAME", self.formula.checkname()),
+            ("TASKOTRON_TASKDIR", self.taskdir.display().to_string()),
+            ("TASKOTRON_NAMESPACE", self.formula.namespace.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Renders an action's parameters and runs its directive, its output going to
+    /// `<run_dir>/<stem>.stdout|stderr`.
+    fn run_action(
+        &self,
+        action: &Action,
+        scope: &Scope,
+        stem: &str,
+        env: &[(String, String)],
+    ) -> Result<Value, Failure> {
+        let params = render_params(action, scope).map_err(|e| {
+            let mut msg = format!("line {}: {}", action.location.line, e.message);
+            if let Some(h) = e.help {
+                msg.push_str(&format!(" ({h})"));
+            }
+            Failure::new(msg)
+        })?;
+        let open = |ext: &str| {
+            let path = self.run_dir.join(format!("{stem}.{ext}"));
+            File::create(&path)
+                .map(|f| (f, path))
+                .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+        };
+        let (stdout, stdout_path) = open("stdout")?;
+        let (stderr, stderr_path) = open("stderr")?;
+        let mut ctx = Context {
+            taskdir: self.taskdir.to_path_buf(),
+            workdir: self.workdir.to_path_buf(),
+            artifactsdir: self.artifactsdir.to_path_buf(),
+            env: env.to_vec(),
+            timeout: action.timeout.unwrap_or(self.opts.default_timeout),
+            stdout,
+            stderr,
+            stdout_path,
+            stderr_path,
+            python: self.opts.python.clone(),
+        };
+        action.directive.run(&params, &mut ctx)
+    }
 }
 
 /// Substitutes an action's parameters as its directive's shape says. A shell line
@@ -499,76 +551,6 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
         }
         _ => node.to_json(),
     })
-}
-
-fn scope(
-    formula: &Formula,
-    opts: &RunOptions,
-    arch: Arch,
-    run_id: &str,
-    workdir: &Path,
-    artifactsdir: &Path,
-    taskdir: &Path,
-) -> Scope {
-    let input = &opts.input;
-    let build_id = input.build_id.clone().map_or(Value::Null, Value::String);
-    let path = |p: &Path| Value::String(p.display().to_string());
-    let mut scope = Scope::default();
-    for (name, value) in [
-        ("item", Value::String(input.item.clone())),
-        ("item_type", Value::String(input.item_type.as_str().into())),
-        ("type", Value::String(input.item_type.as_str().into())),
-        (input.item_type.as_str(), Value::String(input.item.clone())),
-        ("arch", Value::String(arch.as_str().into())),
-        ("build_id", build_id.clone()),
-        ("jobid", build_id.clone()),
-        ("run_id", Value::String(run_id.into())),
-        (
-            "uuid",
-            Value::String(input.build_id.clone().unwrap_or_else(|| run_id.to_string())),
-        ),
-        ("workdir", path(workdir)),
-        ("artifactsdir", path(artifactsdir)),
-        ("taskdir", path(taskdir)),
-        ("checkname", Value::String(formula.checkname())),
-        ("namespace", Value::String(formula.namespace.clone())),
-    ] {
-        scope.set_builtin(name, value);
-    }
-    for (k, v) in &opts.overrides {
-        scope.set_override(k, Value::String(v.clone()));
-    }
-    scope
-}
-
-fn environment(
-    formula: &Formula,
-    opts: &RunOptions,
-    arch: Arch,
-    run_id: &str,
-    workdir: &Path,
-    artifactsdir: &Path,
-    taskdir: &Path,
-) -> Vec<(String, String)> {
-    let input = &opts.input;
-    [
-        ("TASKOTRON_ITEM", input.item.clone()),
-        ("TASKOTRON_ITEM_TYPE", input.item_type.as_str().to_string()),
-        ("TASKOTRON_ARCH", arch.as_str().to_string()),
-        (
-            "TASKOTRON_BUILD_ID",
-            input.build_id.clone().unwrap_or_default(),
-        ),
-        ("TASKOTRON_RUN_ID", run_id.to_string()),
-        ("TASKOTRON_WORKDIR", workdir.display().to_string()),
-        ("TASKOTRON_ARTIFACTSDIR", artifactsdir.display().to_string()),
-        ("TASKOTRON_CHECKNAME", formula.checkname()),
-        ("TASKOTRON_TASKDIR", taskdir.display().to_string()),
-        ("TASKOTRON_NAMESPACE", formula.namespace.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
 }
 
 /// The run's log file; logging never fails the run.

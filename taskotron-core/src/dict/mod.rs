@@ -79,18 +79,13 @@ pub trait Dictionary: Serialize + DeserializeOwned {
     fn from_mapping(
         map: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self, DictionaryError> {
-        let value: Self =
-            serde_json::from_value(serde_json::Value::Object(map)).map_err(|source| {
-                DictionaryError::Shape {
-                    kind: Self::KIND,
-                    source,
-                }
-            })?;
-        value.check().map_err(|reason| DictionaryError::Invalid {
-            kind: Self::KIND,
-            reason,
+        let value = serde_json::from_value(serde_json::Value::Object(map)).map_err(|source| {
+            DictionaryError::Shape {
+                kind: Self::KIND,
+                source,
+            }
         })?;
-        Ok(value)
+        checked(value)
     }
 
     /// Reads a dictionary from YAML (or JSON, which is YAML) text and checks it.
@@ -98,16 +93,21 @@ pub trait Dictionary: Serialize + DeserializeOwned {
     /// # Errors
     /// Invalid YAML, a missing, mistyped or unknown field, or values that do not fit.
     fn from_yaml(text: &str) -> Result<Self, DictionaryError> {
-        let value: Self = serde_norway::from_str(text).map_err(|source| DictionaryError::Yaml {
+        let value = serde_norway::from_str(text).map_err(|source| DictionaryError::Yaml {
             kind: Self::KIND,
             source,
         })?;
-        value.check().map_err(|reason| DictionaryError::Invalid {
-            kind: Self::KIND,
-            reason,
-        })?;
-        Ok(value)
+        checked(value)
     }
+}
+
+/// `value` if its values fit together.
+fn checked<D: Dictionary>(value: D) -> Result<D, DictionaryError> {
+    value.check().map_err(|reason| DictionaryError::Invalid {
+        kind: D::KIND,
+        reason,
+    })?;
+    Ok(value)
 }
 
 /// Checks an item against its type, for the dictionaries' `check`.
