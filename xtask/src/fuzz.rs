@@ -35,6 +35,7 @@ pub fn run(args: &[String]) -> Result<()> {
         step("cargo install cargo-fuzz", install)?;
     }
     for t in targets {
+        seed(&t)?;
         let mut c = cargo();
         c.current_dir(root().join("fuzz"))
             .env("RUSTC_BOOTSTRAP", "1")
@@ -46,6 +47,35 @@ pub fn run(args: &[String]) -> Result<()> {
                 &format!("-max_total_time={seconds}"),
             ]);
         step(&format!("fuzz {t} for {seconds}s"), c)?;
+    }
+    Ok(())
+}
+
+/// Starts the formula and YAML targets from the project's own formulas, so the
+/// fuzzer begins deep inside the loader rather than at "not YAML".
+fn seed(target: &str) -> Result<()> {
+    if !matches!(target, "formula" | "yaml") {
+        return Ok(());
+    }
+    let corpus = root().join("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus)?;
+    let mut sources = Vec::new();
+    for dir in [
+        "taskotron-core/src/formula/testdata/errors",
+        "taskotron-core/src/formula/testdata/valid",
+    ] {
+        for entry in std::fs::read_dir(root().join(dir))? {
+            sources.push(entry?.path());
+        }
+    }
+    for entry in std::fs::read_dir(root().join("tasks"))? {
+        let formula = entry?.path().join("runtask.yml");
+        if formula.is_file() {
+            sources.push(formula);
+        }
+    }
+    for (i, path) in sources.iter().enumerate() {
+        std::fs::copy(path, corpus.join(format!("seed-{i:03}.yml")))?;
     }
     Ok(())
 }
