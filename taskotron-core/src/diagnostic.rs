@@ -102,6 +102,16 @@ impl Diagnostic {
         self
     }
 
+    /// Points at a whole line of a stream whose text is not kept (TAP is read once).
+    pub fn at_line(mut self, file: Option<&Path>, line: usize) -> Self {
+        self.file = file.map(Path::to_path_buf);
+        self.location = Some(Location {
+            line: line.max(1),
+            column: 1,
+        });
+        self
+    }
+
     /// Names the file without pointing at a place in it.
     pub fn in_file(mut self, file: &Path) -> Self {
         self.file = Some(file.to_path_buf());

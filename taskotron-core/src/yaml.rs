@@ -228,7 +228,7 @@ fn count(node: &Node) -> usize {
 }
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
-fn resolve_plain(text: &str) -> NodeValue {
+pub(crate) fn resolve_plain(text: &str) -> NodeValue {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
         "true" | "True" | "TRUE" => return NodeValue::Bool(true),

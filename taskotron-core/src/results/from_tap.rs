@@ -1,0 +1,362 @@
+//! TAP to results. A top-level test point whose YAML carries Taskotron keys (`item`
+//! or `outcome`; then `type`, `summary`/`note`, `details.output`, `checkname`,
+//! `artifact`, and anything else as a keyval) is one CheckDetail. The other
+//! top-level test points, as any TAP test suite prints them, are aggregated into one
+//! CheckDetail for the run's item, with the counts in the note and the failing tests
+//! named in the output. Every test point is also kept as a [`TestResult`].
+
+use std::io::{self, BufRead};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::resultyaml::{outcome_error, scalar_text};
+use super::{CheckDetail, Outcome};
+use crate::diagnostic::Diagnostic;
+use crate::tap::{Directive, Event, Reader, Summary, TestPoint, Validator};
+use crate::yaml::{Node, NodeValue};
+
+/// How many failing tests the aggregated result names; the rest are counted.
+const MAX_NAMED_FAILURES: usize = 1000;
+
+/// What a stream's results are about, for test points that do not say.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The run's item.
+    pub item: String,
+    /// The run's item type.
+    pub item_type: Option<String>,
+}
+
+/// One top-level test point, as a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestResult {
+    /// Line in the stream.
+    pub line: usize,
+    /// Its number.
+    pub id: u64,
+    /// Its description.
+    pub description: String,
+    /// What it means: PASSED, FAILED, or INFO for SKIP and failing TODO.
+    pub outcome: Outcome,
+    /// SKIP or TODO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directive: Option<Directive>,
+}
+
+/// Everything read from one stream, collected (for streams of any size use
+/// [`read_tap`] with callbacks).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TapResults {
+    /// The results.
+    pub details: Vec<CheckDetail>,
+    /// Every top-level test point.
+    pub tests: Vec<TestResult>,
+    /// The stream's structure and counts (none for ResultYAML).
+    pub summary: Option<Summary>,
+    /// Problems with YAML blocks or outcomes, per test point.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Turns test points into results as they stream by.
+#[derive(Debug)]
+pub struct Converter {
+    ctx: Context,
+    file: Option<PathBuf>,
+    decode: bool,
+    tests: u64,
+    keyless: u64,
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    todo: u64,
+    failing: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Converter {
+    /// A converter for a stream about `ctx`, read from `file`. With `decode` false,
+    /// YAML blocks are not decoded and every test point is aggregated.
+    pub fn new(ctx: Context, file: Option<&Path>, decode: bool) -> Self {
+        Self {
+            ctx,
+            file: file.map(Path::to_path_buf),
+            decode,
+            tests: 0,
+            keyless: 0,
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            todo: 0,
+            failing: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Takes a top-level test point; returns it as a result, and as a CheckDetail if
+    /// its YAML makes it one.
+    pub fn test(&mut self, t: &TestPoint) -> (TestResult, Option<CheckDetail>) {
+        self.tests += 1;
+        let outcome = point_outcome(t);
+        let result = TestResult {
+            line: t.line,
+            id: t.id.unwrap_or(self.tests),
+            description: t.description.clone(),
+            outcome,
+            directive: t.directive.clone(),
+        };
+        let node = match (&t.yaml, self.decode) {
+            (Some(y), true) => match y.decode() {
+                Ok(node) => Some(node),
+                Err(d) => {
+                    let mut d = *d;
+                    d.file = self.file.clone();
+                    d.help = Some(format!(
+                        "the YAML of test {} is ignored; the test point still counts",
+                        result.id
+                    ));
+                    self.diagnostics.push(d);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let keyed = node
+            .as_ref()
+            .filter(|n| n.get("item").is_some() || n.get("outcome").is_some());
+        if let Some(node) = keyed {
+            return (result, Some(self.detail(t, outcome, node)));
+        }
+        self.keyless += 1;
+        match &t.directive {
+            Some(Directive::Skip(_)) => self.skipped += 1,
+            Some(Directive::Todo(_)) => self.todo += 1,
+            None => {}
+        }
+        if t.is_failure() {
+            self.failed += 1;
+            if self.failing.len() < MAX_NAMED_FAILURES {
+                self.failing
+                    .push(format!("not ok {} - {}", result.id, t.description));
+            }
+        } else if !matches!(t.directive, Some(Directive::Skip(_))) {
+            self.passed += 1;
+        }
+        (result, None)
+    }
+
+    fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: &Node) -> CheckDetail {
+        let mut d = CheckDetail::new(
+            self.ctx.item.clone(),
+            self.ctx.item_type.as_deref(),
+            outcome,
+        );
+        let mut summary = None;
+        for (k, v) in node.as_map().unwrap_or_default() {
+            let key = k.key_text();
+            let text = scalar_text(v);
+            match (key.as_str(), text) {
+                ("item", Some(s)) => d.item = s,
+                ("type", Some(s)) => d.item_type = Some(s),
+                ("note", Some(s)) => d.note = s,
+                ("summary", Some(s)) => summary = Some(s),
+                ("checkname", Some(s)) => d.checkname = Some(s),
+                ("artifact", Some(s)) => d.artifact = Some(s),
+                ("outcome", Some(s)) => match s.parse::<Outcome>() {
+                    Ok(o) => d.outcome = o,
+                    Err(e) => {
+                        let diag = outcome_error(
+                            Diagnostic::error(format!("test {}: {e}", t.id.unwrap_or(self.tests))),
+                            &e,
+                        )
+                        .at_line(self.file.as_deref(), v.location.line);
+                        self.diagnostics.push(diag);
+                        d.outcome = Outcome::NeedsInspection;
+                    }
+                },
+                ("details", _) => self.details(&mut d, v),
+                ("_internal", _) => {}
+                (
+                    "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome",
+                    None,
+                ) => {
+                    let diag = Diagnostic::warning(format!(
+                        "test {}: `{key}` is {}, not a string; kept as a keyval",
+                        t.id.unwrap_or(self.tests),
+                        v.kind()
+                    ))
+                    .at_line(self.file.as_deref(), v.location.line);
+                    self.diagnostics.push(diag);
+                    d.keyvals.insert(key, v.to_json());
+                }
+                _ => {
+                    d.keyvals.insert(key, v.to_json());
+                }
+            }
+        }
+        if d.note.is_empty() {
+            d.note = summary.unwrap_or_default();
+        } else if let Some(s) = summary {
+            d.keyvals.insert("summary".into(), Value::String(s));
+        }
+        d
+    }
+
+    /// `details.output` becomes the output; other `details` keys stay a keyval.
+    fn details(&mut self, d: &mut CheckDetail, v: &Node) {
+        let Some(entries) = v.as_map() else {
+            d.keyvals.insert("details".into(), v.to_json());
+            return;
+        };
+        let mut rest = serde_json::Map::new();
+        for (k, val) in entries {
+            if k.as_str() == Some("output") {
+                match &val.value {
+                    NodeValue::Str(s, _) => d.output = lines(s),
+                    NodeValue::Seq(items) => {
+                        d.output = items
+                            .iter()
+                            .map(|i| scalar_text(i).unwrap_or_else(|| i.to_json().to_string()))
+                            .collect()
+                    }
+                    NodeValue::Null => {}
+                    _ => {
+                        rest.insert("output".into(), val.to_json());
+                    }
+                }
+            } else {
+                rest.insert(k.key_text(), val.to_json());
+            }
+        }
+        if !rest.is_empty() {
+            d.keyvals.insert("details".into(), Value::Object(rest));
+        }
+    }
+
+    /// Ends the stream: the aggregated result of the test points without Taskotron
+    /// keys (also when the stream itself is broken), and the diagnostics.
+    pub fn finish(self, summary: &Summary) -> (Option<CheckDetail>, Vec<Diagnostic>) {
+        let broken = !summary.is_valid();
+        if self.keyless == 0 && self.tests > 0 && !broken {
+            return (None, self.diagnostics);
+        }
+        let outcome = if summary.bailed_out.is_some() {
+            Outcome::Aborted
+        } else if self.failed > 0 || broken {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        };
+        let mut d = CheckDetail::new(
+            self.ctx.item.clone(),
+            self.ctx.item_type.as_deref(),
+            outcome,
+        );
+        let mut note = format!(
+            "{} tests: {} passed, {} failed",
+            self.keyless, self.passed, self.failed
+        );
+        if self.skipped > 0 {
+            note.push_str(&format!(", {} skipped", self.skipped));
+        }
+        if self.todo > 0 {
+            note.push_str(&format!(", {} todo", self.todo));
+        }
+        if let Some(reason) = &summary.bailed_out {
+            note.push_str(&format!("; bailed out: {reason}"));
+        } else if let Some(first) = summary.diagnostics.iter().find(|d| d.is_error()) {
+            note.push_str(&format!("; invalid TAP: {}", first.message));
+        }
+        d.note = note;
+        d.output = self.failing;
+        let more = self.failed.saturating_sub(d.output.len() as u64);
+        if more > 0 {
+            d.output.push(format!("... and {more} more failing tests"));
+        }
+        for (k, n) in [
+            ("tests", self.keyless),
+            ("passed", self.passed),
+            ("failed", self.failed),
+            ("skipped", self.skipped),
+            ("todo", self.todo),
+        ] {
+            d.keyvals.insert(k.into(), Value::from(n));
+        }
+        (Some(d), self.diagnostics)
+    }
+}
+
+/// A test point's outcome from `ok`/`not ok` and its directive.
+fn point_outcome(t: &TestPoint) -> Outcome {
+    match (&t.directive, t.ok) {
+        (Some(Directive::Skip(_)), _) | (Some(Directive::Todo(_)), false) => Outcome::Info,
+        (_, true) => Outcome::Passed,
+        (None, false) => Outcome::Failed,
+    }
+}
+
+/// Text as output lines: one final newline does not make an empty last line.
+fn lines(s: &str) -> Vec<String> {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    if body.is_empty() && s.is_empty() {
+        return Vec::new();
+    }
+    body.split('\n').map(str::to_string).collect()
+}
+
+/// Reads a TAP stream, validating it and converting it to results as it goes;
+/// `on_test` gets every top-level test point, `on_detail` every result. Memory
+/// stays constant whatever the stream's length.
+///
+/// # Errors
+/// Only I/O errors of `input`.
+pub fn read_tap(
+    input: impl BufRead,
+    ctx: Context,
+    file: Option<&Path>,
+    decode: bool,
+    mut on_test: impl FnMut(TestResult),
+    mut on_detail: impl FnMut(CheckDetail),
+) -> io::Result<(Summary, Vec<Diagnostic>)> {
+    let mut validator = Validator::new(file);
+    let mut converter = Converter::new(ctx, file, decode);
+    for event in Reader::new(input) {
+        let event = event?;
+        validator.feed(&event);
+        if let Event::Test(t) = &event {
+            if t.depth == 0 {
+                let (result, detail) = converter.test(t);
+                on_test(result);
+                if let Some(d) = detail {
+                    on_detail(d);
+                }
+            }
+        }
+    }
+    let summary = validator.finish();
+    let (aggregate, diagnostics) = converter.finish(&summary);
+    if let Some(d) = aggregate {
+        on_detail(d);
+    }
+    Ok((summary, diagnostics))
+}
+
+/// Reads a whole TAP text into results.
+pub fn parse_tap(text: &str, ctx: &Context, decode: bool) -> TapResults {
+    let mut results = TapResults::default();
+    let (details, tests) = (&mut results.details, &mut results.tests);
+    // Reading from memory cannot fail.
+    if let Ok((summary, diagnostics)) = read_tap(
+        text.as_bytes(),
+        ctx.clone(),
+        None,
+        decode,
+        |t| tests.push(t),
+        |d| details.push(d),
+    ) {
+        results.summary = Some(summary);
+        results.diagnostics = diagnostics;
+    }
+    results
+}

@@ -1,0 +1,164 @@
+//! Writing YAML blocks that every TAP consumer reads: our own reader, Perl's
+//! TAP::Parser (whose YAMLish reader rejects `|-` and knows no `\u` escapes) and
+//! PyYAML-based ones. Scalars are plain only where every YAML version reads them as
+//! the same string; multi-line text uses `|` (clip); everything else is
+//! double-quoted with `\x`/`\u` escapes.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::yaml::{resolve_plain, NodeValue};
+
+/// Writes `entries` as a YAML block (`---` ... `...`) indented by `indent` spaces.
+pub fn write_block<'a>(
+    out: &mut String,
+    indent: usize,
+    entries: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}---");
+    for (k, v) in entries {
+        write_entry(out, indent, k, v);
+    }
+    let _ = writeln!(out, "{pad}...");
+}
+
+fn write_entry(out: &mut String, indent: usize, key: &str, value: &Value) {
+    let pad = " ".repeat(indent);
+    let key = key_text(key);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let _ = writeln!(out, "{pad}{key}:");
+            for (k, v) in map {
+                write_entry(out, indent + 2, k, v);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let _ = writeln!(out, "{pad}{key}:");
+            write_items(out, indent + 2, items);
+        }
+        Value::String(s) if literal_ok(s) => {
+            let _ = writeln!(out, "{pad}{key}: |");
+            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "{pad}  {line}");
+                }
+            }
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{key}: {}", scalar(other));
+        }
+    }
+}
+
+fn write_items(out: &mut String, indent: usize, items: &[Value]) {
+    let pad = " ".repeat(indent);
+    for item in items {
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                // The mapping goes two deeper; its first line takes the dash.
+                let mut nested = String::new();
+                for (k, v) in map {
+                    write_entry(&mut nested, indent + 2, k, v);
+                }
+                let _ = write!(out, "{pad}- {}", &nested[indent + 2..]);
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                let _ = writeln!(out, "{pad}-");
+                write_items(out, indent + 2, inner);
+            }
+            Value::String(s) if s.contains('\n') => {
+                let _ = writeln!(out, "{pad}- {}", quoted(s));
+            }
+            other => {
+                let _ = writeln!(out, "{pad}- {}", scalar(other));
+            }
+        }
+    }
+}
+
+/// Multi-line text that a `|` block keeps exactly: one final newline, no line
+/// starting with a space at its start, nothing invisible, no trailing blanks.
+fn literal_ok(s: &str) -> bool {
+    s.ends_with('\n')
+        && !s.ends_with("\n\n")
+        && s.len() > 1
+        && !s.starts_with(' ')
+        && !s.starts_with('\n')
+        && s.strip_suffix('\n')
+            .unwrap_or(s)
+            .split('\n')
+            .all(|l| !l.ends_with(' ') && l.chars().all(|c| !needs_escape(c) && c != '\t'))
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "~".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if plain_ok(s) => s.clone(),
+        Value::String(s) => quoted(s),
+        Value::Array(_) => "[]".into(),
+        Value::Object(_) => "{}".into(),
+    }
+}
+
+fn key_text(key: &str) -> String {
+    let simple = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if simple && plain_ok(key) {
+        key.to_string()
+    } else {
+        quoted(key)
+    }
+}
+
+/// YAML 1.1 words that some readers turn into booleans.
+const YAML11_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
+
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    !"-?:,[]{}#&*!|>'\"%@`~ ".contains(first)
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.chars().any(|c| needs_escape(c) || c == '\t' || c == '\n')
+        && matches!(resolve_plain(s), NodeValue::Str(..))
+        && !YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn needs_escape(c: char) -> bool {
+    let n = c as u32;
+    n < 0x20 || (0x7f..=0x9f).contains(&n) || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}'
+}
+
+/// A double-quoted YAML scalar.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) && (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
