@@ -15,12 +15,16 @@ use crate::diagnostic::Diagnostic;
 use crate::suggest::did_you_mean;
 use crate::yaml::{self, Node, NodeValue};
 
-/// Writes `details` as ResultYAML text.
+/// Writes `details` as ResultYAML text, keys sorted, with the scalar rules of the TAP
+/// YAML blocks (plain only where every YAML reader agrees on the value).
 pub fn export(details: &[CheckDetail]) -> String {
-    let results: Vec<BTreeMap<String, Value>> = details.iter().map(to_map).collect();
-    let mut doc = BTreeMap::new();
-    doc.insert("results", results);
-    serde_norway::to_string(&doc).unwrap_or_default()
+    let results: Vec<Value> = details
+        .iter()
+        .map(|d| Value::Object(to_map(d).into_iter().collect()))
+        .collect();
+    let mut out = String::new();
+    crate::tap::write_list_document(&mut out, "results", &results);
+    out
 }
 
 /// One detail as a ResultYAML mapping.

@@ -21,7 +21,7 @@ pub use emit::{emit, type_phrase};
 pub use event::{Directive, Event, Plan, TestPoint};
 pub use reader::Reader;
 pub use validate::{Summary, Validator};
-pub use yamlish::write_block;
+pub use yamlish::{write_block, write_list_document};
 
 #[cfg(test)]
 mod tests;

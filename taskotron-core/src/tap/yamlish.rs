@@ -24,6 +24,17 @@ pub fn write_block<'a>(
     let _ = writeln!(out, "{pad}...");
 }
 
+/// Writes a YAML document whose root is the mapping `key: [items...]` (ResultYAML's
+/// `results:` list), with the same scalar rules as the blocks.
+pub fn write_list_document(out: &mut String, key: &str, items: &[Value]) {
+    if items.is_empty() {
+        let _ = writeln!(out, "{}: []", key_text(key));
+    } else {
+        let _ = writeln!(out, "{}:", key_text(key));
+        write_items(out, 2, items);
+    }
+}
+
 fn write_entry(out: &mut String, indent: usize, key: &str, value: &Value) {
     let pad = " ".repeat(indent);
     let key = key_text(key);
@@ -41,11 +52,7 @@ fn write_entry(out: &mut String, indent: usize, key: &str, value: &Value) {
         Value::String(s) if literal_ok(s) => {
             let _ = writeln!(out, "{pad}{key}: |");
             for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                if line.is_empty() {
-                    out.push('\n');
-                } else {
-                    let _ = writeln!(out, "{pad}  {line}");
-                }
+                let _ = writeln!(out, "{pad}  {line}");
             }
         }
         other => {
@@ -80,18 +87,18 @@ fn write_items(out: &mut String, indent: usize, items: &[Value]) {
     }
 }
 
-/// Multi-line text that a `|` block keeps exactly: one final newline, no line
-/// starting with a space at its start, nothing invisible, no trailing blanks.
+/// Multi-line text that a `|` block keeps exactly and Perl's YAMLish reads: one
+/// final newline, no empty line (YAMLish rejects them), no line starting or ending
+/// with a space, nothing invisible.
 fn literal_ok(s: &str) -> bool {
     s.ends_with('\n')
-        && !s.ends_with("\n\n")
         && s.len() > 1
-        && !s.starts_with(' ')
-        && !s.starts_with('\n')
-        && s.strip_suffix('\n')
-            .unwrap_or(s)
-            .split('\n')
-            .all(|l| !l.ends_with(' ') && l.chars().all(|c| !needs_escape(c) && c != '\t'))
+        && s.strip_suffix('\n').unwrap_or(s).split('\n').all(|l| {
+            !l.is_empty()
+                && !l.starts_with(' ')
+                && !l.ends_with(' ')
+                && l.chars().all(|c| !needs_escape(c) && c != '\t')
+        })
 }
 
 fn scalar(value: &Value) -> String {
