@@ -231,7 +231,7 @@ mod tests {
         let text = export(std::slice::from_ref(&d));
         assert!(
             text.starts_with(
-                "results:\n- arch: x86_64\n  artifact: xchat.log\n  checkname: dist.rpmlint\n"
+                "results:\n  - arch: x86_64\n    artifact: xchat.log\n    checkname: dist.rpmlint\n"
             ),
             "{text}"
         );
