@@ -76,6 +76,9 @@ pub enum Command {
     Directives(FormatArgs),
     /// Show the configuration in effect and where it came from.
     Config(FormatArgs),
+    /// Read TAP (13 or 14, from any producer): convert it, or check it.
+    #[command(subcommand)]
+    Tap(TapCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
@@ -87,6 +90,73 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// `taskotron tap ...`.
+#[derive(Debug, Subcommand)]
+pub enum TapCommand {
+    /// Convert a TAP stream to results: JSON, ResultYAML, JUnit XML or TAP13.
+    #[command(after_help = "Examples:\n  taskotron tap parse results.tap --format resultyaml\n  node --test --test-reporter=tap | taskotron tap parse - --format junit > junit.xml\n  bats --tap t/ | taskotron tap parse - --item htop-3.3.0-1.fc41 --type koji_build\n\nExit codes: 0 valid stream, 2 invalid stream (the output is still written).")]
+    Parse(TapParseArgs),
+    /// Check a TAP stream: its structure and its failures, as a summary.
+    #[command(after_help = "Examples:\n  taskotron tap check results.tap\n  prove -v t/ | taskotron tap check - --format json\n\nExit codes: 0 valid and no failures, 1 failures, 2 invalid stream.")]
+    Check(TapCheckArgs),
+}
+
+/// What a TAP stream is about, for test points that do not say.
+#[derive(Debug, Args)]
+pub struct TapSubject {
+    /// The item results are for when the TAP does not name one [default: the file name].
+    #[arg(long)]
+    pub item: Option<String>,
+    /// The item's type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub item_type: Option<String>,
+    /// The testcase name of results that carry none.
+    #[arg(long, default_value = "scratch.tap")]
+    pub checkname: String,
+}
+
+/// Output formats of `tap parse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TapFormat {
+    /// Results, test points, summary and diagnostics as one JSON document.
+    Json,
+    /// The results as ResultYAML.
+    Resultyaml,
+    /// The results as JUnit XML.
+    Junit,
+    /// The results as TAP13 in the Taskotron layout.
+    Tap,
+}
+
+/// Arguments of `tap parse`.
+#[derive(Debug, Args)]
+pub struct TapParseArgs {
+    /// The TAP file, or `-` for standard input.
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: TapFormat,
+    /// What the stream is about.
+    #[command(flatten)]
+    pub subject: TapSubject,
+}
+
+/// Arguments of `tap check`.
+#[derive(Debug, Args)]
+pub struct TapCheckArgs {
+    /// The TAP file, or `-` for standard input.
+    pub input: PathBuf,
+    /// Check the structure only; do not decode YAML blocks into results.
+    #[arg(long)]
+    pub structure_only: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// What the stream is about.
+    #[command(flatten)]
+    pub subject: TapSubject,
 }
 
 /// Arguments of `run`.

@@ -22,6 +22,7 @@ use crate::directive::{Context, Failure, Params, Shape};
 use crate::formula::{self, Action, Defined, Formula, InputArg};
 use crate::item::ItemType;
 use crate::ports::Ports;
+use crate::results::{resultyaml, CheckDetail, Outcome};
 use crate::template::{Scope, SubstError, Template};
 use crate::yaml::{Node, NodeValue};
 
@@ -203,6 +204,9 @@ pub fn run(
         started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
         duration_ms: 0,
         actions: Vec::new(),
+        outcome: None,
+        results: Vec::new(),
+        exit_code: None,
     };
     for dir in [run_dir.join("actions"), workdir.clone()] {
         if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -276,7 +280,9 @@ pub fn run(
         ));
         let action_start = Instant::now();
         let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
-        let result = setting.run_action(action, &scope, &stem, &env);
+        let result = setting
+            .run_action(action, &scope, &stem, &env, &mut report.exit_code)
+            .and_then(|value| setting.collect_results(&value, &mut report.results).map(|()| value));
         entry.duration_ms = millis(action_start.elapsed());
         for ext in ["stdout", "stderr"] {
             let rel = format!("{stem}.{ext}");
@@ -327,6 +333,18 @@ pub fn run(
             report: &entry,
         });
         report.actions.push(entry);
+    }
+    report.outcome = Outcome::worst(report.results.iter().map(|d| d.outcome));
+    if !report.results.is_empty() {
+        if let Err(e) = write_results(&run_dir, &report.results, &formula.checkname()) {
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(format!("cannot write the results: {e}"));
+        }
+        log.line(&format!(
+            "results: {} (worst {})",
+            crate::results::summary(report.results.iter().map(|d| d.outcome)),
+            report.outcome.map_or("none", Outcome::as_str)
+        ));
     }
     report.duration_ms = millis(started.elapsed());
     log.line(&format!(
@@ -428,6 +446,7 @@ impl Setting<'_> {
         scope: &Scope,
         stem: &str,
         env: &[(String, String)],
+        exit_code: &mut Option<i32>,
     ) -> Result<Value, Failure> {
         let params = render_params(action, scope).map_err(|e| {
             let mut msg = format!("line {}: {}", action.location.line, e.message);
@@ -455,8 +474,45 @@ impl Setting<'_> {
             stdout_path,
             stderr_path,
             python: self.opts.python.clone(),
+            item: self.opts.input.item.clone(),
+            item_type: self.opts.input.item_type.as_str().to_string(),
+            checkname: self.formula.checkname(),
+            exit_code: *exit_code,
         };
-        action.directive.run(&params, &mut ctx)
+        let value = action.directive.run(&params, &mut ctx);
+        *exit_code = ctx.exit_code;
+        value
+    }
+
+    /// Adds the results in an action's return value, if it is ResultYAML or TAP, to
+    /// `results`. The same results returned again by a later action (printed, or
+    /// passed through) are not added twice.
+    fn collect_results(&self, value: &Value, results: &mut Vec<CheckDetail>) -> Result<(), Failure> {
+        let Some(text) = value.as_str() else { return Ok(()) };
+        let is_tap = text.trim_start().starts_with("TAP version 1");
+        if !is_tap && !resultyaml::looks_like(text) {
+            return Ok(());
+        }
+        let ctx = crate::results::Context {
+            item: self.opts.input.item.clone(),
+            item_type: Some(self.opts.input.item_type.as_str().to_string()),
+        };
+        let parsed = crate::results::parse_any(text, &ctx).map_err(|e| {
+            Failure::new(format!(
+                "the action returned ResultYAML with problems:\n{}",
+                crate::diagnostic::render_all(&e).trim_end()
+            ))
+        })?;
+        let checkname = self.formula.checkname();
+        let mut details = parsed.details;
+        for d in &mut details {
+            d.checkname.get_or_insert_with(|| checkname.clone());
+        }
+        let already = results.windows(details.len().max(1)).any(|w| w == details.as_slice());
+        if !details.is_empty() && !already {
+            results.extend(details);
+        }
+        Ok(())
     }
 }
 
@@ -551,6 +607,15 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
         }
         _ => node.to_json(),
     })
+}
+
+/// Writes the run's results as ResultYAML, TAP13 and JUnit XML into the run directory.
+fn write_results(run_dir: &Path, results: &[CheckDetail], checkname: &str) -> std::io::Result<()> {
+    std::fs::write(run_dir.join("results.yml"), resultyaml::export(results))?;
+    let mut tap = Vec::new();
+    crate::tap::emit(results, checkname, &mut tap)?;
+    std::fs::write(run_dir.join("results.tap"), tap)?;
+    std::fs::write(run_dir.join("results.junit.xml"), crate::results::junit::export(results, checkname))
 }
 
 /// The run's log file; logging never fails the run.

@@ -4,6 +4,7 @@ mod config;
 mod directives;
 mod new;
 mod run;
+mod tap;
 mod validate;
 
 use std::io::Write;
@@ -42,6 +43,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             }
         }
         Command::New(args) => new::run(&shell, &args),
+        Command::Tap(command) => tap::run(&shell, &command),
         Command::Directives(args) => directives::run(args.format),
         Command::Validate(args) => validate::run(&shell, &args),
         Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

@@ -64,7 +64,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         Format::Human => print_human(&report),
     }
     if report.is_ok() {
-        exit::OK
+        report.exit_code.unwrap_or(exit::OK)
     } else {
         exit::NOT_OK
     }
@@ -102,4 +102,24 @@ fn print_human(report: &ExecutionReport) {
     let _ = writeln!(out, "item: {} ({})", report.item, report.item_type);
     let _ = writeln!(out, "arch: {}", report.arch);
     let _ = writeln!(out, "artifacts: {}", report.artifacts.display());
+    if report.results.is_empty() {
+        let _ = writeln!(out, "results: none");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "results: {} (worst: {})",
+        taskotron_core::results::summary(report.results.iter().map(|d| d.outcome)),
+        report.outcome.map_or("none", |o| o.as_str())
+    );
+    for d in &report.results {
+        let note = if d.note.is_empty() { String::new() } else { format!(" ({})", d.note) };
+        let _ = writeln!(
+            out,
+            "  {:<16} {} {}{note}",
+            d.outcome.as_str(),
+            d.checkname.as_deref().unwrap_or(&report.checkname),
+            d.item
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::Dictionary;
+use crate::results::{CheckDetail, Outcome};
 
 /// Whether the task *ran*; never what the check found (that travels as results).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +79,16 @@ pub struct ExecutionReport {
     pub duration_ms: u64,
     /// Each action, in formula order.
     pub actions: Vec<ActionReport>,
+    /// The worst outcome of the run's results; `null` when the task gave none.
+    /// What the check found, kept apart from `execution_status`.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// The results the actions returned (ResultYAML or TAP), checknames filled in.
+    #[serde(default)]
+    pub results: Vec<CheckDetail>,
+    /// The exit code an `exitcode` action asked for (0 or 100), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
 }
 
 impl ExecutionReport {

@@ -81,6 +81,9 @@ fn not_ok_reports_must_say_why() {
         started_at: "2026-01-01T00:00:00Z".into(),
         duration_ms: 1,
         actions: vec![],
+        outcome: None,
+        results: vec![],
+        exit_code: None,
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {

@@ -28,6 +28,7 @@ static SPEC: Spec = Spec {
         extra: false,
     },
     returns: "msg, or null",
+    exactly_one: &[],
 };
 
 impl Directive for Dummy {

@@ -8,8 +8,10 @@
 //! directive can forget it.
 
 mod dummy;
+mod exitcode;
 mod python;
 mod shell;
+mod xunit;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -69,6 +71,9 @@ pub struct Spec {
     pub shape: Shape,
     /// What it exports.
     pub returns: &'static str,
+    /// Parameters of which exactly one must be given (`result_last` or
+    /// `result_worst`); empty when there is no such group.
+    pub exactly_one: &'static [&'static str],
 }
 
 impl Spec {
@@ -109,6 +114,15 @@ pub struct Context {
     pub stderr_path: PathBuf,
     /// The Python interpreter for the `python` directive.
     pub python: String,
+    /// The item, its type and the testcase name, for directives that make results.
+    pub item: String,
+    /// The item's type.
+    pub item_type: String,
+    /// `namespace.name` of the task.
+    pub checkname: String,
+    /// The exit code `taskotron run` should end with when the run is OK (set by
+    /// `exitcode`; the worst of several wins).
+    pub exit_code: Option<i32>,
 }
 
 /// Why an action failed.
@@ -149,8 +163,17 @@ pub trait Directive: Sync {
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure>;
 }
 
+/// The exit code an `exitcode` action asks for when results are not a success.
+pub const EXITCODE_FAILURE: i32 = exitcode::FAILURE;
+
 /// Every directive, by name.
-pub static REGISTRY: &[&dyn Directive] = &[&shell::Shell, &python::Python, &dummy::Dummy];
+pub static REGISTRY: &[&dyn Directive] = &[
+    &shell::Shell,
+    &python::Python,
+    &dummy::Dummy,
+    &exitcode::ExitCode,
+    &xunit::Xunit,
+];
 
 /// The directive called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Directive> {

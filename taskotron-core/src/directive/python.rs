@@ -36,6 +36,7 @@ static SPEC: Spec = Spec {
         extra: true,
     },
     returns: "the callable's return value",
+    exactly_one: &[],
 };
 
 /// Loads the file as a module, calls the function with the JSON keyword arguments

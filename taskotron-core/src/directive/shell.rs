@@ -23,6 +23,7 @@ static SPEC: Spec = Spec {
     summary: "run commands (strings under `sh -c`, lists as argv); export the last one's stdout",
     shape: Shape::Commands,
     returns: "standard output of the last command, trailing newlines removed",
+    exactly_one: &[],
 };
 
 impl Directive for Shell {

@@ -490,6 +490,21 @@ impl Cx<'_> {
                         }
                     }
                 }
+                let given: Vec<&str> = spec
+                    .exactly_one
+                    .iter()
+                    .copied()
+                    .filter(|p| entries.iter().any(|(k, _)| k.as_str() == Some(p)))
+                    .collect();
+                if !spec.exactly_one.is_empty() && given.len() != 1 {
+                    let found = if given.is_empty() { "neither".to_string() } else { format!("both {}", one_of(given.iter().copied()).replace(" or ", " and ")) };
+                    let d = Diagnostic::error(format!(
+                        "`{}` needs exactly one of {}, found {found}",
+                        spec.name,
+                        one_of(spec.exactly_one.iter().copied())
+                    ));
+                    self.error(key, d);
+                }
                 for p in params.iter().filter(|p| p.required) {
                     if !entries.iter().any(|(k, _)| k.as_str() == Some(p.name)) {
                         let d = Diagnostic::error(format!(

@@ -94,18 +94,23 @@ impl Converter {
         }
     }
 
-    /// Takes a top-level test point; returns it as a result, and as a CheckDetail if
-    /// its YAML makes it one.
-    pub fn test(&mut self, t: &TestPoint) -> (TestResult, Option<CheckDetail>) {
-        self.tests += 1;
-        let outcome = point_outcome(t);
-        let result = TestResult {
+    /// The test point as a result.
+    pub fn test_result(&self, t: &TestPoint) -> TestResult {
+        TestResult {
             line: t.line,
             id: t.id.unwrap_or(self.tests),
             description: t.description.clone(),
-            outcome,
+            outcome: point_outcome(t),
             directive: t.directive.clone(),
-        };
+        }
+    }
+
+    /// Takes a top-level test point; returns it as a CheckDetail if its YAML makes
+    /// it one, and otherwise counts it into the aggregate.
+    pub fn test(&mut self, t: &TestPoint) -> Option<CheckDetail> {
+        self.tests += 1;
+        let outcome = point_outcome(t);
+        let id = t.id.unwrap_or(self.tests);
         let node = match (&t.yaml, self.decode) {
             (Some(y), true) => match y.decode() {
                 Ok(node) => Some(node),
@@ -113,8 +118,7 @@ impl Converter {
                     let mut d = *d;
                     d.file = self.file.clone();
                     d.help = Some(format!(
-                        "the YAML of test {} is ignored; the test point still counts",
-                        result.id
+                        "the YAML of test {id} is ignored; the test point still counts"
                     ));
                     self.diagnostics.push(d);
                     None
@@ -126,7 +130,7 @@ impl Converter {
             .as_ref()
             .filter(|n| n.get("item").is_some() || n.get("outcome").is_some());
         if let Some(node) = keyed {
-            return (result, Some(self.detail(t, outcome, node)));
+            return Some(self.detail(t, outcome, node));
         }
         self.keyless += 1;
         match &t.directive {
@@ -137,13 +141,12 @@ impl Converter {
         if t.is_failure() {
             self.failed += 1;
             if self.failing.len() < MAX_NAMED_FAILURES {
-                self.failing
-                    .push(format!("not ok {} - {}", result.id, t.description));
+                self.failing.push(format!("not ok {id} - {}", t.description));
             }
         } else if !matches!(t.directive, Some(Directive::Skip(_))) {
             self.passed += 1;
         }
-        (result, None)
+        None
     }
 
     fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: &Node) -> CheckDetail {
@@ -306,8 +309,8 @@ fn lines(s: &str) -> Vec<String> {
 }
 
 /// Reads a TAP stream, validating it and converting it to results as it goes;
-/// `on_test` gets every top-level test point, `on_detail` every result. Memory
-/// stays constant whatever the stream's length.
+/// `on_test`, when given, gets every top-level test point, `on_detail` every
+/// result. Memory stays constant whatever the stream's length.
 ///
 /// # Errors
 /// Only I/O errors of `input`.
@@ -316,7 +319,7 @@ pub fn read_tap(
     ctx: Context,
     file: Option<&Path>,
     decode: bool,
-    mut on_test: impl FnMut(TestResult),
+    mut on_test: Option<&mut dyn FnMut(TestResult)>,
     mut on_detail: impl FnMut(CheckDetail),
 ) -> io::Result<(Summary, Vec<Diagnostic>)> {
     let mut validator = Validator::new(file);
@@ -326,8 +329,10 @@ pub fn read_tap(
         validator.feed(&event);
         if let Event::Test(t) = &event {
             if t.depth == 0 {
-                let (result, detail) = converter.test(t);
-                on_test(result);
+                let detail = converter.test(t);
+                if let Some(f) = on_test.as_mut() {
+                    f(converter.test_result(t));
+                }
                 if let Some(d) = detail {
                     on_detail(d);
                 }
@@ -347,12 +352,13 @@ pub fn parse_tap(text: &str, ctx: &Context, decode: bool) -> TapResults {
     let mut results = TapResults::default();
     let (details, tests) = (&mut results.details, &mut results.tests);
     // Reading from memory cannot fail.
+    let mut keep = |t| tests.push(t);
     if let Ok((summary, diagnostics)) = read_tap(
         text.as_bytes(),
         ctx.clone(),
         None,
         decode,
-        |t| tests.push(t),
+        Some(&mut keep),
         |d| details.push(d),
     ) {
         results.summary = Some(summary);

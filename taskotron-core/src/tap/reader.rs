@@ -15,7 +15,9 @@ const YAML_LOOKAHEAD: usize = 64;
 /// here (see [`super::Validator`]). Invalid UTF-8 is replaced, not rejected.
 pub struct Reader<R> {
     input: R,
-    buf: Vec<u8>,
+    /// Line buffers that are done with, reused so that reading allocates only for
+    /// what events keep.
+    spare: Vec<Vec<u8>>,
     line_no: usize,
     /// Lines read but not yet processed: look-ahead pushed back, or the parts of a
     /// line that held bare carriage returns.
@@ -33,7 +35,7 @@ impl<R: BufRead> Reader<R> {
     pub fn new(input: R) -> Self {
         Self {
             input,
-            buf: Vec::with_capacity(256),
+            spare: Vec::new(),
             line_no: 0,
             queue: VecDeque::new(),
             out: VecDeque::new(),
@@ -51,22 +53,21 @@ impl<R: BufRead> Reader<R> {
         if self.eof {
             return Ok(None);
         }
-        self.buf.clear();
-        if self.input.read_until(b'\n', &mut self.buf)? == 0 {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        if self.input.read_until(b'\n', &mut buf)? == 0 {
             self.eof = true;
+            self.spare.push(buf);
             return Ok(None);
         }
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
         }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
         }
         self.line_no += 1;
-        let text = match std::str::from_utf8(&self.buf) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
-        };
+        let text = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if text.contains('\r') {
             // Old Mac line ends: each bare CR starts a new line.
             let mut parts = text.split('\r');
@@ -79,6 +80,13 @@ impl<R: BufRead> Reader<R> {
             return Ok(Some((first_no, first)));
         }
         Ok(Some((self.line_no, text)))
+    }
+
+    /// Gives a line's buffer back for the next read.
+    fn recycle(&mut self, line: String) {
+        if self.spare.len() < 8 {
+            self.spare.push(line.into_bytes());
+        }
     }
 
     fn push_back(&mut self, lines: Vec<(usize, String)>) {
@@ -96,6 +104,7 @@ impl<R: BufRead> Reader<R> {
         let indent = leading_spaces(&line);
         let rest = &line[indent..];
         if rest.trim().is_empty() {
+            self.recycle(line);
             return Ok(true);
         }
         let Some(kind) = classify(rest) else {
@@ -141,6 +150,7 @@ impl<R: BufRead> Reader<R> {
                 self.out.push_back(Event::Test(point));
             }
         }
+        self.recycle(line);
         Ok(true)
     }
 
@@ -262,6 +272,7 @@ impl<R: BufRead> Reader<R> {
             text.push_str(&line[indent..]);
             text.push('\n');
             lines += 1;
+            self.recycle(line);
         }
     }
 }

@@ -1,0 +1,167 @@
+//! `taskotron tap parse` and `taskotron tap check`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
+
+use serde_json::json;
+use taskotron_core::results::{self, junit, resultyaml, Context, Outcome};
+use taskotron_core::tap::Summary;
+use taskotron_core::Diagnostic;
+
+use super::print_json;
+use crate::cli::{Format, TapCheckArgs, TapCommand, TapFormat, TapSubject};
+use crate::exit;
+use crate::output::{Shell, Tone};
+
+/// At most this many diagnostics are printed for people; all go into JSON.
+const MAX_PRINTED: usize = 50;
+
+/// Runs a `tap` subcommand.
+pub fn run(shell: &Shell, command: &TapCommand) -> i32 {
+    match command {
+        TapCommand::Parse(args) => parse(shell, &args.input, args.format, &args.subject),
+        TapCommand::Check(args) => check(shell, args),
+    }
+}
+
+fn open<'a>(shell: &Shell, input: &'a Path) -> Option<(Box<dyn BufRead>, Option<&'a Path>)> {
+    if input == Path::new("-") {
+        return Some((Box::new(BufReader::with_capacity(1 << 16, io::stdin())), None));
+    }
+    match File::open(input) {
+        Ok(f) => Some((Box::new(BufReader::with_capacity(1 << 16, f)), Some(input))),
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", input.display()))]);
+            None
+        }
+    }
+}
+
+fn context(subject: &TapSubject, input: &Path) -> Context {
+    let fallback = || input.file_name().map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
+    Context {
+        item: subject.item.clone().unwrap_or_else(|| if input == Path::new("-") { "stdin".into() } else { fallback() }),
+        item_type: subject.item_type.clone(),
+    }
+}
+
+fn print_diagnostics(shell: &Shell, summary: &Summary, more: &[Diagnostic]) {
+    let all: Vec<Diagnostic> = summary.diagnostics.iter().chain(more).cloned().collect();
+    shell.diagnostics(&all[..all.len().min(MAX_PRINTED)]);
+    if all.len() > MAX_PRINTED {
+        shell.status("Note", &format!("{} more diagnostics not shown (use --format json)", all.len() - MAX_PRINTED), Tone::Warn);
+    }
+}
+
+fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -> i32 {
+    let Some((reader, file)) = open(shell, input) else { return exit::INVALID_INPUT };
+    let mut details = Vec::new();
+    let mut tests = Vec::new();
+    let mut keep = |t| tests.push(t);
+    let read = results::read_tap(reader, context(subject, input), file, true, Some(&mut keep), |d| details.push(d));
+    let (summary, diagnostics) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", input.display()))]);
+            return exit::INVALID_INPUT;
+        }
+    };
+    let mut out = io::stdout().lock();
+    let written = match format {
+        TapFormat::Json => {
+            let doc = json!({"summary": summary, "results": details, "tests": tests, "diagnostics": diagnostics});
+            writeln!(out, "{doc}")
+        }
+        TapFormat::Resultyaml => out.write_all(resultyaml::export(&details).as_bytes()),
+        TapFormat::Junit => out.write_all(junit::export(&details, &subject.checkname).as_bytes()),
+        TapFormat::Tap => taskotron_core::tap::emit(&details, &subject.checkname, &mut out),
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot write the output: {e}"))]);
+            return exit::NOT_OK;
+        }
+    }
+    print_diagnostics(shell, &summary, &diagnostics);
+    if summary.is_valid() {
+        exit::OK
+    } else {
+        exit::INVALID_INPUT
+    }
+}
+
+fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
+    let Some((reader, file)) = open(shell, &args.input) else { return exit::INVALID_INPUT };
+    let mut counts = [0u64; 6];
+    let read = results::read_tap(
+        reader,
+        context(&args.subject, &args.input),
+        file,
+        !args.structure_only,
+        None,
+        |d| counts[d.outcome as usize] += 1,
+    );
+    let (summary, diagnostics) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", args.input.display()))]);
+            return exit::INVALID_INPUT;
+        }
+    };
+    let outcomes = Outcome::ALL.iter().zip(counts).flat_map(|(o, n)| std::iter::repeat_n(*o, n as usize));
+    let worst = Outcome::ALL.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(o, _)| *o).max();
+    let failing = summary.failed > 0 || worst.is_some_and(|o| !o.is_success());
+    let code = if !summary.is_valid() {
+        exit::INVALID_INPUT
+    } else if failing {
+        exit::FAILURES
+    } else {
+        exit::OK
+    };
+    match args.format {
+        Format::Json => {
+            let by_outcome: serde_json::Map<String, serde_json::Value> = Outcome::ALL
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n > 0)
+                .map(|(o, n)| (o.as_str().to_string(), n.into()))
+                .collect();
+            print_json(&json!({
+                "valid": summary.is_valid(),
+                "failures": failing,
+                "summary": summary,
+                "results": by_outcome,
+                "worst": worst,
+                "diagnostics": diagnostics,
+            }));
+        }
+        Format::Human => {
+            print_diagnostics(shell, &summary, &diagnostics);
+            let mut out = io::stdout().lock();
+            let mut line = format!("{} tests: {} passed, {} failed", summary.tests, summary.passed, summary.failed);
+            if summary.skipped > 0 {
+                line.push_str(&format!(", {} skipped", summary.skipped));
+            }
+            if summary.todo > 0 {
+                line.push_str(&format!(", {} todo", summary.todo));
+            }
+            let _ = writeln!(out, "{line}");
+            let plan = summary.planned.map_or("none".to_string(), |n| format!("1..{n}"));
+            let version = summary.version.map_or("none".to_string(), |v| v.to_string());
+            let _ = writeln!(out, "plan: {plan}, version: {version}, non-TAP lines: {}", summary.unknown_lines);
+            if !args.structure_only {
+                let text = results::summary(outcomes);
+                let worst = worst.map_or("none", Outcome::as_str);
+                let _ = writeln!(out, "results: {} (worst: {worst})", if text.is_empty() { "none".into() } else { text });
+            }
+            let verdict = match code {
+                exit::OK => "valid, no failures",
+                exit::FAILURES => "valid, with failures",
+                _ => "invalid",
+            };
+            let _ = writeln!(out, "stream: {verdict}");
+        }
+    }
+    code
+}
