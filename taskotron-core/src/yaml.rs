@@ -114,6 +114,52 @@ impl Node {
         }
     }
 
+    /// True for scalars (strings, numbers, booleans), false for null and collections.
+    pub fn is_scalar(&self) -> bool {
+        matches!(self.value, NodeValue::Str(..) | NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_))
+    }
+
+    /// The entries of a mapping, consumed; nothing for other nodes.
+    pub fn into_entries(self) -> Vec<(Node, Node)> {
+        match self.value {
+            NodeValue::Map(entries) => entries,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The node as a mapping key, consumed (no copy for string keys).
+    pub fn into_key(self) -> String {
+        match self.value {
+            NodeValue::Str(s, _) => s,
+            _ => self.key_text(),
+        }
+    }
+
+    /// A scalar's text, consumed; collections give their JSON text.
+    pub fn into_text(self) -> String {
+        match self.value {
+            NodeValue::Str(s, _) => s,
+            NodeValue::Int(i) => i.to_string(),
+            NodeValue::Float(f) => f.to_string(),
+            NodeValue::Bool(b) => b.to_string(),
+            NodeValue::Null => String::new(),
+            _ => self.to_json().to_string(),
+        }
+    }
+
+    /// Converts to a plain JSON value, consumed (strings move, not copied).
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.value {
+            NodeValue::Str(s, _) => Value::String(s),
+            NodeValue::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
+            NodeValue::Map(entries) => Value::Object(
+                entries.into_iter().map(|(k, v)| (k.into_key(), v.into_json())).collect(),
+            ),
+            _ => self.to_json(),
+        }
+    }
+
     /// Converts to a plain JSON value (keys formatted as strings), dropping positions.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
@@ -229,6 +275,14 @@ fn count(node: &Node) -> usize {
 
 /// Resolves a plain scalar with the YAML 1.2 core schema.
 pub(crate) fn resolve_plain(text: &str) -> NodeValue {
+    // Only words starting with these can be anything but a string: null, booleans,
+    // numbers, infinities. Most values start otherwise and return at once.
+    match text.as_bytes().first() {
+        Some(b) if !b"nNtTfF~.+-0123456789".contains(b) => {
+            return NodeValue::Str(text.to_string(), ScalarForm::Plain)
+        }
+        _ => {}
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
         "true" | "True" | "TRUE" => return NodeValue::Bool(true),

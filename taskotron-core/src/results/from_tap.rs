@@ -5,7 +5,7 @@
 //! CheckDetail for the run's item, with the counts in the note and the failing tests
 //! named in the output. Every test point is also kept as a [`TestResult`].
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -126,10 +126,7 @@ impl Converter {
             },
             _ => None,
         };
-        let keyed = node
-            .as_ref()
-            .filter(|n| n.get("item").is_some() || n.get("outcome").is_some());
-        if let Some(node) = keyed {
+        if let Some(node) = node.filter(|n| n.get("item").is_some() || n.get("outcome").is_some()) {
             return Some(self.detail(t, outcome, node));
         }
         self.keyless += 1;
@@ -149,55 +146,50 @@ impl Converter {
         None
     }
 
-    fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: &Node) -> CheckDetail {
-        let mut d = CheckDetail::new(
-            self.ctx.item.clone(),
-            self.ctx.item_type.as_deref(),
-            outcome,
-        );
-        let mut summary = None;
-        for (k, v) in node.as_map().unwrap_or_default() {
-            let key = k.key_text();
-            let text = scalar_text(v);
-            match (key.as_str(), text) {
-                ("item", Some(s)) => d.item = s,
-                ("type", Some(s)) => d.item_type = Some(s),
-                ("note", Some(s)) => d.note = s,
-                ("summary", Some(s)) => summary = Some(s),
-                ("checkname", Some(s)) => d.checkname = Some(s),
-                ("artifact", Some(s)) => d.artifact = Some(s),
-                ("outcome", Some(s)) => match s.parse::<Outcome>() {
-                    Ok(o) => d.outcome = o,
-                    Err(e) => {
-                        let diag = outcome_error(
-                            Diagnostic::error(format!("test {}: {e}", t.id.unwrap_or(self.tests))),
-                            &e,
-                        )
-                        .at_line(self.file.as_deref(), v.location.line);
-                        self.diagnostics.push(diag);
-                        d.outcome = Outcome::NeedsInspection;
+    fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: Node) -> CheckDetail {
+        let mut d = CheckDetail { outcome, ..CheckDetail::default() };
+        let (mut item, mut item_type, mut summary) = (None, None, None);
+        let id = t.id.unwrap_or(self.tests);
+        // The node is consumed: its strings move into the result instead of being copied.
+        for (k, v) in node.into_entries() {
+            let key = k.into_key();
+            match key.as_str() {
+                "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome" if v.is_scalar() => {
+                    let line = v.location.line;
+                    let text = v.into_text();
+                    match key.as_str() {
+                        "item" => item = Some(text),
+                        "type" => item_type = Some(text),
+                        "note" => d.note = text,
+                        "summary" => summary = Some(text),
+                        "checkname" => d.checkname = Some(text),
+                        "artifact" => d.artifact = Some(text),
+                        _ => match text.parse::<Outcome>() {
+                            Ok(o) => d.outcome = o,
+                            Err(e) => {
+                                let diag = outcome_error(Diagnostic::error(format!("test {id}: {e}")), &e)
+                                    .at_line(self.file.as_deref(), line);
+                                self.diagnostics.push(diag);
+                                d.outcome = Outcome::NeedsInspection;
+                            }
+                        },
                     }
-                },
-                ("details", _) => self.details(&mut d, v),
-                ("_internal", _) => {}
-                (
-                    "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome",
-                    None,
-                ) => {
-                    let diag = Diagnostic::warning(format!(
-                        "test {}: `{key}` is {}, not a string; kept as a keyval",
-                        t.id.unwrap_or(self.tests),
-                        v.kind()
-                    ))
-                    .at_line(self.file.as_deref(), v.location.line);
-                    self.diagnostics.push(diag);
-                    d.keyvals.insert(key, v.to_json());
                 }
+                "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome" => {
+                    let diag = Diagnostic::warning(format!("test {id}: `{key}` is {}, not a string; kept as a keyval", v.kind()))
+                        .at_line(self.file.as_deref(), v.location.line);
+                    self.diagnostics.push(diag);
+                    d.keyvals.insert(key, v.into_json());
+                }
+                "details" => self.details(&mut d, v),
+                "_internal" => {}
                 _ => {
-                    d.keyvals.insert(key, v.to_json());
+                    d.keyvals.insert(key, v.into_json());
                 }
             }
         }
+        d.item = item.unwrap_or_else(|| self.ctx.item.clone());
+        d.item_type = item_type.or_else(|| self.ctx.item_type.clone());
         if d.note.is_empty() {
             d.note = summary.unwrap_or_default();
         } else if let Some(s) = summary {
@@ -207,7 +199,7 @@ impl Converter {
     }
 
     /// `details.output` becomes the output; other `details` keys stay a keyval.
-    fn details(&mut self, d: &mut CheckDetail, v: &Node) {
+    fn details(&mut self, d: &mut CheckDetail, v: Node) {
         let Some(entries) = v.as_map() else {
             d.keyvals.insert("details".into(), v.to_json());
             return;
@@ -315,7 +307,7 @@ fn lines(s: &str) -> Vec<String> {
 /// # Errors
 /// Only I/O errors of `input`.
 pub fn read_tap(
-    input: impl BufRead,
+    input: impl Read,
     ctx: Context,
     file: Option<&Path>,
     decode: bool,
@@ -324,7 +316,9 @@ pub fn read_tap(
 ) -> io::Result<(Summary, Vec<Diagnostic>)> {
     let mut validator = Validator::new(file);
     let mut converter = Converter::new(ctx, file, decode);
-    for event in Reader::new(input) {
+    let reader = Reader::new(input);
+    let reader = if decode { reader } else { reader.without_yaml_text() };
+    for event in reader {
         let event = event?;
         validator.feed(&event);
         if let Event::Test(t) = &event {

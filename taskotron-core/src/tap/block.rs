@@ -60,61 +60,67 @@ impl YamlBlock {
             if line.is_empty() {
                 continue;
             }
-            let (key, value) = line.split_once(": ")?;
+            let bytes = line.as_bytes();
+            let colon = memchr::memchr(b':', bytes)?;
+            if bytes.get(colon + 1) != Some(&b' ') {
+                return None;
+            }
+            let key = &line[..colon];
             let key_ok = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !key_ok || entries.iter().any(|(k, _)| k.as_str() == Some(key)) {
                 return None;
             }
-            let value_col = key.len() + 2;
-            let value = value.trim_end();
-            let parsed =
-                if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
-                    if inner.contains('\'') {
-                        return None;
-                    }
-                    NodeValue::Str(inner.to_string(), ScalarForm::Quoted)
-                } else {
-                    let first = value.chars().next()?;
-                    let special = "-?:,[]{}#&*!|>'\"%@`".contains(first)
-                        || value.contains(": ")
-                        || value.contains(" #")
-                        || value.ends_with(':')
-                        || value.contains('\t');
-                    if special {
-                        return None;
-                    }
-                    yaml::resolve_plain(value)
-                };
+            let value_col = colon + 2;
+            let value = line[value_col..].trim_end();
+            let parsed = if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                if memchr::memchr(b'\'', inner.as_bytes()).is_some() {
+                    return None;
+                }
+                NodeValue::Str(inner.to_string(), ScalarForm::Quoted)
+            } else {
+                let first = *value.as_bytes().first()?;
+                if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) || !plain_rest_ok(value.as_bytes()) {
+                    return None;
+                }
+                yaml::resolve_plain(value)
+            };
             let line_no = self.line + 1 + i;
             let node = |value, col: usize, width: usize| Node {
                 value,
-                location: Location {
-                    line: line_no,
-                    column: self.indent + col + 1,
-                },
+                location: Location { line: line_no, column: self.indent + col + 1 },
                 width,
             };
             entries.push((
-                node(
-                    NodeValue::Str(key.to_string(), ScalarForm::Plain),
-                    0,
-                    key.len(),
-                ),
-                node(parsed, value_col, value.chars().count()),
+                node(NodeValue::Str(key.to_string(), ScalarForm::Plain), 0, key.len()),
+                node(parsed, value_col, value.len()),
             ));
         }
         Some(Node {
             value: NodeValue::Map(entries),
-            location: Location {
-                line: self.line + 1,
-                column: self.indent + 1,
-            },
+            location: Location { line: self.line + 1, column: self.indent + 1 },
             width: 1,
         })
     }
+}
+
+/// A plain scalar means the same to every reader if it holds no `: `, no ` #`, no
+/// tab and does not end with `:`.
+fn plain_rest_ok(value: &[u8]) -> bool {
+    if value.last() == Some(&b':') || memchr::memchr(b'\t', value).is_some() {
+        return false;
+    }
+    let mut at = 0;
+    while let Some(i) = memchr::memchr2(b':', b'#', &value[at..]) {
+        let i = at + i;
+        match value[i] {
+            b':' if value.get(i + 1) == Some(&b' ') => return false,
+            b'#' if i > 0 && value[i - 1] == b' ' => return false,
+            _ => {}
+        }
+        at = i + 1;
+    }
+    true
 }
 
 /// Moves positions from block-relative to stream-relative.

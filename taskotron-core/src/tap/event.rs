@@ -30,9 +30,10 @@ pub struct TestPoint {
     /// `# SKIP` / `# TODO`, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub directive: Option<Directive>,
-    /// The YAML diagnostics that followed it.
+    /// The YAML diagnostics that followed it (boxed: most points have none, and
+    /// events move through queues).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub yaml: Option<YamlBlock>,
+    pub yaml: Option<Box<YamlBlock>>,
 }
 
 impl TestPoint {

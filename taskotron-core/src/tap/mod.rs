@@ -12,6 +12,7 @@
 mod block;
 mod emit;
 mod event;
+mod lines;
 mod reader;
 mod validate;
 mod yamlish;

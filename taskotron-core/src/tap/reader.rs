@@ -1,7 +1,9 @@
 //! The streaming TAP reader: lines in, [`Event`]s out.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead};
+use std::io::{self, Read};
+
+use super::lines::Lines;
 
 use super::{Directive, Event, Plan, TestPoint, YamlBlock};
 
@@ -9,148 +11,104 @@ use super::{Directive, Event, Plan, TestPoint, YamlBlock};
 /// bound keeps memory constant whatever the stream holds.
 const YAML_LOOKAHEAD: usize = 64;
 
-/// Reads TAP events from a `BufRead`, one line at a time.
+/// Reads TAP events from a byte stream, one line at a time.
 ///
 /// The iterator yields `Err` only for I/O errors; malformed TAP is never an error
 /// here (see [`super::Validator`]). Invalid UTF-8 is replaced, not rejected.
 pub struct Reader<R> {
-    input: R,
-    /// Line buffers that are done with, reused so that reading allocates only for
-    /// what events keep.
-    spare: Vec<Vec<u8>>,
-    line_no: usize,
-    /// Lines read but not yet processed: look-ahead pushed back, or the parts of a
-    /// line that held bare carriage returns.
-    queue: VecDeque<(usize, String)>,
+    lines: Lines<R>,
     out: VecDeque<Event>,
     depth: usize,
     /// A `# Subtest: name` head waiting to see whether a deeper document follows.
     head: Option<(usize, usize, Option<String>)>,
-    eof: bool,
+    keep_yaml: bool,
     finished: bool,
 }
 
-impl<R: BufRead> Reader<R> {
-    /// A reader of `input`.
+/// One line, understood and owned, so the stream can move on.
+enum Parsed {
+    Blank,
+    Unknown(String),
+    Version(u32),
+    Plan(u64, Option<String>),
+    Test(TestPoint),
+    Bail(String),
+    Pragma(bool, String),
+    Subtest(Option<String>),
+    Comment(String),
+}
+
+impl<R: Read> Reader<R> {
+    /// A reader of `input` (buffered internally; a `BufRead` is fine too).
     pub fn new(input: R) -> Self {
         Self {
-            input,
-            spare: Vec::new(),
-            line_no: 0,
-            queue: VecDeque::new(),
+            lines: Lines::new(input),
             out: VecDeque::new(),
             depth: 0,
             head: None,
-            eof: false,
+            keep_yaml: true,
             finished: false,
         }
     }
 
-    fn next_line(&mut self) -> io::Result<Option<(usize, String)>> {
-        if let Some(line) = self.queue.pop_front() {
-            return Ok(Some(line));
-        }
-        if self.eof {
-            return Ok(None);
-        }
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        if self.input.read_until(b'\n', &mut buf)? == 0 {
-            self.eof = true;
-            self.spare.push(buf);
-            return Ok(None);
-        }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        self.line_no += 1;
-        let text = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        if text.contains('\r') {
-            // Old Mac line ends: each bare CR starts a new line.
-            let mut parts = text.split('\r');
-            let first = parts.next().unwrap_or_default().to_string();
-            let first_no = self.line_no;
-            for part in parts {
-                self.line_no += 1;
-                self.queue.push_back((self.line_no, part.to_string()));
+    /// Leaves YAML blocks' text out of the events (their lines are still counted and
+    /// checked), for a structure-only pass that never decodes them.
+    pub fn without_yaml_text(mut self) -> Self {
+        self.keep_yaml = false;
+        self
+    }
+
+    fn read(&mut self) -> io::Result<Option<(usize, usize, Parsed)>> {
+        let Some((no, line)) = self.lines.next_line()? else { return Ok(None) };
+        let indent = leading_spaces(&line);
+        let rest = &line[indent..];
+        let parsed = if is_blank(rest) {
+            Parsed::Blank
+        } else {
+            match classify(rest) {
+                None => Parsed::Unknown(line.into_owned()),
+                Some(Kind::Version(v)) => Parsed::Version(v),
+                Some(Kind::Plan(count, reason)) => Parsed::Plan(count, reason),
+                Some(Kind::Bail(reason)) => Parsed::Bail(reason),
+                Some(Kind::Pragma(enabled, name)) => Parsed::Pragma(enabled, name),
+                Some(Kind::Subtest(name)) => Parsed::Subtest(name),
+                Some(Kind::Comment) => Parsed::Comment(rest[1..].trim().to_string()),
+                Some(Kind::Test(ok, after)) => Parsed::Test(parse_test(no, indent / 4, ok, after)),
             }
-            return Ok(Some((first_no, first)));
-        }
-        Ok(Some((self.line_no, text)))
-    }
-
-    /// Gives a line's buffer back for the next read.
-    fn recycle(&mut self, line: String) {
-        if self.spare.len() < 8 {
-            self.spare.push(line.into_bytes());
-        }
-    }
-
-    fn push_back(&mut self, lines: Vec<(usize, String)>) {
-        for line in lines.into_iter().rev() {
-            self.queue.push_front(line);
-        }
+        };
+        Ok(Some((no, indent, parsed)))
     }
 
     /// Processes one line; returns false at the end of the stream.
     fn step(&mut self) -> io::Result<bool> {
-        let Some((no, line)) = self.next_line()? else {
+        let Some((no, indent, parsed)) = self.read()? else {
             self.finish();
             return Ok(false);
         };
-        let indent = leading_spaces(&line);
-        let rest = &line[indent..];
-        if rest.trim().is_empty() {
-            self.recycle(line);
-            return Ok(true);
-        }
-        let Some(kind) = classify(rest) else {
-            self.out.push_back(Event::Unknown {
-                line: no,
-                text: line,
-            });
-            return Ok(true);
-        };
         let depth = indent / 4;
-        self.transition(no, depth);
-        match kind {
-            Kind::Version(version) => self.out.push_back(Event::Version { line: no, version }),
-            Kind::Plan(count, reason) => self.out.push_back(Event::Plan(Plan {
-                line: no,
-                depth,
-                count,
-                reason,
-            })),
-            Kind::Bail(reason) => self.out.push_back(Event::BailOut {
-                line: no,
-                depth,
-                reason,
-            }),
-            Kind::Pragma(enabled, name) => self.out.push_back(Event::Pragma {
-                line: no,
-                depth,
-                enabled,
-                name,
-            }),
-            Kind::Subtest(name) => self.head = Some((no, depth, name)),
-            Kind::Comment => {
-                let text = rest[1..].trim().to_string();
-                self.out.push_back(Event::Comment {
-                    line: no,
-                    depth,
-                    text,
-                });
+        match parsed {
+            Parsed::Blank => return Ok(true),
+            Parsed::Unknown(text) => {
+                self.out.push_back(Event::Unknown { line: no, text });
+                return Ok(true);
             }
-            Kind::Test(ok, after) => {
-                let mut point = parse_test(no, depth, ok, after);
-                point.yaml = self.yaml_after(indent)?;
+            _ => {}
+        }
+        self.transition(no, depth);
+        match parsed {
+            Parsed::Blank | Parsed::Unknown(_) => {}
+            Parsed::Version(version) => self.out.push_back(Event::Version { line: no, version }),
+            Parsed::Plan(count, reason) => self.out.push_back(Event::Plan(Plan { line: no, depth, count, reason })),
+            Parsed::Bail(reason) => self.out.push_back(Event::BailOut { line: no, depth, reason }),
+            Parsed::Pragma(enabled, name) => self.out.push_back(Event::Pragma { line: no, depth, enabled, name }),
+            Parsed::Subtest(name) => self.head = Some((no, depth, name)),
+            Parsed::Comment(text) => self.out.push_back(Event::Comment { line: no, depth, text }),
+            Parsed::Test(mut point) => {
+                let between = self.yaml_after(indent, &mut point)?;
                 self.out.push_back(Event::Test(point));
+                self.out.extend(between);
             }
         }
-        self.recycle(line);
         Ok(true)
     }
 
@@ -159,17 +117,11 @@ impl<R: BufRead> Reader<R> {
         if depth > self.depth {
             for level in self.depth + 1..=depth {
                 let head = match &self.head {
-                    Some((_, d, _)) if level == self.depth + 1 && *d == self.depth => {
-                        self.head.take()
-                    }
+                    Some((_, d, _)) if level == self.depth + 1 && *d == self.depth => self.head.take(),
                     _ => None,
                 };
                 let (start, name) = head.map_or((line, None), |(l, _, n)| (l, n));
-                self.out.push_back(Event::SubtestStart {
-                    line: start,
-                    depth: level,
-                    name,
-                });
+                self.out.push_back(Event::SubtestStart { line: start, depth: level, name });
             }
         } else {
             self.flush_head();
@@ -196,7 +148,7 @@ impl<R: BufRead> Reader<R> {
         if !self.finished {
             self.finished = true;
             self.flush_head();
-            let line = self.line_no;
+            let line = self.lines.line_no();
             for level in (1..=self.depth).rev() {
                 self.out.push_back(Event::SubtestEnd { line, depth: level });
             }
@@ -205,79 +157,68 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// Looks past blank and comment lines for a YAML block belonging to the test
-    /// point at `indent`; everything looked at and not used is processed again.
-    fn yaml_after(&mut self, indent: usize) -> io::Result<Option<YamlBlock>> {
-        let mut held = Vec::new();
-        loop {
-            let Some((no, line)) = self.next_line()? else {
-                break;
-            };
+    /// point at `indent` and attaches it. Returns the comments that stood between
+    /// (they follow the test point); when there is no block, every line looked at
+    /// is read again.
+    fn yaml_after(&mut self, indent: usize, point: &mut TestPoint) -> io::Result<Vec<Event>> {
+        let mark = self.lines.mark();
+        let mut between = Vec::new();
+        let mut looked = 0;
+        while let Some((no, line)) = self.lines.next_line()? {
             let li = leading_spaces(&line);
             let rest = &line[li..];
-            if rest.trim().is_empty() || (rest.starts_with('#') && held.len() < YAML_LOOKAHEAD) {
-                held.push((no, line));
+            if is_blank(rest) {
+                continue;
+            }
+            if rest.starts_with('#') && looked < YAML_LOOKAHEAD {
+                looked += 1;
+                between.push(Event::Comment { line: no, depth: point.depth, text: rest[1..].trim().to_string() });
                 continue;
             }
             if rest.trim_end() == "---" && (li == indent + 2 || li == indent + 4) {
-                let block = self.yaml_block(no, li)?;
-                self.push_back(held);
-                return Ok(Some(block));
+                point.yaml = Some(Box::new(self.yaml_block(no, li)?));
+                return Ok(between);
             }
-            held.push((no, line));
             break;
         }
-        self.push_back(held);
-        Ok(None)
+        self.lines.reset(mark);
+        Ok(Vec::new())
     }
 
     /// Reads a YAML block whose `---` at column `indent` was on line `start`.
     fn yaml_block(&mut self, start: usize, indent: usize) -> io::Result<YamlBlock> {
-        let mut text = String::new();
-        let mut lines = 0;
+        let mut block = YamlBlock { line: start, indent, text: String::new(), lines: 0, terminated: false };
         loop {
-            let Some((no, line)) = self.next_line()? else {
-                return Ok(YamlBlock {
-                    line: start,
-                    indent,
-                    text,
-                    lines,
-                    terminated: false,
-                });
-            };
+            let mark = self.lines.mark();
+            let Some((_, line)) = self.lines.next_line()? else { break };
             let li = leading_spaces(&line);
-            if line[li..].trim().is_empty() {
-                text.push('\n');
-                lines += 1;
+            if is_blank(&line[li..]) {
+                if self.keep_yaml {
+                    block.text.push('\n');
+                }
+                block.lines += 1;
                 continue;
             }
             if li == indent && line[li..].trim_end() == "..." {
-                return Ok(YamlBlock {
-                    line: start,
-                    indent,
-                    text,
-                    lines,
-                    terminated: true,
-                });
+                block.terminated = true;
+                break;
             }
             if li < indent {
-                self.queue.push_front((no, line));
-                return Ok(YamlBlock {
-                    line: start,
-                    indent,
-                    text,
-                    lines,
-                    terminated: false,
-                });
+                self.lines.reset(mark);
+                break;
             }
-            text.push_str(&line[indent..]);
-            text.push('\n');
-            lines += 1;
-            self.recycle(line);
+            if self.keep_yaml {
+                block.text.push_str(&line[indent..]);
+                block.text.push('\n');
+            }
+            block.lines += 1;
         }
+        self.lines.release();
+        Ok(block)
     }
 }
 
-impl<R: BufRead> Iterator for Reader<R> {
+impl<R: Read> Iterator for Reader<R> {
     type Item = io::Result<Event>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -288,15 +229,16 @@ impl<R: BufRead> Iterator for Reader<R> {
             if self.finished {
                 return None;
             }
-            match self.step() {
-                Ok(_) => {}
-                Err(e) => {
-                    self.finished = true;
-                    return Some(Err(e));
-                }
+            if let Err(e) = self.step() {
+                self.finished = true;
+                return Some(Err(e));
             }
         }
     }
+}
+
+fn is_blank(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_whitespace())
 }
 
 fn leading_spaces(line: &str) -> usize {
@@ -386,12 +328,15 @@ fn starts_word_end(after: &str) -> bool {
 
 /// Parses what follows `ok` / `not ok`: number, description, directive.
 fn parse_test(line: usize, depth: usize, ok: bool, after: &str) -> TestPoint {
-    let mut rest = after.trim_start();
+    let mut rest = after.trim_start_matches([' ', '\t']);
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let mut id = None;
     if digits > 0 && (digits == rest.len() || rest.as_bytes()[digits].is_ascii_whitespace()) {
-        id = rest[..digits].parse().ok();
-        rest = rest[digits..].trim_start();
+        // Hand-rolled: numbers are short and this runs for every test point.
+        id = rest.as_bytes()[..digits]
+            .iter()
+            .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        rest = rest[digits..].trim_start_matches([' ', '\t']);
     }
     if let Some(r) = rest.strip_prefix('-') {
         if r.is_empty() || r.starts_with([' ', '\t']) {
@@ -416,7 +361,9 @@ fn parse_test(line: usize, depth: usize, ok: bool, after: &str) -> TestPoint {
 fn split_directive(text: &str) -> (String, Option<Directive>) {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    // Jump from one `#` or `\` to the next; most descriptions have neither.
+    while let Some(found) = memchr::memchr2(b'#', b'\\', &bytes[i.min(bytes.len())..]) {
+        i += found;
         match bytes[i] {
             b'\\' => i += 2,
             b'#' => {
@@ -456,7 +403,7 @@ fn split_directive(text: &str) -> (String, Option<Directive>) {
 
 /// Undoes the TAP escapes `\#` and `\\`; other backslashes stay.
 fn unescape(text: &str) -> String {
-    if !text.contains('\\') {
+    if memchr::memchr(b'\\', text.as_bytes()).is_none() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
