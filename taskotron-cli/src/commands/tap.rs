@@ -1,7 +1,7 @@
 //! `taskotron tap parse` and `taskotron tap check`.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use serde_json::json;
@@ -25,12 +25,13 @@ pub fn run(shell: &Shell, command: &TapCommand) -> i32 {
     }
 }
 
-fn open<'a>(shell: &Shell, input: &'a Path) -> Option<(Box<dyn BufRead>, Option<&'a Path>)> {
+/// The input, unbuffered: the TAP reader buffers it itself.
+fn open<'a>(shell: &Shell, input: &'a Path) -> Option<(Box<dyn Read>, Option<&'a Path>)> {
     if input == Path::new("-") {
-        return Some((Box::new(BufReader::with_capacity(1 << 16, io::stdin())), None));
+        return Some((Box::new(io::stdin().lock()), None));
     }
     match File::open(input) {
-        Ok(f) => Some((Box::new(BufReader::with_capacity(1 << 16, f)), Some(input))),
+        Ok(f) => Some((Box::new(f), Some(input))),
         Err(e) => {
             shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", input.display()))]);
             None
