@@ -96,10 +96,14 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum TapCommand {
     /// Convert a TAP stream to results: JSON, ResultYAML, JUnit XML or TAP13.
-    #[command(after_help = "Examples:\n  taskotron tap parse results.tap --format resultyaml\n  node --test --test-reporter=tap | taskotron tap parse - --format junit > junit.xml\n  bats --tap t/ | taskotron tap parse - --item htop-3.3.0-1.fc41 --type koji_build\n\nExit codes: 0 valid stream, 2 invalid stream (the output is still written).")]
+    #[command(
+        after_help = "Examples:\n  taskotron tap parse results.tap --format resultyaml\n  node --test --test-reporter=tap | taskotron tap parse - --format junit > junit.xml\n  bats --tap t/ | taskotron tap parse - --item htop-3.3.0-1.fc41 --type koji_build\n\nExit codes: 0 valid stream, 2 invalid stream (the output is still written)."
+    )]
     Parse(TapParseArgs),
     /// Check a TAP stream: its structure and its failures, as a summary.
-    #[command(after_help = "Examples:\n  taskotron tap check results.tap\n  prove -v t/ | taskotron tap check - --format json\n\nExit codes: 0 valid and no failures, 1 failures, 2 invalid stream.")]
+    #[command(
+        after_help = "Examples:\n  taskotron tap check results.tap\n  prove -v t/ | taskotron tap check - --format json\n\nExit codes: 0 valid and no failures, 1 failures, 2 invalid stream."
+    )]
     Check(TapCheckArgs),
 }
 

@@ -282,7 +282,11 @@ pub fn run(
         let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
         let result = setting
             .run_action(action, &scope, &stem, &env, &mut report.exit_code)
-            .and_then(|value| setting.collect_results(&value, &mut report.results).map(|()| value));
+            .and_then(|value| {
+                setting
+                    .collect_results(&value, &mut report.results)
+                    .map(|()| value)
+            });
         entry.duration_ms = millis(action_start.elapsed());
         for ext in ["stdout", "stderr"] {
             let rel = format!("{stem}.{ext}");
@@ -487,8 +491,14 @@ impl Setting<'_> {
     /// Adds the results in an action's return value, if it is ResultYAML or TAP, to
     /// `results`. The same results returned again by a later action (printed, or
     /// passed through) are not added twice.
-    fn collect_results(&self, value: &Value, results: &mut Vec<CheckDetail>) -> Result<(), Failure> {
-        let Some(text) = value.as_str() else { return Ok(()) };
+    fn collect_results(
+        &self,
+        value: &Value,
+        results: &mut Vec<CheckDetail>,
+    ) -> Result<(), Failure> {
+        let Some(text) = value.as_str() else {
+            return Ok(());
+        };
         let is_tap = text.trim_start().starts_with("TAP version 1");
         if !is_tap && !resultyaml::looks_like(text) {
             return Ok(());
@@ -508,7 +518,9 @@ impl Setting<'_> {
         for d in &mut details {
             d.checkname.get_or_insert_with(|| checkname.clone());
         }
-        let already = results.windows(details.len().max(1)).any(|w| w == details.as_slice());
+        let already = results
+            .windows(details.len().max(1))
+            .any(|w| w == details.as_slice());
         if !details.is_empty() && !already {
             results.extend(details);
         }
@@ -615,7 +627,10 @@ fn write_results(run_dir: &Path, results: &[CheckDetail], checkname: &str) -> st
     let mut tap = Vec::new();
     crate::tap::emit(results, checkname, &mut tap)?;
     std::fs::write(run_dir.join("results.tap"), tap)?;
-    std::fs::write(run_dir.join("results.junit.xml"), crate::results::junit::export(results, checkname))
+    std::fs::write(
+        run_dir.join("results.junit.xml"),
+        crate::results::junit::export(results, checkname),
+    )
 }
 
 /// The run's log file; logging never fails the run.

@@ -116,7 +116,10 @@ impl Node {
 
     /// True for scalars (strings, numbers, booleans), false for null and collections.
     pub fn is_scalar(&self) -> bool {
-        matches!(self.value, NodeValue::Str(..) | NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_))
+        matches!(
+            self.value,
+            NodeValue::Str(..) | NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_)
+        )
     }
 
     /// The entries of a mapping, consumed; nothing for other nodes.
@@ -154,7 +157,10 @@ impl Node {
             NodeValue::Str(s, _) => Value::String(s),
             NodeValue::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
             NodeValue::Map(entries) => Value::Object(
-                entries.into_iter().map(|(k, v)| (k.into_key(), v.into_json())).collect(),
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.into_key(), v.into_json()))
+                    .collect(),
             ),
             _ => self.to_json(),
         }

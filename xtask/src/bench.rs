@@ -22,14 +22,14 @@ const FORMULAS: usize = 300;
 
 /// One measured execution.
 #[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    max_rss_kib: u64,
-    success: bool,
+pub(crate) struct Sample {
+    pub(crate) wall: Duration,
+    pub(crate) max_rss_kib: u64,
+    pub(crate) success: bool,
 }
 
 /// Runs `cmd` to completion, measuring wall time and peak RSS.
-fn measure(cmd: &mut Command) -> Result<Sample> {
+pub(crate) fn measure(cmd: &mut Command) -> Result<Sample> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -54,34 +54,39 @@ fn measure(cmd: &mut Command) -> Result<Sample> {
     })
 }
 
-fn repeat(runs: usize, warmup: usize, mut make: impl FnMut() -> Command) -> Result<Vec<Sample>> {
+pub(crate) fn repeat(
+    runs: usize,
+    warmup: usize,
+    mut make: impl FnMut() -> Command,
+) -> Result<Vec<Sample>> {
     for _ in 0..warmup {
         measure(&mut make())?;
     }
     (0..runs).map(|_| measure(&mut make())).collect()
 }
 
-fn median_wall(samples: &[Sample]) -> Duration {
+pub(crate) fn median_wall(samples: &[Sample]) -> Duration {
     let mut walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
     walls.sort();
     walls[walls.len() / 2]
 }
 
-fn median_rss(samples: &[Sample]) -> u64 {
+pub(crate) fn median_rss(samples: &[Sample]) -> u64 {
     let mut rss: Vec<u64> = samples.iter().map(|s| s.max_rss_kib).collect();
     rss.sort_unstable();
     rss[rss.len() / 2]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Entry point: `bench runner [--runs N]`.
+/// Entry point: `bench runner [--runs N]` or `bench tap [--runs N]`.
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("runner") => {}
-        _ => bail!("usage: cargo xtask bench runner [--runs N]"),
+        Some("tap") => return crate::bench_tap::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench runner|tap [--runs N]"),
     }
     let runs = args
         .iter()
@@ -308,7 +313,7 @@ fn generate_formulas(dir: &Path, count: usize) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn tempdir() -> Result<PathBuf> {
+pub(crate) fn tempdir() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("taskotron-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;

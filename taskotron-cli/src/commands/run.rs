@@ -113,7 +113,11 @@ fn print_human(report: &ExecutionReport) {
         report.outcome.map_or("none", |o| o.as_str())
     );
     for d in &report.results {
-        let note = if d.note.is_empty() { String::new() } else { format!(" ({})", d.note) };
+        let note = if d.note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", d.note)
+        };
         let _ = writeln!(
             out,
             "  {:<16} {} {}{note}",

@@ -33,16 +33,29 @@ fn open<'a>(shell: &Shell, input: &'a Path) -> Option<(Box<dyn Read>, Option<&'a
     match File::open(input) {
         Ok(f) => Some((Box::new(f), Some(input))),
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", input.display()))]);
+            shell.diagnostics(&[Diagnostic::error(format!(
+                "cannot read `{}`: {e}",
+                input.display()
+            ))]);
             None
         }
     }
 }
 
 fn context(subject: &TapSubject, input: &Path) -> Context {
-    let fallback = || input.file_name().map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
+    let fallback = || {
+        input
+            .file_name()
+            .map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned())
+    };
     Context {
-        item: subject.item.clone().unwrap_or_else(|| if input == Path::new("-") { "stdin".into() } else { fallback() }),
+        item: subject.item.clone().unwrap_or_else(|| {
+            if input == Path::new("-") {
+                "stdin".into()
+            } else {
+                fallback()
+            }
+        }),
         item_type: subject.item_type.clone(),
     }
 }
@@ -51,20 +64,39 @@ fn print_diagnostics(shell: &Shell, summary: &Summary, more: &[Diagnostic]) {
     let all: Vec<Diagnostic> = summary.diagnostics.iter().chain(more).cloned().collect();
     shell.diagnostics(&all[..all.len().min(MAX_PRINTED)]);
     if all.len() > MAX_PRINTED {
-        shell.status("Note", &format!("{} more diagnostics not shown (use --format json)", all.len() - MAX_PRINTED), Tone::Warn);
+        shell.status(
+            "Note",
+            &format!(
+                "{} more diagnostics not shown (use --format json)",
+                all.len() - MAX_PRINTED
+            ),
+            Tone::Warn,
+        );
     }
 }
 
 fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -> i32 {
-    let Some((reader, file)) = open(shell, input) else { return exit::INVALID_INPUT };
+    let Some((reader, file)) = open(shell, input) else {
+        return exit::INVALID_INPUT;
+    };
     let mut details = Vec::new();
     let mut tests = Vec::new();
     let mut keep = |t| tests.push(t);
-    let read = results::read_tap(reader, context(subject, input), file, true, Some(&mut keep), |d| details.push(d));
+    let read = results::read_tap(
+        reader,
+        context(subject, input),
+        file,
+        true,
+        Some(&mut keep),
+        |d| details.push(d),
+    );
     let (summary, diagnostics) = match read {
         Ok(r) => r,
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", input.display()))]);
+            shell.diagnostics(&[Diagnostic::error(format!(
+                "cannot read `{}`: {e}",
+                input.display()
+            ))]);
             return exit::INVALID_INPUT;
         }
     };
@@ -93,7 +125,9 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
 }
 
 fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
-    let Some((reader, file)) = open(shell, &args.input) else { return exit::INVALID_INPUT };
+    let Some((reader, file)) = open(shell, &args.input) else {
+        return exit::INVALID_INPUT;
+    };
     let mut counts = [0u64; 6];
     let read = results::read_tap(
         reader,
@@ -106,12 +140,23 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
     let (summary, diagnostics) = match read {
         Ok(r) => r,
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot read `{}`: {e}", args.input.display()))]);
+            shell.diagnostics(&[Diagnostic::error(format!(
+                "cannot read `{}`: {e}",
+                args.input.display()
+            ))]);
             return exit::INVALID_INPUT;
         }
     };
-    let outcomes = Outcome::ALL.iter().zip(counts).flat_map(|(o, n)| std::iter::repeat_n(*o, n as usize));
-    let worst = Outcome::ALL.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(o, _)| *o).max();
+    let outcomes = Outcome::ALL
+        .iter()
+        .zip(counts)
+        .flat_map(|(o, n)| std::iter::repeat_n(*o, n as usize));
+    let worst = Outcome::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(o, _)| *o)
+        .max();
     let failing = summary.failed > 0 || worst.is_some_and(|o| !o.is_success());
     let code = if !summary.is_valid() {
         exit::INVALID_INPUT
@@ -140,7 +185,10 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
         Format::Human => {
             print_diagnostics(shell, &summary, &diagnostics);
             let mut out = io::stdout().lock();
-            let mut line = format!("{} tests: {} passed, {} failed", summary.tests, summary.passed, summary.failed);
+            let mut line = format!(
+                "{} tests: {} passed, {} failed",
+                summary.tests, summary.passed, summary.failed
+            );
             if summary.skipped > 0 {
                 line.push_str(&format!(", {} skipped", summary.skipped));
             }
@@ -148,13 +196,25 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
                 line.push_str(&format!(", {} todo", summary.todo));
             }
             let _ = writeln!(out, "{line}");
-            let plan = summary.planned.map_or("none".to_string(), |n| format!("1..{n}"));
-            let version = summary.version.map_or("none".to_string(), |v| v.to_string());
-            let _ = writeln!(out, "plan: {plan}, version: {version}, non-TAP lines: {}", summary.unknown_lines);
+            let plan = summary
+                .planned
+                .map_or("none".to_string(), |n| format!("1..{n}"));
+            let version = summary
+                .version
+                .map_or("none".to_string(), |v| v.to_string());
+            let _ = writeln!(
+                out,
+                "plan: {plan}, version: {version}, non-TAP lines: {}",
+                summary.unknown_lines
+            );
             if !args.structure_only {
                 let text = results::summary(outcomes);
                 let worst = worst.map_or("none", Outcome::as_str);
-                let _ = writeln!(out, "results: {} (worst: {worst})", if text.is_empty() { "none".into() } else { text });
+                let _ = writeln!(
+                    out,
+                    "results: {} (worst: {worst})",
+                    if text.is_empty() { "none".into() } else { text }
+                );
             }
             let verdict = match code {
                 exit::OK => "valid, no failures",

@@ -18,8 +18,18 @@ static SPEC: Spec = Spec {
     summary: "exit 100 when the last (or any) result is not PASSED or INFO",
     shape: Shape::Params {
         params: &[
-            Param { name: "result_last", required: false, kind: ParamKind::Str, doc: "results (ResultYAML or TAP); the last one decides" },
-            Param { name: "result_worst", required: false, kind: ParamKind::Str, doc: "results (ResultYAML or TAP); the worst one decides" },
+            Param {
+                name: "result_last",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "results (ResultYAML or TAP); the last one decides",
+            },
+            Param {
+                name: "result_worst",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "results (ResultYAML or TAP); the worst one decides",
+            },
         ],
         extra: false,
     },
@@ -36,15 +46,31 @@ impl Directive for ExitCode {
         let (key, text) = match (params.get("result_last"), params.get("result_worst")) {
             (Some(v), None) => ("result_last", v),
             (None, Some(v)) => ("result_worst", v),
-            _ => return Err(Failure::new("exitcode needs exactly one of `result_last` and `result_worst`")),
+            _ => {
+                return Err(Failure::new(
+                    "exitcode needs exactly one of `result_last` and `result_worst`",
+                ))
+            }
         };
-        let text = text.as_str().map_or_else(|| text.to_string(), str::to_string);
-        let rctx = results::Context { item: ctx.item.clone(), item_type: Some(ctx.item_type.clone()) };
+        let text = text
+            .as_str()
+            .map_or_else(|| text.to_string(), str::to_string);
+        let rctx = results::Context {
+            item: ctx.item.clone(),
+            item_type: Some(ctx.item_type.clone()),
+        };
         let parsed = results::parse_any(&text, &rctx).map_err(|e| {
-            Failure::new(format!("exitcode: `{key}` is not valid results:\n{}", crate::diagnostic::render_all(&e)))
+            Failure::new(format!(
+                "exitcode: `{key}` is not valid results:\n{}",
+                crate::diagnostic::render_all(&e)
+            ))
         })?;
         let outcomes: Vec<Outcome> = parsed.details.iter().map(|d| d.outcome).collect();
-        let deciding = if key == "result_last" { outcomes.last().copied() } else { Outcome::worst(outcomes) };
+        let deciding = if key == "result_last" {
+            outcomes.last().copied()
+        } else {
+            Outcome::worst(outcomes)
+        };
         let code = match deciding {
             Some(o) if !o.is_success() => FAILURE,
             _ => 0,

@@ -14,11 +14,36 @@ static SPEC: Spec = Spec {
     summary: "read a JUnit XML file into results",
     shape: Shape::Params {
         params: &[
-            Param { name: "file", required: true, kind: ParamKind::Str, doc: "the JUnit XML file, relative to the task directory" },
-            Param { name: "item", required: true, kind: ParamKind::Str, doc: "the item the results are for" },
-            Param { name: "type", required: true, kind: ParamKind::Str, doc: "the item's type" },
-            Param { name: "checkname", required: true, kind: ParamKind::Str, doc: "the testcase name" },
-            Param { name: "aggregation", required: false, kind: ParamKind::Str, doc: "`allpass` (one result; default) or `none` (one per test case)" },
+            Param {
+                name: "file",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "the JUnit XML file, relative to the task directory",
+            },
+            Param {
+                name: "item",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "the item the results are for",
+            },
+            Param {
+                name: "type",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "the item's type",
+            },
+            Param {
+                name: "checkname",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "the testcase name",
+            },
+            Param {
+                name: "aggregation",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "`allpass` (one result; default) or `none` (one per test case)",
+            },
         ],
         extra: false,
     },
@@ -34,7 +59,8 @@ impl Directive for Xunit {
     fn check_literal(&self, param: &str, value: &Value) -> Result<(), (String, Option<String>)> {
         match (param, value.as_str()) {
             ("aggregation", Some(a)) if a != "allpass" && a != "none" => {
-                let hint = crate::suggest::did_you_mean(a, ["allpass", "none"]).map(|s| format!("did you mean `{s}`?"));
+                let hint = crate::suggest::did_you_mean(a, ["allpass", "none"])
+                    .map(|s| format!("did you mean `{s}`?"));
                 Err(("`allpass` or `none`".into(), hint))
             }
             _ => Ok(()),
@@ -42,20 +68,38 @@ impl Directive for Xunit {
     }
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let text = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |k: &str| {
+            params
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let aggregation = match text("aggregation").as_str() {
             "" | "allpass" => Aggregation::AllPass,
             "none" => Aggregation::None,
-            other => return Err(Failure::new(format!("xunit: `aggregation` must be `allpass` or `none`, not `{other}`"))),
+            other => {
+                return Err(Failure::new(format!(
+                    "xunit: `aggregation` must be `allpass` or `none`, not `{other}`"
+                )))
+            }
         };
         let file = ctx.taskdir.join(text("file"));
         let xml = std::fs::read_to_string(&file)
             .map_err(|e| Failure::new(format!("xunit: cannot read `{}`: {e}", file.display())))?;
-        let cases = junit::import(&xml, Some(&file)).map_err(|d| Failure::new(format!("xunit: {}", d.to_string().trim_end())))?;
+        let cases = junit::import(&xml, Some(&file))
+            .map_err(|d| Failure::new(format!("xunit: {}", d.to_string().trim_end())))?;
         let artifact = file
             .strip_prefix(&ctx.artifactsdir)
             .map_or_else(|_| file.display().to_string(), |p| p.display().to_string());
-        let details = junit::to_details(&cases, &text("item"), &text("type"), &text("checkname"), &artifact, aggregation);
+        let details = junit::to_details(
+            &cases,
+            &text("item"),
+            &text("type"),
+            &text("checkname"),
+            &artifact,
+            aggregation,
+        );
         Ok(Value::String(resultyaml::export(&details)))
     }
 }

@@ -497,7 +497,14 @@ impl Cx<'_> {
                     .filter(|p| entries.iter().any(|(k, _)| k.as_str() == Some(p)))
                     .collect();
                 if !spec.exactly_one.is_empty() && given.len() != 1 {
-                    let found = if given.is_empty() { "neither".to_string() } else { format!("both {}", one_of(given.iter().copied()).replace(" or ", " and ")) };
+                    let found = if given.is_empty() {
+                        "neither".to_string()
+                    } else {
+                        format!(
+                            "both {}",
+                            one_of(given.iter().copied()).replace(" or ", " and ")
+                        )
+                    };
                     let d = Diagnostic::error(format!(
                         "`{}` needs exactly one of {}, found {found}",
                         spec.name,

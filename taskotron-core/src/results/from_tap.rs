@@ -138,7 +138,8 @@ impl Converter {
         if t.is_failure() {
             self.failed += 1;
             if self.failing.len() < MAX_NAMED_FAILURES {
-                self.failing.push(format!("not ok {id} - {}", t.description));
+                self.failing
+                    .push(format!("not ok {id} - {}", t.description));
             }
         } else if !matches!(t.directive, Some(Directive::Skip(_))) {
             self.passed += 1;
@@ -147,14 +148,19 @@ impl Converter {
     }
 
     fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: Node) -> CheckDetail {
-        let mut d = CheckDetail { outcome, ..CheckDetail::default() };
+        let mut d = CheckDetail {
+            outcome,
+            ..CheckDetail::default()
+        };
         let (mut item, mut item_type, mut summary) = (None, None, None);
         let id = t.id.unwrap_or(self.tests);
         // The node is consumed: its strings move into the result instead of being copied.
         for (k, v) in node.into_entries() {
             let key = k.into_key();
             match key.as_str() {
-                "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome" if v.is_scalar() => {
+                "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome"
+                    if v.is_scalar() =>
+                {
                     let line = v.location.line;
                     let text = v.into_text();
                     match key.as_str() {
@@ -167,8 +173,9 @@ impl Converter {
                         _ => match text.parse::<Outcome>() {
                             Ok(o) => d.outcome = o,
                             Err(e) => {
-                                let diag = outcome_error(Diagnostic::error(format!("test {id}: {e}")), &e)
-                                    .at_line(self.file.as_deref(), line);
+                                let diag =
+                                    outcome_error(Diagnostic::error(format!("test {id}: {e}")), &e)
+                                        .at_line(self.file.as_deref(), line);
                                 self.diagnostics.push(diag);
                                 d.outcome = Outcome::NeedsInspection;
                             }
@@ -176,8 +183,11 @@ impl Converter {
                     }
                 }
                 "item" | "type" | "note" | "summary" | "checkname" | "artifact" | "outcome" => {
-                    let diag = Diagnostic::warning(format!("test {id}: `{key}` is {}, not a string; kept as a keyval", v.kind()))
-                        .at_line(self.file.as_deref(), v.location.line);
+                    let diag = Diagnostic::warning(format!(
+                        "test {id}: `{key}` is {}, not a string; kept as a keyval",
+                        v.kind()
+                    ))
+                    .at_line(self.file.as_deref(), v.location.line);
                     self.diagnostics.push(diag);
                     d.keyvals.insert(key, v.into_json());
                 }
@@ -317,7 +327,11 @@ pub fn read_tap(
     let mut validator = Validator::new(file);
     let mut converter = Converter::new(ctx, file, decode);
     let reader = Reader::new(input);
-    let reader = if decode { reader } else { reader.without_yaml_text() };
+    let reader = if decode {
+        reader
+    } else {
+        reader.without_yaml_text()
+    };
     for event in reader {
         let event = event?;
         validator.feed(&event);

@@ -67,13 +67,17 @@ impl YamlBlock {
             }
             let key = &line[..colon];
             let key_ok = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !key_ok || entries.iter().any(|(k, _)| k.as_str() == Some(key)) {
                 return None;
             }
             let value_col = colon + 2;
             let value = line[value_col..].trim_end();
-            let parsed = if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            let parsed = if let Some(inner) =
+                value.strip_prefix('\'').and_then(|v| v.strip_suffix('\''))
+            {
                 if memchr::memchr(b'\'', inner.as_bytes()).is_some() {
                     return None;
                 }
@@ -88,17 +92,27 @@ impl YamlBlock {
             let line_no = self.line + 1 + i;
             let node = |value, col: usize, width: usize| Node {
                 value,
-                location: Location { line: line_no, column: self.indent + col + 1 },
+                location: Location {
+                    line: line_no,
+                    column: self.indent + col + 1,
+                },
                 width,
             };
             entries.push((
-                node(NodeValue::Str(key.to_string(), ScalarForm::Plain), 0, key.len()),
+                node(
+                    NodeValue::Str(key.to_string(), ScalarForm::Plain),
+                    0,
+                    key.len(),
+                ),
                 node(parsed, value_col, value.len()),
             ));
         }
         Some(Node {
             value: NodeValue::Map(entries),
-            location: Location { line: self.line + 1, column: self.indent + 1 },
+            location: Location {
+                line: self.line + 1,
+                column: self.indent + 1,
+            },
             width: 1,
         })
     }

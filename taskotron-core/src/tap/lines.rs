@@ -58,7 +58,10 @@ impl<R: Read> Lines<R> {
     /// everything after it. Only one mark is active at a time.
     pub fn mark(&mut self) -> Mark {
         self.keep = Some(self.pos);
-        Mark { offset: self.base + self.pos as u64, line_no: self.line_no }
+        Mark {
+            offset: self.base + self.pos as u64,
+            line_no: self.line_no,
+        }
     }
 
     /// Goes back to `mark`: the lines after it will be read again.
@@ -116,7 +119,11 @@ impl<R: Read> Lines<R> {
         let (start, stop, next) = loop {
             let data = &self.buf[self.pos..self.end];
             let cr = self.cr_mode.unwrap_or(false);
-            let found = if cr { memchr::memchr2(b'\r', b'\n', data) } else { memchr::memchr(b'\n', data) };
+            let found = if cr {
+                memchr::memchr2(b'\r', b'\n', data)
+            } else {
+                memchr::memchr(b'\n', data)
+            };
             if let Some(i) = found {
                 let mut next = self.pos + i + 1;
                 if cr && data[i] == b'\r' && self.buf.get(next) == Some(&b'\n') {

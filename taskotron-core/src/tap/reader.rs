@@ -59,7 +59,9 @@ impl<R: Read> Reader<R> {
     }
 
     fn read(&mut self) -> io::Result<Option<(usize, usize, Parsed)>> {
-        let Some((no, line)) = self.lines.next_line()? else { return Ok(None) };
+        let Some((no, line)) = self.lines.next_line()? else {
+            return Ok(None);
+        };
         let indent = leading_spaces(&line);
         let rest = &line[indent..];
         let parsed = if is_blank(rest) {
@@ -98,11 +100,29 @@ impl<R: Read> Reader<R> {
         match parsed {
             Parsed::Blank | Parsed::Unknown(_) => {}
             Parsed::Version(version) => self.out.push_back(Event::Version { line: no, version }),
-            Parsed::Plan(count, reason) => self.out.push_back(Event::Plan(Plan { line: no, depth, count, reason })),
-            Parsed::Bail(reason) => self.out.push_back(Event::BailOut { line: no, depth, reason }),
-            Parsed::Pragma(enabled, name) => self.out.push_back(Event::Pragma { line: no, depth, enabled, name }),
+            Parsed::Plan(count, reason) => self.out.push_back(Event::Plan(Plan {
+                line: no,
+                depth,
+                count,
+                reason,
+            })),
+            Parsed::Bail(reason) => self.out.push_back(Event::BailOut {
+                line: no,
+                depth,
+                reason,
+            }),
+            Parsed::Pragma(enabled, name) => self.out.push_back(Event::Pragma {
+                line: no,
+                depth,
+                enabled,
+                name,
+            }),
             Parsed::Subtest(name) => self.head = Some((no, depth, name)),
-            Parsed::Comment(text) => self.out.push_back(Event::Comment { line: no, depth, text }),
+            Parsed::Comment(text) => self.out.push_back(Event::Comment {
+                line: no,
+                depth,
+                text,
+            }),
             Parsed::Test(mut point) => {
                 let between = self.yaml_after(indent, &mut point)?;
                 self.out.push_back(Event::Test(point));
@@ -117,11 +137,17 @@ impl<R: Read> Reader<R> {
         if depth > self.depth {
             for level in self.depth + 1..=depth {
                 let head = match &self.head {
-                    Some((_, d, _)) if level == self.depth + 1 && *d == self.depth => self.head.take(),
+                    Some((_, d, _)) if level == self.depth + 1 && *d == self.depth => {
+                        self.head.take()
+                    }
                     _ => None,
                 };
                 let (start, name) = head.map_or((line, None), |(l, _, n)| (l, n));
-                self.out.push_back(Event::SubtestStart { line: start, depth: level, name });
+                self.out.push_back(Event::SubtestStart {
+                    line: start,
+                    depth: level,
+                    name,
+                });
             }
         } else {
             self.flush_head();
@@ -172,7 +198,11 @@ impl<R: Read> Reader<R> {
             }
             if rest.starts_with('#') && looked < YAML_LOOKAHEAD {
                 looked += 1;
-                between.push(Event::Comment { line: no, depth: point.depth, text: rest[1..].trim().to_string() });
+                between.push(Event::Comment {
+                    line: no,
+                    depth: point.depth,
+                    text: rest[1..].trim().to_string(),
+                });
                 continue;
             }
             if rest.trim_end() == "---" && (li == indent + 2 || li == indent + 4) {
@@ -187,10 +217,18 @@ impl<R: Read> Reader<R> {
 
     /// Reads a YAML block whose `---` at column `indent` was on line `start`.
     fn yaml_block(&mut self, start: usize, indent: usize) -> io::Result<YamlBlock> {
-        let mut block = YamlBlock { line: start, indent, text: String::new(), lines: 0, terminated: false };
+        let mut block = YamlBlock {
+            line: start,
+            indent,
+            text: String::new(),
+            lines: 0,
+            terminated: false,
+        };
         loop {
             let mark = self.lines.mark();
-            let Some((_, line)) = self.lines.next_line()? else { break };
+            let Some((_, line)) = self.lines.next_line()? else {
+                break;
+            };
             let li = leading_spaces(&line);
             if is_blank(&line[li..]) {
                 if self.keep_yaml {
@@ -333,9 +371,9 @@ fn parse_test(line: usize, depth: usize, ok: bool, after: &str) -> TestPoint {
     let mut id = None;
     if digits > 0 && (digits == rest.len() || rest.as_bytes()[digits].is_ascii_whitespace()) {
         // Hand-rolled: numbers are short and this runs for every test point.
-        id = rest.as_bytes()[..digits]
-            .iter()
-            .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        id = rest.as_bytes()[..digits].iter().try_fold(0u64, |n, d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        });
         rest = rest[digits..].trim_start_matches([' ', '\t']);
     }
     if let Some(r) = rest.strip_prefix('-') {
