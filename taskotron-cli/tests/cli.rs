@@ -471,3 +471,151 @@ fn an_unusable_artifacts_directory_is_a_not_ok_run() {
         "{report}"
     );
 }
+
+fn tap_case(name: &str) -> String {
+    workspace()
+        .join("taskotron-core/src/tap/testdata")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn tap_check_exits_by_validity_and_failures() {
+    let env = Env::new();
+    for (case, code) in [
+        ("08_plan_at_end.tap", 0),
+        ("03_v14_yaml.tap", 1),
+        ("15_count_mismatch.tap", 2),
+        ("17_node_test_runner.tap", 1),
+    ] {
+        let o = env.run(&["tap", "check", &tap_case(case)]);
+        assert_eq!(o.status.code(), Some(code), "{case}: {}", stderr(&o, &env));
+    }
+    let o = env.run(&["tap", "check", &tap_case("10_bail_out.tap")]);
+    let shown = format!(
+        "{}\n--- stdout ---\n{}",
+        stderr(&o, &env).replace(&workspace().display().to_string(), "[WS]"),
+        String::from_utf8_lossy(&o.stdout)
+    );
+    insta::assert_snapshot!("tap_check_bail_out", shown);
+    let o = env.run(&[
+        "tap",
+        "check",
+        &tap_case("17_node_test_runner.tap"),
+        "--format",
+        "json",
+    ]);
+    let doc = json(&o);
+    assert_eq!(
+        (doc["valid"].as_bool(), doc["failures"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(doc["summary"]["tests"], 3);
+    assert_eq!(doc["worst"], "FAILED");
+}
+
+#[test]
+fn tap_parse_converts_to_every_format() {
+    let env = Env::new();
+    let node = tap_case("17_node_test_runner.tap");
+    let args = |format: &str| {
+        vec![
+            "tap".to_string(),
+            "parse".into(),
+            node.clone(),
+            "--format".into(),
+            format.into(),
+            "--item".into(),
+            "pkg-1-1.fc41".into(),
+            "--type".into(),
+            "koji_build".into(),
+        ]
+    };
+    let run = |format: &str| {
+        let a = args(format);
+        env.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let yaml = run("resultyaml");
+    assert_eq!(yaml.status.code(), Some(0));
+    insta::assert_snapshot!(
+        "tap_parse_resultyaml",
+        String::from_utf8_lossy(&yaml.stdout)
+    );
+    let junit = String::from_utf8_lossy(&run("junit").stdout).into_owned();
+    assert!(
+        junit.contains("<testcase classname=\"scratch.tap\" name=\"pkg-1-1.fc41\">")
+            && junit.contains("<failure type=\"FAILED\""),
+        "{junit}"
+    );
+    let tap = run("tap");
+    let emitted = env.write("emitted.tap", &String::from_utf8_lossy(&tap.stdout));
+    let again = env.run(&[
+        "tap",
+        "parse",
+        emitted.to_str().unwrap(),
+        "--format",
+        "resultyaml",
+    ]);
+    assert_eq!(
+        again.stdout, yaml.stdout,
+        "TAP13 we emit reads back to the same results"
+    );
+    let doc = json(&run("json"));
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 3);
+    assert_eq!(doc["results"][0]["keyvals"]["failed"], 1);
+    // Standard input works too.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskotron"))
+        .args(["tap", "check", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"1..2\nok 1\nok 2\n")
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn run_reports_results_and_exitcode_fails_the_check() {
+    let env = Env::new();
+    let o = env.run(&[
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "htop-3.3.0-1",
+        "-t",
+        "koji_build",
+    ]);
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o, &env));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("results: 1 FAILED (worst: FAILED)\n  FAILED           scratch.nvr-check htop-3.3.0-1 (1 problems)"), "{stdout}");
+    let o = env.run(&[
+        "run",
+        "tasks/nvr-check",
+        "-i",
+        "htop-3.3.0-1",
+        "-t",
+        "koji_build",
+        "--format",
+        "json",
+    ]);
+    let report = json(&o);
+    assert_eq!(
+        (report["outcome"].as_str(), report["exit_code"].as_i64()),
+        (Some("FAILED"), Some(100))
+    );
+    let dir = PathBuf::from(report["artifacts"].as_str().unwrap());
+    let tap = std::fs::read_to_string(dir.join("results.tap")).unwrap();
+    assert!(
+        tap.starts_with(
+            "TAP version 13\n1..1\nnot ok 1 - scratch.nvr-check for Koji build htop-3.3.0-1\n"
+        ),
+        "{tap}"
+    );
+}

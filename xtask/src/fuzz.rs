@@ -4,7 +4,15 @@ use anyhow::{bail, Result};
 
 use crate::util::{cargo, root, step};
 
-const TARGETS: &[&str] = &["formula", "template", "yaml", "dictionaries"];
+const TARGETS: &[&str] = &[
+    "formula",
+    "template",
+    "yaml",
+    "dictionaries",
+    "tap",
+    "resultyaml",
+    "junit",
+];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
 pub fn run(args: &[String]) -> Result<()> {
@@ -54,6 +62,17 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Starts the formula and YAML targets from the project's own formulas, so the
 /// fuzzer begins deep inside the loader rather than at "not YAML".
 fn seed(target: &str) -> Result<()> {
+    if target == "tap" {
+        let corpus = root().join("fuzz/corpus/tap");
+        std::fs::create_dir_all(&corpus)?;
+        for entry in std::fs::read_dir(root().join("taskotron-core/src/tap/testdata"))? {
+            let path = entry?.path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, corpus.join(name))?;
+            }
+        }
+        return Ok(());
+    }
     if !matches!(target, "formula" | "yaml") {
         return Ok(());
     }

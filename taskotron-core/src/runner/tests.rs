@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::*;
 use crate::dict::ActionStatus;
 use crate::formula;
+use crate::results::Outcome;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -282,4 +283,89 @@ fn whole_references_keep_types_in_params() {
     let params = render_params(&formula.actions[1], &scope).unwrap();
     assert_eq!(params["msg"], serde_json::json!([1, "two"]));
     assert_eq!(params["result"], Value::String("PASS".into()));
+}
+
+#[test]
+fn results_are_collected_written_and_judged() {
+    let junit = r#"<testsuite><testcase classname="a" name="ok"/><testcase classname="a" name="bad"><failure message="boom">trace</failure></testcase></testsuite>"#;
+    let fx = Fixture::new(&[("junit.xml", junit)]);
+    let formula = "name: t\nactions:\n  - name: read\n    xunit: {file: junit.xml, item: \"${item}\", type: \"${item_type}\", checkname: scratch.t.junit}\n    export: junit\n  - name: echo again\n    shell: [\"printf '%s' \\\"${junit}\\\"\"]\n  - name: tap too\n    shell:\n      - printf 'TAP version 13\\n1..2\\nok 1 - a\\nnot ok 2 - b\\n'\n    export: tap\n  - name: last decides\n    exitcode: {result_last: \"${junit}\"}\n  - name: worst decides\n    exitcode: {result_worst: \"${tap}\"}\n";
+    let report = fx.run(formula, &fx.opts("a-1-1.fc41", ItemType::KojiBuild));
+    assert!(report.is_ok(), "{:?}", report.status);
+    // The xunit result once (the shell that printed it again adds nothing), then the
+    // aggregated TAP result, named after the task.
+    let names: Vec<(&str, Outcome)> = report
+        .results
+        .iter()
+        .map(|d| (d.checkname.as_deref().unwrap(), d.outcome))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("scratch.t.junit", Outcome::Failed),
+            ("scratch.t", Outcome::Failed)
+        ]
+    );
+    assert_eq!(report.outcome, Some(Outcome::Failed));
+    assert_eq!(report.exit_code, Some(100));
+    for file in ["results.yml", "results.tap", "results.junit.xml"] {
+        assert!(report.artifacts.join(file).is_file(), "{file}");
+    }
+    let tap = read(&report.artifacts.join("results.tap"));
+    assert!(
+        tap.contains("not ok 1 - scratch.t.junit for Koji build a-1-1.fc41"),
+        "{tap}"
+    );
+    // ResultYAML leaves `output` to the logs, as the original did.
+    let back =
+        crate::results::resultyaml::import(&read(&report.artifacts.join("results.yml")), None)
+            .unwrap();
+    let without_output: Vec<_> = report
+        .results
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.output.clear();
+            d
+        })
+        .collect();
+    assert_eq!(back.details, without_output);
+}
+
+#[test]
+fn exitcode_reads_last_or_worst() {
+    let fx = Fixture::new(&[]);
+    let results = "results:\n  - {item: a, outcome: FAILED}\n  - {item: b, outcome: PASSED}\n";
+    let last = fx.run(
+        &format!("name: t\nactions:\n  - name: e\n    exitcode:\n      result_last: {results:?}\n"),
+        &fx.opts("a-1-1", ItemType::KojiBuild),
+    );
+    assert_eq!(last.exit_code, Some(0));
+    let worst = fx.run(
+        &format!(
+            "name: t\nactions:\n  - name: e\n    exitcode:\n      result_worst: {results:?}\n"
+        ),
+        &fx.opts("a-1-1", ItemType::KojiBuild),
+    );
+    assert_eq!(worst.exit_code, Some(100));
+    let broken = fx.run("name: t\nactions:\n  - name: e\n    exitcode:\n      result_worst: \"results: [{item: a, outcome: PASS}]\"\n", &fx.opts("a-1-1", ItemType::KojiBuild));
+    assert!(broken.status.unwrap().contains("did you mean `PASSED`?"));
+}
+
+#[test]
+fn invalid_resultyaml_from_a_task_fails_the_action() {
+    let fx = Fixture::new(&[]);
+    let formula = r#"name: t
+actions:
+  - name: bad results
+    shell:
+      - "printf 'results:\n  - item: a\n    outcome: GREAT\n'"
+"#;
+    let report = fx.run(formula, &fx.opts("a-1-1", ItemType::KojiBuild));
+    let status = report.status.unwrap();
+    assert!(
+        status.contains("returned ResultYAML with problems")
+            && status.contains("unknown outcome `GREAT`"),
+        "{status}"
+    );
 }
