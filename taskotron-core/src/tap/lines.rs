@@ -126,13 +126,13 @@ impl<R: Read> Lines<R> {
             };
             if let Some(i) = found {
                 let mut next = self.pos + i + 1;
-                if cr && data[i] == b'\r' && self.buf.get(next) == Some(&b'\n') {
+                if cr && data[i] == b'\r' && next < self.end && self.buf[next] == b'\n' {
                     next += 1;
                 } else if cr && data[i] == b'\r' && next == self.end && !self.eof {
-                    // A `\r\n` may be split across reads: read on before deciding.
-                    if self.fill()? {
-                        continue;
-                    }
+                    // A `\r\n` may be split across reads: read on, then look again
+                    // (reading may move the data, so positions are recomputed).
+                    self.fill()?;
+                    continue;
                 }
                 break (self.pos, self.pos + i, next);
             }
@@ -199,6 +199,9 @@ mod tests {
         assert_eq!(all(b""), Vec::<String>::new());
         assert_eq!(all(b"\n\n"), ["", ""]);
         assert_eq!(all(b"caf\xe9\n"), ["caf\u{fffd}"]);
+        // Found by fuzzing: a stale `\n` past the data must not count as a CRLF.
+        let crash = b"\r\r\r\r\r\rrsioTA'\0v[ersion 13\n1..3\nok 1 - a\nB\r\r\r\r\r\r\rrsion 13\x1a# S\r\r";
+        assert_eq!(all(crash).len(), 18);
     }
 
     #[test]
