@@ -200,7 +200,8 @@ mod tests {
         assert_eq!(all(b"\n\n"), ["", ""]);
         assert_eq!(all(b"caf\xe9\n"), ["caf\u{fffd}"]);
         // Found by fuzzing: a stale `\n` past the data must not count as a CRLF.
-        let crash = b"\r\r\r\r\r\rrsioTA'\0v[ersion 13\n1..3\nok 1 - a\nB\r\r\r\r\r\r\rrsion 13\x1a# S\r\r";
+        let crash =
+            b"\r\r\r\r\r\rrsioTA'\0v[ersion 13\n1..3\nok 1 - a\nB\r\r\r\r\r\r\rrsion 13\x1a# S\r\r";
         assert_eq!(all(crash).len(), 18);
     }
 
