@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
-use taskotron_core::results::{self, resultyaml, CheckDetail, Context, Outcome, TAP_RESERVED_KEYS};
+use taskotron_core::results::{self, is_tap_reserved, resultyaml, CheckDetail, Context, Outcome};
 use taskotron_core::tap::{self, Directive, Event, Reader};
 
 /// Strings that stress every layer: TAP's `#` and `\`, YAML's special characters,
@@ -67,7 +67,7 @@ fn detail() -> impl Strategy<Value = CheckDetail> {
             |((item, item_type, outcome, note), (output, keyvals), (checkname, artifact))| {
                 let keyvals: BTreeMap<String, Value> = keyvals
                     .into_iter()
-                    .filter(|(k, _)| !TAP_RESERVED_KEYS.contains(&k.as_str()))
+                    .filter(|(k, _)| !is_tap_reserved(k))
                     .collect();
                 CheckDetail {
                     item,

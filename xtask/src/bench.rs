@@ -88,13 +88,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("tap") => return crate::bench_tap::run(&args[1..]),
         _ => bail!("usage: cargo xtask bench runner|tap [--runs N]"),
     }
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(30usize)
-        .max(3);
+    let runs = crate::util::runs_arg(args, 30);
     let mut build = cargo();
     build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
     step("cargo build --release", build)?;

@@ -83,13 +83,7 @@ fn piped(bin: &Path, file: &Path) -> Result<Sample> {
 
 /// Entry point: `bench tap [--runs N]`.
 pub fn run(args: &[String]) -> Result<()> {
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(11usize)
-        .max(3);
+    let runs = crate::util::runs_arg(args, 11);
     let mut build = cargo();
     build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
     step("cargo build --release", build)?;

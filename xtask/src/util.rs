@@ -18,6 +18,16 @@ pub fn cargo() -> Command {
     c
 }
 
+/// The value of `--runs N`, at least 3, or `default`.
+pub fn runs_arg(args: &[String], default: usize) -> usize {
+    args.iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+        .max(3)
+}
+
 /// Runs `cmd`, echoing it as a status line; fails on a non-zero exit.
 pub fn step(name: &str, mut cmd: Command) -> Result<()> {
     eprintln!("{:>12} {name}", "Running");

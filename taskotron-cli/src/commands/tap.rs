@@ -185,16 +185,13 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
         Format::Human => {
             print_diagnostics(shell, &summary, &diagnostics);
             let mut out = io::stdout().lock();
-            let mut line = format!(
-                "{} tests: {} passed, {} failed",
-                summary.tests, summary.passed, summary.failed
+            let line = results::test_counts(
+                summary.tests,
+                summary.passed,
+                summary.failed,
+                summary.skipped,
+                summary.todo,
             );
-            if summary.skipped > 0 {
-                line.push_str(&format!(", {} skipped", summary.skipped));
-            }
-            if summary.todo > 0 {
-                line.push_str(&format!(", {} todo", summary.todo));
-            }
             let _ = writeln!(out, "{line}");
             let plan = summary
                 .planned

@@ -185,6 +185,15 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().map(|d| d.spec().name)
 }
 
+/// A string parameter's value, empty when absent (required ones were checked at load).
+pub(crate) fn text_param(params: &Params, key: &str) -> String {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The last `lines` lines of `text`, for failure messages.
 pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.trim_end().lines().collect();

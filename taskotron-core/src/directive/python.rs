@@ -82,13 +82,7 @@ impl Directive for Python {
     }
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let text = |key: &str| {
-            params
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |key: &str| super::text_param(params, key);
         let (file, callable) = (text("file"), text("callable"));
         let path = ctx.taskdir.join(&file);
         if !path.is_file() {

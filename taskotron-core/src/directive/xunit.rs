@@ -68,13 +68,7 @@ impl Directive for Xunit {
     }
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let text = |k: &str| {
-            params
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |key: &str| super::text_param(params, key);
         let aggregation = match text("aggregation").as_str() {
             "" | "allpass" => Aggregation::AllPass,
             "none" => Aggregation::None,

@@ -258,16 +258,13 @@ impl Converter {
             self.ctx.item_type.as_deref(),
             outcome,
         );
-        let mut note = format!(
-            "{} tests: {} passed, {} failed",
-            self.keyless, self.passed, self.failed
+        let mut note = super::test_counts(
+            self.keyless,
+            self.passed,
+            self.failed,
+            self.skipped,
+            self.todo,
         );
-        if self.skipped > 0 {
-            note.push_str(&format!(", {} skipped", self.skipped));
-        }
-        if self.todo > 0 {
-            note.push_str(&format!(", {} todo", self.todo));
-        }
         if let Some(reason) = &summary.bailed_out {
             note.push_str(&format!("; bailed out: {reason}"));
         } else if let Some(first) = summary.diagnostics.iter().find(|d| d.is_error()) {

@@ -12,21 +12,28 @@ pub use check_detail::{CheckDetail, RESERVED_KEYS};
 pub use from_tap::{parse_tap, read_tap, Context, Converter, TapResults, TestResult};
 pub use outcome::{summary, Outcome, OutcomeError};
 
-/// Keys a TAP13 YAML block gives a meaning of their own (`summary` is the TAP-era
-/// name of `note`; `details.output` holds the output). Keyvals of these names cannot
-/// travel in TAP and are left out of it.
-pub const TAP_RESERVED_KEYS: &[&str] = &[
-    "item",
-    "type",
-    "outcome",
-    "note",
-    "results",
-    "checkname",
-    "artifact",
-    "_internal",
-    "summary",
-    "details",
-];
+/// Keys a TAP13 YAML block gives a meaning beyond ResultYAML's (`summary` is the
+/// TAP-era name of `note`; `details.output` holds the output). Keyvals of these names
+/// cannot travel in TAP and are left out of it.
+pub const TAP_RESERVED_KEYS: &[&str] = &["summary", "details"];
+
+/// True for keys that cannot be keyvals in TAP: ResultYAML's reserved keys and
+/// [`TAP_RESERVED_KEYS`].
+pub fn is_tap_reserved(key: &str) -> bool {
+    RESERVED_KEYS.contains(&key) || TAP_RESERVED_KEYS.contains(&key)
+}
+
+/// `N tests: P passed, F failed[, S skipped][, T todo]`, as summaries of TAP streams say it.
+pub fn test_counts(tests: u64, passed: u64, failed: u64, skipped: u64, todo: u64) -> String {
+    let mut text = format!("{tests} tests: {passed} passed, {failed} failed");
+    if skipped > 0 {
+        text.push_str(&format!(", {skipped} skipped"));
+    }
+    if todo > 0 {
+        text.push_str(&format!(", {todo} todo"));
+    }
+    text
+}
 
 /// Reads results from text a task produced: ResultYAML, or TAP.
 ///

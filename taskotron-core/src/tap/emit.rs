@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
-use crate::results::{CheckDetail, TAP_RESERVED_KEYS};
+use crate::results::{is_tap_reserved, CheckDetail};
 
 /// How the seed's layout names an item type in a test point's description.
 pub fn type_phrase(item_type: &str) -> String {
@@ -53,7 +53,7 @@ fn block(d: &CheckDetail) -> Map<String, Value> {
     let mut map: Map<String, Value> = d
         .keyvals
         .iter()
-        .filter(|(k, _)| !TAP_RESERVED_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| !is_tap_reserved(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !d.output.is_empty() {
