@@ -19,6 +19,7 @@ pub mod item;
 pub mod ports;
 pub mod process;
 pub mod results;
+pub mod resultsdb;
 pub mod runner;
 pub mod scaffold;
 pub mod suggest;
