@@ -76,6 +76,11 @@ pub enum Command {
     Directives(FormatArgs),
     /// Show the configuration in effect and where it came from.
     Config(FormatArgs),
+    /// Send results (TAP or ResultYAML files) to ResultsDB without re-running anything.
+    #[command(
+        after_help = "Examples:\n  taskotron report results.yml --resultsdb http://127.0.0.1:5001\n  taskotron report results.tap --item htop-3.3.0-1.fc41 --type koji_build --build-id b-7\n  taskotron report --resume\n  taskotron report results.yml --dry-run --format json\n\nEvery result is written to the spool in the state directory before it is sent and\nremoved once ResultsDB has it; `--resume` sends what an earlier report left.\nExit codes: 0 everything delivered, 1 something left in the spool or refused,\n2 invalid input (nothing was sent)."
+    )]
+    Report(ReportArgs),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
@@ -90,6 +95,35 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// TAP or ResultYAML files (optional with `--resume`).
+    #[arg(required_unless_present = "resume")]
+    pub files: Vec<PathBuf>,
+    /// ResultsDB to send to (overrides the config's `resultsdb_url`).
+    #[arg(long, value_name = "URL")]
+    pub resultsdb: Option<String>,
+    /// The build id the results belong to; it names their group and job URL.
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// Show the payloads; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also send what earlier reports left in the spool.
+    #[arg(long)]
+    pub resume: bool,
+    /// The arch the results are for (added to their data).
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Option<Arch>,
+    /// What the results are about, where the files do not say.
+    #[command(flatten)]
+    pub subject: TapSubject,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// `taskotron tap ...`.

@@ -45,6 +45,32 @@ pub struct Config {
     pub python: String,
     /// What `all` means for arches.
     pub supported_arches: Vec<Arch>,
+    /// Where durable state lives (the result spool).
+    pub state_dir: PathBuf,
+    /// ResultsDB (its URL or `.../api/v2.0`); without it results are not sent, and
+    /// the payloads are written into the run's artifacts instead.
+    pub resultsdb_url: Option<String>,
+    /// A testcase's documentation URL; `{testcase}` becomes its name.
+    pub resultsdb_testcase_ref_url: Option<String>,
+    /// Outcomes this ResultsDB accepts besides PASSED, INFO, FAILED, NEEDS_INSPECTION.
+    pub resultsdb_extra_outcomes: Vec<crate::results::Outcome>,
+    /// HTTP Basic user for a ResultsDB behind an authenticating proxy.
+    pub resultsdb_username: Option<String>,
+    /// Its password (never shown).
+    #[serde(skip_serializing)]
+    pub resultsdb_password: Option<String>,
+    /// A bearer token instead (never shown).
+    #[serde(skip_serializing)]
+    pub resultsdb_token: Option<String>,
+    /// Where artifacts are published: `<artifacts_base_url>/<run_id>/<file>`.
+    pub artifacts_base_url: Option<String>,
+    /// A job's URL; `{build_id}` and `{run_id}` are filled in.
+    pub job_url_template: Option<String>,
+    /// How long reporting retries before leaving results in the spool.
+    #[serde(with = "duration_text")]
+    pub report_deadline: Duration,
+    /// Results in flight at once.
+    pub report_concurrency: usize,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -54,6 +80,17 @@ pub const KEYS: &[&str] = &[
     "tmpdir",
     "action_timeout",
     "python",
+    "state_dir",
+    "resultsdb_url",
+    "resultsdb_testcase_ref_url",
+    "resultsdb_extra_outcomes",
+    "resultsdb_username",
+    "resultsdb_password",
+    "resultsdb_token",
+    "artifacts_base_url",
+    "job_url_template",
+    "report_deadline",
+    "report_concurrency",
     "supported_arches",
 ];
 
@@ -86,6 +123,35 @@ mod duration_text {
             Raw::Secs(s) => Ok(Duration::from_secs(s)),
             Raw::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
         }
+    }
+}
+
+impl Config {
+    /// ResultsDB credentials, token first.
+    pub fn resultsdb_auth(&self) -> Option<crate::resultsdb::Auth> {
+        if let Some(t) = &self.resultsdb_token {
+            return Some(crate::resultsdb::Auth::Bearer(t.clone()));
+        }
+        match (&self.resultsdb_username, &self.resultsdb_password) {
+            (Some(u), Some(p)) => Some(crate::resultsdb::Auth::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The outcomes the configured ResultsDB accepts.
+    pub fn resultsdb_outcomes(&self) -> Vec<crate::results::Outcome> {
+        use crate::results::Outcome;
+        let mut all = vec![
+            Outcome::Passed,
+            Outcome::Info,
+            Outcome::Failed,
+            Outcome::NeedsInspection,
+        ];
+        all.extend(self.resultsdb_extra_outcomes.iter().copied());
+        all
     }
 }
 
@@ -158,6 +224,18 @@ impl Config {
             || std::env::temp_dir().join("taskotron/artifacts"),
             |d| d.join("taskotron/artifacts"),
         );
+        let state = env("XDG_STATE_HOME")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                env("HOME")
+                    .filter(|s| !s.is_empty())
+                    .map(|h| Path::new(&h).join(".local/state"))
+            })
+            .map_or_else(
+                || std::env::temp_dir().join("taskotron/state"),
+                |d| d.join("taskotron"),
+            );
         Self {
             profile: Profile::Development,
             artifacts,
@@ -165,6 +243,17 @@ impl Config {
             action_timeout: crate::runner::DEFAULT_ACTION_TIMEOUT,
             python: "python3".into(),
             supported_arches: vec![Arch::X86_64],
+            state_dir: state,
+            resultsdb_url: None,
+            resultsdb_testcase_ref_url: None,
+            resultsdb_extra_outcomes: Vec::new(),
+            resultsdb_username: None,
+            resultsdb_password: None,
+            resultsdb_token: None,
+            artifacts_base_url: None,
+            job_url_template: None,
+            report_deadline: Duration::from_secs(60),
+            report_concurrency: 8,
         }
     }
 
@@ -267,6 +356,14 @@ impl Config {
             "TASKOTRON_ACTION_TIMEOUT",
             "TASKOTRON_PYTHON",
             "TASKOTRON_SUPPORTED_ARCHES",
+            "TASKOTRON_STATE_DIR",
+            "TASKOTRON_RESULTSDB_URL",
+            "TASKOTRON_RESULTSDB_USERNAME",
+            "TASKOTRON_RESULTSDB_PASSWORD",
+            "TASKOTRON_RESULTSDB_TOKEN",
+            "TASKOTRON_ARTIFACTS_BASE_URL",
+            "TASKOTRON_JOB_URL_TEMPLATE",
+            "TASKOTRON_REPORT_DEADLINE",
         ] {
             let Some(value) = env(var).filter(|v| !v.is_empty()) else {
                 continue;
@@ -286,6 +383,16 @@ impl Config {
                     self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?
                 }
                 "TASKOTRON_PYTHON" => self.python = value,
+                "TASKOTRON_STATE_DIR" => self.state_dir = value.into(),
+                "TASKOTRON_RESULTSDB_URL" => self.resultsdb_url = Some(value),
+                "TASKOTRON_RESULTSDB_USERNAME" => self.resultsdb_username = Some(value),
+                "TASKOTRON_RESULTSDB_PASSWORD" => self.resultsdb_password = Some(value),
+                "TASKOTRON_RESULTSDB_TOKEN" => self.resultsdb_token = Some(value),
+                "TASKOTRON_ARTIFACTS_BASE_URL" => self.artifacts_base_url = Some(value),
+                "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
+                "TASKOTRON_REPORT_DEADLINE" => {
+                    self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?
+                }
                 _ => {
                     self.supported_arches = value
                         .split(',')

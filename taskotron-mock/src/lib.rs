@@ -2,14 +2,17 @@
 //! can run alone and reproducibly (the seed's "isolate-able by a simple mock object
 //! fed by dictionaries").
 //!
-//! This crate holds the clock and id mocks and an observer that records a run's
-//! events; mock HTTP services (ResultsDB, Bodhi, Koji) join it as those ports land.
+//! This crate holds the clock and id mocks, an observer that records a run's
+//! events, and mock HTTP services that behave like the real ones (ResultsDB now;
+//! Bodhi and Koji as those ports land), with fault injection.
 
 #![warn(missing_docs)]
 
 mod clock;
+pub mod http;
 mod ids;
 mod recorder;
+pub mod resultsdb;
 
 pub use clock::MockClock;
 pub use ids::MockIds;

@@ -3,6 +3,7 @@
 mod config;
 mod directives;
 mod new;
+mod report;
 mod run;
 mod tap;
 mod validate;
@@ -48,6 +49,10 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(&shell, &args),
         Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => config::run(&loaded, args.format),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Report(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => report::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
         Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

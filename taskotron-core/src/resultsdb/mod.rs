@@ -2,10 +2,22 @@
 //! build id, a durable spool so that nothing accepted is lost, and an HTTP client
 //! that retries without ever sending a result twice.
 
+pub mod client;
+pub mod delivery;
 mod payload;
+pub mod report;
+pub mod spool;
 mod urls;
 
+pub use client::{Auth, Client, SendError};
+pub use delivery::{deliver, Policy};
 pub use payload::{
     format, DataValue, Group, PayloadError, ReportContext, ResultPayload, Testcase, RESULT_ID_KEY,
 };
+pub use spool::{Entry, Spool};
 pub use urls::LogUrls;
+
+/// A fresh group id (UUID v4) for results that belong to no build.
+pub fn new_group_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

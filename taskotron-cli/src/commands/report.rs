@@ -1,0 +1,197 @@
+//! `taskotron report`.
+
+use serde_json::json;
+use taskotron_core::config::Config;
+use taskotron_core::results::{self, CheckDetail, Context};
+use taskotron_core::resultsdb::{
+    self, report, Client, Group, LogUrls, Policy, ReportContext, Spool,
+};
+use taskotron_core::Diagnostic;
+
+use super::{print_json, report_invalid};
+use crate::cli::{Format, ReportArgs};
+use crate::exit;
+use crate::output::{Shell, Tone};
+
+/// Reads the files, spools their results and delivers them.
+pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
+    let mut details: Vec<CheckDetail> = Vec::new();
+    let mut problems = Vec::new();
+    for file in &args.files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(Diagnostic::error(format!(
+                    "cannot read `{}`: {e}",
+                    file.display()
+                )));
+                continue;
+            }
+        };
+        let ctx = Context {
+            item: args.subject.item.clone().unwrap_or_else(|| {
+                file.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            }),
+            item_type: args.subject.item_type.clone(),
+        };
+        match results::parse_any(&text, &ctx) {
+            Ok(r) => {
+                problems.extend(
+                    r.diagnostics
+                        .into_iter()
+                        .filter(Diagnostic::is_error)
+                        .map(|d| d.in_file(file)),
+                );
+                details.extend(r.details);
+            }
+            Err(d) => problems.extend(d.into_iter().map(|d| {
+                if d.file.is_none() {
+                    d.in_file(file)
+                } else {
+                    d
+                }
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        report_invalid(shell, args.format, &problems);
+        return exit::INVALID_INPUT;
+    }
+    let group_id = args
+        .build_id
+        .clone()
+        .unwrap_or_else(resultsdb::new_group_id);
+    let urls = LogUrls::new(
+        config.artifacts_base_url.as_deref(),
+        config.job_url_template.as_deref(),
+        &group_id,
+        args.build_id.as_deref(),
+    );
+    let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let ctx = ReportContext {
+        checkname: args.subject.checkname.clone(),
+        testcase_ref_url: config.resultsdb_testcase_ref_url.clone(),
+        arch: args.arch.map(|a| a.as_str().to_string()),
+        group: Group {
+            uuid: group_id.clone(),
+            description: Some(format!("taskotron report {}", names.join(" "))),
+            ref_url: urls.job_url(),
+        },
+        urls,
+        accepted: config.resultsdb_outcomes(),
+    };
+    let entries = match report::entries(&details, &ctx) {
+        Ok(e) => e,
+        Err(errors) => {
+            let diagnostics: Vec<Diagnostic> = errors
+                .iter()
+                .map(|e| Diagnostic::error(e.to_string()))
+                .collect();
+            report_invalid(shell, args.format, &diagnostics);
+            return exit::INVALID_INPUT;
+        }
+    };
+    if args.dry_run {
+        let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
+        match args.format {
+            Format::Json => print_json(&json!({"dry_run": true, "payloads": payloads})),
+            Format::Human => {
+                for p in payloads {
+                    println!("{}", serde_json::to_string_pretty(p).unwrap_or_default());
+                }
+            }
+        }
+        shell.status(
+            "Dry run",
+            &format!("{} results would be sent; nothing was", entries.len()),
+            Tone::Warn,
+        );
+        return exit::OK;
+    }
+    let Some(url) = args
+        .resultsdb
+        .clone()
+        .or_else(|| config.resultsdb_url.clone())
+    else {
+        let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
+        report_invalid(shell, args.format, &[d]);
+        return exit::INVALID_INPUT;
+    };
+    let spool = match Spool::open(&config.state_dir.join("spool/resultsdb")) {
+        Ok(s) => s,
+        Err(e) => {
+            report_invalid(
+                shell,
+                args.format,
+                &[Diagnostic::error(format!(
+                    "cannot open the spool in `{}`: {e}",
+                    config.state_dir.display()
+                ))],
+            );
+            return exit::INVALID_INPUT;
+        }
+    };
+    let client = Client::new(
+        &url,
+        config.resultsdb_auth(),
+        std::time::Duration::from_secs(10),
+    );
+    let policy = Policy {
+        deadline: config.report_deadline,
+        concurrency: config.report_concurrency,
+        ..Policy::default()
+    };
+    shell.status(
+        "Reporting",
+        &format!("{} results to {}", entries.len(), client.base()),
+        Tone::Good,
+    );
+    let outcome = match report::send(&client, &spool, entries, args.resume, policy) {
+        Ok(o) => o,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(format!(
+                "the spool in `{}` failed: {e}",
+                spool.dir().display()
+            ))]);
+            return exit::NOT_OK;
+        }
+    };
+    for (id, reason) in &outcome.rejected {
+        shell.diagnostics(&[
+            Diagnostic::error(format!("result {id} refused: {reason}")).help(format!(
+                "kept in {}",
+                spool.dir().join("rejected").display()
+            )),
+        ]);
+    }
+    let left = outcome.pending.len();
+    match args.format {
+        Format::Json => print_json(
+            &json!({"group": group_id, "delivered": outcome.delivered.len(), "rejected": outcome.rejected, "pending": outcome.pending, "spool": spool.dir()}),
+        ),
+        Format::Human => println!(
+            "delivered: {}, refused: {}, left in the spool: {left}",
+            outcome.delivered.len(),
+            outcome.rejected.len()
+        ),
+    }
+    if outcome.is_complete() {
+        shell.status(
+            "Finished",
+            &format!("{} results delivered", outcome.delivered.len()),
+            Tone::Good,
+        );
+        exit::OK
+    } else {
+        if left > 0 {
+            let last = outcome
+                .pending
+                .first()
+                .map(|(_, e)| e.as_str())
+                .unwrap_or("");
+            shell.status("Pending", &format!("{left} results left in the spool ({last}); send them with `taskotron report --resume`"), Tone::Bad);
+        }
+        exit::NOT_OK
+    }
+}
