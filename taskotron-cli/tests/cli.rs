@@ -373,7 +373,10 @@ fn directives_lists_the_registry_as_json() {
         .iter()
         .map(|d| d["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["shell", "python", "dummy", "exitcode", "xunit"]);
+    assert_eq!(
+        names,
+        ["shell", "python", "dummy", "exitcode", "xunit", "resultsdb"]
+    );
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub default_timeout: Duration,
     /// Python interpreter for the `python` directive.
     pub python: String,
+    /// Where and how the `resultsdb` directive reports.
+    pub reporting: crate::resultsdb::Reporting,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -482,6 +484,10 @@ impl Setting<'_> {
             item_type: self.opts.input.item_type.as_str().to_string(),
             checkname: self.formula.checkname(),
             exit_code: *exit_code,
+            arch: self.arch.as_str().to_string(),
+            run_id: self.run_id.to_string(),
+            build_id: self.opts.input.build_id.clone(),
+            reporting: self.opts.reporting.clone(),
         };
         let value = action.directive.run(&params, &mut ctx);
         *exit_code = ctx.exit_code;

@@ -370,3 +370,128 @@ fn a_killed_report_is_finished_by_resume_without_duplicates() {
     );
     assert_eq!(unique_ids(&db, &server.url()).len(), 200);
 }
+
+mod directive {
+    use std::time::Duration;
+
+    use taskotron_core::ports::Ports;
+    use taskotron_core::resultsdb::{Policy, Reporting};
+    use taskotron_core::runner::{self, Quiet, RunOptions};
+    use taskotron_core::{ExecutionStatus, ItemType};
+    use taskotron_mock::resultsdb::{MockResultsDb, ResultsDbFixture};
+
+    const FORMULA: &str = "name: reporter\nnamespace: dist\nactions:\n  - name: check\n    shell:\n      - \"printf 'results:\\\\n  - item: %s\\\\n    type: koji_build\\\\n    outcome: FAILED\\\\n    note: bad\\\\n    artifact: log.txt\\\\n' ${item}\"\n    export: out\n  - name: report\n    resultsdb:\n      results: ${out}\n    export: reported\n";
+
+    fn run(reporting: Reporting) -> (taskotron_core::ExecutionReport, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("runtask.yml");
+        std::fs::write(&file, FORMULA).unwrap();
+        let formula = taskotron_core::formula::load(FORMULA, &file)
+            .unwrap()
+            .formula;
+        let opts = RunOptions {
+            input: runner::task_input(
+                "xchat-0.5-1.fc20",
+                ItemType::KojiBuild,
+                Some("build-9".into()),
+            ),
+            arch: Some(taskotron_core::Arch::X86_64),
+            overrides: Vec::new(),
+            artifacts_root: dir.path().join("artifacts"),
+            tmpdir: dir.path().join("tmp"),
+            default_timeout: Duration::from_secs(60),
+            python: "python3".into(),
+            reporting,
+        };
+        (
+            runner::run(&formula, &opts, Ports::system(), &mut Quiet).unwrap(),
+            dir,
+        )
+    }
+
+    #[test]
+    fn the_directive_reports_with_urls_from_the_build() {
+        let db = MockResultsDb::new(&ResultsDbFixture::default());
+        let server = db.serve().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let reporting = Reporting {
+            resultsdb_url: Some(server.url()),
+            artifacts_base_url: Some("https://artifacts.example".into()),
+            job_url_template: Some("https://jobs.example/{build_id}".into()),
+            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            state_dir: state.path().to_path_buf(),
+            ..Reporting::default()
+        };
+        let (report, _dir) = run(reporting);
+        assert!(report.is_ok(), "{:?}", report.status);
+        let stored = db.results(&server.url());
+        assert_eq!(stored.len(), 1);
+        let r = &stored[0];
+        assert_eq!(r["testcase"]["name"], "dist.reporter");
+        assert_eq!(
+            r["ref_url"],
+            format!("https://artifacts.example/{}/log.txt", report.run_id)
+        );
+        assert_eq!(r["groups"][0], "build-9");
+        assert_eq!(r["data"]["arch"][0], "x86_64");
+        let group: serde_json::Value = {
+            let (_, body) = super::get(&format!("{}/api/v2.0/groups/build-9", server.url()));
+            serde_json::from_str(&body).unwrap()
+        };
+        assert_eq!(group["ref_url"], "https://jobs.example/build-9");
+    }
+
+    #[test]
+    fn a_dead_resultsdb_makes_the_run_not_ok_and_keeps_the_results() {
+        let state = tempfile::tempdir().unwrap();
+        let reporting = Reporting {
+            resultsdb_url: Some("http://127.0.0.1:9".into()),
+            state_dir: state.path().to_path_buf(),
+            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            policy: Policy {
+                deadline: Duration::from_millis(200),
+                ..Policy::default()
+            },
+            ..Reporting::default()
+        };
+        let (report, _dir) = run(reporting);
+        assert_eq!(report.execution_status, ExecutionStatus::NotOk);
+        assert!(
+            report.status.as_deref().unwrap().contains(
+                "reporting to ResultsDB failed: 0 delivered, 0 refused, 1 left in the spool"
+            ),
+            "{:?}",
+            report.status
+        );
+        assert_eq!(
+            std::fs::read_dir(state.path().join("spool/resultsdb"))
+                .unwrap()
+                .filter(|e| e
+                    .as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn without_a_resultsdb_the_payloads_are_written_down() {
+        let (report, _dir) = run(Reporting {
+            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            ..Reporting::default()
+        });
+        assert!(report.is_ok(), "{:?}", report.status);
+        let payloads: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(report.artifacts.join("resultsdb-payloads.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(payloads[0]["testcase"]["name"], "dist.reporter");
+        assert_eq!(
+            payloads[0]["ref_url"],
+            format!("file://{}/log.txt", report.artifacts.display())
+        );
+    }
+}

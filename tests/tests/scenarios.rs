@@ -49,6 +49,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         tmpdir: dir.path().join("tmp"),
         default_timeout: std::time::Duration::from_secs(60),
         python: "python3".into(),
+        reporting: Default::default(),
     };
     let mut recorder = Recorder::default();
     let report = runner::run(&loaded.formula, &opts, world.ports(), &mut recorder).unwrap();

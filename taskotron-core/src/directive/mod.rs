@@ -10,6 +10,7 @@
 mod dummy;
 mod exitcode;
 mod python;
+mod resultsdb;
 mod shell;
 mod xunit;
 
@@ -123,6 +124,14 @@ pub struct Context {
     /// The exit code `taskotron run` should end with when the run is OK (set by
     /// `exitcode`; the worst of several wins).
     pub exit_code: Option<i32>,
+    /// The arch of the run.
+    pub arch: String,
+    /// The run's id.
+    pub run_id: String,
+    /// The build id, when scheduled.
+    pub build_id: Option<String>,
+    /// Where and how to report results.
+    pub reporting: crate::resultsdb::Reporting,
 }
 
 /// Why an action failed.
@@ -173,6 +182,7 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &dummy::Dummy,
     &exitcode::ExitCode,
     &xunit::Xunit,
+    &resultsdb::ResultsDb,
 ];
 
 /// The directive called `name`.

@@ -321,7 +321,7 @@ mod tests {
             password: "secret".into(),
         };
         assert!(!format!("{a:?}").contains("secret"));
-        assert!(!format!("{:?}", Auth::Bearer("tok".into())).contains("tok"));
+        assert!(!format!("{:?}", Auth::Bearer("s3cr3t-t0k".into())).contains("s3cr3t"));
         assert_eq!(
             base64("Aladdin:open sesame"),
             "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="

@@ -6,6 +6,7 @@ pub mod client;
 pub mod delivery;
 mod payload;
 pub mod report;
+mod settings;
 pub mod spool;
 mod urls;
 
@@ -14,6 +15,7 @@ pub use delivery::{deliver, Policy};
 pub use payload::{
     format, DataValue, Group, PayloadError, ReportContext, ResultPayload, Testcase, RESULT_ID_KEY,
 };
+pub use settings::Reporting;
 pub use spool::{Entry, Spool};
 pub use urls::LogUrls;
 

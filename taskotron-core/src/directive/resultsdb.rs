@@ -1,0 +1,164 @@
+//! `resultsdb`: reports results (ResultYAML or TAP, given inline or in a file) to
+//! ResultsDB, and exports them with their ResultsDB ids. Every result goes through the
+//! durable spool first. Without a configured ResultsDB it says what it would have
+//! sent and writes the payloads into the artifacts (the original's development
+//! profile).
+
+use serde_json::{json, Value};
+
+use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
+use crate::results::{self, CheckDetail};
+use crate::resultsdb::{report, Client, Group, LogUrls, ReportContext, Spool};
+
+/// The `resultsdb` directive.
+pub struct ResultsDb;
+
+static SPEC: Spec = Spec {
+    name: "resultsdb",
+    summary: "report results (ResultYAML or TAP) to ResultsDB",
+    shape: Shape::Params {
+        params: &[
+            Param {
+                name: "results",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "the results, usually `${...}` of the action that made them",
+            },
+            Param {
+                name: "file",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "a file holding the results, relative to the task directory",
+            },
+        ],
+        extra: false,
+    },
+    returns: "the results, each with its `resultsdb_id` (null when not sent)",
+    exactly_one: &["results", "file"],
+};
+
+impl Directive for ResultsDb {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
+        let text = match (params.get("results"), params.get("file")) {
+            (Some(v), None) => v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            (None, Some(f)) => {
+                let path = ctx.taskdir.join(f.as_str().unwrap_or_default());
+                std::fs::read_to_string(&path).map_err(|e| {
+                    Failure::new(format!("resultsdb: cannot read `{}`: {e}", path.display()))
+                })?
+            }
+            _ => {
+                return Err(Failure::new(
+                    "resultsdb needs exactly one of `results` and `file`",
+                ))
+            }
+        };
+        let rctx = results::Context {
+            item: ctx.item.clone(),
+            item_type: Some(ctx.item_type.clone()),
+        };
+        let parsed = results::parse_any(&text, &rctx).map_err(|e| {
+            Failure::new(format!(
+                "resultsdb: the results are not valid:\n{}",
+                crate::diagnostic::render_all(&e).trim_end()
+            ))
+        })?;
+        let mut details: Vec<CheckDetail> = parsed.details;
+        for d in &mut details {
+            d.checkname.get_or_insert_with(|| ctx.checkname.clone());
+        }
+        let r = &ctx.reporting;
+        let group_id = ctx.build_id.clone().unwrap_or_else(|| ctx.run_id.clone());
+        let urls = LogUrls::new(
+            r.artifacts_base_url.as_deref(),
+            r.job_url_template.as_deref(),
+            &ctx.run_id,
+            ctx.build_id.as_deref(),
+        )
+        .with_local_artifacts(&ctx.artifactsdir);
+        let rdb_ctx = ReportContext {
+            checkname: ctx.checkname.clone(),
+            testcase_ref_url: r.testcase_ref_url.clone(),
+            arch: Some(ctx.arch.clone()),
+            group: Group {
+                uuid: group_id,
+                description: Some(format!(
+                    "{} for {} on {}",
+                    ctx.checkname, ctx.item, ctx.arch
+                )),
+                ref_url: urls.job_url(),
+            },
+            urls,
+            accepted: r.accepted.clone(),
+        };
+        let entries = report::entries(&details, &rdb_ctx).map_err(|errors| {
+            Failure::new(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+        let exported = |ids: &[Option<u64>]| {
+            Value::Array(
+                details
+                    .iter()
+                    .zip(ids)
+                    .map(|(d, id)| json!({"item": d.item, "type": d.item_type, "outcome": d.outcome, "checkname": d.checkname, "note": d.note, "resultsdb_id": id}))
+                    .collect(),
+            )
+        };
+        let Some(url) = &r.resultsdb_url else {
+            let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
+            let path = ctx.artifactsdir.join("resultsdb-payloads.json");
+            std::fs::write(
+                &path,
+                serde_json::to_string_pretty(&payloads).unwrap_or_default(),
+            )
+            .map_err(|e| {
+                Failure::new(format!("resultsdb: cannot write `{}`: {e}", path.display()))
+            })?;
+            use std::io::Write;
+            let _ = writeln!(ctx.stdout, "Reporting to ResultsDB is disabled (no resultsdb_url); these {} results would have been sent: {}", entries.len(), path.display());
+            return Ok(exported(&vec![None; details.len()]));
+        };
+        let spool = Spool::open(&r.state_dir.join("spool/resultsdb")).map_err(|e| {
+            Failure::new(format!(
+                "resultsdb: cannot open the spool in `{}`: {e}",
+                r.state_dir.display()
+            ))
+        })?;
+        let client = Client::new(url, r.auth.clone(), std::time::Duration::from_secs(10));
+        let order: Vec<String> = entries.iter().map(|e| e.result_id.clone()).collect();
+        let outcome = report::send(&client, &spool, entries, false, r.policy)
+            .map_err(|e| Failure::new(format!("resultsdb: the spool failed: {e}")))?;
+        if !outcome.is_complete() {
+            let mut why = format!(
+                "reporting to ResultsDB failed: {} delivered, {} refused, {} left in the spool (send them with `taskotron report --resume`)",
+                outcome.delivered.len(),
+                outcome.rejected.len(),
+                outcome.pending.len()
+            );
+            for (_, reason) in outcome.rejected.iter().chain(&outcome.pending).take(3) {
+                why.push_str(&format!("\n  {reason}"));
+            }
+            return Err(Failure::new(why));
+        }
+        let ids: Vec<Option<u64>> = order
+            .iter()
+            .map(|rid| {
+                outcome
+                    .delivered
+                    .iter()
+                    .find(|(r, _)| r == rid)
+                    .map(|(_, id)| *id)
+            })
+            .collect();
+        Ok(exported(&ids))
+    }
+}

@@ -1,0 +1,48 @@
+//! What a run needs to know to report: the configuration's reporting part.
+
+use std::path::PathBuf;
+
+use super::{Auth, Policy};
+use crate::config::Config;
+use crate::results::Outcome;
+
+/// Where and how results are reported.
+#[derive(Debug, Clone, Default)]
+pub struct Reporting {
+    /// ResultsDB; `None` writes the payloads into the artifacts instead.
+    pub resultsdb_url: Option<String>,
+    /// Credentials.
+    pub auth: Option<Auth>,
+    /// A testcase's documentation URL template.
+    pub testcase_ref_url: Option<String>,
+    /// Outcomes ResultsDB accepts.
+    pub accepted: Vec<Outcome>,
+    /// Published artifacts' base URL.
+    pub artifacts_base_url: Option<String>,
+    /// The job URL template.
+    pub job_url_template: Option<String>,
+    /// Where the spool lives.
+    pub state_dir: PathBuf,
+    /// Retries and concurrency.
+    pub policy: Policy,
+}
+
+impl Reporting {
+    /// The reporting part of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            resultsdb_url: config.resultsdb_url.clone(),
+            auth: config.resultsdb_auth(),
+            testcase_ref_url: config.resultsdb_testcase_ref_url.clone(),
+            accepted: config.resultsdb_outcomes(),
+            artifacts_base_url: config.artifacts_base_url.clone(),
+            job_url_template: config.job_url_template.clone(),
+            state_dir: config.state_dir.clone(),
+            policy: Policy {
+                deadline: config.report_deadline,
+                concurrency: config.report_concurrency,
+                ..Policy::default()
+            },
+        }
+    }
+}
