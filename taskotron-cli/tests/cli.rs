@@ -375,7 +375,15 @@ fn directives_lists_the_registry_as_json() {
         .collect();
     assert_eq!(
         names,
-        ["shell", "python", "dummy", "exitcode", "xunit", "resultsdb"]
+        [
+            "shell",
+            "python",
+            "dummy",
+            "exitcode",
+            "xunit",
+            "resultsdb",
+            "bodhi_comment"
+        ]
     );
 }
 
@@ -620,5 +628,75 @@ fn run_reports_results_and_exitcode_fails_the_check() {
             "TAP version 13\n1..1\nnot ok 1 - scratch.nvr-check for Koji build htop-3.3.0-1\n"
         ),
         "{tap}"
+    );
+}
+
+#[test]
+fn report_dry_run_shows_payloads_and_refuses_bad_input() {
+    let env = Env::new();
+    let file = env.write("results.yml", "results:\n  - item: xchat-0.5-1.fc20\n    type: koji_build\n    outcome: CRASHED\n    note: segfault\n    checkname: dist.rpmlint\n    seconds: 3\n");
+    let o = env.run(&[
+        "report",
+        file.to_str().unwrap(),
+        "--dry-run",
+        "--format",
+        "json",
+        "--build-id",
+        "b-1",
+        "--arch",
+        "x86_64",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let mut doc = json(&o);
+    // The result's own id is random; everything else is the contract.
+    doc["payloads"][0]["data"]["taskotron_result_id"] = "[ID]".into();
+    insta::assert_snapshot!(
+        "report_dry_run",
+        serde_json::to_string_pretty(&doc).unwrap()
+    );
+    let colon = env.write(
+        "colon.yml",
+        "results:\n  - item: a-1-1\n    outcome: PASSED\n    'a:b': c\n",
+    );
+    let o = env.run(&["report", colon.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o, &env).contains("keyval `a:b` has a `:`"),
+        "{}",
+        stderr(&o, &env)
+    );
+    let o = env.run(&["report", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o, &env).contains("no ResultsDB to report to"));
+    let bad = env.write("bad.yml", "results:\n  - item: a\n    outcome: GREAT\n");
+    let o = env.run(&["report", bad.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o, &env).contains("bad.yml:3:14"),
+        "{}",
+        stderr(&o, &env)
+    );
+}
+
+#[test]
+fn config_never_shows_secrets() {
+    let env = Env::new();
+    let cfg = env.write(
+        "taskotron.yaml",
+        "resultsdb_username: qa\nresultsdb_password: hunter2\nbodhi_token: s3cr3t\n",
+    );
+    let o = env.run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "config",
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("\"resultsdb_username\":\"qa\"")
+            && !text.contains("hunter2")
+            && !text.contains("s3cr3t"),
+        "{text}"
     );
 }

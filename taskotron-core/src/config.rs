@@ -71,6 +71,16 @@ pub struct Config {
     pub report_deadline: Duration,
     /// Results in flight at once.
     pub report_concurrency: usize,
+    /// Bodhi, for `bodhi_comment`; without it the comments are written into the
+    /// artifacts instead.
+    pub bodhi_url: Option<String>,
+    /// The Bodhi user Taskotron comments as.
+    pub bodhi_user: String,
+    /// The OIDC access token of that user (never shown).
+    #[serde(skip_serializing)]
+    pub bodhi_token: Option<String>,
+    /// Minutes before an unchanged FAILED is commented again.
+    pub bodhi_comment_span: u64,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -91,6 +101,10 @@ pub const KEYS: &[&str] = &[
     "job_url_template",
     "report_deadline",
     "report_concurrency",
+    "bodhi_url",
+    "bodhi_user",
+    "bodhi_token",
+    "bodhi_comment_span",
     "supported_arches",
 ];
 
@@ -254,6 +268,10 @@ impl Config {
             job_url_template: None,
             report_deadline: Duration::from_secs(60),
             report_concurrency: 8,
+            bodhi_url: None,
+            bodhi_user: "taskotron".into(),
+            bodhi_token: None,
+            bodhi_comment_span: crate::bodhi::DEFAULT_SPAN_MINUTES,
         }
     }
 
@@ -364,6 +382,8 @@ impl Config {
             "TASKOTRON_ARTIFACTS_BASE_URL",
             "TASKOTRON_JOB_URL_TEMPLATE",
             "TASKOTRON_REPORT_DEADLINE",
+            "TASKOTRON_BODHI_URL",
+            "TASKOTRON_BODHI_TOKEN",
         ] {
             let Some(value) = env(var).filter(|v| !v.is_empty()) else {
                 continue;
@@ -389,6 +409,8 @@ impl Config {
                 "TASKOTRON_RESULTSDB_PASSWORD" => self.resultsdb_password = Some(value),
                 "TASKOTRON_RESULTSDB_TOKEN" => self.resultsdb_token = Some(value),
                 "TASKOTRON_ARTIFACTS_BASE_URL" => self.artifacts_base_url = Some(value),
+                "TASKOTRON_BODHI_URL" => self.bodhi_url = Some(value),
+                "TASKOTRON_BODHI_TOKEN" => self.bodhi_token = Some(value),
                 "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
                 "TASKOTRON_REPORT_DEADLINE" => {
                     self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?

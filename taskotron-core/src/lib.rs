@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod arch;
+pub mod bodhi;
 pub mod config;
 pub mod diagnostic;
 pub mod dict;

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bodhi;
 mod clock;
 pub mod http;
 mod ids;

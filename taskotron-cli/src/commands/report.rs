@@ -68,7 +68,16 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         &group_id,
         args.build_id.as_deref(),
     );
-    let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let names: Vec<String> = args
+        .files
+        .iter()
+        .map(|f| {
+            f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
     let ctx = ReportContext {
         checkname: args.subject.checkname.clone(),
         testcase_ref_url: config.resultsdb_testcase_ref_url.clone(),

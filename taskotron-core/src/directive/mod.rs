@@ -7,6 +7,7 @@
 //! according to its [`ParamKind`], which is where shell quoting is enforced, so no
 //! directive can forget it.
 
+mod bodhi_comment;
 mod dummy;
 mod exitcode;
 mod python;
@@ -183,6 +184,7 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &exitcode::ExitCode,
     &xunit::Xunit,
     &resultsdb::ResultsDb,
+    &bodhi_comment::BodhiComment,
 ];
 
 /// The directive called `name`.

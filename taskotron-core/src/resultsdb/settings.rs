@@ -1,4 +1,5 @@
-//! What a run needs to know to report: the configuration's reporting part.
+//! What a run needs to know to report (ResultsDB and Bodhi): the configuration's
+//! reporting part.
 
 use std::path::PathBuf;
 
@@ -25,6 +26,14 @@ pub struct Reporting {
     pub state_dir: PathBuf,
     /// Retries and concurrency.
     pub policy: Policy,
+    /// Bodhi, for `bodhi_comment`.
+    pub bodhi_url: Option<String>,
+    /// The Bodhi user.
+    pub bodhi_user: String,
+    /// Its OIDC token.
+    pub bodhi_token: Option<String>,
+    /// Minutes before an unchanged FAILED is said again.
+    pub bodhi_comment_span: u64,
 }
 
 impl Reporting {
@@ -43,6 +52,10 @@ impl Reporting {
                 concurrency: config.report_concurrency,
                 ..Policy::default()
             },
+            bodhi_url: config.bodhi_url.clone(),
+            bodhi_user: config.bodhi_user.clone(),
+            bodhi_token: config.bodhi_token.clone(),
+            bodhi_comment_span: config.bodhi_comment_span,
         }
     }
 }

@@ -1,0 +1,10 @@
+//! Bodhi comments for `bodhi_update` results, as Taskotron posted them: the comment
+//! text, the rules for when to post, and a client for the current API.
+
+mod client;
+mod comment;
+
+pub use client::{BodhiClient, BodhiError, PostedComment};
+pub use comment::{
+    decide, parse_comment, text, DoReport, Earlier, Planned, Rules, DEFAULT_SPAN_MINUTES,
+};

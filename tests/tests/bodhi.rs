@@ -1,0 +1,136 @@
+//! Bodhi comments: the client against the mock Bodhi (login, history, posting and
+//! its errors), and the `bodhi_comment` directive's rules end to end.
+
+use std::time::Duration;
+
+use taskotron_core::bodhi::{BodhiClient, BodhiError};
+use taskotron_core::ports::Ports;
+use taskotron_core::resultsdb::Reporting;
+use taskotron_core::runner::{self, Quiet, RunOptions};
+use taskotron_core::{ExecutionStatus, ItemType};
+use taskotron_mock::bodhi::{BodhiFixture, MockBodhi};
+
+const UPDATE: &str = "FEDORA-2024-1a2b3c4d5e";
+
+fn bodhi() -> MockBodhi {
+    let fixture: BodhiFixture = serde_norway::from_str(&format!(
+        "users:\n  - {{name: taskotron, token: t0ken}}\nupdates:\n  - alias: {UPDATE}\n    comments:\n      - {{user: ralph, text: 'Works for me', timestamp: '2024-01-01 00:00:00', karma: 1}}\n"
+    ))
+    .unwrap();
+    MockBodhi::new(&fixture)
+}
+
+#[test]
+fn the_client_logs_in_reads_history_and_posts() {
+    let mock = bodhi();
+    let server = mock.serve().unwrap();
+    let mut client = BodhiClient::new(&server.url(), "taskotron", Duration::from_secs(5));
+    assert!(matches!(
+        client.login("wrong"),
+        Err(BodhiError::Refused { status: 401, .. })
+    ));
+    let anonymous = client.comment(UPDATE, "hi");
+    assert_eq!(
+        anonymous,
+        Err(BodhiError::Refused {
+            status: 403,
+            message: "You must provide an author".into()
+        })
+    );
+    client.login("t0ken").unwrap();
+    assert!(
+        client.earlier(UPDATE).unwrap().is_empty(),
+        "ralph's comment is not ours"
+    );
+    let text = taskotron_core::bodhi::text(
+        "dist.upgradepath",
+        taskotron_core::results::Outcome::Failed,
+        "noarch",
+        "https://log/1",
+    );
+    client.comment(UPDATE, &text).unwrap();
+    let earlier = client.earlier(UPDATE).unwrap();
+    assert_eq!((earlier.len(), earlier[0].outcome.as_str()), (1, "FAILED"));
+    let unknown = client.comment("FEDORA-2024-0000000000", "x");
+    assert_eq!(
+        unknown,
+        Err(BodhiError::Refused {
+            status: 404,
+            message: "Invalid update specified: FEDORA-2024-0000000000".into()
+        })
+    );
+}
+
+fn run_with(
+    reporting: Reporting,
+    outcome: &str,
+    doreport: &str,
+) -> taskotron_core::ExecutionReport {
+    let dir = tempfile::tempdir().unwrap();
+    let formula = format!(
+        "name: upgradepath\nnamespace: dist\nactions:\n  - name: check\n    shell:\n      - \"printf 'results:\\\\n  - item: %s\\\\n    type: bodhi_update\\\\n    outcome: {outcome}\\\\n' ${{item}}\"\n    export: out\n  - name: comment\n    bodhi_comment:\n      results: ${{out}}\n      doreport: {doreport}\n"
+    );
+    let file = dir.path().join("runtask.yml");
+    std::fs::write(&file, &formula).unwrap();
+    let formula = taskotron_core::formula::load(&formula, &file)
+        .unwrap()
+        .formula;
+    let opts = RunOptions {
+        input: runner::task_input(UPDATE, ItemType::BodhiUpdate, None),
+        arch: None,
+        overrides: Vec::new(),
+        artifacts_root: dir.path().join("artifacts"),
+        tmpdir: std::env::temp_dir().join("taskotron-bodhi-tests"),
+        default_timeout: Duration::from_secs(60),
+        python: "python3".into(),
+        reporting,
+    };
+    runner::run(&formula, &opts, Ports::system(), &mut Quiet).unwrap()
+}
+
+#[test]
+fn comments_follow_the_original_rules() {
+    let mock = bodhi();
+    let server = mock.serve().unwrap();
+    let reporting = Reporting {
+        bodhi_url: Some(server.url()),
+        bodhi_user: "taskotron".into(),
+        bodhi_token: Some("t0ken".into()),
+        bodhi_comment_span: 4320,
+        ..Reporting::default()
+    };
+    let ours = || {
+        mock.comments(UPDATE)
+            .into_iter()
+            .filter(|c| c.user == "taskotron")
+            .count()
+    };
+    assert!(run_with(reporting.clone(), "PASSED", "onchange").is_ok());
+    assert_eq!(ours(), 1, "the first result is said");
+    assert!(run_with(reporting.clone(), "PASSED", "onchange").is_ok());
+    assert_eq!(ours(), 1, "an unchanged result is not said again");
+    assert!(run_with(reporting.clone(), "FAILED", "onchange").is_ok());
+    assert_eq!(ours(), 2, "a change is said");
+    assert!(run_with(reporting.clone(), "FAILED", "onchange").is_ok());
+    assert_eq!(ours(), 2, "a FAILED inside the span is not repeated");
+    assert!(run_with(reporting.clone(), "FAILED", "all").is_ok());
+    assert_eq!(ours(), 3, "doreport: all says it anyway");
+    assert!(run_with(reporting.clone(), "ABORTED", "all").is_ok());
+    assert_eq!(ours(), 3, "ABORTED is never said");
+    let last = mock.comments(UPDATE).pop().unwrap();
+    assert!(
+        last.text
+            .starts_with("Taskotron: dist.upgradepath test FAILED on noarch. Result log:\nfile://"),
+        "{}",
+        last.text
+    );
+    assert!(last.text.ends_with("\n(results are informative only)"));
+    assert_eq!(last.karma, 0);
+    let bad_token = Reporting {
+        bodhi_token: Some("nope".into()),
+        ..reporting
+    };
+    let report = run_with(bad_token, "FAILED", "all");
+    assert_eq!(report.execution_status, ExecutionStatus::NotOk);
+    assert!(report.status.unwrap().contains("Bodhi refused (401)"));
+}
