@@ -106,6 +106,13 @@ pub struct ReportArgs {
     /// ResultsDB to send to (overrides the config's `resultsdb_url`).
     #[arg(long, value_name = "URL")]
     pub resultsdb: Option<String>,
+    /// Also comment on Bodhi updates about `bodhi_update` results (overrides the
+    /// config's `bodhi_url`; the token comes from `bodhi_token` or $TASKOTRON_BODHI_TOKEN).
+    #[arg(long, value_name = "URL")]
+    pub bodhi: Option<String>,
+    /// With `--bodhi`: comment on every result, not only on changes.
+    #[arg(long)]
+    pub bodhi_all: bool,
     /// The build id the results belong to; it names their group and job URL.
     #[arg(long, value_name = "ID")]
     pub build_id: Option<String>,

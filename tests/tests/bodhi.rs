@@ -134,3 +134,53 @@ fn comments_follow_the_original_rules() {
     assert_eq!(report.execution_status, ExecutionStatus::NotOk);
     assert!(report.status.unwrap().contains("Bodhi refused (401)"));
 }
+
+#[test]
+fn taskotron_report_comments_in_bodhi() {
+    let mock = bodhi();
+    let server = mock.serve().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("results.yml");
+    std::fs::write(&file, format!("results:\n  - item: {UPDATE}\n    type: bodhi_update\n    outcome: FAILED\n    checkname: dist.upgradepath\n")).unwrap();
+    std::fs::write(home.path().join("none.yaml"), "").unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .join("taskotron");
+    let out = std::process::Command::new(bin)
+        .args([
+            "-q",
+            "report",
+            file.to_str().unwrap(),
+            "--bodhi",
+            &server.url(),
+            "--arch",
+            "x86_64",
+        ])
+        .env("TASKOTRON_CONFIG", home.path().join("none.yaml"))
+        .env("TASKOTRON_BODHI_TOKEN", "t0ken")
+        .env("TASKOTRON_STATE_DIR", home.path().join("state"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: Vec<_> = mock
+        .comments(UPDATE)
+        .into_iter()
+        .filter(|c| c.user == "taskotron")
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert!(
+        ours[0]
+            .text
+            .starts_with("Taskotron: dist.upgradepath test FAILED on x86_64."),
+        "{}",
+        ours[0].text
+    );
+}

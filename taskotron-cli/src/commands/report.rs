@@ -118,11 +118,19 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         );
         return exit::OK;
     }
+    let bodhi_status = match &args.bodhi {
+        Some(url) => comment_in_bodhi(shell, config, url, &details, &ctx, args.bodhi_all),
+        None => exit::OK,
+    };
     let Some(url) = args
         .resultsdb
         .clone()
         .or_else(|| config.resultsdb_url.clone())
     else {
+        if args.bodhi.is_some() {
+            // Only Bodhi was asked for.
+            return bodhi_status;
+        }
         let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
         report_invalid(shell, args.format, &[d]);
         return exit::INVALID_INPUT;
@@ -191,7 +199,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             &format!("{} results delivered", outcome.delivered.len()),
             Tone::Good,
         );
-        exit::OK
+        bodhi_status
     } else {
         if left > 0 {
             let last = outcome
@@ -202,5 +210,61 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             shell.status("Pending", &format!("{left} results left in the spool ({last}); send them with `taskotron report --resume`"), Tone::Bad);
         }
         exit::NOT_OK
+    }
+}
+
+/// Comments on Bodhi updates about the `bodhi_update` results, by the original rules.
+fn comment_in_bodhi(
+    shell: &Shell,
+    config: &Config,
+    url: &str,
+    details: &[CheckDetail],
+    ctx: &ReportContext,
+    all: bool,
+) -> i32 {
+    use taskotron_core::bodhi::{self, BodhiClient, DoReport, Rules};
+    let Some(token) = config.bodhi_token.as_deref() else {
+        shell.diagnostics(&[Diagnostic::error("no Bodhi token")
+            .help("set `bodhi_token` in taskotron.yaml or $TASKOTRON_BODHI_TOKEN")]);
+        return exit::NOT_OK;
+    };
+    let mut client = BodhiClient::new(url, &config.bodhi_user, std::time::Duration::from_secs(30));
+    if let Err(e) = client.login(token) {
+        shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+        return exit::NOT_OK;
+    }
+    let rules = Rules {
+        doreport: if all {
+            DoReport::All
+        } else {
+            DoReport::OnChange
+        },
+        span: std::time::Duration::from_secs(config.bodhi_comment_span * 60),
+        now: std::time::SystemTime::now(),
+    };
+    let arch = ctx.arch.clone().unwrap_or_else(|| "noarch".into());
+    let log = |d: &CheckDetail| {
+        ctx.urls
+            .result_url(d.artifact.as_deref())
+            .unwrap_or_default()
+    };
+    let earlier = |update: &str| client.earlier(update).unwrap_or_default();
+    let planned = bodhi::decide(details, &ctx.checkname, &arch, &earlier, &log, rules);
+    let mut failed = false;
+    for p in &planned {
+        if let Err(e) = client.comment(&p.update, &p.text) {
+            shell.diagnostics(&[Diagnostic::error(format!("{}: {e}", p.update))]);
+            failed = true;
+        }
+    }
+    shell.status(
+        "Commented",
+        &format!("{} Bodhi comments posted", planned.len()),
+        Tone::Good,
+    );
+    if failed {
+        exit::NOT_OK
+    } else {
+        exit::OK
     }
 }
