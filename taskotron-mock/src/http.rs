@@ -169,6 +169,8 @@ fn serve_connection(
     stop: &AtomicBool,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // Small responses must not wait for the peer's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -276,8 +278,10 @@ fn write_response(w: &mut TcpStream, r: &Response) -> std::io::Result<()> {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    w.write_all(head.as_bytes())?;
-    w.write_all(&r.body)?;
+    // One write: head and body in one segment.
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&r.body);
+    w.write_all(&bytes)?;
     w.flush()
 }
 

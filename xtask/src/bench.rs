@@ -86,7 +86,8 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("runner") => {}
         Some("tap") => return crate::bench_tap::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench runner|tap [--runs N]"),
+        Some("report") => return crate::bench_report::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench runner|tap|report [--runs N]"),
     }
     let runs = crate::util::runs_arg(args, 30);
     let mut build = cargo();

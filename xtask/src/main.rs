@@ -3,9 +3,11 @@
 //! - `cargo xtask ci`: format check, clippy with `-D warnings`, the whole test suite.
 //! - `cargo xtask bench runner`: the runner's speed and memory figures against tmt.
 //! - `cargo xtask bench tap`: the TAP parser's figures against Perl's TAP::Parser.
+//! - `cargo xtask bench report`: ResultsDB reporting throughput against resultsdb-api.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
+mod bench_report;
 mod bench_tap;
 mod ci;
 mod fuzz;
@@ -21,6 +23,8 @@ commands:
                               `taskotron validate`, with tmt measured in the same run
   bench tap [--runs N]        TAP parsing of 200,000 test points (and ten times that),
                               with Perl's TAP::Parser and the I/O floor in the same run
+  bench report [--runs N]     2,000 results to the mock ResultsDB, against the official
+                              Python client in the same run
   fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
                               are enabled with RUSTC_BOOTSTRAP)";
 
