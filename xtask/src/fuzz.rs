@@ -12,6 +12,7 @@ const TARGETS: &[&str] = &[
     "tap",
     "resultyaml",
     "junit",
+    "report",
 ];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
