@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::bodhi::{self, BodhiClient, DoReport, Rules};
 use crate::results;
-use crate::resultsdb::LogUrls;
 
 /// The `bodhi_comment` directive.
 pub struct BodhiComment;
@@ -68,26 +67,9 @@ impl Directive for BodhiComment {
                 )))
             }
         };
-        let rctx = results::Context {
-            item: ctx.item.clone(),
-            item_type: Some(ctx.item_type.clone()),
-        };
-        let details = results::parse_any(&text, &rctx)
-            .map_err(|e| {
-                Failure::new(format!(
-                    "bodhi_comment: the results are not valid:\n{}",
-                    crate::diagnostic::render_all(&e).trim_end()
-                ))
-            })?
-            .details;
+        let details = ctx.results_from(&text, "bodhi_comment")?;
         let r = &ctx.reporting;
-        let urls = LogUrls::new(
-            r.artifacts_base_url.as_deref(),
-            r.job_url_template.as_deref(),
-            &ctx.run_id,
-            ctx.build_id.as_deref(),
-        )
-        .with_local_artifacts(&ctx.artifactsdir);
+        let urls = ctx.log_urls();
         let log_url =
             |d: &results::CheckDetail| urls.result_url(d.artifact.as_deref()).unwrap_or_default();
         let rules = Rules {

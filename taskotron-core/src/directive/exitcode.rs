@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
-use crate::results::{self, Outcome};
+use crate::results::Outcome;
 
 /// The exit code for results that are not all PASSED or INFO.
 pub const FAILURE: i32 = 100;
@@ -55,17 +55,8 @@ impl Directive for ExitCode {
         let text = text
             .as_str()
             .map_or_else(|| text.to_string(), str::to_string);
-        let rctx = results::Context {
-            item: ctx.item.clone(),
-            item_type: Some(ctx.item_type.clone()),
-        };
-        let parsed = results::parse_any(&text, &rctx).map_err(|e| {
-            Failure::new(format!(
-                "exitcode: `{key}` is not valid results:\n{}",
-                crate::diagnostic::render_all(&e)
-            ))
-        })?;
-        let outcomes: Vec<Outcome> = parsed.details.iter().map(|d| d.outcome).collect();
+        let details = ctx.results_from(&text, &format!("exitcode: `{key}`"))?;
+        let outcomes: Vec<Outcome> = details.iter().map(|d| d.outcome).collect();
         let deciding = if key == "result_last" {
             outcomes.last().copied()
         } else {

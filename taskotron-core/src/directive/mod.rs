@@ -135,6 +135,44 @@ pub struct Context {
     pub reporting: crate::resultsdb::Reporting,
 }
 
+impl Context {
+    /// Results from text an earlier action returned (ResultYAML or TAP), about this
+    /// run's item where they do not say.
+    ///
+    /// # Errors
+    /// The text is not valid results; the message names `directive`.
+    pub fn results_from(
+        &self,
+        text: &str,
+        directive: &str,
+    ) -> Result<Vec<crate::results::CheckDetail>, Failure> {
+        let ctx = crate::results::Context {
+            item: self.item.clone(),
+            item_type: Some(self.item_type.clone()),
+        };
+        crate::results::parse_any(text, &ctx)
+            .map(|r| r.details)
+            .map_err(|e| {
+                Failure::new(format!(
+                    "{directive}: the results are not valid:\n{}",
+                    crate::diagnostic::render_all(&e).trim_end()
+                ))
+            })
+    }
+
+    /// This run's log URLs (published artifacts, or the local ones).
+    pub fn log_urls(&self) -> crate::resultsdb::LogUrls {
+        let r = &self.reporting;
+        crate::resultsdb::LogUrls::new(
+            r.artifacts_base_url.as_deref(),
+            r.job_url_template.as_deref(),
+            &self.run_id,
+            self.build_id.as_deref(),
+        )
+        .with_local_artifacts(&self.artifactsdir)
+    }
+}
+
 /// Why an action failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

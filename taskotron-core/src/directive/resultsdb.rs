@@ -7,8 +7,8 @@
 use serde_json::{json, Value};
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
-use crate::results::{self, CheckDetail};
-use crate::resultsdb::{report, Client, Group, LogUrls, ReportContext, Spool};
+use crate::results::CheckDetail;
+use crate::resultsdb::{report, Client, Group, ReportContext, Spool};
 
 /// The `resultsdb` directive.
 pub struct ResultsDb;
@@ -57,29 +57,13 @@ impl Directive for ResultsDb {
                 ))
             }
         };
-        let rctx = results::Context {
-            item: ctx.item.clone(),
-            item_type: Some(ctx.item_type.clone()),
-        };
-        let parsed = results::parse_any(&text, &rctx).map_err(|e| {
-            Failure::new(format!(
-                "resultsdb: the results are not valid:\n{}",
-                crate::diagnostic::render_all(&e).trim_end()
-            ))
-        })?;
-        let mut details: Vec<CheckDetail> = parsed.details;
+        let mut details: Vec<CheckDetail> = ctx.results_from(&text, "resultsdb")?;
         for d in &mut details {
             d.checkname.get_or_insert_with(|| ctx.checkname.clone());
         }
         let r = &ctx.reporting;
         let group_id = ctx.build_id.clone().unwrap_or_else(|| ctx.run_id.clone());
-        let urls = LogUrls::new(
-            r.artifacts_base_url.as_deref(),
-            r.job_url_template.as_deref(),
-            &ctx.run_id,
-            ctx.build_id.as_deref(),
-        )
-        .with_local_artifacts(&ctx.artifactsdir);
+        let urls = ctx.log_urls();
         let rdb_ctx = ReportContext {
             checkname: ctx.checkname.clone(),
             testcase_ref_url: r.testcase_ref_url.clone(),
