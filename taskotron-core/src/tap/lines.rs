@@ -116,6 +116,15 @@ impl<R: Read> Lines<R> {
     /// # Errors
     /// Only I/O errors of the input.
     pub fn next_line(&mut self) -> io::Result<Option<(usize, Cow<'_, str>)>> {
+        Ok(self.next_bytes()?.map(|(n, b)| (n, utf8(b))))
+    }
+
+    /// The next line as bytes, not checked for UTF-8 (for lines that are only
+    /// measured, or copied and checked later in bulk).
+    ///
+    /// # Errors
+    /// Only I/O errors of the input.
+    pub fn next_bytes(&mut self) -> io::Result<Option<(usize, &[u8])>> {
         let (start, stop, next) = loop {
             let data = &self.buf[self.pos..self.end];
             let cr = self.cr_mode.unwrap_or(false);
@@ -152,7 +161,7 @@ impl<R: Read> Lines<R> {
                 let i = memchr::memchr(b'\r', line).unwrap_or(line.len());
                 self.pos = start + i + 1;
                 self.line_no += 1;
-                return Ok(Some((self.line_no, utf8(&self.buf[start..start + i]))));
+                return Ok(Some((self.line_no, &self.buf[start..start + i])));
             }
             self.cr_mode = Some(false);
         }
@@ -162,7 +171,7 @@ impl<R: Read> Lines<R> {
         self.pos = next;
         self.line_no += 1;
         let len = line.len();
-        Ok(Some((self.line_no, utf8(&self.buf[start..start + len]))))
+        Ok(Some((self.line_no, &self.buf[start..start + len])))
     }
 }
 

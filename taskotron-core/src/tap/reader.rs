@@ -217,28 +217,28 @@ impl<R: Read> Reader<R> {
 
     /// Reads a YAML block whose `---` at column `indent` was on line `start`.
     fn yaml_block(&mut self, start: usize, indent: usize) -> io::Result<YamlBlock> {
-        let mut block = YamlBlock {
-            line: start,
-            indent,
-            text: String::new(),
-            lines: 0,
-            terminated: false,
-        };
+        // Most of a stream can be YAML: work on bytes, and check UTF-8 once per block.
+        let mut text: Vec<u8> = Vec::new();
+        let (mut lines, mut terminated) = (0, false);
         loop {
             let mark = self.lines.mark();
-            let Some((_, line)) = self.lines.next_line()? else {
+            let Some((_, line)) = self.lines.next_bytes()? else {
                 break;
             };
-            let li = leading_spaces(&line);
-            if is_blank(&line[li..]) {
+            let li = line.iter().take_while(|b| **b == b' ').count();
+            let rest = &line[li..];
+            if rest.iter().all(u8::is_ascii_whitespace) {
                 if self.keep_yaml {
-                    block.text.push('\n');
+                    text.push(b'\n');
                 }
-                block.lines += 1;
+                lines += 1;
                 continue;
             }
-            if li == indent && line[li..].trim_end() == "..." {
-                block.terminated = true;
+            if li == indent
+                && rest.starts_with(b"...")
+                && rest[3..].iter().all(u8::is_ascii_whitespace)
+            {
+                terminated = true;
                 break;
             }
             if li < indent {
@@ -246,13 +246,21 @@ impl<R: Read> Reader<R> {
                 break;
             }
             if self.keep_yaml {
-                block.text.push_str(&line[indent..]);
-                block.text.push('\n');
+                text.extend_from_slice(&line[indent..]);
+                text.push(b'\n');
             }
-            block.lines += 1;
+            lines += 1;
         }
         self.lines.release();
-        Ok(block)
+        let text = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(YamlBlock {
+            line: start,
+            indent,
+            text,
+            lines,
+            terminated,
+        })
     }
 }
 
