@@ -180,75 +180,69 @@ mod tests {
     #[test]
     fn posting_rules() {
         let now = SystemTime::now();
-        assert_eq!(
-            plan(result(Outcome::Passed), vec![], DoReport::OnChange, now).len(),
-            1,
-            "first comment"
-        );
-        assert_eq!(
-            plan(
-                result(Outcome::Passed),
-                earlier("PASSED", 10, now),
+        // (outcome now, our earlier comment (outcome, minutes ago), doreport, posted?, why)
+        let cases: &[(Outcome, Option<(&str, u64)>, DoReport, bool, &str)] = &[
+            (
+                Outcome::Passed,
+                None,
                 DoReport::OnChange,
-                now
-            )
-            .len(),
-            0,
-            "unchanged"
-        );
-        assert_eq!(
-            plan(
-                result(Outcome::Failed),
-                earlier("PASSED", 10, now),
+                true,
+                "first comment",
+            ),
+            (
+                Outcome::Passed,
+                Some(("PASSED", 10)),
                 DoReport::OnChange,
-                now
-            )
-            .len(),
-            1,
-            "changed"
-        );
-        assert_eq!(
-            plan(
-                result(Outcome::Failed),
-                earlier("FAILED", 10, now),
+                false,
+                "unchanged",
+            ),
+            (
+                Outcome::Failed,
+                Some(("PASSED", 10)),
                 DoReport::OnChange,
-                now
-            )
-            .len(),
-            0,
-            "FAILED again too soon"
-        );
-        assert_eq!(
-            plan(
-                result(Outcome::Failed),
-                earlier("FAILED", 4321, now),
+                true,
+                "changed",
+            ),
+            (
+                Outcome::Failed,
+                Some(("FAILED", 10)),
                 DoReport::OnChange,
-                now
-            )
-            .len(),
-            1,
-            "FAILED after the span"
-        );
-        assert_eq!(
-            plan(
-                result(Outcome::Passed),
-                earlier("PASSED", 10, now),
+                false,
+                "FAILED again too soon",
+            ),
+            (
+                Outcome::Failed,
+                Some(("FAILED", 4321)),
+                DoReport::OnChange,
+                true,
+                "FAILED after the span",
+            ),
+            (
+                Outcome::Passed,
+                Some(("PASSED", 10)),
                 DoReport::All,
-                now
-            )
-            .len(),
-            1,
-            "doreport: all"
-        );
-        assert_eq!(
-            plan(result(Outcome::Aborted), vec![], DoReport::All, now).len(),
-            0,
-            "ABORTED is never posted"
-        );
+                true,
+                "doreport: all",
+            ),
+            (
+                Outcome::Aborted,
+                None,
+                DoReport::All,
+                false,
+                "ABORTED is never posted",
+            ),
+        ];
+        for (outcome, prior, doreport, posted, why) in cases {
+            let prior = prior.map(|(o, m)| earlier(o, m, now)).unwrap_or_default();
+            assert_eq!(
+                plan(result(*outcome), prior, *doreport, now).len() == 1,
+                *posted,
+                "{why}"
+            );
+        }
         let build = CheckDetail::new("x-1-1.fc41", Some("koji_build"), Outcome::Failed);
-        assert_eq!(
-            plan(build, vec![], DoReport::All, now).len(),
-            0,
+        assert!(
+            plan(build, vec![], DoReport::All, now).is_empty(),
             "only bodhi_update results"
         );
     }
