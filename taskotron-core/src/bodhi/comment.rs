@@ -181,7 +181,14 @@ mod tests {
     fn posting_rules() {
         let now = SystemTime::now();
         // (outcome now, our earlier comment (outcome, minutes ago), doreport, posted?, why)
-        let cases: &[(Outcome, Option<(&str, u64)>, DoReport, bool, &str)] = &[
+        type Case = (
+            Outcome,
+            Option<(&'static str, u64)>,
+            DoReport,
+            bool,
+            &'static str,
+        );
+        let cases: &[Case] = &[
             (
                 Outcome::Passed,
                 None,
