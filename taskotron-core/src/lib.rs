@@ -27,6 +27,7 @@ pub mod suggest;
 pub mod tap;
 pub mod task;
 pub mod template;
+pub mod trigger;
 pub mod yaml;
 
 pub use arch::Arch;
