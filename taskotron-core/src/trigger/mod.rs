@@ -3,5 +3,7 @@
 
 pub mod message;
 pub mod query;
+pub mod rules;
 
 pub use query::Query;
+pub use rules::{Action, Rule, Rules};

@@ -1,0 +1,416 @@
+//! The rules file, in the original format: a list of `{when: <query>, do: [{tasks:
+//! [...], arches: [...]}]}`. All matching rules fire. `${var}` in a rule is filled from
+//! the message's data before matching (such rules are compiled per message; the rest
+//! once). Every problem is reported with file, line and column before any message is
+//! read. Pure; the caller reads the file.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::Query;
+use crate::arch::{Arch, ArchSelector};
+use crate::diagnostic::Diagnostic;
+use crate::suggest::{did_you_mean, one_of};
+use crate::template::{Scope, Template};
+use crate::yaml::{self, Node, NodeValue};
+
+/// What a matching rule asks for: these tasks on these arches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// Task names.
+    pub tasks: Vec<String>,
+    /// Arches; `None` means the configured valid arches.
+    pub arches: Option<Vec<ArchSelector>>,
+}
+
+#[derive(Debug, Clone)]
+enum When {
+    Compiled(Query),
+    /// Holds `${var}`: substituted and compiled per message.
+    Template(Node),
+}
+
+/// One rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    when: When,
+    /// What it asks for.
+    pub actions: Vec<Action>,
+    /// The line the rule starts on.
+    pub line: usize,
+}
+
+/// A loaded rules file.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+    file: PathBuf,
+    source: String,
+}
+
+/// Rules use only the braced `${var}` form: a bare `$name` is a query operator.
+fn has_template(node: &Node) -> bool {
+    match &node.value {
+        NodeValue::Str(s, _) => s.contains("${"),
+        NodeValue::Seq(items) => items.iter().any(has_template),
+        NodeValue::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| has_template(k) || has_template(v)),
+        _ => false,
+    }
+}
+
+/// Fills the `${var}` references of `text` (a whole-string reference keeps its type);
+/// `None` when a reference is malformed or undefined.
+fn fill(text: &str, scope: &Scope) -> Option<Value> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let end = start + rest[start..].find('}')? + 1;
+        let reference = Template::parse(&rest[start..end]).ok()?;
+        let value = reference.render(scope).ok()?;
+        if start == 0 && end == rest.len() && out.is_empty() {
+            return Some(value);
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(&crate::template::format_value(&value));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(Value::String(out))
+}
+
+/// Fills `${var}` in every string of `node` from the message's data.
+fn substitute(node: &Node, scope: &Scope) -> Node {
+    let value = match &node.value {
+        NodeValue::Str(s, form) if s.contains("${") => match fill(s, scope) {
+            Some(Value::String(r)) => NodeValue::Str(r, *form),
+            Some(other) => yaml_value(&other),
+            None => NodeValue::Str(s.clone(), *form),
+        },
+        NodeValue::Seq(items) => {
+            NodeValue::Seq(items.iter().map(|i| substitute(i, scope)).collect())
+        }
+        NodeValue::Map(entries) => NodeValue::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (substitute(k, scope), substitute(v, scope)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node {
+        value,
+        location: node.location,
+        width: node.width,
+    }
+}
+
+fn yaml_value(v: &Value) -> NodeValue {
+    let node = |value| Node {
+        value,
+        location: Default::default(),
+        width: 1,
+    };
+    match v {
+        Value::Null => NodeValue::Null,
+        Value::Bool(b) => NodeValue::Bool(*b),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || NodeValue::Float(n.as_f64().unwrap_or(0.0)),
+            NodeValue::Int,
+        ),
+        Value::String(s) => NodeValue::Str(s.clone(), yaml::ScalarForm::Plain),
+        Value::Array(items) => NodeValue::Seq(items.iter().map(|i| node(yaml_value(i))).collect()),
+        Value::Object(m) => NodeValue::Map(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        node(NodeValue::Str(k.clone(), yaml::ScalarForm::Plain)),
+                        node(yaml_value(v)),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+impl Rules {
+    /// Loads `source` (read from `file`).
+    ///
+    /// # Errors
+    /// Every problem, with its position.
+    pub fn load(source: &str, file: &Path) -> Result<Self, Vec<Diagnostic>> {
+        let root = yaml::parse(source, Some(file)).map_err(|d| vec![*d])?;
+        let mut errors = Vec::new();
+        let at = |node: &Node, d: Diagnostic| d.at(Some(file), source, node.location, node.width);
+        let items: &[Node] = match &root.value {
+            NodeValue::Seq(items) => items,
+            NodeValue::Null => &[],
+            _ => {
+                return Err(vec![at(
+                    &root,
+                    Diagnostic::error(format!(
+                        "a rules file is a list of rules, not {}",
+                        root.kind()
+                    ))
+                    .expected("`- when: ...` entries"),
+                )])
+            }
+        };
+        let mut rules = Vec::new();
+        for item in items {
+            let Some(entries) = item.as_map() else {
+                errors.push(at(
+                    item,
+                    Diagnostic::error("a rule must be a mapping").expected("`when:` and `do:`"),
+                ));
+                continue;
+            };
+            let (mut when, mut actions) = (None, None);
+            for (k, v) in entries {
+                match k.key_text().as_str() {
+                    "when" => {
+                        when = Some(if has_template(v) {
+                            When::Template(v.clone())
+                        } else {
+                            match Query::compile(v, source, Some(file)) {
+                                Ok(q) => When::Compiled(q),
+                                Err(e) => {
+                                    errors.extend(e);
+                                    continue;
+                                }
+                            }
+                        })
+                    }
+                    "do" => actions = Some(Self::actions(v, &at, &mut errors)),
+                    other => errors.push(at(
+                        k,
+                        Diagnostic::error(format!("unknown rule key `{other}`"))
+                            .expected("`when` or `do`")
+                            .suggest(did_you_mean(other, ["when", "do"])),
+                    )),
+                }
+            }
+            match (when, actions) {
+                (Some(when), Some(actions)) => rules.push(Rule {
+                    when,
+                    actions,
+                    line: item.location.line,
+                }),
+                (None, _) if !entries.iter().any(|(k, _)| k.as_str() == Some("when")) => {
+                    errors.push(at(item, Diagnostic::error("a rule needs `when`")))
+                }
+                (_, None) if !entries.iter().any(|(k, _)| k.as_str() == Some("do")) => {
+                    errors.push(at(item, Diagnostic::error("a rule needs `do`")))
+                }
+                _ => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                rules,
+                file: file.to_path_buf(),
+                source: source.to_string(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn actions(
+        node: &Node,
+        at: &dyn Fn(&Node, Diagnostic) -> Diagnostic,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Vec<Action> {
+        let Some(items) = node.as_seq() else {
+            errors.push(at(
+                node,
+                Diagnostic::error(format!("`do` takes a list, not {}", node.kind()))
+                    .expected("`- tasks: [...]`"),
+            ));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(entries) = item.as_map() else {
+                errors.push(at(
+                    item,
+                    Diagnostic::error("an action must be a mapping")
+                        .expected("`tasks:` and optional `arches:`"),
+                ));
+                continue;
+            };
+            let (mut tasks, mut arches) = (Vec::new(), None);
+            for (k, v) in entries {
+                let strings = |v: &Node, errors: &mut Vec<Diagnostic>| -> Vec<(String, Node)> {
+                    match v.as_seq() {
+                        Some(items) => items
+                            .iter()
+                            .filter_map(|i| match i.as_str() {
+                                Some(s) => Some((s.to_string(), i.clone())),
+                                None => {
+                                    errors.push(at(
+                                        i,
+                                        Diagnostic::error(format!(
+                                            "expected a name, not {}",
+                                            i.kind()
+                                        )),
+                                    ));
+                                    None
+                                }
+                            })
+                            .collect(),
+                        None => {
+                            errors.push(at(
+                                v,
+                                Diagnostic::error(format!("expected a list, not {}", v.kind()))
+                                    .expected("a list"),
+                            ));
+                            Vec::new()
+                        }
+                    }
+                };
+                match k.key_text().as_str() {
+                    "tasks" => tasks = strings(v, errors).into_iter().map(|(s, _)| s).collect(),
+                    "arches" => {
+                        let mut list = Vec::new();
+                        for (s, n) in strings(v, errors) {
+                            match s.parse::<ArchSelector>() {
+                                Ok(a) => list.push(a),
+                                Err(e) => errors.push(at(
+                                    &n,
+                                    Diagnostic::error(e.to_string())
+                                        .expected(format!(
+                                            "`all` or {}",
+                                            one_of(Arch::ALL.iter().map(|a| a.as_str()))
+                                        ))
+                                        .suggest(e.suggestion),
+                                )),
+                            }
+                        }
+                        arches = Some(list);
+                    }
+                    // Recognised from real rules files; acted on once task discovery lands.
+                    "discover" | "match_host_arch" => {}
+                    other => errors.push(at(
+                        k,
+                        Diagnostic::error(format!("unknown action key `{other}`"))
+                            .expected("`tasks`, `arches` or `discover`")
+                            .suggest(did_you_mean(other, ["tasks", "arches", "discover"])),
+                    )),
+                }
+            }
+            if !tasks.is_empty() {
+                out.push(Action { tasks, arches });
+            }
+        }
+        out
+    }
+
+    /// The actions of every rule `data` matches, in file order. A rule with `${var}`
+    /// that does not compile once filled in is reported and skipped.
+    pub fn fire(&self, data: &Map<String, Value>, warnings: &mut Vec<Diagnostic>) -> Vec<&Action> {
+        let doc = Value::Object(data.clone());
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let matched = match &rule.when {
+                When::Compiled(q) => q.matches(&doc),
+                When::Template(node) => {
+                    let mut scope = Scope::default();
+                    for (k, v) in data {
+                        scope.set_builtin(k, v.clone());
+                    }
+                    match Query::compile(&substitute(node, &scope), &self.source, Some(&self.file))
+                    {
+                        Ok(q) => q.matches(&doc),
+                        Err(e) => {
+                            warnings.extend(e);
+                            false
+                        }
+                    }
+                }
+            };
+            if matched {
+                out.extend(rule.actions.iter());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn data(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn the_real_2020_rules_load_and_fire() {
+        // The deployed file with its Jinja parts rendered for production (the dev-only
+        // block dropped) and `$$` left as the trigger's escape for `$`.
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/trigger/testdata/trigger_rules.2020-final.yml"),
+        )
+        .unwrap();
+        let rules = Rules::load(&text, Path::new("trigger_rules.yml"))
+            .unwrap_or_else(|e| panic!("{}", crate::diagnostic::render_all(&e)));
+        let mut w = Vec::new();
+        let fired = rules.fire(
+            &data(json!({"message_type": "KojiBuildPackageCompleted", "item": "grep-3.11-1.fc39"})),
+            &mut w,
+        );
+        let tasks: Vec<&str> = fired
+            .iter()
+            .flat_map(|a| a.tasks.iter().map(String::as_str))
+            .collect();
+        assert_eq!(
+            tasks,
+            ["rpmlint", "python-versions", "rpmgrill", "abicheck"]
+        );
+        assert_eq!(fired[1].arches, Some(vec![ArchSelector::One(Arch::Noarch)]));
+        assert!(rules
+            .fire(&data(json!({"message_type": "KojiTagChanged"})), &mut w)
+            .is_empty());
+    }
+
+    #[test]
+    fn variables_are_filled_from_the_message() {
+        let text = "- when: {message_type: KojiBuildPackageCompleted, name: {$in: '${critpath_pkgs}'}, distgit_branch: '${branch}'}\n  do: [{tasks: [abicheck]}]\n";
+        let rules = Rules::load(text, Path::new("r.yml")).unwrap();
+        let mut w = Vec::new();
+        let msg = data(
+            json!({"message_type": "KojiBuildPackageCompleted", "name": "bash", "critpath_pkgs": ["bash", "glibc"], "branch": "f39", "distgit_branch": "f39"}),
+        );
+        assert_eq!(rules.fire(&msg, &mut w).len(), 1);
+        let other = data(
+            json!({"message_type": "KojiBuildPackageCompleted", "name": "vim", "critpath_pkgs": ["bash"], "branch": "f39", "distgit_branch": "f39"}),
+        );
+        assert!(rules.fire(&other, &mut w).is_empty());
+    }
+
+    #[test]
+    fn bad_rules_fail_before_any_message() {
+        let text = "- when: {tag: {$regx: x}}\n  do: [{tasks: [a], arches: [x86-64]}]\n- wehn: {a: b}\n  do: []\n";
+        let e = Rules::load(text, Path::new("r.yml")).unwrap_err();
+        let r = crate::diagnostic::render_all(&e);
+        assert!(
+            r.contains("r.yml:1:16") && r.contains("did you mean `$regex`?"),
+            "{r}"
+        );
+        assert!(
+            r.contains("unknown arch `x86-64`") && r.contains("did you mean `x86_64`?"),
+            "{r}"
+        );
+        assert!(
+            r.contains("unknown rule key `wehn`") && r.contains("did you mean `when`?"),
+            "{r}"
+        );
+    }
+}
