@@ -81,6 +81,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron report results.yml --resultsdb http://127.0.0.1:5001\n  taskotron report results.tap --item htop-3.3.0-1.fc41 --type koji_build --build-id b-7\n  taskotron report --resume\n  taskotron report results.yml --dry-run --format json\n\nEvery result is written to the spool in the state directory before it is sent and\nremoved once ResultsDB has it; `--resume` sends what an earlier report left.\nExit codes: 0 everything delivered, 1 something left in the spool or refused,\n2 invalid input (nothing was sent)."
     )]
     Report(ReportArgs),
+    /// Turn bus messages into jobs by the rules (JSON lines from a file or stdin).
+    #[command(
+        after_help = "Examples:\n  taskotron trigger --rules trigger_rules.yml --from messages.jsonl --dry-run\n  cat messages.jsonl | taskotron trigger --rules trigger_rules.yml --dry-run --format json\n\nEach input line is a fedora-messaging message ({routing_key, properties, body}) or a\nfedmsg envelope ({topic, msg, msg_id}). With --dry-run one JobRequest is printed per line.\nExit codes: 0 done, 2 invalid rules or arguments."
+    )]
+    Trigger(TriggerArgs),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
@@ -95,6 +100,23 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// Arguments of `trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The rules file (the original trigger_rules.yml format).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Messages, one JSON object a line; `-` for standard input.
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub from: PathBuf,
+    /// Print the jobs; schedule nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `report`.

@@ -700,3 +700,70 @@ fn config_never_shows_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn trigger_turns_messages_into_jobs() {
+    let env = Env::new();
+    let rules =
+        workspace().join("taskotron-core/src/trigger/testdata/trigger_rules.2020-final.yml");
+    let sample = |name: &str| {
+        let text = std::fs::read_to_string(
+            workspace()
+                .join("taskotron-core/src/trigger/testdata")
+                .join(name),
+        )
+        .unwrap();
+        serde_json::from_str::<Value>(&text).unwrap().to_string()
+    };
+    let messages = format!(
+        "{}\nnot json\n{}\n{}\n",
+        sample("koji-buildsys-build-state-change.amqp.json"),
+        sample("koji-buildsys-build-state-change.amqp.json"),
+        sample("bodhi-update-request-testing.amqp.json")
+    );
+    let file = env.write("messages.jsonl", &messages);
+    let o = env.run(&[
+        "trigger",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--from",
+        file.to_str().unwrap(),
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let jobs: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        jobs.len(),
+        4,
+        "the second copy of the message is a duplicate"
+    );
+    assert_eq!(
+        jobs[0],
+        serde_json::json!({"item": "grep-3.11-1.fc39", "item_type": "koji_build", "taskname": "rpmlint", "arch": "x86_64"})
+    );
+    let err = stderr(&o, &env);
+    assert!(
+        err.contains("line 2 skipped: not JSON")
+            && err.contains("4 messages: 4 jobs, 4 duplicates dropped"),
+        "{err}"
+    );
+    let bad = env.write(
+        "bad.yml",
+        "- when: {name: {$nim: [a]}}\n  do: [{tasks: [x]}]\n",
+    );
+    let o = env.run(&[
+        "trigger",
+        "--rules",
+        bad.to_str().unwrap(),
+        "--from",
+        file.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!("trigger_bad_rules", stderr(&o, &env));
+}

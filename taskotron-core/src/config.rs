@@ -81,6 +81,11 @@ pub struct Config {
     pub bodhi_token: Option<String>,
     /// Minutes before an unchanged FAILED is commented again.
     pub bodhi_comment_span: u64,
+    /// The trigger drops an identical job within this window (the original `fuse_delay`).
+    #[serde(with = "duration_text")]
+    pub trigger_window: Duration,
+    /// Releases (dist tags such as `el6`) the trigger never schedules jobs for.
+    pub blacklist_releases: Vec<String>,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -105,6 +110,8 @@ pub const KEYS: &[&str] = &[
     "bodhi_user",
     "bodhi_token",
     "bodhi_comment_span",
+    "trigger_window",
+    "blacklist_releases",
     "supported_arches",
 ];
 
@@ -272,6 +279,8 @@ impl Config {
             bodhi_user: "taskotron".into(),
             bodhi_token: None,
             bodhi_comment_span: crate::bodhi::DEFAULT_SPAN_MINUTES,
+            trigger_window: crate::trigger::DEFAULT_WINDOW,
+            blacklist_releases: Vec::new(),
         }
     }
 

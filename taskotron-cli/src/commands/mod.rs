@@ -6,6 +6,7 @@ mod new;
 mod report;
 mod run;
 mod tap;
+mod trigger;
 mod validate;
 
 use std::io::Write;
@@ -49,6 +50,10 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(&shell, &args),
         Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => config::run(&loaded, args.format),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Trigger(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => trigger::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
         Command::Report(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

@@ -1,9 +1,13 @@
-//! The trigger: from bus messages to JobRequests. This part holds the rules'
-//! MongoDB-style queries; message consumers, the rules file and fan-out come next.
+//! The trigger: from bus messages to JobRequests. `message` reads messages and turns
+//! known topics into trigger data, `rules` and `query` decide which tasks a message
+//! asks for, `fanout` makes the JobRequests (per arch, deduplicated).
 
+pub mod fanout;
 pub mod message;
 pub mod query;
 pub mod rules;
 
+pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
+pub use message::Message;
 pub use query::Query;
 pub use rules::{Action, Rule, Rules};
