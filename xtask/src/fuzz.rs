@@ -13,6 +13,7 @@ const TARGETS: &[&str] = &[
     "resultyaml",
     "junit",
     "report",
+    "trigger",
 ];
 
 /// Runs one target, or all, for `--seconds` each (default 60).

@@ -40,6 +40,8 @@ pub struct Trigger {
     window: Duration,
     blacklist: Vec<String>,
     seen: HashMap<JobRequest, SystemTime>,
+    /// Prune the dedupe memory when it grows past this (doubling keeps it amortised).
+    prune_at: usize,
 }
 
 impl Trigger {
@@ -56,6 +58,7 @@ impl Trigger {
             window,
             blacklist,
             seen: HashMap::new(),
+            prune_at: 100_000,
         }
     }
 
@@ -118,10 +121,11 @@ impl Trigger {
         if actions.is_empty() {
             out.ignored = Some("no rule matched".into());
         }
-        if self.seen.len() > 100_000 {
+        if self.seen.len() > self.prune_at {
             let window = self.window;
             self.seen
                 .retain(|_, t| now.duration_since(*t).unwrap_or_default() < window);
+            self.prune_at = (self.seen.len() * 2).max(100_000);
         }
         for action in actions {
             let arches: Vec<Arch> = match &action.arches {

@@ -1,0 +1,25 @@
+//! Rules files and messages from arbitrary text: no panic; every job's item fits its
+//! type.
+#![no_main]
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use libfuzzer_sys::fuzz_target;
+use taskotron_core::trigger::{Message, Rules, Trigger};
+use taskotron_core::Arch;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    // The first line is a message, the rest a rules file.
+    let (message, rules) = text.split_once('\n').unwrap_or((text, ""));
+    let rules = Rules::load(rules, Path::new("fuzz.yml")).unwrap_or_else(|_| {
+        Rules::load("- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [t]}]\n", Path::new("r")).expect("valid rules")
+    });
+    let mut trigger = Trigger::new(rules, vec![Arch::X86_64], Duration::from_secs(900), vec![]);
+    if let Ok(m) = Message::parse(message) {
+        for job in trigger.handle(&m, SystemTime::UNIX_EPOCH).jobs {
+            assert!(job.item_type.validate(&job.item).is_ok());
+        }
+    }
+});
