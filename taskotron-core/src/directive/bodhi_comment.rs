@@ -44,11 +44,7 @@ impl Directive for BodhiComment {
 
     fn check_literal(&self, param: &str, value: &Value) -> Result<(), (String, Option<String>)> {
         match (param, value.as_str()) {
-            ("doreport", Some(d)) if d != "all" && d != "onchange" => {
-                let hint = crate::suggest::did_you_mean(d, ["all", "onchange"])
-                    .map(|s| format!("did you mean `{s}`?"));
-                Err(("`all` or `onchange`".into(), hint))
-            }
+            ("doreport", Some(v)) => super::one_of_choices(v, &["all", "onchange"]),
             _ => Ok(()),
         }
     }

@@ -235,6 +235,19 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().map(|d| d.spec().name)
 }
 
+/// Checks a literal that must be one of `choices`, with a suggestion for a near miss.
+pub(crate) fn one_of_choices(
+    value: &str,
+    choices: &[&'static str],
+) -> Result<(), (String, Option<String>)> {
+    if choices.contains(&value) {
+        return Ok(());
+    }
+    let hint = crate::suggest::did_you_mean(value, choices.iter().copied())
+        .map(|s| format!("did you mean `{s}`?"));
+    Err((crate::suggest::one_of(choices.iter().copied()), hint))
+}
+
 /// A string parameter's value, empty when absent (required ones were checked at load).
 pub(crate) fn text_param(params: &Params, key: &str) -> String {
     params

@@ -58,11 +58,7 @@ impl Directive for Xunit {
 
     fn check_literal(&self, param: &str, value: &Value) -> Result<(), (String, Option<String>)> {
         match (param, value.as_str()) {
-            ("aggregation", Some(a)) if a != "allpass" && a != "none" => {
-                let hint = crate::suggest::did_you_mean(a, ["allpass", "none"])
-                    .map(|s| format!("did you mean `{s}`?"));
-                Err(("`allpass` or `none`".into(), hint))
-            }
+            ("aggregation", Some(v)) => super::one_of_choices(v, &["allpass", "none"]),
             _ => Ok(()),
         }
     }
