@@ -81,9 +81,9 @@ pub enum Command {
         after_help = "Examples:\n  taskotron report results.yml --resultsdb http://127.0.0.1:5001\n  taskotron report results.tap --item htop-3.3.0-1.fc41 --type koji_build --build-id b-7\n  taskotron report --resume\n  taskotron report results.yml --dry-run --format json\n\nEvery result is written to the spool in the state directory before it is sent and\nremoved once ResultsDB has it; `--resume` sends what an earlier report left.\nExit codes: 0 everything delivered, 1 something left in the spool or refused,\n2 invalid input (nothing was sent)."
     )]
     Report(ReportArgs),
-    /// Turn bus messages into jobs by the rules (JSON lines from a file or stdin).
+    /// Turn bus messages into jobs by the rules (from a JSON-lines file, stdin or RabbitMQ).
     #[command(
-        after_help = "Examples:\n  taskotron trigger --rules trigger_rules.yml --from messages.jsonl --dry-run\n  cat messages.jsonl | taskotron trigger --rules trigger_rules.yml --dry-run --format json\n\nEach input line is a fedora-messaging message ({routing_key, properties, body}) or a\nfedmsg envelope ({topic, msg, msg_id}). With --dry-run one JobRequest is printed per line.\nExit codes: 0 done, 2 invalid rules or arguments."
+        after_help = "Examples:\n  taskotron trigger --rules trigger_rules.yml --from messages.jsonl --dry-run\n  cat messages.jsonl | taskotron trigger --rules trigger_rules.yml --dry-run --format json\n  taskotron trigger --rules trigger_rules.yml --from amqp://guest:guest@127.0.0.1:5672/%2f\n\nEach input line is a fedora-messaging message ({routing_key, properties, body}) or a\nfedmsg envelope ({topic, msg, msg_id}). Jobs are printed one per line; without\n--dry-run they are first written to <state_dir>/trigger/jobs.jsonl, once per message id,\nand only then is an AMQP message acknowledged. From a broker the trigger runs until\nSIGINT or SIGTERM, reconnecting when the broker goes away.\nExit codes: 0 done, 1 jobs could not be stored, 2 invalid rules or arguments."
     )]
     Trigger(TriggerArgs),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
@@ -108,9 +108,13 @@ pub struct TriggerArgs {
     /// The rules file (the original trigger_rules.yml format).
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
-    /// Messages, one JSON object a line; `-` for standard input.
-    #[arg(long, value_name = "FILE", default_value = "-")]
-    pub from: PathBuf,
+    /// Messages: a JSON-lines file, `-` for standard input, or a broker
+    /// (`amqp://user:pass@host:5672/%2f`; `amqps://` needs the `amqp-tls` feature).
+    #[arg(long, value_name = "FILE|-|URI", default_value = "-")]
+    pub from: String,
+    /// The durable AMQP queue to consume from (default: the config's `amqp_queue`).
+    #[arg(long, value_name = "NAME")]
+    pub queue: Option<String>,
     /// Print the jobs; schedule nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -86,6 +86,17 @@ pub struct Config {
     pub trigger_window: Duration,
     /// Releases (dist tags such as `el6`) the trigger never schedules jobs for.
     pub blacklist_releases: Vec<String>,
+    /// The durable AMQP queue the trigger consumes from (Fedora's public broker wants
+    /// a UUID here).
+    pub amqp_queue: String,
+    /// Messages the broker may hand the trigger before it acknowledges any.
+    pub amqp_prefetch: u16,
+    /// The CA certificate (PEM) of an `amqps://` broker (needs the `amqp-tls` feature).
+    pub amqp_ca_cert: Option<PathBuf>,
+    /// The client certificate (PEM) for the EXTERNAL mechanism.
+    pub amqp_client_cert: Option<PathBuf>,
+    /// Its private key (PEM, PKCS#8).
+    pub amqp_client_key: Option<PathBuf>,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -112,6 +123,11 @@ pub const KEYS: &[&str] = &[
     "bodhi_comment_span",
     "trigger_window",
     "blacklist_releases",
+    "amqp_queue",
+    "amqp_prefetch",
+    "amqp_ca_cert",
+    "amqp_client_cert",
+    "amqp_client_key",
     "supported_arches",
 ];
 
@@ -281,6 +297,11 @@ impl Config {
             bodhi_comment_span: crate::bodhi::DEFAULT_SPAN_MINUTES,
             trigger_window: crate::trigger::DEFAULT_WINDOW,
             blacklist_releases: Vec::new(),
+            amqp_queue: "taskotron-trigger".into(),
+            amqp_prefetch: 100,
+            amqp_ca_cert: None,
+            amqp_client_cert: None,
+            amqp_client_key: None,
         }
     }
 
@@ -393,6 +414,7 @@ impl Config {
             "TASKOTRON_REPORT_DEADLINE",
             "TASKOTRON_BODHI_URL",
             "TASKOTRON_BODHI_TOKEN",
+            "TASKOTRON_AMQP_QUEUE",
         ] {
             let Some(value) = env(var).filter(|v| !v.is_empty()) else {
                 continue;
@@ -420,6 +442,7 @@ impl Config {
                 "TASKOTRON_ARTIFACTS_BASE_URL" => self.artifacts_base_url = Some(value),
                 "TASKOTRON_BODHI_URL" => self.bodhi_url = Some(value),
                 "TASKOTRON_BODHI_TOKEN" => self.bodhi_token = Some(value),
+                "TASKOTRON_AMQP_QUEUE" => self.amqp_queue = value,
                 "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
                 "TASKOTRON_REPORT_DEADLINE" => {
                     self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?

@@ -11,6 +11,7 @@
 
 pub mod arch;
 pub mod bodhi;
+pub mod bus;
 pub mod config;
 pub mod diagnostic;
 pub mod dict;
@@ -23,6 +24,7 @@ pub mod results;
 pub mod resultsdb;
 pub mod runner;
 pub mod scaffold;
+pub mod scheduler;
 pub mod suggest;
 pub mod tap;
 pub mod task;

@@ -14,6 +14,7 @@ pub mod http;
 mod ids;
 mod recorder;
 pub mod resultsdb;
+pub mod scheduler;
 
 pub use clock::MockClock;
 pub use ids::MockIds;

@@ -1,1 +1,4 @@
-//! Cross-crate integration tests live in `tests/`; this library is empty on purpose.
+//! Cross-crate integration tests live in `tests/`; this library holds what several of
+//! them share: [`rabbitmq`], a private RabbitMQ node on loopback.
+
+pub mod rabbitmq;

@@ -7,15 +7,114 @@ use std::time::SystemTime;
 
 use serde_json::json;
 use taskotron_core::config::Config;
-use taskotron_core::trigger::{Message, Rules, Trigger};
-use taskotron_core::Diagnostic;
+use taskotron_core::scheduler::{DryRun, JobJournal, Scheduler};
+use taskotron_core::trigger::message::MessageError;
+use taskotron_core::trigger::{dispatch, Message, Rules, Trigger};
+use taskotron_core::{Diagnostic, JobRequest};
 
 use super::report_invalid;
 use crate::cli::{Format, TriggerArgs};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
-/// Reads messages and prints the jobs the rules ask for.
+/// Counts for the closing status line.
+#[derive(Default)]
+struct Tally {
+    messages: u64,
+    jobs: u64,
+    duplicates: u64,
+    replayed: u64,
+    ignored: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn summary(&self) -> String {
+        let skipped: Vec<String> = self
+            .ignored
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        format!(
+            "{} messages: {} jobs, {} duplicates dropped{}{}",
+            self.messages,
+            self.jobs,
+            self.duplicates,
+            if self.replayed > 0 {
+                format!(", {} redelivered messages already scheduled", self.replayed)
+            } else {
+                String::new()
+            },
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; ignored: {}", skipped.join(", "))
+            }
+        )
+    }
+}
+
+/// The trigger, its scheduler and where jobs are printed: one message at a time.
+struct Pump<'a> {
+    shell: &'a Shell,
+    format: Format,
+    trigger: Trigger,
+    scheduler: Box<dyn Scheduler>,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    tally: Tally,
+}
+
+impl Pump<'_> {
+    fn print(&mut self, job: &JobRequest) {
+        // A closed stdout (`| head`) must not stop scheduling.
+        let _ = match self.format {
+            Format::Json => writeln!(self.out, "{}", json!(job)),
+            Format::Human => writeln!(
+                self.out,
+                "{} {} {} on {}",
+                job.taskname, job.item_type, job.item, job.arch
+            ),
+        };
+    }
+
+    fn unreadable(&mut self, e: &MessageError, file: Option<(&Path, usize)>) {
+        let d = match file {
+            Some((path, line)) => {
+                Diagnostic::warning(format!("line {line} skipped: {e}")).in_file(path)
+            }
+            None => Diagnostic::warning(format!("rejected: {e}")),
+        };
+        self.shell.diagnostics(&[d]);
+        self.tally.messages += 1;
+        *self.tally.ignored.entry("unreadable".into()).or_default() += 1;
+    }
+
+    /// Handles one message; `Err` when the scheduler could not take its jobs.
+    fn message(&mut self, message: &Message) -> Result<(), String> {
+        let dispatched = dispatch(
+            &mut self.trigger,
+            self.scheduler.as_mut(),
+            message,
+            SystemTime::now(),
+        )
+        .map_err(|e| e.to_string())?;
+        self.tally.messages += 1;
+        let handled = dispatched.handled;
+        self.shell.diagnostics(&handled.warnings);
+        if let Some(why) = handled.ignored {
+            *self.tally.ignored.entry(why).or_default() += 1;
+        }
+        self.tally.duplicates += handled.duplicates as u64;
+        self.tally.replayed += u64::from(dispatched.replayed);
+        for job in &handled.jobs {
+            self.tally.jobs += 1;
+            self.print(job);
+        }
+        let _ = self.out.flush();
+        Ok(())
+    }
+}
+
+/// Reads messages and schedules (or, with `--dry-run`, prints) the jobs the rules ask for.
 pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
     let rules = match std::fs::read_to_string(&args.rules) {
         Ok(text) => Rules::load(&text, &args.rules),
@@ -31,91 +130,192 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
-    if !args.dry_run {
-        let d = Diagnostic::error("scheduling jobs is not available yet")
-            .help("add `--dry-run` to print the jobs");
-        report_invalid(shell, args.format, &[d]);
-        return exit::INVALID_INPUT;
-    }
-    let input: Box<dyn BufRead> = if args.from == Path::new("-") {
-        Box::new(io::stdin().lock())
+    let amqp = args.from.starts_with("amqp://") || args.from.starts_with("amqps://");
+    let input: Option<Box<dyn BufRead>> = if amqp {
+        None
+    } else if args.from == "-" {
+        Some(Box::new(io::stdin().lock()))
     } else {
         match std::fs::File::open(&args.from) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Ok(f) => Some(Box::new(BufReader::with_capacity(1 << 16, f))),
             Err(e) => {
-                report_invalid(
-                    shell,
-                    args.format,
-                    &[Diagnostic::error(format!(
-                        "cannot read `{}`: {e}",
-                        args.from.display()
-                    ))],
+                let d = Diagnostic::error(format!("cannot read `{}`: {e}", args.from)).help(
+                    "`--from` takes a JSON-lines file, `-` for standard input, or an amqp:// URI",
                 );
+                report_invalid(shell, args.format, &[d]);
                 return exit::INVALID_INPUT;
             }
         }
     };
     let mut trigger = Trigger::new(
-        rules,
+        rules.clone(),
         config.supported_arches.clone(),
         config.trigger_window,
         config.blacklist_releases.clone(),
     );
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let (mut messages, mut jobs, mut duplicates) = (0u64, 0u64, 0u64);
-    let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
+    let scheduler: Box<dyn Scheduler> = if args.dry_run {
+        Box::new(DryRun)
+    } else {
+        let path = config.state_dir.join("trigger/jobs.jsonl");
+        match JobJournal::open(&path) {
+            Ok(journal) => {
+                for (job, at) in journal.recent(SystemTime::now(), config.trigger_window) {
+                    trigger.remember(job, at);
+                }
+                Box::new(journal)
+            }
+            Err(e) => {
+                let d = Diagnostic::error(format!("cannot schedule jobs: {e}"))
+                    .help("set `state_dir` (or $TASKOTRON_STATE_DIR) to a writable directory, or add `--dry-run`");
+                report_invalid(shell, args.format, &[d]);
+                return exit::INVALID_INPUT;
+            }
+        }
+    };
+    let mut pump = Pump {
+        shell,
+        format: args.format,
+        trigger,
+        scheduler,
+        out: io::BufWriter::new(io::stdout().lock()),
+        tally: Tally::default(),
+    };
+    let code = match input {
+        Some(input) => from_lines(&mut pump, input, Path::new(&args.from)),
+        None => from_amqp(&mut pump, config, args, &rules),
+    };
+    let _ = pump.out.flush();
+    shell.status("Triggered", &pump.tally.summary(), Tone::Good);
+    code
+}
+
+fn from_lines(pump: &mut Pump<'_>, input: Box<dyn BufRead>, file: &Path) -> i32 {
     for (number, line) in input.lines().enumerate() {
-        let Ok(line) = line else { break };
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                pump.shell.diagnostics(&[Diagnostic::error(format!(
+                    "cannot read line {}: {e}",
+                    number + 1
+                ))
+                .in_file(file)]);
+                return exit::NOT_OK;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        messages += 1;
-        let message = match Message::parse(&line) {
-            Ok(m) => m,
-            Err(e) => {
-                shell.diagnostics(&[Diagnostic::warning(format!(
-                    "line {} skipped: {e}",
-                    number + 1
-                ))
-                .in_file(&args.from)]);
-                *ignored.entry("unreadable".into()).or_default() += 1;
-                continue;
+        match Message::parse(&line) {
+            Ok(message) => {
+                if let Err(e) = pump.message(&message) {
+                    pump.shell.diagnostics(&[Diagnostic::error(format!(
+                        "stopped at line {}: {e}",
+                        number + 1
+                    ))
+                    .in_file(file)
+                    .help("the jobs of the lines before it are scheduled; run again from this line once the state directory is writable")]);
+                    return exit::NOT_OK;
+                }
             }
-        };
-        let handled = trigger.handle(&message, SystemTime::now());
-        shell.diagnostics(&handled.warnings);
-        if let Some(why) = handled.ignored {
-            *ignored.entry(why).or_default() += 1;
-        }
-        duplicates += handled.duplicates as u64;
-        for job in handled.jobs {
-            jobs += 1;
-            let written = match args.format {
-                Format::Json => writeln!(out, "{}", json!(job)),
-                Format::Human => writeln!(
-                    out,
-                    "{} {} {} on {}",
-                    job.taskname, job.item_type, job.item, job.arch
-                ),
-            };
-            if written.is_err() {
-                return exit::OK;
-            }
+            Err(e) => pump.unreadable(&e, Some((file, number + 1))),
         }
     }
-    let _ = out.flush();
-    let skipped: Vec<String> = ignored.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    shell.status(
-        "Triggered",
-        &format!(
-            "{messages} messages: {jobs} jobs, {duplicates} duplicates dropped{}",
-            if skipped.is_empty() {
-                String::new()
-            } else {
-                format!("; ignored: {}", skipped.join(", "))
-            }
-        ),
-        Tone::Good,
-    );
     exit::OK
+}
+
+#[cfg(feature = "amqp")]
+fn from_amqp(pump: &mut Pump<'_>, config: &Config, args: &TriggerArgs, rules: &Rules) -> i32 {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use taskotron_core::bus::amqp::{self, AmqpSettings, TlsFiles};
+    use taskotron_core::bus::{self, BusEvent, Verdict};
+
+    let tls = config
+        .amqp_client_cert
+        .clone()
+        .zip(config.amqp_client_key.clone())
+        .map(|(client_cert, client_key)| TlsFiles {
+            ca_cert: config.amqp_ca_cert.clone(),
+            client_cert,
+            client_key,
+        });
+    let settings = AmqpSettings {
+        uri: args.from.clone(),
+        queue: args
+            .queue
+            .clone()
+            .unwrap_or_else(|| config.amqp_queue.clone()),
+        bindings: bus::bindings(rules),
+        prefetch: config.amqp_prefetch,
+        tls,
+    };
+    taskotron_core::process::install_interrupt_handler();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if taskotron_core::process::interrupted().is_some() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    };
+    let shell = pump.shell;
+    let mut on_event = |event: BusEvent| match event {
+        BusEvent::Consuming { queue, bindings } => shell.status(
+            "Consuming",
+            &format!(
+                "{} queue `{queue}` ({})",
+                amqp::redact(&args.from),
+                bindings.join(", ")
+            ),
+            Tone::Good,
+        ),
+        BusEvent::Reconnecting { error, delay_ms } => shell.status(
+            "Reconnecting",
+            &format!("in {delay_ms} ms: {error}"),
+            Tone::Warn,
+        ),
+        BusEvent::Rejected { id, reason } => {
+            shell.status("Rejected", &format!("message {id}: {reason}"), Tone::Warn)
+        }
+    };
+    let mut handler = |message: Result<Message, MessageError>, _redelivered: bool| match message {
+        Ok(m) => match pump.message(&m) {
+            Ok(()) => Verdict::Ack,
+            Err(e) => {
+                shell.status(
+                    "Retrying",
+                    &format!("message {}: {e}", m.id.as_deref().unwrap_or("without id")),
+                    Tone::Warn,
+                );
+                Verdict::Retry
+            }
+        },
+        Err(e) => {
+            pump.unreadable(&e, None);
+            Verdict::Reject
+        }
+    };
+    let result = amqp::consume(&settings, &stop, &mut on_event, &mut handler);
+    stop.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            report_invalid(shell, args.format, &[Diagnostic::error(e.to_string())]);
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+#[cfg(not(feature = "amqp"))]
+fn from_amqp(pump: &mut Pump<'_>, _config: &Config, args: &TriggerArgs, _rules: &Rules) -> i32 {
+    let d = Diagnostic::error("this taskotron was built without AMQP support")
+        .help("build it with `--features amqp`, or read messages from a file");
+    report_invalid(pump.shell, args.format, &[d]);
+    exit::INVALID_INPUT
 }

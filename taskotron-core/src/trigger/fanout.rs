@@ -62,6 +62,23 @@ impl Trigger {
         }
     }
 
+    /// Remembers a job accepted at `at` (by an earlier run of the trigger, read back
+    /// from the journal), so that it counts as a duplicate within the window.
+    pub fn remember(&mut self, job: JobRequest, at: SystemTime) {
+        let newer = self.seen.get(&job).is_none_or(|t| *t < at);
+        if newer {
+            self.seen.insert(job, at);
+        }
+    }
+
+    /// Forgets jobs that [`Trigger::handle`] returned but that could not be handed to
+    /// the scheduler, so that the message, delivered again, yields them again.
+    pub fn forget(&mut self, jobs: &[JobRequest]) {
+        for job in jobs {
+            self.seen.remove(job);
+        }
+    }
+
     /// Handles one message received at `now`.
     pub fn handle(&mut self, message: &Message, now: SystemTime) -> Handled {
         let mut out = Handled::default();
@@ -230,6 +247,25 @@ mod tests {
         };
         let burst: usize = (0..5).map(|n| t.handle(&tag(n), now).jobs.len()).sum();
         assert_eq!(burst, 2, "a burst of tag events is one job per arch");
+    }
+
+    #[test]
+    fn forgotten_jobs_come_again_and_remembered_ones_do_not() {
+        let mut t = trigger();
+        let now = SystemTime::now();
+        let first = t.handle(&build(("grep", "3.11", "1.fc39")), now);
+        t.forget(&first.jobs);
+        let again = t.handle(&build(("grep", "3.11", "1.fc39")), now);
+        assert_eq!(
+            again.jobs, first.jobs,
+            "a failed hand-off must not eat jobs"
+        );
+        let mut fresh = trigger();
+        for job in &first.jobs {
+            fresh.remember(job.clone(), now - Duration::from_secs(60));
+        }
+        let after_restart = fresh.handle(&build(("grep", "3.11", "1.fc39")), now);
+        assert_eq!((after_restart.jobs.len(), after_restart.duplicates), (0, 3));
     }
 
     #[test]

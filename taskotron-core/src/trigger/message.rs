@@ -57,6 +57,22 @@ impl Message {
     }
 }
 
+/// The topics (routing-key suffixes) a consumer handles, with the message types each
+/// can produce.
+pub const TOPICS: &[(&str, &[&str])] = &[
+    (
+        "buildsys.build.state.change",
+        &["KojiBuildPackageCompleted"],
+    ),
+    ("buildsys.tag", &["KojiTagChanged"]),
+    (
+        "bodhi.update.request.testing",
+        &["BodhiUpdateRequestTesting"],
+    ),
+    ("bodhi.update.request.stable", &["BodhiUpdateRequestStable"]),
+    ("bodhi.update.edit", &["BodhiUpdateEdit"]),
+];
+
 /// What a consumer made of a message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Consumed {

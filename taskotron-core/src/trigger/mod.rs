@@ -1,12 +1,15 @@
 //! The trigger: from bus messages to JobRequests. `message` reads messages and turns
 //! known topics into trigger data, `rules` and `query` decide which tasks a message
-//! asks for, `fanout` makes the JobRequests (per arch, deduplicated).
+//! asks for, `fanout` makes the JobRequests (per arch, deduplicated), and `dispatch`
+//! hands them to the scheduler port.
 
+pub mod dispatch;
 pub mod fanout;
 pub mod message;
 pub mod query;
 pub mod rules;
 
+pub use dispatch::{dispatch, Dispatched};
 pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
 pub use message::Message;
 pub use query::Query;

@@ -36,6 +36,26 @@ enum Cond {
     None(Vec<Cond>),
 }
 
+impl Cond {
+    /// The string values this condition limits a value to, if it does.
+    fn pinned(&self) -> Option<Vec<String>> {
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        match self {
+            Cond::Eq(v) => text(v).map(|s| vec![s]),
+            Cond::In(vs) => vs.iter().map(text).collect(),
+            Cond::All(cs) => cs.iter().find_map(Cond::pinned),
+            Cond::Any(cs) if !cs.is_empty() => {
+                let mut all = Vec::new();
+                for c in cs {
+                    all.extend(c.pinned()?);
+                }
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A compiled query.
 #[derive(Debug, Clone)]
 pub enum Query {
@@ -285,6 +305,26 @@ impl Query {
             Ok(q)
         } else {
             Err(c.errors)
+        }
+    }
+
+    /// The string values this query limits the top-level `field` to, if it pins it
+    /// (`field: x`, `field: {$in: [x, y]}`, or every branch of an `$or` does);
+    /// `None` when any value could match.
+    pub fn pinned(&self, field: &str) -> Option<Vec<String>> {
+        match self {
+            Query::And(parts) => parts.iter().find_map(|p| p.pinned(field)),
+            Query::Or(parts) if !parts.is_empty() => {
+                let mut all = Vec::new();
+                for p in parts {
+                    all.extend(p.pinned(field)?);
+                }
+                Some(all)
+            }
+            Query::Field(path, CondBox(cond)) if path.len() == 1 && path[0] == field => {
+                cond.pinned()
+            }
+            _ => None,
         }
     }
 

@@ -309,6 +309,24 @@ impl Rules {
         out
     }
 
+    /// The message types some rule can match, if every rule pins `message_type`;
+    /// `None` when some rule could match any message.
+    pub fn message_types(&self) -> Option<std::collections::BTreeSet<String>> {
+        let mut all = std::collections::BTreeSet::new();
+        for rule in &self.rules {
+            let pinned = match &rule.when {
+                When::Compiled(q) => q.pinned("message_type"),
+                // Unfilled `${var}` stay literal text; a pinned type without one counts.
+                When::Template(node) => Query::compile(node, &self.source, None)
+                    .ok()
+                    .and_then(|q| q.pinned("message_type"))
+                    .filter(|ts| ts.iter().all(|t| !t.contains("${"))),
+            };
+            all.extend(pinned?);
+        }
+        Some(all)
+    }
+
     /// The actions of every rule `data` matches, in file order. A rule with `${var}`
     /// that does not compile once filled in is reported and skipped.
     pub fn fire(&self, data: &Map<String, Value>, warnings: &mut Vec<Diagnostic>) -> Vec<&Action> {

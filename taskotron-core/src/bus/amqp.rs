@@ -1,0 +1,458 @@
+//! The RabbitMQ adapter (AMQP 0-9-1, fedora-messaging's wire format): a durable named
+//! queue bound to `amq.topic` with the routing keys the rules need, a prefetch window,
+//! and each delivery settled by the handler's [`Verdict`] (acknowledged only once its
+//! jobs are stored). The connection is re-made with a doubling back-off whenever the
+//! broker goes away; deliveries that were not acknowledged come again, marked
+//! redelivered, and the scheduler's once-per-message-id rule keeps their jobs single.
+//!
+//! The API is blocking: lapin runs on a current-thread tokio runtime owned by
+//! [`consume`], so callers need no async runtime of their own.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_lite::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    BasicRejectOptions, ConfirmSelectOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use serde_json::Value;
+
+use super::{BusEvent, Verdict};
+use crate::trigger::message::{Message, MessageError};
+
+/// The first delay before reconnecting; it doubles up to [`MAX_BACKOFF`].
+pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest delay between two connection attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a waiting consumer looks at its stop flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Client certificate files for `amqps://` with the EXTERNAL mechanism.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The broker's CA certificate (PEM); the system's roots when absent.
+    pub ca_cert: Option<PathBuf>,
+    /// The client certificate (PEM).
+    pub client_cert: PathBuf,
+    /// Its private key (PEM, PKCS#8).
+    pub client_key: PathBuf,
+}
+
+/// Where and how to consume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpSettings {
+    /// `amqp://user:pass@host:port/vhost` (or `amqps://...`).
+    pub uri: String,
+    /// The durable queue's name.
+    pub queue: String,
+    /// Routing keys bound from `amq.topic` (see [`super::bindings`]).
+    pub bindings: Vec<String>,
+    /// Unacknowledged deliveries the broker may hand out at once.
+    pub prefetch: u16,
+    /// Client certificates, for `amqps://`.
+    pub tls: Option<TlsFiles>,
+}
+
+/// Why consuming could not even start. Once it has started, broker trouble is retried,
+/// not returned.
+#[derive(Debug, thiserror::Error)]
+pub enum AmqpError {
+    /// The URI is not an AMQP URI.
+    #[error("`{uri}` is not an AMQP URI: {why}")]
+    Uri {
+        /// The URI, with any password hidden.
+        uri: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `amqps://` in a build without TLS.
+    #[error("`amqps://` needs taskotron built with the `amqp-tls` feature")]
+    TlsUnavailable,
+    /// A certificate or key file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The async runtime could not be made.
+    #[error("cannot start the AMQP client: {0}")]
+    Runtime(std::io::Error),
+    /// Publishing failed (for [`publish`]).
+    #[error("publishing failed: {0}")]
+    Publish(String),
+}
+
+/// `uri` with its password replaced by `***`, for messages.
+pub fn redact(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => uri.to_string(),
+        },
+        None => uri.to_string(),
+    }
+}
+
+/// Reads a delivery: the routing key is the topic, the body a JSON object.
+///
+/// # Errors
+/// The body is not JSON or not an object; the error names the message id.
+pub fn message_from_delivery(
+    routing_key: &str,
+    message_id: Option<&str>,
+    data: &[u8],
+) -> Result<Message, MessageError> {
+    let id = message_id.map(str::to_string);
+    let name = message_id.unwrap_or("without id");
+    let body: Value = serde_json::from_slice(data)
+        .map_err(|e| MessageError(format!("message {name}: body is not JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(MessageError(format!(
+            "message {name}: body is not a JSON object"
+        )));
+    }
+    Ok(Message {
+        id,
+        topic: routing_key.to_string(),
+        body,
+    })
+}
+
+fn check_uri(settings: &AmqpSettings) -> Result<(), AmqpError> {
+    let parsed: Result<lapin::uri::AMQPUri, String> = settings.uri.parse();
+    let uri = parsed.map_err(|why| AmqpError::Uri {
+        uri: redact(&settings.uri),
+        why,
+    })?;
+    if matches!(uri.scheme, lapin::uri::AMQPScheme::AMQPS) && !cfg!(feature = "amqp-tls") {
+        return Err(AmqpError::TlsUnavailable);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "amqp-tls")]
+async fn connect(settings: &AmqpSettings) -> lapin::Result<Connection> {
+    use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+    let props = ConnectionProperties::default().with_connection_name("taskotron-trigger".into());
+    let Some(tls) = &settings.tls else {
+        return Connection::connect(&settings.uri, props).await;
+    };
+    let read = |p: &PathBuf| std::fs::read(p).map_err(lapin::Error::from);
+    let config = OwnedTLSConfig {
+        identity: Some(OwnedIdentity::PKCS8 {
+            pem: read(&tls.client_cert)?,
+            key: read(&tls.client_key)?,
+        }),
+        cert_chain: match &tls.ca_cert {
+            Some(p) => Some(String::from_utf8_lossy(&read(p)?).into_owned()),
+            None => None,
+        },
+    };
+    Connection::connect_with_config(
+        &settings.uri,
+        props,
+        config,
+        lapin::runtime::default_runtime()?,
+    )
+    .await
+}
+
+#[cfg(not(feature = "amqp-tls"))]
+async fn connect(settings: &AmqpSettings) -> lapin::Result<Connection> {
+    let props = ConnectionProperties::default().with_connection_name("taskotron-trigger".into());
+    Connection::connect(&settings.uri, props).await
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AmqpError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AmqpError::Runtime)
+}
+
+/// Sleeps `d`, waking early when `stop` is set.
+async fn pause(d: Duration, stop: &AtomicBool) {
+    let mut left = d;
+    while !left.is_zero() && !stop.load(Ordering::Relaxed) {
+        let step = left.min(POLL);
+        tokio::time::sleep(step).await;
+        left -= step;
+    }
+}
+
+/// How one connection ended.
+enum Ended {
+    Stopped,
+    /// The broker went away; `progressed` when something was acknowledged first.
+    Lost {
+        error: String,
+        progressed: bool,
+    },
+}
+
+/// Consumes until `stop` is set, reconnecting as needed. `handler` gets each message
+/// (or why it cannot be read) and whether the broker had delivered it before.
+///
+/// # Errors
+/// Only problems that retrying cannot fix: a bad URI, missing TLS support.
+pub fn consume(
+    settings: &AmqpSettings,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(BusEvent),
+    handler: &mut dyn FnMut(Result<Message, MessageError>, bool) -> Verdict,
+) -> Result<(), AmqpError> {
+    check_uri(settings)?;
+    runtime()?.block_on(async {
+        let mut delay = MIN_BACKOFF;
+        while !stop.load(Ordering::Relaxed) {
+            match session(settings, stop, on_event, handler).await {
+                Ended::Stopped => break,
+                Ended::Lost { error, progressed } => {
+                    if progressed {
+                        delay = MIN_BACKOFF;
+                    }
+                    on_event(BusEvent::Reconnecting {
+                        error,
+                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    });
+                    pause(delay, stop).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+async fn session(
+    settings: &AmqpSettings,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(BusEvent),
+    handler: &mut dyn FnMut(Result<Message, MessageError>, bool) -> Verdict,
+) -> Ended {
+    let mut progressed = false;
+    let lost = |e: lapin::Error, progressed: bool| Ended::Lost {
+        error: e.to_string(),
+        progressed,
+    };
+    let conn = match connect(settings).await {
+        Ok(c) => c,
+        Err(e) => return lost(e, false),
+    };
+    let setup = async {
+        let ch = conn.create_channel().await?;
+        ch.queue_declare(
+            settings.queue.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+        for key in &settings.bindings {
+            ch.queue_bind(
+                settings.queue.as_str().into(),
+                "amq.topic".into(),
+                key.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        }
+        ch.basic_qos(settings.prefetch, BasicQosOptions::default())
+            .await?;
+        let consumer = ch
+            .basic_consume(
+                settings.queue.as_str().into(),
+                "taskotron-trigger".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        Ok::<_, lapin::Error>((ch, consumer))
+    };
+    let (_channel, mut consumer) = match setup.await {
+        Ok(x) => x,
+        Err(e) => return lost(e, false),
+    };
+    on_event(BusEvent::Consuming {
+        queue: settings.queue.clone(),
+        bindings: settings.bindings.clone(),
+    });
+    let mut retry = MIN_BACKOFF;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            // Deliveries still prefetched go back to the queue when the connection closes.
+            let _ = conn.close(200, "taskotron trigger stopping".into()).await;
+            return Ended::Stopped;
+        }
+        let Ok(next) = tokio::time::timeout(POLL, consumer.next()).await else {
+            continue;
+        };
+        let delivery = match next {
+            Some(Ok(d)) => d,
+            Some(Err(e)) => return lost(e, progressed),
+            None => {
+                return Ended::Lost {
+                    error: "the broker cancelled the consumer".into(),
+                    progressed,
+                }
+            }
+        };
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.as_str().to_string());
+        let message =
+            message_from_delivery(delivery.routing_key.as_str(), id.as_deref(), &delivery.data);
+        let reason = message.as_ref().err().map(|e| e.0.clone());
+        let settled = match handler(message, delivery.redelivered) {
+            Verdict::Ack => {
+                retry = MIN_BACKOFF;
+                progressed = true;
+                delivery.ack(BasicAckOptions::default()).await
+            }
+            Verdict::Reject => {
+                on_event(BusEvent::Rejected {
+                    id: id.unwrap_or_else(|| "without id".into()),
+                    reason: reason.unwrap_or_else(|| "refused by the handler".into()),
+                });
+                delivery.reject(BasicRejectOptions { requeue: false }).await
+            }
+            Verdict::Retry => {
+                let r = delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        multiple: false,
+                    })
+                    .await;
+                pause(retry, stop).await;
+                retry = (retry * 2).min(MAX_BACKOFF);
+                r
+            }
+        };
+        if let Err(e) = settled {
+            return lost(e, progressed);
+        }
+    }
+}
+
+/// One message to publish: routing key, message id and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The routing key (the full topic).
+    pub routing_key: String,
+    /// The message id.
+    pub message_id: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Publishes `messages` to `amq.topic` as fedora-messaging does (persistent, JSON,
+/// with a message id), waiting for the broker's confirmation of each. For replaying
+/// recorded messages into a broker, and for tests.
+///
+/// # Errors
+/// The broker could not be reached or did not confirm a message.
+pub fn publish(uri: &str, messages: &[Outgoing]) -> Result<(), AmqpError> {
+    let fail = |e: lapin::Error| AmqpError::Publish(e.to_string());
+    runtime()?.block_on(async {
+        let conn = Connection::connect(uri, ConnectionProperties::default())
+            .await
+            .map_err(fail)?;
+        let ch = conn.create_channel().await.map_err(fail)?;
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(fail)?;
+        let mut pending = Vec::with_capacity(messages.len());
+        for m in messages {
+            let mut props = BasicProperties::default()
+                .with_content_type("application/json".into())
+                .with_content_encoding("utf-8".into())
+                .with_delivery_mode(2);
+            if let Some(id) = &m.message_id {
+                props = props.with_message_id(id.as_str().into());
+            }
+            let confirm = ch
+                .basic_publish(
+                    "amq.topic".into(),
+                    m.routing_key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &m.body,
+                    props,
+                )
+                .await
+                .map_err(fail)?;
+            pending.push(confirm);
+        }
+        for confirm in pending {
+            let confirmation = confirm.await.map_err(fail)?;
+            if !confirmation.is_ack() {
+                return Err(AmqpError::Publish(
+                    "the broker did not confirm a message".into(),
+                ));
+            }
+        }
+        let _ = conn.close(200, "published".into()).await;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_become_messages_or_say_why_not() {
+        let m = message_from_delivery(
+            "org.fedoraproject.prod.buildsys.tag",
+            Some("id-1"),
+            br#"{"tag": "f39"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.topic, "org.fedoraproject.prod.buildsys.tag");
+        assert_eq!(m.id.as_deref(), Some("id-1"));
+        let e = message_from_delivery("t", Some("id-2"), b"\xff{").unwrap_err();
+        assert!(e.0.starts_with("message id-2: body is not JSON"), "{e}");
+        let e = message_from_delivery("t", None, b"[1]").unwrap_err();
+        assert_eq!(e.0, "message without id: body is not a JSON object");
+    }
+
+    #[test]
+    fn passwords_never_show_and_bad_uris_are_refused_up_front() {
+        assert_eq!(
+            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+        let settings = |uri: &str| AmqpSettings {
+            uri: uri.into(),
+            queue: "q".into(),
+            bindings: vec![],
+            prefetch: 1,
+            tls: None,
+        };
+        let e = check_uri(&settings("http://x:pw@h/"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("`http://x:***@h/` is not an AMQP URI"), "{e}");
+        if !cfg!(feature = "amqp-tls") {
+            assert!(matches!(
+                check_uri(&settings("amqps://h/%2f")),
+                Err(AmqpError::TlsUnavailable)
+            ));
+        }
+    }
+}
