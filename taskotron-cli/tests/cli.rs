@@ -767,3 +767,71 @@ fn trigger_turns_messages_into_jobs() {
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("trigger_bad_rules", stderr(&o, &env));
 }
+
+#[test]
+fn trigger_schedules_each_message_once_across_runs() {
+    let env = Env::new();
+    let rules =
+        workspace().join("taskotron-core/src/trigger/testdata/trigger_rules.2020-final.yml");
+    let koji = std::fs::read_to_string(
+        workspace()
+            .join("taskotron-core/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json"),
+    )
+    .unwrap();
+    let line = serde_json::from_str::<Value>(&koji).unwrap().to_string();
+    let file = env.write("messages.jsonl", &format!("{line}\n"));
+    let args = [
+        "trigger",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--from",
+        file.to_str().unwrap(),
+    ];
+    let first = env.run(&args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first, &env));
+    assert_eq!(String::from_utf8_lossy(&first.stdout).lines().count(), 4);
+    let journal = env
+        .home
+        .path()
+        .join(".local/state/taskotron/trigger/jobs.jsonl");
+    let entries: Vec<Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0]["message_id"],
+        "704de723-240c-4fb3-9bc1-3af96213b705"
+    );
+    assert_eq!(entries[0]["jobs"].as_array().unwrap().len(), 4);
+    // The next run remembers the jobs of the last 15 minutes from the journal.
+    let second = env.run(&args);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(second.stdout.is_empty());
+    assert!(
+        stderr(&second, &env).contains("1 messages: 0 jobs, 4 duplicates dropped"),
+        "{}",
+        stderr(&second, &env)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap().lines().count(),
+        1
+    );
+    // A state directory that cannot be written: nothing is read, exit 2.
+    let blocked = env.write("not-a-dir", "a file");
+    let o = Command::new(env!("CARGO_BIN_EXE_taskotron"))
+        .args(["--color", "never"])
+        .args(args)
+        .env("HOME", env.home.path())
+        .env("TASKOTRON_STATE_DIR", &blocked)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot schedule jobs: cannot write `") && err.contains("--dry-run"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}

@@ -105,11 +105,11 @@ mod tests {
         .unwrap();
         let mut trigger = Trigger::new(rules, vec![Arch::X86_64], DEFAULT_WINDOW, vec![]);
         let mut scheduler = RecordingScheduler::new();
-        let message = Message {
-            id: Some("m-1".into()),
-            topic: "org.fedoraproject.prod.buildsys.build.state.change".into(),
-            body: json!({"new": 1, "name": "grep", "version": "3.11", "release": "1.fc39"}),
-        };
+        let message = Message::new(
+            Some("m-1"),
+            "org.fedoraproject.prod.buildsys.build.state.change",
+            &json!({"new": 1, "name": "grep", "version": "3.11", "release": "1.fc39"}),
+        );
         let now = SystemTime::now();
         scheduler.refuse_next(1);
         assert!(dispatch(&mut trigger, &mut scheduler, &message, now).is_err());

@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
+//! `cargo xtask ci`: everything CI checks, in the order that fails fastest: format,
+//! clippy, the workspace's tests, then the integration tests against real services.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -27,7 +28,10 @@ pub fn run() -> Result<()> {
     let mut test = cargo();
     // Snapshots are reviewed by people: a missing or changed one fails CI.
     test.args(["test", "--workspace"]).env("INSTA_UPDATE", "no");
-    let (passed, failed) = tests(test)?;
+    let (mut passed, mut failed) = tests(test, "cargo test --workspace")?;
+    let (p, f) = crate::integration::run_tests()?;
+    passed += p;
+    failed += f;
     // One closing line for the whole suite, whatever crate ran last.
     println!("ci: {passed} passed, {failed} failed");
     if failed > 0 {
@@ -38,8 +42,8 @@ pub fn run() -> Result<()> {
 }
 
 /// Runs `cargo test`, echoing its output and adding up its `test result:` lines.
-fn tests(mut cmd: std::process::Command) -> Result<(u64, u64)> {
-    eprintln!("{:>12} cargo test --workspace", "Running");
+pub fn tests(mut cmd: std::process::Command, name: &str) -> Result<(u64, u64)> {
+    eprintln!("{:>12} {name}", "Running");
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()

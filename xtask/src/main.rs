@@ -1,16 +1,22 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask ci`: format check, clippy with `-D warnings`, the whole test suite.
+//! - `cargo xtask ci`: format check, clippy with `-D warnings`, the whole test suite,
+//!   then `integration`.
+//! - `cargo xtask integration`: installs the real services the integration tests need
+//!   (apt-get) and runs those tests.
 //! - `cargo xtask bench runner`: the runner's speed and memory figures against tmt.
 //! - `cargo xtask bench tap`: the TAP parser's figures against Perl's TAP::Parser.
 //! - `cargo xtask bench report`: ResultsDB reporting throughput against resultsdb-api.
+//! - `cargo xtask bench trigger`: messages/s through 50 rules, against json + mongoquery.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
 mod bench_report;
 mod bench_tap;
+mod bench_trigger;
 mod ci;
 mod fuzz;
+mod integration;
 mod util;
 
 use anyhow::{bail, Result};
@@ -18,13 +24,18 @@ use anyhow::{bail, Result};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci                          fmt --check, clippy -D warnings, cargo test --workspace
+  ci                          fmt --check, clippy -D warnings, cargo test --workspace,
+                              then integration
+  integration                 install RabbitMQ (apt-get) if missing and run the tests
+                              against real services, each on its own loopback node
   bench runner [--runs N]     median wall time and peak RSS of `taskotron run` and
                               `taskotron validate`, with tmt measured in the same run
   bench tap [--runs N]        TAP parsing of 200,000 test points (and ten times that),
                               with Perl's TAP::Parser and the I/O floor in the same run
   bench report [--runs N]     2,000 results to the mock ResultsDB, against the official
                               Python client in the same run
+  bench trigger [--runs N]    200,000 messages through 50 rules, in process and from a
+                              file to --dry-run, against Python json + mongoquery
   fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
                               are enabled with RUSTC_BOOTSTRAP)";
 
@@ -40,6 +51,7 @@ fn run() -> Result<()> {
     let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("integration") => integration::run(),
         Some("bench") => bench::run(rest),
         Some("fuzz") => fuzz::run(rest),
         Some("-h" | "--help" | "help") | None => {

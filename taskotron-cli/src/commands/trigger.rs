@@ -5,7 +5,6 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
-use serde_json::json;
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{DryRun, JobJournal, Scheduler};
 use taskotron_core::trigger::message::MessageError;
@@ -67,7 +66,9 @@ impl Pump<'_> {
     fn print(&mut self, job: &JobRequest) {
         // A closed stdout (`| head`) must not stop scheduling.
         let _ = match self.format {
-            Format::Json => writeln!(self.out, "{}", json!(job)),
+            Format::Json => serde_json::to_writer(&mut self.out, job)
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n")),
             Format::Human => writeln!(
                 self.out,
                 "{} {} {} on {}",
@@ -205,7 +206,7 @@ fn from_lines(pump: &mut Pump<'_>, input: Box<dyn BufRead>, file: &Path) -> i32 
         if line.trim().is_empty() {
             continue;
         }
-        match Message::parse(&line) {
+        match Message::parse_owned(line) {
             Ok(message) => {
                 if let Err(e) = pump.message(&message) {
                     pump.shell.diagnostics(&[Diagnostic::error(format!(

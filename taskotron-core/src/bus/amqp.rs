@@ -19,7 +19,6 @@ use lapin::options::{
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
-use serde_json::Value;
 
 use super::{BusEvent, Verdict};
 use crate::trigger::message::{Message, MessageError};
@@ -112,20 +111,10 @@ pub fn message_from_delivery(
     message_id: Option<&str>,
     data: &[u8],
 ) -> Result<Message, MessageError> {
-    let id = message_id.map(str::to_string);
     let name = message_id.unwrap_or("without id");
-    let body: Value = serde_json::from_slice(data)
+    let text = String::from_utf8(data.to_vec())
         .map_err(|e| MessageError(format!("message {name}: body is not JSON: {e}")))?;
-    if !body.is_object() {
-        return Err(MessageError(format!(
-            "message {name}: body is not a JSON object"
-        )));
-    }
-    Ok(Message {
-        id,
-        topic: routing_key.to_string(),
-        body,
-    })
+    Message::from_body(message_id, routing_key, text)
 }
 
 fn check_uri(settings: &AmqpSettings) -> Result<(), AmqpError> {

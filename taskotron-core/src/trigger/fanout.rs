@@ -32,16 +32,41 @@ pub struct Handled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// One job the dedupe memory holds for an item.
+#[derive(Debug, Clone, Copy)]
+struct SeenJob {
+    item_type: ItemType,
+    task: u32,
+    arch: Arch,
+    at: SystemTime,
+}
+
+/// What one action of a rule makes, worked out once: task ids and arches.
+#[derive(Debug, Clone)]
+struct Plan {
+    tasks: Vec<u32>,
+    arches: Vec<Arch>,
+}
+
 /// The trigger's state: rules, settings and the dedupe memory.
 #[derive(Debug)]
 pub struct Trigger {
     rules: Rules,
-    valid_arches: Vec<Arch>,
+    /// Per rule, per action: what it makes.
+    plans: Vec<Vec<Plan>>,
+    /// Task names by id, and ids by name: the dedupe memory holds ids.
+    task_names: Vec<String>,
+    task_ids: HashMap<String, u32>,
     window: Duration,
     blacklist: Vec<String>,
-    seen: HashMap<JobRequest, SystemTime>,
+    /// Jobs made within the window, per item (a message's jobs share their item, so
+    /// one lookup serves them all).
+    seen: HashMap<String, Vec<SeenJob>>,
+    seen_len: usize,
     /// Prune the dedupe memory when it grows past this (doubling keeps it amortised).
     prune_at: usize,
+    /// Reused for the matching rules of each message.
+    matched: Vec<usize>,
 }
 
 impl Trigger {
@@ -52,22 +77,83 @@ impl Trigger {
         window: Duration,
         blacklist: Vec<String>,
     ) -> Self {
-        Self {
+        let mut t = Self {
             rules,
-            valid_arches,
+            plans: Vec::new(),
+            task_names: Vec::new(),
+            task_ids: HashMap::new(),
             window,
             blacklist,
             seen: HashMap::new(),
+            seen_len: 0,
             prune_at: 100_000,
+            matched: Vec::new(),
+        };
+        let mut plans = Vec::new();
+        for rule in t.rules.rules() {
+            let mut per_action = Vec::new();
+            for action in &rule.actions {
+                let arches: Vec<Arch> = match &action.arches {
+                    Some(list) => list.iter().flat_map(|a| a.expand(&valid_arches)).collect(),
+                    None => ArchSelector::All.expand(&valid_arches),
+                };
+                let arches = if arches.contains(&Arch::Noarch) {
+                    vec![Arch::Noarch]
+                } else {
+                    arches
+                };
+                per_action.push(Plan {
+                    tasks: Vec::new(),
+                    arches,
+                });
+            }
+            plans.push(per_action);
         }
+        let names: Vec<Vec<Vec<String>>> = t
+            .rules
+            .rules()
+            .iter()
+            .map(|r| r.actions.iter().map(|a| a.tasks.clone()).collect())
+            .collect();
+        for (r, actions) in names.into_iter().enumerate() {
+            for (a, tasks) in actions.into_iter().enumerate() {
+                plans[r][a].tasks = tasks.iter().map(|n| t.task_id(n)).collect();
+            }
+        }
+        t.plans = plans;
+        t
+    }
+
+    fn task_id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.task_ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.task_names.len()).unwrap_or(u32::MAX);
+        self.task_names.push(name.to_string());
+        self.task_ids.insert(name.to_string(), id);
+        id
     }
 
     /// Remembers a job accepted at `at` (by an earlier run of the trigger, read back
     /// from the journal), so that it counts as a duplicate within the window.
     pub fn remember(&mut self, job: JobRequest, at: SystemTime) {
-        let newer = self.seen.get(&job).is_none_or(|t| *t < at);
-        if newer {
-            self.seen.insert(job, at);
+        let task = self.task_id(&job.taskname);
+        let jobs = self.seen.entry(job.item).or_default();
+        match jobs
+            .iter_mut()
+            .find(|s| s.item_type == job.item_type && s.task == task && s.arch == job.arch)
+        {
+            Some(s) if s.at < at => s.at = at,
+            Some(_) => {}
+            None => {
+                jobs.push(SeenJob {
+                    item_type: job.item_type,
+                    task,
+                    arch: job.arch,
+                    at,
+                });
+                self.seen_len += 1;
+            }
         }
     }
 
@@ -75,8 +161,36 @@ impl Trigger {
     /// the scheduler, so that the message, delivered again, yields them again.
     pub fn forget(&mut self, jobs: &[JobRequest]) {
         for job in jobs {
-            self.seen.remove(job);
+            let Some(task) = self.task_ids.get(&job.taskname).copied() else {
+                continue;
+            };
+            if let Some(seen) = self.seen.get_mut(&job.item) {
+                let before = seen.len();
+                seen.retain(|s| {
+                    !(s.item_type == job.item_type && s.task == task && s.arch == job.arch)
+                });
+                self.seen_len -= before - seen.len();
+                if seen.is_empty() {
+                    self.seen.remove(&job.item);
+                }
+            }
         }
+    }
+
+    /// Drops what is older than the window, when the memory has doubled since the
+    /// last time: amortised constant work per job.
+    fn prune(&mut self, now: SystemTime) {
+        if self.seen_len <= self.prune_at {
+            return;
+        }
+        let window = self.window;
+        let fresh = |s: &SeenJob| now.duration_since(s.at).unwrap_or_default() < window;
+        self.seen.retain(|_, jobs| {
+            jobs.retain(fresh);
+            !jobs.is_empty()
+        });
+        self.seen_len = self.seen.values().map(Vec::len).sum();
+        self.prune_at = (self.seen_len * 2).max(100_000);
     }
 
     /// Handles one message received at `now`.
@@ -129,55 +243,51 @@ impl Trigger {
             out.ignored = Some("refused item".into());
             return out;
         }
-        let actions: Vec<_> = self
-            .rules
-            .fire(&data, &mut out.warnings)
-            .into_iter()
-            .cloned()
-            .collect();
-        if actions.is_empty() {
+        let mut matched = std::mem::take(&mut self.matched);
+        self.rules.matching(&data, &mut out.warnings, &mut matched);
+        if matched.is_empty() {
             out.ignored = Some("no rule matched".into());
+            self.matched = matched;
+            return out;
         }
-        if self.seen.len() > self.prune_at {
-            let window = self.window;
-            self.seen
-                .retain(|_, t| now.duration_since(*t).unwrap_or_default() < window);
-            self.prune_at = (self.seen.len() * 2).max(100_000);
-        }
-        for action in actions {
-            let arches: Vec<Arch> = match &action.arches {
-                Some(list) => list
-                    .iter()
-                    .flat_map(|a| a.expand(&self.valid_arches))
-                    .collect(),
-                None => ArchSelector::All.expand(&self.valid_arches),
-            };
-            let arches: Vec<Arch> = if arches.contains(&Arch::Noarch) {
-                vec![Arch::Noarch]
-            } else {
-                arches
-            };
-            for task in &action.tasks {
-                for arch in &arches {
-                    let job = JobRequest {
+        self.prune(now);
+        let window = self.window;
+        let seen = match self.seen.get_mut(item.as_str()) {
+            Some(s) => s,
+            None => self.seen.entry(item.clone()).or_default(),
+        };
+        for plan in matched.iter().flat_map(|r| &self.plans[*r]) {
+            for &task in &plan.tasks {
+                for &arch in &plan.arches {
+                    let old = seen
+                        .iter_mut()
+                        .find(|s| s.item_type == item_type && s.task == task && s.arch == arch);
+                    match old {
+                        Some(s) if now.duration_since(s.at).unwrap_or_default() < window => {
+                            out.duplicates += 1;
+                            continue;
+                        }
+                        Some(s) => s.at = now,
+                        None => {
+                            seen.push(SeenJob {
+                                item_type,
+                                task,
+                                arch,
+                                at: now,
+                            });
+                            self.seen_len += 1;
+                        }
+                    }
+                    out.jobs.push(JobRequest {
                         item: item.clone(),
                         item_type,
-                        taskname: task.clone(),
-                        arch: *arch,
-                    };
-                    let fresh = self
-                        .seen
-                        .get(&job)
-                        .is_none_or(|t| now.duration_since(*t).unwrap_or_default() >= self.window);
-                    if fresh {
-                        self.seen.insert(job.clone(), now);
-                        out.jobs.push(job);
-                    } else {
-                        out.duplicates += 1;
-                    }
+                        taskname: self.task_names[task as usize].clone(),
+                        arch,
+                    });
                 }
             }
         }
+        self.matched = matched;
         out
     }
 }
@@ -205,11 +315,11 @@ mod tests {
     }
 
     fn build(nvr: (&str, &str, &str)) -> Message {
-        Message {
-            id: Some("m-1".into()),
-            topic: "org.fedoraproject.prod.buildsys.build.state.change".into(),
-            body: json!({"new": 1, "name": nvr.0, "version": nvr.1, "release": nvr.2, "instance": "primary"}),
-        }
+        Message::new(
+            Some("m-1"),
+            "org.fedoraproject.prod.buildsys.build.state.change",
+            &json!({"new": 1, "name": nvr.0, "version": nvr.1, "release": nvr.2, "instance": "primary"}),
+        )
     }
 
     #[test]
@@ -240,10 +350,12 @@ mod tests {
             now + DEFAULT_WINDOW + Duration::from_secs(1),
         );
         assert_eq!(later.jobs.len(), 3);
-        let tag = |n: u64| Message {
-            id: None,
-            topic: "buildsys.tag".into(),
-            body: json!({"tag": "f39-updates-pending", "name": format!("p{n}")}),
+        let tag = |n: u64| {
+            Message::new(
+                None,
+                "buildsys.tag",
+                &json!({"tag": "f39-updates-pending", "name": format!("p{n}")}),
+            )
         };
         let burst: usize = (0..5).map(|n| t.handle(&tag(n), now).jobs.len()).sum();
         assert_eq!(burst, 2, "a burst of tag events is one job per arch");
@@ -285,11 +397,11 @@ mod tests {
             "{:?}",
             h.warnings
         );
-        let bad = Message {
-            id: Some("m-9".into()),
-            topic: "x.buildsys.build.state.change".into(),
-            body: json!({"new": 1}),
-        };
+        let bad = Message::new(
+            Some("m-9"),
+            "x.buildsys.build.state.change",
+            &json!({"new": 1}),
+        );
         assert!(t.handle(&bad, now).warnings[0]
             .message
             .contains("message m-9"));

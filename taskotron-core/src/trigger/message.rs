@@ -3,17 +3,27 @@
 //! envelopes (`{topic, msg, msg_id, timestamp}`), one JSON object a line. Consumers
 //! turn known topics into the flat mapping rules match against. Pure; no I/O.
 
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
-/// A message from the bus.
-#[derive(Debug, Clone, PartialEq)]
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::Data;
+
+/// A message from the bus. The body stays raw JSON text (inside the line it came in,
+/// not copied) until a consumer reads the fields its topic needs, so the many fields
+/// no rule looks at cost no allocations.
+#[derive(Debug, Clone)]
 pub struct Message {
     /// Its id, for logs.
     pub id: Option<String>,
     /// The topic (AMQP routing key).
     pub topic: String,
-    /// The JSON body.
-    pub body: Value,
+    /// The text the message was read from; the body is `text[body]`.
+    text: String,
+    body: std::ops::Range<usize>,
 }
 
 /// Why a line is not a message.
@@ -21,39 +31,141 @@ pub struct Message {
 #[error("{0}")]
 pub struct MessageError(pub String);
 
+/// The envelope fields the trigger reads; everything else is skipped unread.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    routing_key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    topic: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    msg_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    properties: Option<Properties<'a>>,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    msg: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Properties<'a> {
+    #[serde(borrow, default)]
+    message_id: Option<&'a RawValue>,
+}
+
+/// The text of a raw JSON value when it is a string.
+fn raw_text(v: Option<&RawValue>) -> Option<String> {
+    let v = v?;
+    if !v.get().starts_with('"') {
+        return None;
+    }
+    serde_json::from_str::<Cow<'_, str>>(v.get())
+        .ok()
+        .map(Cow::into_owned)
+}
+
+/// Whether raw JSON text is an object (it starts with `{`).
+pub(crate) fn is_object(raw: &str) -> bool {
+    raw.trim_start().starts_with('{')
+}
+
 impl Message {
+    /// A message from parts (tests, fixtures, other adapters).
+    pub fn new(id: Option<&str>, topic: &str, body: &Value) -> Self {
+        let text = body.to_string();
+        Self {
+            id: id.map(str::to_string),
+            topic: topic.to_string(),
+            body: 0..text.len(),
+            text,
+        }
+    }
+
+    /// A message whose body is `body`, raw JSON text that must be an object (an AMQP
+    /// delivery: the routing key is the topic).
+    ///
+    /// # Errors
+    /// The body is not JSON or not an object; the error names the message id.
+    pub fn from_body(id: Option<&str>, topic: &str, body: String) -> Result<Self, MessageError> {
+        let name = id.unwrap_or("without id");
+        if let Err(e) = serde_json::from_str::<IgnoredAny>(&body) {
+            return Err(MessageError(format!(
+                "message {name}: body is not JSON: {e}"
+            )));
+        }
+        if !is_object(&body) {
+            return Err(MessageError(format!(
+                "message {name}: body is not a JSON object"
+            )));
+        }
+        Ok(Self {
+            id: id.map(str::to_string),
+            topic: topic.to_string(),
+            body: 0..body.len(),
+            text: body,
+        })
+    }
+
+    /// The body, raw JSON text of an object.
+    pub fn body(&self) -> &str {
+        self.text.get(self.body.clone()).unwrap_or("{}")
+    }
+
+    /// The body as a JSON value.
+    pub fn body_value(&self) -> Value {
+        serde_json::from_str(self.body()).unwrap_or(Value::Null)
+    }
+
     /// Reads one JSON line.
     ///
     /// # Errors
     /// Not JSON, not an object, or no topic and body.
     pub fn parse(line: &str) -> Result<Self, MessageError> {
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| MessageError(format!("not JSON: {e}")))?;
-        let Value::Object(mut m) = v else {
-            return Err(MessageError("not a JSON object".into()));
-        };
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-        let id = text(m.get("msg_id"))
-            .or_else(|| text(m.get("id")))
-            .or_else(|| text(m.get("properties").and_then(|p| p.get("message_id"))));
-        let topic = text(m.get("routing_key"))
-            .or_else(|| text(m.get("topic")))
-            .ok_or_else(|| {
-                MessageError(format!(
-                    "message {} has no topic",
-                    id.as_deref().unwrap_or("without id")
-                ))
-            })?;
-        let body = m
-            .remove("body")
-            .or_else(|| m.remove("msg"))
-            .ok_or_else(|| {
-                MessageError(format!(
-                    "message {} has no body",
-                    id.as_deref().unwrap_or("without id")
-                ))
-            })?;
-        Ok(Self { id, topic, body })
+        Self::parse_owned(line.to_string())
+    }
+
+    /// Reads one JSON line it takes over, so that the body need not be copied.
+    ///
+    /// # Errors
+    /// Not JSON, not an object, or no topic and body.
+    pub fn parse_owned(line: String) -> Result<Self, MessageError> {
+        if !is_object(&line) {
+            return Err(match serde_json::from_str::<IgnoredAny>(&line) {
+                Ok(_) => MessageError("not a JSON object".into()),
+                Err(e) => MessageError(format!("not JSON: {e}")),
+            });
+        }
+        let e: Envelope<'_> =
+            serde_json::from_str(&line).map_err(|e| MessageError(format!("not JSON: {e}")))?;
+        let id = raw_text(e.msg_id)
+            .or_else(|| raw_text(e.id))
+            .or_else(|| raw_text(e.properties.and_then(|p| p.message_id)));
+        let name = || id.as_deref().unwrap_or("without id").to_string();
+        let topic = raw_text(e.routing_key)
+            .or_else(|| raw_text(e.topic))
+            .ok_or_else(|| MessageError(format!("message {} has no topic", name())))?;
+        let body = e
+            .body
+            .or(e.msg)
+            .ok_or_else(|| MessageError(format!("message {} has no body", name())))?;
+        if !is_object(body.get()) {
+            return Err(MessageError(format!(
+                "message {}: body is not a JSON object",
+                name()
+            )));
+        }
+        // The raw body is a slice of `line`: its place there, by address.
+        let start = body.get().as_ptr() as usize - line.as_ptr() as usize;
+        let range = start..start + body.get().len();
+        Ok(Self {
+            id,
+            topic,
+            body: range,
+            text: line,
+        })
     }
 }
 
@@ -77,7 +189,7 @@ pub const TOPICS: &[(&str, &[&str])] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub enum Consumed {
     /// Trigger data for the rules.
-    Data(Map<String, Value>),
+    Data(Data),
     /// A topic no consumer handles, or an event that starts nothing (a scratch build).
     Ignored(&'static str),
     /// The topic is known but the body lacks what it needs.
@@ -100,63 +212,270 @@ pub fn distgit_branch(release: &str) -> Option<String> {
         .map(|n| format!("epel{n}"))
 }
 
+/// A scalar field as text, borrowed from the body when it has no escapes: strings as
+/// they are, numbers written out (old Koji messages send some versions as numbers).
+/// Anything else (null, lists, objects) reads as absent rather than failing the
+/// message.
+#[derive(Debug, Default)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a scalar")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Text<'_> {
+    fn owned(self) -> Option<String> {
+        self.0.map(Cow::into_owned)
+    }
+
+    fn value(self) -> Value {
+        self.owned().map_or(Value::Null, Value::String)
+    }
+}
+
+/// Whether a build request (`[source, target, {options}]`) asks for a scratch build;
+/// read without keeping any of it.
+#[derive(Debug, Default)]
+struct Scratch(bool);
+
+impl<'de> Deserialize<'de> for Scratch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Options {
+            #[serde(default)]
+            scratch: Option<Value>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Scratch;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a build request")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Scratch, A::Error> {
+                let mut scratch = false;
+                let mut n = 0;
+                while n < 2 && a.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                if n == 2 {
+                    if let Some(Some(o)) = a.next_element::<Option<Options>>().ok().flatten() {
+                        scratch = o.scratch.and_then(|s| s.as_bool()).unwrap_or(false);
+                    }
+                    while a.next_element::<IgnoredAny>().ok().flatten().is_some() {}
+                }
+                Ok(Scratch(scratch))
+            }
+            fn visit_unit<E>(self) -> Result<Scratch, E> {
+                Ok(Scratch(false))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Scratch, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scratch(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The fields of `buildsys.build.state.change` the trigger reads.
+#[derive(Deserialize)]
+struct BuildStateChange<'a> {
+    #[serde(default)]
+    new: Option<Value>,
+    #[serde(borrow, default)]
+    instance: Text<'a>,
+    #[serde(borrow, default)]
+    name: Text<'a>,
+    #[serde(borrow, default)]
+    version: Text<'a>,
+    #[serde(borrow, default)]
+    release: Text<'a>,
+    #[serde(borrow, default)]
+    owner: Text<'a>,
+    #[serde(default)]
+    request: Scratch,
+}
+
+/// The fields of `buildsys.tag` the trigger reads.
+#[derive(Deserialize)]
+struct Tag<'a> {
+    #[serde(borrow, default)]
+    tag: Text<'a>,
+    #[serde(borrow, default)]
+    name: Text<'a>,
+    #[serde(borrow, default)]
+    version: Text<'a>,
+    #[serde(borrow, default)]
+    release: Text<'a>,
+    #[serde(borrow, default)]
+    owner: Text<'a>,
+}
+
+/// The fields of a Bodhi update message the trigger reads.
+#[derive(Deserialize)]
+struct UpdateMessage<'a> {
+    #[serde(borrow, default)]
+    update: Option<Update<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Update<'a> {
+    #[serde(borrow, default)]
+    alias: Option<Cow<'a, str>>,
+    #[serde(default)]
+    builds: Option<Vec<Build>>,
+    #[serde(default)]
+    release: Option<Release>,
+}
+
+#[derive(Deserialize)]
+struct Build {
+    #[serde(default)]
+    nvr: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Release {
+    #[serde(default)]
+    name: Option<Value>,
+}
+
+/// `name-version-release`, without the formatting machinery (this runs per message).
+fn nvr(name: &str, version: &str, release: &str) -> String {
+    let mut s = String::with_capacity(name.len() + version.len() + release.len() + 2);
+    s.push_str(name);
+    s.push('-');
+    s.push_str(version);
+    s.push('-');
+    s.push_str(release);
+    s
+}
+
+fn data<const N: usize>(pairs: [(&'static str, Value); N]) -> Data {
+    let mut d = Data::with_capacity(N);
+    for (k, v) in pairs {
+        d.push_new(k, v);
+    }
+    d
+}
+
 /// Turns a message into trigger data.
 pub fn consume(message: &Message) -> Consumed {
-    let b = &message.body;
-    let s = |k: &str| {
-        b.get(k).and_then(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
-    };
     let topic = message.topic.as_str();
+    let raw = message.body();
     if topic.ends_with("buildsys.build.state.change") {
-        if b.get("new").and_then(Value::as_i64) != Some(1) {
+        let Ok(b) = serde_json::from_str::<BuildStateChange>(raw) else {
+            return Consumed::Malformed("a build state change must be a JSON object".into());
+        };
+        if b.new.as_ref().and_then(Value::as_i64) != Some(1) {
             return Consumed::Ignored("koji build not completed");
         }
-        if b.get("instance")
-            .and_then(Value::as_str)
-            .is_some_and(|i| i != "primary")
-        {
+        if b.instance.0.as_deref().is_some_and(|i| i != "primary") {
             return Consumed::Ignored("koji build on a secondary instance");
         }
-        let scratch = b
-            .get("request")
-            .and_then(|r| r.get(2))
-            .and_then(|o| o.get("scratch"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if scratch {
+        if b.request.0 {
             return Consumed::Ignored("scratch build");
         }
-        let (Some(name), Some(version), Some(release)) = (s("name"), s("version"), s("release"))
+        let (Some(name), Some(version), Some(release)) =
+            (b.name.owned(), b.version.owned(), b.release.owned())
         else {
             return Consumed::Malformed(
                 "a build state change needs name, version and release".into(),
             );
         };
-        let mut data = json!({
-            "message_type": "KojiBuildPackageCompleted",
-            "item": format!("{name}-{version}-{release}"),
-            "item_type": "koji_build",
-            "name": name, "version": version, "release": release,
-            "owner": s("owner"),
-            "distgit_branch": distgit_branch(&release),
-        });
-        data["topic"] = Value::String(message.topic.clone());
-        return Consumed::Data(data.as_object().cloned().unwrap_or_default());
+        let branch = distgit_branch(&release);
+        return Consumed::Data(data([
+            ("message_type", json!("KojiBuildPackageCompleted")),
+            ("item", Value::String(nvr(&name, &version, &release))),
+            ("item_type", json!("koji_build")),
+            ("name", Value::String(name)),
+            ("version", Value::String(version)),
+            ("release", Value::String(release)),
+            ("owner", b.owner.value()),
+            ("distgit_branch", branch.map_or(Value::Null, Value::String)),
+            ("topic", Value::String(message.topic.clone())),
+        ]));
     }
     if topic.ends_with("buildsys.tag") {
-        let Some(tag) = s("tag") else {
+        let Ok(b) = serde_json::from_str::<Tag>(raw) else {
+            return Consumed::Malformed("a tag message must be a JSON object".into());
+        };
+        let Some(tag) = b.tag.owned() else {
             return Consumed::Malformed("a tag message needs `tag`".into());
         };
-        let data = json!({
-            "message_type": "KojiTagChanged", "item": tag, "item_type": "koji_tag", "tag": tag,
-            "name": s("name"), "version": s("version"), "release": s("release"), "owner": s("owner"),
-            "topic": message.topic,
-        });
-        return Consumed::Data(data.as_object().cloned().unwrap_or_default());
+        return Consumed::Data(data([
+            ("message_type", json!("KojiTagChanged")),
+            ("item", Value::String(tag.clone())),
+            ("item_type", json!("koji_tag")),
+            ("tag", Value::String(tag)),
+            ("name", b.name.value()),
+            ("version", b.version.value()),
+            ("release", b.release.value()),
+            ("owner", b.owner.value()),
+            ("topic", Value::String(message.topic.clone())),
+        ]));
     }
     if let Some(kind) = topic.split("bodhi.update.").nth(1) {
         let message_type = match kind {
@@ -165,21 +484,32 @@ pub fn consume(message: &Message) -> Consumed {
             "edit" => "BodhiUpdateEdit",
             _ => return Consumed::Ignored("bodhi topic without a consumer"),
         };
-        let update = b.get("update");
-        let Some(alias) = update.and_then(|u| u.get("alias")).and_then(Value::as_str) else {
+        let update = serde_json::from_str::<UpdateMessage>(raw)
+            .ok()
+            .and_then(|m| m.update);
+        let Some(update) = update else {
+            return Consumed::Malformed("a bodhi update message needs update.alias".into());
+        };
+        let Some(alias) = update.alias.map(Cow::into_owned) else {
             return Consumed::Malformed("a bodhi update message needs update.alias".into());
         };
         let builds: Vec<Value> = update
-            .and_then(|u| u.get("builds"))
-            .and_then(Value::as_array)
-            .map(|bs| bs.iter().filter_map(|b| b.get("nvr").cloned()).collect())
-            .unwrap_or_default();
-        let data = json!({
-            "message_type": message_type, "item": alias, "item_type": "bodhi_update",
-            "release": update.and_then(|u| u.get("release")).and_then(|r| r.get("name")),
-            "builds": builds, "topic": message.topic,
-        });
-        return Consumed::Data(data.as_object().cloned().unwrap_or_default());
+            .builds
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|b| b.nvr)
+            .collect();
+        return Consumed::Data(data([
+            ("message_type", Value::String(message_type.into())),
+            ("item", Value::String(alias)),
+            ("item_type", json!("bodhi_update")),
+            (
+                "release",
+                update.release.and_then(|r| r.name).unwrap_or(Value::Null),
+            ),
+            ("builds", Value::Array(builds)),
+            ("topic", Value::String(message.topic.clone())),
+        ]));
     }
     Consumed::Ignored("topic without a consumer")
 }
@@ -222,11 +552,11 @@ mod tests {
                 Some("BodhiUpdateRequestTesting")
             )
         );
-        let tag = Message {
-            id: None,
-            topic: "org.fedoraproject.prod.buildsys.tag".into(),
-            body: serde_json::from_str(&sample("koji-buildsys-tag.body.json")).unwrap(),
-        };
+        let tag = Message::new(
+            None,
+            "org.fedoraproject.prod.buildsys.tag",
+            &serde_json::from_str(&sample("koji-buildsys-tag.body.json")).unwrap(),
+        );
         let Consumed::Data(d) = consume(&tag) else {
             panic!("not consumed")
         };
@@ -244,13 +574,7 @@ mod tests {
             .unwrap_err()
             .0
             .contains("m-1"));
-        let m = |topic: &str, body: Value| {
-            consume(&Message {
-                id: None,
-                topic: topic.into(),
-                body,
-            })
-        };
+        let m = |topic: &str, body: Value| consume(&Message::new(None, topic, &body));
         assert_eq!(
             m("x.buildsys.build.state.change", json!({"new": 2})),
             Consumed::Ignored("koji build not completed")

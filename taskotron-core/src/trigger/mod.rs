@@ -3,12 +3,14 @@
 //! asks for, `fanout` makes the JobRequests (per arch, deduplicated), and `dispatch`
 //! hands them to the scheduler port.
 
+pub mod data;
 pub mod dispatch;
 pub mod fanout;
 pub mod message;
 pub mod query;
 pub mod rules;
 
+pub use data::{Data, Fields};
 pub use dispatch::{dispatch, Dispatched};
 pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
 pub use message::Message;

@@ -10,6 +10,8 @@ use std::path::Path;
 use regex::Regex;
 use serde_json::Value;
 
+use super::Fields;
+
 use crate::diagnostic::Diagnostic;
 use crate::suggest::{did_you_mean, one_of};
 use crate::yaml::{Node, NodeValue};
@@ -27,7 +29,7 @@ enum Cond {
     Ne(Value),
     In(Vec<Value>),
     Nin(Vec<Value>),
-    Regex(Regex),
+    Regex(Pattern),
     Exists(bool),
     Not(Box<Cond>),
     Cmp(std::cmp::Ordering, bool, Value),
@@ -37,6 +39,16 @@ enum Cond {
 }
 
 impl Cond {
+    /// Whether testing this condition runs a regex.
+    fn has_regex(&self) -> bool {
+        match self {
+            Cond::Regex(_) => true,
+            Cond::Not(c) => c.has_regex(),
+            Cond::All(cs) | Cond::Any(cs) | Cond::None(cs) => cs.iter().any(Cond::has_regex),
+            _ => false,
+        }
+    }
+
     /// The string values this condition limits a value to, if it does.
     fn pinned(&self) -> Option<Vec<String>> {
         let text = |v: &Value| v.as_str().map(str::to_string);
@@ -130,6 +142,8 @@ impl Compiler<'_> {
                 parts.push(Query::Field(path, CondBox(self.condition(v))));
             }
         }
+        // Conjuncts commute: test the cheap ones first, regexes last.
+        parts.sort_by_key(Query::cost);
         Query::And(parts)
     }
 
@@ -268,8 +282,48 @@ impl Compiler<'_> {
     }
 }
 
+/// A compiled `$regex`, with the literal text every match must start with (from a
+/// leading `^abc...`): most values fail that cheap test, and skip the regex.
+#[derive(Debug, Clone)]
+struct Pattern {
+    regex: Regex,
+    prefix: Box<str>,
+}
+
+impl Pattern {
+    fn is_match(&self, s: &str) -> bool {
+        s.starts_with(&*self.prefix) && self.regex.is_match(s)
+    }
+}
+
+/// The literal a match of `pattern` must start with: the plain characters after a
+/// leading `^`, minus the last one if a quantifier makes it optional. Empty when
+/// unsure: no `^`, any alternation, or flags (`(?m)` moves `^` to every line).
+fn required_prefix(pattern: &str) -> String {
+    let Some(rest) = pattern.strip_prefix('^') else {
+        return String::new();
+    };
+    if pattern.contains('|') {
+        return String::new();
+    }
+    let mut prefix = String::new();
+    let mut next = None;
+    for c in rest.chars() {
+        if c.is_ascii_alphanumeric() || "-_/:@=,%!~<>'\"#&;` ".contains(c) {
+            prefix.push(c);
+        } else {
+            next = Some(c);
+            break;
+        }
+    }
+    if matches!(next, Some('?' | '*' | '{')) {
+        prefix.pop();
+    }
+    prefix
+}
+
 /// Compiles a regex written plain or as `/pattern/flags` (flags `i`, `m`, `s`, `x`).
-fn regex(text: &str) -> Result<Regex, String> {
+fn regex(text: &str) -> Result<Pattern, String> {
     let (pattern, flags) = match text
         .strip_prefix('/')
         .and_then(|t| t.rfind('/').map(|i| (&t[..i], &t[i + 1..])))
@@ -282,7 +336,11 @@ fn regex(text: &str) -> Result<Regex, String> {
     } else {
         format!("(?{flags}){pattern}")
     };
-    Regex::new(&full).map_err(|e| e.to_string())
+    let regex = Regex::new(&full).map_err(|e| e.to_string())?;
+    Ok(Pattern {
+        prefix: required_prefix(&full).into(),
+        regex,
+    })
 }
 
 impl Query {
@@ -328,6 +386,59 @@ impl Query {
         }
     }
 
+    /// A rough cost of matching, to order conjuncts: plain field tests, then nested
+    /// queries, then regexes.
+    fn cost(&self) -> u8 {
+        match self {
+            Query::Field(_, CondBox(c)) if c.has_regex() => 3,
+            Query::Field(..) => 1,
+            _ => 2,
+        }
+    }
+
+    /// This query without the conjunct that pins `field` (the one [`Query::pinned`]
+    /// reads), for a caller that has already checked the field against the pinned
+    /// values. `None` when that conjunct is not a plain condition on the field.
+    pub fn without_pinning(&self, field: &str) -> Option<Query> {
+        let Query::And(parts) = self else {
+            return None;
+        };
+        let at = parts.iter().position(|p| p.pinned(field).is_some())?;
+        if !matches!(&parts[at], Query::Field(path, _) if path.len() == 1 && path[0] == field) {
+            return None;
+        }
+        let mut rest = parts.clone();
+        rest.remove(at);
+        Some(Query::And(rest))
+    }
+
+    /// A top-level field other than `message_type` that this query requires to equal
+    /// one of some strings, with those strings: what a rules index can file it under.
+    pub fn narrowing_field(&self) -> Option<(String, Vec<String>)> {
+        let Query::And(parts) = self else {
+            return None;
+        };
+        parts.iter().find_map(|p| match p {
+            Query::Field(path, CondBox(cond)) if path.len() == 1 && path[0] != "message_type" => {
+                let strings = |vs: &[Value]| -> Option<Vec<String>> {
+                    vs.iter().map(|v| v.as_str().map(str::to_string)).collect()
+                };
+                let values = match cond {
+                    Cond::Eq(v) => strings(std::slice::from_ref(v)),
+                    Cond::In(vs) => strings(vs),
+                    Cond::All(cs) => cs.iter().find_map(|c| match c {
+                        Cond::Eq(v) => strings(std::slice::from_ref(v)),
+                        Cond::In(vs) => strings(vs),
+                        _ => None,
+                    }),
+                    _ => None,
+                }?;
+                Some((path[0].clone(), values))
+            }
+            _ => None,
+        })
+    }
+
     /// True when `doc` matches.
     pub fn matches(&self, doc: &Value) -> bool {
         match self {
@@ -335,6 +446,22 @@ impl Query {
             Query::Or(parts) => parts.iter().any(|q| q.matches(doc)),
             Query::Nor(parts) => !parts.iter().any(|q| q.matches(doc)),
             Query::Field(path, cond) => cond.0.test(lookup(doc, path)),
+        }
+    }
+
+    /// True when `doc` (trigger data or a JSON object) matches; the same as
+    /// [`Query::matches`] on the object, without having to own one.
+    pub fn matches_map<F: Fields + ?Sized>(&self, doc: &F) -> bool {
+        match self {
+            Query::And(parts) => parts.iter().all(|q| q.matches_map(doc)),
+            Query::Or(parts) => parts.iter().any(|q| q.matches_map(doc)),
+            Query::Nor(parts) => !parts.iter().any(|q| q.matches_map(doc)),
+            Query::Field(path, cond) => {
+                let value = path
+                    .split_first()
+                    .and_then(|(first, rest)| lookup(doc.field(first)?, rest));
+                cond.0.test(value)
+            }
         }
     }
 }
@@ -349,10 +476,11 @@ fn lookup<'a>(doc: &'a Value, path: &[String]) -> Option<&'a Value> {
 
 /// Equality as Mongo has it: a list field matches if any element equals.
 fn equals(value: Option<&Value>, target: &Value) -> bool {
-    match value {
-        None => target.is_null(),
-        Some(v) if v == target => true,
-        Some(Value::Array(items)) => items.iter().any(|i| i == target),
+    match (value, target) {
+        (None, t) => t.is_null(),
+        (Some(Value::String(a)), Value::String(b)) => super::data::same_text(a, b),
+        (Some(v), t) if v == t => true,
+        (Some(Value::Array(items)), t) => items.iter().any(|i| i == t),
         _ => false,
     }
 }
@@ -461,5 +589,27 @@ mod tests {
                 }
             }
         }
+
+        #[test]
+        fn the_prefix_test_never_changes_an_answer(pattern in "\\^?[ab.\\-]{0,3}[?*+{}1,|()\\[\\]]?[ab]{0,2}\\$?", text in "[ab.\\-]{0,6}") {
+            if let Ok(p) = regex(&pattern) {
+                prop_assert_eq!(p.is_match(&text), p.regex.is_match(&text), "prefix {:?}", p.prefix);
+            }
+        }
+    }
+
+    #[test]
+    fn required_prefixes_are_what_every_match_starts_with() {
+        assert_eq!(required_prefix("^python-pkg[0-9]*3$"), "python-pkg");
+        assert_eq!(required_prefix("^f[0-9]{2}-updates"), "f");
+        assert_eq!(required_prefix("^abc?d"), "ab");
+        assert_eq!(required_prefix("^ab{0,2}"), "a");
+        assert_eq!(required_prefix("^ab+"), "ab");
+        assert_eq!(required_prefix("^a|b"), "");
+        assert_eq!(required_prefix("(?i)^abc"), "");
+        assert_eq!(required_prefix("abc"), "");
+        assert_eq!(required_prefix(r"^a\.b"), "a");
+        let p = regex("/^GREP/i").unwrap();
+        assert!(p.is_match("grep-3.11"), "flags turn the prefix test off");
     }
 }

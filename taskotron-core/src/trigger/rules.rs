@@ -4,11 +4,12 @@
 //! once). Every problem is reported with file, line and column before any message is
 //! read. Pure; the caller reads the file.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Query;
+use super::{Data, Query};
 use crate::arch::{Arch, ArchSelector};
 use crate::diagnostic::Diagnostic;
 use crate::suggest::{did_you_mean, one_of};
@@ -35,6 +36,8 @@ enum When {
 #[derive(Debug, Clone)]
 pub struct Rule {
     when: When,
+    /// The message types the rule can match, when it pins them: a cheap first test.
+    types: Option<Vec<String>>,
     /// What it asks for.
     pub actions: Vec<Action>,
     /// The line the rule starts on.
@@ -44,10 +47,147 @@ pub struct Rule {
 /// A loaded rules file.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    /// The rules, in file order.
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
+    index: Index,
     file: PathBuf,
     source: String,
+}
+
+/// A quick hasher for the index: its table is built from the rules file and only
+/// looked up afterwards, so there is nothing to flood and no need for SipHash's keys.
+#[derive(Debug, Clone, Copy, Default)]
+struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// FNV-1a, 64 bits.
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Field value -> the rules filed under it (ascending).
+type Table = HashMap<String, Vec<usize>, FastHash>;
+
+/// Which rules can match a message, found without evaluating them all: a rule whose
+/// query requires a top-level field to equal one of some strings (`name: {$in:
+/// [...]}`) is filed under those strings, and only looked at when the message's field
+/// has one of them. The other rules are always evaluated. Every candidate is still
+/// evaluated in full, so the index only ever skips rules that cannot match.
+///
+/// Rules that pin `message_type` are also tested against a bit mask of the message
+/// type first, and then evaluated without their `message_type` conjunct.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Per field: value -> rules (ascending).
+    by_field: Vec<(String, Table)>,
+    /// Rules no field narrows (ascending).
+    always: Vec<usize>,
+    /// The message types rules pin (at most 64, one bit each).
+    types: Vec<String>,
+    /// Per rule: the bits of the types it can match, and its query without the
+    /// `message_type` conjunct; `None` when it does not pin the type.
+    masks: Vec<Option<(u64, Option<Query>)>>,
+}
+
+impl Index {
+    fn build(rules: &[Rule]) -> Self {
+        let mut index = Self::default();
+        for rule in rules {
+            for t in rule.types.iter().flatten() {
+                if !index.types.contains(t) {
+                    index.types.push(t.clone());
+                }
+            }
+        }
+        if index.types.len() > 64 {
+            index.types.clear();
+        }
+        index.masks = rules
+            .iter()
+            .map(|rule| {
+                let types = rule.types.as_ref()?;
+                let mut mask = 0u64;
+                for t in types {
+                    mask |= 1 << index.types.iter().position(|x| x == t)?;
+                }
+                let reduced = match &rule.when {
+                    When::Compiled(q) => q.without_pinning("message_type"),
+                    When::Template(_) => None,
+                };
+                Some((mask, reduced))
+            })
+            .collect();
+        for (i, rule) in rules.iter().enumerate() {
+            let key = match &rule.when {
+                When::Compiled(q) => q.narrowing_field(),
+                When::Template(_) => None,
+            };
+            let Some((field, values)) = key else {
+                index.always.push(i);
+                continue;
+            };
+            let slot = match index.by_field.iter().position(|(f, _)| *f == field) {
+                Some(n) => n,
+                None => {
+                    index.by_field.push((field, HashMap::default()));
+                    index.by_field.len() - 1
+                }
+            };
+            for v in values {
+                let list = index.by_field[slot].1.entry(v).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        index
+    }
+
+    /// The rules that may match `data`, in file order.
+    fn candidates(&self, data: &Data, out: &mut Vec<usize>) {
+        out.extend_from_slice(&self.always);
+        for (field, table) in &self.by_field {
+            let mut add = |s: &str| {
+                if let Some(rules) = table.get(s) {
+                    out.extend_from_slice(rules);
+                }
+            };
+            match data.get(field) {
+                Some(Value::String(s)) => add(s),
+                // Equality on a list matches any element, as in Mongo.
+                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).for_each(add),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// The message types a rule's query pins, if it does.
+fn pinned_types(when: &When, source: &str) -> Option<Vec<String>> {
+    match when {
+        When::Compiled(q) => q.pinned("message_type"),
+        // Unfilled `${var}` stay literal text; a pinned type without one counts.
+        When::Template(node) => Query::compile(node, source, None)
+            .ok()
+            .and_then(|q| q.pinned("message_type"))
+            .filter(|ts| ts.iter().all(|t| !t.contains("${"))),
+    }
 }
 
 /// Rules use only the braced `${var}` form: a bare `$name` is a query operator.
@@ -195,6 +335,7 @@ impl Rules {
             }
             match (when, actions) {
                 (Some(when), Some(actions)) => rules.push(Rule {
+                    types: pinned_types(&when, source),
                     when,
                     actions,
                     line: item.location.line,
@@ -210,6 +351,7 @@ impl Rules {
         }
         if errors.is_empty() {
             Ok(Self {
+                index: Index::build(&rules),
                 rules,
                 file: file.to_path_buf(),
                 source: source.to_string(),
@@ -314,47 +456,74 @@ impl Rules {
     pub fn message_types(&self) -> Option<std::collections::BTreeSet<String>> {
         let mut all = std::collections::BTreeSet::new();
         for rule in &self.rules {
-            let pinned = match &rule.when {
-                When::Compiled(q) => q.pinned("message_type"),
-                // Unfilled `${var}` stay literal text; a pinned type without one counts.
-                When::Template(node) => Query::compile(node, &self.source, None)
-                    .ok()
-                    .and_then(|q| q.pinned("message_type"))
-                    .filter(|ts| ts.iter().all(|t| !t.contains("${"))),
-            };
-            all.extend(pinned?);
+            all.extend(rule.types.iter().flatten().cloned());
+            rule.types.as_ref()?;
         }
         Some(all)
     }
 
+    /// The rules, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
     /// The actions of every rule `data` matches, in file order. A rule with `${var}`
     /// that does not compile once filled in is reported and skipped.
-    pub fn fire(&self, data: &Map<String, Value>, warnings: &mut Vec<Diagnostic>) -> Vec<&Action> {
-        let doc = Value::Object(data.clone());
-        let mut out = Vec::new();
-        for rule in &self.rules {
-            let matched = match &rule.when {
-                When::Compiled(q) => q.matches(&doc),
-                When::Template(node) => {
+    pub fn fire(&self, data: &Data, warnings: &mut Vec<Diagnostic>) -> Vec<&Action> {
+        let mut matched = Vec::new();
+        self.matching(data, warnings, &mut matched);
+        matched
+            .into_iter()
+            .flat_map(|i| self.rules[i].actions.iter())
+            .collect()
+    }
+
+    /// The indices of the rules `data` matches, in file order, into `out` (cleared
+    /// first; pass the same vector again to save allocations).
+    pub fn matching(&self, data: &Data, warnings: &mut Vec<Diagnostic>, out: &mut Vec<usize>) {
+        out.clear();
+        // The message's type bit; `None` (no prefilter) when it has no type.
+        let bit = data.get("message_type").and_then(Value::as_str).map(|t| {
+            self.index
+                .types
+                .iter()
+                .position(|x| x == t)
+                .map_or(0, |n| 1u64 << n)
+        });
+        self.index.candidates(data, out);
+        out.retain(|&i| {
+            let rule = &self.rules[i];
+            let mut query = match &rule.when {
+                When::Compiled(q) => Some(q),
+                When::Template(_) => None,
+            };
+            if let (Some(Some((mask, reduced))), Some(bit)) = (self.index.masks.get(i), bit) {
+                if mask & bit == 0 {
+                    return false;
+                }
+                if let Some(r) = reduced {
+                    query = Some(r);
+                }
+            }
+            match (query, &rule.when) {
+                (Some(q), _) => q.matches_map(data),
+                (None, When::Template(node)) => {
                     let mut scope = Scope::default();
-                    for (k, v) in data {
+                    for (k, v) in data.iter() {
                         scope.set_builtin(k, v.clone());
                     }
                     match Query::compile(&substitute(node, &scope), &self.source, Some(&self.file))
                     {
-                        Ok(q) => q.matches(&doc),
+                        Ok(q) => q.matches_map(data),
                         Err(e) => {
                             warnings.extend(e);
                             false
                         }
                     }
                 }
-            };
-            if matched {
-                out.extend(rule.actions.iter());
+                (None, When::Compiled(q)) => q.matches_map(data),
             }
-        }
-        out
+        });
     }
 }
 
@@ -364,8 +533,8 @@ mod tests {
 
     use super::*;
 
-    fn data(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
+    fn data(v: Value) -> Data {
+        Data::from(v.as_object().cloned().unwrap())
     }
 
     #[test]
