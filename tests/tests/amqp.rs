@@ -192,7 +192,7 @@ fn the_cli_consumes_real_messages_and_schedules_their_jobs() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("Rejected message not-json-1: message not-json-1: body is not JSON"),
+        stderr.contains("Rejected message not-json-1: message not-json-1: body is not JSON: key must be a string at line 1 column 2"),
         "{stderr}"
     );
     assert!(stderr.contains("message tricky-1 refused"), "{stderr}");
@@ -244,7 +244,10 @@ fn a_broker_restart_with_1000_messages_in_flight_yields_each_job_once() {
         std::thread::spawn(move || {
             let mut on_event = |e: BusEvent| events.lock().unwrap().push(e);
             let mut handler = |m: Result<_, _>, again: bool| {
-                let Ok(m) = m else { return Verdict::Reject };
+                let m = match m {
+                    Ok(m) => m,
+                    Err(e) => return Verdict::Reject(format!("{e}")),
+                };
                 if again {
                     *redelivered.lock().unwrap() += 1;
                 }

@@ -409,7 +409,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     println!("trigger: {MESSAGES} messages ({mb:.1} MB), {RULES} rules, {jobs} jobs, median of {runs}, one core");
     println!(
-        "  in process (parse, rules, fan-out, dedupe): {:>9.0} messages/s  (target {IN_PROCESS_TARGET:.0}){}",
+        "  in process (AMQP deliveries read, matched, fanned out, deduplicated): {:>9.0} messages/s  (target {IN_PROCESS_TARGET:.0}){}",
         inproc_rate,
         verdict(inproc_rate >= IN_PROCESS_TARGET)
     );

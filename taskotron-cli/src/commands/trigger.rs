@@ -59,6 +59,9 @@ struct Pump<'a> {
     trigger: Trigger,
     scheduler: Box<dyn Scheduler>,
     out: io::BufWriter<io::StdoutLock<'static>>,
+    /// Flush after each message (a broker: jobs show as they come), not only at the
+    /// end (a file: one write per buffer).
+    flush_each: bool,
     tally: Tally,
 }
 
@@ -89,8 +92,9 @@ impl Pump<'_> {
         *self.tally.ignored.entry("unreadable".into()).or_default() += 1;
     }
 
-    /// Handles one message; `Err` when the scheduler could not take its jobs.
-    fn message(&mut self, message: &Message) -> Result<(), String> {
+    /// Handles one message; `Ok(Some(why))` when it can never be read, `Err` when the
+    /// scheduler could not take its jobs.
+    fn message(&mut self, message: &Message) -> Result<Option<String>, String> {
         let dispatched = dispatch(
             &mut self.trigger,
             self.scheduler.as_mut(),
@@ -101,6 +105,10 @@ impl Pump<'_> {
         self.tally.messages += 1;
         let handled = dispatched.handled;
         self.shell.diagnostics(&handled.warnings);
+        if let Some(why) = &handled.unreadable {
+            self.shell
+                .diagnostics(&[Diagnostic::warning(format!("skipped: {why}"))]);
+        }
         if let Some(why) = handled.ignored {
             *self.tally.ignored.entry(why).or_default() += 1;
         }
@@ -110,8 +118,10 @@ impl Pump<'_> {
             self.tally.jobs += 1;
             self.print(job);
         }
-        let _ = self.out.flush();
-        Ok(())
+        if self.flush_each {
+            let _ = self.out.flush();
+        }
+        Ok(handled.unreadable)
     }
 }
 
@@ -179,6 +189,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
         trigger,
         scheduler,
         out: io::BufWriter::new(io::stdout().lock()),
+        flush_each: amqp,
         tally: Tally::default(),
     };
     let code = match input {
@@ -286,7 +297,8 @@ fn from_amqp(pump: &mut Pump<'_>, config: &Config, args: &TriggerArgs, rules: &R
     };
     let mut handler = |message: Result<Message, MessageError>, _redelivered: bool| match message {
         Ok(m) => match pump.message(&m) {
-            Ok(()) => Verdict::Ack,
+            Ok(None) => Verdict::Ack,
+            Ok(Some(why)) => Verdict::Reject(why),
             Err(e) => {
                 shell.status(
                     "Retrying",
@@ -298,7 +310,7 @@ fn from_amqp(pump: &mut Pump<'_>, config: &Config, args: &TriggerArgs, rules: &R
         },
         Err(e) => {
             pump.unreadable(&e, None);
-            Verdict::Reject
+            Verdict::Reject(e.0)
         }
     };
     let result = amqp::consume(&settings, &stop, &mut on_event, &mut handler);

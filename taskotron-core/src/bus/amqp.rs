@@ -306,17 +306,16 @@ async fn session(
             .map(|s| s.as_str().to_string());
         let message =
             message_from_delivery(delivery.routing_key.as_str(), id.as_deref(), &delivery.data);
-        let reason = message.as_ref().err().map(|e| e.0.clone());
         let settled = match handler(message, delivery.redelivered) {
             Verdict::Ack => {
                 retry = MIN_BACKOFF;
                 progressed = true;
                 delivery.ack(BasicAckOptions::default()).await
             }
-            Verdict::Reject => {
+            Verdict::Reject(reason) => {
                 on_event(BusEvent::Rejected {
                     id: id.unwrap_or_else(|| "without id".into()),
-                    reason: reason.unwrap_or_else(|| "refused by the handler".into()),
+                    reason,
                 });
                 delivery.reject(BasicRejectOptions { requeue: false }).await
             }

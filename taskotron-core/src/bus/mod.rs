@@ -16,13 +16,13 @@ use crate::trigger::message::TOPICS;
 use crate::trigger::Rules;
 
 /// What to do with a message once the handler has seen it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Done with: its jobs are stored (or it starts none). Acknowledge it.
     Ack,
-    /// It can never be read (not JSON, not an object): reject it without requeueing,
-    /// so it does not come back forever.
-    Reject,
+    /// It can never be read (not JSON, not an object), for this reason: reject it
+    /// without requeueing, so it does not come back forever.
+    Reject(String),
     /// It could not be handled now (the scheduler is unavailable): requeue it and back
     /// off before taking more.
     Retry,

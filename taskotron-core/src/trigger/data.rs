@@ -22,7 +22,9 @@ impl Fields for Map<String, Value> {
 /// The trigger data of one message.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Data {
-    fields: Vec<(Cow<'static, str>, Value)>,
+    /// Values a consumer sets for every message (`message_type: KojiTagChanged`) are
+    /// shared statics, not allocated per message.
+    fields: Vec<(Cow<'static, str>, Cow<'static, Value>)>,
 }
 
 static NULL: Value = Value::Null;
@@ -46,14 +48,14 @@ impl Data {
     pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: Value) {
         let name = name.into();
         match self.fields.iter_mut().find(|(k, _)| *k == name) {
-            Some(slot) => slot.1 = value,
-            None => self.fields.push((name, value)),
+            Some(slot) => slot.1 = Cow::Owned(value),
+            None => self.fields.push((name, Cow::Owned(value))),
         }
     }
 
     /// Adds a field the caller knows is not there yet (a consumer building data),
     /// skipping the search [`Data::insert`] does.
-    pub(crate) fn push_new(&mut self, name: &'static str, value: Value) {
+    pub(crate) fn push_new(&mut self, name: &'static str, value: Cow<'static, Value>) {
         debug_assert!(self.get(name).is_none(), "{name} set twice");
         self.fields.push((Cow::Borrowed(name), value));
     }
@@ -63,12 +65,12 @@ impl Data {
         self.fields
             .iter()
             .find(|(k, _)| same_text(k, name))
-            .map(|(_, v)| v)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The fields, in the order they were set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
     /// The fields as a JSON object.
@@ -88,7 +90,10 @@ impl Fields for Data {
 impl From<Map<String, Value>> for Data {
     fn from(map: Map<String, Value>) -> Self {
         Self {
-            fields: map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            fields: map
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+                .collect(),
         }
     }
 }

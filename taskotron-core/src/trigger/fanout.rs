@@ -30,6 +30,9 @@ pub struct Handled {
     pub ignored: Option<String>,
     /// Problems worth a warning (malformed message, refused item).
     pub warnings: Vec<Diagnostic>,
+    /// Why the message can never be read (its body is not JSON), if so: a bus
+    /// should drop it rather than deliver it again.
+    pub unreadable: Option<String>,
 }
 
 /// One job the dedupe memory holds for an item.
@@ -209,6 +212,11 @@ impl Trigger {
                     message.topic
                 )));
                 out.ignored = Some("malformed".into());
+                return out;
+            }
+            Consumed::Unreadable(why) => {
+                out.unreadable = Some(format!("message {id}: {why}"));
+                out.ignored = Some("unreadable".into());
                 return out;
             }
         };

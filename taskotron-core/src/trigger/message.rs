@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Data;
 
@@ -85,21 +85,19 @@ impl Message {
     }
 
     /// A message whose body is `body`, raw JSON text that must be an object (an AMQP
-    /// delivery: the routing key is the topic).
+    /// delivery: the routing key is the topic). The rest of the body is checked when a
+    /// consumer reads it ([`Consumed::Unreadable`]); a topic no consumer reads is
+    /// never parsed at all.
     ///
     /// # Errors
-    /// The body is not JSON or not an object; the error names the message id.
+    /// The body does not even start like a JSON object; the error names the message id.
     pub fn from_body(id: Option<&str>, topic: &str, body: String) -> Result<Self, MessageError> {
         let name = id.unwrap_or("without id");
-        if let Err(e) = serde_json::from_str::<IgnoredAny>(&body) {
-            return Err(MessageError(format!(
-                "message {name}: body is not JSON: {e}"
-            )));
-        }
         if !is_object(&body) {
-            return Err(MessageError(format!(
-                "message {name}: body is not a JSON object"
-            )));
+            return Err(match serde_json::from_str::<IgnoredAny>(&body) {
+                Ok(_) => MessageError(format!("message {name}: body is not a JSON object")),
+                Err(e) => MessageError(format!("message {name}: body is not JSON: {e}")),
+            });
         }
         Ok(Self {
             id: id.map(str::to_string),
@@ -194,6 +192,8 @@ pub enum Consumed {
     Ignored(&'static str),
     /// The topic is known but the body lacks what it needs.
     Malformed(String),
+    /// The topic is known but the body is not JSON: the message can never be read.
+    Unreadable(String),
 }
 
 /// The dist-git branch of a release: `1.fc39` -> `f39`, `3.el9` -> `epel9`.
@@ -413,7 +413,35 @@ fn nvr(name: &str, version: &str, release: &str) -> String {
     s
 }
 
-fn data<const N: usize>(pairs: [(&'static str, Value); N]) -> Data {
+/// A value every message of a kind shares.
+type Shared = std::sync::LazyLock<Value>;
+
+macro_rules! shared {
+    ($($name:ident = $text:literal),* $(,)?) => {
+        $(static $name: Shared = Shared::new(|| Value::String($text.into()));)*
+    };
+}
+
+shared! {
+    KOJI_BUILD_COMPLETED = "KojiBuildPackageCompleted",
+    KOJI_TAG_CHANGED = "KojiTagChanged",
+    BODHI_REQUEST_TESTING = "BodhiUpdateRequestTesting",
+    BODHI_REQUEST_STABLE = "BodhiUpdateRequestStable",
+    BODHI_EDIT = "BodhiUpdateEdit",
+    KOJI_BUILD = "koji_build",
+    KOJI_TAG = "koji_tag",
+    BODHI_UPDATE = "bodhi_update",
+}
+
+fn shared(v: &'static Shared) -> Cow<'static, Value> {
+    Cow::Borrowed(&**v)
+}
+
+fn own(v: Value) -> Cow<'static, Value> {
+    Cow::Owned(v)
+}
+
+fn data<const N: usize>(pairs: [(&'static str, Cow<'static, Value>); N]) -> Data {
     let mut d = Data::with_capacity(N);
     for (k, v) in pairs {
         d.push_new(k, v);
@@ -421,13 +449,23 @@ fn data<const N: usize>(pairs: [(&'static str, Value); N]) -> Data {
     d
 }
 
+/// A body that failed to read: not JSON at all, or JSON of the wrong shape.
+fn unreadable_or(e: serde_json::Error, shape: &str) -> Consumed {
+    if e.is_syntax() || e.is_eof() {
+        Consumed::Unreadable(format!("body is not JSON: {e}"))
+    } else {
+        Consumed::Malformed(format!("{shape}: {e}"))
+    }
+}
+
 /// Turns a message into trigger data.
 pub fn consume(message: &Message) -> Consumed {
     let topic = message.topic.as_str();
     let raw = message.body();
     if topic.ends_with("buildsys.build.state.change") {
-        let Ok(b) = serde_json::from_str::<BuildStateChange>(raw) else {
-            return Consumed::Malformed("a build state change must be a JSON object".into());
+        let b = match serde_json::from_str::<BuildStateChange>(raw) {
+            Ok(b) => b,
+            Err(e) => return unreadable_or(e, "a build state change must be a JSON object"),
         };
         if b.new.as_ref().and_then(Value::as_i64) != Some(1) {
             return Consumed::Ignored("koji build not completed");
@@ -447,46 +485,54 @@ pub fn consume(message: &Message) -> Consumed {
         };
         let branch = distgit_branch(&release);
         return Consumed::Data(data([
-            ("message_type", json!("KojiBuildPackageCompleted")),
-            ("item", Value::String(nvr(&name, &version, &release))),
-            ("item_type", json!("koji_build")),
-            ("name", Value::String(name)),
-            ("version", Value::String(version)),
-            ("release", Value::String(release)),
-            ("owner", b.owner.value()),
-            ("distgit_branch", branch.map_or(Value::Null, Value::String)),
-            ("topic", Value::String(message.topic.clone())),
+            ("message_type", shared(&KOJI_BUILD_COMPLETED)),
+            ("item", own(Value::String(nvr(&name, &version, &release)))),
+            ("item_type", shared(&KOJI_BUILD)),
+            ("name", own(Value::String(name))),
+            ("version", own(Value::String(version))),
+            ("release", own(Value::String(release))),
+            ("owner", own(b.owner.value())),
+            (
+                "distgit_branch",
+                own(branch.map_or(Value::Null, Value::String)),
+            ),
+            ("topic", own(Value::String(message.topic.clone()))),
         ]));
     }
     if topic.ends_with("buildsys.tag") {
-        let Ok(b) = serde_json::from_str::<Tag>(raw) else {
-            return Consumed::Malformed("a tag message must be a JSON object".into());
+        let b = match serde_json::from_str::<Tag>(raw) {
+            Ok(b) => b,
+            Err(e) => return unreadable_or(e, "a tag message must be a JSON object"),
         };
         let Some(tag) = b.tag.owned() else {
             return Consumed::Malformed("a tag message needs `tag`".into());
         };
         return Consumed::Data(data([
-            ("message_type", json!("KojiTagChanged")),
-            ("item", Value::String(tag.clone())),
-            ("item_type", json!("koji_tag")),
-            ("tag", Value::String(tag)),
-            ("name", b.name.value()),
-            ("version", b.version.value()),
-            ("release", b.release.value()),
-            ("owner", b.owner.value()),
-            ("topic", Value::String(message.topic.clone())),
+            ("message_type", shared(&KOJI_TAG_CHANGED)),
+            ("item", own(Value::String(tag.clone()))),
+            ("item_type", shared(&KOJI_TAG)),
+            ("tag", own(Value::String(tag))),
+            ("name", own(b.name.value())),
+            ("version", own(b.version.value())),
+            ("release", own(b.release.value())),
+            ("owner", own(b.owner.value())),
+            ("topic", own(Value::String(message.topic.clone()))),
         ]));
     }
     if let Some(kind) = topic.split("bodhi.update.").nth(1) {
         let message_type = match kind {
-            "request.testing" => "BodhiUpdateRequestTesting",
-            "request.stable" => "BodhiUpdateRequestStable",
-            "edit" => "BodhiUpdateEdit",
+            "request.testing" => &BODHI_REQUEST_TESTING,
+            "request.stable" => &BODHI_REQUEST_STABLE,
+            "edit" => &BODHI_EDIT,
             _ => return Consumed::Ignored("bodhi topic without a consumer"),
         };
-        let update = serde_json::from_str::<UpdateMessage>(raw)
-            .ok()
-            .and_then(|m| m.update);
+        let update = match serde_json::from_str::<UpdateMessage>(raw) {
+            Ok(m) => m.update,
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                return Consumed::Unreadable(format!("body is not JSON: {e}"))
+            }
+            Err(_) => None,
+        };
         let Some(update) = update else {
             return Consumed::Malformed("a bodhi update message needs update.alias".into());
         };
@@ -500,15 +546,15 @@ pub fn consume(message: &Message) -> Consumed {
             .filter_map(|b| b.nvr)
             .collect();
         return Consumed::Data(data([
-            ("message_type", Value::String(message_type.into())),
-            ("item", Value::String(alias)),
-            ("item_type", json!("bodhi_update")),
+            ("message_type", shared(message_type)),
+            ("item", own(Value::String(alias))),
+            ("item_type", shared(&BODHI_UPDATE)),
             (
                 "release",
-                update.release.and_then(|r| r.name).unwrap_or(Value::Null),
+                own(update.release.and_then(|r| r.name).unwrap_or(Value::Null)),
             ),
-            ("builds", Value::Array(builds)),
-            ("topic", Value::String(message.topic.clone())),
+            ("builds", own(Value::Array(builds))),
+            ("topic", own(Value::String(message.topic.clone()))),
         ]));
     }
     Consumed::Ignored("topic without a consumer")
@@ -516,6 +562,8 @@ pub fn consume(message: &Message) -> Consumed {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn sample(name: &str) -> String {
@@ -594,6 +642,24 @@ mod tests {
             m("x.other.thing", json!({})),
             Consumed::Ignored("topic without a consumer")
         );
+        let broken = Message::from_body(
+            Some("b-1"),
+            "org.fedoraproject.prod.buildsys.tag",
+            "{\"tag\": ".into(),
+        )
+        .unwrap();
+        assert!(
+            matches!(consume(&broken), Consumed::Unreadable(e) if e.starts_with("body is not JSON")),
+            "a body that is not JSON is found when it is read"
+        );
+        assert!(matches!(
+            m("x.buildsys.tag", json!({"tag": ["a"]})),
+            Consumed::Malformed(_)
+        ));
+        assert!(matches!(
+            m("x.bodhi.update.edit", json!({"update": 5})),
+            Consumed::Malformed(_)
+        ));
         assert_eq!(distgit_branch("1.fc39"), Some("f39".into()));
         assert_eq!(distgit_branch("17.el9"), Some("epel9".into()));
         assert_eq!(distgit_branch("1"), None);
