@@ -1,5 +1,6 @@
 //! Rules files and messages from arbitrary text: no panic; every job's item fits its
-//! type.
+//! type. The first line is read both as a JSON-lines message and, as an AMQP delivery
+//! would bring it, as the raw body of each topic a consumer reads.
 #![no_main]
 
 use std::path::Path;
@@ -17,8 +18,12 @@ fuzz_target!(|data: &[u8]| {
         Rules::load("- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [t]}]\n", Path::new("r")).expect("valid rules")
     });
     let mut trigger = Trigger::new(rules, vec![Arch::X86_64], Duration::from_secs(900), vec![]);
-    if let Ok(m) = Message::parse(message) {
-        for job in trigger.handle(&m, SystemTime::UNIX_EPOCH).jobs {
+    let mut messages: Vec<Message> = Message::parse(message).into_iter().collect();
+    for topic in ["org.fedoraproject.prod.buildsys.build.state.change", "org.fedoraproject.prod.buildsys.tag", "org.fedoraproject.prod.bodhi.update.edit"] {
+        messages.extend(Message::from_body(Some("fuzz"), topic, message.to_string()));
+    }
+    for m in &messages {
+        for job in trigger.handle(m, SystemTime::UNIX_EPOCH).jobs {
             assert!(job.item_type.validate(&job.item).is_ok());
         }
     }
