@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,34 +33,6 @@ fn start_mock() -> Result<(Mock, String)> {
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
     Ok((Mock(child), line.trim().to_string()))
-}
-
-fn python_client(venv: &Path) -> Option<std::path::PathBuf> {
-    let python = venv.join("bin/python");
-    let has = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import resultsdb_api"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has(&python) {
-        return Some(python);
-    }
-    eprintln!(
-        "{:>12} resultsdb-api into target/bench-venv (once)",
-        "Installing"
-    );
-    let ok = Command::new("python3")
-        .arg("-m")
-        .arg("venv")
-        .arg(venv)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "resultsdb-api"])
-            .status()
-            .is_ok_and(|s| s.success());
-    (ok && has(&python)).then_some(python)
 }
 
 const PYTHON: &str = r#"
@@ -136,7 +107,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     ours.sort();
     let ours_wall = ours[ours.len() / 2];
-    let python = python_client(&root().join("target/bench-venv"));
+    let python = crate::util::bench_python("resultsdb_api", "resultsdb-api");
     let theirs = match &python {
         Some(py) => {
             let mut walls = Vec::new();

@@ -10,7 +10,7 @@
 //! Everything runs pinned to one CPU (`taskset -c 0`) when taskset is there.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -237,35 +237,6 @@ elapsed = time.perf_counter() - start
 sys.stderr.write(json.dumps({"messages": n, "jobs": jobs, "seconds": elapsed}) + "\n")
 "#;
 
-fn python_reference(venv: &Path) -> Option<PathBuf> {
-    let python = venv.join("bin/python");
-    let has = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import mongoquery"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has(&python) {
-        return Some(python);
-    }
-    eprintln!(
-        "{:>12} mongoquery into target/bench-venv (once)",
-        "Installing"
-    );
-    let ok = (python.exists()
-        || Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(venv)
-            .status()
-            .is_ok_and(|s| s.success()))
-        && Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "mongoquery"])
-            .status()
-            .is_ok_and(|s| s.success());
-    (ok && has(&python)).then_some(python)
-}
-
 /// `cmd` pinned to CPU 0 when `taskset` exists.
 fn one_core(program: &Path) -> Command {
     let taskset = Path::new("/usr/bin/taskset");
@@ -389,7 +360,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let rss = crate::bench::median_rss(&samples);
 
     // The reference.
-    let reference = python_reference(&root().join("target/bench-venv")).map(|python| {
+    let reference = crate::util::bench_python("mongoquery", "mongoquery").map(|python| {
         let script = work.join("reference.py");
         let _ = std::fs::write(&script, PYTHON);
         let start = Instant::now();

@@ -39,3 +39,36 @@ pub fn step(name: &str, mut cmd: Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// The Python of the benchmarks' venv (`target/bench-venv`) once `module` imports
+/// there, installing `package` from PyPI (and the venv) on first use; `None` when that
+/// fails, so a benchmark can still print its own figures without the reference.
+pub fn bench_python(module: &str, package: &str) -> Option<PathBuf> {
+    let venv = root().join("target/bench-venv");
+    let python = venv.join("bin/python");
+    let has = |p: &std::path::Path| {
+        Command::new(p)
+            .args(["-c", &format!("import {module}")])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if python.exists() && has(&python) {
+        return Some(python);
+    }
+    eprintln!(
+        "{:>12} {package} into target/bench-venv (once)",
+        "Installing"
+    );
+    let ok = (python.exists()
+        || Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success()))
+        && Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", package])
+            .status()
+            .is_ok_and(|s| s.success());
+    (ok && has(&python)).then_some(python)
+}
