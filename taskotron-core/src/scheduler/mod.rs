@@ -9,8 +9,10 @@
 //! records jobs in memory lives in `taskotron-mock`.
 
 mod journal;
+mod queue;
 
 pub use journal::{JobJournal, JournalEntry};
+pub use queue::{CrashCause, JobState, Queue, QueueError, QueuedJob};
 
 use crate::dict::JobRequest;
 

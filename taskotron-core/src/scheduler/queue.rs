@@ -1,0 +1,794 @@
+//! The embedded job queue: SQLite (WAL) in the state directory. `JobRequest` in, a
+//! job with a fresh build id (UUID) out; states SCHEDULED → RUNNING → FINISHED (with
+//! its ExecutionReport) or CRASHED (with a cause). A worker claims a job for its
+//! arches with a lease and renews it while the job runs; a job whose lease ran out
+//! (its worker died) goes back to SCHEDULED, up to `max_attempts` claims, and is then
+//! CRASHED. Every change is one transaction, and a worker can change only a job it
+//! holds the lease of, so a build id never runs twice at once and a late worker
+//! cannot overwrite the result of the one that took over.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use super::{Accepted, Origin, Scheduler, SchedulerError};
+use crate::dict::{ExecutionReport, JobRequest};
+use crate::{Arch, ItemType};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Scheduled,
+    /// A worker holds its lease.
+    Running,
+    /// Ran; its ExecutionReport is kept.
+    Finished,
+    /// Could not run to a report.
+    Crashed,
+}
+
+impl JobState {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Scheduled => "SCHEDULED",
+            JobState::Running => "RUNNING",
+            JobState::Finished => "FINISHED",
+            JobState::Crashed => "CRASHED",
+        }
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        const ALL: [JobState; 4] = [
+            JobState::Scheduled,
+            JobState::Running,
+            JobState::Finished,
+            JobState::Crashed,
+        ];
+        ALL.into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("`{s}` is not a job state (SCHEDULED, RUNNING, FINISHED or CRASHED)")
+            })
+    }
+}
+
+/// Why a job crashed: the task's fault, the machinery's, or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrashCause {
+    /// The task is unknown, missing or invalid.
+    Task,
+    /// The worker, its machine or its state could not run the job.
+    Infrastructure,
+    /// The job ran out of time.
+    Timeout,
+}
+
+impl CrashCause {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrashCause::Task => "task",
+            CrashCause::Infrastructure => "infrastructure",
+            CrashCause::Timeout => "timeout",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "task" => CrashCause::Task,
+            "timeout" => CrashCause::Timeout,
+            _ => CrashCause::Infrastructure,
+        }
+    }
+}
+
+/// A job as the queue holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedJob {
+    /// Its build id.
+    pub build_id: String,
+    /// What to run.
+    pub request: JobRequest,
+    /// Where it is.
+    pub state: JobState,
+    /// How many times a worker claimed it.
+    pub attempts: u32,
+    /// The worker that holds (or held last) its lease.
+    pub worker: Option<String>,
+    /// When it was scheduled (RFC 3339).
+    pub scheduled_at: String,
+    /// When it last changed state (RFC 3339).
+    pub updated_at: String,
+    /// Its ExecutionReport, once FINISHED.
+    pub report: Option<ExecutionReport>,
+    /// Why it CRASHED, and what happened.
+    pub crash: Option<(CrashCause, String)>,
+}
+
+/// What went wrong with the queue file.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// SQLite refused (locked too long, disk full, corrupt file, ...).
+    #[error("job queue `{path}`: {source}")]
+    Sql {
+        /// The queue file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The state directory could not be made.
+    #[error("cannot create `{path}`: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// The queue, open on one file. Each process (or thread) opens its own.
+#[derive(Debug)]
+pub struct Queue {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn rfc3339(ms: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    build_id     TEXT PRIMARY KEY,
+    item         TEXT NOT NULL,
+    item_type    TEXT NOT NULL,
+    taskname     TEXT NOT NULL,
+    arch         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    worker       TEXT,
+    lease_until  INTEGER,
+    scheduled_at INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    report       TEXT,
+    crash_cause  TEXT,
+    crash_detail TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (state, arch, scheduled_at);
+CREATE TABLE IF NOT EXISTS messages (
+    message_id  TEXT PRIMARY KEY,
+    accepted_at INTEGER NOT NULL
+);
+";
+
+const COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, worker, \
+                       scheduled_at, updated_at, report, crash_cause, crash_detail";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
+    let text = |i: usize| r.get::<_, String>(i);
+    let item_type: ItemType = text(2)?.parse().map_err(|e: crate::item::ItemTypeError| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+    })?;
+    let arch: Arch = text(4)?.parse().map_err(|e: crate::arch::ArchError| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+    })?;
+    let state: JobState = text(5)?.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+    })?;
+    let report: Option<String> = r.get(10)?;
+    let cause: Option<String> = r.get(11)?;
+    Ok(QueuedJob {
+        build_id: text(0)?,
+        request: JobRequest {
+            item: text(1)?,
+            item_type,
+            taskname: text(3)?,
+            arch,
+        },
+        state,
+        attempts: r.get(6)?,
+        worker: r.get(7)?,
+        scheduled_at: rfc3339(r.get(8)?),
+        updated_at: rfc3339(r.get(9)?),
+        report: report.and_then(|t| serde_json::from_str(&t).ok()),
+        crash: cause.map(|c| {
+            (
+                CrashCause::parse(&c),
+                r.get::<_, Option<String>>(12)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            )
+        }),
+    })
+}
+
+impl Queue {
+    /// Opens (or creates) the queue at `path`, in WAL mode so that it survives a
+    /// crash of any process using it and readers do not block the writer.
+    ///
+    /// # Errors
+    /// The directory or file cannot be made or read.
+    pub fn open(path: &Path) -> Result<Self, QueueError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let sql = |source| QueueError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The queue file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> QueueError + '_ {
+        move |source| QueueError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Schedules `requests` in one transaction; returns their new build ids.
+    ///
+    /// # Errors
+    /// SQLite refused; nothing was scheduled.
+    pub fn enqueue(
+        &mut self,
+        requests: &[JobRequest],
+        now: SystemTime,
+    ) -> Result<Vec<String>, QueueError> {
+        let path = self.path.clone();
+        let sql = move |source| QueueError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        let ids = insert(&tx, requests, now).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(ids)
+    }
+
+    /// Claims the oldest waiting job for one of `arches` (and any `noarch` job) for
+    /// `worker`, with a lease of `lease`. Jobs whose lease ran out are requeued first.
+    ///
+    /// # Errors
+    /// SQLite refused; nothing was claimed.
+    pub fn claim(
+        &mut self,
+        worker: &str,
+        arches: &[Arch],
+        lease: Duration,
+        max_attempts: u32,
+        now: SystemTime,
+    ) -> Result<Option<QueuedJob>, QueueError> {
+        let path = self.path.clone();
+        let sql = move |source| QueueError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let now_ms = millis(now);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        expire(&tx, now_ms, max_attempts).map_err(&sql)?;
+        let mut wanted: Vec<String> = arches.iter().map(|a| a.to_string()).collect();
+        wanted.push(Arch::Noarch.to_string());
+        let marks = vec!["?"; wanted.len()].join(", ");
+        let picked: Option<String> = tx
+            .query_row(
+                &format!(
+                    "SELECT build_id FROM jobs WHERE state = 'SCHEDULED' AND arch IN ({marks}) \
+                     ORDER BY scheduled_at, rowid LIMIT 1"
+                ),
+                rusqlite::params_from_iter(wanted.iter()),
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some(build_id) = picked else {
+            tx.commit().map_err(&sql)?;
+            return Ok(None);
+        };
+        let until = now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        tx.execute(
+            "UPDATE jobs SET state = 'RUNNING', worker = ?2, lease_until = ?3, \
+             attempts = attempts + 1, updated_at = ?4 WHERE build_id = ?1",
+            params![build_id, worker, until, now_ms],
+        )
+        .map_err(&sql)?;
+        let job = tx
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM jobs WHERE build_id = ?1"),
+                [&build_id],
+                row,
+            )
+            .map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(Some(job))
+    }
+
+    /// Extends `worker`'s lease on a RUNNING job; `false` when it no longer holds it.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn renew(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        lease: Duration,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let until =
+            millis(now).saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        let n = self
+            .conn
+            .execute(
+                "UPDATE jobs SET lease_until = ?3 \
+                 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
+                params![build_id, worker, until],
+            )
+            .map_err(self.sql())?;
+        Ok(n == 1)
+    }
+
+    /// Records `report` for a job `worker` holds; `false` when it no longer holds it
+    /// (its lease ran out and the job went to another worker): the report is dropped.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn finish(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        report: &ExecutionReport,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let text = serde_json::to_string(report).unwrap_or_default();
+        let n = self
+            .conn
+            .execute(
+                "UPDATE jobs SET state = 'FINISHED', report = ?3, lease_until = NULL, \
+                 updated_at = ?4 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
+                params![build_id, worker, text, millis(now)],
+            )
+            .map_err(self.sql())?;
+        Ok(n == 1)
+    }
+
+    /// Marks a job `worker` holds CRASHED; `false` when it no longer holds it.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn crash(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        cause: CrashCause,
+        detail: &str,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE jobs SET state = 'CRASHED', crash_cause = ?3, crash_detail = ?4, \
+                 lease_until = NULL, updated_at = ?5 \
+                 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
+                params![build_id, worker, cause.as_str(), detail, millis(now)],
+            )
+            .map_err(self.sql())?;
+        Ok(n == 1)
+    }
+
+    /// Requeues the jobs whose lease ran out (CRASHED after `max_attempts` claims);
+    /// returns how many went back to SCHEDULED.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn requeue_expired(
+        &mut self,
+        max_attempts: u32,
+        now: SystemTime,
+    ) -> Result<usize, QueueError> {
+        let path = self.path.clone();
+        let sql = move |source| QueueError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        let n = expire(&tx, millis(now), max_attempts).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(n)
+    }
+
+    /// One job.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn get(&self, build_id: &str) -> Result<Option<QueuedJob>, QueueError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM jobs WHERE build_id = ?1"),
+                [build_id],
+                row,
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
+    /// The jobs (in one state, or all), oldest first.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn list(&self, state: Option<JobState>) -> Result<Vec<QueuedJob>, QueueError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR state = ?1 \
+                 ORDER BY scheduled_at, rowid"
+            ))
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([state.map(JobState::as_str)], row)
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// Deletes FINISHED and CRASHED jobs last changed before `before`; returns them.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn forget_before(&mut self, before: SystemTime) -> Result<Vec<QueuedJob>, QueueError> {
+        let old: Vec<QueuedJob> = {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM jobs \
+                     WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1"
+                ))
+                .map_err(self.sql())?;
+            let rows = stmt.query_map([millis(before)], row).map_err(self.sql())?;
+            rows.collect::<Result<_, _>>().map_err(self.sql())?
+        };
+        self.conn
+            .execute(
+                "DELETE FROM jobs WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1",
+                [millis(before)],
+            )
+            .map_err(self.sql())?;
+        self.conn
+            .execute(
+                "DELETE FROM messages WHERE accepted_at < ?1",
+                [millis(before)],
+            )
+            .map_err(self.sql())?;
+        Ok(old)
+    }
+}
+
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    requests: &[JobRequest],
+    now: SystemTime,
+) -> rusqlite::Result<Vec<String>> {
+    let now = millis(now);
+    let mut stmt = tx.prepare(
+        "INSERT INTO jobs (build_id, item, item_type, taskname, arch, state, scheduled_at, \
+         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6)",
+    )?;
+    let mut ids = Vec::with_capacity(requests.len());
+    for r in requests {
+        let id = crate::resultsdb::new_group_id();
+        stmt.execute(params![
+            id,
+            r.item,
+            r.item_type.to_string(),
+            r.taskname,
+            r.arch.to_string(),
+            now
+        ])?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Requeues RUNNING jobs whose lease ran out, or crashes them after `max_attempts`.
+fn expire(tx: &rusqlite::Transaction<'_>, now: i64, max_attempts: u32) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE jobs SET state = 'CRASHED', crash_cause = 'infrastructure', \
+         crash_detail = 'its worker stopped renewing the lease ' || attempts || ' times', \
+         lease_until = NULL, updated_at = ?1 \
+         WHERE state = 'RUNNING' AND lease_until < ?1 AND attempts >= ?2",
+        params![now, max_attempts],
+    )?;
+    tx.execute(
+        "UPDATE jobs SET state = 'SCHEDULED', lease_until = NULL, updated_at = ?1 \
+         WHERE state = 'RUNNING' AND lease_until < ?1",
+        params![now],
+    )
+}
+
+impl Scheduler for Queue {
+    fn accept(
+        &mut self,
+        origin: Origin<'_>,
+        jobs: &[JobRequest],
+    ) -> Result<Accepted, SchedulerError> {
+        let unavailable = |e: rusqlite::Error| SchedulerError::Unavailable(e.to_string());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let now = SystemTime::now();
+        if let Some(id) = origin.message_id {
+            let fresh = tx
+                .execute(
+                    "INSERT OR IGNORE INTO messages (message_id, accepted_at) VALUES (?1, ?2)",
+                    params![id, millis(now)],
+                )
+                .map_err(unavailable)?;
+            if fresh == 0 {
+                return Ok(Accepted::AlreadyAccepted);
+            }
+        }
+        insert(&tx, jobs, now).map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(Accepted::New(jobs.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn request(item: &str, arch: Arch) -> JobRequest {
+        JobRequest {
+            item: item.into(),
+            item_type: ItemType::KojiBuild,
+            taskname: "rpmlint".into(),
+            arch,
+        }
+    }
+
+    fn report(build_id: &str) -> ExecutionReport {
+        serde_json::from_value(serde_json::json!({
+            "execution_status": "OK", "status": null, "build_id": build_id, "run_id": "r-1",
+            "item": "a-1-1.fc41", "item_type": "koji_build", "arch": "x86_64",
+            "checkname": "dist.rpmlint", "artifacts": "/tmp/a", "started_at": "2026-01-01T00:00:00Z",
+            "duration_ms": 5, "actions": [], "outcome": null, "results": [], "exit_code": null
+        }))
+        .unwrap()
+    }
+
+    const LEASE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_job_goes_from_scheduled_to_finished_on_a_worker_of_its_arch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Queue::open(&dir.path().join("state/queue.sqlite")).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ids = q
+            .enqueue(
+                &[
+                    request("a-1-1.fc41", Arch::Aarch64),
+                    request("b-1-1.fc41", Arch::Noarch),
+                ],
+                t0,
+            )
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_ne!(ids[0], ids[1]);
+        // An x86_64 worker takes the noarch job, never the aarch64 one.
+        let job = q
+            .claim("w1", &[Arch::X86_64], LEASE, 3, t0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (job.build_id.as_str(), job.state),
+            (ids[1].as_str(), JobState::Running)
+        );
+        assert!(q
+            .claim("w1", &[Arch::X86_64], LEASE, 3, t0)
+            .unwrap()
+            .is_none());
+        let arm = q
+            .claim("w2", &[Arch::Aarch64], LEASE, 3, t0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(arm.build_id, ids[0]);
+        assert!(q
+            .finish(&job.build_id, "w1", &report(&job.build_id), t0)
+            .unwrap());
+        assert!(q
+            .crash(
+                &arm.build_id,
+                "w2",
+                CrashCause::Task,
+                "unknown task `x`",
+                t0
+            )
+            .unwrap());
+        let done = q.get(&ids[1]).unwrap().unwrap();
+        assert_eq!(done.state, JobState::Finished);
+        assert_eq!(
+            done.report.unwrap().build_id.as_deref(),
+            Some(ids[1].as_str())
+        );
+        let crashed = q.list(Some(JobState::Crashed)).unwrap();
+        assert_eq!(
+            crashed[0].crash,
+            Some((CrashCause::Task, "unknown task `x`".into()))
+        );
+        // Reopened, everything is still there.
+        drop(q);
+        let q = Queue::open(&dir.path().join("state/queue.sqlite")).unwrap();
+        assert_eq!(q.list(None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_expired_lease_requeues_and_the_late_worker_cannot_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Queue::open(&dir.path().join("q.sqlite")).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let id = q
+            .enqueue(&[request("a-1-1.fc41", Arch::X86_64)], t0)
+            .unwrap()[0]
+            .clone();
+        let first = q
+            .claim("dead", &[Arch::X86_64], LEASE, 2, t0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.attempts, 1);
+        assert!(q
+            .renew(&id, "dead", LEASE, t0 + Duration::from_secs(30))
+            .unwrap());
+        // The worker dies: no renewal; the lease runs out 60 s after the last one.
+        let later = t0 + Duration::from_secs(100);
+        assert!(
+            q.claim(
+                "w2",
+                &[Arch::X86_64],
+                LEASE,
+                2,
+                later - Duration::from_secs(20)
+            )
+            .unwrap()
+            .is_none(),
+            "still leased"
+        );
+        let second = q
+            .claim("w2", &[Arch::X86_64], LEASE, 2, later)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (second.build_id.as_str(), second.attempts),
+            (id.as_str(), 2)
+        );
+        assert!(
+            !q.finish(&id, "dead", &report(&id), later).unwrap(),
+            "the late worker's report is dropped"
+        );
+        assert!(!q.renew(&id, "dead", LEASE, later).unwrap());
+        // w2 dies too: after max_attempts claims the job is CRASHED, not retried forever.
+        let end = later + Duration::from_secs(120);
+        assert_eq!(q.requeue_expired(2, end).unwrap(), 0);
+        let job = q.get(&id).unwrap().unwrap();
+        assert_eq!(job.state, JobState::Crashed);
+        assert_eq!(job.crash.unwrap().0, CrashCause::Infrastructure);
+    }
+
+    #[test]
+    fn a_message_is_accepted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Queue::open(&dir.path().join("q.sqlite")).unwrap();
+        let origin = Origin {
+            message_id: Some("m-1"),
+            topic: "t",
+        };
+        let jobs = [
+            request("a-1-1.fc41", Arch::X86_64),
+            request("a-1-1.fc41", Arch::Noarch),
+        ];
+        assert_eq!(q.accept(origin, &jobs).unwrap(), Accepted::New(2));
+        assert_eq!(q.accept(origin, &jobs).unwrap(), Accepted::AlreadyAccepted);
+        assert_eq!(q.list(Some(JobState::Scheduled)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn two_workers_never_get_the_same_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.sqlite");
+        let mut q = Queue::open(&path).unwrap();
+        let requests: Vec<JobRequest> = (0..200)
+            .map(|n| request(&format!("p{n}-1-1.fc41"), Arch::X86_64))
+            .collect();
+        q.enqueue(&requests, SystemTime::now()).unwrap();
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut q = Queue::open(&path).unwrap();
+                    let mut got = Vec::new();
+                    while let Some(job) = q
+                        .claim(
+                            &format!("w{w}"),
+                            &[Arch::X86_64],
+                            LEASE,
+                            3,
+                            SystemTime::now(),
+                        )
+                        .unwrap()
+                    {
+                        assert!(q
+                            .finish(
+                                &job.build_id,
+                                &format!("w{w}"),
+                                &report(&job.build_id),
+                                SystemTime::now()
+                            )
+                            .unwrap());
+                        got.push(job.build_id);
+                    }
+                    got
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.join().unwrap());
+        }
+        let unique: HashSet<&String> = all.iter().collect();
+        assert_eq!((all.len(), unique.len()), (200, 200));
+        assert_eq!(q.list(Some(JobState::Finished)).unwrap().len(), 200);
+    }
+
+    #[test]
+    fn states_parse_with_a_clear_error() {
+        assert_eq!("running".parse::<JobState>(), Ok(JobState::Running));
+        assert!("RUNING"
+            .parse::<JobState>()
+            .unwrap_err()
+            .contains("SCHEDULED, RUNNING"));
+    }
+}
