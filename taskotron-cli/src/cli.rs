@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskotron_core::scheduler::JobState;
 use taskotron_core::{Arch, ItemType};
 
 /// Runs declarative test tasks (formulas) for Koji builds, Koji tags and Bodhi updates.
@@ -86,6 +87,21 @@ pub enum Command {
         after_help = "Examples:\n  taskotron trigger --rules trigger_rules.yml --from messages.jsonl --dry-run\n  cat messages.jsonl | taskotron trigger --rules trigger_rules.yml --dry-run --format json\n  taskotron trigger --rules trigger_rules.yml --from amqp://guest:guest@127.0.0.1:5672/%2f\n\nEach input line is a fedora-messaging message ({routing_key, properties, body}) or a\nfedmsg envelope ({topic, msg, msg_id}). Jobs are printed one per line; without\n--dry-run they are first written to <state_dir>/trigger/jobs.jsonl, once per message id,\nand only then is an AMQP message acknowledged. From a broker the trigger runs until\nSIGINT or SIGTERM, reconnecting when the broker goes away.\nExit codes: 0 done, 1 jobs could not be stored, 2 invalid rules or arguments."
     )]
     Trigger(TriggerArgs),
+    /// Put jobs in the embedded queue: one per arch.
+    #[command(
+        after_help = "Examples:\n  taskotron schedule nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64 --arch aarch64\n  taskotron schedule rpmlint -i grep-3.11-1.fc39 -t koji_build --format json\n\nThe queue is <state_dir>/queue.sqlite; `taskotron worker` runs what it holds.\nExit codes: 0 scheduled, 1 the queue failed, 2 invalid input."
+    )]
+    Schedule(ScheduleArgs),
+    /// Run jobs from the embedded queue, for some arches (and noarch).
+    #[command(
+        after_help = "Examples:\n  taskotron worker --once                     # until the queue has nothing for us\n  taskotron worker --arch x86_64 --arch i386 --jobs 2\n\nTasks are found by name in the config's `tasks`, then as <dir>/<name>/ in `task_path`.\nEach job runs as `taskotron run` in a child process with the job's build id; its\nlease is renewed while it runs, and a job whose worker dies is requeued.\nExit codes: 0 stopped cleanly, 1 the queue failed, 2 invalid input."
+    )]
+    Worker(WorkerArgs),
+    /// List the jobs of the embedded queue.
+    #[command(
+        after_help = "Examples:\n  taskotron jobs\n  taskotron jobs --state crashed --format json"
+    )]
+    Jobs(JobsArgs),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
@@ -100,6 +116,61 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// Arguments of `schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The task's name (see the config's `tasks` and `task_path`).
+    pub taskname: String,
+    /// The item to check.
+    #[arg(short, long)]
+    pub item: String,
+    /// The item's type.
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+    pub item_type: ItemType,
+    /// An arch to run on; repeat for several [default: noarch].
+    #[arg(short, long, value_parser = parse_arch)]
+    pub arch: Vec<Arch>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// An arch this worker runs; repeat for several [default: the config's
+    /// `supported_arches`]. `noarch` jobs are always taken.
+    #[arg(short, long, value_parser = parse_arch)]
+    pub arch: Vec<Arch>,
+    /// Jobs run at once.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Stop when the queue has nothing for this worker, instead of waiting for more.
+    #[arg(long)]
+    pub once: bool,
+    /// The worker's name in the queue [default: <host>-<pid>].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output format (of the line printed per job).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only jobs in this state: scheduled, running, finished or crashed.
+    #[arg(long, value_parser = parse_state)]
+    pub state: Option<JobState>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_state(s: &str) -> Result<JobState, String> {
+    s.parse()
 }
 
 /// Arguments of `trigger`.

@@ -97,6 +97,18 @@ pub struct Config {
     pub amqp_client_cert: Option<PathBuf>,
     /// Its private key (PEM, PKCS#8).
     pub amqp_client_key: Option<PathBuf>,
+    /// Task names and where each task is (a directory with its formula).
+    pub tasks: std::collections::BTreeMap<String, PathBuf>,
+    /// Directories searched for `<taskname>/` when `tasks` does not name a task.
+    pub task_path: Vec<PathBuf>,
+    /// How long a worker's claim on a job lasts unless renewed (it renews at a third).
+    #[serde(with = "duration_text")]
+    pub worker_lease: Duration,
+    /// Claims of a job before a worker that keeps dying makes it CRASHED.
+    pub max_attempts: u32,
+    /// How long a job may run before it is killed and CRASHED (timeout).
+    #[serde(with = "duration_text")]
+    pub job_timeout: Duration,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -128,8 +140,28 @@ pub const KEYS: &[&str] = &[
     "amqp_ca_cert",
     "amqp_client_cert",
     "amqp_client_key",
+    "tasks",
+    "task_path",
+    "worker_lease",
+    "max_attempts",
+    "job_timeout",
     "supported_arches",
 ];
+
+impl Config {
+    /// The embedded job queue: `<state_dir>/queue.sqlite`.
+    pub fn queue_path(&self) -> PathBuf {
+        self.state_dir.join("queue.sqlite")
+    }
+
+    /// Where the tasks are, from `tasks` and `task_path`.
+    pub fn tasks(&self) -> crate::worker::Tasks {
+        crate::worker::Tasks {
+            named: self.tasks.clone(),
+            path: self.task_path.clone(),
+        }
+    }
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -302,6 +334,11 @@ impl Config {
             amqp_ca_cert: None,
             amqp_client_cert: None,
             amqp_client_key: None,
+            tasks: std::collections::BTreeMap::new(),
+            task_path: vec![PathBuf::from("tasks")],
+            worker_lease: Duration::from_secs(60),
+            max_attempts: 3,
+            job_timeout: Duration::from_secs(4 * 3600),
         }
     }
 

@@ -30,6 +30,7 @@ pub mod tap;
 pub mod task;
 pub mod template;
 pub mod trigger;
+pub mod worker;
 pub mod yaml;
 
 pub use arch::Arch;

@@ -24,8 +24,18 @@ pub enum Ended {
     Interrupted(i32),
 }
 
-/// The process group of the child running now, for the signal handler.
-static CURRENT_GROUP: AtomicI32 = AtomicI32::new(0);
+/// The process groups of the children running now (one per worker thread), for the
+/// signal handler; 0 is a free slot.
+static GROUPS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+/// Records a running group; `None` when every slot is taken (the group is then not
+/// killed by a signal, only by its own deadline).
+fn register(pgid: libc::pid_t) -> Option<usize> {
+    GROUPS.iter().position(|slot| {
+        slot.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    })
+}
 /// The signal that interrupted the runner, or 0.
 static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
@@ -40,11 +50,13 @@ extern "C" fn on_signal(signal: libc::c_int) {
         }
         return;
     }
-    let group = CURRENT_GROUP.load(Ordering::SeqCst);
-    if group > 0 {
-        // SAFETY: kill(2) is async-signal-safe.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
+    for slot in &GROUPS {
+        let group = slot.load(Ordering::SeqCst);
+        if group > 0 {
+            // SAFETY: kill(2) is async-signal-safe.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
         }
     }
 }
@@ -106,7 +118,7 @@ pub fn run(
     let mut child = command.spawn()?;
     // The child leads its own group, so its pid is the group id.
     let pgid = child.id() as libc::pid_t;
-    CURRENT_GROUP.store(pgid, Ordering::SeqCst);
+    let slot = register(pgid);
     if interrupted().is_some() {
         kill_group(pgid);
     }
@@ -127,7 +139,9 @@ pub fn run(
         pause = (pause * 2).min(Duration::from_millis(20));
     };
     kill_group(pgid);
-    CURRENT_GROUP.store(0, Ordering::SeqCst);
+    if let Some(n) = slot {
+        GROUPS[n].store(0, Ordering::SeqCst);
+    }
     Ok(match interrupted() {
         Some(signal) if !ended.success() => Ended::Interrupted(signal),
         _ => ended,

@@ -3,6 +3,7 @@
 mod config;
 mod directives;
 mod new;
+mod queue;
 mod report;
 mod run;
 mod tap;
@@ -50,6 +51,18 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(&shell, &args),
         Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => config::run(&loaded, args.format),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Schedule(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => queue::schedule(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Worker(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => queue::worker(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Jobs(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => queue::jobs(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
         Command::Trigger(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{DryRun, JobJournal, Scheduler};
+use taskotron_core::scheduler::{DryRun, Queue, Scheduler};
 use taskotron_core::trigger::message::MessageError;
 use taskotron_core::trigger::{dispatch, Message, Rules, Trigger};
 use taskotron_core::{Diagnostic, JobRequest};
@@ -167,13 +167,16 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
     let scheduler: Box<dyn Scheduler> = if args.dry_run {
         Box::new(DryRun)
     } else {
-        let path = config.state_dir.join("trigger/jobs.jsonl");
-        match JobJournal::open(&path) {
-            Ok(journal) => {
-                for (job, at) in journal.recent(SystemTime::now(), config.trigger_window) {
+        let opened = Queue::open(&config.queue_path()).and_then(|queue| {
+            let recent = queue.recent(SystemTime::now(), config.trigger_window)?;
+            Ok((queue, recent))
+        });
+        match opened {
+            Ok((queue, recent)) => {
+                for (job, at) in recent {
                     trigger.remember(job, at);
                 }
-                Box::new(journal)
+                Box::new(queue)
             }
             Err(e) => {
                 let d = Diagnostic::error(format!("cannot schedule jobs: {e}"))

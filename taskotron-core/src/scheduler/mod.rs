@@ -4,14 +4,12 @@
 //! id once, so a message the bus delivers again (its acknowledgement was lost in a
 //! broker restart) never yields its jobs twice.
 //!
-//! [`JobJournal`] is the durable implementation the trigger uses until the embedded
-//! queue exists: an append-only JSON-lines file in the state directory. The mock that
-//! records jobs in memory lives in `taskotron-mock`.
+//! [`Queue`] is the durable implementation: the embedded SQLite job queue in the state
+//! directory, which workers claim jobs from. The mock that records jobs in memory
+//! lives in `taskotron-mock`.
 
-mod journal;
 mod queue;
 
-pub use journal::{JobJournal, JournalEntry};
 pub use queue::{CrashCause, JobState, Queue, QueueError, QueuedJob};
 
 use crate::dict::JobRequest;

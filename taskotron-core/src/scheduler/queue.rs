@@ -473,6 +473,35 @@ impl Queue {
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
+    /// The jobs scheduled within `window` before `now`, with when, to seed the
+    /// trigger's dedupe memory after a restart.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn recent(
+        &self,
+        now: SystemTime,
+        window: Duration,
+    ) -> Result<Vec<(JobRequest, SystemTime)>, QueueError> {
+        let since = millis(now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH));
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM jobs WHERE scheduled_at >= ?1 ORDER BY scheduled_at"
+            ))
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([since], |r| {
+                let at: i64 = r.get(8)?;
+                Ok((
+                    row(r)?.request,
+                    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(at).unwrap_or(0)),
+                ))
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
     /// Deletes FINISHED and CRASHED jobs last changed before `before`; returns them.
     ///
     /// # Errors

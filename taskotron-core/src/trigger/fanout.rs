@@ -138,7 +138,7 @@ impl Trigger {
     }
 
     /// Remembers a job accepted at `at` (by an earlier run of the trigger, read back
-    /// from the journal), so that it counts as a duplicate within the window.
+    /// from the job queue), so that it counts as a duplicate within the window.
     pub fn remember(&mut self, job: JobRequest, at: SystemTime) {
         let task = self.task_id(&job.taskname);
         let jobs = self.seen.entry(job.item).or_default();

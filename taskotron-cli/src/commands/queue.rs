@@ -1,0 +1,261 @@
+//! `taskotron schedule`, `taskotron worker` and `taskotron jobs`: the embedded queue.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use taskotron_core::config::Config;
+use taskotron_core::scheduler::{JobState, Queue, QueuedJob};
+use taskotron_core::worker::{self, CommandExecutor, Step, WorkerSettings};
+use taskotron_core::{Arch, Diagnostic, JobRequest};
+
+use super::{print_json, report_invalid};
+use crate::cli::{Format, JobsArgs, ScheduleArgs, WorkerArgs};
+use crate::exit;
+use crate::output::{Shell, Tone};
+
+fn open(shell: &Shell, config: &Config, format: Format) -> Option<Queue> {
+    match Queue::open(&config.queue_path()) {
+        Ok(q) => Some(q),
+        Err(e) => {
+            let d = Diagnostic::error(e.to_string())
+                .help("set `state_dir` (or $TASKOTRON_STATE_DIR) to a writable directory");
+            report_invalid(shell, format, &[d]);
+            None
+        }
+    }
+}
+
+/// One job as a line for people.
+fn line(job: &QueuedJob) -> String {
+    let r = &job.request;
+    let mut text = format!(
+        "{:<9} {} {} {} {} on {}",
+        job.state.as_str(),
+        job.build_id,
+        r.taskname,
+        r.item_type,
+        r.item,
+        r.arch
+    );
+    match (&job.report, &job.crash) {
+        (Some(report), _) => {
+            let outcome = report.outcome.map_or("no results", |o| o.as_str());
+            text.push_str(&format!(" ({outcome}, run {})", report.run_id));
+        }
+        (_, Some((cause, why))) => {
+            let first = why.lines().next().unwrap_or_default();
+            text.push_str(&format!(" ({}: {first})", cause.as_str()));
+        }
+        _ => {}
+    }
+    text
+}
+
+/// `taskotron schedule`.
+pub fn schedule(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
+    if let Err(e) = args.item_type.validate(&args.item) {
+        report_invalid(shell, args.format, &[Diagnostic::error(e.to_string())]);
+        return exit::INVALID_INPUT;
+    }
+    if let Err(why) = config.tasks().resolve(&args.taskname) {
+        // Scheduling an unknown task is allowed (a worker elsewhere may have it), but
+        // worth a word.
+        shell.diagnostics(&[Diagnostic::warning(why)]);
+    }
+    let Some(mut queue) = open(shell, config, args.format) else {
+        return exit::INVALID_INPUT;
+    };
+    let arches = if args.arch.is_empty() {
+        vec![Arch::Noarch]
+    } else {
+        args.arch.clone()
+    };
+    let requests: Vec<JobRequest> = arches
+        .iter()
+        .map(|arch| JobRequest {
+            item: args.item.clone(),
+            item_type: args.item_type,
+            taskname: args.taskname.clone(),
+            arch: *arch,
+        })
+        .collect();
+    let ids = match queue.enqueue(&requests, SystemTime::now()) {
+        Ok(ids) => ids,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+            return exit::NOT_OK;
+        }
+    };
+    match args.format {
+        Format::Json => {
+            let jobs: Vec<_> = ids
+                .iter()
+                .filter_map(|id| queue.get(id).ok().flatten())
+                .collect();
+            print_json(&serde_json::to_value(jobs).unwrap_or_default());
+        }
+        Format::Human => {
+            for (id, r) in ids.iter().zip(&requests) {
+                shell.status(
+                    "Scheduled",
+                    &format!("{} {id} on {}", r.taskname, r.arch),
+                    Tone::Good,
+                );
+            }
+        }
+    }
+    exit::OK
+}
+
+/// `taskotron jobs`.
+pub fn jobs(shell: &Shell, config: &Config, args: &JobsArgs) -> i32 {
+    let Some(queue) = open(shell, config, args.format) else {
+        return exit::INVALID_INPUT;
+    };
+    match queue.list(args.state) {
+        Ok(jobs) => {
+            match args.format {
+                Format::Json => print_json(&serde_json::to_value(&jobs).unwrap_or_default()),
+                Format::Human => {
+                    let mut out = std::io::stdout().lock();
+                    for job in &jobs {
+                        let _ = writeln!(out, "{}", line(job));
+                    }
+                }
+            }
+            exit::OK
+        }
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+            exit::NOT_OK
+        }
+    }
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// `taskotron worker`.
+pub fn worker(shell: &Shell, config: &Config, args: &WorkerArgs) -> i32 {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot find my own binary: {e}"))]);
+            return exit::NOT_OK;
+        }
+    };
+    let arches = if args.arch.is_empty() {
+        config.supported_arches.clone()
+    } else {
+        args.arch.clone()
+    };
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", host(), std::process::id()));
+    let executor = CommandExecutor {
+        program,
+        artifacts: config.artifacts.clone(),
+        scratch: config.state_dir.join("worker"),
+        timeout: config.job_timeout,
+    };
+    let tasks = config.tasks();
+    // Open once up front, so a bad state directory is one clear error, not one per job.
+    if open(shell, config, args.format).is_none() {
+        return exit::INVALID_INPUT;
+    }
+    taskotron_core::process::install_interrupt_handler();
+    let stop = Arc::new(AtomicBool::new(false));
+    shell.status(
+        "Working",
+        &format!(
+            "as {name} on {} (and noarch), {} at a time",
+            arches
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            args.jobs
+        ),
+        Tone::Good,
+    );
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for n in 0..args.jobs {
+            let settings = WorkerSettings {
+                name: if args.jobs == 1 {
+                    name.clone()
+                } else {
+                    format!("{name}/{n}")
+                },
+                arches: arches.clone(),
+                lease: config.worker_lease,
+                max_attempts: config.max_attempts,
+            };
+            let (stop, executor, tasks, failed) = (&stop, &executor, &tasks, &failed);
+            scope.spawn(move || {
+                let Ok(mut queue) = Queue::open(&config.queue_path()) else {
+                    failed.store(true, Ordering::Relaxed);
+                    return;
+                };
+                let mut idle = Duration::from_millis(50);
+                while !stop.load(Ordering::Relaxed) {
+                    if taskotron_core::process::interrupted().is_some() {
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    match worker::step(&settings, &mut queue, tasks, executor) {
+                        Ok(Step::Idle) if args.once => break,
+                        Ok(Step::Idle) => {
+                            std::thread::sleep(idle);
+                            idle = (idle * 2).min(Duration::from_secs(2));
+                        }
+                        Ok(Step::Ran(job)) => {
+                            idle = Duration::from_millis(50);
+                            report(shell, args.format, &job);
+                        }
+                        Ok(Step::Lost(id)) => shell.status(
+                            "Lost",
+                            &format!("{id}: its lease went to another worker; result dropped"),
+                            Tone::Warn,
+                        ),
+                        Err(e) => {
+                            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                            failed.store(true, Ordering::Relaxed);
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if failed.load(Ordering::Relaxed) {
+        exit::NOT_OK
+    } else {
+        exit::OK
+    }
+}
+
+fn report(shell: &Shell, format: Format, job: &QueuedJob) {
+    match format {
+        Format::Json => {
+            let mut out = std::io::stdout().lock();
+            let _ = serde_json::to_writer(&mut out, job);
+            let _ = out.write_all(b"\n");
+        }
+        Format::Human => {
+            let tone = match job.state {
+                JobState::Finished => Tone::Good,
+                _ => Tone::Bad,
+            };
+            shell.status("Ran", &line(job), tone);
+        }
+    }
+}
