@@ -790,22 +790,32 @@ fn trigger_schedules_each_message_once_across_runs() {
     let first = env.run(&args);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first, &env));
     assert_eq!(String::from_utf8_lossy(&first.stdout).lines().count(), 4);
-    let journal = env
-        .home
-        .path()
-        .join(".local/state/taskotron/trigger/jobs.jsonl");
-    let entries: Vec<Value> = std::fs::read_to_string(&journal)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+    let jobs = |env: &Env| -> Vec<Value> {
+        let o = env.run(&["jobs", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, env));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let queued = jobs(&env);
+    let tasks: Vec<(&str, &str, &str)> = queued
+        .iter()
+        .map(|j| {
+            (
+                j["request"]["taskname"].as_str().unwrap(),
+                j["request"]["arch"].as_str().unwrap(),
+                j["state"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(entries.len(), 1);
     assert_eq!(
-        entries[0]["message_id"],
-        "704de723-240c-4fb3-9bc1-3af96213b705"
+        tasks,
+        [
+            ("rpmlint", "x86_64", "SCHEDULED"),
+            ("python-versions", "noarch", "SCHEDULED"),
+            ("rpmgrill", "noarch", "SCHEDULED"),
+            ("abicheck", "x86_64", "SCHEDULED")
+        ]
     );
-    assert_eq!(entries[0]["jobs"].as_array().unwrap().len(), 4);
-    // The next run remembers the jobs of the last 15 minutes from the journal.
+    // The next run remembers the jobs of the last 15 minutes from the queue.
     let second = env.run(&args);
     assert_eq!(second.status.code(), Some(0));
     assert!(second.stdout.is_empty());
@@ -814,10 +824,7 @@ fn trigger_schedules_each_message_once_across_runs() {
         "{}",
         stderr(&second, &env)
     );
-    assert_eq!(
-        std::fs::read_to_string(&journal).unwrap().lines().count(),
-        1
-    );
+    assert_eq!(jobs(&env).len(), 4);
     // A state directory that cannot be written: nothing is read, exit 2.
     let blocked = env.write("not-a-dir", "a file");
     let o = Command::new(env!("CARGO_BIN_EXE_taskotron"))
@@ -830,8 +837,125 @@ fn trigger_schedules_each_message_once_across_runs() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("cannot schedule jobs: cannot write `") && err.contains("--dry-run"),
+        err.contains("cannot schedule jobs: cannot create `") && err.contains("--dry-run"),
         "{err}"
     );
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
+    let env = Env::new();
+    let state = env.home.path().join("state");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_taskotron"))
+            .args(["--color", "never"])
+            .args(args)
+            .current_dir(workspace())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", env.home.path())
+            .env("TASKOTRON_ARTIFACTS", env.artifacts())
+            .env("TASKOTRON_TMPDIR", env.home.path().join("tmp"))
+            .env("TASKOTRON_STATE_DIR", &state)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "schedule",
+        "nvr-check",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+        "-a",
+        "aarch64",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&[
+        "schedule",
+        "nvr-chek",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("unknown task `nvr-chek`; did you mean `nvr-check`?"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&[
+        "schedule",
+        "nvr-check",
+        "-i",
+        "../../etc",
+        "-t",
+        "koji_build",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a bad item is refused before it is queued"
+    );
+    // An i386 worker takes the noarch job only; an x86_64 one the rest.
+    let o = run(&["worker", "--once", "--arch", "i386", "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let ran: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0]["state"], "CRASHED");
+    assert_eq!(ran[0]["crash"][0], "task");
+    let o = run(&[
+        "worker", "--once", "--arch", "x86_64", "--arch", "aarch64", "--jobs", "2",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&["jobs", "--format", "json"]);
+    let jobs: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(jobs.len(), 3);
+    for job in &jobs[..2] {
+        assert_eq!(job["state"], "FINISHED", "{job:#}");
+        assert_eq!(job["attempts"], 1);
+        let report = &job["report"];
+        assert_eq!(
+            report["build_id"], job["build_id"],
+            "the run carries the job's build id"
+        );
+        assert_eq!(report["arch"], job["request"]["arch"]);
+        assert_eq!(report["outcome"], "PASSED");
+        let artifacts = PathBuf::from(report["artifacts"].as_str().unwrap());
+        assert!(
+            artifacts.starts_with(env.artifacts()) && artifacts.join("execution.json").exists()
+        );
+    }
+    let o = run(&["jobs", "--state", "crashed"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with("CRASHED")
+            && text.contains("(task: unknown task `nvr-chek`; did you mean `nvr-check`?)"),
+        "{text}"
+    );
+    let o = run(&["jobs", "--state", "runing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("SCHEDULED, RUNNING, FINISHED or CRASHED"));
 }

@@ -115,6 +115,7 @@ pub fn run(
         .stdout(stdout.try_clone()?)
         .stderr(stderr.try_clone()?)
         .process_group(0);
+    die_with_parent(&mut command);
     let mut child = command.spawn()?;
     // The child leads its own group, so its pid is the group id.
     let pgid = child.id() as libc::pid_t;
@@ -147,6 +148,31 @@ pub fn run(
         _ => ended,
     })
 }
+
+/// Makes the child die when the thread that started it does (Linux), so that a
+/// worker killed with SIGKILL does not leave its job running on: another worker will
+/// run that job once the lease ends, and a build id must never run twice at once.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
+    // system calls (prctl, getppid) on plain integers.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl took effect.
+            if libc::getppid() != parent {
+                return Err(io::Error::other("the parent is gone"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
 
 fn kill_group(pgid: libc::pid_t) {
     if pgid > 0 {

@@ -57,7 +57,7 @@ impl Tasks {
         let known = self.known();
         let mut message = format!("unknown task `{name}`");
         if let Some(s) = did_you_mean(name, known.iter().map(String::as_str)) {
-            message.push_str(&format!("; {s}"));
+            message.push_str(&format!("; did you mean `{s}`?"));
         } else if !known.is_empty() {
             message.push_str(&format!("; known: {}", known.join(", ")));
         }
@@ -118,7 +118,7 @@ pub enum Step {
     /// Nothing to do.
     Idle,
     /// A job ran to this state.
-    Ran(QueuedJob),
+    Ran(Box<QueuedJob>),
     /// A job ran but its lease had gone to another worker; the result was dropped.
     Lost(String),
 }
@@ -169,7 +169,9 @@ pub fn step(
     if !held {
         return Ok(Step::Lost(id));
     }
-    Ok(queue.get(&id)?.map_or(Step::Lost(id), Step::Ran))
+    Ok(queue
+        .get(&id)?
+        .map_or(Step::Lost(id), |j| Step::Ran(Box::new(j))))
 }
 
 /// Runs `work` while a thread with its own connection renews the lease at a third of

@@ -1,0 +1,199 @@
+//! Workers as processes: a worker killed with SIGKILL in the middle of a job leaves
+//! the job RUNNING until its lease runs out; the next worker requeues and finishes
+//! it, and the queue shows it once. The queue file (WAL) survives the kill.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn taskotron() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("taskotron")
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let task = dir.path().join("tasks/slow");
+        std::fs::create_dir_all(&task).unwrap();
+        std::fs::write(
+            task.join("runtask.yml"),
+            "name: slow\nnamespace: scratch\ndesc: takes a while\nmaintainer: tests\ninput:\n  args: [koji_build]\nactions:\n  - name: wait\n    shell:\n      - sleep 2\n  - name: pass\n    dummy: {result: PASS}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("taskotron.yaml"),
+            format!(
+                "state_dir: {0}/state\nartifacts: {0}/artifacts\ntmpdir: {0}/tmp\ntask_path: [{0}/tasks]\nworker_lease: 1s\nmax_attempts: 3\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(taskotron());
+        c.args(["--color", "never"])
+            .args(args)
+            .env("TASKOTRON_CONFIG", self.dir.path().join("taskotron.yaml"))
+            .env_remove("TASKOTRON_STATE_DIR")
+            .env_remove("TASKOTRON_ARTIFACTS");
+        c
+    }
+
+    fn jobs(&self) -> Vec<Value> {
+        let o = self
+            .command(&["jobs", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
+    fn queue(&self) -> PathBuf {
+        self.dir.path().join("state/queue.sqlite")
+    }
+}
+
+/// Whether a process whose command line holds `text` is running.
+fn running_with(text: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .any(|cmd| String::from_utf8_lossy(&cmd).contains(text))
+}
+
+fn kill(child: &mut Child) {
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {
+    let s = Setup::new();
+    let o = s
+        .command(&[
+            "schedule",
+            "slow",
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut first = s
+        .command(&["worker", "--name", "doomed", "--arch", "x86_64"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the job to start", Duration::from_secs(20), || {
+        s.jobs().first().is_some_and(|j| j["state"] == "RUNNING")
+    });
+    let build_id = s.jobs()[0]["build_id"].as_str().unwrap().to_string();
+    wait_for("the job's run to start", Duration::from_secs(20), || {
+        running_with(&build_id)
+    });
+    kill(&mut first);
+    // Its `taskotron run` (2 s of sleep ahead of it) dies with it: nothing runs the
+    // build until it is requeued.
+    wait_for(
+        "the killed worker's run to end",
+        Duration::from_millis(700),
+        || !running_with(&build_id),
+    );
+    assert!(Path::new(&s.queue()).exists());
+    let job = &s.jobs()[0];
+    assert_eq!(
+        (job["state"].as_str(), job["worker"].as_str()),
+        (Some("RUNNING"), Some("doomed"))
+    );
+    // Its lease (1 s) runs out; `--once` waits for nothing, so give it the time first.
+    std::thread::sleep(Duration::from_millis(1500));
+    let o = s
+        .command(&["worker", "--once", "--name", "rescuer", "--arch", "x86_64"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = s.jobs();
+    assert_eq!(jobs.len(), 1, "the job shows once");
+    let job = &jobs[0];
+    assert_eq!(job["state"], "FINISHED", "{job:#}");
+    assert_eq!(job["worker"], "rescuer");
+    assert_eq!(job["attempts"], 2);
+    assert_eq!(job["report"]["execution_status"], "OK");
+    assert_eq!(job["report"]["build_id"], job["build_id"]);
+}
+
+#[test]
+fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
+    let s = Setup::new();
+    let blocked = s.dir.path().join("file");
+    std::fs::write(&blocked, "not a directory").unwrap();
+    let o = s
+        .command(&["worker", "--once"])
+        .env("TASKOTRON_STATE_DIR", &blocked)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot create `") && err.contains("state_dir"),
+        "{err}"
+    );
+    // A task configured at a path that is gone: that job crashes, the worker goes on.
+    let config = s.dir.path().join("taskotron.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "tasks:\n  gone: {}/nowhere\n",
+        s.dir.path().display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    for task in ["gone", "slow"] {
+        let o = s
+            .command(&[
+                "schedule",
+                task,
+                "-i",
+                "htop-3.3.0-1.fc41",
+                "-t",
+                "koji_build",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let o = s.command(&["worker", "--once"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = s.jobs();
+    assert_eq!(jobs[0]["state"], "CRASHED");
+    assert_eq!(jobs[0]["crash"][0], "task");
+    assert!(jobs[0]["crash"][1]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
+    assert_eq!(jobs[1]["state"], "FINISHED");
+}
