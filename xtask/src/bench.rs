@@ -88,7 +88,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("tap") => return crate::bench_tap::run(&args[1..]),
         Some("report") => return crate::bench_report::run(&args[1..]),
         Some("trigger") => return crate::bench_trigger::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench runner|tap|report|trigger [--runs N]"),
+        Some("schedule") => return crate::bench_schedule::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench runner|tap|report|trigger|schedule [--runs N]"),
     }
     let runs = crate::util::runs_arg(args, 30);
     let mut build = cargo();

@@ -8,10 +8,12 @@
 //! - `cargo xtask bench tap`: the TAP parser's figures against Perl's TAP::Parser.
 //! - `cargo xtask bench report`: ResultsDB reporting throughput against resultsdb-api.
 //! - `cargo xtask bench trigger`: messages/s through 50 rules, against json + mongoquery.
+//! - `cargo xtask bench schedule`: the embedded queue's overhead per job.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
 mod bench_report;
+mod bench_schedule;
 mod bench_tap;
 mod bench_trigger;
 mod ci;
@@ -36,6 +38,8 @@ commands:
                               Python client in the same run
   bench trigger [--runs N]    200,000 messages through 50 rules, in process and from a
                               file to --dry-run, against Python json + mongoquery
+  bench schedule [--runs N]   the embedded queue's overhead per job (1,000 jobs, 2
+                              workers), and the whole trigger -> queue -> worker path
   fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
                               are enabled with RUSTC_BOOTSTRAP)";
 
