@@ -102,6 +102,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron jobs\n  taskotron jobs --state crashed --format json"
     )]
     Jobs(JobsArgs),
+    /// Delete old run directories and finished jobs.
+    #[command(
+        after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories last changed before the age, and the\nFINISHED and CRASHED jobs of the queue. Jobs that wait or run are never touched."
+    )]
+    Gc(GcArgs),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
@@ -156,6 +161,24 @@ pub struct WorkerArgs {
     /// Output format (of the line printed per job).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Arguments of `gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Age beyond which things go: `120d`, `36h`, `2w`.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub older_than: std::time::Duration,
+    /// Say what would go; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e}; expected an age such as `120d` or `36h`"))
 }
 
 /// Arguments of `jobs`.

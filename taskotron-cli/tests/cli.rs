@@ -958,4 +958,23 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
     let o = run(&["jobs", "--state", "runing"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("SCHEDULED, RUNNING, FINISHED or CRASHED"));
+    // gc: nothing is 120 days old; everything is older than now.
+    let o = run(&["gc", "--older-than", "120d", "--format", "json"]);
+    let gone: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((gone["jobs"].as_u64(), gone["run_directories"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    let o = run(&["gc", "--older-than", "0s", "--dry-run", "--format", "json"]);
+    let would: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((would["jobs"].as_u64(), would["run_directories"].as_array().map(Vec::len)), (Some(3), Some(2)));
+    assert_eq!(jobs_now(&run).len(), 3, "a dry run deletes nothing");
+    let o = run(&["gc", "--older-than", "0s"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Removed 2 run directories and 3 finished jobs"));
+    assert!(jobs_now(&run).is_empty());
+    assert_eq!(std::fs::read_dir(env.artifacts()).unwrap().count(), 0);
+    let o = run(&["gc", "--older-than", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected an age such as `120d`"));
+}
+
+fn jobs_now(run: &dyn Fn(&[&str]) -> Output) -> Vec<Value> {
+    serde_json::from_slice(&run(&["jobs", "--format", "json"]).stdout).unwrap()
 }

@@ -61,6 +61,10 @@ pub fn dispatch(cli: Cli) -> i32 {
             Some(loaded) => queue::worker(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
+        Command::Gc(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => queue::gc(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
         Command::Jobs(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => queue::jobs(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,

@@ -11,7 +11,7 @@ use taskotron_core::worker::{self, CommandExecutor, Step, WorkerSettings};
 use taskotron_core::{Arch, Diagnostic, JobRequest};
 
 use super::{print_json, report_invalid};
-use crate::cli::{Format, JobsArgs, ScheduleArgs, WorkerArgs};
+use crate::cli::{Format, GcArgs, JobsArgs, ScheduleArgs, WorkerArgs};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
@@ -257,5 +257,83 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
             };
             shell.status("Ran", &line(job), tone);
         }
+    }
+}
+
+/// `taskotron gc`.
+pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
+    let Some(before) = SystemTime::now().checked_sub(args.older_than) else {
+        report_invalid(shell, args.format, &[Diagnostic::error("that age reaches before 1970")]);
+        return exit::INVALID_INPUT;
+    };
+    // Run directories: `<artifacts>/<run_id>/`, by when they last changed.
+    let mut runs = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&config.artifacts) {
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < before);
+            if old && e.path().is_dir() {
+                runs.push(e.path());
+            }
+        }
+    }
+    runs.sort();
+    let mut failed = false;
+    if !args.dry_run {
+        for dir in &runs {
+            if let Err(e) = std::fs::remove_dir_all(dir) {
+                shell.diagnostics(&[Diagnostic::warning(format!(
+                    "cannot remove `{}`: {e}",
+                    dir.display()
+                ))]);
+                failed = true;
+            }
+        }
+    }
+    let jobs = if config.queue_path().exists() {
+        let Some(mut queue) = open(shell, config, args.format) else {
+            return exit::INVALID_INPUT;
+        };
+        let found = if args.dry_run {
+            queue.list(None).map(|all| {
+                all.into_iter()
+                    .filter(|j| matches!(j.state, JobState::Finished | JobState::Crashed))
+                    .filter(|j| {
+                        humantime::parse_rfc3339(&j.updated_at).is_ok_and(|t| t < before)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            queue.forget_before(before)
+        };
+        match found {
+            Ok(j) => j.len(),
+            Err(e) => {
+                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                return exit::NOT_OK;
+            }
+        }
+    } else {
+        0
+    };
+    let verb = if args.dry_run { "Would remove" } else { "Removed" };
+    match args.format {
+        Format::Json => print_json(&serde_json::json!({
+            "dry_run": args.dry_run,
+            "run_directories": runs,
+            "jobs": jobs,
+        })),
+        Format::Human => shell.status(
+            verb,
+            &format!("{} run directories and {jobs} finished jobs", runs.len()),
+            Tone::Good,
+        ),
+    }
+    if failed {
+        exit::NOT_OK
+    } else {
+        exit::OK
     }
 }
