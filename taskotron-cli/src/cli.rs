@@ -97,6 +97,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron worker --once                     # until the queue has nothing for us\n  taskotron worker --arch x86_64 --arch i386 --jobs 2\n\nTasks are found by name in the config's `tasks`, then as <dir>/<name>/ in `task_path`.\nEach job runs as `taskotron run` in a child process with the job's build id; its\nlease is renewed while it runs, and a job whose worker dies is requeued.\nExit codes: 0 stopped cleanly, 1 the queue failed, 2 invalid input."
     )]
     Worker(WorkerArgs),
+    /// The trigger, the queue and local workers in one process (a single machine).
+    #[command(
+        after_help = "Examples:\n  taskotron serve --rules trigger_rules.yml --from amqp://guest:guest@127.0.0.1:5672/%2f --jobs 2\n  taskotron serve --rules trigger_rules.yml --from messages.jsonl\n\nFrom a file, the workers run every job the messages made and then it stops; from a\nbroker it runs until SIGINT or SIGTERM.\nExit codes: 0 done, 1 jobs could not be stored or the queue failed, 2 invalid input."
+    )]
+    Serve(ServeArgs),
     /// List the jobs of the embedded queue.
     #[command(
         after_help = "Examples:\n  taskotron jobs\n  taskotron jobs --state crashed --format json"
@@ -163,6 +168,30 @@ pub struct WorkerArgs {
     pub format: Format,
 }
 
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The rules file (the original trigger_rules.yml format).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Messages: a JSON-lines file, `-` for standard input, or a broker URI.
+    #[arg(long, value_name = "FILE|-|URI", default_value = "-")]
+    pub from: String,
+    /// The durable AMQP queue to consume from (default: the config's `amqp_queue`).
+    #[arg(long, value_name = "NAME")]
+    pub queue: Option<String>,
+    /// An arch the local workers run; repeat for several [default: the config's
+    /// `supported_arches`].
+    #[arg(short, long, value_parser = parse_arch)]
+    pub arch: Vec<Arch>,
+    /// Jobs run at once.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Output format (of the lines printed per job).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
 /// Arguments of `gc`.
 #[derive(Debug, Args)]
 pub struct GcArgs {
@@ -178,7 +207,8 @@ pub struct GcArgs {
 }
 
 fn parse_age(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e}; expected an age such as `120d` or `36h`"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e}; expected an age such as `120d` or `36h`"))
 }
 
 /// Arguments of `jobs`.

@@ -961,13 +961,26 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
     // gc: nothing is 120 days old; everything is older than now.
     let o = run(&["gc", "--older-than", "120d", "--format", "json"]);
     let gone: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((gone["jobs"].as_u64(), gone["run_directories"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    assert_eq!(
+        (
+            gone["jobs"].as_u64(),
+            gone["run_directories"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
     let o = run(&["gc", "--older-than", "0s", "--dry-run", "--format", "json"]);
     let would: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((would["jobs"].as_u64(), would["run_directories"].as_array().map(Vec::len)), (Some(3), Some(2)));
+    assert_eq!(
+        (
+            would["jobs"].as_u64(),
+            would["run_directories"].as_array().map(Vec::len)
+        ),
+        (Some(3), Some(2))
+    );
     assert_eq!(jobs_now(&run).len(), 3, "a dry run deletes nothing");
     let o = run(&["gc", "--older-than", "0s"]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("Removed 2 run directories and 3 finished jobs"));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("Removed 2 run directories and 3 finished jobs"));
     assert!(jobs_now(&run).is_empty());
     assert_eq!(std::fs::read_dir(env.artifacts()).unwrap().count(), 0);
     let o = run(&["gc", "--older-than", "soon"]);
@@ -977,4 +990,55 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
 
 fn jobs_now(run: &dyn Fn(&[&str]) -> Output) -> Vec<Value> {
     serde_json::from_slice(&run(&["jobs", "--format", "json"]).stdout).unwrap()
+}
+
+#[test]
+fn serve_triggers_queues_and_runs_every_job_of_a_message_file() {
+    let env = Env::new();
+    let rules = env.write(
+        "rules.yml",
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [nvr-check], arches: [x86_64, aarch64]}]\n",
+    );
+    let koji = std::fs::read_to_string(
+        workspace()
+            .join("taskotron-core/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json"),
+    )
+    .unwrap();
+    let file = env.write(
+        "messages.jsonl",
+        &format!("{}\n", serde_json::from_str::<Value>(&koji).unwrap()),
+    );
+    let o = env.run(&[
+        "serve",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--from",
+        file.to_str().unwrap(),
+        "--arch",
+        "x86_64",
+        "--arch",
+        "aarch64",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let o = env.run(&["jobs", "--format", "json"]);
+    let jobs: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let mut ran: Vec<(String, String)> = jobs
+        .iter()
+        .map(|j| {
+            (
+                j["request"]["arch"].as_str().unwrap().to_string(),
+                j["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ran.sort();
+    assert_eq!(
+        ran,
+        [
+            ("aarch64".to_string(), "FINISHED".to_string()),
+            ("x86_64".into(), "FINISHED".into())
+        ]
+    );
 }

@@ -6,6 +6,7 @@ mod new;
 mod queue;
 mod report;
 mod run;
+mod serve;
 mod tap;
 mod trigger;
 mod validate;
@@ -59,6 +60,10 @@ pub fn dispatch(cli: Cli) -> i32 {
         },
         Command::Worker(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => queue::worker(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Serve(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => serve::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
         Command::Gc(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

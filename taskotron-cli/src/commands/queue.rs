@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use taskotron_core::config::Config;
@@ -144,10 +143,10 @@ fn host() -> String {
 
 /// `taskotron worker`.
 pub fn worker(shell: &Shell, config: &Config, args: &WorkerArgs) -> i32 {
-    let program = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot find my own binary: {e}"))]);
+    let executor = match executor(config) {
+        Ok(e) => e,
+        Err(why) => {
+            shell.diagnostics(&[Diagnostic::error(why)]);
             return exit::NOT_OK;
         }
     };
@@ -156,91 +155,132 @@ pub fn worker(shell: &Shell, config: &Config, args: &WorkerArgs) -> i32 {
     } else {
         args.arch.clone()
     };
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", host(), std::process::id()));
-    let executor = CommandExecutor {
-        program,
-        artifacts: config.artifacts.clone(),
-        scratch: config.state_dir.join("worker"),
-        timeout: config.job_timeout,
-    };
+    let name = args.name.clone().unwrap_or_else(default_name);
     let tasks = config.tasks();
     // Open once up front, so a bad state directory is one clear error, not one per job.
     if open(shell, config, args.format).is_none() {
         return exit::INVALID_INPUT;
     }
     taskotron_core::process::install_interrupt_handler();
-    let stop = Arc::new(AtomicBool::new(false));
-    shell.status(
-        "Working",
-        &format!(
-            "as {name} on {} (and noarch), {} at a time",
-            arches
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            args.jobs
-        ),
-        Tone::Good,
-    );
-    let failed = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for n in 0..args.jobs {
-            let settings = WorkerSettings {
-                name: if args.jobs == 1 {
-                    name.clone()
-                } else {
-                    format!("{name}/{n}")
-                },
-                arches: arches.clone(),
-                lease: config.worker_lease,
-                max_attempts: config.max_attempts,
-            };
-            let (stop, executor, tasks, failed) = (&stop, &executor, &tasks, &failed);
-            scope.spawn(move || {
-                let Ok(mut queue) = Queue::open(&config.queue_path()) else {
-                    failed.store(true, Ordering::Relaxed);
-                    return;
-                };
-                let mut idle = Duration::from_millis(50);
-                while !stop.load(Ordering::Relaxed) {
-                    if taskotron_core::process::interrupted().is_some() {
-                        stop.store(true, Ordering::Relaxed);
-                        break;
-                    }
-                    match worker::step(&settings, &mut queue, tasks, executor) {
-                        Ok(Step::Idle) if args.once => break,
-                        Ok(Step::Idle) => {
-                            std::thread::sleep(idle);
-                            idle = (idle * 2).min(Duration::from_secs(2));
-                        }
-                        Ok(Step::Ran(job)) => {
-                            idle = Duration::from_millis(50);
-                            report(shell, args.format, &job);
-                        }
-                        Ok(Step::Lost(id)) => shell.status(
-                            "Lost",
-                            &format!("{id}: its lease went to another worker; result dropped"),
-                            Tone::Warn,
-                        ),
-                        Err(e) => {
-                            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-                            failed.store(true, Ordering::Relaxed);
-                            std::thread::sleep(Duration::from_secs(1));
-                        }
-                    }
-                }
-            });
-        }
-    });
-    if failed.load(Ordering::Relaxed) {
+    let pool = Pool {
+        name,
+        arches,
+        jobs: args.jobs,
+        format: args.format,
+    };
+    let drain = AtomicBool::new(args.once);
+    if pool.run(shell, config, &executor, &tasks, &drain) {
         exit::NOT_OK
     } else {
         exit::OK
     }
+}
+
+/// Worker threads on the local queue.
+pub struct Pool {
+    /// The worker's name (threads add `/n`).
+    pub name: String,
+    /// Its arches (and noarch).
+    pub arches: Vec<Arch>,
+    /// Threads.
+    pub jobs: u16,
+    /// How each job is printed.
+    pub format: Format,
+}
+
+impl Pool {
+    /// Runs jobs until a signal comes, or, once `drain` is set, until the queue has
+    /// nothing for them. Returns whether the queue failed.
+    pub fn run(
+        &self,
+        shell: &Shell,
+        config: &Config,
+        executor: &CommandExecutor,
+        tasks: &taskotron_core::worker::Tasks,
+        drain: &AtomicBool,
+    ) -> bool {
+        shell.status(
+            "Working",
+            &format!(
+                "as {} on {} (and noarch), {} at a time",
+                self.name,
+                self.arches
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.jobs
+            ),
+            Tone::Good,
+        );
+        let failed = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for n in 0..self.jobs {
+                let settings = WorkerSettings {
+                    name: if self.jobs == 1 {
+                        self.name.clone()
+                    } else {
+                        format!("{}/{n}", self.name)
+                    },
+                    arches: self.arches.clone(),
+                    lease: config.worker_lease,
+                    max_attempts: config.max_attempts,
+                };
+                let failed = &failed;
+                scope.spawn(move || {
+                    let mut queue = match Queue::open(&config.queue_path()) {
+                        Ok(q) => q,
+                        Err(e) => {
+                            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                            failed.store(true, Ordering::Relaxed);
+                            return;
+                        }
+                    };
+                    let mut idle = Duration::from_millis(50);
+                    while taskotron_core::process::interrupted().is_none() {
+                        match worker::step(&settings, &mut queue, tasks, executor) {
+                            Ok(Step::Idle) if drain.load(Ordering::Relaxed) => break,
+                            Ok(Step::Idle) => {
+                                std::thread::sleep(idle);
+                                idle = (idle * 2).min(Duration::from_secs(2));
+                            }
+                            Ok(Step::Ran(job)) => {
+                                idle = Duration::from_millis(50);
+                                report(shell, self.format, &job);
+                            }
+                            Ok(Step::Lost(id)) => shell.status(
+                                "Lost",
+                                &format!("{id}: its lease went to another worker; result dropped"),
+                                Tone::Warn,
+                            ),
+                            Err(e) => {
+                                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                                failed.store(true, Ordering::Relaxed);
+                                std::thread::sleep(Duration::from_secs(1));
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        failed.load(Ordering::Relaxed)
+    }
+}
+
+/// The executor and task map a worker of this configuration uses.
+pub fn executor(config: &Config) -> Result<CommandExecutor, String> {
+    let program = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
+    Ok(CommandExecutor {
+        program,
+        artifacts: config.artifacts.clone(),
+        scratch: config.state_dir.join("worker"),
+        timeout: config.job_timeout,
+    })
+}
+
+/// The default worker name: `<host>-<pid>`.
+pub fn default_name() -> String {
+    format!("{}-{}", host(), std::process::id())
 }
 
 fn report(shell: &Shell, format: Format, job: &QueuedJob) {
@@ -263,7 +303,11 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
 /// `taskotron gc`.
 pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
     let Some(before) = SystemTime::now().checked_sub(args.older_than) else {
-        report_invalid(shell, args.format, &[Diagnostic::error("that age reaches before 1970")]);
+        report_invalid(
+            shell,
+            args.format,
+            &[Diagnostic::error("that age reaches before 1970")],
+        );
         return exit::INVALID_INPUT;
     };
     // Run directories: `<artifacts>/<run_id>/`, by when they last changed.
@@ -300,9 +344,7 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
             queue.list(None).map(|all| {
                 all.into_iter()
                     .filter(|j| matches!(j.state, JobState::Finished | JobState::Crashed))
-                    .filter(|j| {
-                        humantime::parse_rfc3339(&j.updated_at).is_ok_and(|t| t < before)
-                    })
+                    .filter(|j| humantime::parse_rfc3339(&j.updated_at).is_ok_and(|t| t < before))
                     .collect::<Vec<_>>()
             })
         } else {
@@ -318,7 +360,11 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
     } else {
         0
     };
-    let verb = if args.dry_run { "Would remove" } else { "Removed" };
+    let verb = if args.dry_run {
+        "Would remove"
+    } else {
+        "Removed"
+    };
     match args.format {
         Format::Json => print_json(&serde_json::json!({
             "dry_run": args.dry_run,

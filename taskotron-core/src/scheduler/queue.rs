@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use super::{Accepted, Origin, Scheduler, SchedulerError};
@@ -153,6 +153,28 @@ fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// Runs `f` again while SQLite answers busy or locked without waiting (it does so in a
+/// few WAL cases the busy handler does not cover, e.g. while another connection is
+/// setting the file up); bounded at about five seconds.
+fn retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if tries < 200
+                    && matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
     build_id     TEXT PRIMARY KEY,
@@ -238,11 +260,12 @@ impl Queue {
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
-        conn.execute_batch(SCHEMA).map_err(sql)?;
+        retry(|| {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.execute_batch(SCHEMA)
+        })
+        .map_err(sql)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -275,9 +298,8 @@ impl Queue {
             path: path.clone(),
             source,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let conn = &self.conn;
+        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
             .map_err(&sql)?;
         let ids = insert(&tx, requests, now).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
@@ -303,9 +325,8 @@ impl Queue {
             source,
         };
         let now_ms = millis(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let conn = &self.conn;
+        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
             .map_err(&sql)?;
         expire(&tx, now_ms, max_attempts).map_err(&sql)?;
         let mut wanted: Vec<String> = arches.iter().map(|a| a.to_string()).collect();
@@ -357,14 +378,14 @@ impl Queue {
     ) -> Result<bool, QueueError> {
         let until =
             millis(now).saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        let n = self
-            .conn
-            .execute(
+        let n = retry(|| {
+            self.conn.execute(
                 "UPDATE jobs SET lease_until = ?3 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, until],
             )
-            .map_err(self.sql())?;
+        })
+        .map_err(self.sql())?;
         Ok(n == 1)
     }
 
@@ -381,14 +402,14 @@ impl Queue {
         now: SystemTime,
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(report).unwrap_or_default();
-        let n = self
-            .conn
-            .execute(
+        let n = retry(|| {
+            self.conn.execute(
                 "UPDATE jobs SET state = 'FINISHED', report = ?3, lease_until = NULL, \
                  updated_at = ?4 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, millis(now)],
             )
-            .map_err(self.sql())?;
+        })
+        .map_err(self.sql())?;
         Ok(n == 1)
     }
 
@@ -404,15 +425,15 @@ impl Queue {
         detail: &str,
         now: SystemTime,
     ) -> Result<bool, QueueError> {
-        let n = self
-            .conn
-            .execute(
+        let n = retry(|| {
+            self.conn.execute(
                 "UPDATE jobs SET state = 'CRASHED', crash_cause = ?3, crash_detail = ?4, \
                  lease_until = NULL, updated_at = ?5 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, cause.as_str(), detail, millis(now)],
             )
-            .map_err(self.sql())?;
+        })
+        .map_err(self.sql())?;
         Ok(n == 1)
     }
 
@@ -431,9 +452,8 @@ impl Queue {
             path: path.clone(),
             source,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let conn = &self.conn;
+        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
             .map_err(&sql)?;
         let n = expire(&tx, millis(now), max_attempts).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
@@ -583,9 +603,8 @@ impl Scheduler for Queue {
         jobs: &[JobRequest],
     ) -> Result<Accepted, SchedulerError> {
         let unavailable = |e: rusqlite::Error| SchedulerError::Unavailable(e.to_string());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let conn = &self.conn;
+        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
             .map_err(unavailable)?;
         let now = SystemTime::now();
         if let Some(id) = origin.message_id {
@@ -810,6 +829,21 @@ mod tests {
         let unique: HashSet<&String> = all.iter().collect();
         assert_eq!((all.len(), unique.len()), (200, 200));
         assert_eq!(q.list(Some(JobState::Finished)).unwrap().len(), 200);
+    }
+
+    #[test]
+    fn many_connections_can_open_a_new_queue_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/q.sqlite");
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Queue::open(&path).map(|_| ()))
+            })
+            .collect();
+        for o in opened {
+            o.join().unwrap().unwrap();
+        }
     }
 
     #[test]
