@@ -97,8 +97,9 @@ pub struct Config {
     pub amqp_client_cert: Option<PathBuf>,
     /// Its private key (PEM, PKCS#8).
     pub amqp_client_key: Option<PathBuf>,
-    /// Task names and where each task is (a directory with its formula).
-    pub tasks: std::collections::BTreeMap<String, PathBuf>,
+    /// Task names and where each task is: a directory with its formula, or a git
+    /// repository `URL[#REF]` (run from the mirror).
+    pub tasks: std::collections::BTreeMap<String, String>,
     /// Directories searched for `<taskname>/` when `tasks` does not name a task.
     pub task_path: Vec<PathBuf>,
     /// How long a worker's claim on a job lasts unless renewed (it renews at a third).
@@ -109,6 +110,9 @@ pub struct Config {
     /// How long a job may run before it is killed and CRASHED (timeout).
     #[serde(with = "duration_text")]
     pub job_timeout: Duration,
+    /// A task repository's mirror is fetched from upstream at most this often.
+    #[serde(with = "duration_text")]
+    pub mirror_interval: Duration,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -145,6 +149,7 @@ pub const KEYS: &[&str] = &[
     "worker_lease",
     "max_attempts",
     "job_timeout",
+    "mirror_interval",
     "supported_arches",
 ];
 
@@ -159,6 +164,11 @@ impl Config {
         crate::worker::Tasks {
             named: self.tasks.clone(),
             path: self.task_path.clone(),
+            mirror: crate::mirror::Mirror::new(
+                &self.state_dir.join("mirror"),
+                self.mirror_interval,
+            ),
+            checkouts: self.state_dir.join("checkouts"),
         }
     }
 }
@@ -339,6 +349,7 @@ impl Config {
             worker_lease: Duration::from_secs(60),
             max_attempts: 3,
             job_timeout: Duration::from_secs(4 * 3600),
+            mirror_interval: Duration::from_secs(3600),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod dict;
 pub mod directive;
 pub mod formula;
 pub mod item;
+pub mod mirror;
 pub mod ports;
 pub mod process;
 pub mod results;

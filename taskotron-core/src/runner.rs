@@ -209,6 +209,7 @@ pub fn run(
         outcome: None,
         results: Vec::new(),
         exit_code: None,
+        task_commit: None,
     };
     for dir in [run_dir.join("actions"), workdir.clone()] {
         if let Err(e) = std::fs::create_dir_all(&dir) {

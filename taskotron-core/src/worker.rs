@@ -10,35 +10,108 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::dict::{ExecutionReport, Job, TaskSource};
+use crate::mirror::{Mirror, MirrorError, TaskLocation};
 use crate::process;
 use crate::scheduler::{CrashCause, JobState, Queue, QueueError, QueuedJob};
 use crate::suggest::did_you_mean;
 use crate::Arch;
 
-/// Where tasks are: names given in the configuration, then `<dir>/<name>/` in each
-/// directory of the task path.
-#[derive(Debug, Clone, Default)]
+/// Where tasks are: names given in the configuration (a directory or a git
+/// repository), then `<dir>/<name>/` in each directory of the task path.
+#[derive(Debug, Clone)]
 pub struct Tasks {
-    /// Named tasks.
-    pub named: BTreeMap<String, PathBuf>,
+    /// Named tasks: a directory, or a git `URL[#REF]`.
+    pub named: BTreeMap<String, String>,
     /// Directories holding task directories.
     pub path: Vec<PathBuf>,
+    /// The mirror cache of task repositories.
+    pub mirror: Mirror,
+    /// Where jobs' checkouts go (`<checkouts>/<build_id>/`), removed after the run.
+    pub checkouts: PathBuf,
+}
+
+/// A task made ready for one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// The commit checked out, for a task from git.
+    pub commit: Option<String>,
+    /// Where it came from, for the job: the directory, or the repository and commit.
+    pub source: TaskSource,
 }
 
 impl Tasks {
-    /// The directory of `name`.
+    /// Where `name` is.
+    ///
+    /// # Errors
+    /// No such task, with the near miss among the known ones.
+    pub fn locate(&self, name: &str) -> Result<TaskLocation, String> {
+        if let Some(text) = self.named.get(name) {
+            return match TaskLocation::parse(text) {
+                TaskLocation::Dir(p) if !p.exists() => Err(format!(
+                    "task `{name}` is configured at `{}`, which does not exist",
+                    p.display()
+                )),
+                other => Ok(other),
+            };
+        }
+        self.resolve(name).map(TaskLocation::Dir)
+    }
+
+    /// Makes `name` ready to run as build `build_id`: its directory, or a checkout from
+    /// the mirror (cloned or fetched as needed).
+    ///
+    /// # Errors
+    /// The cause and what happened: an unknown task or ref is the task's fault, an
+    /// unreachable repository or a full disk the infrastructure's.
+    pub fn prepare(&self, name: &str, build_id: &str) -> Result<Prepared, (CrashCause, String)> {
+        match self.locate(name).map_err(|e| (CrashCause::Task, e))? {
+            TaskLocation::Dir(dir) => Ok(Prepared {
+                source: TaskSource {
+                    repo: dir.display().to_string(),
+                    git_ref: None,
+                },
+                dir,
+                commit: None,
+            }),
+            TaskLocation::Git { url, git_ref } => {
+                self.mirror
+                    .update(&url, false)
+                    .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
+                let dir = self.checkouts.join(build_id);
+                let _ = std::fs::remove_dir_all(&dir);
+                match self.mirror.checkout(&url, git_ref.as_deref(), &dir) {
+                    Ok(commit) => Ok(Prepared {
+                        dir,
+                        source: TaskSource {
+                            repo: url,
+                            git_ref: Some(commit.clone()),
+                        },
+                        commit: Some(commit),
+                    }),
+                    Err(e @ MirrorError::UnknownRef { .. }) => {
+                        Err((CrashCause::Task, e.to_string()))
+                    }
+                    Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// The directory of `name` on the task path (or named as a directory).
     ///
     /// # Errors
     /// No such task, with the near miss among the known ones.
     pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
-        if let Some(p) = self.named.get(name) {
-            return if p.exists() {
-                Ok(p.clone())
-            } else {
-                Err(format!(
+        if let Some(text) = self.named.get(name) {
+            return match TaskLocation::parse(text) {
+                TaskLocation::Dir(p) if p.exists() => Ok(p),
+                TaskLocation::Dir(p) => Err(format!(
                     "task `{name}` is configured at `{}`, which does not exist",
                     p.display()
-                ))
+                )),
+                TaskLocation::Git { url, .. } => Ok(self.mirror.path_of(&url)),
             };
         }
         let valid = !name.is_empty()
@@ -144,21 +217,29 @@ pub fn step(
         return Ok(Step::Idle);
     };
     let id = claimed.build_id.clone();
-    let outcome = match tasks.resolve(&claimed.request.taskname) {
-        Err(why) => Execution::Crashed(CrashCause::Task, why),
-        Ok(dir) => {
+    let outcome = match tasks.prepare(&claimed.request.taskname, &id) {
+        Err((cause, why)) => Execution::Crashed(cause, why),
+        Ok(Prepared {
+            dir,
+            commit,
+            source,
+        }) => {
             let job = Job {
                 item: claimed.request.item.clone(),
                 item_type: claimed.request.item_type,
                 build_id: Some(id.clone()),
                 yamlfile: "runtask.yml".into(),
                 arch: claimed.request.arch,
-                source: Some(TaskSource {
-                    repo: dir.display().to_string(),
-                    git_ref: None,
-                }),
+                source: Some(source),
             };
-            with_lease(settings, queue.path(), &id, || executor.execute(&job, &dir))
+            let mut ran = with_lease(settings, queue.path(), &id, || executor.execute(&job, &dir));
+            if let Execution::Report(r) = &mut ran {
+                r.task_commit = commit.clone();
+            }
+            if commit.is_some() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            ran
         }
     };
     let now = SystemTime::now();

@@ -2,6 +2,7 @@
 //! the job RUNNING until its lease runs out; the next worker requeues and finishes
 //! it, and the queue shows it once. The queue file (WAL) survives the kill.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -196,4 +197,177 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
         .unwrap()
         .contains("does not exist"));
     assert_eq!(jobs[1]["state"], "FINISHED");
+}
+
+/// A real git daemon on loopback serving `base`, logging every request.
+struct GitDaemon {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl GitDaemon {
+    fn start(base: &Path, log: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("git")
+            .args([
+                "daemon",
+                "--export-all",
+                "--reuseaddr",
+                "--verbose",
+                "--listen=127.0.0.1",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            // `git daemon` may run `git-daemon` as a child: stop the whole group.
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        wait_for("git daemon", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Self {
+            child,
+            port,
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// How many times a client fetched from upstream (clone or fetch).
+    fn upload_packs(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .matches("Request upload-pack")
+            .count()
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group we created.
+        unsafe {
+            libc::kill(-i32::try_from(self.child.id()).unwrap(), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
+    const JOBS: usize = 20;
+    let s = Setup::new();
+    let root = s.dir.path();
+    let git = |args: &[&str], cwd: &Path| {
+        let ok = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(cwd)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&["init", "-q"], &work);
+    std::fs::write(
+        work.join("runtask.yml"),
+        "name: fast\nnamespace: scratch\ndesc: passes\nmaintainer: tests\ninput:\n  args: [koji_build]\nactions:\n  - name: pass\n    dummy: {result: PASS}\n",
+    )
+    .unwrap();
+    git(&["add", "."], &work);
+    git(&["commit", "-qm", "fast task"], &work);
+    let head = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&work)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    std::fs::create_dir_all(root.join("repos")).unwrap();
+    git(
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            "repos/fast.git",
+        ],
+        root,
+    );
+    let daemon = GitDaemon::start(&root.join("repos"), &root.join("daemon.log"));
+    let config = root.join("taskotron.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "tasks:\n  fast: git://127.0.0.1:{}/fast.git#main\n",
+        daemon.port
+    ));
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        root.join("rules.yml"),
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [fast], arches: [x86_64]}]\n",
+    )
+    .unwrap();
+    let messages: String = (0..JOBS)
+        .map(|n| {
+            format!(
+                "{}\n",
+                serde_json::json!({"routing_key": "org.fedoraproject.prod.buildsys.build.state.change",
+                    "properties": {"message_id": format!("m-{n}")},
+                    "body": {"new": 1, "name": format!("pkg{n}"), "version": "1", "release": "1.fc41"}})
+            )
+        })
+        .collect();
+    std::fs::write(root.join("messages.jsonl"), messages).unwrap();
+    let o = s
+        .command(&["trigger", "--rules"])
+        .arg(root.join("rules.yml"))
+        .arg("--from")
+        .arg(root.join("messages.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = s
+        .command(&["worker", "--once", "--jobs", "2", "--arch", "x86_64"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = s.jobs();
+    assert_eq!(jobs.len(), JOBS);
+    for job in &jobs {
+        assert_eq!(job["state"], "FINISHED", "{job:#}");
+        assert_eq!(
+            job["report"]["task_commit"],
+            head.as_str(),
+            "pinned to the commit"
+        );
+    }
+    assert_eq!(
+        daemon.upload_packs(),
+        1,
+        "one clone, no fetch within the interval"
+    );
+    assert_eq!(
+        std::fs::read_dir(root.join("state/checkouts")).map_or(0, |d| d.count()),
+        0,
+        "checkouts are removed after their run"
+    );
 }

@@ -89,6 +89,10 @@ pub struct ExecutionReport {
     /// The exit code an `exitcode` action asked for (0 or 100), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The task repository's commit the run used, when a worker ran it from a git
+    /// repository (set by the worker, which made the checkout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_commit: Option<String>,
 }
 
 impl ExecutionReport {
