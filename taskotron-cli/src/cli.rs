@@ -112,6 +112,9 @@ pub enum Command {
         after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories last changed before the age, and the\nFINISHED and CRASHED jobs of the queue. Jobs that wait or run are never touched."
     )]
     Gc(GcArgs),
+    /// Buildbot, for running jobs on many machines.
+    #[command(subcommand)]
+    Buildbot(BuildbotCommand),
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
@@ -190,6 +193,20 @@ pub struct ServeArgs {
     /// Output format (of the lines printed per job).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `taskotron buildbot ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BuildbotCommand {
+    /// Write a master.cfg for a Buildbot 4.x master from the configuration.
+    #[command(
+        after_help = "Examples:\n  taskotron buildbot master-cfg > master/master.cfg\n  taskotron buildbot master-cfg --out master/master.cfg\n\nA builder per arch pinned to its workers (`buildbot_workers`), collapseRequests off,\na force scheduler per arch, steps that clone <buildbot_mirror>/<taskname>.git, run\n`taskotron run` with the build's id and upload the artifacts. Start the master with\n$TASKOTRON_BUILDBOT_WORKER_PASSWORD set."
+    )]
+    MasterCfg {
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `gc`.

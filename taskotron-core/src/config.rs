@@ -113,6 +113,17 @@ pub struct Config {
     /// A task repository's mirror is fetched from upstream at most this often.
     #[serde(with = "duration_text")]
     pub mirror_interval: Duration,
+    /// Buildbot workers (`{name, arch}`); by default one per supported arch, named
+    /// after it.
+    pub buildbot_workers: Vec<crate::buildbot::WorkerSpec>,
+    /// Where the Buildbot master's web UI and REST API listen.
+    pub buildbot_web: String,
+    /// Where Buildbot workers connect to the master.
+    pub buildbot_pb: String,
+    /// The Buildbot master's URL.
+    pub buildbot_url: String,
+    /// The task mirror Buildbot workers clone from: `<buildbot_mirror>/<taskname>.git`.
+    pub buildbot_mirror: String,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -150,6 +161,11 @@ pub const KEYS: &[&str] = &[
     "max_attempts",
     "job_timeout",
     "mirror_interval",
+    "buildbot_workers",
+    "buildbot_web",
+    "buildbot_pb",
+    "buildbot_url",
+    "buildbot_mirror",
     "supported_arches",
 ];
 
@@ -169,6 +185,31 @@ impl Config {
                 self.mirror_interval,
             ),
             checkouts: self.state_dir.join("checkouts"),
+        }
+    }
+}
+
+impl Config {
+    /// The Buildbot master's settings.
+    pub fn buildbot(&self) -> crate::buildbot::MasterSettings {
+        let workers = if self.buildbot_workers.is_empty() {
+            self.supported_arches
+                .iter()
+                .map(|a| crate::buildbot::WorkerSpec {
+                    name: a.to_string(),
+                    arch: *a,
+                })
+                .collect()
+        } else {
+            self.buildbot_workers.clone()
+        };
+        crate::buildbot::MasterSettings {
+            workers,
+            web: self.buildbot_web.clone(),
+            pb: self.buildbot_pb.clone(),
+            url: self.buildbot_url.clone(),
+            mirror: self.buildbot_mirror.clone(),
+            taskotron: "taskotron".into(),
         }
     }
 }
@@ -350,6 +391,11 @@ impl Config {
             max_attempts: 3,
             job_timeout: Duration::from_secs(4 * 3600),
             mirror_interval: Duration::from_secs(3600),
+            buildbot_workers: Vec::new(),
+            buildbot_web: "tcp:8010:interface=127.0.0.1".into(),
+            buildbot_pb: "tcp:9989:interface=127.0.0.1".into(),
+            buildbot_url: "http://127.0.0.1:8010/".into(),
+            buildbot_mirror: "file:///srv/taskotron/tasks".into(),
         }
     }
 

@@ -11,6 +11,7 @@
 
 pub mod arch;
 pub mod bodhi;
+pub mod buildbot;
 pub mod bus;
 pub mod config;
 pub mod diagnostic;
