@@ -1,7 +1,7 @@
 //! `cargo xtask integration`: the tests that need real services. It installs what
-//! they need with apt-get when it is missing (RabbitMQ now), then runs the ignored
-//! tests of `tests/` that use them; each test starts its own private service on
-//! 127.0.0.1 and stops it.
+//! they need when it is missing (RabbitMQ with apt-get; Buildbot from PyPI into
+//! `target/buildbot-venv`), then runs the ignored tests of `tests/` that use them;
+//! each test starts its own private services on 127.0.0.1 and stops them.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,17 +11,80 @@ use anyhow::{bail, Context, Result};
 use crate::ci::tests;
 use crate::util::cargo;
 
-/// Debian packages the integration tests need, with a file that shows each is there.
-const PACKAGES: &[(&str, &str)] = &[("rabbitmq-server", "/usr/lib/rabbitmq/bin/rabbitmq-server")];
+/// Debian packages the integration tests need, with how to tell each is there.
+const PACKAGES: &[(&str, Check)] = &[
+    (
+        "rabbitmq-server",
+        Check::File("/usr/lib/rabbitmq/bin/rabbitmq-server"),
+    ),
+    ("python3-venv", Check::Python("import ensurepip, venv")),
+    ("git", Check::Program("git")),
+];
+
+/// How to tell a package is installed.
+enum Check {
+    File(&'static str),
+    Python(&'static str),
+    Program(&'static str),
+}
+
+impl Check {
+    fn holds(&self) -> bool {
+        let quiet = |c: &mut Command| {
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        match self {
+            Check::File(f) => Path::new(f).exists(),
+            Check::Python(code) => quiet(Command::new("python3").args(["-c", code])),
+            Check::Program(p) => quiet(Command::new(p).arg("--version")),
+        }
+    }
+}
 
 /// The test targets that use real services.
-const TARGETS: &[&str] = &["amqp"];
+const TARGETS: &[&str] = &["amqp", "buildbot"];
+
+/// The Buildbot the tests run (the version `reference/` was checked with).
+const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];
+
+/// Installs Buildbot into `target/buildbot-venv` unless it is there.
+fn install_buildbot() -> Result<()> {
+    let venv = crate::util::root().join("target/buildbot-venv");
+    if venv.join("bin/buildbot").exists() && venv.join("bin/buildbot-worker").exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "{:>12} {} into target/buildbot-venv",
+        "Installing",
+        BUILDBOT.join(" ")
+    );
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .context("cannot run python3 -m venv")?;
+    if !status.success() {
+        bail!("python3 -m venv failed ({status}); is python3-venv installed?");
+    }
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q"])
+        .args(BUILDBOT)
+        .status()
+        .context("cannot run pip")?;
+    if !status.success() {
+        bail!("pip install {} failed ({status})", BUILDBOT.join(" "));
+    }
+    Ok(())
+}
 
 /// Installs the packages that are missing (needs root, as CI is).
 pub fn install() -> Result<()> {
     let missing: Vec<&str> = PACKAGES
         .iter()
-        .filter(|(_, file)| !Path::new(file).exists())
+        .filter(|(_, check)| !check.holds())
         .map(|(p, _)| *p)
         .collect();
     if missing.is_empty() {
@@ -56,6 +119,7 @@ pub fn install() -> Result<()> {
 /// Installs what is missing and runs the integration tests; returns (passed, failed).
 pub fn run_tests() -> Result<(u64, u64)> {
     install()?;
+    install_buildbot()?;
     let mut test = cargo();
     test.args(["test", "--package", "taskotron-tests"]);
     for t in TARGETS {

@@ -101,6 +101,7 @@ def factory():
     ))
     f.addStep(steps.DirectoryUpload(
         name="upload-artifacts",
+        workdir=".",
         workersrc="artifacts",
         masterdest=util.Interpolate("artifacts/%(prop:build_id)s"),
         alwaysRun=True,

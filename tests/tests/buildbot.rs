@@ -1,0 +1,258 @@
+//! Jobs through a real Buildbot 4.3 master and two workers (x86_64, and i386 under
+//! `setarch i686`) on loopback, with the master.cfg `taskotron buildbot master-cfg`
+//! writes and the adapter in `taskotron_core::buildbot`. Ignored by a plain `cargo
+//! test`: `cargo xtask integration` installs Buildbot into `target/buildbot-venv` and
+//! runs it.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use taskotron_core::buildbot::BuildbotClient;
+use taskotron_core::{Arch, ItemType, JobRequest};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn venv() -> PathBuf {
+    workspace().join("target/buildbot-venv/bin")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        o.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Stops the master and workers however the test ends.
+struct Farm {
+    dirs: Vec<(PathBuf, bool)>,
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        for (dir, master) in &self.dirs {
+            let tool = if *master {
+                "buildbot"
+            } else {
+                "buildbot-worker"
+            };
+            let _ = Command::new(venv().join(tool))
+                .args(["stop", dir.to_str().unwrap()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs Buildbot: run `cargo xtask integration`"]
+fn jobs_run_on_the_worker_of_their_arch_and_report() {
+    assert!(
+        venv().join("buildbot").exists(),
+        "Buildbot is not installed: run `cargo xtask integration`"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (web, pb) = (free_port(), free_port());
+    let password = "loopback-only";
+    // The task mirror: <mirror>/nvr-check.git, a real git repository.
+    let src = root.join("src/nvr-check");
+    std::fs::create_dir_all(&src).unwrap();
+    for f in ["runtask.yml", "nvr_check.py"] {
+        std::fs::copy(workspace().join("tasks/nvr-check").join(f), src.join(f)).unwrap();
+    }
+    let git = |args: &[&str], cwd: &Path| {
+        run(
+            Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@example",
+                    "-c",
+                    "init.defaultBranch=main",
+                ])
+                .args(args)
+                .current_dir(cwd),
+            "git",
+        )
+    };
+    git(&["init", "-q"], &src);
+    git(&["add", "."], &src);
+    git(&["commit", "-qm", "task"], &src);
+    std::fs::create_dir_all(root.join("mirror")).unwrap();
+    git(
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            src.to_str().unwrap(),
+            "mirror/nvr-check.git",
+        ],
+        root,
+    );
+    // taskotron's config, for master-cfg.
+    let config = root.join("taskotron.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "buildbot_workers:\n  - {{name: w-x86_64, arch: x86_64}}\n  - {{name: w-i386, arch: i386}}\nbuildbot_web: 'tcp:{web}:interface=127.0.0.1'\nbuildbot_pb: 'tcp:{pb}:interface=127.0.0.1'\nbuildbot_url: 'http://127.0.0.1:{web}/'\nbuildbot_mirror: 'file://{}'\n",
+            root.join("mirror").display()
+        ),
+    )
+    .unwrap();
+    let master = root.join("master");
+    let mut farm = Farm { dirs: Vec::new() };
+    run(
+        Command::new(venv().join("buildbot")).args([
+            "create-master",
+            "-q",
+            master.to_str().unwrap(),
+        ]),
+        "create-master",
+    );
+    run(
+        Command::new(bin_dir().join("taskotron"))
+            .args(["buildbot", "master-cfg", "--out"])
+            .arg(master.join("master.cfg"))
+            .env("TASKOTRON_CONFIG", &config),
+        "master-cfg",
+    );
+    run(
+        Command::new(venv().join("buildbot"))
+            .args(["start", master.to_str().unwrap()])
+            .env("TASKOTRON_BUILDBOT_WORKER_PASSWORD", password),
+        "buildbot start",
+    );
+    farm.dirs.push((master.clone(), true));
+    let path = format!(
+        "{}:{}:{}",
+        bin_dir().display(),
+        venv().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for (name, setarch) in [("w-x86_64", false), ("w-i386", true)] {
+        let dir = root.join(name);
+        run(
+            Command::new(venv().join("buildbot-worker"))
+                .args([
+                    "create-worker",
+                    "-q",
+                    "--umask=0o022",
+                    dir.to_str().unwrap(),
+                ])
+                .arg(format!("127.0.0.1:{pb}"))
+                .args([name, password]),
+            "create-worker",
+        );
+        let mut start = if setarch {
+            let mut c = Command::new("setarch");
+            c.arg("i686").arg(venv().join("buildbot-worker"));
+            c
+        } else {
+            Command::new(venv().join("buildbot-worker"))
+        };
+        run(
+            start
+                .args(["start", dir.to_str().unwrap()])
+                .env("PATH", &path)
+                .env("HOME", root)
+                .process_group(0),
+            "buildbot-worker start",
+        );
+        farm.dirs.push((dir, false));
+    }
+    let client = BuildbotClient::new(&format!("http://127.0.0.1:{web}/"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let connected = agent
+            .get(&format!("http://127.0.0.1:{web}/api/v2/workers"))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .map(|v| {
+                v["workers"]
+                    .as_array()
+                    .map(|ws| {
+                        ws.iter()
+                            .filter(|w| w["connected_to"].as_array().is_some_and(|c| !c.is_empty()))
+                            .count()
+                    })
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        if connected == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the workers did not connect");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let job = |arch: Arch| JobRequest {
+        item: "htop-3.3.0-1.fc41".into(),
+        item_type: ItemType::KojiBuild,
+        taskname: "nvr-check".into(),
+        arch,
+    };
+    let submitted: Vec<(Arch, String, u64)> = [Arch::X86_64, Arch::I386, Arch::X86_64]
+        .into_iter()
+        .enumerate()
+        .map(|(n, arch)| {
+            let build_id = format!("bb-{n}");
+            let request = client.submit(&job(arch), &build_id).unwrap();
+            (arch, build_id, request)
+        })
+        .collect();
+    for (arch, build_id, request) in submitted {
+        let done = client.wait(request, Duration::from_secs(120)).unwrap();
+        assert_eq!(done.results, 0, "{done:?}");
+        assert_eq!(done.worker.as_deref(), Some(format!("w-{arch}").as_str()));
+        let report = done.report.expect("the run's report is in the step log");
+        assert_eq!(report.build_id.as_deref(), Some(build_id.as_str()));
+        assert_eq!(report.arch, arch.to_string());
+        assert!(
+            master
+                .join("artifacts")
+                .join(&build_id)
+                .join(&report.run_id)
+                .join("execution.json")
+                .exists(),
+            "the artifacts were uploaded to the master"
+        );
+    }
+    let refused = client.submit(&job(Arch::Armhfp), "bb-x").unwrap_err();
+    assert!(
+        refused.to_string().starts_with("Buildbot refused the job"),
+        "{refused}"
+    );
+    drop(farm);
+}
