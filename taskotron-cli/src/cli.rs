@@ -207,6 +207,29 @@ pub enum BuildbotCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Submit jobs to the Buildbot master (`buildbot_url`), one per arch.
+    #[command(
+        after_help = "Examples:\n  taskotron buildbot submit nvr-check -i htop-3.3.0-1.fc41 -t koji_build -a x86_64 -a i386 --wait\n\nEach job gets a fresh build id; with --wait the command follows the builds through the\nREST API and prints each execution report. Exit codes: 0 submitted (and, with --wait,\nevery build succeeded), 1 a build failed or the master refused, 2 invalid input."
+    )]
+    Submit {
+        /// The task's name.
+        taskname: String,
+        /// The item to check.
+        #[arg(short, long)]
+        item: String,
+        /// The item's type.
+        #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+        item_type: ItemType,
+        /// An arch to run on; repeat for several.
+        #[arg(short, long, value_parser = parse_arch, required = true)]
+        arch: Vec<Arch>,
+        /// Wait for the builds and print their reports.
+        #[arg(long)]
+        wait: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 /// Arguments of `gc`.

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod buildbot;
 mod config;
 mod directives;
 mod new;
@@ -66,28 +67,13 @@ pub fn dispatch(cli: Cli) -> i32 {
             Some(loaded) => serve::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
-        Command::Buildbot(crate::cli::BuildbotCommand::MasterCfg { out }) => {
-            match load_config(&shell, cli.config.as_deref(), crate::cli::Format::Human) {
-                Some(loaded) => {
-                    let text = taskotron_core::buildbot::render(&loaded.config.buildbot());
-                    let written = match &out {
-                        Some(path) => std::fs::write(path, text)
-                            .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
-                        None => {
-                            use std::io::Write;
-                            std::io::stdout()
-                                .write_all(text.as_bytes())
-                                .map_err(|e| e.to_string())
-                        }
-                    };
-                    match written {
-                        Ok(()) => exit::OK,
-                        Err(e) => {
-                            shell.diagnostics(&[Diagnostic::error(e)]);
-                            exit::NOT_OK
-                        }
-                    }
-                }
+        Command::Buildbot(command) => {
+            let format = match &command {
+                crate::cli::BuildbotCommand::Submit { format, .. } => *format,
+                crate::cli::BuildbotCommand::MasterCfg { .. } => crate::cli::Format::Human,
+            };
+            match load_config(&shell, cli.config.as_deref(), format) {
+                Some(loaded) => buildbot::run(&shell, &loaded.config, &command),
                 None => exit::INVALID_INPUT,
             }
         }
