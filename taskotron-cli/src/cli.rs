@@ -112,6 +112,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories last changed before the age, and the\nFINISHED and CRASHED jobs of the queue. Jobs that wait or run are never touched."
     )]
     Gc(GcArgs),
+    /// Clone or fetch the mirrors of tasks kept in git.
+    #[command(
+        after_help = "Examples:\n  taskotron mirror                 # every git task of the config, if stale\n  taskotron mirror rpmlint --force # fetch now, whatever the interval\n\nWorkers do this themselves before a job; this is for refreshing on demand (a push\nhook, a cron job). Exit codes: 0 done, 1 some repository failed, 2 unknown task."
+    )]
+    Mirror(MirrorArgs),
     /// Buildbot, for running jobs on many machines.
     #[command(subcommand)]
     Buildbot(BuildbotCommand),
@@ -191,6 +196,19 @@ pub struct ServeArgs {
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// Output format (of the lines printed per job).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `mirror`.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// Tasks to refresh [default: every task configured as a git repository].
+    pub tasks: Vec<String>,
+    /// Fetch even when the mirror is younger than `mirror_interval`.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

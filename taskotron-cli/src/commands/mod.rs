@@ -67,6 +67,10 @@ pub fn dispatch(cli: Cli) -> i32 {
             Some(loaded) => serve::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
+        Command::Mirror(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => queue::mirror(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
         Command::Buildbot(command) => {
             let format = match &command {
                 crate::cli::BuildbotCommand::Submit { format, .. } => *format,

@@ -10,7 +10,7 @@ use taskotron_core::worker::{self, CommandExecutor, Step, WorkerSettings};
 use taskotron_core::{Arch, Diagnostic, JobRequest};
 
 use super::{print_json, report_invalid};
-use crate::cli::{Format, GcArgs, JobsArgs, ScheduleArgs, WorkerArgs};
+use crate::cli::{Format, GcArgs, JobsArgs, MirrorArgs, ScheduleArgs, WorkerArgs};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
@@ -376,6 +376,65 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
             &format!("{} run directories and {jobs} finished jobs", runs.len()),
             Tone::Good,
         ),
+    }
+    if failed {
+        exit::NOT_OK
+    } else {
+        exit::OK
+    }
+}
+
+/// `taskotron mirror`.
+pub fn mirror(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
+    use taskotron_core::mirror::{Refresh, TaskLocation};
+    let tasks = config.tasks();
+    let names: Vec<String> = if args.tasks.is_empty() {
+        config
+            .tasks
+            .iter()
+            .filter(|(_, v)| matches!(TaskLocation::parse(v), TaskLocation::Git { .. }))
+            .map(|(k, _)| k.clone())
+            .collect()
+    } else {
+        args.tasks.clone()
+    };
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for name in &names {
+        let url = match tasks.locate(name) {
+            Ok(TaskLocation::Git { url, .. }) => url,
+            Ok(TaskLocation::Dir(d)) => {
+                shell.status(
+                    "Skipped",
+                    &format!("{name}: a directory ({})", d.display()),
+                    Tone::Warn,
+                );
+                continue;
+            }
+            Err(why) => {
+                report_invalid(shell, args.format, &[Diagnostic::error(why)]);
+                return exit::INVALID_INPUT;
+            }
+        };
+        match tasks.mirror.update(&url, args.force) {
+            Ok(r) => {
+                let what = match r {
+                    Refresh::Cloned => "cloned",
+                    Refresh::Fetched => "fetched",
+                    Refresh::Fresh => "fresh",
+                };
+                shell.status("Mirrored", &format!("{name}: {what} ({url})"), Tone::Good);
+                rows.push(serde_json::json!({"task": name, "url": url, "refresh": what}));
+            }
+            Err(e) => {
+                shell.diagnostics(&[Diagnostic::error(format!("{name}: {e}"))]);
+                rows.push(serde_json::json!({"task": name, "url": url, "error": e.to_string()}));
+                failed = true;
+            }
+        }
+    }
+    if args.format == Format::Json {
+        print_json(&serde_json::json!(rows));
     }
     if failed {
         exit::NOT_OK
