@@ -1,4 +1,6 @@
 //! Cross-crate integration tests live in `tests/`; this library holds what several of
-//! them share: [`rabbitmq`], a private RabbitMQ node on loopback.
+//! them share: [`rabbitmq`], a private RabbitMQ node on loopback, and [`git`], real
+//! repositories.
 
+pub mod git;
 pub mod rabbitmq;

@@ -86,36 +86,7 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
     for f in ["runtask.yml", "nvr_check.py"] {
         std::fs::copy(workspace().join("tasks/nvr-check").join(f), src.join(f)).unwrap();
     }
-    let git = |args: &[&str], cwd: &Path| {
-        run(
-            Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@example",
-                    "-c",
-                    "init.defaultBranch=main",
-                ])
-                .args(args)
-                .current_dir(cwd),
-            "git",
-        )
-    };
-    git(&["init", "-q"], &src);
-    git(&["add", "."], &src);
-    git(&["commit", "-qm", "task"], &src);
-    std::fs::create_dir_all(root.join("mirror")).unwrap();
-    git(
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            src.to_str().unwrap(),
-            "mirror/nvr-check.git",
-        ],
-        root,
-    );
+    taskotron_tests::git::publish(&src, &root.join("mirror/nvr-check.git"));
     // taskotron's config, for master-cfg.
     let config = root.join("taskotron.yaml");
     std::fs::write(

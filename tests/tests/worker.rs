@@ -264,55 +264,14 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     const JOBS: usize = 20;
     let s = Setup::new();
     let root = s.dir.path();
-    let git = |args: &[&str], cwd: &Path| {
-        let ok = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(cwd)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
-    git(&["init", "-q"], &work);
     std::fs::write(
         work.join("runtask.yml"),
         "name: fast\nnamespace: scratch\ndesc: passes\nmaintainer: tests\ninput:\n  args: [koji_build]\nactions:\n  - name: pass\n    dummy: {result: PASS}\n",
     )
     .unwrap();
-    git(&["add", "."], &work);
-    git(&["commit", "-qm", "fast task"], &work);
-    let head = String::from_utf8(
-        Command::new("git")
-            .args(["rev-parse", "HEAD"])
-            .current_dir(&work)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    std::fs::create_dir_all(root.join("repos")).unwrap();
-    git(
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().unwrap(),
-            "repos/fast.git",
-        ],
-        root,
-    );
+    let head = taskotron_tests::git::publish(&work, &root.join("repos/fast.git"));
     let daemon = GitDaemon::start(&root.join("repos"), &root.join("daemon.log"));
     let config = root.join("taskotron.yaml");
     let mut text = std::fs::read_to_string(&config).unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-use crate::util::{cargo, root, step};
+use crate::util::root;
 
 const JOBS: usize = 1000;
 const WORKERS: usize = 2;
@@ -20,20 +20,7 @@ const TARGET_MS: f64 = 2.0;
 
 pub fn run(args: &[String]) -> Result<()> {
     let runs = crate::util::runs_arg(args, 5);
-    let mut build = cargo();
-    build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
-    step("cargo build --release", build)?;
-    let mut example = cargo();
-    example.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "taskotron-core",
-        "--example",
-        "queue_throughput",
-    ]);
-    step("cargo build --release --example queue_throughput", example)?;
+    crate::util::build_release_with("queue_throughput")?;
     let work = root().join("target/bench/schedule");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;

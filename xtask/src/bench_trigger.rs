@@ -18,7 +18,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::bench::{median_wall, repeat};
-use crate::util::{cargo, root, step};
+use crate::util::root;
 
 const MESSAGES: usize = 200_000;
 const RULES: usize = 50;
@@ -270,23 +270,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 pub fn run(args: &[String]) -> Result<()> {
     let runs = crate::util::runs_arg(args, 5);
-    let mut build = cargo();
-    build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
-    step("cargo build --release", build)?;
-    let mut example = cargo();
-    example.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "taskotron-core",
-        "--example",
-        "trigger_throughput",
-    ]);
-    step(
-        "cargo build --release --example trigger_throughput",
-        example,
-    )?;
+    crate::util::build_release_with("trigger_throughput")?;
 
     let work = root().join("target/bench/trigger");
     std::fs::create_dir_all(&work)?;

@@ -72,3 +72,22 @@ pub fn bench_python(module: &str, package: &str) -> Option<PathBuf> {
             .is_ok_and(|s| s.success());
     (ok && has(&python)).then_some(python)
 }
+
+/// Builds the release `taskotron` and, from taskotron-core, the example `example`
+/// (a benchmark's in-process driver).
+pub fn build_release_with(example: &str) -> Result<()> {
+    let mut build = cargo();
+    build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
+    step("cargo build --release", build)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "taskotron-core",
+        "--example",
+        example,
+    ]);
+    step(&format!("cargo build --release --example {example}"), build)
+}

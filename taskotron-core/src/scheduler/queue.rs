@@ -277,6 +277,13 @@ impl Queue {
         &self.path
     }
 
+    /// A write transaction, begun at once (`IMMEDIATE`), so that two writers queue on
+    /// the file lock instead of failing to upgrade a read.
+    fn write_tx(&self) -> Result<Transaction<'_>, QueueError> {
+        retry(|| Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate))
+            .map_err(self.sql())
+    }
+
     fn sql(&self) -> impl Fn(rusqlite::Error) -> QueueError + '_ {
         move |source| QueueError::Sql {
             path: self.path.clone(),
@@ -293,14 +300,8 @@ impl Queue {
         requests: &[JobRequest],
         now: SystemTime,
     ) -> Result<Vec<String>, QueueError> {
-        let path = self.path.clone();
-        let sql = move |source| QueueError::Sql {
-            path: path.clone(),
-            source,
-        };
-        let conn = &self.conn;
-        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
-            .map_err(&sql)?;
+        let sql = self.sql();
+        let tx = self.write_tx()?;
         let ids = insert(&tx, requests, now).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(ids)
@@ -319,15 +320,9 @@ impl Queue {
         max_attempts: u32,
         now: SystemTime,
     ) -> Result<Option<QueuedJob>, QueueError> {
-        let path = self.path.clone();
-        let sql = move |source| QueueError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = self.sql();
         let now_ms = millis(now);
-        let conn = &self.conn;
-        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
-            .map_err(&sql)?;
+        let tx = self.write_tx()?;
         expire(&tx, now_ms, max_attempts).map_err(&sql)?;
         let mut wanted: Vec<String> = arches.iter().map(|a| a.to_string()).collect();
         wanted.push(Arch::Noarch.to_string());
@@ -447,14 +442,8 @@ impl Queue {
         max_attempts: u32,
         now: SystemTime,
     ) -> Result<usize, QueueError> {
-        let path = self.path.clone();
-        let sql = move |source| QueueError::Sql {
-            path: path.clone(),
-            source,
-        };
-        let conn = &self.conn;
-        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
-            .map_err(&sql)?;
+        let sql = self.sql();
+        let tx = self.write_tx()?;
         let n = expire(&tx, millis(now), max_attempts).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(n)
