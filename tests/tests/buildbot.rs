@@ -225,5 +225,33 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
         refused.to_string().starts_with("Buildbot refused the job"),
         "{refused}"
     );
+    // The same through the CLI.
+    let o = Command::new(bin_dir().join("taskotron"))
+        .args(["--color", "never", "buildbot", "submit", "nvr-check"])
+        .args(["-i", "htop-3.3.0-1.fc41", "-t", "koji_build", "-a", "i386"])
+        .args(["--wait", "--format", "json"])
+        .env("TASKOTRON_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["worker"], "w-i386");
+    assert_eq!(rows[0]["results"], 0);
+    assert_eq!(rows[0]["report"]["build_id"], rows[0]["build_id"]);
+    let o = Command::new(bin_dir().join("taskotron"))
+        .args(["--color", "never", "buildbot", "submit", "nvr-check"])
+        .args([
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "armhfp",
+        ])
+        .env("TASKOTRON_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Buildbot refused the job"));
     drop(farm);
 }

@@ -197,6 +197,37 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
         .unwrap()
         .contains("does not exist"));
     assert_eq!(jobs[1]["state"], "FINISHED");
+    // The worker's own scratch space cannot be written: that job crashes with the
+    // cause `infrastructure`; the queue and the worker carry on.
+    let scratch = s.dir.path().join("state/worker");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::write(&scratch, "in the way").unwrap();
+    let o = s
+        .command(&[
+            "schedule",
+            "slow",
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = s.command(&["worker", "--once"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let job = &s.jobs()[2];
+    assert_eq!(
+        (job["state"].as_str(), job["crash"][0].as_str()),
+        (Some("CRASHED"), Some("infrastructure"))
+    );
+    assert!(
+        job["crash"][1]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot create"),
+        "{job:#}"
+    );
 }
 
 /// A real git daemon on loopback serving `base`, logging every request.
@@ -276,7 +307,7 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     let config = root.join("taskotron.yaml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
-        "tasks:\n  fast: git://127.0.0.1:{}/fast.git#main\n",
+        "tasks:\n  fast: git://127.0.0.1:{0}/fast.git#main\n  gone: git://127.0.0.1:{0}/gone.git\n  badref: git://127.0.0.1:{0}/fast.git#no-such-branch\n",
         daemon.port
     ));
     std::fs::write(&config, text).unwrap();
@@ -329,4 +360,71 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
         0,
         "checkouts are removed after their run"
     );
+    // On demand: `taskotron mirror` leaves a fresh mirror alone; `--force` fetches.
+    let mirror = |force: bool| {
+        let mut args = vec!["mirror", "fast", "--format", "json"];
+        if force {
+            args.push("--force");
+        }
+        let o = s.command(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+        rows[0]["refresh"].as_str().unwrap().to_string()
+    };
+    assert_eq!(mirror(false), "fresh");
+    assert_eq!(daemon.upload_packs(), 1);
+    assert_eq!(mirror(true), "fetched");
+    assert_eq!(daemon.upload_packs(), 2);
+    let o = s.command(&["mirror", "nosuch"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // A repository upstream does not have, and a ref the repository does not have:
+    // each job crashes with its cause, and the worker goes on to the next.
+    for task in ["gone", "badref", "fast"] {
+        let o = s
+            .command(&[
+                "schedule",
+                task,
+                "-i",
+                "htop-3.3.0-1.fc41",
+                "-t",
+                "koji_build",
+                "-a",
+                "x86_64",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let o = s
+        .command(&["worker", "--once", "--arch", "x86_64"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = s.jobs();
+    let last: Vec<(&str, &str, &str)> = jobs[JOBS..]
+        .iter()
+        .map(|j| {
+            (
+                j["request"]["taskname"].as_str().unwrap(),
+                j["state"].as_str().unwrap(),
+                j["crash"][0].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        last,
+        [
+            ("gone", "CRASHED", "infrastructure"),
+            ("badref", "CRASHED", "task"),
+            ("fast", "FINISHED", "")
+        ]
+    );
+    assert!(jobs[JOBS]["crash"][1]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot clone"));
+    assert!(jobs[JOBS + 1]["crash"][1]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown ref `no-such-branch`"));
 }
