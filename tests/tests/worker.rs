@@ -49,6 +49,33 @@ impl Setup {
         c
     }
 
+    /// Runs `taskotron args`, which must succeed.
+    fn ok(&self, args: &[&str]) -> std::process::Output {
+        let o = self.command(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "taskotron {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+
+    /// Schedules `task` for the usual item, on `arches` (noarch when none).
+    fn schedule(&self, task: &str, arches: &[&str]) {
+        let mut args = vec![
+            "schedule",
+            task,
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+        ];
+        for a in arches {
+            args.extend(["-a", a]);
+        }
+        self.ok(&args);
+    }
+
     fn jobs(&self) -> Vec<Value> {
         let o = self
             .command(&["jobs", "--format", "json"])
@@ -91,20 +118,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {
     let s = Setup::new();
-    let o = s
-        .command(&[
-            "schedule",
-            "slow",
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-            "-a",
-            "x86_64",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.schedule("slow", &["x86_64"]);
     let mut first = s
         .command(&["worker", "--name", "doomed", "--arch", "x86_64"])
         .stdout(Stdio::null())
@@ -134,11 +148,7 @@ fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {
     );
     // Its lease (1 s) runs out; `--once` waits for nothing, so give it the time first.
     std::thread::sleep(Duration::from_millis(1500));
-    let o = s
-        .command(&["worker", "--once", "--name", "rescuer", "--arch", "x86_64"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.ok(&["worker", "--once", "--name", "rescuer", "--arch", "x86_64"]);
     let jobs = s.jobs();
     assert_eq!(jobs.len(), 1, "the job shows once");
     let job = &jobs[0];
@@ -174,21 +184,9 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
     ));
     std::fs::write(&config, text).unwrap();
     for task in ["gone", "slow"] {
-        let o = s
-            .command(&[
-                "schedule",
-                task,
-                "-i",
-                "htop-3.3.0-1.fc41",
-                "-t",
-                "koji_build",
-            ])
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        s.schedule(task, &[]);
     }
-    let o = s.command(&["worker", "--once"]).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.ok(&["worker", "--once"]);
     let jobs = s.jobs();
     assert_eq!(jobs[0]["state"], "CRASHED");
     assert_eq!(jobs[0]["crash"][0], "task");
@@ -202,20 +200,8 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
     let scratch = s.dir.path().join("state/worker");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::write(&scratch, "in the way").unwrap();
-    let o = s
-        .command(&[
-            "schedule",
-            "slow",
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let o = s.command(&["worker", "--once"]).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.schedule("slow", &[]);
+    s.ok(&["worker", "--once"]);
     let job = &s.jobs()[2];
     assert_eq!(
         (job["state"].as_str(), job["crash"][0].as_str()),
@@ -335,11 +321,7 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = s
-        .command(&["worker", "--once", "--jobs", "2", "--arch", "x86_64"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.ok(&["worker", "--once", "--jobs", "2", "--arch", "x86_64"]);
     let jobs = s.jobs();
     assert_eq!(jobs.len(), JOBS);
     for job in &jobs {
@@ -380,26 +362,9 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     // A repository upstream does not have, and a ref the repository does not have:
     // each job crashes with its cause, and the worker goes on to the next.
     for task in ["gone", "badref", "fast"] {
-        let o = s
-            .command(&[
-                "schedule",
-                task,
-                "-i",
-                "htop-3.3.0-1.fc41",
-                "-t",
-                "koji_build",
-                "-a",
-                "x86_64",
-            ])
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        s.schedule(task, &["x86_64"]);
     }
-    let o = s
-        .command(&["worker", "--once", "--arch", "x86_64"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.ok(&["worker", "--once", "--arch", "x86_64"]);
     let jobs = s.jobs();
     let last: Vec<(&str, &str, &str)> = jobs[JOBS..]
         .iter()
