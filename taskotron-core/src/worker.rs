@@ -335,10 +335,7 @@ impl Executor for CommandExecutor {
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let _ = std::fs::remove_file(&out_path);
         let _ = std::fs::remove_file(&err_path);
-        let tail = |s: &str| {
-            let s = s.trim();
-            s[s.len().saturating_sub(2000)..].to_string()
-        };
+        let tail = |s: &str| tail(s.trim(), 2000).to_string();
         match ended {
             Err(e) => infra(format!("cannot start `{}`: {e}", self.program.display())),
             Ok(process::Ended::TimedOut) => Execution::Crashed(
@@ -365,10 +362,37 @@ impl Executor for CommandExecutor {
     }
 }
 
+/// The end of `s`, at most `max` bytes, cut at a character boundary (a child's stderr
+/// may hold any UTF-8).
+fn tail(s: &str, max: usize) -> &str {
+    let mut start = s.len().saturating_sub(max);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
 /// The state a finished step left its job in, for callers that only count.
 pub fn state_of(step: &Step) -> Option<JobState> {
     match step {
         Step::Ran(j) => Some(j.state),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail;
+
+    #[test]
+    fn a_tail_never_cuts_a_character() {
+        let text = "é".repeat(1500);
+        let t = tail(&text, 2001);
+        assert_eq!(
+            t.chars().count(),
+            1000,
+            "2001 bytes back falls inside a 2-byte é"
+        );
+        assert_eq!(tail("short", 2000), "short");
     }
 }
