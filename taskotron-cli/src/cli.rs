@@ -63,6 +63,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run ./runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run . -i f39-updates-pending -t koji_tag -o workdir_note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input."
     )]
     Run(RunArgs),
+    /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
+    #[command(
+        after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture, and compares the execution report with `expect`.\nExit codes: 0 all passed, 1 some failed, 2 invalid input."
+    )]
+    Test(TestArgs),
     /// Check formulas without running them; reports every problem at once.
     #[command(
         after_help = "Examples:\n  taskotron validate tasks/example\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid."
@@ -435,6 +440,25 @@ pub struct RunArgs {
     /// Where run directories go (overrides the config's `artifacts`).
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
+    /// Run against mock Koji, Bodhi and dist-git services started from this fixture
+    /// (a YAML file, or NAME for `<task>/fixtures/NAME.yaml`); nothing is reported
+    /// to the real ResultsDB or Bodhi.
+    #[arg(long, value_name = "FIXTURE")]
+    pub mock: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Task directories with a `tests.yaml` [default: every task under the config's
+    /// `task_path` that has one].
+    pub tasks: Vec<PathBuf>,
+    /// Run only the cases whose `task::name` contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

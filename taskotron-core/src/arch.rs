@@ -53,6 +53,20 @@ impl Arch {
         }
     }
 
+    /// The arches Koji names this arch's binary RPMs with (`i386` builds `i686`
+    /// RPMs, `armhfp` builds `armv7hl` ones).
+    pub fn binary_arches(self) -> &'static [&'static str] {
+        match self {
+            Arch::X86_64 => &["x86_64"],
+            Arch::I386 => &["i386", "i486", "i586", "i686"],
+            Arch::Armhfp => &["armhfp", "armv7hl"],
+            Arch::Aarch64 => &["aarch64"],
+            Arch::Ppc64le => &["ppc64le"],
+            Arch::S390x => &["s390x"],
+            Arch::Noarch => &["noarch"],
+        }
+    }
+
     /// The arches `all` stands for: every real machine arch, not `noarch`.
     pub fn machine_arches() -> impl Iterator<Item = Arch> {
         Self::ALL.into_iter().filter(|a| *a != Arch::Noarch)

@@ -124,6 +124,17 @@ pub struct Config {
     pub buildbot_url: String,
     /// The task mirror Buildbot workers clone from: `<buildbot_mirror>/<taskname>.git`.
     pub buildbot_mirror: String,
+    /// Koji's XML-RPC hub, for the `koji` and `bodhi` directives.
+    pub koji_url: String,
+    /// Koji's package file server (koji's `topurl`).
+    pub koji_pkgs_url: String,
+    /// Bodhi's API for the `bodhi` directive's downloads (`bodhi_url` is for
+    /// comments and, when set, is used here too).
+    pub bodhi_api_url: String,
+    /// Dist-git, for the `distgit` directive.
+    pub distgit_url: String,
+    /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
+    pub download_cache: bool,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -166,6 +177,11 @@ pub const KEYS: &[&str] = &[
     "buildbot_pb",
     "buildbot_url",
     "buildbot_mirror",
+    "koji_url",
+    "koji_pkgs_url",
+    "bodhi_api_url",
+    "distgit_url",
+    "download_cache",
     "supported_arches",
 ];
 
@@ -190,6 +206,22 @@ impl Config {
 }
 
 impl Config {
+    /// Where the download directives fetch from.
+    pub fn services(&self) -> crate::directive::Services {
+        crate::directive::Services {
+            koji_url: self.koji_url.clone(),
+            koji_pkgs_url: self.koji_pkgs_url.clone(),
+            bodhi_url: self
+                .bodhi_url
+                .clone()
+                .unwrap_or_else(|| self.bodhi_api_url.clone()),
+            distgit_url: self.distgit_url.clone(),
+            cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
+            supported_arches: self.supported_arches.clone(),
+            timeout: Duration::from_secs(300),
+        }
+    }
+
     /// The Buildbot master's settings.
     pub fn buildbot(&self) -> crate::buildbot::MasterSettings {
         let workers = if self.buildbot_workers.is_empty() {
@@ -396,6 +428,11 @@ impl Config {
             buildbot_pb: "tcp:9989:interface=127.0.0.1".into(),
             buildbot_url: "http://127.0.0.1:8010/".into(),
             buildbot_mirror: "file:///srv/taskotron/tasks".into(),
+            koji_url: "https://koji.fedoraproject.org/kojihub".into(),
+            koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
+            bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
+            distgit_url: "https://src.fedoraproject.org".into(),
+            download_cache: true,
         }
     }
 
@@ -509,6 +546,9 @@ impl Config {
             "TASKOTRON_BODHI_URL",
             "TASKOTRON_BODHI_TOKEN",
             "TASKOTRON_AMQP_QUEUE",
+            "TASKOTRON_KOJI_URL",
+            "TASKOTRON_KOJI_PKGS_URL",
+            "TASKOTRON_DISTGIT_URL",
         ] {
             let Some(value) = env(var).filter(|v| !v.is_empty()) else {
                 continue;
@@ -537,6 +577,9 @@ impl Config {
                 "TASKOTRON_BODHI_URL" => self.bodhi_url = Some(value),
                 "TASKOTRON_BODHI_TOKEN" => self.bodhi_token = Some(value),
                 "TASKOTRON_AMQP_QUEUE" => self.amqp_queue = value,
+                "TASKOTRON_KOJI_URL" => self.koji_url = value,
+                "TASKOTRON_KOJI_PKGS_URL" => self.koji_pkgs_url = value,
+                "TASKOTRON_DISTGIT_URL" => self.distgit_url = value,
                 "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
                 "TASKOTRON_REPORT_DEADLINE" => {
                     self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?

@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub python: String,
     /// Where and how the `resultsdb` directive reports.
     pub reporting: crate::resultsdb::Reporting,
+    /// Where the download directives fetch from.
+    pub services: crate::directive::Services,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -171,6 +173,29 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
     }
 }
 
+/// The programs `environment.tools` names that are not on the run's `PATH`.
+fn missing_tools(formula: &Formula, env: &[(String, String)]) -> Vec<String> {
+    let tools = formula
+        .environment
+        .as_ref()
+        .and_then(|e| e.get("tools"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let path = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default();
+    tools
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|t| !crate::process::on_path(t, &path))
+        .map(str::to_string)
+        .collect()
+}
+
 fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -210,6 +235,7 @@ pub fn run(
         results: Vec::new(),
         exit_code: None,
         task_commit: None,
+        failure: None,
     };
     for dir in [run_dir.join("actions"), workdir.clone()] {
         if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -246,6 +272,27 @@ pub fn run(
     let env = setting.environment();
     let total = formula.actions.len();
     let mut failed = false;
+    let missing = missing_tools(formula, &env);
+    if !missing.is_empty() {
+        let kind = crate::directive::FailureKind::TOOL_MISSING;
+        let why = format!(
+            "{}: the task needs {} (environment.tools), not installed on this machine",
+            kind.name,
+            missing
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        log.line(&why);
+        report.execution_status = ExecutionStatus::NotOk;
+        report.status = Some(why);
+        report.failure = Some(crate::dict::NamedFailure {
+            kind: kind.name.into(),
+            cause: kind.cause,
+        });
+        failed = true;
+    }
     for (index, action) in formula.actions.iter().enumerate() {
         let spec = action.directive.spec();
         let mut entry = ActionReport {
@@ -321,12 +368,20 @@ pub fn run(
                     ActionStatus::Failed
                 };
                 let why = format!(
-                    "action {}/{total} `{}` ({}) failed: {}",
+                    "{}action {}/{total} `{}` ({}) failed: {}",
+                    failure
+                        .kind
+                        .map(|k| format!("{}: ", k.name))
+                        .unwrap_or_default(),
                     index + 1,
                     action.name,
                     spec.name,
                     failure.message
                 );
+                report.failure = failure.kind.map(|k| crate::dict::NamedFailure {
+                    kind: k.name.into(),
+                    cause: k.cause,
+                });
                 log.line(&why);
                 report.execution_status = ExecutionStatus::NotOk;
                 report.status = Some(why);
@@ -439,6 +494,11 @@ impl Setting<'_> {
             ("TASKOTRON_CHECKNAME", self.formula.checkname()),
             ("TASKOTRON_TASKDIR", self.taskdir.display().to_string()),
             ("TASKOTRON_NAMESPACE", self.formula.namespace.clone()),
+            // Check code that asks the services itself (upgradepath asks Koji for
+            // the latest builds of other releases) asks the ones the run uses.
+            ("TASKOTRON_KOJI_URL", self.opts.services.koji_url.clone()),
+            ("TASKOTRON_KOJI_PKGS_URL", self.opts.services.koji_pkgs_url.clone()),
+            ("TASKOTRON_BODHI_URL", self.opts.services.bodhi_url.clone()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -489,6 +549,7 @@ impl Setting<'_> {
             run_id: self.run_id.to_string(),
             build_id: self.opts.input.build_id.clone(),
             reporting: self.opts.reporting.clone(),
+            services: self.opts.services.clone(),
         };
         let value = action.directive.run(&params, &mut ctx);
         *exit_code = ctx.exit_code;

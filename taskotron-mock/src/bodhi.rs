@@ -45,6 +45,12 @@ pub struct Update {
     /// Its comments.
     #[serde(default)]
     pub comments: Vec<Comment>,
+    /// The N-V-Rs of its builds (`GET /updates/<alias>`).
+    #[serde(default)]
+    pub builds: Vec<String>,
+    /// `testing`, `stable`, ... (default `testing`).
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// The dictionary a mock Bodhi starts from.
@@ -63,6 +69,8 @@ pub struct BodhiFixture {
 struct State {
     users: Vec<User>,
     updates: BTreeMap<String, Vec<Comment>>,
+    /// alias -> (builds, status)
+    info: BTreeMap<String, (Vec<String>, String)>,
     /// session cookie value -> (user, csrf token)
     sessions: BTreeMap<String, (String, String)>,
     next_id: u64,
@@ -90,6 +98,14 @@ impl MockBodhi {
                 .updates
                 .iter()
                 .map(|u| (u.alias.clone(), u.comments.clone()))
+                .collect(),
+            info: fixture
+                .updates
+                .iter()
+                .map(|u| {
+                    let status = u.status.clone().unwrap_or_else(|| "testing".into());
+                    (u.alias.clone(), (u.builds.clone(), status))
+                })
                 .collect(),
             next_id: 1,
             ..State::default()
@@ -180,6 +196,21 @@ impl MockBodhi {
                 )
             }
             ("POST", "/comments") => self.post_comment(r),
+            ("GET", path) if path.starts_with("/updates/") => {
+                let alias = &path["/updates/".len()..];
+                let state = self.lock();
+                match state.info.get(alias) {
+                    Some((builds, status)) => Response::json(
+                        200,
+                        &json!({"update": {
+                            "alias": alias,
+                            "status": status,
+                            "builds": builds.iter().map(|b| json!({"nvr": b, "type": "rpm", "signed": true})).collect::<Vec<_>>(),
+                        }}),
+                    ),
+                    None => error(404, "url", "id", "Invalid update id"),
+                }
+            }
             _ => error(404, "url", "path", "The resource could not be found."),
         }
     }

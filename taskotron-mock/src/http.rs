@@ -47,6 +47,9 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Send only this many bytes of the body, then close the connection (a
+    /// transfer that breaks half way; `Content-Length` still announces all).
+    pub cut_at: Option<usize>,
 }
 
 impl Response {
@@ -57,6 +60,7 @@ impl Response {
             content_type: "application/json".into(),
             headers: Vec::new(),
             body: value.to_string().into_bytes(),
+            cut_at: None,
         }
     }
 
@@ -67,6 +71,18 @@ impl Response {
             content_type: "text/html; charset=utf-8".into(),
             headers: Vec::new(),
             body: body.as_bytes().to_vec(),
+            cut_at: None,
+        }
+    }
+
+    /// A response with any content type.
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            content_type: content_type.into(),
+            headers: Vec::new(),
+            body,
+            cut_at: None,
         }
     }
 }
@@ -200,7 +216,7 @@ fn serve_connection(
         let close = request
             .header("connection")
             .is_some_and(|c| c.eq_ignore_ascii_case("close"));
-        if write_response(&mut writer, &response).is_err() || close {
+        if write_response(&mut writer, &response).is_err() || close || response.cut_at.is_some() {
             return;
         }
     }
@@ -280,7 +296,8 @@ fn write_response(w: &mut TcpStream, r: &Response) -> std::io::Result<()> {
     head.push_str("\r\n");
     // One write: head and body in one segment.
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&r.body);
+    let body = r.cut_at.map_or(&r.body[..], |n| &r.body[..n.min(r.body.len())]);
+    bytes.extend_from_slice(body);
     w.write_all(&bytes)?;
     w.flush()
 }

@@ -11,10 +11,12 @@
 pub mod bodhi;
 mod clock;
 pub mod http;
+pub mod koji;
 mod ids;
 mod recorder;
 pub mod resultsdb;
 pub mod scheduler;
+pub mod services;
 
 pub use clock::MockClock;
 pub use ids::MockIds;

@@ -84,6 +84,7 @@ fn run_with(
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
         reporting,
+        services: Default::default(),
     };
     runner::run(&formula, &opts, Ports::system(), &mut Quiet).unwrap()
 }

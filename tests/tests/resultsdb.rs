@@ -402,6 +402,7 @@ mod directive {
             default_timeout: Duration::from_secs(60),
             python: "python3".into(),
             reporting,
+            services: Default::default(),
         };
         (
             runner::run(&formula, &opts, Ports::system(), &mut Quiet).unwrap(),

@@ -50,6 +50,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         default_timeout: std::time::Duration::from_secs(60),
         python: "python3".into(),
         reporting: Default::default(),
+        services: Default::default(),
     };
     let mut recorder = Recorder::default();
     let report = runner::run(&loaded.formula, &opts, world.ports(), &mut recorder).unwrap();

@@ -9,6 +9,7 @@ mod report;
 mod run;
 mod serve;
 mod tap;
+mod test;
 mod trigger;
 mod validate;
 
@@ -95,6 +96,10 @@ pub fn dispatch(cli: Cli) -> i32 {
         },
         Command::Report(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
             Some(loaded) => report::run(&shell, &loaded.config, &args),
+            None => exit::INVALID_INPUT,
+        },
+        Command::Test(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+            Some(loaded) => test::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
         Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

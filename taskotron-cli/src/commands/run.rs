@@ -23,7 +23,17 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
     };
     shell.diagnostics(&loaded.warnings);
     let formula = loaded.formula;
-    let opts = RunOptions {
+    let mocks = match &args.mock {
+        None => None,
+        Some(fixture) => match start_mocks(formula.taskdir(), fixture) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                report_invalid(shell, args.format, &[taskotron_core::Diagnostic::error(e.to_string())]);
+                return exit::INVALID_INPUT;
+            }
+        },
+    };
+    let mut opts = RunOptions {
         input: runner::task_input(&args.item, args.item_type, args.build_id.clone()),
         arch: args.arch,
         overrides: args.overrides.clone(),
@@ -35,7 +45,12 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         default_timeout: config.action_timeout,
         python: config.python.clone(),
         reporting: taskotron_core::resultsdb::Reporting::from_config(config),
+        services: config.services(),
     };
+    if let Some(m) = &mocks {
+        shell.status("Mocking", "Koji, Bodhi and dist-git on 127.0.0.1; reporting goes to the artifacts", Tone::Good);
+        mock_options(&mut opts, m);
+    }
     let headline = format!(
         "{} for {} {} on {}",
         formula.checkname(),
@@ -127,4 +142,39 @@ fn print_human(report: &ExecutionReport) {
             d.item
         );
     }
+}
+
+/// Finds a mock fixture: a file, or `NAME` for `<taskdir>/fixtures/NAME.yaml`.
+pub fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
+    if fixture.is_file() {
+        return fixture.to_path_buf();
+    }
+    let named = taskdir.join("fixtures").join(fixture).with_extension("yaml");
+    if named.is_file() {
+        named
+    } else {
+        taskdir.join(fixture)
+    }
+}
+
+/// Starts the mock services of a fixture.
+pub fn start_mocks(
+    taskdir: &std::path::Path,
+    fixture: &std::path::Path,
+) -> Result<taskotron_mock::services::MockServices, taskotron_mock::services::FixtureError> {
+    let path = fixture_path(taskdir, fixture);
+    let dict = taskotron_mock::services::ServicesFixture::load(&path)?;
+    taskotron_mock::services::MockServices::start(&dict)
+}
+
+/// Points a run at the mocks and keeps its results from the real services: they
+/// are written into the artifacts instead, and nothing is cached (the mocks' URLs
+/// change with every start).
+pub fn mock_options(opts: &mut RunOptions, mocks: &taskotron_mock::services::MockServices) {
+    opts.services = mocks.services(taskotron_core::directive::Services {
+        cache_dir: None,
+        ..opts.services.clone()
+    });
+    opts.reporting.resultsdb_url = None;
+    opts.reporting.bodhi_url = None;
 }

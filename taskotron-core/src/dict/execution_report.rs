@@ -93,6 +93,20 @@ pub struct ExecutionReport {
     /// repository (set by the worker, which made the checkout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_commit: Option<String>,
+    /// The name and cause of the failure that stopped the run, when it has one
+    /// (`KOJI_UNKNOWN_BUILD`, `TOOL_MISSING`, ...): a stable contract for programs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<NamedFailure>,
+}
+
+/// A failure with a stable name and whose problem it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedFailure {
+    /// Upper case with underscores: `KOJI_UNKNOWN_BUILD`, `DOWNLOAD_INCOMPLETE`,
+    /// `CHECKSUM_MISMATCH`, `TOOL_MISSING`, ...
+    pub kind: String,
+    /// `task` or `infrastructure`.
+    pub cause: crate::directive::Cause,
 }
 
 impl ExecutionReport {

@@ -11,7 +11,9 @@ mod job;
 mod job_request;
 mod task_input;
 
-pub use execution_report::{ActionReport, ActionStatus, ExecutionReport, ExecutionStatus};
+pub use execution_report::{
+    ActionReport, ActionStatus, ExecutionReport, ExecutionStatus, NamedFailure,
+};
 pub use job::{Job, TaskSource};
 pub use job_request::JobRequest;
 pub use task_input::TaskInput;

@@ -85,6 +85,7 @@ fn not_ok_reports_must_say_why() {
         results: vec![],
         exit_code: None,
         task_commit: None,
+        failure: None,
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {

@@ -7,9 +7,12 @@
 //! according to its [`ParamKind`], which is where shell quoting is enforced, so no
 //! directive can forget it.
 
+mod bodhi;
 mod bodhi_comment;
+mod distgit;
 mod dummy;
 mod exitcode;
+mod koji;
 mod python;
 mod resultsdb;
 mod shell;
@@ -133,6 +136,42 @@ pub struct Context {
     pub build_id: Option<String>,
     /// Where and how to report results.
     pub reporting: crate::resultsdb::Reporting,
+    /// The services directives download from.
+    pub services: Services,
+}
+
+/// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and
+/// what `all` arches means for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Services {
+    /// Koji's XML-RPC hub.
+    pub koji_url: String,
+    /// Koji's package file server (`topurl`).
+    pub koji_pkgs_url: String,
+    /// Bodhi's API.
+    pub bodhi_url: String,
+    /// Dist-git (`{distgit_url}/{namespace}/{package}/raw/{ref}/f/{path}`).
+    pub distgit_url: String,
+    /// Where verified downloads are kept between runs; none disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// What `all` means.
+    pub supported_arches: Vec<crate::Arch>,
+    /// How long one remote call or one file transfer may take.
+    pub timeout: Duration,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Self {
+            koji_url: "https://koji.fedoraproject.org/kojihub".into(),
+            koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
+            bodhi_url: "https://bodhi.fedoraproject.org".into(),
+            distgit_url: "https://src.fedoraproject.org".into(),
+            cache_dir: None,
+            supported_arches: vec![crate::Arch::X86_64],
+            timeout: Duration::from_secs(300),
+        }
+    }
 }
 
 impl Context {
@@ -173,6 +212,38 @@ impl Context {
     }
 }
 
+/// Whose problem a failure is: the original sent task crashes to the task's
+/// maintainer and infrastructure ones to the people running the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cause {
+    /// The task or its input: a build Koji does not know, a check that crashed.
+    Task,
+    /// The machinery: a service down, a broken download, a tool not installed.
+    Infrastructure,
+}
+
+/// A named failure: a stable name programs can match (`KOJI_UNKNOWN_BUILD`) and
+/// its [`Cause`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FailureKind {
+    /// The name, upper case with underscores.
+    #[serde(rename = "kind")]
+    pub name: &'static str,
+    /// Whose problem it is.
+    pub cause: Cause,
+}
+
+impl FailureKind {
+    /// A kind.
+    pub const fn new(name: &'static str, cause: Cause) -> Self {
+        Self { name, cause }
+    }
+
+    /// A program the task needs is not installed on this machine.
+    pub const TOOL_MISSING: Self = Self::new("TOOL_MISSING", Cause::Infrastructure);
+}
+
 /// Why an action failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -181,6 +252,8 @@ pub struct Failure {
     pub message: String,
     /// True when the action was killed at its timeout.
     pub timed_out: bool,
+    /// The failure's name and cause, when it is one that has a name.
+    pub kind: Option<FailureKind>,
 }
 
 impl Failure {
@@ -189,6 +262,15 @@ impl Failure {
         Self {
             message: message.into(),
             timed_out: false,
+            kind: None,
+        }
+    }
+
+    /// A named failure.
+    pub fn named(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            kind: Some(kind),
+            ..Self::new(message)
         }
     }
 }
@@ -223,6 +305,9 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &xunit::Xunit,
     &resultsdb::ResultsDb,
     &bodhi_comment::BodhiComment,
+    &koji::Koji,
+    &bodhi::Bodhi,
+    &distgit::DistGit,
 ];
 
 /// The directive called `name`.

@@ -86,8 +86,13 @@ impl Directive for Shell {
             last_start = ctx.stdout.stream_position().unwrap_or(0);
             let remaining = deadline.saturating_duration_since(Instant::now());
             let err_start = ctx.stderr.stream_position().unwrap_or(0);
-            let ended = process::run(cmd, &ctx.stdout, &ctx.stderr, remaining)
-                .map_err(|e| Failure::new(format!("cannot run `{shown}`: {e}")))?;
+            let ended = process::run(cmd, &ctx.stdout, &ctx.stderr, remaining).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    missing_tool(&shown)
+                } else {
+                    Failure::new(format!("cannot run `{shown}`: {e}"))
+                }
+            })?;
             if !ended.success() {
                 let stderr = tail(&read_from(&ctx.stderr_path, err_start), 20);
                 let what = match ended {
@@ -98,6 +103,7 @@ impl Directive for Shell {
                                 ctx.timeout.as_secs()
                             ),
                             timed_out: true,
+                            kind: None,
                         })
                     }
                     Ended::Interrupted(signal) => {
@@ -109,6 +115,12 @@ impl Directive for Shell {
                         format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1))
                     }
                 };
+                // `sh` exits 127 when it cannot find the command.
+                if ended.code() == Some(127) {
+                    let mut f = missing_tool(&shown);
+                    f.message.push_str(&format!("; its stderr ends with:\n{stderr}"));
+                    return Err(f);
+                }
                 return Err(Failure::new(if stderr.is_empty() {
                     what
                 } else {
@@ -124,4 +136,15 @@ impl Directive for Shell {
             out.trim_end_matches(['\n', '\r']).to_string(),
         ))
     }
+}
+
+fn missing_tool(shown: &str) -> Failure {
+    let kind = super::FailureKind::TOOL_MISSING;
+    Failure::named(
+        kind,
+        format!(
+            "{}: `{shown}` needs a program that is not installed (exit code 127)",
+            kind.name
+        ),
+    )
 }

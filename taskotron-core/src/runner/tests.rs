@@ -33,6 +33,7 @@ impl Fixture {
             default_timeout: Duration::from_secs(60),
             python: "python3".into(),
             reporting: Default::default(),
+            services: Default::default(),
         }
     }
 

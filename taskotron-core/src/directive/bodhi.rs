@@ -1,0 +1,140 @@
+//! `bodhi`: downloads the RPMs of every build of a Bodhi update, through Koji
+//! (the original's one action, `download`).
+
+use serde_json::Value;
+
+use super::koji::{download_builds, koji_arches, koji_failure, target_dir, Selection};
+use super::{Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec};
+use crate::koji::KojiClient;
+
+/// The `bodhi` directive.
+pub struct Bodhi;
+
+static SPEC: Spec = Spec {
+    name: "bodhi",
+    summary: "download the RPMs of every build in a Bodhi update",
+    shape: Shape::Params {
+        params: &[
+            Param {
+                name: "action",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "`download`",
+            },
+            Param {
+                name: "update_id",
+                required: true,
+                kind: ParamKind::Str,
+                doc: "the update's alias, e.g. FEDORA-2024-1a2b3c4d5e",
+            },
+            Param {
+                name: "arch",
+                required: true,
+                kind: ParamKind::Any,
+                doc: "arches to download, as for `koji`",
+            },
+            Param {
+                name: "src",
+                required: false,
+                kind: ParamKind::Bool,
+                doc: "also the source RPMs (default false)",
+            },
+            Param {
+                name: "target_dir",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "where to put the files (default ${workdir})",
+            },
+        ],
+        extra: false,
+    },
+    returns: "{downloaded_rpms: [paths]}",
+    exactly_one: &[],
+};
+
+/// The update does not exist.
+const UNKNOWN_UPDATE: FailureKind = FailureKind::new("BODHI_UNKNOWN_UPDATE", Cause::Task);
+/// Bodhi could not be asked.
+const UNREACHABLE: FailureKind = FailureKind::new("BODHI_UNREACHABLE", Cause::Infrastructure);
+
+impl Directive for Bodhi {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn check_literal(&self, param: &str, value: &Value) -> Result<(), (String, Option<String>)> {
+        match (param, value.as_str()) {
+            ("action", Some(v)) => super::one_of_choices(v, &["download"]),
+            _ => Ok(()),
+        }
+    }
+
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
+        let src = params.get("src").and_then(Value::as_bool).unwrap_or(false);
+        let arches = koji_arches(
+            params.get("arch").unwrap_or(&Value::Null),
+            &Value::Null,
+            src,
+            &ctx.services.supported_arches,
+        )
+        .map_err(|e| Failure::new(format!("bodhi: {e}")))?;
+        if arches.is_empty() {
+            return Err(Failure::new(
+                "bodhi: `arch: []` and no `src: true` would download nothing",
+            ));
+        }
+        let update = super::text_param(params, "update_id");
+        let nvrs = update_builds(&ctx.services.bodhi_url, &update, ctx.services.timeout)?;
+        let client = KojiClient::new(&ctx.services.koji_url, ctx.services.timeout);
+        let builds = nvrs
+            .iter()
+            .map(|n| client.build(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(koji_failure)?;
+        let want = Selection {
+            arches,
+            debuginfo: false,
+            build_log: false,
+        };
+        let target = target_dir(params, ctx);
+        download_builds(&client, &builds, &want, &target, ctx)
+    }
+}
+
+/// The N-V-Rs of an update's builds (`GET /updates/<alias>`).
+fn update_builds(base: &str, alias: &str, timeout: std::time::Duration) -> Result<Vec<String>, Failure> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/updates/{alias}", base.trim_end_matches('/'));
+    let unreachable = |why: String| Failure::named(UNREACHABLE, format!("{}: {why}", UNREACHABLE.name));
+    let mut response = agent.get(&url).header("Accept", "application/json").call().map_err(|e| unreachable(format!("{url}: {e}")))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| unreachable(format!("{url}: {e}")))?;
+    match status {
+        200 => {}
+        404 => {
+            return Err(Failure::named(
+                UNKNOWN_UPDATE,
+                format!("{}: Bodhi has no update `{alias}`", UNKNOWN_UPDATE.name),
+            ))
+        }
+        s => return Err(unreachable(format!("{url} answered HTTP {s}"))),
+    }
+    let doc: Value = serde_json::from_str(&text).map_err(|e| unreachable(format!("{url}: not JSON: {e}")))?;
+    Ok(doc
+        .pointer("/update/builds")
+        .and_then(Value::as_array)
+        .map(|b| {
+            b.iter()
+                .filter_map(|x| x.get("nvr").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+}

@@ -1,0 +1,379 @@
+//! Downloads that are either whole and verified or not there at all.
+//!
+//! A file is streamed into a `.part` file next to its destination, its length
+//! checked against what the server announced and what Koji recorded, and an RPM's
+//! header and payload hashed (MD5, Koji's `payloadhash`, the RPM's own `sigmd5`);
+//! only then is it renamed into place. So a download that breaks half way or comes
+//! back corrupt is never seen under its real name. With a cache directory, verified
+//! files are kept there and linked into each run; a cached file is verified again
+//! before it is used.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+
+/// What a downloaded file must be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// Its length in bytes.
+    pub size: Option<u64>,
+    /// The MD5 of an RPM's header and payload, hex (Koji's `payloadhash`).
+    pub payload_md5: Option<String>,
+}
+
+/// Why a download did not produce a file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    /// The server has no such file (HTTP 404).
+    #[error("{url} does not exist on the server (HTTP 404)")]
+    NotFound {
+        /// What was asked for.
+        url: String,
+    },
+    /// The transfer ended before the whole file arrived.
+    #[error("the download of {url} broke off after {got} of {expected} bytes")]
+    Incomplete {
+        /// What was asked for.
+        url: String,
+        /// Bytes received.
+        got: u64,
+        /// Bytes announced or recorded.
+        expected: u64,
+    },
+    /// The file arrived whole but is not what Koji recorded.
+    #[error("{url} does not match its checksum: expected {expected}, got {actual}")]
+    Checksum {
+        /// What was asked for.
+        url: String,
+        /// The recorded digest.
+        expected: String,
+        /// The digest of what arrived.
+        actual: String,
+    },
+    /// The server could not be reached or answered an error.
+    #[error("cannot download {url}: {reason}")]
+    Unreachable {
+        /// What was asked for.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A local file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl DownloadError {
+    /// The failure's name in execution reports and whose problem it is.
+    pub fn kind(&self) -> crate::directive::FailureKind {
+        use crate::directive::{Cause, FailureKind};
+        match self {
+            Self::NotFound { .. } => FailureKind::new("DOWNLOAD_NOT_FOUND", Cause::Infrastructure),
+            Self::Incomplete { .. } => FailureKind::new("DOWNLOAD_INCOMPLETE", Cause::Infrastructure),
+            Self::Checksum { .. } => FailureKind::new("CHECKSUM_MISMATCH", Cause::Infrastructure),
+            Self::Unreachable { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
+            Self::Io { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
+        }
+    }
+
+    fn worth_retrying(&self) -> bool {
+        matches!(self, Self::Incomplete { .. } | Self::Unreachable { .. })
+    }
+}
+
+/// A downloader with an optional cache.
+#[derive(Debug, Clone)]
+pub struct Downloader {
+    agent: ureq::Agent,
+    cache: Option<PathBuf>,
+    attempts: u32,
+    pause: Duration,
+}
+
+/// Where a file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Downloaded now.
+    Network,
+    /// Taken from the cache, verified again.
+    Cache,
+}
+
+impl Downloader {
+    /// A downloader whose transfers each end within `timeout` (a stalled server
+    /// cannot hang a run), keeping verified files in `cache` when given.
+    pub fn new(timeout: Duration, cache: Option<PathBuf>) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .timeout_recv_body(Some(timeout.min(Duration::from_secs(60))))
+            .http_status_as_error(false)
+            .build();
+        Self {
+            agent: config.into(),
+            cache,
+            attempts: 3,
+            pause: Duration::from_millis(100),
+        }
+    }
+
+    /// Fetches `url` into `dest` (a file path; its directory is created), verified
+    /// against `expected`. A transfer that breaks is tried again, twice.
+    ///
+    /// # Errors
+    /// The file could not be fetched whole and verified; nothing is left at `dest`.
+    pub fn fetch(&self, url: &str, expected: &Expected, dest: &Path) -> Result<Source, DownloadError> {
+        let io = |path: &Path, e: std::io::Error| DownloadError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        let cached = self.cache.as_ref().map(|c| c.join(cache_key(url)));
+        if let Some(c) = &cached {
+            if verify(c, url, expected).is_ok() {
+                place(c, dest).map_err(|e| io(dest, e))?;
+                return Ok(Source::Cache);
+            }
+            let _ = std::fs::remove_file(c);
+        }
+        let target = cached.as_deref().unwrap_or(dest);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        let mut last = None;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                std::thread::sleep(self.pause * attempt);
+            }
+            match self.transfer(url, expected, target) {
+                Ok(()) => {
+                    if target != dest {
+                        place(target, dest).map_err(|e| io(dest, e))?;
+                    }
+                    return Ok(Source::Network);
+                }
+                Err(e) if e.worth_retrying() => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| DownloadError::Unreachable {
+            url: url.to_string(),
+            reason: "no attempt was made".into(),
+        }))
+    }
+
+    /// One transfer into `<target>.part`, verified, then renamed to `target`.
+    fn transfer(&self, url: &str, expected: &Expected, target: &Path) -> Result<(), DownloadError> {
+        let part = part_path(target);
+        let result = self.transfer_to(url, expected, &part).and_then(|()| {
+            std::fs::rename(&part, target).map_err(|e| DownloadError::Io {
+                path: target.to_path_buf(),
+                reason: e.to_string(),
+            })
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&part);
+        }
+        result
+    }
+
+    fn transfer_to(&self, url: &str, expected: &Expected, part: &Path) -> Result<(), DownloadError> {
+        let unreachable = |reason: String| DownloadError::Unreachable {
+            url: url.to_string(),
+            reason,
+        };
+        let mut response = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| unreachable(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => {}
+            404 => {
+                return Err(DownloadError::NotFound {
+                    url: url.to_string(),
+                })
+            }
+            s => return Err(unreachable(format!("HTTP {s}"))),
+        }
+        let announced: Option<u64> = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let want = expected.size.or(announced);
+        let mut file = File::create(part).map_err(|e| DownloadError::Io {
+            path: part.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
+        let mut buf = vec![0; 64 * 1024];
+        let mut got = 0u64;
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                // A connection closed before the announced length reads as an error
+                // here; what matters is how much arrived.
+                Err(_) => break,
+            };
+            got += n as u64;
+            file.write_all(&buf[..n]).map_err(|e| DownloadError::Io {
+                path: part.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        }
+        file.sync_all().map_err(|e| DownloadError::Io {
+            path: part.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        drop(file);
+        if let Some(want) = want.or(announced) {
+            if got < want {
+                return Err(DownloadError::Incomplete {
+                    url: url.to_string(),
+                    got,
+                    expected: want,
+                });
+            }
+        }
+        verify(part, url, expected)
+    }
+}
+
+/// Checks a file on disk against `expected`.
+///
+/// # Errors
+/// Its length or checksum differ.
+pub fn verify(path: &Path, url: &str, expected: &Expected) -> Result<(), DownloadError> {
+    let io = |e: std::io::Error| DownloadError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if let Some(size) = expected.size {
+        if len != size {
+            return Err(if len < size {
+                DownloadError::Incomplete {
+                    url: url.to_string(),
+                    got: len,
+                    expected: size,
+                }
+            } else {
+                DownloadError::Checksum {
+                    url: url.to_string(),
+                    expected: format!("{size} bytes"),
+                    actual: format!("{len} bytes"),
+                }
+            });
+        }
+    }
+    if let Some(want) = &expected.payload_md5 {
+        let file = File::open(path).map_err(io)?;
+        let actual = payload_md5(BufReader::new(file)).unwrap_or_else(|e| format!("({e})"));
+        if !actual.eq_ignore_ascii_case(want) {
+            return Err(DownloadError::Checksum {
+                url: url.to_string(),
+                expected: want.clone(),
+                actual,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The MD5 of an RPM's header and payload, hex: what `rpm` stores as `sigmd5` and
+/// Koji as `payloadhash`. Reads past the 96-byte lead and the signature header.
+///
+/// # Errors
+/// The data is not an RPM.
+pub fn payload_md5(mut r: impl Read) -> Result<String, String> {
+    let mut lead = [0u8; 96];
+    r.read_exact(&mut lead).map_err(|_| "shorter than an RPM lead")?;
+    if lead[..4] != [0xed, 0xab, 0xee, 0xdb] {
+        return Err("not an RPM file (bad lead magic)".into());
+    }
+    let mut intro = [0u8; 16];
+    r.read_exact(&mut intro).map_err(|_| "no signature header")?;
+    if intro[..3] != [0x8e, 0xad, 0xe8] {
+        return Err("not an RPM file (bad signature header magic)".into());
+    }
+    let nindex = u64::from(u32::from_be_bytes([intro[8], intro[9], intro[10], intro[11]]));
+    let hsize = u64::from(u32::from_be_bytes([intro[12], intro[13], intro[14], intro[15]]));
+    let body = nindex * 16 + hsize;
+    // The signature header is padded to a multiple of 8 bytes.
+    let padded = (16 + body).div_ceil(8) * 8 - 16;
+    let skipped = std::io::copy(&mut (&mut r).take(padded), &mut std::io::sink())
+        .map_err(|e| e.to_string())?;
+    if skipped != padded {
+        return Err("truncated signature header".into());
+    }
+    let mut md5 = Md5::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+    }
+    Ok(md5
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// The cache path of `url`: its host and path, with nothing that could climb out.
+fn cache_key(url: &str) -> PathBuf {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .map(|s| s.replace(':', "_"))
+        .collect()
+}
+
+fn part_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".part-{}", std::process::id()));
+    target.with_file_name(name)
+}
+
+/// Puts a verified file at `dest`: a hard link when it can, a copy otherwise, via a
+/// temporary name so `dest` is never half written.
+fn place(from: &Path, dest: &Path) -> std::io::Result<()> {
+    let tmp = part_path(dest);
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(from, &tmp).is_err() {
+        std::fs::copy(from, &tmp)?;
+    }
+    std::fs::rename(&tmp, dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_stay_inside_the_cache() {
+        assert_eq!(
+            cache_key("http://127.0.0.1:8080/packages/a/1/1/../../x.rpm"),
+            PathBuf::from("127.0.0.1_8080/packages/a/1/1/x.rpm")
+        );
+    }
+
+    #[test]
+    fn payload_md5_refuses_what_is_not_an_rpm() {
+        assert!(payload_md5(&b"hello"[..]).is_err());
+        assert!(payload_md5(&[0u8; 200][..]).is_err());
+    }
+}
