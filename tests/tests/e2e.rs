@@ -141,7 +141,17 @@ impl Case<'_> {
         };
         section("jobs (taskotron jobs --format json)", &pretty(&jobs));
         section("results.tap", read("results.tap").as_deref().unwrap_or("(none)"));
-        section("ResultsDB results", &pretty(&json!(resultsdb.results(&resultsdb_server.url()))));
+        // Results are sent concurrently, so their order and ids vary; sort by testcase
+        // and item, and leave the ids out.
+        let mut stored = resultsdb.results(&resultsdb_server.url());
+        for r in &mut stored {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("id");
+                o.remove("href");
+            }
+        }
+        stored.sort_by_key(|r| (r.pointer("/testcase/name").map(Value::to_string), r.pointer("/data/item").map(Value::to_string)));
+        section("ResultsDB results", &pretty(&json!(stored)));
         section("Bodhi comments", &pretty(&json!(comments)));
         section(
             "Koji",
