@@ -77,7 +77,9 @@ impl DownloadError {
         use crate::directive::{Cause, FailureKind};
         match self {
             Self::NotFound { .. } => FailureKind::new("DOWNLOAD_NOT_FOUND", Cause::Infrastructure),
-            Self::Incomplete { .. } => FailureKind::new("DOWNLOAD_INCOMPLETE", Cause::Infrastructure),
+            Self::Incomplete { .. } => {
+                FailureKind::new("DOWNLOAD_INCOMPLETE", Cause::Infrastructure)
+            }
             Self::Checksum { .. } => FailureKind::new("CHECKSUM_MISMATCH", Cause::Infrastructure),
             Self::Unreachable { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
             Self::Io { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
@@ -129,7 +131,12 @@ impl Downloader {
     ///
     /// # Errors
     /// The file could not be fetched whole and verified; nothing is left at `dest`.
-    pub fn fetch(&self, url: &str, expected: &Expected, dest: &Path) -> Result<Source, DownloadError> {
+    pub fn fetch(
+        &self,
+        url: &str,
+        expected: &Expected,
+        dest: &Path,
+    ) -> Result<Source, DownloadError> {
         let io = |path: &Path, e: std::io::Error| DownloadError::Io {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -186,7 +193,12 @@ impl Downloader {
         result
     }
 
-    fn transfer_to(&self, url: &str, expected: &Expected, part: &Path) -> Result<(), DownloadError> {
+    fn transfer_to(
+        &self,
+        url: &str,
+        expected: &Expected,
+        part: &Path,
+    ) -> Result<(), DownloadError> {
         let unreachable = |reason: String| DownloadError::Unreachable {
             url: url.to_string(),
             reason,
@@ -298,17 +310,23 @@ pub fn verify(path: &Path, url: &str, expected: &Expected) -> Result<(), Downloa
 /// The data is not an RPM.
 pub fn payload_md5(mut r: impl Read) -> Result<String, String> {
     let mut lead = [0u8; 96];
-    r.read_exact(&mut lead).map_err(|_| "shorter than an RPM lead")?;
+    r.read_exact(&mut lead)
+        .map_err(|_| "shorter than an RPM lead")?;
     if lead[..4] != [0xed, 0xab, 0xee, 0xdb] {
         return Err("not an RPM file (bad lead magic)".into());
     }
     let mut intro = [0u8; 16];
-    r.read_exact(&mut intro).map_err(|_| "no signature header")?;
+    r.read_exact(&mut intro)
+        .map_err(|_| "no signature header")?;
     if intro[..3] != [0x8e, 0xad, 0xe8] {
         return Err("not an RPM file (bad signature header magic)".into());
     }
-    let nindex = u64::from(u32::from_be_bytes([intro[8], intro[9], intro[10], intro[11]]));
-    let hsize = u64::from(u32::from_be_bytes([intro[12], intro[13], intro[14], intro[15]]));
+    let nindex = u64::from(u32::from_be_bytes([
+        intro[8], intro[9], intro[10], intro[11],
+    ]));
+    let hsize = u64::from(u32::from_be_bytes([
+        intro[12], intro[13], intro[14], intro[15],
+    ]));
     let body = nindex * 16 + hsize;
     // The signature header is padded to a multiple of 8 bytes.
     let padded = (16 + body).div_ceil(8) * 8 - 16;
@@ -326,11 +344,7 @@ pub fn payload_md5(mut r: impl Read) -> Result<String, String> {
         }
         md5.update(&buf[..n]);
     }
-    Ok(md5
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(md5.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The cache path of `url`: its host and path, with nothing that could climb out.

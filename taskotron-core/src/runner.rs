@@ -497,7 +497,10 @@ impl Setting<'_> {
             // Check code that asks the services itself (upgradepath asks Koji for
             // the latest builds of other releases) asks the ones the run uses.
             ("TASKOTRON_KOJI_URL", self.opts.services.koji_url.clone()),
-            ("TASKOTRON_KOJI_PKGS_URL", self.opts.services.koji_pkgs_url.clone()),
+            (
+                "TASKOTRON_KOJI_PKGS_URL",
+                self.opts.services.koji_pkgs_url.clone(),
+            ),
             ("TASKOTRON_BODHI_URL", self.opts.services.bodhi_url.clone()),
         ]
         .into_iter()

@@ -123,7 +123,8 @@ impl Suite {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(Box::new(
-                    Diagnostic::error(format!("cannot read {}: {e}", path.display())).in_file(&path),
+                    Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                        .in_file(&path),
                 ))
             }
         };
@@ -149,7 +150,9 @@ impl Suite {
         let mut seen = std::collections::BTreeSet::new();
         for c in &suite.cases {
             let ok_name = !c.name.is_empty()
-                && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                && c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
             if !ok_name {
                 return Err(Box::new(
                     Diagnostic::error(format!("test case name `{}` is not a name", c.name))
@@ -216,7 +219,10 @@ impl Expect {
                 .map(|d| d.outcome)
                 .collect();
             if got.is_empty() {
-                wrong.push(format!("{checkname}: expected {}, got no result", want.as_str()));
+                wrong.push(format!(
+                    "{checkname}: expected {}, got no result",
+                    want.as_str()
+                ));
             } else if got.iter().any(|o| o != want) {
                 let shown: Vec<&str> = got.iter().map(|o| o.as_str()).collect();
                 wrong.push(format!(
@@ -227,12 +233,13 @@ impl Expect {
             }
         }
         for (checkname, text) in &self.notes {
-            let found = report
-                .results
-                .iter()
-                .any(|d| d.checkname.as_deref() == Some(checkname.as_str()) && d.note.contains(text.as_str()));
+            let found = report.results.iter().any(|d| {
+                d.checkname.as_deref() == Some(checkname.as_str()) && d.note.contains(text.as_str())
+            });
             if !found {
-                wrong.push(format!("{checkname}: no result has a note containing `{text}`"));
+                wrong.push(format!(
+                    "{checkname}: no result has a note containing `{text}`"
+                ));
             }
         }
         wrong

@@ -296,7 +296,9 @@ fn write_response(w: &mut TcpStream, r: &Response) -> std::io::Result<()> {
     head.push_str("\r\n");
     // One write: head and body in one segment.
     let mut bytes = head.into_bytes();
-    let body = r.cut_at.map_or(&r.body[..], |n| &r.body[..n.min(r.body.len())]);
+    let body = r
+        .cut_at
+        .map_or(&r.body[..], |n| &r.body[..n.min(r.body.len())]);
     bytes.extend_from_slice(body);
     w.write_all(&bytes)?;
     w.flush()

@@ -231,7 +231,10 @@ fn generate(f: &RpmFile<'_>) -> Result<Vec<u8>, String> {
         .group("Unspecified")
         .build_host("buildvm.mock.koji");
     b.add_changelog_entry(
-        format!("{} <{}@fedoraproject.org> - {}-{}", f.owner, f.owner, f.version, f.release),
+        format!(
+            "{} <{}@fedoraproject.org> - {}-{}",
+            f.owner, f.owner, f.version, f.release
+        ),
         "- Built by the taskotron mock Koji",
         BUILD_TIME,
     );
@@ -263,8 +266,11 @@ fn generate(f: &RpmFile<'_>) -> Result<Vec<u8>, String> {
             "Name: {}\nVersion: {}\nRelease: {}\nSummary: {summary}\nLicense: {license}\n",
             f.name, f.version, f.release
         );
-        b.with_file_contents(spec.into_bytes(), rpm::FileOptions::new(format!("./{}.spec", f.name)))
-            .map_err(|e| e.to_string())?;
+        b.with_file_contents(
+            spec.into_bytes(),
+            rpm::FileOptions::new(format!("./{}.spec", f.name)),
+        )
+        .map_err(|e| e.to_string())?;
     }
     let package = b.build().map_err(|e| e.to_string())?;
     let mut out = Vec::new();
@@ -324,7 +330,10 @@ impl MockKoji {
                 license: None,
                 requires: Vec::new(),
                 provides: Vec::new(),
-                files: BTreeMap::from([(format!("/usr/share/doc/{name}/README"), format!("{name}\n"))]),
+                files: BTreeMap::from([(
+                    format!("/usr/share/doc/{name}/README"),
+                    format!("{name}\n"),
+                )]),
             };
             let packages = if spec.packages.is_empty() {
                 std::slice::from_ref(&default_package)
@@ -497,8 +506,13 @@ impl MockKoji {
         let xml = |s: Result<String, dxr::Error>| {
             Response::bytes(200, "text/xml", s.unwrap_or_default().into_bytes())
         };
-        let Ok(call) = MethodCall::from_xml(text.trim_start_matches("<?xml version='1.0'?>").trim()) else {
-            return xml(FaultResponse { fault: dxr::Fault::new(1000, "koji.GenericError: malformed XML-RPC request".into()) }.to_xml());
+        let Ok(call) =
+            MethodCall::from_xml(text.trim_start_matches("<?xml version='1.0'?>").trim())
+        else {
+            return xml(FaultResponse {
+                fault: dxr::Fault::new(1000, "koji.GenericError: malformed XML-RPC request".into()),
+            }
+            .to_xml());
         };
         match self.dispatch(&call.name, &call.params) {
             Ok(value) => xml(MethodResponse { value }.to_xml()),
@@ -531,7 +545,10 @@ impl MockKoji {
         let kw = |k: &str| kwargs.get(k).cloned().unwrap_or(Json::Null);
         let arg = |i: usize, k: &str| args.get(i).cloned().unwrap_or_else(|| kw(k));
         let answer = match method {
-            "getBuild" => self.get_build(&arg(0, "buildInfo")).map(|b| b.info.clone()).unwrap_or(Json::Null),
+            "getBuild" => self
+                .get_build(&arg(0, "buildInfo"))
+                .map(|b| b.info.clone())
+                .unwrap_or(Json::Null),
             "listRPMs" => {
                 let id = arg(0, "buildID");
                 let arches: Option<Vec<String>> = serde_json::from_value(kw("arches")).ok();
@@ -539,7 +556,11 @@ impl MockKoji {
                     Some(b) => Json::Array(
                         b.rpms
                             .iter()
-                            .filter(|r| arches.as_ref().is_none_or(|a| a.iter().any(|x| r["arch"] == json!(x))))
+                            .filter(|r| {
+                                arches
+                                    .as_ref()
+                                    .is_none_or(|a| a.iter().any(|x| r["arch"] == json!(x)))
+                            })
                             .cloned()
                             .collect(),
                     ),
@@ -552,7 +573,10 @@ impl MockKoji {
                 let latest = method == "getLatestBuilds" || kw("latest").as_bool().unwrap_or(false);
                 let package = kw("package");
                 let Some(indexes) = self.inner.tags.get(tag) else {
-                    return Err(dxr::Fault::new(1000, format!("koji.GenericError: No such tagInfo: '{tag}'")));
+                    return Err(dxr::Fault::new(
+                        1000,
+                        format!("koji.GenericError: No such tagInfo: '{tag}'"),
+                    ));
                 };
                 let mut chosen: Vec<&Built> = Vec::new();
                 // Newest tagging first, as Koji orders them.
@@ -591,8 +615,13 @@ impl MockKoji {
     fn get_build(&self, key: &Json) -> Option<&Built> {
         self.inner.builds.iter().find(|b| match key {
             Json::Number(_) => b.info["id"] == *key,
-            Json::String(s) => b.info["nvr"] == json!(s) || s.parse::<i64>().is_ok_and(|i| b.info["id"] == json!(i)),
-            Json::Object(m) => ["name", "version", "release"].iter().all(|k| m.get(*k) == Some(&b.info[*k])),
+            Json::String(s) => {
+                b.info["nvr"] == json!(s)
+                    || s.parse::<i64>().is_ok_and(|i| b.info["id"] == json!(i))
+            }
+            Json::Object(m) => ["name", "version", "release"]
+                .iter()
+                .all(|k| m.get(*k) == Some(&b.info[*k])),
             _ => false,
         })
     }

@@ -11,8 +11,8 @@
 pub mod bodhi;
 mod clock;
 pub mod http;
-pub mod koji;
 mod ids;
+pub mod koji;
 mod recorder;
 pub mod resultsdb;
 pub mod scheduler;

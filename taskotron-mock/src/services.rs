@@ -113,7 +113,8 @@ impl MockServices {
         let koji_server = koji.serve().map_err(start)?;
         let bodhi_server = bodhi.serve().map_err(start)?;
         let files = fixture.distgit.clone();
-        let distgit_server = Server::start(Arc::new(move |r: &Request| distgit(&files, r))).map_err(start)?;
+        let distgit_server =
+            Server::start(Arc::new(move |r: &Request| distgit(&files, r))).map_err(start)?;
         Ok(Self {
             koji,
             bodhi,

@@ -29,20 +29,31 @@ fn taskotron() -> PathBuf {
 }
 
 fn tasks_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tasks")
+        .canonicalize()
+        .unwrap()
 }
 
 fn wanted(var: &str, value: &str) -> bool {
-    std::env::var(var).ok().filter(|v| !v.is_empty()).is_none_or(|v| v.split(',').any(|x| x.trim() == value))
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .is_none_or(|v| v.split(',').any(|x| x.trim() == value))
 }
 
 /// Every (task, arch) of the matrix, narrowed by the environment.
 fn matrix() -> Vec<(String, PathBuf, Suite, String)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(tasks_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(tasks_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     for dir in dirs {
-        let Some(suite) = Suite::load(&dir).unwrap() else { continue };
+        let Some(suite) = Suite::load(&dir).unwrap() else {
+            continue;
+        };
         let Some(e2e) = &suite.e2e else { continue };
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         if !wanted("E2E_TASKS", &name) {
@@ -50,7 +61,12 @@ fn matrix() -> Vec<(String, PathBuf, Suite, String)> {
         }
         for arch in &e2e.arches {
             if wanted("E2E_ARCHES", arch.as_str()) {
-                out.push((name.clone(), dir.clone(), suite.clone(), arch.as_str().to_string()));
+                out.push((
+                    name.clone(),
+                    dir.clone(),
+                    suite.clone(),
+                    arch.as_str().to_string(),
+                ));
             }
         }
     }
@@ -70,7 +86,10 @@ impl Case<'_> {
         let root = tempfile::tempdir().unwrap();
         let root = root.path();
         let mut fixture = ServicesFixture::load(&self.dir.join(&e2e.mock)).unwrap();
-        fixture.bodhi.users.push(User { name: "taskotron".into(), token: TOKEN.into() });
+        fixture.bodhi.users.push(User {
+            name: "taskotron".into(),
+            token: TOKEN.into(),
+        });
         let mocks = MockServices::start(&fixture).unwrap();
         let services = mocks.services(Default::default());
         let resultsdb = MockResultsDb::new(&ResultsDbFixture::default());
@@ -113,20 +132,53 @@ impl Case<'_> {
                 .env_remove("TASKOTRON_ARTIFACTS")
                 .output()
                 .unwrap();
-            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
         };
         let message = self.dir.join(&e2e.message);
-        let (code, _, err) = cmd(&["trigger", "--rules", rules.to_str().unwrap(), "--from", message.to_str().unwrap()]);
+        let (code, _, err) = cmd(&[
+            "trigger",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--from",
+            message.to_str().unwrap(),
+        ]);
         assert_eq!(code, Some(0), "trigger: {err}");
-        let (code, _, err) = cmd(&["worker", "--arch", self.arch, "--once", "--name", "e2e-worker"]);
+        let (code, _, err) = cmd(&[
+            "worker",
+            "--arch",
+            self.arch,
+            "--once",
+            "--name",
+            "e2e-worker",
+        ]);
         assert_eq!(code, Some(0), "worker: {err}");
         let (_, jobs, _) = cmd(&["jobs", "--format", "json"]);
         let jobs: Value = serde_json::from_str(jobs.trim()).unwrap();
-        let job = jobs.as_array().and_then(|j| j.first()).cloned().unwrap_or(Value::Null);
+        let job = jobs
+            .as_array()
+            .and_then(|j| j.first())
+            .cloned()
+            .unwrap_or(Value::Null);
         let report = job.get("report").cloned().unwrap_or(Value::Null);
-        let artifacts = report.get("artifacts").and_then(Value::as_str).map(PathBuf::from);
-        let read = |name: &str| artifacts.as_ref().and_then(|a| std::fs::read_to_string(a.join(name)).ok());
-        let item = job.pointer("/request/item").or_else(|| job.get("item")).and_then(Value::as_str).unwrap_or("").to_string();
+        let artifacts = report
+            .get("artifacts")
+            .and_then(Value::as_str)
+            .map(PathBuf::from);
+        let read = |name: &str| {
+            artifacts
+                .as_ref()
+                .and_then(|a| std::fs::read_to_string(a.join(name)).ok())
+        };
+        let item = job
+            .pointer("/request/item")
+            .or_else(|| job.get("item"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let comments: Vec<Value> = mocks
             .bodhi
             .comments(&item)
@@ -140,7 +192,10 @@ impl Case<'_> {
             record.push_str(&format!("==== {title} ====\n{}\n\n", body.trim_end()));
         };
         section("jobs (taskotron jobs --format json)", &pretty(&jobs));
-        section("results.tap", read("results.tap").as_deref().unwrap_or("(none)"));
+        section(
+            "results.tap",
+            read("results.tap").as_deref().unwrap_or("(none)"),
+        );
         // Results are sent concurrently, so their order and ids vary; sort by testcase
         // and item, and leave the ids out.
         let mut stored = resultsdb.results(&resultsdb_server.url());
@@ -150,19 +205,35 @@ impl Case<'_> {
                 o.remove("href");
             }
         }
-        stored.sort_by_key(|r| (r.pointer("/testcase/name").map(Value::to_string), r.pointer("/data/item").map(Value::to_string)));
+        stored.sort_by_key(|r| {
+            (
+                r.pointer("/testcase/name").map(Value::to_string),
+                r.pointer("/data/item").map(Value::to_string),
+            )
+        });
         section("ResultsDB results", &pretty(&json!(stored)));
         section("Bodhi comments", &pretty(&json!(comments)));
         section(
             "Koji",
-            &pretty(&json!({"calls": mocks.koji.calls(), "files_downloaded": mocks.koji.downloads()})),
+            &pretty(
+                &json!({"calls": mocks.koji.calls(), "files_downloaded": mocks.koji.downloads()}),
+            ),
         );
         for log in ["rpmlint.log", "upgradepath.log", "output.log"] {
             if let Some(text) = read(log) {
                 section(log, &text);
             }
         }
-        redact(&record, root, &[&resultsdb_server.url(), &services.koji_pkgs_url, &services.bodhi_url, &services.distgit_url])
+        redact(
+            &record,
+            root,
+            &[
+                &resultsdb_server.url(),
+                &services.koji_pkgs_url,
+                &services.bodhi_url,
+                &services.distgit_url,
+            ],
+        )
     }
 }
 
@@ -173,11 +244,17 @@ fn redact(text: &str, root: &Path, urls: &[&str]) -> String {
     for (i, u) in urls.iter().enumerate() {
         t = t.replace(u, ["[resultsdb]", "[koji]", "[bodhi]", "[distgit]"][i]);
     }
-    let uuid = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
     t = uuid.replace_all(&t, "[uuid]").into_owned();
-    let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?").unwrap();
+    let time =
+        regex::Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+            .unwrap();
     t = time.replace_all(&t, "[time]").into_owned();
-    let ms = regex::Regex::new(r#""(duration_ms|lease_until|claimed_at|created_at|finished_at|attempts_at)": \d+"#).unwrap();
+    let ms = regex::Regex::new(
+        r#""(duration_ms|lease_until|claimed_at|created_at|finished_at|attempts_at)": \d+"#,
+    )
+    .unwrap();
     t = ms.replace_all(&t, "\"$1\": 0").into_owned();
     let took = regex::Regex::new(r"has taken \d+\.\d+ s").unwrap();
     t = took.replace_all(&t, "has taken [t] s").into_owned();
@@ -187,10 +264,19 @@ fn redact(text: &str, root: &Path, urls: &[&str]) -> String {
 #[test]
 fn every_task_on_every_arch_through_the_whole_pipeline() {
     let cases = matrix();
-    assert!(!cases.is_empty() || std::env::var("E2E_TASKS").is_ok(), "no task has an e2e section");
+    assert!(
+        !cases.is_empty() || std::env::var("E2E_TASKS").is_ok(),
+        "no task has an e2e section"
+    );
     for (task, dir, suite, arch) in &cases {
         let started = Instant::now();
-        let record = Case { task, dir, suite, arch }.run();
+        let record = Case {
+            task,
+            dir,
+            suite,
+            arch,
+        }
+        .run();
         println!("e2e: {task}@{arch} {} ms", started.elapsed().as_millis());
         insta::with_settings!({snapshot_suffix => format!("{task}@{arch}"), prepend_module_to_snapshot => false, omit_expression => true}, {
             insta::assert_snapshot!("e2e", record);

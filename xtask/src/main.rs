@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask ci`: format check, clippy with `-D warnings`, the whole test suite,
 //!   then `integration`.
+//! - `cargo xtask e2e`: every task on every arch through the whole pipeline, snapshotted.
 //! - `cargo xtask integration`: installs the real services the integration tests need
 //!   (apt-get) and runs those tests.
 //! - `cargo xtask bench runner`: the runner's speed and memory figures against tmt.
@@ -17,6 +18,7 @@ mod bench_schedule;
 mod bench_tap;
 mod bench_trigger;
 mod ci;
+mod e2e;
 mod fuzz;
 mod integration;
 mod util;
@@ -28,6 +30,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci                          fmt --check, clippy -D warnings, cargo test --workspace,
                               then integration
+  e2e [--task T]... [--arch A]...
+                              every task on every arch it supports through trigger,
+                              queue, worker and runner against the mocks; insta
+                              snapshots in tests/tests/snapshots/e2e@<task>@<arch>.snap
   integration                 install RabbitMQ (apt-get) if missing and run the tests
                               against real services, each on its own loopback node
   bench runner [--runs N]     median wall time and peak RSS of `taskotron run` and
@@ -38,6 +44,8 @@ commands:
                               Python client in the same run
   bench trigger [--runs N]    200,000 messages through 50 rules, in process and from a
                               file to --dry-run, against Python json + mongoquery
+  bench e2e [--task T]...     the e2e matrix timed per task and arch, against its 60 s
+                              budget
   bench schedule [--runs N]   the embedded queue's overhead per job (1,000 jobs, 2
                               workers), and the whole trigger -> queue -> worker path
   fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
@@ -56,6 +64,7 @@ fn run() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("integration") => integration::run(),
+        Some("e2e") => e2e::run(rest),
         Some("bench") => bench::run(rest),
         Some("fuzz") => fuzz::run(rest),
         Some("-h" | "--help" | "help") | None => {

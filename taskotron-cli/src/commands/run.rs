@@ -28,7 +28,11 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         Some(fixture) => match start_mocks(formula.taskdir(), fixture) {
             Ok(m) => Some(m),
             Err(e) => {
-                report_invalid(shell, args.format, &[taskotron_core::Diagnostic::error(e.to_string())]);
+                report_invalid(
+                    shell,
+                    args.format,
+                    &[taskotron_core::Diagnostic::error(e.to_string())],
+                );
                 return exit::INVALID_INPUT;
             }
         },
@@ -48,7 +52,11 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         services: config.services(),
     };
     if let Some(m) = &mocks {
-        shell.status("Mocking", "Koji, Bodhi and dist-git on 127.0.0.1; reporting goes to the artifacts", Tone::Good);
+        shell.status(
+            "Mocking",
+            "Koji, Bodhi and dist-git on 127.0.0.1; reporting goes to the artifacts",
+            Tone::Good,
+        );
         mock_options(&mut opts, m);
     }
     let headline = format!(
@@ -149,7 +157,10 @@ pub fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std
     if fixture.is_file() {
         return fixture.to_path_buf();
     }
-    let named = taskdir.join("fixtures").join(fixture).with_extension("yaml");
+    let named = taskdir
+        .join("fixtures")
+        .join(fixture)
+        .with_extension("yaml");
     if named.is_file() {
         named
     } else {

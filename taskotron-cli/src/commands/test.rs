@@ -37,8 +37,12 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
         match Suite::load(dir) {
             Ok(Some(s)) => suites.push((dir.clone(), s)),
             Ok(None) => invalid.push(
-                Diagnostic::error(format!("{} has no {}", dir.display(), taskotron_core::tasktest::FILE))
-                    .help("add test cases there; see `taskotron test --help`"),
+                Diagnostic::error(format!(
+                    "{} has no {}",
+                    dir.display(),
+                    taskotron_core::tasktest::FILE
+                ))
+                .help("add test cases there; see `taskotron test --help`"),
             ),
             Err(d) => invalid.push(*d),
         }
@@ -76,7 +80,15 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
         }
         let o = run_case(config, dir, name, case);
         if human {
-            let _ = writeln!(out, "{}", if o.problems.is_empty() { "ok" } else { "FAILED" });
+            let _ = writeln!(
+                out,
+                "{}",
+                if o.problems.is_empty() {
+                    "ok"
+                } else {
+                    "FAILED"
+                }
+            );
         }
         outcomes.push(o);
     }
@@ -124,10 +136,18 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
     }
     drop(out);
     if failed.is_empty() {
-        shell.status("Finished", &format!("{passed} tests passed in {seconds:.2}s"), Tone::Good);
+        shell.status(
+            "Finished",
+            &format!("{passed} tests passed in {seconds:.2}s"),
+            Tone::Good,
+        );
         exit::OK
     } else {
-        shell.status("Finished", &format!("{} of {} tests failed", failed.len(), outcomes.len()), Tone::Bad);
+        shell.status(
+            "Finished",
+            &format!("{} of {} tests failed", failed.len(), outcomes.len()),
+            Tone::Bad,
+        );
         exit::NOT_OK
     }
 }
@@ -173,7 +193,11 @@ fn run_case(config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
     let mut opts = RunOptions {
         input: runner::task_input(&case.item, case.item_type, None),
         arch: case.arch,
-        overrides: case.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        overrides: case
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         artifacts_root: config.artifacts.join("tests"),
         tmpdir: config.tmpdir.clone(),
         default_timeout: config.action_timeout,

@@ -4,7 +4,9 @@
 use serde_json::Value;
 
 use super::koji::{download_builds, koji_arches, koji_failure, target_dir, Selection};
-use super::{Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec};
+use super::{
+    Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec,
+};
 use crate::koji::KojiClient;
 
 /// The `bodhi` directive.
@@ -102,15 +104,24 @@ impl Directive for Bodhi {
 }
 
 /// The N-V-Rs of an update's builds (`GET /updates/<alias>`).
-fn update_builds(base: &str, alias: &str, timeout: std::time::Duration) -> Result<Vec<String>, Failure> {
+fn update_builds(
+    base: &str,
+    alias: &str,
+    timeout: std::time::Duration,
+) -> Result<Vec<String>, Failure> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .build()
         .into();
     let url = format!("{}/updates/{alias}", base.trim_end_matches('/'));
-    let unreachable = |why: String| Failure::named(UNREACHABLE, format!("{}: {why}", UNREACHABLE.name));
-    let mut response = agent.get(&url).header("Accept", "application/json").call().map_err(|e| unreachable(format!("{url}: {e}")))?;
+    let unreachable =
+        |why: String| Failure::named(UNREACHABLE, format!("{}: {why}", UNREACHABLE.name));
+    let mut response = agent
+        .get(&url)
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|e| unreachable(format!("{url}: {e}")))?;
     let status = response.status().as_u16();
     let text = response
         .body_mut()
@@ -126,7 +137,8 @@ fn update_builds(base: &str, alias: &str, timeout: std::time::Duration) -> Resul
         }
         s => return Err(unreachable(format!("{url} answered HTTP {s}"))),
     }
-    let doc: Value = serde_json::from_str(&text).map_err(|e| unreachable(format!("{url}: not JSON: {e}")))?;
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| unreachable(format!("{url}: not JSON: {e}")))?;
     Ok(doc
         .pointer("/update/builds")
         .and_then(Value::as_array)

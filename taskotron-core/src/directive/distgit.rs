@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec};
+use super::{
+    Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec,
+};
 use crate::download::{DownloadError, Downloader, Expected};
 
 /// The `distgit` directive.
@@ -15,15 +17,60 @@ static SPEC: Spec = Spec {
     summary: "fetch files of a package from dist-git at a ref",
     shape: Shape::Params {
         params: &[
-            Param { name: "package", required: false, kind: ParamKind::Str, doc: "the package (or give `nvr`)" },
-            Param { name: "nvr", required: false, kind: ParamKind::Str, doc: "a build; gives the package and the branch" },
-            Param { name: "gitref", required: false, kind: ParamKind::Str, doc: "branch, tag or commit (default: from `nvr`, else `rawhide`)" },
-            Param { name: "namespace", required: false, kind: ParamKind::Str, doc: "dist-git namespace (default `rpms`)" },
-            Param { name: "path", required: true, kind: ParamKind::Any, doc: "the files, a list of paths in the repository" },
-            Param { name: "localpath", required: false, kind: ParamKind::Any, doc: "where to save each, relative to target_dir (default: same as path)" },
-            Param { name: "target_dir", required: false, kind: ParamKind::Str, doc: "where to put the files (default ${workdir})" },
-            Param { name: "baseurl", required: false, kind: ParamKind::Str, doc: "dist-git's URL (default: the configured one)" },
-            Param { name: "ignore_missing", required: false, kind: ParamKind::Bool, doc: "skip files dist-git does not have (default false)" },
+            Param {
+                name: "package",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "the package (or give `nvr`)",
+            },
+            Param {
+                name: "nvr",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "a build; gives the package and the branch",
+            },
+            Param {
+                name: "gitref",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "branch, tag or commit (default: from `nvr`, else `rawhide`)",
+            },
+            Param {
+                name: "namespace",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "dist-git namespace (default `rpms`)",
+            },
+            Param {
+                name: "path",
+                required: true,
+                kind: ParamKind::Any,
+                doc: "the files, a list of paths in the repository",
+            },
+            Param {
+                name: "localpath",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "where to save each, relative to target_dir (default: same as path)",
+            },
+            Param {
+                name: "target_dir",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "where to put the files (default ${workdir})",
+            },
+            Param {
+                name: "baseurl",
+                required: false,
+                kind: ParamKind::Str,
+                doc: "dist-git's URL (default: the configured one)",
+            },
+            Param {
+                name: "ignore_missing",
+                required: false,
+                kind: ParamKind::Bool,
+                doc: "skip files dist-git does not have (default false)",
+            },
         ],
         extra: false,
     },
@@ -39,9 +86,15 @@ fn strings(v: Option<&Value>) -> Result<Vec<String>, Failure> {
         Some(Value::String(s)) => Ok(vec![s.clone()]),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| Failure::new(format!("distgit: paths must be strings, not {i}"))))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Failure::new(format!("distgit: paths must be strings, not {i}")))
+            })
             .collect(),
-        Some(other) => Err(Failure::new(format!("distgit: expected a list of paths, not {other}"))),
+        Some(other) => Err(Failure::new(format!(
+            "distgit: expected a list of paths, not {other}"
+        ))),
     }
 }
 
@@ -52,7 +105,9 @@ fn branch(release: &str) -> Option<String> {
         if let Some(n) = p.strip_prefix("fc").filter(|n| digits(n)) {
             Some(format!("f{n}"))
         } else {
-            p.strip_prefix("el").filter(|n| digits(n)).map(|n| format!("epel{n}"))
+            p.strip_prefix("el")
+                .filter(|n| digits(n))
+                .map(|n| format!("epel{n}"))
         }
     })
 }
@@ -75,11 +130,20 @@ impl Directive for DistGit {
             (text("package"), None)
         };
         if package.is_empty() || package.contains('/') || package.contains("..") {
-            return Err(Failure::new(format!("distgit: `{package}` is not a package name")));
+            return Err(Failure::new(format!(
+                "distgit: `{package}` is not a package name"
+            )));
         }
-        let gitref = Some(text("gitref")).filter(|g| !g.is_empty()).or(derived_ref).unwrap_or_else(|| "rawhide".into());
-        let namespace = Some(text("namespace")).filter(|n| !n.is_empty()).unwrap_or_else(|| "rpms".into());
-        let base = Some(text("baseurl")).filter(|b| !b.is_empty()).unwrap_or_else(|| ctx.services.distgit_url.clone());
+        let gitref = Some(text("gitref"))
+            .filter(|g| !g.is_empty())
+            .or(derived_ref)
+            .unwrap_or_else(|| "rawhide".into());
+        let namespace = Some(text("namespace"))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "rpms".into());
+        let base = Some(text("baseurl"))
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| ctx.services.distgit_url.clone());
         let paths = strings(params.get("path"))?;
         let local = strings(params.get("localpath"))?;
         if !local.is_empty() && local.len() != paths.len() {
@@ -89,16 +153,24 @@ impl Directive for DistGit {
                 paths.len()
             )));
         }
-        let ignore = params.get("ignore_missing").and_then(Value::as_bool).unwrap_or(false);
+        let ignore = params
+            .get("ignore_missing")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let target = super::koji::target_dir(params, ctx);
         let downloader = Downloader::new(ctx.services.timeout, None);
         let mut out = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let save = local.get(i).unwrap_or(path);
             if save.split('/').any(|c| c == "..") || save.starts_with('/') {
-                return Err(Failure::new(format!("distgit: `{save}` would be saved outside target_dir")));
+                return Err(Failure::new(format!(
+                    "distgit: `{save}` would be saved outside target_dir"
+                )));
             }
-            let url = format!("{}/{namespace}/{package}/raw/{gitref}/f/{path}", base.trim_end_matches('/'));
+            let url = format!(
+                "{}/{namespace}/{package}/raw/{gitref}/f/{path}",
+                base.trim_end_matches('/')
+            );
             let dest = target.join(save);
             match downloader.fetch(&url, &Expected::default(), &dest) {
                 Ok(_) => out.push(dest.display().to_string()),
@@ -106,7 +178,10 @@ impl Directive for DistGit {
                 Err(DownloadError::NotFound { .. }) => {
                     return Err(Failure::named(
                         MISSING,
-                        format!("{}: {package} has no `{path}` at `{gitref}` ({url})", MISSING.name),
+                        format!(
+                            "{}: {package} has no `{path}` at `{gitref}` ({url})",
+                            MISSING.name
+                        ),
                     ))
                 }
                 Err(e) => return Err(Failure::named(e.kind(), format!("{}: {e}", e.kind().name))),

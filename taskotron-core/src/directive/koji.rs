@@ -210,10 +210,10 @@ fn latest_stable(client: &KojiClient, nvr: &str) -> Result<Option<Build>, KojiEr
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
     );
-    let Some(fedora) = release
-        .split('.')
-        .find_map(|p| p.strip_prefix("fc").filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty()))
-    else {
+    let Some(fedora) = release.split('.').find_map(|p| {
+        p.strip_prefix("fc")
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+    }) else {
         return Ok(None);
     };
     let tags = vec![format!("f{fedora}-updates"), format!("f{fedora}")];
@@ -369,7 +369,11 @@ pub(super) fn download_builds(
                 let dest = target.join(format!("build.log.{arch}"));
                 // Logs change while a build is young and have no recorded checksum,
                 // so they are never taken from the cache.
-                match Downloader::new(ctx.services.timeout, None).fetch(&url, &Expected::default(), &dest) {
+                match Downloader::new(ctx.services.timeout, None).fetch(
+                    &url,
+                    &Expected::default(),
+                    &dest,
+                ) {
                     Ok(_) => logs.push(dest.display().to_string()),
                     Err(DownloadError::NotFound { .. }) => errors.push(arch.to_string()),
                     Err(e) => return Err(download_failure(e)),
@@ -409,7 +413,9 @@ fn fetch_all(
             });
         }
     });
-    let all = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let all = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let failure = all.iter().find_map(|r| match r {
         Some(Err(e)) => Some(e.clone()),
         _ => None,
@@ -432,21 +438,27 @@ mod tests {
     use super::*;
 
     fn arches(arch: Value, exclude: Value, src: bool) -> Vec<String> {
-        koji_arches(&arch, &exclude, src, &[Arch::X86_64, Arch::I386, Arch::Armhfp])
-            .unwrap()
-            .into_iter()
-            .collect()
+        koji_arches(
+            &arch,
+            &exclude,
+            src,
+            &[Arch::X86_64, Arch::I386, Arch::Armhfp],
+        )
+        .unwrap()
+        .into_iter()
+        .collect()
     }
 
     #[test]
     fn arches_expand_like_the_original() {
         assert_eq!(
             arches(json!(["all"]), Value::Null, true),
-            [
-                "armhfp", "armv7hl", "i386", "i486", "i586", "i686", "noarch", "src", "x86_64"
-            ]
+            ["armhfp", "armv7hl", "i386", "i486", "i586", "i686", "noarch", "src", "x86_64"]
         );
-        assert_eq!(arches(json!("x86_64"), Value::Null, false), ["noarch", "x86_64"]);
+        assert_eq!(
+            arches(json!("x86_64"), Value::Null, false),
+            ["noarch", "x86_64"]
+        );
         assert_eq!(arches(json!([]), Value::Null, true), ["src"]);
         assert_eq!(
             arches(json!("all"), json!(["i386", "armhfp", "noarch"]), false),

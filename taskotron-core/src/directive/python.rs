@@ -126,7 +126,7 @@ impl Directive for Python {
                         ctx.timeout.as_secs()
                     ),
                     timed_out: true,
-                            kind: None,
+                    kind: None,
                 })
             }
             Ended::Interrupted(signal) => {

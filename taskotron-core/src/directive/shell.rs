@@ -118,7 +118,8 @@ impl Directive for Shell {
                 // `sh` exits 127 when it cannot find the command.
                 if ended.code() == Some(127) {
                     let mut f = missing_tool(&shown);
-                    f.message.push_str(&format!("; its stderr ends with:\n{stderr}"));
+                    f.message
+                        .push_str(&format!("; its stderr ends with:\n{stderr}"));
                     return Err(f);
                 }
                 return Err(Failure::new(if stderr.is_empty() {

@@ -210,7 +210,10 @@ impl KojiClient {
             .rpc
             .call(
                 "listTagged",
-                vec![string(tag), kwargs(vec![("latest", dxr::Value::Boolean(latest))])],
+                vec![
+                    string(tag),
+                    kwargs(vec![("latest", dxr::Value::Boolean(latest))]),
+                ],
             )
             .map_err(|e| match e {
                 KojiError::Fault { message, .. } if no_such_tag(&message) => {

@@ -20,7 +20,12 @@ pub fn build_dir(topurl: &str, build: &Build) -> String {
 
 /// The URL of one RPM of `build`.
 pub fn rpm_url(topurl: &str, build: &Build, rpm: &Rpm) -> String {
-    format!("{}/{}/{}", build_dir(topurl, build), rpm.arch, rpm.filename())
+    format!(
+        "{}/{}/{}",
+        build_dir(topurl, build),
+        rpm.arch,
+        rpm.filename()
+    )
 }
 
 /// The URL of the build log of `build` for `arch`.

@@ -24,10 +24,8 @@ impl std::fmt::Debug for XmlRpc {
 /// Keyword arguments, as Koji's client marshals them: a struct with the arguments
 /// plus `__starstar: true`, sent as the last positional parameter.
 pub fn kwargs(pairs: Vec<(&str, Value)>) -> Value {
-    let mut map: std::collections::BTreeMap<String, Value> = pairs
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut map: std::collections::BTreeMap<String, Value> =
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     map.insert("__starstar".into(), Value::Boolean(true));
     Value::Struct(map)
 }
@@ -205,6 +203,8 @@ pub fn from_json(v: &Json) -> Value {
         },
         Json::String(s) => Value::String(s.clone()),
         Json::Array(a) => Value::Array(a.iter().map(from_json).collect()),
-        Json::Object(m) => Value::Struct(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        Json::Object(m) => {
+            Value::Struct(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
     }
 }
