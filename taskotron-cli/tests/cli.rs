@@ -382,7 +382,10 @@ fn directives_lists_the_registry_as_json() {
             "exitcode",
             "xunit",
             "resultsdb",
-            "bodhi_comment"
+            "bodhi_comment",
+            "koji",
+            "bodhi",
+            "distgit"
         ]
     );
 }

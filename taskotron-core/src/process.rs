@@ -184,6 +184,19 @@ fn kill_group(pgid: libc::pid_t) {
     }
 }
 
+/// True when `program` is a path to an executable file, or an executable file in
+/// one of `path`'s directories.
+pub fn on_path(program: &str, path: &std::ffi::OsStr) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return executable(std::path::Path::new(program));
+    }
+    std::env::split_paths(path).any(|d| executable(&d.join(program)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,17 +249,4 @@ mod tests {
         let c = Command::new("/nonexistent/program");
         assert!(run(c, &out, &err, Duration::from_secs(1)).is_err());
     }
-}
-
-/// True when `program` is a path to an executable file, or an executable file in
-/// one of `path`'s directories.
-pub fn on_path(program: &str, path: &std::ffi::OsStr) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &std::path::Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if program.contains('/') {
-        return executable(std::path::Path::new(program));
-    }
-    std::env::split_paths(path).any(|d| executable(&d.join(program)))
 }

@@ -157,6 +157,7 @@ struct Inner {
     tags: BTreeMap<String, Vec<usize>>,
     files: BTreeMap<String, Served>,
     calls: Mutex<Vec<String>>,
+    bodies: Mutex<Vec<String>>,
     downloads: AtomicUsize,
 }
 
@@ -460,6 +461,15 @@ impl MockKoji {
             .unwrap_or_default()
     }
 
+    /// The XML-RPC request bodies received, as sent.
+    pub fn requests(&self) -> Vec<String> {
+        self.inner
+            .bodies
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
     /// How many files were served whole or in part.
     pub fn downloads(&self) -> usize {
         self.inner.downloads.load(Ordering::SeqCst)
@@ -503,6 +513,9 @@ impl MockKoji {
 
     fn hub(&self, body: &[u8]) -> Response {
         let text = String::from_utf8_lossy(body);
+        if let Ok(mut b) = self.inner.bodies.lock() {
+            b.push(text.clone().into_owned());
+        }
         let xml = |s: Result<String, dxr::Error>| {
             Response::bytes(200, "text/xml", s.unwrap_or_default().into_bytes())
         };

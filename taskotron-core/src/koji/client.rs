@@ -174,11 +174,17 @@ impl KojiClient {
         Ok(build)
     }
 
-    /// The RPMs of each build, in one multicall.
+    /// The RPMs of each build: one `listRPMs` for one build, one multicall for many.
     ///
     /// # Errors
     /// The hub fails or faults on any of them.
     pub fn rpms(&self, builds: &[Build]) -> Result<Vec<Vec<Rpm>>, KojiError> {
+        if let [one] = builds {
+            let answer = self
+                .rpc
+                .call("listRPMs", vec![kwargs(vec![("buildID", int(one.id))])])?;
+            return Ok(vec![decode("listRPMs", answer)?]);
+        }
         let calls = builds
             .iter()
             .map(|b| {
