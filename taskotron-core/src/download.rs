@@ -391,3 +391,28 @@ mod tests {
         assert!(payload_md5(&[0u8; 200][..]).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever URL Koji's data makes, its cache entry stays under the cache.
+        #[test]
+        fn cache_keys_never_climb_out(url in "[a-z]{0,5}(://)?[a-zA-Z0-9./:%_-]{0,60}") {
+            let key = cache_key(&url);
+            prop_assert!(key.is_relative());
+            prop_assert!(key.components().all(|c| matches!(c, std::path::Component::Normal(_))));
+        }
+
+        /// The RPM header reader never panics, and accepts nothing shorter than a
+        /// lead and a signature header intro.
+        #[test]
+        fn payload_md5_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            if payload_md5(&bytes[..]).is_ok() {
+                prop_assert!(bytes.len() >= 112);
+            }
+        }
+    }
+}

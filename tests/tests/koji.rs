@@ -335,6 +335,16 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
     );
     // f39-updates wins over f39.
     assert_eq!(r.files(&r.out()), ["grep-3.10-1.fc39.src.rpm"]);
+    // A build that is itself the latest in f39-updates is compared with f39's.
+    let r = run(
+        &server,
+        "{action: download_latest_stable, koji_build: grep-3.10-1.fc39, arch: [], src: true, target_dir: '${out}'}",
+        "grep-3.10-1.fc39",
+        "",
+        false,
+        Duration::from_secs(10),
+    );
+    assert_eq!(r.files(&r.out()), ["grep-3.9-1.fc39.src.rpm"]);
     let r = run(
         &server,
         "{action: download_tag, koji_tag: f77, arch: all, target_dir: '${out}'}",

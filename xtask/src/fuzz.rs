@@ -14,6 +14,7 @@ const TARGETS: &[&str] = &[
     "junit",
     "report",
     "trigger",
+    "koji",
 ];
 
 /// Runs one target, or all, for `--seconds` each (default 60).

@@ -202,26 +202,33 @@ fn normalise_nvr(s: &str) -> String {
 }
 
 /// The latest build of the same package in `fNN-updates`, then `fNN`, that is
-/// not the build itself.
+/// older than the build itself by RPM's rules (epoch, version, release), so a
+/// build already pushed stable is not compared with itself.
 fn latest_stable(client: &KojiClient, nvr: &str) -> Result<Option<Build>, KojiError> {
     let mut parts = nvr.rsplitn(3, '-');
-    let (release, _version, name) = (
+    let (release, version, name) = (
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
     );
     let Some(fedora) = release.split('.').find_map(|p| {
         p.strip_prefix("fc")
-            .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     }) else {
         return Ok(None);
     };
+    let epoch = client.lookup(nvr)?.and_then(|b| b.epoch).unwrap_or(0);
+    let ours = evr(epoch, version, release);
     let tags = vec![format!("f{fedora}-updates"), format!("f{fedora}")];
     Ok(client
         .latest(&tags, name)?
         .into_iter()
         .flatten()
-        .find(|b| b.nvr != nvr))
+        .find(|b| evr(b.epoch.unwrap_or(0), &b.version, &b.release) < ours))
+}
+
+fn evr(epoch: i64, version: &str, release: &str) -> rpm_version::Evr<'static> {
+    rpm_version::Evr::new(epoch.to_string(), version.to_string(), release.to_string())
 }
 
 /// Arch names a user may write: ours, Koji's binary arches, `src` and `all`.
@@ -466,6 +473,14 @@ mod tests {
         );
         let err = koji_arches(&json!("x86-64"), &Value::Null, false, &[]).unwrap_err();
         assert!(err.contains("did you mean `x86_64`"), "{err}");
+    }
+
+    #[test]
+    fn evr_order_is_rpms() {
+        assert!(evr(0, "1.0", "1.fc39") < evr(0, "1.0", "2.fc39"));
+        assert!(evr(1, "1.0", "1") > evr(0, "9.9", "9"));
+        assert!(evr(0, "1.0~rc1", "1") < evr(0, "1.0", "1"));
+        assert!(evr(0, "1.0^git1", "1") > evr(0, "1.0", "1"));
     }
 
     #[test]

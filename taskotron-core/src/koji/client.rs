@@ -160,11 +160,9 @@ impl KojiClient {
     /// # Errors
     /// Koji does not know it, it is not complete, or the hub fails.
     pub fn build(&self, nvr: &str) -> Result<Build, KojiError> {
-        let answer = self.rpc.call("getBuild", vec![string(nvr)])?;
-        if answer.is_null() {
-            return Err(KojiError::UnknownBuild(nvr.to_string()));
-        }
-        let build: Build = decode("getBuild", answer)?;
+        let build = self
+            .lookup(nvr)?
+            .ok_or_else(|| KojiError::UnknownBuild(nvr.to_string()))?;
         if build.state != BUILD_COMPLETE {
             return Err(KojiError::NotComplete {
                 nvr: build.nvr.clone(),
@@ -172,6 +170,18 @@ impl KojiClient {
             });
         }
         Ok(build)
+    }
+
+    /// The build `nvr` in whatever state it is, `None` when Koji does not know it.
+    ///
+    /// # Errors
+    /// The hub fails.
+    pub fn lookup(&self, nvr: &str) -> Result<Option<Build>, KojiError> {
+        let answer = self.rpc.call("getBuild", vec![string(nvr)])?;
+        if answer.is_null() {
+            return Ok(None);
+        }
+        decode("getBuild", answer).map(Some)
     }
 
     /// The RPMs of each build: one `listRPMs` for one build, one multicall for many.
