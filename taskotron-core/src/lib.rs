@@ -19,6 +19,7 @@ pub mod dict;
 pub mod directive;
 pub mod download;
 pub mod formula;
+pub mod html;
 pub mod item;
 pub mod koji;
 pub mod mirror;

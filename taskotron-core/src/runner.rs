@@ -416,6 +416,11 @@ pub fn run(
             ExecutionStatus::NotOk => "NOT_OK",
         }
     ));
+    // The page is for people; a run does not fail because it could not be written.
+    let _ = std::fs::write(
+        run_dir.join(crate::html::FILE),
+        crate::html::render(&report),
+    );
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     if let Err(e) = std::fs::write(run_dir.join("execution.json"), json + "\n") {
         report.execution_status = ExecutionStatus::NotOk;

@@ -19,6 +19,10 @@ const PACKAGES: &[(&str, Check)] = &[
     ),
     ("python3-venv", Check::Python("import ensurepip, venv")),
     ("git", Check::Program("git")),
+    // Renders a run's report.html headless for the screenshot test.
+    ("chromium", Check::File("/usr/bin/chromium")),
+    // The example tasks the screenshot run uses.
+    ("rpmlint", Check::Program("rpmlint")),
 ];
 
 /// How to tell a package is installed.
@@ -45,7 +49,7 @@ impl Check {
 }
 
 /// The test targets that use real services.
-const TARGETS: &[&str] = &["amqp", "buildbot"];
+const TARGETS: &[&str] = &["amqp", "buildbot", "report_html"];
 
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];

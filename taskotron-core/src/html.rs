@@ -1,0 +1,247 @@
+//! `report.html`: one page per run for people — the item, arch, execution status
+//! (and the named failure), each result with its outcome, note and log link, and
+//! each action with its logs. Plain HTML with inline CSS: no JavaScript, no
+//! external resources, readable in any browser and in a mail client. Pure; the
+//! runner writes the file.
+
+use std::fmt::Write as _;
+
+use crate::dict::{ActionStatus, ExecutionReport, ExecutionStatus};
+use crate::results::Outcome;
+
+/// The file name in the run's artifacts.
+pub const FILE: &str = "report.html";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A link target an artifact may have: a relative path inside the run's artifacts
+/// or an http(s) URL; anything else (`javascript:`, `../`) is not linked.
+fn safe_href(target: &str) -> Option<String> {
+    let web = target.starts_with("https://") || target.starts_with("http://");
+    let relative =
+        !target.contains(':') && !target.starts_with('/') && !target.split('/').any(|c| c == "..");
+    (web || relative).then(|| escape(target))
+}
+
+fn outcome_class(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Passed | Outcome::Info => "good",
+        Outcome::Failed | Outcome::Crashed | Outcome::Aborted => "bad",
+        _ => "warn",
+    }
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;background:#fff}\
+h1{font-size:1.4em}table{border-collapse:collapse;margin:1em 0}\
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
+th{background:#f0f0f0}.good{background:#d9f2d9}.bad{background:#f8d4d4}\
+.warn{background:#fbeec8}.muted{color:#777}code{font-size:.95em}";
+
+/// Renders the page of `report`.
+pub fn render(report: &ExecutionReport) -> String {
+    let mut h = String::new();
+    let status = match report.execution_status {
+        ExecutionStatus::Ok => ("OK", "good"),
+        ExecutionStatus::NotOk => ("NOT_OK", "bad"),
+    };
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{checkname} for {item} on {arch}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{checkname} for {item} on {arch}</h1>\n<table>\n\
+         <tr><th>item</th><td><code>{item}</code> ({item_type})</td></tr>\n\
+         <tr><th>arch</th><td>{arch}</td></tr>\n\
+         <tr><th>execution status</th><td class=\"{class}\">{status}</td></tr>\n",
+        checkname = escape(&report.checkname),
+        item = escape(&report.item),
+        item_type = escape(&report.item_type),
+        arch = escape(&report.arch),
+        class = status.1,
+        status = status.0,
+    );
+    if let Some(f) = &report.failure {
+        let cause = match f.cause {
+            crate::directive::Cause::Task => "task",
+            crate::directive::Cause::Infrastructure => "infrastructure",
+        };
+        let _ = writeln!(
+            h,
+            "<tr><th>failure</th><td class=\"bad\"><code>{}</code> (cause: {cause})</td></tr>",
+            escape(&f.kind)
+        );
+    }
+    if let Some(s) = &report.status {
+        let _ = writeln!(h, "<tr><th>why</th><td><pre>{}</pre></td></tr>", escape(s));
+    }
+    let _ = writeln!(
+        h,
+        "<tr><th>run</th><td><code>{}</code>{}, {:.2} s</td></tr>\n</table>",
+        escape(&report.run_id),
+        report
+            .build_id
+            .as_deref()
+            .map(|b| format!(", build <code>{}</code>", escape(b)))
+            .unwrap_or_default(),
+        report.duration_ms as f64 / 1000.0
+    );
+    let _ = writeln!(h, "<h2>Results</h2>");
+    if report.results.is_empty() {
+        let _ = writeln!(h, "<p class=\"muted\">The task gave no results.</p>");
+    } else {
+        let _ = writeln!(
+            h,
+            "<table>\n<tr><th>checkname</th><th>item</th><th>outcome</th><th>note</th><th>log</th></tr>"
+        );
+        for d in &report.results {
+            let log = d
+                .artifact
+                .as_deref()
+                .and_then(|a| {
+                    safe_href(a).map(|href| format!("<a href=\"{href}\">{}</a>", escape(a)))
+                })
+                .unwrap_or_else(|| "<span class=\"muted\">---</span>".into());
+            let note = if d.note.is_empty() {
+                "<span class=\"muted\">---</span>".to_string()
+            } else {
+                escape(&d.note)
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{note}</td><td>{log}</td></tr>",
+                escape(d.checkname.as_deref().unwrap_or(&report.checkname)),
+                escape(&d.item),
+                outcome_class(d.outcome),
+                d.outcome.as_str(),
+            );
+        }
+        let _ = writeln!(h, "</table>");
+    }
+    let _ = writeln!(
+        h,
+        "<h2>Actions</h2>\n<table>\n<tr><th>#</th><th>action</th><th>directive</th><th>status</th><th>time</th><th>logs</th></tr>"
+    );
+    for (i, a) in report.actions.iter().enumerate() {
+        let (text, class) = match a.status {
+            ActionStatus::Ok => ("ok", "good"),
+            ActionStatus::Failed => ("failed", "bad"),
+            ActionStatus::TimedOut => ("timed out", "bad"),
+            ActionStatus::Skipped => ("skipped", "muted"),
+        };
+        let logs: Vec<String> = a
+            .logs
+            .iter()
+            .filter_map(|l| {
+                safe_href(l).map(|href| {
+                    format!(
+                        "<a href=\"{href}\">{}</a>",
+                        escape(l.rsplit('.').next().unwrap_or(l))
+                    )
+                })
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"{class}\">{text}</td><td>{} ms</td><td>{}</td></tr>",
+            i + 1,
+            escape(&a.name),
+            escape(&a.directive),
+            a.duration_ms,
+            logs.join(" ")
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</table>\n<p class=\"muted\">Files: <a href=\"taskotron.log\">taskotron.log</a> \
+         <a href=\"execution.json\">execution.json</a>{}</p>\n</body>\n</html>",
+        if report.results.is_empty() {
+            ""
+        } else {
+            " <a href=\"results.yml\">results.yml</a> <a href=\"results.tap\">results.tap</a>"
+        }
+    );
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(extra: serde_json::Value) -> ExecutionReport {
+        let mut base = serde_json::json!({
+            "execution_status": "OK", "status": null, "build_id": "b-7", "run_id": "run-1",
+            "item": "htop-3.3.0-1.fc41", "item_type": "koji_build", "arch": "x86_64",
+            "checkname": "dist.rpmlint", "artifacts": "/srv/artifacts/run-1",
+            "started_at": "2026-11-28T12:00:00.000Z", "duration_ms": 1234,
+            "actions": [
+                {"name": "download", "directive": "koji", "status": "ok", "duration_ms": 200,
+                 "logs": ["actions/01-download.stdout"]},
+                {"name": "lint", "directive": "python", "status": "ok", "duration_ms": 900}
+            ],
+            "outcome": "FAILED",
+            "results": [
+                {"item": "htop-3.3.0-1.fc41", "type": "koji_build", "outcome": "FAILED",
+                 "note": "2 errors, 5 warnings <script>alert(1)</script>", "checkname": "dist.rpmlint",
+                 "artifact": "rpmlint.log"},
+                {"item": "htop-3.3.0-1.fc41", "type": "koji_build", "outcome": "PASSED",
+                 "note": "", "checkname": "dist.rpmlint.spec", "artifact": "javascript:alert(1)"}
+            ]
+        });
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn the_page_of_a_run_with_results() {
+        insta::assert_snapshot!("report_ok", render(&report(serde_json::json!({}))));
+    }
+
+    #[test]
+    fn the_page_of_a_run_that_failed() {
+        let page = render(&report(serde_json::json!({
+            "execution_status": "NOT_OK",
+            "status": "KOJI_UNKNOWN_BUILD: action 1/2 `download` (koji) failed: Koji does not know the build `htop-3.3.0-1.fc41`",
+            "failure": {"kind": "KOJI_UNKNOWN_BUILD", "cause": "task"},
+            "results": [], "outcome": null,
+            "actions": [
+                {"name": "download", "directive": "koji", "status": "failed", "duration_ms": 20},
+                {"name": "lint", "directive": "python", "status": "skipped", "duration_ms": 0}
+            ]
+        })));
+        assert!(!page.contains("<script"));
+        insta::assert_snapshot!("report_not_ok", page);
+    }
+
+    #[test]
+    fn links_only_to_what_is_safe() {
+        assert_eq!(safe_href("rpmlint.log").as_deref(), Some("rpmlint.log"));
+        assert_eq!(
+            safe_href("https://x/y?a=1&b=2").as_deref(),
+            Some("https://x/y?a=1&amp;b=2")
+        );
+        assert_eq!(safe_href("javascript:alert(1)"), None);
+        assert_eq!(safe_href("../../etc/passwd"), None);
+        assert_eq!(safe_href("/etc/passwd"), None);
+        assert_eq!(
+            escape("<b a=\"x\">&'"),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! A run's `report.html`, rendered by a real browser: the rpmlint task runs
+//! against the mock Koji (one tidy build, one with rpmlint errors), and headless
+//! Chromium (Debian `chromium`) takes a screenshot of each page, which must not
+//! be blank and must show the coloured outcome cells. Ignored by default; `cargo
+//! xtask integration` installs Chromium and runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use taskotron_core::ports::Ports;
+use taskotron_core::runner::{self, Quiet, RunOptions};
+use taskotron_core::ItemType;
+use taskotron_mock::services::{MockServices, ServicesFixture};
+
+fn tasks() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks")
+}
+
+/// Runs the rpmlint task for `nvr` and returns its report.html.
+fn report_page(nvr: &str, dir: &Path) -> PathBuf {
+    let task = tasks().join("rpmlint");
+    let fixture = ServicesFixture::load(&task.join("fixtures/koji.yaml")).unwrap();
+    let mocks = MockServices::start(&fixture).unwrap();
+    let loaded = taskotron_core::load_task(&task).unwrap();
+    let opts = RunOptions {
+        input: runner::task_input(nvr, ItemType::KojiBuild, None),
+        arch: Some(taskotron_core::Arch::X86_64),
+        overrides: vec![],
+        artifacts_root: dir.join("artifacts"),
+        tmpdir: dir.join("tmp"),
+        default_timeout: Duration::from_secs(120),
+        python: "python3".into(),
+        reporting: Default::default(),
+        services: mocks.services(Default::default()),
+    };
+    let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
+    assert!(report.is_ok(), "{:?}", report.status);
+    report.artifacts.join(taskotron_core::html::FILE)
+}
+
+struct Shot {
+    width: u32,
+    height: u32,
+    rgb: Vec<[u8; 3]>,
+}
+
+fn screenshot(page: &Path, dir: &Path) -> Shot {
+    let png = dir.join("shot.png");
+    let status = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1000,700",
+        ])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .env("HOME", dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium is installed (cargo xtask integration installs it)");
+    assert!(status.success(), "chromium failed: {status}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    assert!(channels >= 3, "{:?}", info.color_type);
+    let rgb = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    Shot {
+        width: info.width,
+        height: info.height,
+        rgb,
+    }
+}
+
+fn share(shot: &Shot, colour: [u8; 3]) -> f64 {
+    shot.rgb.iter().filter(|p| **p == colour).count() as f64 / shot.rgb.len() as f64
+}
+
+#[test]
+#[ignore = "needs Debian chromium; run by cargo xtask integration"]
+fn report_pages_render_with_their_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    const GREEN: [u8; 3] = [0xd9, 0xf2, 0xd9];
+    const RED: [u8; 3] = [0xf8, 0xd4, 0xd4];
+    for (nvr, expect_red) in [("htop-3.3.0-1.fc41", false), ("badpkg-1.0-1.fc41", true)] {
+        let page = report_page(nvr, dir.path());
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(!html.contains("<script"), "the page needs no JavaScript");
+        let shot = screenshot(&page, dir.path());
+        assert_eq!((shot.width, shot.height), (1000, 700));
+        let white = share(&shot, [0xff, 0xff, 0xff]);
+        assert!(
+            white < 0.98,
+            "{nvr}: the page is blank ({:.1}% white)",
+            white * 100.0
+        );
+        let distinct: std::collections::BTreeSet<[u8; 3]> = shot.rgb.iter().copied().collect();
+        assert!(
+            distinct.len() > 20,
+            "{nvr}: only {} colours: no text rendered?",
+            distinct.len()
+        );
+        // The OK execution status is a green cell; a FAILED outcome a red one.
+        assert!(share(&shot, GREEN) > 0.001, "{nvr}: no green status cell");
+        assert_eq!(share(&shot, RED) > 0.001, expect_red, "{nvr}: red cells");
+    }
+}
