@@ -136,9 +136,13 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), or write one per command into a directory.
     #[command(hide = true)]
-    Man,
+    Man {
+        /// Write `taskotron.1` and `taskotron-<command>.1` here instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `schedule`.

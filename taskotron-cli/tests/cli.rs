@@ -1045,3 +1045,93 @@ fn serve_triggers_queues_and_runs_every_job_of_a_message_file() {
         ]
     );
 }
+
+/// A task whose test cases pass and fail: `taskotron test` reads like `cargo test`.
+#[test]
+fn taskotron_test_prints_cargo_test_style_results() {
+    let env = Env::new();
+    env.write(
+        "tasks/greet/runtask.yml",
+        "name: greet\nnamespace: scratch\ndesc: d\nmaintainer: m\nactions:\n  - name: greet\n    shell:\n      - |\n        printf 'results:\\n  - item: %s\\n    type: %s\\n    outcome: PASSED\\n    note: hi\\n' \"${item}\" \"${item_type}\"\n",
+    );
+    env.write(
+        "tasks/greet/tests.yaml",
+        "cases:\n  - name: passes\n    item: htop-3.3.0-1.fc41\n    type: koji_build\n    expect: {execution_status: OK, outcomes: {scratch.greet: PASSED}}\n  - name: expects_too_much\n    item: f41-updates\n    type: koji_tag\n    expect:\n      execution_status: OK\n      failure: KOJI_UNKNOWN_TAG\n      outcomes: {scratch.greet: FAILED, scratch.other: PASSED}\n",
+    );
+    let task = env.home.path().join("tasks/greet");
+    let o = env.run(&["test", task.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout)
+        .replace(&env.home.path().display().to_string(), "[HOME]");
+    let out = regex_lite(&out);
+    insta::assert_snapshot!("taskotron_test", out);
+    let o = env.run(&["test", task.to_str().unwrap(), "--filter", "passes", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc = json(&o);
+    assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(doc["tests"][0]["name"], "greet::passes");
+    // A task without test cases is invalid input.
+    let o = env.run(&["test", workspace().join("tasks/nvr-check").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o, &env).contains("has no tests.yaml"), "{}", stderr(&o, &env));
+}
+
+/// Times and run ids change from run to run.
+fn regex_lite(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = match l.find("finished in ") {
+                Some(i) => format!("{}finished in [t]s", &l[..i]),
+                None => l.to_string(),
+            };
+            match l.find("/artifacts/tests/") {
+                Some(i) => format!("{}/artifacts/tests/[run]", &l[..i]),
+                None => l,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn run_with_mock_downloads_from_the_fixture() {
+    let env = Env::new();
+    let o = env.run(&[
+        "run",
+        "tasks/rpmlint",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+        "--mock",
+        "koji",
+        "--format",
+        "json",
+    ]);
+    let report = json(&o);
+    assert_eq!(report["execution_status"], "OK", "{}", stderr(&o, &env));
+    assert_eq!(report["results"][0]["outcome"], "PASSED");
+    assert!(stderr(&o, &env).contains("Mocking"));
+    let page = std::fs::read_to_string(
+        Path::new(report["artifacts"].as_str().unwrap()).join("report.html"),
+    )
+    .unwrap();
+    assert!(page.contains("dist.rpmlint for htop-3.3.0-1.fc41 on x86_64"));
+    // A fixture that does not exist is invalid input, named.
+    let o = env.run(&[
+        "run", "tasks/rpmlint", "-i", "htop-3.3.0-1.fc41", "-t", "koji_build", "-a", "x86_64",
+        "--mock", "nosuch",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o, &env).contains("cannot read the mock fixture"), "{}", stderr(&o, &env));
+    // The build the fixture lacks: NOT_OK, exit 1, the failure named.
+    let o = env.run(&[
+        "run", "tasks/rpmlint", "-i", "nosuch-1-1.fc41", "-t", "koji_build", "-a", "x86_64",
+        "--mock", "koji", "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["failure"]["kind"], "KOJI_UNKNOWN_BUILD");
+    assert_eq!(json(&o)["failure"]["cause"], "task");
+}

@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest: format,
-//! clippy, the workspace's tests, then the integration tests against real services.
+//! clippy, the workspace's tests (the e2e matrix among them), the tasks' own test
+//! cases (`taskotron test`), then the integration tests against real services.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -43,6 +44,14 @@ pub fn run() -> Result<()> {
     // Snapshots are reviewed by people: a missing or changed one fails CI.
     test.args(["test", "--workspace"]).env("INSTA_UPDATE", "no");
     let (mut passed, mut failed) = tests(test, "cargo test --workspace")?;
+    // The tasks' own test cases, as a task author runs them.
+    let mut tasks = cargo();
+    tasks
+        .args(["run", "--quiet", "-p", "taskotron-cli", "--", "--color", "never", "test"])
+        .env_remove("TASKOTRON_CONFIG");
+    let (p, f) = tests(tasks, "taskotron test (tasks/*/tests.yaml)")?;
+    passed += p;
+    failed += f;
     let (p, f) = crate::integration::run_tests()?;
     passed += p;
     failed += f;

@@ -10,6 +10,7 @@
 //! - `cargo xtask bench report`: ResultsDB reporting throughput against resultsdb-api.
 //! - `cargo xtask bench trigger`: messages/s through 50 rules, against json + mongoquery.
 //! - `cargo xtask bench schedule`: the embedded queue's overhead per job.
+//! - `cargo xtask release`: the release build and what ships with it, checksummed.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
@@ -21,6 +22,7 @@ mod ci;
 mod e2e;
 mod fuzz;
 mod integration;
+mod release;
 mod util;
 
 use anyhow::{bail, Result};
@@ -48,6 +50,9 @@ commands:
                               budget
   bench schedule [--runs N]   the embedded queue's overhead per job (1,000 jobs, 2
                               workers), and the whole trigger -> queue -> worker path
+  release                     release build, completions and man pages from the CLI
+                              definition, a tarball and SHA256SUMS in target/dist;
+                              refuses unless CHANGELOG.md has the version's section
   fuzz [TARGET] [--seconds N] run the fuzz targets (needs cargo-fuzz; nightly features
                               are enabled with RUSTC_BOOTSTRAP)";
 
@@ -67,6 +72,7 @@ fn run() -> Result<()> {
         Some("e2e") => e2e::run(rest),
         Some("bench") => bench::run(rest),
         Some("fuzz") => fuzz::run(rest),
+        Some("release") => release::run(rest),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -36,9 +36,12 @@ pub fn dispatch(cli: Cli) -> i32 {
             );
             exit::OK
         }
-        Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
-            match man.render(&mut std::io::stdout()) {
+        Command::Man { out } => {
+            let written = match &out {
+                None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
+                Some(dir) => write_man_pages(dir),
+            };
+            match written {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     shell.diagnostics(&[Diagnostic::error(format!(
@@ -137,4 +140,27 @@ pub fn report_invalid(shell: &Shell, format: Format, diagnostics: &[Diagnostic])
 pub fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{value}");
+}
+
+/// `taskotron.1`, and `taskotron-<command>.1` for each visible command (nested
+/// ones as `taskotron-tap-check.1`), all from the one CLI definition.
+fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
+    fn write(cmd: clap::Command, name: &str, dir: &std::path::Path) -> std::io::Result<()> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .title(name.to_string())
+            .render(&mut page)?;
+        std::fs::write(dir.join(format!("{name}.1")), page)?;
+        for sub in cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        {
+            write(sub.clone(), &format!("{name}-{}", sub.get_name()), dir)?;
+        }
+        Ok(())
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut root = Cli::command();
+    root.build();
+    write(root, "taskotron", dir)
 }
