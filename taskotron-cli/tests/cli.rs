@@ -1065,15 +1065,32 @@ fn taskotron_test_prints_cargo_test_style_results() {
         .replace(&env.home.path().display().to_string(), "[HOME]");
     let out = regex_lite(&out);
     insta::assert_snapshot!("taskotron_test", out);
-    let o = env.run(&["test", task.to_str().unwrap(), "--filter", "passes", "--format", "json"]);
+    let o = env.run(&[
+        "test",
+        task.to_str().unwrap(),
+        "--filter",
+        "passes",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let doc = json(&o);
-    assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (doc["passed"].as_u64(), doc["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(doc["tests"][0]["name"], "greet::passes");
     // A task without test cases is invalid input.
-    let o = env.run(&["test", workspace().join("tasks/nvr-check").to_str().unwrap()]);
+    let o = env.run(&[
+        "test",
+        workspace().join("tasks/nvr-check").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o, &env).contains("has no tests.yaml"), "{}", stderr(&o, &env));
+    assert!(
+        stderr(&o, &env).contains("has no tests.yaml"),
+        "{}",
+        stderr(&o, &env)
+    );
 }
 
 /// Times and run ids change from run to run.
@@ -1121,15 +1138,37 @@ fn run_with_mock_downloads_from_the_fixture() {
     assert!(page.contains("dist.rpmlint for htop-3.3.0-1.fc41 on x86_64"));
     // A fixture that does not exist is invalid input, named.
     let o = env.run(&[
-        "run", "tasks/rpmlint", "-i", "htop-3.3.0-1.fc41", "-t", "koji_build", "-a", "x86_64",
-        "--mock", "nosuch",
+        "run",
+        "tasks/rpmlint",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+        "--mock",
+        "nosuch",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o, &env).contains("cannot read the mock fixture"), "{}", stderr(&o, &env));
+    assert!(
+        stderr(&o, &env).contains("cannot read the mock fixture"),
+        "{}",
+        stderr(&o, &env)
+    );
     // The build the fixture lacks: NOT_OK, exit 1, the failure named.
     let o = env.run(&[
-        "run", "tasks/rpmlint", "-i", "nosuch-1-1.fc41", "-t", "koji_build", "-a", "x86_64",
-        "--mock", "koji", "--format", "json",
+        "run",
+        "tasks/rpmlint",
+        "-i",
+        "nosuch-1-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+        "--mock",
+        "koji",
+        "--format",
+        "json",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["failure"]["kind"], "KOJI_UNKNOWN_BUILD");

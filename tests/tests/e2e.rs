@@ -263,6 +263,16 @@ fn redact(text: &str, root: &Path, urls: &[&str]) -> String {
 
 #[test]
 fn every_task_on_every_arch_through_the_whole_pipeline() {
+    // The tasks run real RPM tools; without them every snapshot would only say so.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = ["rpmlint", "rpm", "rpm2cpio", "cpio"]
+        .into_iter()
+        .filter(|t| !taskotron_core::process::on_path(t, &path))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the example tasks need {missing:?}: apt-get install rpmlint rpm cpio (.ci/run does)"
+    );
     let cases = matrix();
     assert!(
         !cases.is_empty() || std::env::var("E2E_TASKS").is_ok(),

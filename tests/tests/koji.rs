@@ -217,7 +217,7 @@ fn run(
     koji: &str,
     item: &str,
     extra: &str,
-    cache: bool,
+    cache: Option<&Path>,
     timeout: Duration,
 ) -> Run {
     let dir = tempfile::tempdir().unwrap();
@@ -243,7 +243,7 @@ fn run(
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
             koji_pkgs_url: server.url(),
-            cache_dir: cache.then(|| dir.path().join("cache")),
+            cache_dir: cache.map(Path::to_path_buf),
             supported_arches: vec![taskotron_core::Arch::X86_64, taskotron_core::Arch::Aarch64],
             timeout,
             ..Services::default()
@@ -275,7 +275,7 @@ fn arches_expand_and_debuginfo_and_logs_are_chosen() {
         "{action: download, koji_build: grep-3.11-1.fc39, arch: [i386], build_log: true, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     assert_eq!(
@@ -298,7 +298,7 @@ fn arches_expand_and_debuginfo_and_logs_are_chosen() {
         "{action: download, koji_build: grep-3.11-1.fc39, arch: all, arch_exclude: [aarch64], src: true, debuginfo: true, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     assert_eq!(
@@ -320,7 +320,7 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
         "{action: download_tag, koji_tag: f39-updates-testing-pending, arch: [], src: true, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     // `latest`: one build per package, the last tagged.
@@ -330,7 +330,7 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
         "{action: download_latest_stable, koji_build: grep-3.11-1.fc39, arch: [], src: true, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     // f39-updates wins over f39.
@@ -341,7 +341,7 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
         "{action: download_latest_stable, koji_build: grep-3.10-1.fc39, arch: [], src: true, target_dir: '${out}'}",
         "grep-3.10-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     assert_eq!(r.files(&r.out()), ["grep-3.9-1.fc39.src.rpm"]);
@@ -350,7 +350,7 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
         "{action: download_tag, koji_tag: f77, arch: all, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(10),
     );
     assert_eq!(failure(&r), ("KOJI_UNKNOWN_TAG".into(), Cause::Task));
@@ -368,12 +368,13 @@ fn tags_and_the_latest_stable_build_are_downloaded() {
 #[test]
 fn a_download_broken_half_way_is_never_used() {
     let (mock, server) = koji();
+    let cache = tempfile::tempdir().unwrap();
     let r = run(
         &server,
         "{action: download, koji_build: broken-1.0-1.fc39, arch: x86_64, target_dir: '${out}'}",
         "broken-1.0-1.fc39",
         "",
-        true,
+        Some(cache.path()),
         Duration::from_secs(10),
     );
     assert_eq!(r.report.execution_status, ExecutionStatus::NotOk);
@@ -384,8 +385,7 @@ fn a_download_broken_half_way_is_never_used() {
     // Nothing under the file's name, no partial file, and the good file fetched
     // alongside is gone too: the run did not get the build.
     assert_eq!(r.files(&r.out()), Vec::<String>::new());
-    let cache = r.dir.path().join("cache");
-    let cached: Vec<String> = walk(&cache);
+    let cached: Vec<String> = walk(cache.path());
     assert!(
         cached
             .iter()
@@ -399,26 +399,20 @@ fn a_download_broken_half_way_is_never_used() {
 #[test]
 fn the_cache_is_used_and_a_corrupt_entry_is_fetched_again() {
     let (mock, server) = koji();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = cache_dir.path();
     let koji =
         "{action: download, koji_build: grep-3.11-1.fc39, arch: x86_64, target_dir: '${out}'}";
-    let first = run(
-        &server,
-        koji,
-        "grep-3.11-1.fc39",
-        "",
-        true,
-        Duration::from_secs(10),
-    );
+    let first = run_with_cache(&server, koji, cache);
     assert_eq!(first.report.execution_status, ExecutionStatus::Ok);
     let fetched = mock.downloads();
     assert_eq!(fetched, 2, "the x86_64 RPM and the noarch one");
     // The same cache again: nothing is downloaded.
-    let cache = first.dir.path().join("cache");
-    let second = run_with_cache(&server, koji, &cache);
+    let second = run_with_cache(&server, koji, cache);
     assert_eq!(second.report.execution_status, ExecutionStatus::Ok);
     assert_eq!(mock.downloads(), fetched);
     // A cache file that rotted is noticed and replaced.
-    let victim = walk(&cache)
+    let victim = walk(cache)
         .into_iter()
         .find(|f| f.ends_with(".x86_64.rpm"))
         .unwrap();
@@ -428,45 +422,20 @@ fn the_cache_is_used_and_a_corrupt_entry_is_fetched_again() {
     bytes[last] ^= 0xff;
     std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, bytes).unwrap();
-    let third = run_with_cache(&server, koji, &cache);
+    let third = run_with_cache(&server, koji, cache);
     assert_eq!(third.report.execution_status, ExecutionStatus::Ok);
     assert_eq!(mock.downloads(), fetched + 1);
 }
 
 fn run_with_cache(server: &taskotron_mock::http::Server, koji: &str, cache: &Path) -> Run {
-    // A second run sharing the first one's cache directory.
-    let dir = tempfile::tempdir().unwrap();
-    let task = dir.path().join("task");
-    std::fs::create_dir_all(&task).unwrap();
-    std::fs::write(
-        task.join("runtask.yml"),
-        format!("name: k\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: download\n    koji: {koji}\n"),
+    run(
+        server,
+        koji,
+        "grep-3.11-1.fc39",
+        "",
+        Some(cache),
+        Duration::from_secs(10),
     )
-    .unwrap();
-    let loaded = taskotron_core::load_task(&task).unwrap();
-    let opts = RunOptions {
-        input: runner::task_input("grep-3.11-1.fc39", ItemType::KojiBuild, None),
-        arch: None,
-        overrides: vec![("out".into(), dir.path().join("out").display().to_string())],
-        artifacts_root: dir.path().join("artifacts"),
-        tmpdir: dir.path().join("tmp"),
-        default_timeout: Duration::from_secs(60),
-        python: "python3".into(),
-        reporting: Default::default(),
-        services: Services {
-            koji_url: format!("{}/kojihub", server.url()),
-            koji_pkgs_url: server.url(),
-            cache_dir: Some(cache.to_path_buf()),
-            ..Services::default()
-        },
-    };
-    let started = Instant::now();
-    let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
-    Run {
-        dir,
-        report,
-        took: started.elapsed(),
-    }
 }
 
 fn walk(dir: &Path) -> Vec<String> {
@@ -494,7 +463,7 @@ fn a_stalled_hub_cannot_hang_the_run() {
         "{action: download, koji_build: grep-3.11-1.fc39, arch: x86_64, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "",
-        false,
+        None,
         Duration::from_secs(1),
     );
     assert_eq!(
@@ -512,7 +481,7 @@ fn a_missing_tool_is_named_before_anything_runs() {
         "{action: download, koji_build: grep-3.11-1.fc39, arch: x86_64, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
         "environment:\n  tools: [sh, taskotron-no-such-tool]\n",
-        false,
+        None,
         Duration::from_secs(5),
     );
     assert_eq!(failure(&r), ("TOOL_MISSING".into(), Cause::Infrastructure));

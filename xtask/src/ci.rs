@@ -47,7 +47,16 @@ pub fn run() -> Result<()> {
     // The tasks' own test cases, as a task author runs them.
     let mut tasks = cargo();
     tasks
-        .args(["run", "--quiet", "-p", "taskotron-cli", "--", "--color", "never", "test"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "taskotron-cli",
+            "--",
+            "--color",
+            "never",
+            "test",
+        ])
         .env_remove("TASKOTRON_CONFIG");
     let (p, f) = tests(tasks, "taskotron test (tasks/*/tests.yaml)")?;
     passed += p;

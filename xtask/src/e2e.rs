@@ -23,19 +23,22 @@ fn values(args: &[String], flag: &str) -> Vec<String> {
         .collect()
 }
 
-fn e2e_command(args: &[String]) -> std::process::Command {
+/// `cargo test` of the e2e target, narrowed by `--task`/`--arch`; `extra` goes
+/// before the target (`--release`, `--no-run`).
+fn e2e_command(args: &[String], extra: &[&str]) -> std::process::Command {
     let mut test = cargo();
-    test.args([
-        "test",
-        "-p",
-        "taskotron-tests",
-        "--test",
-        "e2e",
-        "--",
-        "--nocapture",
-    ])
-    .env("E2E_TASKS", values(args, "--task").join(","))
-    .env("E2E_ARCHES", values(args, "--arch").join(","));
+    test.arg("test")
+        .args(extra)
+        .args([
+            "-p",
+            "taskotron-tests",
+            "--test",
+            "e2e",
+            "--",
+            "--nocapture",
+        ])
+        .env("E2E_TASKS", values(args, "--task").join(","))
+        .env("E2E_ARCHES", values(args, "--arch").join(","));
     test
 }
 
@@ -47,41 +50,20 @@ pub fn run(args: &[String]) -> Result<()> {
     if !flags_ok {
         bail!("usage: cargo xtask e2e [--task NAME]... [--arch ARCH]...");
     }
-    step("end-to-end matrix", e2e_command(args))
+    step("end-to-end matrix", e2e_command(args, &[]))
 }
 
 /// Times the matrix: builds first, so only the runs are measured.
 pub fn bench(args: &[String]) -> Result<()> {
-    let mut build = cargo();
-    build.args([
-        "test",
-        "-p",
-        "taskotron-tests",
-        "--test",
-        "e2e",
-        "--no-run",
-        "--release",
-    ]);
+    let build = e2e_command(args, &["--release", "--no-run"]);
     step("cargo build (tests, release)", build)?;
     let mut bin = cargo();
     bin.args(["build", "--release", "-p", "taskotron-cli"]);
     step("cargo build --release taskotron", bin)?;
-    let mut cmd = cargo();
-    cmd.args([
-        "test",
-        "--release",
-        "-p",
-        "taskotron-tests",
-        "--test",
-        "e2e",
-        "--",
-        "--nocapture",
-    ])
-    .env("E2E_TASKS", values(args, "--task").join(","))
-    .env("E2E_ARCHES", values(args, "--arch").join(","))
-    .env("INSTA_UPDATE", "no")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    let mut cmd = e2e_command(args, &["--release"]);
+    cmd.env("INSTA_UPDATE", "no")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     eprintln!("{:>12} the e2e matrix", "Timing");
     let started = Instant::now();
     let mut child = cmd.spawn().context("cannot run the e2e matrix")?;

@@ -31,7 +31,11 @@ fn version(manifest: &str) -> Result<String> {
             in_package = line == "[workspace.package]";
         } else if in_package {
             if let Some(v) = line.strip_prefix("version") {
-                let v = v.trim_start().trim_start_matches('=').trim().trim_matches('"');
+                let v = v
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"');
                 return Ok(v.to_string());
             }
         }
@@ -64,17 +68,21 @@ pub fn check_changelog(changelog: &str, version: &str) -> Result<()> {
         .iter()
         .find(|h| !h.eq_ignore_ascii_case("unreleased"))
     {
-        bail!("CHANGELOG.md has `## {newer}` above {version}: is the version in Cargo.toml behind?");
+        bail!(
+            "CHANGELOG.md has `## {newer}` above {version}: is the version in Cargo.toml behind?"
+        );
     }
     Ok(())
 }
 
 fn sha256(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Sha256::digest(&bytes).iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        }))
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -109,7 +117,10 @@ pub fn run(_args: &[String]) -> Result<()> {
     let root = root();
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let version = version(&manifest)?;
-    check_changelog(&std::fs::read_to_string(root.join("CHANGELOG.md"))?, &version)?;
+    check_changelog(
+        &std::fs::read_to_string(root.join("CHANGELOG.md"))?,
+        &version,
+    )?;
     eprintln!("{:>12} taskotron {version}: CHANGELOG.md agrees", "Checked");
 
     let mut build = cargo();
@@ -136,7 +147,9 @@ pub fn run(_args: &[String]) -> Result<()> {
         bail!("the binary says `{reported}`, not `taskotron {version}`");
     }
     for (shell, file) in SHELLS {
-        let out = Command::new(&shipped).args(["completions", shell]).output()?;
+        let out = Command::new(&shipped)
+            .args(["completions", shell])
+            .output()?;
         if !out.status.success() || out.stdout.is_empty() {
             bail!("taskotron completions {shell} failed");
         }
@@ -168,7 +181,11 @@ pub fn run(_args: &[String]) -> Result<()> {
     }
     std::fs::write(dist.join("SHA256SUMS"), &sums)?;
     let count = sums.lines().count();
-    eprintln!("{:>12} {} ({count} files in SHA256SUMS)", "Released", dist.display());
+    eprintln!(
+        "{:>12} {} ({count} files in SHA256SUMS)",
+        "Released",
+        dist.display()
+    );
     println!("{}", tarball.display());
     Ok(())
 }
@@ -179,15 +196,19 @@ mod tests {
 
     #[test]
     fn the_changelog_must_have_the_versions_section() {
-        let ok = "# Changelog\n\n## Unreleased\n\n## 0.2.0 - 2026-12-01\n- x\n\n## 0.1.0 - 2026-11-28\n";
+        let ok =
+            "# Changelog\n\n## Unreleased\n\n## 0.2.0 - 2026-12-01\n- x\n\n## 0.1.0 - 2026-11-28\n";
         assert!(check_changelog(ok, "0.2.0").is_ok());
         assert!(check_changelog("## [0.2.0] - 2026-12-01\n", "0.2.0").is_ok());
-        let err = check_changelog("## Unreleased\n- x\n", "0.2.0").unwrap_err().to_string();
+        let err = check_changelog("## Unreleased\n- x\n", "0.2.0")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no section for 0.2.0"), "{err}");
         let err = check_changelog(ok, "0.1.0").unwrap_err().to_string();
         assert!(err.contains("0.2.0 - 2026-12-01"), "{err}");
         assert_eq!(
-            version("[workspace]\nmembers = []\n\n[workspace.package]\nversion = \"1.2.3\"\n").unwrap(),
+            version("[workspace]\nmembers = []\n\n[workspace.package]\nversion = \"1.2.3\"\n")
+                .unwrap(),
             "1.2.3"
         );
     }
