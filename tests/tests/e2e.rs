@@ -81,7 +81,8 @@ struct Case<'a> {
 }
 
 impl Case<'_> {
-    fn run(&self) -> String {
+    /// The redacted record, and the job's item and type (for `bench e2e`).
+    fn run(&self) -> (String, String, String) {
         let e2e = self.suite.e2e.as_ref().unwrap();
         let root = tempfile::tempdir().unwrap();
         let root = root.path();
@@ -224,7 +225,12 @@ impl Case<'_> {
                 section(log, &text);
             }
         }
-        redact(
+        let item_type = job
+            .pointer("/request/item_type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let record = redact(
             &record,
             root,
             &[
@@ -233,7 +239,8 @@ impl Case<'_> {
                 &services.bodhi_url,
                 &services.distgit_url,
             ],
-        )
+        );
+        (record, item, item_type)
     }
 }
 
@@ -280,14 +287,20 @@ fn every_task_on_every_arch_through_the_whole_pipeline() {
     );
     for (task, dir, suite, arch) in &cases {
         let started = Instant::now();
-        let record = Case {
+        let (record, item, item_type) = Case {
             task,
             dir,
             suite,
             arch,
         }
         .run();
-        println!("e2e: {task}@{arch} {} ms", started.elapsed().as_millis());
+        // One line per case for `cargo xtask bench e2e`, which also runs the same
+        // check directly (`taskotron run --mock`) as its reference.
+        println!(
+            "e2e: {task}@{arch} {} ms item={item} type={item_type} mock={}",
+            started.elapsed().as_millis(),
+            dir.join(&suite.e2e.as_ref().unwrap().mock).display()
+        );
         insta::with_settings!({snapshot_suffix => format!("{task}@{arch}"), prepend_module_to_snapshot => false, omit_expression => true}, {
             insta::assert_snapshot!("e2e", record);
         });

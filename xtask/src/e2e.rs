@@ -70,15 +70,8 @@ pub fn bench(args: &[String]) -> Result<()> {
     let mut cases = Vec::new();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines() {
-            let line = line?;
-            if let Some(rest) = line.strip_prefix("e2e: ") {
-                let mut parts = rest.split_whitespace();
-                if let (Some(case), Some(ms)) = (
-                    parts.next(),
-                    parts.next().and_then(|m| m.parse::<u64>().ok()),
-                ) {
-                    cases.push((case.to_string(), ms));
-                }
+            if let Some(case) = line?.strip_prefix("e2e: ").and_then(Case::parse) {
+                cases.push(case);
             }
         }
     }
@@ -87,18 +80,60 @@ pub fn bench(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("the e2e matrix failed; run `cargo xtask e2e` to see why");
     }
-    println!("\n{:<28} {:>10}", "task@arch", "wall");
-    for (case, ms) in &cases {
-        println!("{case:<28} {:>7} ms", ms);
-    }
-    let sum: u64 = cases.iter().map(|(_, ms)| ms).sum();
+    // The reference: the same check run directly, `taskotron run --mock`, with no
+    // trigger, queue or worker around it.
+    let scratch = std::env::temp_dir().join(format!("taskotron-bench-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    std::fs::write(scratch.join("taskotron.yaml"), "download_cache: false\n")?;
+    let binary = crate::util::root().join("target/release/taskotron");
     println!(
-        "{:<28} {:>7} ms",
+        "\n{:<24} {:>10} {:>12} {:>9}",
+        "task@arch", "pipeline", "direct run", "ratio"
+    );
+    let (mut sum, mut sum_direct) = (0u64, 0u64);
+    for c in &cases {
+        let (task, arch) = c.name.split_once('@').unwrap_or((&c.name, "noarch"));
+        let direct = crate::bench::measure(
+            std::process::Command::new(&binary)
+                .args(["--quiet", "run"])
+                .arg(crate::util::root().join("tasks").join(task))
+                .args(["-i", &c.item, "-t", &c.item_type, "-a", arch, "--mock"])
+                .arg(&c.mock)
+                .arg("--artifacts")
+                .arg(scratch.join("artifacts"))
+                .env("TASKOTRON_CONFIG", scratch.join("taskotron.yaml"))
+                .env("TASKOTRON_STATE_DIR", scratch.join("state"))
+                .env("TASKOTRON_TMPDIR", scratch.join("tmp")),
+        )?;
+        if !direct.success {
+            bail!(
+                "the direct run of {} failed: taskotron run tasks/{task} -i {} --mock {}",
+                c.name,
+                c.item,
+                c.mock
+            );
+        }
+        let direct_ms = direct.wall.as_millis() as u64;
+        sum += c.ms;
+        sum_direct += direct_ms;
+        println!(
+            "{:<24} {:>7} ms {:>9} ms {:>8.2}x",
+            c.name,
+            c.ms,
+            direct_ms,
+            c.ms as f64 / direct_ms.max(1) as f64
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!(
+        "{:<24} {:>7} ms {:>9} ms {:>8.2}x",
         format!("{} runs, summed", cases.len()),
-        sum
+        sum,
+        sum_direct,
+        sum as f64 / sum_direct.max(1) as f64
     );
     println!(
-        "{:<28} {:>7} ms   (budget {} s: {:.1}% of it; the test binary's own start included)",
+        "{:<24} {:>7} ms   (budget {} s: {:.1}% of it, the test binary's start included)",
         "whole matrix, wall",
         total.as_millis(),
         BUDGET.as_secs(),
@@ -112,4 +147,33 @@ pub fn bench(args: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// One case's line from the e2e test: `rpmlint@x86_64 542 ms item=... type=... mock=...`.
+struct Case {
+    name: String,
+    ms: u64,
+    item: String,
+    item_type: String,
+    mock: String,
+}
+
+impl Case {
+    fn parse(line: &str) -> Option<Self> {
+        let mut words = line.split_whitespace();
+        let name = words.next()?.to_string();
+        let ms = words.next()?.parse().ok()?;
+        let field = |key: &str| {
+            words
+                .clone()
+                .find_map(|w| w.strip_prefix(key).map(str::to_string))
+        };
+        Some(Self {
+            name,
+            ms,
+            item: field("item=")?,
+            item_type: field("type=")?,
+            mock: field("mock=")?,
+        })
+    }
 }
