@@ -555,3 +555,121 @@ fn the_real_formulas_of_the_original_load_and_validate() {
     }
     assert_eq!(seen, 4);
 }
+
+/// Runs a formula whose actions are `actions` against mock services from `fixture`.
+fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
+    let fixture: taskotron_mock::services::ServicesFixture =
+        serde_norway::from_str(fixture).unwrap();
+    let mocks = taskotron_mock::services::MockServices::start(&fixture).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir.path().join("task");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(
+        task.join("runtask.yml"),
+        format!("name: g\nnamespace: scratch\ndesc: d\nmaintainer: m\nactions:\n{actions}"),
+    )
+    .unwrap();
+    let loaded = taskotron_core::load_task(&task).unwrap();
+    let out = dir.path().join("out");
+    let opts = RunOptions {
+        input: runner::task_input("htop-3.3.0-1.fc41", ItemType::KojiBuild, None),
+        arch: None,
+        overrides: vec![("out".into(), out.display().to_string())],
+        artifacts_root: dir.path().join("artifacts"),
+        tmpdir: dir.path().join("tmp"),
+        default_timeout: Duration::from_secs(60),
+        python: "python3".into(),
+        reporting: Default::default(),
+        services: mocks.services(Services::default()),
+    };
+    let started = Instant::now();
+    let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
+    (
+        Run {
+            dir,
+            report,
+            took: started.elapsed(),
+        },
+        out,
+    )
+}
+
+const DISTGIT: &str = "distgit:\n  rpms/htop/f41/htop.spec: 'Name: htop'\n  rpms/htop/f41/sources: 'SHA512 (htop-3.3.0.tar.xz) = 00'\n  rpms/htop/rawhide/htop.spec: 'Name: htop (rawhide)'\n";
+
+#[test]
+fn distgit_fetches_files_at_the_builds_branch() {
+    let (r, out) = run_with_services(
+        DISTGIT,
+        "  - name: fetch\n    distgit: {nvr: '${koji_build}', path: [htop.spec, sources], localpath: [spec/htop.spec, sources], target_dir: '${out}'}\n  - name: rawhide\n    distgit: {package: htop, path: [htop.spec], localpath: [rawhide.spec], target_dir: '${out}'}\n",
+    );
+    assert_eq!(
+        r.report.execution_status,
+        ExecutionStatus::Ok,
+        "{:?}",
+        r.report.status
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("spec/htop.spec")).unwrap(),
+        "Name: htop"
+    );
+    assert!(out.join("sources").is_file());
+    assert_eq!(
+        std::fs::read_to_string(out.join("rawhide.spec")).unwrap(),
+        "Name: htop (rawhide)"
+    );
+}
+
+#[test]
+fn distgit_names_a_missing_file_unless_told_to_ignore_it() {
+    let (r, out) = run_with_services(
+        DISTGIT,
+        "  - name: optional\n    distgit: {nvr: '${koji_build}', path: [htop.rpmlintrc], ignore_missing: true, target_dir: '${out}'}\n  - name: required\n    distgit: {nvr: '${koji_build}', path: [htop.rpmlintrc], target_dir: '${out}'}\n",
+    );
+    assert_eq!(
+        r.report.actions[0].status,
+        taskotron_core::dict::ActionStatus::Ok
+    );
+    assert_eq!(failure(&r), ("DISTGIT_FILE_MISSING".into(), Cause::Task));
+    assert!(!out.join("htop.rpmlintrc").exists());
+    // A local path may not leave the target directory.
+    let (r, _) = run_with_services(
+        DISTGIT,
+        "  - name: escape\n    distgit: {package: htop, gitref: f41, path: [htop.spec], localpath: ['../../evil'], target_dir: '${out}'}\n",
+    );
+    assert_eq!(r.report.execution_status, ExecutionStatus::NotOk);
+    assert!(r
+        .report
+        .status
+        .as_deref()
+        .unwrap()
+        .contains("outside target_dir"));
+}
+
+#[test]
+fn bodhi_downloads_an_updates_builds_and_refuses_to_download_nothing() {
+    let fixture = "koji:\n  builds:\n    - {nvr: htop-3.3.0-1.fc41, arches: [x86_64, aarch64]}\n    - {nvr: nano-8.0-1.fc41}\nbodhi:\n  updates:\n    - {alias: FEDORA-2026-1, builds: [htop-3.3.0-1.fc41, nano-8.0-1.fc41]}\n";
+    let (r, out) = run_with_services(
+        fixture,
+        "  - name: get\n    bodhi: {action: download, update_id: FEDORA-2026-1, arch: x86_64, target_dir: '${out}'}\n",
+    );
+    assert_eq!(
+        r.report.execution_status,
+        ExecutionStatus::Ok,
+        "{:?}",
+        r.report.status
+    );
+    assert_eq!(
+        r.files(&out),
+        ["htop-3.3.0-1.fc41.x86_64.rpm", "nano-8.0-1.fc41.x86_64.rpm"]
+    );
+    let (r, _) = run_with_services(
+        fixture,
+        "  - name: get\n    bodhi: {action: download, update_id: FEDORA-2026-1, arch: [], target_dir: '${out}'}\n",
+    );
+    assert!(r
+        .report
+        .status
+        .as_deref()
+        .unwrap()
+        .contains("would download nothing"));
+}
