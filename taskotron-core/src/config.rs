@@ -135,6 +135,9 @@ pub struct Config {
     pub distgit_url: String,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
+    /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
+    #[serde(with = "duration_text")]
+    pub download_timeout: Duration,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -182,6 +185,7 @@ pub const KEYS: &[&str] = &[
     "bodhi_api_url",
     "distgit_url",
     "download_cache",
+    "download_timeout",
     "supported_arches",
 ];
 
@@ -218,7 +222,7 @@ impl Config {
             distgit_url: self.distgit_url.clone(),
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
-            timeout: Duration::from_secs(300),
+            timeout: self.download_timeout,
         }
     }
 
@@ -433,6 +437,7 @@ impl Config {
             bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
             download_cache: true,
+            download_timeout: Duration::from_secs(300),
         }
     }
 

@@ -101,6 +101,14 @@ impl Directive for Koji {
         }
     }
 
+    fn required_by(&self, param: &str, value: &str) -> &'static [&'static str] {
+        match (param, value) {
+            ("action", "download" | "download_latest_stable") => &["koji_build"],
+            ("action", "download_tag") => &["koji_tag"],
+            _ => &[],
+        }
+    }
+
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
         let action = super::text_param(params, "action");
         let flag = |k: &str| params.get(k).and_then(Value::as_bool).unwrap_or(false);

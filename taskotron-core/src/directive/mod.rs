@@ -286,6 +286,12 @@ pub trait Directive: Sync {
         Ok(())
     }
 
+    /// Parameters that become required when `param` has the literal value `value`
+    /// (checked when the formula is loaded).
+    fn required_by(&self, _param: &str, _value: &str) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Runs the directive; the returned value is what `export` stores.
     ///
     /// # Errors

@@ -522,6 +522,25 @@ impl Cx<'_> {
                         self.error(key, d);
                     }
                 }
+                // Parameters a literal value of another one asks for (`koji`'s
+                // `action: download_tag` needs `koji_tag`).
+                for (k, v) in entries {
+                    let NodeValue::Str(value, _) = &v.value else {
+                        continue;
+                    };
+                    let name = k.key_text();
+                    for needed in directive.required_by(&name, value) {
+                        if !entries.iter().any(|(k, _)| k.as_str() == Some(needed)) {
+                            let doc = spec.param(needed).map_or("", |p| p.doc);
+                            let d = Diagnostic::error(format!(
+                                "`{}` with `{name}: {value}` needs the parameter `{needed}`",
+                                spec.name
+                            ))
+                            .help(format!("add `{needed}: ...` ({doc})"));
+                            self.error(v, d);
+                        }
+                    }
+                }
             }
         }
     }
