@@ -1081,10 +1081,11 @@ fn taskotron_test_prints_cargo_test_style_results() {
     );
     assert_eq!(doc["tests"][0]["name"], "greet::passes");
     // A task without test cases is invalid input.
-    let o = env.run(&[
-        "test",
-        workspace().join("tasks/nvr-check").to_str().unwrap(),
-    ]);
+    let bare = env.write(
+        "tasks/bare/runtask.yml",
+        "name: bare\nactions:\n  - name: a\n    dummy: {result: PASS}\n",
+    );
+    let o = env.run(&["test", bare.parent().unwrap().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o, &env).contains("has no tests.yaml"),
