@@ -105,8 +105,13 @@ pub struct Config {
     /// How long a worker's claim on a job lasts unless renewed (it renews at a third).
     #[serde(with = "duration_text")]
     pub worker_lease: Duration,
-    /// Claims of a job before a worker that keeps dying makes it CRASHED.
+    /// Claims of a job before a worker that keeps dying makes it CRASHED; also the
+    /// attempts a run stopped by an infrastructure failure gets.
     pub max_attempts: u32,
+    /// How long a run stopped by an infrastructure failure waits before its next
+    /// attempt, times the attempts so far.
+    #[serde(with = "duration_text")]
+    pub retry_delay: Duration,
     /// How long a job may run before it is killed and CRASHED (timeout).
     #[serde(with = "duration_text")]
     pub job_timeout: Duration,
@@ -173,6 +178,7 @@ pub const KEYS: &[&str] = &[
     "task_path",
     "worker_lease",
     "max_attempts",
+    "retry_delay",
     "job_timeout",
     "mirror_interval",
     "buildbot_workers",
@@ -425,6 +431,7 @@ impl Config {
             task_path: vec![PathBuf::from("tasks")],
             worker_lease: Duration::from_secs(60),
             max_attempts: 3,
+            retry_delay: Duration::from_secs(60),
             job_timeout: Duration::from_secs(4 * 3600),
             mirror_interval: Duration::from_secs(3600),
             buildbot_workers: Vec::new(),

@@ -181,8 +181,11 @@ pub struct WorkerSettings {
     pub arches: Vec<Arch>,
     /// How long a claim lasts unless renewed.
     pub lease: Duration,
-    /// Claims before a job whose workers keep dying is CRASHED.
+    /// Claims before a job whose workers keep dying is CRASHED; also the attempts a
+    /// run stopped by an infrastructure failure gets.
     pub max_attempts: u32,
+    /// How long such a run waits before its next attempt (times the attempts so far).
+    pub retry_delay: Duration,
 }
 
 /// What one step of a worker did.
@@ -243,7 +246,18 @@ pub fn step(
         }
     };
     let now = SystemTime::now();
+    // A run an infrastructure failure stopped (Koji down, a download broken) is worth
+    // another attempt later; one the task or its input stopped is not.
+    let infrastructure = |r: &ExecutionReport| {
+        r.failure
+            .as_ref()
+            .is_some_and(|f| f.cause == crate::directive::Cause::Infrastructure)
+    };
     let held = match &outcome {
+        Execution::Report(r) if infrastructure(r) && claimed.attempts < settings.max_attempts => {
+            let delay = settings.retry_delay * claimed.attempts.max(1);
+            queue.retry_later(&id, &settings.name, r, delay, now)?
+        }
         Execution::Report(r) => queue.finish(&id, &settings.name, r, now)?,
         Execution::Crashed(cause, why) => queue.crash(&id, &settings.name, *cause, why, now)?,
     };
@@ -382,7 +396,108 @@ pub fn state_of(step: &Step) -> Option<JobState> {
 
 #[cfg(test)]
 mod tests {
-    use super::tail;
+    use super::*;
+    use crate::arch::Arch;
+    use crate::dict::JobRequest;
+    use crate::item::ItemType;
+    use std::sync::Mutex;
+
+    /// Answers each execution with the next cause of failure (`None`: OK).
+    struct Scripted(Mutex<Vec<Option<crate::directive::Cause>>>);
+
+    impl Executor for Scripted {
+        fn execute(&self, job: &Job, _task: &Path) -> Execution {
+            let next = self.0.lock().unwrap().remove(0);
+            let mut report: ExecutionReport = serde_json::from_value(serde_json::json!({
+                "execution_status": "OK", "status": null, "build_id": job.build_id, "run_id": "r",
+                "item": job.item, "item_type": "koji_build", "arch": "x86_64",
+                "checkname": "scratch.t", "artifacts": "/tmp/a", "started_at": "2026-01-01T00:00:00Z",
+                "duration_ms": 1, "actions": [], "outcome": null, "results": []
+            }))
+            .unwrap();
+            if let Some(cause) = next {
+                report.execution_status = crate::dict::ExecutionStatus::NotOk;
+                report.status = Some("KOJI_UNREACHABLE: ...".into());
+                report.failure = Some(crate::dict::NamedFailure {
+                    kind: "KOJI_UNREACHABLE".into(),
+                    cause,
+                });
+            }
+            Execution::Report(Box::new(report))
+        }
+    }
+
+    fn setup(
+        script: Vec<Option<crate::directive::Cause>>,
+    ) -> (tempfile::TempDir, Queue, Tasks, Scripted, WorkerSettings) {
+        let dir = tempfile::tempdir().unwrap();
+        let task = dir.path().join("t");
+        std::fs::create_dir_all(&task).unwrap();
+        std::fs::write(
+            task.join("runtask.yml"),
+            "name: t\nactions:\n  - name: a\n    dummy: {result: PASS}\n",
+        )
+        .unwrap();
+        let mut queue = Queue::open(&dir.path().join("queue.sqlite")).unwrap();
+        queue
+            .enqueue(
+                &[JobRequest {
+                    item: "a-1-1.fc41".into(),
+                    item_type: ItemType::KojiBuild,
+                    taskname: "t".into(),
+                    arch: Arch::X86_64,
+                }],
+                SystemTime::now(),
+            )
+            .unwrap();
+        let tasks = Tasks {
+            named: BTreeMap::from([("t".to_string(), task.display().to_string())]),
+            path: Vec::new(),
+            mirror: Mirror::new(&dir.path().join("mirror"), Duration::from_secs(60)),
+            checkouts: dir.path().join("checkouts"),
+        };
+        let settings = WorkerSettings {
+            name: "w".into(),
+            arches: vec![Arch::X86_64],
+            lease: Duration::from_secs(60),
+            max_attempts: 3,
+            retry_delay: Duration::ZERO,
+        };
+        (dir, queue, tasks, Scripted(Mutex::new(script)), settings)
+    }
+
+    fn state(step: &Step) -> (JobState, u32) {
+        match step {
+            Step::Ran(j) => (j.state, j.attempts),
+            other => panic!("expected a job, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn infrastructure_failures_are_tried_again_and_task_failures_are_not() {
+        use crate::directive::Cause::{Infrastructure, Task};
+        let (_d, mut q, tasks, exec, settings) = setup(vec![Some(Infrastructure), None]);
+        let first = step(&settings, &mut q, &tasks, &exec).unwrap();
+        assert_eq!(state(&first), (JobState::Scheduled, 1));
+        let second = step(&settings, &mut q, &tasks, &exec).unwrap();
+        assert_eq!(state(&second), (JobState::Finished, 2));
+
+        let (_d, mut q, tasks, exec, settings) = setup(vec![Some(Task)]);
+        let once = step(&settings, &mut q, &tasks, &exec).unwrap();
+        assert_eq!(state(&once), (JobState::Finished, 1));
+
+        // After max_attempts the last NOT_OK report stands.
+        let (_d, mut q, tasks, exec, settings) = setup(vec![Some(Infrastructure); 3]);
+        for _ in 0..2 {
+            step(&settings, &mut q, &tasks, &exec).unwrap();
+        }
+        let last = step(&settings, &mut q, &tasks, &exec).unwrap();
+        assert_eq!(state(&last), (JobState::Finished, 3));
+        assert!(matches!(
+            step(&settings, &mut q, &tasks, &exec).unwrap(),
+            Step::Idle
+        ));
+    }
 
     #[test]
     fn a_tail_never_cuts_a_character() {

@@ -225,6 +225,7 @@ impl Pool {
                     arches: self.arches.clone(),
                     lease: config.worker_lease,
                     max_attempts: config.max_attempts,
+                    retry_delay: config.retry_delay,
                 };
                 let failed = &failed;
                 scope.spawn(move || {
@@ -291,11 +292,13 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
             let _ = out.write_all(b"\n");
         }
         Format::Human => {
-            let tone = match job.state {
-                JobState::Finished => Tone::Good,
-                _ => Tone::Bad,
+            let (verb, tone) = match job.state {
+                JobState::Finished => ("Ran", Tone::Good),
+                // Back in the queue: an infrastructure failure stopped this attempt.
+                JobState::Scheduled => ("Retrying", Tone::Warn),
+                _ => ("Ran", Tone::Bad),
             };
-            shell.status("Ran", &line(job), tone);
+            shell.status(verb, &line(job), tone);
         }
     }
 }

@@ -331,9 +331,16 @@ impl Queue {
             .query_row(
                 &format!(
                     "SELECT build_id FROM jobs WHERE state = 'SCHEDULED' AND arch IN ({marks}) \
-                     ORDER BY scheduled_at, rowid LIMIT 1"
+                     AND (lease_until IS NULL OR lease_until <= ?{}) \
+                     ORDER BY scheduled_at, rowid LIMIT 1",
+                    wanted.len() + 1
                 ),
-                rusqlite::params_from_iter(wanted.iter()),
+                rusqlite::params_from_iter(
+                    wanted
+                        .iter()
+                        .map(|a| rusqlite::types::Value::Text(a.clone()))
+                        .chain([rusqlite::types::Value::Integer(now_ms)]),
+                ),
                 |r| r.get(0),
             )
             .optional()
@@ -402,6 +409,35 @@ impl Queue {
                 "UPDATE jobs SET state = 'FINISHED', report = ?3, lease_until = NULL, \
                  updated_at = ?4 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, millis(now)],
+            )
+        })
+        .map_err(self.sql())?;
+        Ok(n == 1)
+    }
+
+    /// Puts a job `worker` holds back in the queue, not to be claimed before
+    /// `now + delay`, keeping `report` as its last attempt's (a run that an
+    /// infrastructure failure stopped); `false` when it no longer holds it.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn retry_later(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        report: &ExecutionReport,
+        delay: Duration,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let text = serde_json::to_string(report).unwrap_or_default();
+        let not_before =
+            millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+        let n = retry(|| {
+            // A SCHEDULED job's lease_until is when it may be claimed again.
+            self.conn.execute(
+                "UPDATE jobs SET state = 'SCHEDULED', report = ?3, lease_until = ?4, \
+                 updated_at = ?5 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
+                params![build_id, worker, text, not_before, millis(now)],
             )
         })
         .map_err(self.sql())?;
@@ -639,6 +675,46 @@ mod tests {
     }
 
     const LEASE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_job_put_back_waits_for_its_delay_and_keeps_its_last_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Queue::open(&dir.path().join("queue.sqlite")).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ids = q
+            .enqueue(&[request("a-1-1.fc41", Arch::X86_64)], t0)
+            .unwrap();
+        let job = q
+            .claim("w1", &[Arch::X86_64], LEASE, 3, t0)
+            .unwrap()
+            .unwrap();
+        let delay = Duration::from_secs(30);
+        assert!(q
+            .retry_later(&job.build_id, "w1", &report(&ids[0]), delay, t0)
+            .unwrap());
+        // Only the holder could have put it back, and only once.
+        assert!(!q
+            .retry_later(&job.build_id, "w1", &report(&ids[0]), delay, t0)
+            .unwrap());
+        let back = q.get(&ids[0]).unwrap().unwrap();
+        assert_eq!(back.state, JobState::Scheduled);
+        assert!(back.report.is_some(), "the failed attempt's report is kept");
+        let early = t0 + Duration::from_secs(29);
+        assert!(q
+            .claim("w2", &[Arch::X86_64], LEASE, 3, early)
+            .unwrap()
+            .is_none());
+        // The expiry sweep leaves a waiting job alone.
+        assert_eq!(q.requeue_expired(3, early).unwrap(), 0);
+        let again = q
+            .claim("w2", &[Arch::X86_64], LEASE, 3, t0 + delay)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (again.build_id.as_str(), again.attempts),
+            (ids[0].as_str(), 2)
+        );
+    }
 
     #[test]
     fn a_job_goes_from_scheduled_to_finished_on_a_worker_of_its_arch() {
