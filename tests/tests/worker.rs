@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use taskotron_mock::http::Fault;
 
 fn taskotron() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -392,4 +393,41 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
         .as_str()
         .unwrap()
         .starts_with("unknown ref `no-such-branch`"));
+}
+
+/// A Koji that drops its first connection: the run stops with `KOJI_UNREACHABLE`
+/// (infrastructure), the worker puts the job back, and the next attempt finishes it.
+#[test]
+fn a_run_stopped_by_the_infrastructure_is_tried_again() {
+    let s = Setup::new();
+    let koji = taskotron_mock::koji::MockKoji::from_yaml(
+        "builds:\n  - {nvr: htop-3.3.0-1.fc41, arches: [x86_64]}\n",
+    )
+    .unwrap();
+    let server = koji.serve().unwrap();
+    let task = s.dir.path().join("tasks/fetch");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(
+        task.join("runtask.yml"),
+        "name: fetch\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: download\n    koji: {action: download, koji_build: '${koji_build}', arch: x86_64}\n",
+    )
+    .unwrap();
+    let config = s.dir.path().join("taskotron.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "retry_delay: 200ms\ndownload_cache: false\nkoji_url: {0}/kojihub\nkoji_pkgs_url: {0}\n",
+        server.url()
+    ));
+    std::fs::write(&config, text).unwrap();
+    server.inject([Fault::Drop]);
+    s.schedule("fetch", &["x86_64"]);
+    let o = s.ok(&["worker", "--arch", "x86_64", "--once"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Retrying"), "{err}");
+    let jobs = s.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["state"], "FINISHED");
+    assert_eq!(jobs[0]["attempts"], 2);
+    assert_eq!(jobs[0]["report"]["execution_status"], "OK");
+    assert_eq!(koji.downloads(), 1, "the x86_64 RPM, once");
 }

@@ -240,7 +240,16 @@ impl Pool {
                     let mut idle = Duration::from_millis(50);
                     while taskotron_core::process::interrupted().is_none() {
                         match worker::step(&settings, &mut queue, tasks, executor) {
-                            Ok(Step::Idle) if drain.load(Ordering::Relaxed) => break,
+                            // Draining ends when nothing is left, not while a job
+                            // waits for its next attempt.
+                            Ok(Step::Idle)
+                                if drain.load(Ordering::Relaxed)
+                                    && !queue
+                                        .waiting(&settings.arches, SystemTime::now())
+                                        .unwrap_or(false) =>
+                            {
+                                break
+                            }
                             Ok(Step::Idle) => {
                                 std::thread::sleep(idle);
                                 idle = (idle * 2).min(Duration::from_secs(2));

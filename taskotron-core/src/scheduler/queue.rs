@@ -415,6 +415,32 @@ impl Queue {
         Ok(n == 1)
     }
 
+    /// Whether a job for `arches` (or noarch) waits in the queue for its next attempt
+    /// (put back by [`Queue::retry_later`], not claimable yet at `now`).
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn waiting(&self, arches: &[Arch], now: SystemTime) -> Result<bool, QueueError> {
+        let mut wanted: Vec<rusqlite::types::Value> = arches
+            .iter()
+            .map(|a| rusqlite::types::Value::Text(a.to_string()))
+            .collect();
+        wanted.push(rusqlite::types::Value::Text(Arch::Noarch.to_string()));
+        let marks = vec!["?"; wanted.len()].join(", ");
+        let n = wanted.len() + 1;
+        wanted.push(rusqlite::types::Value::Integer(millis(now)));
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'SCHEDULED' \
+                     AND arch IN ({marks}) AND lease_until > ?{n})"
+                ),
+                rusqlite::params_from_iter(wanted),
+                |r| r.get(0),
+            )
+            .map_err(self.sql())
+    }
+
     /// Puts a job `worker` holds back in the queue, not to be claimed before
     /// `now + delay`, keeping `report` as its last attempt's (a run that an
     /// infrastructure failure stopped); `false` when it no longer holds it.
@@ -704,6 +730,11 @@ mod tests {
             .claim("w2", &[Arch::X86_64], LEASE, 3, early)
             .unwrap()
             .is_none());
+        assert!(q.waiting(&[Arch::X86_64], early).unwrap());
+        assert!(
+            !q.waiting(&[Arch::Aarch64], early).unwrap(),
+            "not for other arches"
+        );
         // The expiry sweep leaves a waiting job alone.
         assert_eq!(q.requeue_expired(3, early).unwrap(), 0);
         let again = q
