@@ -107,6 +107,10 @@ pub struct KojiFixture {
     /// its latest, as Koji orders by tagging event).
     #[serde(default)]
     pub tags: BTreeMap<String, Vec<String>>,
+    /// Tag inheritance: each tag's parents, in priority order (`f41-updates: [f41]`).
+    /// `getLatestBuilds` always follows it, `listTagged` with `inherit=True`.
+    #[serde(default)]
+    pub inheritance: BTreeMap<String, Vec<String>>,
 }
 
 /// A dictionary that cannot become a Koji.
@@ -155,6 +159,7 @@ struct Served {
 struct Inner {
     builds: Vec<Built>,
     tags: BTreeMap<String, Vec<usize>>,
+    inheritance: BTreeMap<String, Vec<String>>,
     files: BTreeMap<String, Served>,
     calls: Mutex<Vec<String>>,
     bodies: Mutex<Vec<String>>,
@@ -428,6 +433,14 @@ impl MockKoji {
             }
             inner.tags.insert(tag.clone(), indexes);
         }
+        for (tag, parents) in &fixture.inheritance {
+            for t in std::iter::once(tag).chain(parents) {
+                if !inner.tags.contains_key(t) {
+                    inner.tags.insert(t.clone(), Vec::new());
+                }
+            }
+        }
+        inner.inheritance = fixture.inheritance.clone();
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -584,31 +597,42 @@ impl MockKoji {
                 let tag = arg(0, "tag");
                 let tag = tag.as_str().unwrap_or_default();
                 let latest = method == "getLatestBuilds" || kw("latest").as_bool().unwrap_or(false);
+                let inherit =
+                    method == "getLatestBuilds" || kw("inherit").as_bool().unwrap_or(false);
                 let package = kw("package");
-                let Some(indexes) = self.inner.tags.get(tag) else {
+                if !self.inner.tags.contains_key(tag) {
                     return Err(dxr::Fault::new(
                         1000,
                         format!("koji.GenericError: No such tagInfo: '{tag}'"),
                     ));
+                }
+                let order = if inherit {
+                    self.lineage(tag)
+                } else {
+                    vec![tag.to_string()]
                 };
-                let mut chosen: Vec<&Built> = Vec::new();
-                // Newest tagging first, as Koji orders them.
-                for &i in indexes.iter().rev() {
-                    let b = &self.inner.builds[i];
-                    if package.is_string() && b.info["name"] != package {
-                        continue;
+                let mut chosen: Vec<(&Built, &str)> = Vec::new();
+                // The tag first, then its parents; within a tag the newest tagging
+                // first, as Koji orders them. With `latest` the first of a package wins.
+                for t in &order {
+                    let indexes = self.inner.tags.get(t).map_or(&[][..], Vec::as_slice);
+                    for &i in indexes.iter().rev() {
+                        let b = &self.inner.builds[i];
+                        if package.is_string() && b.info["name"] != package {
+                            continue;
+                        }
+                        if latest && chosen.iter().any(|(c, _)| c.info["name"] == b.info["name"]) {
+                            continue;
+                        }
+                        chosen.push((b, t.as_str()));
                     }
-                    if latest && chosen.iter().any(|c| c.info["name"] == b.info["name"]) {
-                        continue;
-                    }
-                    chosen.push(b);
                 }
                 Json::Array(
                     chosen
                         .into_iter()
-                        .map(|b| {
+                        .map(|(b, t)| {
                             let mut info = b.info.clone();
-                            info["tag_name"] = json!(tag);
+                            info["tag_name"] = json!(t);
                             info
                         })
                         .collect(),
@@ -623,6 +647,22 @@ impl MockKoji {
             }
         };
         Ok(from_json(&answer))
+    }
+
+    /// `tag` and its ancestors, depth first in priority order, each once.
+    fn lineage(&self, tag: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![tag.to_string()];
+        while let Some(t) = stack.pop() {
+            if out.contains(&t) {
+                continue;
+            }
+            if let Some(parents) = self.inner.inheritance.get(&t) {
+                stack.extend(parents.iter().rev().cloned());
+            }
+            out.push(t);
+        }
+        out
     }
 
     fn get_build(&self, key: &Json) -> Option<&Built> {

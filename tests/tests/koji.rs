@@ -44,10 +44,13 @@ builds:
       - {}
       - {name: broken-doc, noarch: true}
     faults: {broken-1.0-1.fc39.x86_64.rpm: truncated}
+  - nvr: sed-4.9-1.fc39
 tags:
-  f39: [grep-3.9-1.fc39]
+  f39: [grep-3.9-1.fc39, sed-4.9-1.fc39]
   f39-updates: [grep-3.10-1.fc39]
   f39-updates-testing-pending: [grep-3.10-1.fc39, grep-3.11-1.fc39]
+inheritance:
+  f39-updates: [f39]
 ";
 
 fn koji() -> (MockKoji, taskotron_mock::http::Server) {
@@ -185,6 +188,22 @@ fn unknown_builds_tags_and_methods_are_named() {
         nvrs,
         [Some("grep-3.10-1.fc39"), None, Some("grep-3.9-1.fc39")]
     );
+    // getLatestBuilds follows inheritance, as Koji's always does; listTagged does not
+    // unless asked.
+    let sed = c.latest(&["f39-updates".into()], "sed").unwrap();
+    assert_eq!(
+        sed[0]
+            .as_ref()
+            .map(|b| (b.nvr.as_str(), b.tag_name.as_deref())),
+        Some(("sed-4.9-1.fc39", Some("f39")))
+    );
+    let own: Vec<String> = c
+        .tagged("f39-updates", true)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.nvr)
+        .collect();
+    assert_eq!(own, ["grep-3.10-1.fc39"]);
 }
 
 struct Run {
