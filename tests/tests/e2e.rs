@@ -281,10 +281,23 @@ fn every_task_on_every_arch_through_the_whole_pipeline() {
         "the example tasks need {missing:?}: apt-get install rpmlint rpm cpio (.ci/run does)"
     );
     let cases = matrix();
-    assert!(
-        !cases.is_empty() || std::env::var("E2E_TASKS").is_ok(),
-        "no task has an e2e section"
-    );
+    // A task or arch asked for by name must be in the matrix: a typo is not a pass.
+    for (var, names) in [
+        (
+            "E2E_TASKS",
+            cases.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+        ),
+        ("E2E_ARCHES", cases.iter().map(|c| c.3.clone()).collect()),
+    ] {
+        let asked = std::env::var(var).unwrap_or_default();
+        for a in asked.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            assert!(
+                names.iter().any(|n| n == a),
+                "{var} names `{a}`, which no task's e2e section has (or not with the other filter)"
+            );
+        }
+    }
+    assert!(!cases.is_empty(), "no task has an e2e section");
     for (task, dir, suite, arch) in &cases {
         let started = Instant::now();
         let (record, item, item_type) = Case {
