@@ -277,6 +277,11 @@ fn run(
     }
 }
 
+/// A run of one `koji` action for `item`: no cache, no extra formula keys.
+fn download(server: &taskotron_mock::http::Server, koji: &str, item: &str) -> Run {
+    run(server, koji, item, "", None, Duration::from_secs(10))
+}
+
 fn failure(r: &Run) -> (String, Cause) {
     let f = r
         .report
@@ -289,14 +294,7 @@ fn failure(r: &Run) -> (String, Cause) {
 #[test]
 fn arches_expand_and_debuginfo_and_logs_are_chosen() {
     let (_mock, server) = koji();
-    let r = run(
-        &server,
-        "{action: download, koji_build: grep-3.11-1.fc39, arch: [i386], build_log: true, target_dir: '${out}'}",
-        "grep-3.11-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
-    );
+    let r = download(&server, "{action: download, koji_build: grep-3.11-1.fc39, arch: [i386], build_log: true, target_dir: '${out}'}", "grep-3.11-1.fc39");
     assert_eq!(
         r.report.execution_status,
         ExecutionStatus::Ok,
@@ -312,14 +310,7 @@ fn arches_expand_and_debuginfo_and_logs_are_chosen() {
             "grep-doc-3.11-1.fc39.noarch.rpm"
         ]
     );
-    let r = run(
-        &server,
-        "{action: download, koji_build: grep-3.11-1.fc39, arch: all, arch_exclude: [aarch64], src: true, debuginfo: true, target_dir: '${out}'}",
-        "grep-3.11-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
-    );
+    let r = download(&server, "{action: download, koji_build: grep-3.11-1.fc39, arch: all, arch_exclude: [aarch64], src: true, debuginfo: true, target_dir: '${out}'}", "grep-3.11-1.fc39");
     assert_eq!(
         r.files(&r.out()),
         [
@@ -334,43 +325,19 @@ fn arches_expand_and_debuginfo_and_logs_are_chosen() {
 #[test]
 fn tags_and_the_latest_stable_build_are_downloaded() {
     let (_mock, server) = koji();
-    let r = run(
-        &server,
-        "{action: download_tag, koji_tag: f39-updates-testing-pending, arch: [], src: true, target_dir: '${out}'}",
-        "grep-3.11-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
-    );
+    let r = download(&server, "{action: download_tag, koji_tag: f39-updates-testing-pending, arch: [], src: true, target_dir: '${out}'}", "grep-3.11-1.fc39");
     // `latest`: one build per package, the last tagged.
     assert_eq!(r.files(&r.out()), ["grep-3.11-1.fc39.src.rpm"]);
-    let r = run(
-        &server,
-        "{action: download_latest_stable, koji_build: grep-3.11-1.fc39, arch: [], src: true, target_dir: '${out}'}",
-        "grep-3.11-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
-    );
+    let r = download(&server, "{action: download_latest_stable, koji_build: grep-3.11-1.fc39, arch: [], src: true, target_dir: '${out}'}", "grep-3.11-1.fc39");
     // f39-updates wins over f39.
     assert_eq!(r.files(&r.out()), ["grep-3.10-1.fc39.src.rpm"]);
     // A build that is itself the latest in f39-updates is compared with f39's.
-    let r = run(
-        &server,
-        "{action: download_latest_stable, koji_build: grep-3.10-1.fc39, arch: [], src: true, target_dir: '${out}'}",
-        "grep-3.10-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
-    );
+    let r = download(&server, "{action: download_latest_stable, koji_build: grep-3.10-1.fc39, arch: [], src: true, target_dir: '${out}'}", "grep-3.10-1.fc39");
     assert_eq!(r.files(&r.out()), ["grep-3.9-1.fc39.src.rpm"]);
-    let r = run(
+    let r = download(
         &server,
         "{action: download_tag, koji_tag: f77, arch: all, target_dir: '${out}'}",
         "grep-3.11-1.fc39",
-        "",
-        None,
-        Duration::from_secs(10),
     );
     assert_eq!(failure(&r), ("KOJI_UNKNOWN_TAG".into(), Cause::Task));
     assert!(
