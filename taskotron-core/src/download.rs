@@ -230,13 +230,17 @@ impl Downloader {
         let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
         let mut buf = vec![0; 64 * 1024];
         let mut got = 0u64;
+        let mut broken = None;
         loop {
             let n = match body.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                // A connection closed before the announced length reads as an error
-                // here; what matters is how much arrived.
-                Err(_) => break,
+                // A connection closed before the announced length (or mid-chunk)
+                // reads as an error: the file is not whole, whatever its size says.
+                Err(e) => {
+                    broken = Some(e.to_string());
+                    break;
+                }
             };
             got += n as u64;
             file.write_all(&buf[..n]).map_err(|e| DownloadError::Io {
@@ -257,6 +261,13 @@ impl Downloader {
                     expected: want,
                 });
             }
+        }
+        if let Some(why) = broken {
+            // No length to compare with (dist-git answers chunked): the error itself
+            // says the file is cut short.
+            return Err(unreachable(format!(
+                "the transfer broke off after {got} bytes: {why}"
+            )));
         }
         verify(part, url, expected)
     }
@@ -383,6 +394,44 @@ mod tests {
             cache_key("http://127.0.0.1:8080/packages/a/1/1/../../x.rpm"),
             PathBuf::from("127.0.0.1_8080/packages/a/1/1/x.rpm")
         );
+    }
+
+    /// A server that answers every connection with `response` and hangs up.
+    fn serve(response: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        format!("http://{addr}/rpms/htop/raw/f41/f/htop.spec")
+    }
+
+    #[test]
+    fn a_chunked_answer_cut_short_is_not_a_file() {
+        // No length anywhere: only the broken chunk says the file is not whole.
+        let url = serve("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("htop.spec");
+        let d = Downloader::new(Duration::from_secs(5), None);
+        let err = d.fetch(&url, &Expected::default(), &dest).unwrap_err();
+        assert_eq!(err.kind().name, "DOWNLOAD_FAILED", "{err}");
+        assert!(err.to_string().contains("broke off after 5 bytes"), "{err}");
+        assert!(!dest.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no .part left"
+        );
+        // The same answer, whole, is a file.
+        let url =
+            serve("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        d.fetch(&url, &Expected::default(), &dest).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "hello");
     }
 
     #[test]
