@@ -359,6 +359,15 @@ fn completions_help_and_man_come_from_one_definition() {
     }
     let man = env.run(&["man"]);
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH taskotron"));
+    // One page per command, nested ones too, and none for `help`.
+    let dir = env.home.path().join("man");
+    let o = env.run(&["man", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let page = std::fs::read_to_string(dir.join("taskotron-test.1")).unwrap();
+    assert!(page.contains(".TH taskotron-test 1"), "{page}");
+    assert!(page.contains("tests.yaml"));
+    assert!(dir.join("taskotron-tap-check.1").is_file());
+    assert!(!dir.join("taskotron-help.1").exists());
     let help = env.run(&["run", "--help"]);
     insta::assert_snapshot!("run_help", String::from_utf8_lossy(&help.stdout));
 }
