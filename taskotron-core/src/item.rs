@@ -11,6 +11,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::suggest::did_you_mean;
 
+/// The three parts of a `name-version-release` (the name may hold dashes), or `None`
+/// when one is missing or empty.
+pub fn split_nvr(nvr: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = nvr.rsplitn(3, '-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(r), Some(v), Some(n)) if !n.is_empty() && !v.is_empty() && !r.is_empty() => {
+            Some((n, v, r))
+        }
+        _ => None,
+    }
+}
+
+/// The dist-git branch of a release: `1.fc39` -> `f39`, `3.el9` -> `epel9`.
+pub fn distgit_branch(release: &str) -> Option<String> {
+    let tag = release
+        .rsplit('.')
+        .find(|p| p.starts_with("fc") || p.starts_with("el"))?;
+    if let Some(n) = tag
+        .strip_prefix("fc")
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+    {
+        return Some(format!("f{n}"));
+    }
+    tag.strip_prefix("el")
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .map(|n| format!("epel{n}"))
+}
+
 /// The kind of thing a task checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,14 +133,9 @@ impl ItemType {
                 if item.contains(':') {
                     return fail("an N-V-R has no epoch; drop the `N:` part");
                 }
-                let mut parts = item.rsplitn(3, '-');
-                let (release, version, name) = (parts.next(), parts.next(), parts.next());
-                let (Some(r), Some(v), Some(n)) = (release, version, name) else {
+                let Some((n, v, r)) = split_nvr(item) else {
                     return fail("it is not a name-version-release");
                 };
-                if n.is_empty() || v.is_empty() || r.is_empty() {
-                    return fail("it is not a name-version-release");
-                }
                 if !n
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))

@@ -185,13 +185,9 @@ impl std::fmt::Debug for MockKoji {
 const BUILD_TIME: u32 = 1_700_000_000;
 
 fn split_nvr(nvr: &str) -> Result<(String, String, String), KojiFixtureError> {
-    let mut parts = nvr.rsplitn(3, '-');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(r), Some(v), Some(n)) if !r.is_empty() && !v.is_empty() && !n.is_empty() => {
-            Ok((n.into(), v.into(), r.into()))
-        }
-        _ => Err(KojiFixtureError::Nvr(nvr.into())),
-    }
+    taskotron_core::item::split_nvr(nvr)
+        .map(|(n, v, r)| (n.into(), v.into(), r.into()))
+        .ok_or_else(|| KojiFixtureError::Nvr(nvr.into()))
 }
 
 fn dependency(spec: &str) -> rpm::Dependency {

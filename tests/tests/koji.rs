@@ -282,6 +282,16 @@ fn download(server: &taskotron_mock::http::Server, koji: &str, item: &str) -> Ru
     run(server, koji, item, "", None, Duration::from_secs(10))
 }
 
+/// The run executed; its status says why when it did not.
+fn assert_ok(r: &Run) {
+    assert_eq!(
+        r.report.execution_status,
+        ExecutionStatus::Ok,
+        "{:?}",
+        r.report.status
+    );
+}
+
 fn failure(r: &Run) -> (String, Cause) {
     let f = r
         .report
@@ -295,12 +305,7 @@ fn failure(r: &Run) -> (String, Cause) {
 fn arches_expand_and_debuginfo_and_logs_are_chosen() {
     let (_mock, server) = koji();
     let r = download(&server, "{action: download, koji_build: grep-3.11-1.fc39, arch: [i386], build_log: true, target_dir: '${out}'}", "grep-3.11-1.fc39");
-    assert_eq!(
-        r.report.execution_status,
-        ExecutionStatus::Ok,
-        "{:?}",
-        r.report.status
-    );
+    assert_ok(&r);
     assert_eq!(
         r.files(&r.out()),
         [
@@ -390,12 +395,12 @@ fn the_cache_is_used_and_a_corrupt_entry_is_fetched_again() {
     let koji =
         "{action: download, koji_build: grep-3.11-1.fc39, arch: x86_64, target_dir: '${out}'}";
     let first = run_with_cache(&server, koji, cache);
-    assert_eq!(first.report.execution_status, ExecutionStatus::Ok);
+    assert_ok(&first);
     let fetched = mock.downloads();
     assert_eq!(fetched, 2, "the x86_64 RPM and the noarch one");
     // The same cache again: nothing is downloaded.
     let second = run_with_cache(&server, koji, cache);
-    assert_eq!(second.report.execution_status, ExecutionStatus::Ok);
+    assert_ok(&second);
     assert_eq!(mock.downloads(), fetched);
     // A cache file that rotted is noticed and replaced.
     let victim = walk(cache)
@@ -409,7 +414,7 @@ fn the_cache_is_used_and_a_corrupt_entry_is_fetched_again() {
     std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, bytes).unwrap();
     let third = run_with_cache(&server, koji, cache);
-    assert_eq!(third.report.execution_status, ExecutionStatus::Ok);
+    assert_ok(&third);
     assert_eq!(mock.downloads(), fetched + 1);
 }
 
@@ -588,12 +593,7 @@ fn distgit_fetches_files_at_the_builds_branch() {
         DISTGIT,
         "  - name: fetch\n    distgit: {nvr: '${koji_build}', path: [htop.spec, sources], localpath: [spec/htop.spec, sources], target_dir: '${out}'}\n  - name: rawhide\n    distgit: {package: htop, path: [htop.spec], localpath: [rawhide.spec], target_dir: '${out}'}\n",
     );
-    assert_eq!(
-        r.report.execution_status,
-        ExecutionStatus::Ok,
-        "{:?}",
-        r.report.status
-    );
+    assert_ok(&r);
     assert_eq!(
         std::fs::read_to_string(out.join("spec/htop.spec")).unwrap(),
         "Name: htop"
@@ -638,12 +638,7 @@ fn bodhi_downloads_an_updates_builds_and_refuses_to_download_nothing() {
         fixture,
         "  - name: get\n    bodhi: {action: download, update_id: FEDORA-2026-1, arch: x86_64, target_dir: '${out}'}\n",
     );
-    assert_eq!(
-        r.report.execution_status,
-        ExecutionStatus::Ok,
-        "{:?}",
-        r.report.status
-    );
+    assert_ok(&r);
     assert_eq!(
         r.files(&out),
         ["htop-3.3.0-1.fc41.x86_64.rpm", "nano-8.0-1.fc41.x86_64.rpm"]

@@ -2,13 +2,13 @@
 //! the job RUNNING until its lease runs out; the next worker requeues and finishes
 //! it, and the queue shows it once. The queue file (WAL) survives the kill.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use taskotron_mock::http::Fault;
+use taskotron_tests::git::GitDaemon;
 
 fn taskotron() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -217,66 +217,6 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
     );
 }
 
-/// A real git daemon on loopback serving `base`, logging every request.
-struct GitDaemon {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl GitDaemon {
-    fn start(base: &Path, log: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("git")
-            .args([
-                "daemon",
-                "--export-all",
-                "--reuseaddr",
-                "--verbose",
-                "--listen=127.0.0.1",
-            ])
-            .arg(format!("--port={port}"))
-            .arg(format!("--base-path={}", base.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            // `git daemon` may run `git-daemon` as a child: stop the whole group.
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        wait_for("git daemon", Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        Self {
-            child,
-            port,
-            log: log.to_path_buf(),
-        }
-    }
-
-    /// How many times a client fetched from upstream (clone or fetch).
-    fn upload_packs(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .matches("Request upload-pack")
-            .count()
-    }
-}
-
-impl Drop for GitDaemon {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group we created.
-        unsafe {
-            libc::kill(-i32::try_from(self.child.id()).unwrap(), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     const JOBS: usize = 20;
@@ -290,12 +230,12 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     )
     .unwrap();
     let head = taskotron_tests::git::publish(&work, &root.join("repos/fast.git"));
-    let daemon = GitDaemon::start(&root.join("repos"), &root.join("daemon.log"));
+    let daemon = GitDaemon::start(&root.join("repos"), &root.join("daemon.log")).unwrap();
     let config = root.join("taskotron.yaml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "tasks:\n  fast: git://127.0.0.1:{0}/fast.git#main\n  gone: git://127.0.0.1:{0}/gone.git\n  badref: git://127.0.0.1:{0}/fast.git#no-such-branch\n",
-        daemon.port
+        daemon.port()
     ));
     std::fs::write(&config, text).unwrap();
     std::fs::write(

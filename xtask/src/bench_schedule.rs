@@ -154,67 +154,11 @@ fn mirror_clones(bin: &std::path::Path, work: &std::path::Path) -> Result<usize>
         src.join("runtask.yml"),
         "name: noop\nnamespace: bench\ndesc: does nothing\nmaintainer: bench\ninput:\n  args: [koji_build]\nactions:\n  - name: pass\n    dummy: {result: PASS}\n",
     )?;
-    let git = |args: &[&str], cwd: &std::path::Path| -> Result<()> {
-        let ok = Command::new("git")
-            .args([
-                "-c",
-                "user.name=bench",
-                "-c",
-                "user.email=bench@example",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(cwd)
-            .stdout(Stdio::null())
-            .status()?
-            .success();
-        if !ok {
-            bail!("git {args:?} failed");
-        }
-        Ok(())
-    };
-    git(&["init", "-q"], &src)?;
-    git(&["add", "."], &src)?;
-    git(&["commit", "-qm", "noop"], &src)?;
-    git(&["clone", "-q", "--bare", "src", "repos/noop.git"], &dir)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    taskotron_tests::git::publish(&src, &dir.join("repos/noop.git"));
     let log = dir.join("daemon.log");
-    let mut daemon = {
-        use std::os::unix::process::CommandExt;
-        Command::new("git")
-            .args([
-                "daemon",
-                "--export-all",
-                "--reuseaddr",
-                "--verbose",
-                "--listen=127.0.0.1",
-            ])
-            .arg(format!("--port={port}"))
-            .arg(format!("--base-path={}", dir.join("repos").display()))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .process_group(0)
-            .spawn()
-            .context("cannot start git daemon")?
-    };
-    let stop = |daemon: &mut std::process::Child| {
-        // SAFETY: kill(2) on the process group we created.
-        unsafe {
-            libc::kill(-(daemon.id() as i32), libc::SIGKILL);
-        }
-        let _ = daemon.wait();
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            stop(&mut daemon);
-            bail!("git daemon did not start");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let daemon = taskotron_tests::git::GitDaemon::start(&dir.join("repos"), &log)
+        .context("cannot start git daemon")?;
+    let port = daemon.port();
     std::fs::write(
         dir.join("taskotron.yaml"),
         format!(
@@ -231,35 +175,30 @@ fn mirror_clones(bin: &std::path::Path, work: &std::path::Path) -> Result<usize>
             .stderr(Stdio::null());
         c
     };
-    let result = (|| -> Result<usize> {
-        for n in 0..MIRRORED {
-            let item = format!("noop{n}-1-1.fc41");
-            if !cli(&[
-                "schedule",
-                "noop",
-                "--item",
-                &item,
-                "--type",
-                "koji_build",
-                "--arch",
-                "x86_64",
-            ])
-            .status()?
-            .success()
-            {
-                bail!("taskotron schedule failed");
-            }
-        }
-        if !cli(&["worker", "--once", "--jobs", "2", "--arch", "x86_64"])
-            .status()?
-            .success()
+    for n in 0..MIRRORED {
+        let item = format!("noop{n}-1-1.fc41");
+        if !cli(&[
+            "schedule",
+            "noop",
+            "--item",
+            &item,
+            "--type",
+            "koji_build",
+            "--arch",
+            "x86_64",
+        ])
+        .status()?
+        .success()
         {
-            bail!("taskotron worker failed");
+            bail!("taskotron schedule failed");
         }
-        Ok(std::fs::read_to_string(&log)?
-            .matches("Request upload-pack")
-            .count())
-    })();
-    stop(&mut daemon);
-    result
+    }
+    if !cli(&["worker", "--once", "--jobs", "2", "--arch", "x86_64"])
+        .status()?
+        .success()
+    {
+        bail!("taskotron worker failed");
+    }
+    // The daemon stops when dropped, on every path out.
+    Ok(daemon.upload_packs())
 }

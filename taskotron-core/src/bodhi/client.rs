@@ -166,6 +166,37 @@ impl BodhiClient {
             .unwrap_or_default())
     }
 
+    /// The N-V-Rs of `update`'s builds (`GET /updates/<alias>`; no login needed).
+    /// `Ok(None)` when Bodhi has no such update.
+    ///
+    /// # Errors
+    /// Bodhi is unreachable or answers something else than the update.
+    pub fn builds(&self, update: &str) -> Result<Option<Vec<String>>, BodhiError> {
+        let request = self
+            .agent
+            .get(format!("{}/updates/{update}", self.base))
+            .header("Accept", "application/json");
+        let (status, _, text) = read(request.call())?;
+        match status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(refused(status, &text)),
+        }
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| BodhiError::Unreachable(e.to_string()))?;
+        Ok(Some(
+            v.pointer("/update/builds")
+                .and_then(Value::as_array)
+                .map(|b| {
+                    b.iter()
+                        .filter_map(|x| x.get("nvr").and_then(Value::as_str))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ))
+    }
+
     /// Posts `text` on `update`, karma 0.
     ///
     /// # Errors

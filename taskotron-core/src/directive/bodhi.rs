@@ -7,6 +7,7 @@ use super::koji::{download_builds, koji_arches, koji_failure, target_dir, Select
 use super::{
     Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec,
 };
+use crate::bodhi::BodhiClient;
 use crate::koji::KojiClient;
 
 /// The `bodhi` directive.
@@ -86,7 +87,22 @@ impl Directive for Bodhi {
             ));
         }
         let update = super::text_param(params, "update_id");
-        let nvrs = update_builds(&ctx.services.bodhi_url, &update, ctx.services.timeout)?;
+        let bodhi = BodhiClient::new(&ctx.services.bodhi_url, "", ctx.services.timeout);
+        let nvrs = match bodhi.builds(&update) {
+            Ok(Some(nvrs)) => nvrs,
+            Ok(None) => {
+                return Err(Failure::named(
+                    UNKNOWN_UPDATE,
+                    format!("{}: Bodhi has no update `{update}`", UNKNOWN_UPDATE.name),
+                ))
+            }
+            Err(e) => {
+                return Err(Failure::named(
+                    UNREACHABLE,
+                    format!("{}: {e}", UNREACHABLE.name),
+                ))
+            }
+        };
         let client = KojiClient::new(&ctx.services.koji_url, ctx.services.timeout);
         let builds = nvrs
             .iter()
@@ -101,52 +117,4 @@ impl Directive for Bodhi {
         let target = target_dir(params, ctx);
         download_builds(&client, &builds, &want, &target, ctx)
     }
-}
-
-/// The N-V-Rs of an update's builds (`GET /updates/<alias>`).
-fn update_builds(
-    base: &str,
-    alias: &str,
-    timeout: std::time::Duration,
-) -> Result<Vec<String>, Failure> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}/updates/{alias}", base.trim_end_matches('/'));
-    let unreachable =
-        |why: String| Failure::named(UNREACHABLE, format!("{}: {why}", UNREACHABLE.name));
-    let mut response = agent
-        .get(&url)
-        .header("Accept", "application/json")
-        .call()
-        .map_err(|e| unreachable(format!("{url}: {e}")))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| unreachable(format!("{url}: {e}")))?;
-    match status {
-        200 => {}
-        404 => {
-            return Err(Failure::named(
-                UNKNOWN_UPDATE,
-                format!("{}: Bodhi has no update `{alias}`", UNKNOWN_UPDATE.name),
-            ))
-        }
-        s => return Err(unreachable(format!("{url} answered HTTP {s}"))),
-    }
-    let doc: Value =
-        serde_json::from_str(&text).map_err(|e| unreachable(format!("{url}: not JSON: {e}")))?;
-    Ok(doc
-        .pointer("/update/builds")
-        .and_then(Value::as_array)
-        .map(|b| {
-            b.iter()
-                .filter_map(|x| x.get("nvr").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default())
 }

@@ -8,6 +8,7 @@ use super::{
     Cause, Context, Directive, Failure, FailureKind, Param, ParamKind, Params, Shape, Spec,
 };
 use crate::download::{DownloadError, Downloader, Expected};
+use crate::item::{distgit_branch, split_nvr};
 
 /// The `distgit` directive.
 pub struct DistGit;
@@ -98,20 +99,6 @@ fn strings(v: Option<&Value>) -> Result<Vec<String>, Failure> {
     }
 }
 
-/// The dist-git branch of a release: `fc39` → `f39`, `el9` → `epel9`.
-fn branch(release: &str) -> Option<String> {
-    release.split('.').find_map(|p| {
-        let digits = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
-        if let Some(n) = p.strip_prefix("fc").filter(|n| digits(n)) {
-            Some(format!("f{n}"))
-        } else {
-            p.strip_prefix("el")
-                .filter(|n| digits(n))
-                .map(|n| format!("epel{n}"))
-        }
-    })
-}
-
 impl Directive for DistGit {
     fn spec(&self) -> &'static Spec {
         &SPEC
@@ -121,11 +108,14 @@ impl Directive for DistGit {
         let text = |k: &str| super::text_param(params, k);
         let (package, derived_ref) = if text("package").is_empty() {
             let nvr = text("nvr");
-            let mut parts = nvr.rsplitn(3, '-');
-            let release = parts.next().unwrap_or("");
-            let _version = parts.next();
-            let name = parts.next().unwrap_or("").to_string();
-            (name, branch(release))
+            match split_nvr(&nvr) {
+                Some((name, _, release)) => (name.to_string(), distgit_branch(release)),
+                None => {
+                    return Err(Failure::new(format!(
+                        "distgit: `{nvr}` is not a name-version-release"
+                    )))
+                }
+            }
         } else {
             (text("package"), None)
         };
@@ -188,15 +178,5 @@ impl Directive for DistGit {
             }
         }
         Ok(json!({ "downloaded_files": out }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn branches_come_from_the_dist_tag() {
-        assert_eq!(super::branch("1.fc39").as_deref(), Some("f39"));
-        assert_eq!(super::branch("3.el9_2").as_deref(), None);
-        assert_eq!(super::branch("3.el9").as_deref(), Some("epel9"));
     }
 }

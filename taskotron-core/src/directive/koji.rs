@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::download::{DownloadError, Downloader, Expected, Source};
+use crate::item::{distgit_branch, split_nvr};
 use crate::koji::{paths, Build, KojiClient, KojiError, Rpm};
 use crate::Arch;
 
@@ -199,35 +200,30 @@ fn writeln_out(ctx: &mut Context, line: &str) {
 /// epoch, or an RPM file name.
 fn normalise_nvr(s: &str) -> String {
     let s = s.trim().trim_end_matches(".rpm");
-    // `name-1:1.0-1.fc39` carries an epoch in front of the version.
-    let mut parts: Vec<&str> = s.rsplitn(3, '-').collect();
-    parts.reverse();
-    if let [name, version, release] = parts.as_slice() {
-        let version = version.split_once(':').map_or(*version, |(_, v)| v);
-        return format!("{name}-{version}-{release}");
+    match split_nvr(s) {
+        // `name-1:1.0-1.fc39` carries an epoch in front of the version.
+        Some((name, version, release)) => {
+            let version = version.split_once(':').map_or(version, |(_, v)| v);
+            format!("{name}-{version}-{release}")
+        }
+        None => s.to_string(),
     }
-    s.to_string()
 }
 
 /// The latest build of the same package in `fNN-updates`, then `fNN`, that is
 /// older than the build itself by RPM's rules (epoch, version, release), so a
 /// build already pushed stable is not compared with itself.
 fn latest_stable(client: &KojiClient, nvr: &str) -> Result<Option<Build>, KojiError> {
-    let mut parts = nvr.rsplitn(3, '-');
-    let (release, version, name) = (
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
-    let Some(fedora) = release.split('.').find_map(|p| {
-        p.strip_prefix("fc")
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-    }) else {
+    let Some((name, version, release)) = split_nvr(nvr) else {
+        return Ok(None);
+    };
+    // Fedora only, as the original: `fc39` gives `f39-updates`, then `f39`.
+    let Some(branch) = distgit_branch(release).filter(|b| b.starts_with('f')) else {
         return Ok(None);
     };
     let epoch = client.lookup(nvr)?.and_then(|b| b.epoch).unwrap_or(0);
     let ours = evr(epoch, version, release);
-    let tags = vec![format!("f{fedora}-updates"), format!("f{fedora}")];
+    let tags = vec![format!("{branch}-updates"), branch];
     Ok(client
         .latest(&tags, name)?
         .into_iter()
@@ -371,6 +367,9 @@ pub(super) fn download_builds(
     rpms_out.sort();
     let mut out = json!({ "downloaded_rpms": rpms_out });
     if want.build_log {
+        // Logs change while a build is young and have no recorded checksum, so they
+        // are never taken from the cache.
+        let uncached = Downloader::new(ctx.services.timeout, None);
         let mut logs = Vec::new();
         let mut errors = Vec::new();
         for (build, list) in builds.iter().zip(&rpms) {
@@ -382,13 +381,7 @@ pub(super) fn download_builds(
             for arch in arches {
                 let url = paths::log_url(&topurl, build, arch);
                 let dest = target.join(format!("build.log.{arch}"));
-                // Logs change while a build is young and have no recorded checksum,
-                // so they are never taken from the cache.
-                match Downloader::new(ctx.services.timeout, None).fetch(
-                    &url,
-                    &Expected::default(),
-                    &dest,
-                ) {
+                match uncached.fetch(&url, &Expected::default(), &dest) {
                     Ok(_) => logs.push(dest.display().to_string()),
                     Err(DownloadError::NotFound { .. }) => errors.push(arch.to_string()),
                     Err(e) => return Err(download_failure(e)),

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::Data;
+use crate::item::distgit_branch;
 
 /// A message from the bus. The body stays raw JSON text (inside the line it came in,
 /// not copied) until a consumer reads the fields its topic needs, so the many fields
@@ -194,22 +195,6 @@ pub enum Consumed {
     Malformed(String),
     /// The topic is known but the body is not JSON: the message can never be read.
     Unreadable(String),
-}
-
-/// The dist-git branch of a release: `1.fc39` -> `f39`, `3.el9` -> `epel9`.
-pub fn distgit_branch(release: &str) -> Option<String> {
-    let tag = release
-        .rsplit('.')
-        .find(|p| p.starts_with("fc") || p.starts_with("el"))?;
-    if let Some(n) = tag
-        .strip_prefix("fc")
-        .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
-    {
-        return Some(format!("f{n}"));
-    }
-    tag.strip_prefix("el")
-        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        .map(|n| format!("epel{n}"))
 }
 
 /// A scalar field as text, borrowed from the body when it has no escapes: strings as
