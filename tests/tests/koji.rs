@@ -6,7 +6,7 @@
 //! hang, and never leaves a partial file where a task could use it.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use taskotron_core::directive::{Cause, Services};
 use taskotron_core::koji::xmlrpc::{string, XmlRpc};
@@ -209,7 +209,6 @@ fn unknown_builds_tags_and_methods_are_named() {
 struct Run {
     dir: tempfile::TempDir,
     report: ExecutionReport,
-    took: Duration,
 }
 
 impl Run {
@@ -268,13 +267,8 @@ fn run(
             ..Services::default()
         },
     };
-    let started = Instant::now();
     let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
-    Run {
-        dir,
-        report,
-        took: started.elapsed(),
-    }
+    Run { dir, report }
 }
 
 /// A run of one `koji` action for `item`: no cache, no extra formula keys.
@@ -461,7 +455,9 @@ fn a_stalled_hub_cannot_hang_the_run() {
         failure(&r),
         ("KOJI_UNREACHABLE".into(), Cause::Infrastructure)
     );
-    assert!(r.took < Duration::from_secs(10), "took {:?}", r.took);
+    // The deadline ended it, not the server giving up after its 20 s.
+    let status = r.report.status.as_deref().unwrap_or_default();
+    assert!(status.contains("timeout"), "{status}");
 }
 
 #[test]
@@ -573,16 +569,8 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };
-    let started = Instant::now();
     let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
-    (
-        Run {
-            dir,
-            report,
-            took: started.elapsed(),
-        },
-        out,
-    )
+    (Run { dir, report }, out)
 }
 
 const DISTGIT: &str = "distgit:\n  rpms/htop/f41/htop.spec: 'Name: htop'\n  rpms/htop/f41/sources: 'SHA512 (htop-3.3.0.tar.xz) = 00'\n  rpms/htop/rawhide/htop.spec: 'Name: htop (rawhide)'\n";
