@@ -27,8 +27,7 @@ fn workspace() -> PathBuf {
 }
 
 fn taskotron() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("taskotron")
+    taskotron_tests::bin::taskotron()
 }
 
 /// A recorded fedora-messaging message (`*.amqp.json`) as the broker would carry it.

@@ -144,12 +144,7 @@ fn taskotron_report_comments_in_bodhi() {
     let file = home.path().join("results.yml");
     std::fs::write(&file, format!("results:\n  - item: {UPDATE}\n    type: bodhi_update\n    outcome: FAILED\n    checkname: dist.upgradepath\n")).unwrap();
     std::fs::write(home.path().join("none.yaml"), "").unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .unwrap()
-        .join("taskotron");
+    let bin = taskotron_tests::bin::taskotron();
     let out = std::process::Command::new(bin)
         .args([
             "-q",

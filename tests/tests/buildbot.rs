@@ -21,8 +21,8 @@ fn workspace() -> PathBuf {
 }
 
 fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
+    taskotron_tests::bin::taskotron();
+    taskotron_tests::bin::dir()
 }
 
 fn venv() -> PathBuf {

@@ -24,8 +24,7 @@ use taskotron_mock::services::{MockServices, ServicesFixture};
 const TOKEN: &str = "e2e-token";
 
 fn taskotron() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("taskotron")
+    taskotron_tests::bin::taskotron()
 }
 
 fn tasks_dir() -> PathBuf {

@@ -319,17 +319,7 @@ fn a_killed_report_is_finished_by_resume_without_duplicates() {
             .map(|_| Fault::Hang(Duration::from_millis(50)))
             .chain([Fault::Hang(Duration::from_secs(30))]),
     );
-    // The CLI sits next to this test's own executable (target/<profile>/deps/..).
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("taskotron");
-    assert!(
-        bin.exists(),
-        "build the CLI first: `cargo test --workspace` does"
-    );
+    let bin = taskotron_tests::bin::taskotron();
     let run = |extra: &[&str]| {
         let mut c = Command::new(&bin);
         c.args(["-q", "report"])

@@ -11,8 +11,7 @@ use taskotron_mock::http::Fault;
 use taskotron_tests::git::GitDaemon;
 
 fn taskotron() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("taskotron")
+    taskotron_tests::bin::taskotron()
 }
 
 struct Setup {

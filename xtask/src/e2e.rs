@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::util::{cargo, step};
+use crate::util::{build_cli, cargo, step};
 
 const BUDGET: Duration = Duration::from_secs(60);
 
@@ -42,24 +42,36 @@ fn e2e_command(args: &[String], extra: &[&str]) -> std::process::Command {
     test
 }
 
-/// Runs the matrix (or the part `--task`/`--arch` choose).
-pub fn run(args: &[String]) -> Result<()> {
+/// What `cargo xtask e2e` runs, in order: the matrix runs the binary as a user
+/// does, so it is built first, whatever was built before (a fresh clone, a release
+/// build).
+fn plan(args: &[String]) -> Result<Vec<(String, std::process::Command)>> {
     let flags_ok = args
         .chunks(2)
         .all(|c| c.len() == 2 && (c[0] == "--task" || c[0] == "--arch"));
     if !flags_ok {
         bail!("usage: cargo xtask e2e [--task NAME]... [--arch ARCH]...");
     }
-    step("end-to-end matrix", e2e_command(args, &[]))
+    Ok(vec![
+        build_cli(false),
+        ("end-to-end matrix".into(), e2e_command(args, &[])),
+    ])
+}
+
+/// Runs the matrix (or the part `--task`/`--arch` choose).
+pub fn run(args: &[String]) -> Result<()> {
+    for (name, cmd) in plan(args)? {
+        step(&name, cmd)?;
+    }
+    Ok(())
 }
 
 /// Times the matrix: builds first, so only the runs are measured.
 pub fn bench(args: &[String]) -> Result<()> {
     let build = e2e_command(args, &["--release", "--no-run"]);
     step("cargo build (tests, release)", build)?;
-    let mut bin = cargo();
-    bin.args(["build", "--release", "-p", "taskotron-cli"]);
-    step("cargo build --release taskotron", bin)?;
+    let (name, build) = build_cli(true);
+    step(&name, build)?;
     let mut cmd = e2e_command(args, &["--release"]);
     cmd.env("INSTA_UPDATE", "no")
         .stdout(Stdio::piped())
@@ -175,5 +187,22 @@ impl Case {
             item_type: field("type=")?,
             mock: field("mock=")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use crate::util::argv;
+
+    #[test]
+    fn the_binary_is_built_before_the_matrix_runs_it() {
+        let args = ["--task".to_string(), "minimal".to_string()];
+        let plan = super::plan(&args).unwrap();
+        assert_eq!(plan.len(), 2);
+        assert_eq!(argv(&plan[0].1), ["build", "-p", "taskotron-cli"]);
+        let test = argv(&plan[1].1);
+        assert_eq!(test[0], "test");
+        assert!(!test.contains(&"--release".to_string()));
+        assert!(super::plan(&["--bogus".to_string()]).is_err());
     }
 }

@@ -124,13 +124,21 @@ pub fn install() -> Result<()> {
 pub fn run_tests() -> Result<(u64, u64)> {
     install()?;
     install_buildbot()?;
+    let (build, test) = plan();
+    crate::util::step(&build.0, build.1)?;
+    tests(test, "cargo test (integration, real services)")
+}
+
+/// The build and the test command: the tests run `taskotron` as a user does, so it
+/// is built first, whatever was built before (a fresh clone, a release build).
+fn plan() -> ((String, Command), Command) {
     let mut test = cargo();
     test.args(["test", "--package", "taskotron-tests"]);
     for t in TARGETS {
         test.args(["--test", t]);
     }
     test.args(["--", "--ignored"]).env("INSTA_UPDATE", "no");
-    tests(test, "cargo test (integration, real services)")
+    (crate::util::build_cli(false), test)
 }
 
 /// `cargo xtask integration`.
@@ -141,4 +149,19 @@ pub fn run() -> Result<()> {
         bail!("{failed} integration tests failed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::util::argv;
+
+    #[test]
+    fn the_binary_is_built_before_the_tests_that_run_it() {
+        let ((name, build), test) = super::plan();
+        assert_eq!(name, "cargo build -p taskotron-cli");
+        assert_eq!(argv(&build), ["build", "-p", "taskotron-cli"]);
+        // The same (debug) profile as the tests, which look beside themselves.
+        assert!(!argv(&test).contains(&"--release".to_string()));
+        assert_eq!(argv(&test)[..3], ["test", "--package", "taskotron-tests"]);
+    }
 }

@@ -73,6 +73,28 @@ pub fn bench_python(module: &str, package: &str) -> Option<PathBuf> {
     (ok && has(&python)).then_some(python)
 }
 
+/// The command that builds the `taskotron` binary the process-level tests run (they
+/// find it beside their own executable, and cargo builds another package's binaries
+/// only when told), with its name for the status line.
+pub fn build_cli(release: bool) -> (String, Command) {
+    let mut build = cargo();
+    build.args(["build", "-p", "taskotron-cli"]);
+    let mut name = "cargo build -p taskotron-cli".to_string();
+    if release {
+        build.arg("--release");
+        name.push_str(" --release");
+    }
+    (name, build)
+}
+
+/// Every argument of `cmd`, for tests of what a task would run.
+#[cfg(test)]
+pub fn argv(cmd: &Command) -> Vec<String> {
+    cmd.get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// Builds the release `taskotron` and, from taskotron-core, the example `example`
 /// (a benchmark's in-process driver).
 pub fn build_release_with(example: &str) -> Result<()> {
