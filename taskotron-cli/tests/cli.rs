@@ -6,58 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-struct Env {
-    home: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn artifacts(&self) -> PathBuf {
-        self.home.path().join("artifacts")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_taskotron"))
-            .args(["--color", "never"])
-            .args(args)
-            .current_dir(workspace())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("TASKOTRON_ARTIFACTS", self.artifacts())
-            .env("TASKOTRON_TMPDIR", self.home.path().join("tmp"))
-            .output()
-            .unwrap()
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.home.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn stderr(o: &Output, env: &Env) -> String {
-    String::from_utf8_lossy(&o.stderr).replace(&env.home.path().display().to_string(), "[HOME]")
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
+mod common;
+use common::{json, stderr, workspace, Env};
 
 #[test]
 fn the_example_task_runs_ok_with_the_json_contract() {

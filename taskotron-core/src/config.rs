@@ -265,26 +265,36 @@ impl Default for Config {
 mod duration_text {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
+        // A visitor rather than an untagged enum: the error is then raised at the
+        // scalar, and the YAML deserializer can say where it is.
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(crate::duration::EXPECTED)
+            }
+            fn visit_u64<E: serde::de::Error>(self, s: u64) -> Result<Duration, E> {
+                crate::duration::check(Duration::from_secs(s))
+                    .map_err(|e| E::custom(format!("{s}: {e}")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, s: i64) -> Result<Duration, E> {
+                match u64::try_from(s) {
+                    Ok(s) => self.visit_u64(s),
+                    Err(_) => Err(E::custom(crate::duration::DurationError::NotPositive)),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Duration, E> {
+                super::parse_duration(t).map_err(E::custom)
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Secs(0) => Err(serde::de::Error::custom(
-                "a timeout must be more than 0 seconds",
-            )),
-            Raw::Secs(s) => Ok(Duration::from_secs(s)),
-            Raw::Text(t) => super::parse_duration(&t).map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -317,21 +327,12 @@ impl Config {
     }
 }
 
-/// Parses `90`, `90s`, `20m`, `1h 30m`.
+/// Parses `90`, `90s`, `20m`, `1h 30m`, bounded (see [`crate::duration`]).
 ///
 /// # Errors
 /// Says what a duration looks like.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let d = match text.trim().parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| {
-            format!("`{text}` is not a duration; expected seconds (`90`) or `90s`, `20m`, `1h`")
-        })?,
-    };
-    if d.is_zero() {
-        return Err("a timeout must be more than 0 seconds".into());
-    }
-    Ok(d)
+    crate::duration::parse_text(text)
 }
 
 /// A configuration problem.
@@ -700,6 +701,32 @@ mod tests {
         ]);
         let loaded = Config::load(Some(&file), &e).unwrap();
         assert_eq!(loaded.config.artifacts, PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn every_duration_is_bounded_with_its_position() {
+        let p = Path::new("taskotron.yaml");
+        for key in [
+            "action_timeout",
+            "download_timeout",
+            "job_timeout",
+            "worker_lease",
+            "retry_delay",
+            "report_deadline",
+            "trigger_window",
+            "mirror_interval",
+        ] {
+            for value in ["9223372036854775807s", "9223372036854775807", "400d"] {
+                let text = format!("python: python3\n{key}: {value}\n");
+                let e = Config::parse(&text, p, &env(&[])).unwrap_err().diagnostic();
+                assert!(e.message.contains("too long"), "{key}: {}", e.message);
+                assert_eq!(e.location.map(|l| l.line), Some(2), "{key}");
+            }
+        }
+        for var in ["TASKOTRON_ACTION_TIMEOUT", "TASKOTRON_REPORT_DEADLINE"] {
+            let e = Config::load(None, &env(&[(var, "9223372036854775807s")])).unwrap_err();
+            assert!(e.to_string().contains("too long"), "{var}: {e}");
+        }
     }
 
     #[test]

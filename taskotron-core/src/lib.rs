@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod dict;
 pub mod directive;
 pub mod download;
+pub mod duration;
 pub mod formula;
 pub mod html;
 pub mod item;

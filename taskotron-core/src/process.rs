@@ -123,7 +123,7 @@ pub fn run(
     if interrupted().is_some() {
         kill_group(pgid);
     }
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline(Instant::now(), timeout);
     let mut pause = Duration::from_micros(200);
     let ended = loop {
         if let Some(status) = child.try_wait()? {

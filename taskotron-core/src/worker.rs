@@ -255,7 +255,7 @@ pub fn step(
     };
     let held = match &outcome {
         Execution::Report(r) if infrastructure(r) && claimed.attempts < settings.max_attempts => {
-            let delay = settings.retry_delay * claimed.attempts.max(1);
+            let delay = settings.retry_delay.saturating_mul(claimed.attempts.max(1));
             queue.retry_later(&id, &settings.name, r, delay, now)?
         }
         Execution::Report(r) => queue.finish(&id, &settings.name, r, now)?,

@@ -192,7 +192,7 @@ impl BuildbotClient {
     /// # Errors
     /// The master is unreachable, or `timeout` passed.
     pub fn wait(&self, request: u64, timeout: Duration) -> Result<Finished, BuildbotError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline(Instant::now(), timeout);
         let mut pause = Duration::from_millis(100);
         loop {
             if let Some(f) = self.finished(request)? {

@@ -37,7 +37,7 @@ impl Directive for Shell {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let deadline = Instant::now() + ctx.timeout;
+        let deadline = crate::duration::deadline(Instant::now(), ctx.timeout);
         let mut last_start = 0;
         for (index, command) in commands.iter().enumerate() {
             let (mut cmd, shown) =

@@ -398,20 +398,33 @@ impl Cx<'_> {
     }
 
     fn timeout(&mut self, node: &Node) -> Option<Duration> {
+        use crate::duration::{self, DurationError};
         let parsed = match &node.value {
-            NodeValue::Int(s) if *s > 0 => Some(Duration::from_secs(*s as u64)),
-            NodeValue::Float(s) if *s > 0.0 && s.is_finite() && *s < 1e9 => {
-                Some(Duration::from_secs_f64(*s))
+            NodeValue::Int(s) => u64::try_from(*s)
+                .map_err(|_| DurationError::NotPositive)
+                .and_then(|s| duration::check(Duration::from_secs(s))),
+            // Beyond the bound as a float, before `from_secs_f64` could panic.
+            NodeValue::Float(s) if !s.is_finite() || *s > duration::MAX.as_secs_f64() => {
+                Err(DurationError::TooLong)
             }
-            NodeValue::Str(s, _) => humantime::parse_duration(s).ok().filter(|d| !d.is_zero()),
-            _ => None,
+            NodeValue::Float(s) if *s > 0.0 => duration::check(Duration::from_secs_f64(*s)),
+            NodeValue::Float(_) => Err(DurationError::NotPositive),
+            NodeValue::Str(s, _) => duration::parse(s),
+            _ => Err(DurationError::NotADuration),
         };
-        if parsed.is_none() {
-            let d = Diagnostic::error("invalid timeout")
-                .expected("seconds (`90`) or a duration (`90s`, `20m`, `1h`)");
-            self.error(node, d);
+        match parsed {
+            Ok(d) => Some(d),
+            Err(why) => {
+                // The excerpt shows the value; the message says what is wrong with it.
+                let message = match why {
+                    DurationError::NotADuration => "invalid timeout".to_string(),
+                    other => format!("invalid timeout: {other}"),
+                };
+                let d = Diagnostic::error(message).expected(duration::EXPECTED);
+                self.error(node, d);
+                None
+            }
         }
-        parsed
     }
 
     fn params(&mut self, directive: &'static dyn Directive, key: &Node, value: &Node) {
