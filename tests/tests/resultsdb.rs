@@ -3,7 +3,6 @@
 //! without losing or duplicating a result.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
