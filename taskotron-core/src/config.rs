@@ -43,6 +43,9 @@ pub struct Config {
     pub action_timeout: Duration,
     /// The Python interpreter for the `python` directive.
     pub python: String,
+    /// Variables of the caller's environment a task may see besides `PATH`, `LANG`,
+    /// `LC_*` and `TZ` (names, or prefixes ending in `*`; never `TASKOTRON_*`).
+    pub task_env: Vec<crate::taskenv::Pattern>,
     /// What `all` means for arches.
     pub supported_arches: Vec<Arch>,
     /// Where durable state lives (the result spool).
@@ -152,6 +155,7 @@ pub const KEYS: &[&str] = &[
     "tmpdir",
     "action_timeout",
     "python",
+    "task_env",
     "state_dir",
     "resultsdb_url",
     "resultsdb_testcase_ref_url",
@@ -405,6 +409,7 @@ impl Config {
             tmpdir: std::env::temp_dir().join("taskotron"),
             action_timeout: crate::runner::DEFAULT_ACTION_TIMEOUT,
             python: "python3".into(),
+            task_env: Vec::new(),
             supported_arches: vec![Arch::X86_64],
             state_dir: state,
             resultsdb_url: None,
@@ -547,6 +552,7 @@ impl Config {
             "TASKOTRON_TMPDIR",
             "TASKOTRON_ACTION_TIMEOUT",
             "TASKOTRON_PYTHON",
+            "TASKOTRON_TASK_ENV",
             "TASKOTRON_SUPPORTED_ARCHES",
             "TASKOTRON_STATE_DIR",
             "TASKOTRON_RESULTSDB_URL",
@@ -581,6 +587,12 @@ impl Config {
                     self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?
                 }
                 "TASKOTRON_PYTHON" => self.python = value,
+                "TASKOTRON_TASK_ENV" => {
+                    self.task_env = value
+                        .split(',')
+                        .map(|p| crate::taskenv::Pattern::parse(p.trim()).map_err(|e| bad(var, e)))
+                        .collect::<Result<_, _>>()?
+                }
                 "TASKOTRON_STATE_DIR" => self.state_dir = value.into(),
                 "TASKOTRON_RESULTSDB_URL" => self.resultsdb_url = Some(value),
                 "TASKOTRON_RESULTSDB_USERNAME" => self.resultsdb_username = Some(value),
@@ -617,10 +629,13 @@ impl Config {
 fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
     let message = e.to_string();
     // serde_norway appends " at line L column C"; keep the message itself.
-    let short = message
-        .split(" at line ")
+    let short = message.split(" at line ").next().unwrap_or(&message);
+    // serde lists every key after an unknown one; the suggestion names the near
+    // miss, and `taskotron config` shows them all.
+    let short = short
+        .split(", expected one of")
         .next()
-        .unwrap_or(&message)
+        .unwrap_or(short)
         .to_string();
     let mut d = Diagnostic::error(format!("invalid config: {short}"));
     if let Some(loc) = e.location() {

@@ -29,6 +29,11 @@ use crate::yaml::{Node, NodeValue};
 /// How long an action may run when neither the formula nor the config says.
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
+/// `HOME` of a run's processes, inside its workdir (hidden from a task's globs).
+const HOME_DIR: &str = ".home";
+/// `TMPDIR` of a run's processes, inside its workdir.
+const TMP_DIR: &str = ".tmp";
+
 /// Everything a run needs besides the formula.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -46,6 +51,9 @@ pub struct RunOptions {
     pub default_timeout: Duration,
     /// Python interpreter for the `python` directive.
     pub python: String,
+    /// What of the caller's environment tasks may see besides the allow-list (the
+    /// config's `task_env`).
+    pub task_env: Vec<crate::taskenv::Pattern>,
     /// Where and how the `resultsdb` directive reports.
     pub reporting: crate::resultsdb::Reporting,
     /// Where the download directives fetch from.
@@ -237,7 +245,11 @@ pub fn run(
         task_commit: None,
         failure: None,
     };
-    for dir in [run_dir.join("actions"), workdir.clone()] {
+    for dir in [
+        run_dir.join("actions"),
+        workdir.join(HOME_DIR),
+        workdir.join(TMP_DIR),
+    ] {
         if let Err(e) = std::fs::create_dir_all(&dir) {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot create `{}`: {e}", dir.display()));
@@ -309,6 +321,26 @@ pub fn run(
                 index + 1,
                 action.name
             ));
+            observer.event(Event::ActionFinished {
+                index,
+                total,
+                report: &entry,
+            });
+            report.actions.push(entry);
+            continue;
+        }
+        // Interrupted between actions (or in an in-process one, such as a download):
+        // start nothing more; the report says why.
+        if let Some(signal) = crate::process::interrupted() {
+            let why = format!(
+                "interrupted by signal {signal} before action {}/{total} `{}`",
+                index + 1,
+                action.name
+            );
+            log.line(&why);
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(why);
+            failed = true;
             observer.event(Event::ActionFinished {
                 index,
                 total,
@@ -479,10 +511,18 @@ impl Setting<'_> {
         scope
     }
 
-    /// The `TASKOTRON_*` variables every process of the run sees.
+    /// The whole environment of every process of the run: the allow-list of the
+    /// caller's environment ([`crate::taskenv`]), `HOME` and `TMPDIR` inside the
+    /// run's workdir, and the run's `TASKOTRON_*` variables. Service URLs lose any
+    /// password they hold.
     fn environment(&self) -> Vec<(String, String)> {
         let input = &self.opts.input;
-        [
+        let mut env = crate::taskenv::inherited(std::env::vars_os(), &self.opts.task_env);
+        env.extend([
+            ("HOME".to_string(), self.home().display().to_string()),
+            ("TMPDIR".to_string(), self.tmp().display().to_string()),
+        ]);
+        let run = [
             ("TASKOTRON_ITEM", input.item.clone()),
             ("TASKOTRON_ITEM_TYPE", input.item_type.as_str().to_string()),
             ("TASKOTRON_ARCH", self.arch.as_str().to_string()),
@@ -507,10 +547,23 @@ impl Setting<'_> {
                 self.opts.services.koji_pkgs_url.clone(),
             ),
             ("TASKOTRON_BODHI_URL", self.opts.services.bodhi_url.clone()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ];
+        env.extend(
+            run.into_iter()
+                .map(|(k, v)| (k.to_string(), crate::redact::in_text(&v))),
+        );
+        env
+    }
+
+    /// `HOME` for the run's processes: inside the workdir, so nothing of the caller's
+    /// home (credentials, caches) is read or written by a task.
+    fn home(&self) -> PathBuf {
+        self.workdir.join(HOME_DIR)
+    }
+
+    /// `TMPDIR` for the run's processes.
+    fn tmp(&self) -> PathBuf {
+        self.workdir.join(TMP_DIR)
     }
 
     /// Renders an action's parameters and runs its directive, its output going to

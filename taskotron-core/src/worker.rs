@@ -163,7 +163,14 @@ pub enum Execution {
     Report(Box<ExecutionReport>),
     /// It could not run to a report.
     Crashed(CrashCause, String),
+    /// The worker was stopped (this signal) while the run went on; the run was
+    /// stopped too, and the job goes back to the queue as if never claimed.
+    Stopped(i32),
 }
+
+/// How long a requeued attempt waits for what an earlier attempt left running to die
+/// once killed, before it gives the job back rather than run it twice at once.
+pub const LEFTOVER_WAIT: Duration = Duration::from_secs(5);
 
 /// The port that runs one job: the CLI runs `taskotron run` in a child process (a
 /// crashing task cannot take the worker with it); tests use in-process executors.
@@ -197,6 +204,12 @@ pub enum Step {
     Ran(Box<QueuedJob>),
     /// A job ran but its lease had gone to another worker; the result was dropped.
     Lost(String),
+    /// The worker was stopped mid-job; the job went back to the queue.
+    Released(String),
+    /// Processes of an earlier attempt of the job (these pids) still run and could
+    /// not be killed; the job went back to the queue untouched, to be tried after the
+    /// retry delay.
+    Deferred(String, Vec<u32>),
 }
 
 /// Claims one job and runs it.
@@ -220,6 +233,15 @@ pub fn step(
         return Ok(Step::Idle);
     };
     let id = claimed.build_id.clone();
+    // An earlier attempt's worker died; its processes should have died with it, but a
+    // build id must never run twice at once, so make sure before starting.
+    if claimed.attempts > 1 {
+        let left = process::kill_leftovers(&id, LEFTOVER_WAIT);
+        if !left.is_empty() {
+            queue.release(&id, &settings.name, settings.retry_delay, SystemTime::now())?;
+            return Ok(Step::Deferred(id, left));
+        }
+    }
     let outcome = match tasks.prepare(&claimed.request.taskname, &id) {
         Err((cause, why)) => Execution::Crashed(cause, why),
         Ok(Prepared {
@@ -260,6 +282,15 @@ pub fn step(
         }
         Execution::Report(r) => queue.finish(&id, &settings.name, r, now)?,
         Execution::Crashed(cause, why) => queue.crash(&id, &settings.name, *cause, why, now)?,
+        Execution::Stopped(_) => {
+            return Ok(
+                if queue.release(&id, &settings.name, Duration::ZERO, now)? {
+                    Step::Released(id)
+                } else {
+                    Step::Lost(id)
+                },
+            )
+        }
     };
     if !held {
         return Ok(Step::Lost(id));
@@ -300,12 +331,18 @@ fn with_lease<T>(settings: &WorkerSettings, path: &Path, id: &str, work: impl Fn
     out
 }
 
-/// Runs a job as `taskotron run` in a child process (its own process group, killed at
-/// the job timeout), reading the ExecutionReport it prints as JSON.
+/// Runs a job as `taskotron run` in a supervised child process (its own process group,
+/// killed at the job timeout, asked to stop when the worker is stopped or dies),
+/// reading the ExecutionReport it prints as JSON. The child carries the job's
+/// `TASKOTRON_BUILD_ID`, as its task processes do, so that what an attempt left
+/// behind can be found by the next one.
 #[derive(Debug, Clone)]
 pub struct CommandExecutor {
     /// The `taskotron` binary.
     pub program: PathBuf,
+    /// The configuration file the worker read, which each run reads too (`None`: the
+    /// run finds it as the worker did, from the environment and the usual places).
+    pub config: Option<PathBuf>,
     /// Where runs put their artifacts.
     pub artifacts: PathBuf,
     /// Where the child's output is kept while it runs.
@@ -336,6 +373,9 @@ impl Executor for CommandExecutor {
             }
         };
         let mut cmd = std::process::Command::new(&self.program);
+        if let Some(config) = &self.config {
+            cmd.arg("--config").arg(config);
+        }
         cmd.args(["--color", "never", "-q", "run"])
             .arg(task)
             .args(["--item", &job.item])
@@ -343,8 +383,9 @@ impl Executor for CommandExecutor {
             .args(["--arch", &job.arch.to_string()])
             .args(["--build-id", &id])
             .args(["--format", "json", "--artifacts"])
-            .arg(&self.artifacts);
-        let ended = process::run(cmd, &out, &err, self.timeout);
+            .arg(&self.artifacts)
+            .env("TASKOTRON_BUILD_ID", &id);
+        let ended = process::run_supervised(cmd, &out, &err, self.timeout);
         let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let _ = std::fs::remove_file(&out_path);
@@ -356,9 +397,7 @@ impl Executor for CommandExecutor {
                 CrashCause::Timeout,
                 format!("killed after {}", humantime::format_duration(self.timeout)),
             ),
-            Ok(process::Ended::Interrupted(signal)) => {
-                infra(format!("the worker was stopped (signal {signal})"))
-            }
+            Ok(process::Ended::Interrupted(signal)) => Execution::Stopped(signal),
             Ok(process::Ended::Exited(status)) => {
                 match serde_json::from_str::<ExecutionReport>(stdout.trim()) {
                     Ok(report) => Execution::Report(Box::new(report)),

@@ -1,7 +1,9 @@
 //! Cross-crate integration tests live in `tests/`; this library holds what several of
-//! them share: [`bin`], the `taskotron` binary they run; [`rabbitmq`], a private RabbitMQ node on loopback, and [`git`], real
-//! repositories.
+//! them share: [`bin`], the `taskotron` binary they run; [`rabbitmq`], a private
+//! RabbitMQ node on loopback; [`git`], real repositories; [`workers`], a private queue
+//! and task path driven through the binary.
 
 pub mod bin;
 pub mod git;
 pub mod rabbitmq;
+pub mod workers;

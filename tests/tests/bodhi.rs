@@ -83,6 +83,7 @@ fn run_with(
         tmpdir: std::env::temp_dir().join("taskotron-bodhi-tests"),
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting,
         services: Default::default(),
     };

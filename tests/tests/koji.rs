@@ -257,6 +257,7 @@ fn run(
         tmpdir: dir.path().join("tmp"),
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting: Default::default(),
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
@@ -506,6 +507,7 @@ fn a_command_that_is_not_installed_is_named_too() {
         tmpdir: dir.path().join("tmp"),
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting: Default::default(),
         services: Services::default(),
     };
@@ -566,6 +568,7 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         tmpdir: dir.path().join("tmp"),
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };

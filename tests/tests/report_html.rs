@@ -31,6 +31,7 @@ fn report_page(nvr: &str, dir: &Path) -> PathBuf {
         tmpdir: dir.join("tmp"),
         default_timeout: Duration::from_secs(120),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting: Default::default(),
         services: mocks.services(Default::default()),
     };

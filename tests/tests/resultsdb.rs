@@ -390,6 +390,7 @@ mod directive {
             tmpdir: dir.path().join("tmp"),
             default_timeout: Duration::from_secs(60),
             python: "python3".into(),
+            task_env: Vec::new(),
             reporting,
             services: Default::default(),
         };

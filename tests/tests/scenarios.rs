@@ -49,6 +49,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         tmpdir: dir.path().join("tmp"),
         default_timeout: std::time::Duration::from_secs(60),
         python: "python3".into(),
+        task_env: Vec::new(),
         reporting: Default::default(),
         services: Default::default(),
     };

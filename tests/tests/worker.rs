@@ -2,118 +2,15 @@
 //! the job RUNNING until its lease runs out; the next worker requeues and finishes
 //! it, and the queue shows it once. The queue file (WAL) survives the kill.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
 use serde_json::Value;
 use taskotron_mock::http::Fault;
 use taskotron_tests::git::GitDaemon;
 
-fn taskotron() -> PathBuf {
-    taskotron_tests::bin::taskotron()
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let task = dir.path().join("tasks/slow");
-        std::fs::create_dir_all(&task).unwrap();
-        std::fs::write(
-            task.join("runtask.yml"),
-            "name: slow\nnamespace: scratch\ndesc: takes a while\nmaintainer: tests\ninput:\n  args: [koji_build]\nactions:\n  - name: wait\n    shell:\n      - sleep 2\n  - name: pass\n    dummy: {result: PASS}\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("taskotron.yaml"),
-            format!(
-                "state_dir: {0}/state\nartifacts: {0}/artifacts\ntmpdir: {0}/tmp\ntask_path: [{0}/tasks]\nworker_lease: 1s\nmax_attempts: 3\n",
-                dir.path().display()
-            ),
-        )
-        .unwrap();
-        Self { dir }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(taskotron());
-        c.args(["--color", "never"])
-            .args(args)
-            .env("TASKOTRON_CONFIG", self.dir.path().join("taskotron.yaml"))
-            .env_remove("TASKOTRON_STATE_DIR")
-            .env_remove("TASKOTRON_ARTIFACTS");
-        c
-    }
-
-    /// Runs `taskotron args`, which must succeed.
-    fn ok(&self, args: &[&str]) -> std::process::Output {
-        let o = self.command(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "taskotron {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    }
-
-    /// Schedules `task` for the usual item, on `arches` (noarch when none).
-    fn schedule(&self, task: &str, arches: &[&str]) {
-        let mut args = vec![
-            "schedule",
-            task,
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-        ];
-        for a in arches {
-            args.extend(["-a", a]);
-        }
-        self.ok(&args);
-    }
-
-    fn jobs(&self) -> Vec<Value> {
-        let o = self
-            .command(&["jobs", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
-    }
-
-    fn queue(&self) -> PathBuf {
-        self.dir.path().join("state/queue.sqlite")
-    }
-}
-
-/// Whether a process whose command line holds `text` is running.
-fn running_with(text: &str) -> bool {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .any(|cmd| String::from_utf8_lossy(&cmd).contains(text))
-}
-
-fn kill(child: &mut Child) {
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGKILL);
-    }
-    let _ = child.wait();
-}
-
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use taskotron_tests::workers::{kill, running_with, wait_for, Setup};
 
 #[test]
 fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {

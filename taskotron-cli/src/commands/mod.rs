@@ -64,11 +64,11 @@ pub fn dispatch(cli: Cli) -> i32 {
             None => exit::INVALID_INPUT,
         },
         Command::Worker(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::worker(&shell, &loaded.config, &args),
+            Some(loaded) => queue::worker(&shell, &loaded.config, loaded.file.as_deref(), &args),
             None => exit::INVALID_INPUT,
         },
         Command::Serve(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => serve::run(&shell, &loaded.config, &args),
+            Some(loaded) => serve::run(&shell, &loaded.config, loaded.file.as_deref(), &args),
             None => exit::INVALID_INPUT,
         },
         Command::Mirror(args) => match load_config(&shell, cli.config.as_deref(), args.format) {

@@ -142,8 +142,13 @@ fn host() -> String {
 }
 
 /// `taskotron worker`.
-pub fn worker(shell: &Shell, config: &Config, args: &WorkerArgs) -> i32 {
-    let executor = match executor(config) {
+pub fn worker(
+    shell: &Shell,
+    config: &Config,
+    config_file: Option<&std::path::Path>,
+    args: &WorkerArgs,
+) -> i32 {
+    let executor = match executor(config, config_file) {
         Ok(e) => e,
         Err(why) => {
             shell.diagnostics(&[Diagnostic::error(why)]);
@@ -161,7 +166,6 @@ pub fn worker(shell: &Shell, config: &Config, args: &WorkerArgs) -> i32 {
     if open(shell, config, args.format).is_none() {
         return exit::INVALID_INPUT;
     }
-    taskotron_core::process::install_interrupt_handler();
     let pool = Pool {
         name,
         arches,
@@ -263,6 +267,19 @@ impl Pool {
                                 &format!("{id}: its lease went to another worker; result dropped"),
                                 Tone::Warn,
                             ),
+                            Ok(Step::Released(id)) => shell.status(
+                                "Released",
+                                &format!("{id}: stopped mid-job; back in the queue"),
+                                Tone::Warn,
+                            ),
+                            Ok(Step::Deferred(id, pids)) => shell.status(
+                                "Deferred",
+                                &format!(
+                                    "{id}: processes of an earlier attempt still run (pid {}); not starting it twice, back in the queue",
+                                    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                                ),
+                                Tone::Warn,
+                            ),
                             Err(e) => {
                                 shell.diagnostics(&[Diagnostic::error(e.to_string())]);
                                 failed.store(true, Ordering::Relaxed);
@@ -277,11 +294,16 @@ impl Pool {
     }
 }
 
-/// The executor and task map a worker of this configuration uses.
-pub fn executor(config: &Config) -> Result<CommandExecutor, String> {
+/// The executor a worker of this configuration (read from `config_file`, which its
+/// runs read too) uses.
+pub fn executor(
+    config: &Config,
+    config_file: Option<&std::path::Path>,
+) -> Result<CommandExecutor, String> {
     let program = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
     Ok(CommandExecutor {
         program,
+        config: config_file.map(std::path::Path::to_path_buf),
         artifacts: config.artifacts.clone(),
         scratch: config.state_dir.join("worker"),
         timeout: config.job_timeout,

@@ -48,6 +48,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         tmpdir: config.tmpdir.clone(),
         default_timeout: config.action_timeout,
         python: config.python.clone(),
+        task_env: config.task_env.clone(),
         reporting: taskotron_core::resultsdb::Reporting::from_config(config),
         services: config.services(),
     };

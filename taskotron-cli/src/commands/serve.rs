@@ -15,8 +15,13 @@ use crate::output::Shell;
 /// Runs workers in threads while the trigger reads messages on this one. From a file
 /// the workers then drain the queue and stop; from a broker everything runs until
 /// SIGINT or SIGTERM.
-pub fn run(shell: &Shell, config: &Config, args: &ServeArgs) -> i32 {
-    let executor = match executor(config) {
+pub fn run(
+    shell: &Shell,
+    config: &Config,
+    config_file: Option<&std::path::Path>,
+    args: &ServeArgs,
+) -> i32 {
+    let executor = match executor(config, config_file) {
         Ok(e) => e,
         Err(why) => {
             shell.diagnostics(&[Diagnostic::error(why)]);
@@ -41,7 +46,6 @@ pub fn run(shell: &Shell, config: &Config, args: &ServeArgs) -> i32 {
         dry_run: false,
         format: args.format,
     };
-    taskotron_core::process::install_interrupt_handler();
     let drain = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let workers = scope.spawn(|| pool.run(shell, config, &executor, &tasks, &drain));

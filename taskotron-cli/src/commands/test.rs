@@ -202,6 +202,7 @@ fn run_case(config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
         tmpdir: config.tmpdir.clone(),
         default_timeout: config.action_timeout,
         python: config.python.clone(),
+        task_env: config.task_env.clone(),
         reporting: taskotron_core::resultsdb::Reporting::from_config(config),
         services: config.services(),
     };

@@ -265,7 +265,6 @@ fn from_amqp(pump: &mut Pump<'_>, config: &Config, args: &TriggerArgs, rules: &R
         prefetch: config.amqp_prefetch,
         tls,
     };
-    taskotron_core::process::install_interrupt_handler();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = Arc::clone(&stop);

@@ -89,17 +89,7 @@ pub enum AmqpError {
 
 /// `uri` with its password replaced by `***`, for messages.
 pub fn redact(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else {
-        return uri.to_string();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => uri.to_string(),
-        },
-        None => uri.to_string(),
-    }
+    crate::redact::url(uri)
 }
 
 /// Reads a delivery: the routing key is the topic, the body a JSON object.

@@ -105,7 +105,9 @@ pub struct Context {
     pub workdir: PathBuf,
     /// The run's artifacts directory.
     pub artifactsdir: PathBuf,
-    /// Environment variables given to every process (`TASKOTRON_ITEM`, ...).
+    /// The whole environment of every process the action starts: the run's
+    /// `TASKOTRON_*` variables and the allow-list of [`crate::taskenv`]. Nothing else of
+    /// the runner's environment (credentials among it) reaches a task.
     pub env: Vec<(String, String)>,
     /// How long the action may take in all.
     pub timeout: Duration,

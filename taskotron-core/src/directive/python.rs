@@ -113,9 +113,8 @@ impl Directive for Python {
             .arg(&callable)
             .arg(&kwargs_path)
             .arg(&out_path)
-            .current_dir(&ctx.taskdir)
-            .envs(ctx.env.iter().cloned());
-        let ended = process::run(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout)
+            .current_dir(&ctx.taskdir);
+        let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
         let stderr = || tail(&read_from(&ctx.stderr_path, 0), 20);
         match ended {

@@ -40,6 +40,8 @@ impl Directive for Shell {
         let deadline = crate::duration::deadline(Instant::now(), ctx.timeout);
         let mut last_start = 0;
         for (index, command) in commands.iter().enumerate() {
+            // The task's environment: the runner's allow-list, then this line's values.
+            let mut env = ctx.env.clone();
             let (mut cmd, shown) =
                 match command {
                     Value::Array(argv) => {
@@ -67,7 +69,7 @@ impl Directive for Shell {
                         let mut c = Command::new("sh");
                         c.arg("-c").arg(text("script"));
                         if let Some(Value::Object(vars)) = line.get("vars") {
-                            c.envs(vars.iter().map(|(k, v)| {
+                            env.extend(vars.iter().map(|(k, v)| {
                                 (k.clone(), v.as_str().unwrap_or_default().to_string())
                             }));
                         }
@@ -82,17 +84,18 @@ impl Directive for Shell {
                         (c, line)
                     }
                 };
-            cmd.current_dir(&ctx.taskdir).envs(ctx.env.iter().cloned());
+            cmd.current_dir(&ctx.taskdir);
             last_start = ctx.stdout.stream_position().unwrap_or(0);
             let remaining = deadline.saturating_duration_since(Instant::now());
             let err_start = ctx.stderr.stream_position().unwrap_or(0);
-            let ended = process::run(cmd, &ctx.stdout, &ctx.stderr, remaining).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    missing_tool(&shown)
-                } else {
-                    Failure::new(format!("cannot run `{shown}`: {e}"))
-                }
-            })?;
+            let ended =
+                process::run_task(cmd, &ctx.stdout, &ctx.stderr, remaining, &env).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        missing_tool(&shown)
+                    } else {
+                        Failure::new(format!("cannot run `{shown}`: {e}"))
+                    }
+                })?;
             if !ended.success() {
                 let stderr = tail(&read_from(&ctx.stderr_path, err_start), 20);
                 let what = match ended {

@@ -32,6 +32,7 @@ impl Fixture {
             tmpdir: self.dir.path().join("tmp"),
             default_timeout: Duration::from_secs(60),
             python: "python3".into(),
+            task_env: Vec::new(),
             reporting: Default::default(),
             services: Default::default(),
         }

@@ -470,6 +470,34 @@ impl Queue {
         Ok(n == 1)
     }
 
+    /// Gives a job `worker` holds back to the queue as if this claim had not been
+    /// made (its attempt does not count), claimable again after `delay`: the worker
+    /// was stopped mid-job, or the attempt could not start safely. `false` when it no
+    /// longer holds it.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn release(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        delay: Duration,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let not_before =
+            millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+        let n = retry(|| {
+            self.conn.execute(
+                "UPDATE jobs SET state = 'SCHEDULED', lease_until = ?3, \
+                 attempts = MAX(attempts - 1, 0), updated_at = ?4 \
+                 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
+                params![build_id, worker, not_before, millis(now)],
+            )
+        })
+        .map_err(self.sql())?;
+        Ok(n == 1)
+    }
+
     /// Marks a job `worker` holds CRASHED; `false` when it no longer holds it.
     ///
     /// # Errors
