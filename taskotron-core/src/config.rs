@@ -105,6 +105,10 @@ pub struct Config {
     pub tasks: std::collections::BTreeMap<String, String>,
     /// Directories searched for `<taskname>/` when `tasks` does not name a task.
     pub task_path: Vec<PathBuf>,
+    /// How long a command waits for the queue's lock while another process holds it
+    /// before it gives up (it says it is waiting after a second).
+    #[serde(with = "duration_text")]
+    pub queue_wait: Duration,
     /// How long a worker's claim on a job lasts unless renewed (it renews at a third).
     #[serde(with = "duration_text")]
     pub worker_lease: Duration,
@@ -180,6 +184,7 @@ pub const KEYS: &[&str] = &[
     "amqp_client_key",
     "tasks",
     "task_path",
+    "queue_wait",
     "worker_lease",
     "max_attempts",
     "retry_delay",
@@ -435,6 +440,7 @@ impl Config {
             amqp_client_key: None,
             tasks: std::collections::BTreeMap::new(),
             task_path: vec![PathBuf::from("tasks")],
+            queue_wait: Duration::from_secs(30),
             worker_lease: Duration::from_secs(60),
             max_attempts: 3,
             retry_delay: Duration::from_secs(60),
@@ -565,6 +571,7 @@ impl Config {
             "TASKOTRON_BODHI_URL",
             "TASKOTRON_BODHI_TOKEN",
             "TASKOTRON_AMQP_QUEUE",
+            "TASKOTRON_QUEUE_WAIT",
             "TASKOTRON_KOJI_URL",
             "TASKOTRON_KOJI_PKGS_URL",
             "TASKOTRON_DISTGIT_URL",
@@ -602,6 +609,9 @@ impl Config {
                 "TASKOTRON_BODHI_URL" => self.bodhi_url = Some(value),
                 "TASKOTRON_BODHI_TOKEN" => self.bodhi_token = Some(value),
                 "TASKOTRON_AMQP_QUEUE" => self.amqp_queue = value,
+                "TASKOTRON_QUEUE_WAIT" => {
+                    self.queue_wait = parse_duration(&value).map_err(|e| bad(var, e))?
+                }
                 "TASKOTRON_KOJI_URL" => self.koji_url = value,
                 "TASKOTRON_KOJI_PKGS_URL" => self.koji_pkgs_url = value,
                 "TASKOTRON_DISTGIT_URL" => self.distgit_url = value,

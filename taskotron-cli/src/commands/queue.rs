@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{JobState, Queue, QueuedJob};
+use taskotron_core::scheduler::{JobState, Queue, QueueError, QueuedJob, Waiting};
 use taskotron_core::worker::{self, CommandExecutor, Step, WorkerSettings};
 use taskotron_core::{Arch, Diagnostic, JobRequest};
 
@@ -14,15 +14,43 @@ use crate::cli::{Format, GcArgs, JobsArgs, MirrorArgs, ScheduleArgs, WorkerArgs}
 use crate::exit;
 use crate::output::{Shell, Tone};
 
-fn open(shell: &Shell, config: &Config, format: Format) -> Option<Queue> {
-    match Queue::open(&config.queue_path()) {
-        Ok(q) => Some(q),
-        Err(e) => {
-            let d = Diagnostic::error(e.to_string())
-                .help("set `state_dir` (or $TASKOTRON_STATE_DIR) to a writable directory");
-            report_invalid(shell, format, &[d]);
-            None
-        }
+/// How this command waits for the queue's lock: as long as `queue_wait`, saying so
+/// after a second.
+pub fn waiting(shell: &Shell, config: &Config) -> Waiting {
+    let shell = *shell;
+    let limit = config.queue_wait;
+    Waiting {
+        limit,
+        notify: Some(std::sync::Arc::new(move |path: &std::path::Path| {
+            shell.status(
+                "Waiting",
+                &format!(
+                    "for the lock on `{}`, which another process holds (giving up after {})",
+                    path.display(),
+                    humantime::format_duration(limit)
+                ),
+                Tone::Warn,
+            );
+        })),
+    }
+}
+
+/// Opens the queue for changes.
+pub fn open_queue(shell: &Shell, config: &Config) -> Result<Queue, QueueError> {
+    Queue::open_with(&config.queue_path(), waiting(shell, config))
+}
+
+/// Reports a queue that failed and returns the exit code: 2 when the state directory
+/// itself is unusable (a configuration problem), 1 when the queue failed.
+pub fn queue_failed(shell: &Shell, format: Format, e: &QueueError) -> i32 {
+    let mut d = Diagnostic::error(e.to_string());
+    if let Some(help) = e.help() {
+        d = d.help(help);
+    }
+    report_invalid(shell, format, &[d]);
+    match e {
+        QueueError::Io { .. } => exit::INVALID_INPUT,
+        _ => exit::NOT_OK,
     }
 }
 
@@ -63,8 +91,9 @@ pub fn schedule(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
         // worth a word.
         shell.diagnostics(&[Diagnostic::warning(why)]);
     }
-    let Some(mut queue) = open(shell, config, args.format) else {
-        return exit::INVALID_INPUT;
+    let mut queue = match open_queue(shell, config) {
+        Ok(q) => q,
+        Err(e) => return queue_failed(shell, args.format, &e),
     };
     let arches = if args.arch.is_empty() {
         vec![Arch::Noarch]
@@ -82,10 +111,7 @@ pub fn schedule(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
         .collect();
     let ids = match queue.enqueue(&requests, SystemTime::now()) {
         Ok(ids) => ids,
-        Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-            return exit::NOT_OK;
-        }
+        Err(e) => return queue_failed(shell, args.format, &e),
     };
     match args.format {
         Format::Json => {
@@ -108,29 +134,39 @@ pub fn schedule(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
     exit::OK
 }
 
-/// `taskotron jobs`.
+/// `taskotron jobs`: reads the queue without changing it (a read-only state
+/// directory is fine).
 pub fn jobs(shell: &Shell, config: &Config, args: &JobsArgs) -> i32 {
-    let Some(queue) = open(shell, config, args.format) else {
-        return exit::INVALID_INPUT;
+    let path = config.queue_path();
+    let listed = if path.exists() {
+        Queue::open_read_only(&path, waiting(shell, config)).and_then(|q| q.list(args.state))
+    } else {
+        Ok(Vec::new())
     };
-    match queue.list(args.state) {
-        Ok(jobs) => {
-            match args.format {
-                Format::Json => print_json(&serde_json::to_value(&jobs).unwrap_or_default()),
-                Format::Human => {
-                    let mut out = std::io::stdout().lock();
-                    for job in &jobs {
-                        let _ = writeln!(out, "{}", line(job));
-                    }
-                }
-            }
-            exit::OK
+    let jobs = match listed {
+        Ok(jobs) => jobs,
+        Err(e) => return queue_failed(shell, args.format, &e),
+    };
+    match args.format {
+        Format::Json => print_json(&serde_json::to_value(&jobs).unwrap_or_default()),
+        Format::Human if jobs.is_empty() => {
+            let which = args
+                .state
+                .map_or(String::new(), |s| format!(" {}", s.as_str()));
+            shell.status(
+                "Empty",
+                &format!("no{which} jobs in `{}`", path.display()),
+                Tone::Good,
+            );
         }
-        Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-            exit::NOT_OK
+        Format::Human => {
+            let mut out = std::io::stdout().lock();
+            for job in &jobs {
+                let _ = writeln!(out, "{}", line(job));
+            }
         }
     }
+    exit::OK
 }
 
 fn host() -> String {
@@ -163,8 +199,8 @@ pub fn worker(
     let name = args.name.clone().unwrap_or_else(default_name);
     let tasks = config.tasks();
     // Open once up front, so a bad state directory is one clear error, not one per job.
-    if open(shell, config, args.format).is_none() {
-        return exit::INVALID_INPUT;
+    if let Err(e) = open_queue(shell, config) {
+        return queue_failed(shell, args.format, &e);
     }
     let pool = Pool {
         name,
@@ -233,14 +269,15 @@ impl Pool {
                 };
                 let failed = &failed;
                 scope.spawn(move || {
-                    let mut queue = match Queue::open(&config.queue_path()) {
+                    let mut queue = match open_queue(shell, config) {
                         Ok(q) => q,
                         Err(e) => {
-                            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                            queue_failed(shell, self.format, &e);
                             failed.store(true, Ordering::Relaxed);
                             return;
                         }
                     };
+                    let mut backoff = Duration::from_secs(1);
                     let mut idle = Duration::from_millis(50);
                     while taskotron_core::process::interrupted().is_none() {
                         match worker::step(&settings, &mut queue, tasks, executor) {
@@ -260,6 +297,7 @@ impl Pool {
                             }
                             Ok(Step::Ran(job)) => {
                                 idle = Duration::from_millis(50);
+                                backoff = Duration::from_secs(1);
                                 report(shell, self.format, &job);
                             }
                             Ok(Step::Lost(id)) => shell.status(
@@ -281,9 +319,15 @@ impl Pool {
                                 Tone::Warn,
                             ),
                             Err(e) => {
-                                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+                                queue_failed(shell, self.format, &e);
                                 failed.store(true, Ordering::Relaxed);
-                                std::thread::sleep(Duration::from_secs(1));
+                                // A damaged or unusable queue will fail the same way
+                                // again, and `--once` means once.
+                                if e.is_permanent() || drain.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                std::thread::sleep(backoff);
+                                backoff = (backoff * 2).min(Duration::from_secs(60));
                             }
                         }
                     }
@@ -371,8 +415,9 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
         }
     }
     let jobs = if config.queue_path().exists() {
-        let Some(mut queue) = open(shell, config, args.format) else {
-            return exit::INVALID_INPUT;
+        let mut queue = match open_queue(shell, config) {
+            Ok(q) => q,
+            Err(e) => return queue_failed(shell, args.format, &e),
         };
         let found = if args.dry_run {
             queue.list(None).map(|all| {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{DryRun, Queue, Scheduler};
+use taskotron_core::scheduler::{DryRun, Scheduler};
 use taskotron_core::trigger::message::MessageError;
 use taskotron_core::trigger::{dispatch, Message, Rules, Trigger};
 use taskotron_core::{Diagnostic, JobRequest};
@@ -167,7 +167,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
     let scheduler: Box<dyn Scheduler> = if args.dry_run {
         Box::new(DryRun)
     } else {
-        let opened = Queue::open(&config.queue_path()).and_then(|queue| {
+        let opened = super::queue::open_queue(shell, config).and_then(|queue| {
             let recent = queue.recent(SystemTime::now(), config.trigger_window)?;
             Ok((queue, recent))
         });
@@ -178,12 +178,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
                 }
                 Box::new(queue)
             }
-            Err(e) => {
-                let d = Diagnostic::error(format!("cannot schedule jobs: {e}"))
-                    .help("set `state_dir` (or $TASKOTRON_STATE_DIR) to a writable directory, or add `--dry-run`");
-                report_invalid(shell, args.format, &[d]);
-                return exit::INVALID_INPUT;
-            }
+            Err(e) => return super::queue::queue_failed(shell, args.format, &e),
         }
     };
     let mut pump = Pump {

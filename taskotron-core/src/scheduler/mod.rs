@@ -10,7 +10,7 @@
 
 mod queue;
 
-pub use queue::{CrashCause, JobState, Queue, QueueError, QueuedJob};
+pub use queue::{CrashCause, JobState, Queue, QueueError, QueuedJob, Waiting};
 
 use crate::dict::JobRequest;
 

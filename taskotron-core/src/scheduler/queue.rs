@@ -118,13 +118,27 @@ pub struct QueuedJob {
 /// What went wrong with the queue file.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    /// SQLite refused (locked too long, disk full, corrupt file, ...).
+    /// SQLite refused (disk full, a damaged file, ...); see [`QueueError::is_damaged`].
     #[error("job queue `{path}`: {source}")]
     Sql {
         /// The queue file.
         path: PathBuf,
         /// What SQLite said.
         source: rusqlite::Error,
+    },
+    /// Another process held the queue's lock for longer than the wait allows.
+    #[error("job queue `{path}`: another process held its lock for {}; nothing was changed", humantime::format_duration(*waited))]
+    Locked {
+        /// The queue file.
+        path: PathBuf,
+        /// How long this one waited.
+        waited: Duration,
+    },
+    /// A signal came while waiting for the lock; nothing was changed.
+    #[error("job queue `{path}`: interrupted while waiting for its lock; nothing was changed")]
+    Interrupted {
+        /// The queue file.
+        path: PathBuf,
     },
     /// The state directory could not be made.
     #[error("cannot create `{path}`: {source}")]
@@ -136,11 +150,90 @@ pub enum QueueError {
     },
 }
 
+impl QueueError {
+    /// The file is not a database or is corrupt: retrying cannot help.
+    pub fn is_damaged(&self) -> bool {
+        matches!(self, QueueError::Sql { source: rusqlite::Error::SqliteFailure(e, _), .. }
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+    }
+
+    /// Retrying the same operation later cannot succeed (a damaged file, a read-only
+    /// or unopenable one, a state directory that cannot be made): a worker stops
+    /// rather than fail again every second.
+    pub fn is_permanent(&self) -> bool {
+        self.is_damaged()
+            || matches!(self, QueueError::Io { .. } | QueueError::Interrupted { .. })
+            || matches!(self, QueueError::Sql { source: rusqlite::Error::SqliteFailure(e, _), .. }
+                if matches!(e.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied))
+    }
+
+    /// What the person should do about it, when there is something to say.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            e if e.is_damaged() => {
+                let path = match e {
+                    QueueError::Sql { path, .. } => path.display().to_string(),
+                    _ => String::new(),
+                };
+                Some(format!(
+                    "the queue file is damaged; stop every taskotron that uses it, move it aside (`mv {path} {path}.damaged`, with its -wal and -shm files) and start again with a new, empty queue; `sqlite3 {path}.damaged .recover | sqlite3 {path}` brings back what can be read"
+                ))
+            }
+            QueueError::Locked { .. } => Some(
+                "another taskotron (or an sqlite3 shell) holds a write transaction open; run this again once it ends, or raise `queue_wait`".into(),
+            ),
+            QueueError::Io { .. } => {
+                Some("set `state_dir` (or $TASKOTRON_STATE_DIR) to a writable directory".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How long an operation waits for a lock another process holds, and whom it tells
+/// that it is waiting. The wait is bounded, and a signal (with the interrupt handler
+/// installed) ends it at once.
+#[derive(Clone)]
+pub struct Waiting {
+    /// Give up after this long.
+    pub limit: Duration,
+    /// Called once, after a second of waiting, with the queue's file.
+    pub notify: Option<std::sync::Arc<dyn Fn(&Path) + Send + Sync>>,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Self {
+            limit: Duration::from_secs(30),
+            notify: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiting")
+            .field("limit", &self.limit)
+            .field("notify", &self.notify.is_some())
+            .finish()
+    }
+}
+
 /// The queue, open on one file. Each process (or thread) opens its own.
 #[derive(Debug)]
 pub struct Queue {
     conn: Connection,
     path: PathBuf,
+    waiting: Waiting,
+}
+
+/// A path as a `file:` URI's path: `%`, `?` and `#` escaped.
+fn encode_uri_path(path: &Path) -> String {
+    path.display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23")
 }
 
 fn millis(t: SystemTime) -> i64 {
@@ -153,27 +246,58 @@ fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// Runs `f` again while SQLite answers busy or locked without waiting (it does so in a
-/// few WAL cases the busy handler does not cover, e.g. while another connection is
-/// setting the file up); bounded at about five seconds.
-fn retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    let mut tries = 0;
+/// Runs `f` again while SQLite answers busy or locked (another process holds the
+/// write lock; SQLite itself waits only briefly each time), until `waiting.limit`,
+/// telling `waiting.notify` once after a second, and stopping at once when the
+/// process is interrupted.
+fn retry<T>(
+    waiting: &Waiting,
+    path: &Path,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> Result<T, QueueError> {
+    let start = std::time::Instant::now();
+    let mut told = false;
     loop {
         match f() {
             Err(rusqlite::Error::SqliteFailure(e, _))
-                if tries < 200
-                    && matches!(
-                        e.code,
-                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                    ) =>
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
             {
-                tries += 1;
+                if crate::process::interrupted().is_some() {
+                    return Err(QueueError::Interrupted {
+                        path: path.to_path_buf(),
+                    });
+                }
+                let waited = start.elapsed();
+                if waited >= waiting.limit {
+                    return Err(QueueError::Locked {
+                        path: path.to_path_buf(),
+                        waited,
+                    });
+                }
+                if !told && waited >= Duration::from_secs(1) {
+                    told = true;
+                    if let Some(notify) = &waiting.notify {
+                        notify(path);
+                    }
+                }
                 std::thread::sleep(Duration::from_millis(25));
             }
-            other => return other,
+            other => {
+                return other.map_err(|source| QueueError::Sql {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
     }
 }
+
+/// How long SQLite itself waits on a lock before answering busy; the bounded,
+/// interruptible wait is [`retry`]'s.
+const BUSY_SLICE: Duration = Duration::from_millis(100);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -243,11 +367,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
 
 impl Queue {
     /// Opens (or creates) the queue at `path`, in WAL mode so that it survives a
-    /// crash of any process using it and readers do not block the writer.
+    /// crash of any process using it and readers do not block the writer, waiting
+    /// up to 30 s for another process's lock.
     ///
     /// # Errors
     /// The directory or file cannot be made or read.
     pub fn open(path: &Path) -> Result<Self, QueueError> {
+        Self::open_with(path, Waiting::default())
+    }
+
+    /// [`Queue::open`], waiting for locks as `waiting` says (for this and every later
+    /// operation).
+    ///
+    /// # Errors
+    /// The directory or file cannot be made or read.
+    pub fn open_with(path: &Path, waiting: Waiting) -> Result<Self, QueueError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| QueueError::Io {
                 path: dir.to_path_buf(),
@@ -259,16 +393,55 @@ impl Queue {
             source,
         };
         let conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
-        retry(|| {
+        conn.busy_timeout(BUSY_SLICE).map_err(sql)?;
+        retry(&waiting, path, || {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.execute_batch(SCHEMA)
-        })
-        .map_err(sql)?;
+        })?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            waiting,
+        })
+    }
+
+    /// Opens an existing queue for reading only, without creating or changing any
+    /// file, so that `taskotron jobs` lists a queue in a read-only state directory.
+    /// A queue whose `-wal` and `-shm` files are missing and cannot be created is
+    /// read as it is on disk (SQLite's `immutable`): nothing uncommitted is lost,
+    /// since without a `-wal` file every transaction is in the main file.
+    ///
+    /// # Errors
+    /// The file is missing, damaged or unreadable.
+    pub fn open_read_only(path: &Path, waiting: Waiting) -> Result<Self, QueueError> {
+        use rusqlite::OpenFlags;
+        let sql = |source| QueueError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let probe = |conn: &Connection| {
+            conn.busy_timeout(BUSY_SLICE)?;
+            conn.query_row("SELECT count(*) FROM jobs", [], |r| r.get::<_, i64>(0))
+        };
+        let conn = match Connection::open_with_flags(path, flags) {
+            Ok(conn) if retry(&waiting, path, || probe(&conn)).is_ok() => conn,
+            first => {
+                if !path.exists() {
+                    return Err(sql(first.err().unwrap_or(rusqlite::Error::InvalidQuery)));
+                }
+                let uri = format!("file:{}?immutable=1", encode_uri_path(path));
+                let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(sql)?;
+                retry(&waiting, path, || probe(&conn))?;
+                conn
+            }
+        };
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            waiting,
         })
     }
 
@@ -280,8 +453,9 @@ impl Queue {
     /// A write transaction, begun at once (`IMMEDIATE`), so that two writers queue on
     /// the file lock instead of failing to upgrade a read.
     fn write_tx(&self) -> Result<Transaction<'_>, QueueError> {
-        retry(|| Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate))
-            .map_err(self.sql())
+        retry(&self.waiting, &self.path, || {
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+        })
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> QueueError + '_ {
@@ -380,14 +554,13 @@ impl Queue {
     ) -> Result<bool, QueueError> {
         let until =
             millis(now).saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        let n = retry(|| {
+        let n = retry(&self.waiting, &self.path, || {
             self.conn.execute(
                 "UPDATE jobs SET lease_until = ?3 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, until],
             )
-        })
-        .map_err(self.sql())?;
+        })?;
         Ok(n == 1)
     }
 
@@ -404,14 +577,13 @@ impl Queue {
         now: SystemTime,
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(report).unwrap_or_default();
-        let n = retry(|| {
+        let n = retry(&self.waiting, &self.path, || {
             self.conn.execute(
                 "UPDATE jobs SET state = 'FINISHED', report = ?3, lease_until = NULL, \
                  updated_at = ?4 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, millis(now)],
             )
-        })
-        .map_err(self.sql())?;
+        })?;
         Ok(n == 1)
     }
 
@@ -458,15 +630,14 @@ impl Queue {
         let text = serde_json::to_string(report).unwrap_or_default();
         let not_before =
             millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        let n = retry(|| {
+        let n = retry(&self.waiting, &self.path, || {
             // A SCHEDULED job's lease_until is when it may be claimed again.
             self.conn.execute(
                 "UPDATE jobs SET state = 'SCHEDULED', report = ?3, lease_until = ?4, \
                  updated_at = ?5 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, not_before, millis(now)],
             )
-        })
-        .map_err(self.sql())?;
+        })?;
         Ok(n == 1)
     }
 
@@ -486,15 +657,14 @@ impl Queue {
     ) -> Result<bool, QueueError> {
         let not_before =
             millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        let n = retry(|| {
+        let n = retry(&self.waiting, &self.path, || {
             self.conn.execute(
                 "UPDATE jobs SET state = 'SCHEDULED', lease_until = ?3, \
                  attempts = MAX(attempts - 1, 0), updated_at = ?4 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, not_before, millis(now)],
             )
-        })
-        .map_err(self.sql())?;
+        })?;
         Ok(n == 1)
     }
 
@@ -510,15 +680,14 @@ impl Queue {
         detail: &str,
         now: SystemTime,
     ) -> Result<bool, QueueError> {
-        let n = retry(|| {
+        let n = retry(&self.waiting, &self.path, || {
             self.conn.execute(
                 "UPDATE jobs SET state = 'CRASHED', crash_cause = ?3, crash_detail = ?4, \
                  lease_until = NULL, updated_at = ?5 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, cause.as_str(), detail, millis(now)],
             )
-        })
-        .map_err(self.sql())?;
+        })?;
         Ok(n == 1)
     }
 
@@ -682,9 +851,9 @@ impl Scheduler for Queue {
         jobs: &[JobRequest],
     ) -> Result<Accepted, SchedulerError> {
         let unavailable = |e: rusqlite::Error| SchedulerError::Unavailable(e.to_string());
-        let conn = &self.conn;
-        let tx = retry(|| Transaction::new_unchecked(conn, TransactionBehavior::Immediate))
-            .map_err(unavailable)?;
+        let tx = self
+            .write_tx()
+            .map_err(|e| SchedulerError::Unavailable(e.to_string()))?;
         let now = SystemTime::now();
         if let Some(id) = origin.message_id {
             let fresh = tx
