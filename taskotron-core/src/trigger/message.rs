@@ -197,12 +197,24 @@ pub enum Consumed {
     Unreadable(String),
 }
 
-/// A scalar field as text, borrowed from the body when it has no escapes: strings as
-/// they are, numbers written out (old Koji messages send some versions as numbers).
-/// Anything else (null, lists, objects) reads as absent rather than failing the
-/// message.
+/// The longest text a field the trigger reads may hold (a package name, a version,
+/// a tag, an update alias, an NVR); anything longer is not a real one.
+pub const MAX_FIELD_LEN: usize = 256;
+
+/// A field the trigger reads as text, borrowed from the body when it has no escapes.
+/// Only a JSON string is text: a number (`name: 12345`, `1.5e300`), a boolean, a list
+/// or an object is the wrong type, and the message is ignored with that reason
+/// rather than turned into an item such as `12345-3.3.0-1.fc41`.
 #[derive(Debug, Default)]
-struct Text<'a>(Option<Cow<'a, str>>);
+enum Text<'a> {
+    /// Missing, or `null`.
+    #[default]
+    Absent,
+    /// A string.
+    Str(Cow<'a, str>),
+    /// Anything else: what it was, for the message.
+    Wrong(&'static str),
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -210,34 +222,34 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
         impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
             type Value = Text<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a scalar")
+                f.write_str("a string")
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Borrowed(v))))
+                Ok(Text::Str(Cow::Borrowed(v)))
             }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+                Ok(Text::Str(Cow::Owned(v.to_string())))
             }
             fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v))))
+                Ok(Text::Str(Cow::Owned(v)))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Text::Wrong("a number"))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Text::Wrong("a number"))
             }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Text::Wrong("a number"))
             }
             fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Text(None))
+                Ok(Text::Wrong("a boolean"))
             }
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
+                Ok(Text::Absent)
             }
             fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
+                Ok(Text::Absent)
             }
             fn visit_some<D: serde::Deserializer<'de>>(
                 self,
@@ -250,14 +262,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
                 mut a: A,
             ) -> Result<Self::Value, A::Error> {
                 while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Text(None))
+                Ok(Text::Wrong("a list"))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut a: A,
             ) -> Result<Self::Value, A::Error> {
                 while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Text(None))
+                Ok(Text::Wrong("an object"))
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
@@ -265,13 +277,24 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 impl Text<'_> {
-    fn owned(self) -> Option<String> {
-        self.0.map(Cow::into_owned)
+    /// The text of field `name`: `None` when absent; an error naming the field when it
+    /// is not a string or longer than [`MAX_FIELD_LEN`].
+    fn field(self, name: &str) -> Result<Option<String>, String> {
+        match self {
+            Text::Absent => Ok(None),
+            Text::Wrong(kind) => Err(format!("`{name}` is {kind}, not a string")),
+            Text::Str(s) if s.len() > MAX_FIELD_LEN => Err(format!(
+                "`{name}` is {} bytes long; a real one has at most {MAX_FIELD_LEN}",
+                s.len()
+            )),
+            Text::Str(s) => Ok(Some(s.into_owned())),
+        }
     }
+}
 
-    fn value(self) -> Value {
-        self.owned().map_or(Value::Null, Value::String)
-    }
+/// [`Text::field`] as a JSON value (`null` when absent).
+fn value(text: Text<'_>, name: &str) -> Result<Value, String> {
+    Ok(text.field(name)?.map_or(Value::Null, Value::String))
 }
 
 /// Whether a build request (`[source, target, {options}]`) asks for a scratch build;
@@ -368,23 +391,23 @@ struct UpdateMessage<'a> {
 #[derive(Deserialize)]
 struct Update<'a> {
     #[serde(borrow, default)]
-    alias: Option<Cow<'a, str>>,
-    #[serde(default)]
-    builds: Option<Vec<Build>>,
-    #[serde(default)]
-    release: Option<Release>,
+    alias: Text<'a>,
+    #[serde(borrow, default)]
+    builds: Option<Vec<Build<'a>>>,
+    #[serde(borrow, default)]
+    release: Option<Release<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Build {
-    #[serde(default)]
-    nvr: Option<Value>,
+struct Build<'a> {
+    #[serde(borrow, default)]
+    nvr: Text<'a>,
 }
 
 #[derive(Deserialize)]
-struct Release {
-    #[serde(default)]
-    name: Option<Value>,
+struct Release<'a> {
+    #[serde(borrow, default)]
+    name: Text<'a>,
 }
 
 /// `name-version-release`, without the formatting machinery (this runs per message).
@@ -455,15 +478,26 @@ pub fn consume(message: &Message) -> Consumed {
         if b.new.as_ref().and_then(Value::as_i64) != Some(1) {
             return Consumed::Ignored("koji build not completed");
         }
-        if b.instance.0.as_deref().is_some_and(|i| i != "primary") {
+        let fields = (|| {
+            Ok::<_, String>((
+                b.instance.field("instance")?,
+                b.name.field("name")?,
+                b.version.field("version")?,
+                b.release.field("release")?,
+                value(b.owner, "owner")?,
+            ))
+        })();
+        let (instance, name, version, release, owner) = match fields {
+            Ok(f) => f,
+            Err(why) => return Consumed::Malformed(why),
+        };
+        if instance.as_deref().is_some_and(|i| i != "primary") {
             return Consumed::Ignored("koji build on a secondary instance");
         }
         if b.request.0 {
             return Consumed::Ignored("scratch build");
         }
-        let (Some(name), Some(version), Some(release)) =
-            (b.name.owned(), b.version.owned(), b.release.owned())
-        else {
+        let (Some(name), Some(version), Some(release)) = (name, version, release) else {
             return Consumed::Malformed(
                 "a build state change needs name, version and release".into(),
             );
@@ -476,7 +510,7 @@ pub fn consume(message: &Message) -> Consumed {
             ("name", own(Value::String(name))),
             ("version", own(Value::String(version))),
             ("release", own(Value::String(release))),
-            ("owner", own(b.owner.value())),
+            ("owner", own(owner)),
             (
                 "distgit_branch",
                 own(branch.map_or(Value::Null, Value::String)),
@@ -489,7 +523,20 @@ pub fn consume(message: &Message) -> Consumed {
             Ok(b) => b,
             Err(e) => return unreadable_or(e, "a tag message must be a JSON object"),
         };
-        let Some(tag) = b.tag.owned() else {
+        let fields = (|| {
+            Ok::<_, String>((
+                b.tag.field("tag")?,
+                value(b.name, "name")?,
+                value(b.version, "version")?,
+                value(b.release, "release")?,
+                value(b.owner, "owner")?,
+            ))
+        })();
+        let (tag, name, version, release, owner) = match fields {
+            Ok(f) => f,
+            Err(why) => return Consumed::Malformed(why),
+        };
+        let Some(tag) = tag else {
             return Consumed::Malformed("a tag message needs `tag`".into());
         };
         return Consumed::Data(data([
@@ -497,10 +544,10 @@ pub fn consume(message: &Message) -> Consumed {
             ("item", own(Value::String(tag.clone()))),
             ("item_type", shared(&KOJI_TAG)),
             ("tag", own(Value::String(tag))),
-            ("name", own(b.name.value())),
-            ("version", own(b.version.value())),
-            ("release", own(b.release.value())),
-            ("owner", own(b.owner.value())),
+            ("name", own(name)),
+            ("version", own(version)),
+            ("release", own(release)),
+            ("owner", own(owner)),
             ("topic", own(Value::String(message.topic.clone()))),
         ]));
     }
@@ -521,23 +568,34 @@ pub fn consume(message: &Message) -> Consumed {
         let Some(update) = update else {
             return Consumed::Malformed("a bodhi update message needs update.alias".into());
         };
-        let Some(alias) = update.alias.map(Cow::into_owned) else {
+        let fields = (|| {
+            let alias = update.alias.field("update.alias")?;
+            let builds = update
+                .builds
+                .unwrap_or_default()
+                .into_iter()
+                .map(|b| b.nvr.field("update.builds[].nvr"))
+                .filter_map(Result::transpose)
+                .map(|nvr| nvr.map(Value::String))
+                .collect::<Result<Vec<Value>, String>>()?;
+            let release = match update.release {
+                Some(r) => value(r.name, "update.release.name")?,
+                None => Value::Null,
+            };
+            Ok::<_, String>((alias, builds, release))
+        })();
+        let (alias, builds, release) = match fields {
+            Ok(f) => f,
+            Err(why) => return Consumed::Malformed(why),
+        };
+        let Some(alias) = alias else {
             return Consumed::Malformed("a bodhi update message needs update.alias".into());
         };
-        let builds: Vec<Value> = update
-            .builds
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|b| b.nvr)
-            .collect();
         return Consumed::Data(data([
             ("message_type", shared(message_type)),
             ("item", own(Value::String(alias))),
             ("item_type", shared(&BODHI_UPDATE)),
-            (
-                "release",
-                own(update.release.and_then(|r| r.name).unwrap_or(Value::Null)),
-            ),
+            ("release", own(release)),
             ("builds", own(Value::Array(builds))),
             ("topic", own(Value::String(message.topic.clone()))),
         ]));
@@ -648,5 +706,59 @@ mod tests {
         assert_eq!(distgit_branch("1.fc39"), Some("f39".into()));
         assert_eq!(distgit_branch("17.el9"), Some("epel9".into()));
         assert_eq!(distgit_branch("1"), None);
+    }
+
+    #[test]
+    fn fields_of_the_wrong_type_or_size_never_become_items() {
+        let m = |topic: &str, body: Value| consume(&Message::new(None, topic, &body));
+        let build = |field: &str, value: Value| {
+            let mut body =
+                json!({"new": 1, "name": "htop", "version": "3.3.0", "release": "1.fc41"});
+            body[field] = value;
+            m("x.buildsys.build.state.change", body)
+        };
+        let long = "a".repeat(5 << 20);
+        for (field, value, why) in [
+            ("name", json!(12345), "`name` is a number, not a string"),
+            ("name", json!(1.5e300), "`name` is a number, not a string"),
+            (
+                "version",
+                json!(true),
+                "`version` is a boolean, not a string",
+            ),
+            (
+                "release",
+                json!({"a": 1}),
+                "`release` is an object, not a string",
+            ),
+            ("owner", json!(["x"]), "`owner` is a list, not a string"),
+            (
+                "name",
+                json!(long),
+                "`name` is 5242880 bytes long; a real one has at most 256",
+            ),
+        ] {
+            assert_eq!(
+                build(field, value),
+                Consumed::Malformed(why.into()),
+                "{field}"
+            );
+        }
+        assert!(matches!(build("name", json!("htop")), Consumed::Data(_)));
+        assert_eq!(
+            m("x.buildsys.tag", json!({"tag": 41})),
+            Consumed::Malformed("`tag` is a number, not a string".into())
+        );
+        assert_eq!(
+            m("x.bodhi.update.edit", json!({"update": {"alias": 7}})),
+            Consumed::Malformed("`update.alias` is a number, not a string".into())
+        );
+        assert_eq!(
+            m(
+                "x.bodhi.update.edit",
+                json!({"update": {"alias": "FEDORA-2024-1", "builds": [{"nvr": 1}]}})
+            ),
+            Consumed::Malformed("`update.builds[].nvr` is a number, not a string".into())
+        );
     }
 }
