@@ -710,7 +710,8 @@ fn trigger_turns_messages_into_jobs() {
     );
     let err = stderr(&o, &env);
     assert!(
-        err.contains("line 2 skipped: not JSON")
+        err.contains("message skipped: not JSON: `not json`")
+            && err.contains("messages.jsonl:2:1")
             && err.contains("4 messages: 4 jobs, 4 duplicates dropped"),
         "{err}"
     );

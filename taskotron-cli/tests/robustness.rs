@@ -228,3 +228,133 @@ fn jobs_lists_a_queue_in_a_read_only_state_directory() {
         "{out}\n{err}"
     );
 }
+
+/// A rules file that runs `rpmlint` for every completed Koji build, and a message of
+/// build `n`.
+fn trigger_setup(env: &Env) -> (std::path::PathBuf, impl Fn(usize) -> serde_json::Value) {
+    let rules = env.write(
+        "rules.yml",
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [rpmlint], arches: [x86_64]}]\n",
+    );
+    let message = |n: usize| {
+        serde_json::json!({"topic": "org.fedoraproject.prod.buildsys.build.state.change", "msg_id": format!("m-{n}"),
+            "msg": {"new": 1, "name": format!("pkg{n}"), "version": "1.0", "release": "1.fc41", "instance": "primary"}})
+    };
+    (rules, message)
+}
+
+fn trigger(env: &Env, rules: &std::path::Path, from: &std::path::Path) -> Output {
+    env.run(&[
+        "trigger",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--from",
+        from.to_str().unwrap(),
+        "--dry-run",
+    ])
+}
+
+#[test]
+fn recorded_traffic_replays_in_any_layout_and_bad_lines_are_skipped_by_name() {
+    let env = Env::new();
+    let (rules, message) = trigger_setup(&env);
+    // JSON lines with a line that is not UTF-8 in the middle.
+    let mut bytes = format!("{}\n", message(1)).into_bytes();
+    bytes.extend_from_slice(b"{\"topic\": \"x\", \"msg\": {\"name\": \"\xff\"}}\n");
+    bytes.extend_from_slice(format!("{}\n", message(2)).as_bytes());
+    let lines = env.home.path().join("lines.jsonl");
+    std::fs::write(&lines, bytes).unwrap();
+    let o = trigger(&env, &rules, &lines);
+    let err = stderr(&o, &env);
+    assert_eq!(code(&o), Some(0), "{err}");
+    assert!(
+        err.contains("message skipped: not UTF-8 (byte 0xff at column 33)"),
+        "{err}"
+    );
+    assert!(err.contains("lines.jsonl:2:1"), "{err}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("pkg1-1.0-1.fc41") && out.contains("pkg2-1.0-1.fc41"),
+        "{out}"
+    );
+    // Pretty-printed one after another, an array, a datagrepper page: the same jobs.
+    let pretty = format!(
+        "{}\n{}\n",
+        serde_json::to_string_pretty(&message(1)).unwrap(),
+        serde_json::to_string_pretty(&message(2)).unwrap()
+    );
+    let array = serde_json::to_string_pretty(&serde_json::json!([message(1), message(2)])).unwrap();
+    let page = serde_json::json!({"arguments": {"page": 1}, "count": 2, "pages": 1, "total": 2,
+        "raw_messages": [message(1), message(2)]})
+    .to_string();
+    for (name, text) in [
+        ("pretty.json", pretty),
+        ("array.json", array),
+        ("page.json", page),
+    ] {
+        let file = env.write(name, &text);
+        let o = trigger(&env, &rules, &file);
+        let err = stderr(&o, &env);
+        assert_eq!(code(&o), Some(0), "{name}: {err}");
+        assert!(err.contains("2 messages: 2 jobs"), "{name}: {err}");
+        assert!(!err.contains("warning"), "{name}: {err}");
+    }
+    // Nothing readable at all: exit 2, the first problem named.
+    let junk = env.write("junk.txt", "hello\nworld\n");
+    let o = trigger(&env, &rules, &junk);
+    let err = stderr(&o, &env);
+    assert_eq!(code(&o), Some(2), "{err}");
+    assert!(
+        err.contains("no message could be read; the first problem: line 1: not JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_field_of_the_wrong_type_never_becomes_an_item() {
+    let env = Env::new();
+    let (rules, message) = trigger_setup(&env);
+    let mut numeric = message(3);
+    numeric["msg"]["name"] = serde_json::json!(12345);
+    let mut huge = message(4);
+    huge["msg"]["name"] = serde_json::json!("a".repeat(5 << 20));
+    let file = env.write("m.jsonl", &format!("{numeric}\n{huge}\n{}\n", message(5)));
+    let o = trigger(&env, &rules, &file);
+    let err = stderr(&o, &env);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), Some(0), "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("pkg5-1.0-1.fc41"), "{out}");
+    assert!(err.contains("`name` is a number, not a string"), "{err}");
+    assert!(err.contains("`name` is 5242880 bytes long"), "{err}");
+    assert!(err.len() < 10_000, "the 5 MB name is not echoed");
+}
+
+#[test]
+fn a_trigger_reading_stdin_ends_on_sigterm() {
+    let env = Env::new();
+    let (rules, message) = trigger_setup(&env);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskotron"))
+        .args(["--color", "never", "trigger", "--rules"])
+        .arg(&rules)
+        .args(["--from", "-", "--dry-run"])
+        .env("HOME", env.home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, format!("{}\n", message(1)).as_bytes()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    let started = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("Stopped by signal 15"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("pkg1-1.0-1.fc41"));
+}

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{DryRun, Scheduler};
 use taskotron_core::trigger::message::MessageError;
-use taskotron_core::trigger::{dispatch, Message, Rules, Trigger};
+use taskotron_core::trigger::{dispatch, Message, MessageStream, Rules, Trigger};
 use taskotron_core::{Diagnostic, JobRequest};
 
 use super::report_invalid;
@@ -83,7 +83,7 @@ impl Pump<'_> {
     fn unreadable(&mut self, e: &MessageError, file: Option<(&Path, usize)>) {
         let d = match file {
             Some((path, line)) => {
-                Diagnostic::warning(format!("line {line} skipped: {e}")).in_file(path)
+                Diagnostic::warning(format!("message skipped: {e}")).at_line(Some(path), line)
             }
             None => Diagnostic::warning(format!("rejected: {e}")),
         };
@@ -142,16 +142,16 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
         }
     };
     let amqp = args.from.starts_with("amqp://") || args.from.starts_with("amqps://");
-    let input: Option<Box<dyn BufRead>> = if amqp {
+    let input = if amqp {
         None
     } else if args.from == "-" {
-        Some(Box::new(io::stdin().lock()))
+        Some(Source::Stdin)
     } else {
         match std::fs::File::open(&args.from) {
-            Ok(f) => Some(Box::new(BufReader::with_capacity(1 << 16, f))),
+            Ok(f) => Some(Source::File(f)),
             Err(e) => {
                 let d = Diagnostic::error(format!("cannot read `{}`: {e}", args.from)).help(
-                    "`--from` takes a JSON-lines file, `-` for standard input, or an amqp:// URI",
+                    "`--from` takes a file of JSON messages, `-` for standard input, or an amqp:// URI",
                 );
                 report_invalid(shell, args.format, &[d]);
                 return exit::INVALID_INPUT;
@@ -178,7 +178,20 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
                 }
                 Box::new(queue)
             }
-            Err(e) => return super::queue::queue_failed(shell, args.format, &e),
+            Err(e) => {
+                let help = e.help().map_or_else(
+                    || "add `--dry-run` to print the jobs without scheduling them".to_string(),
+                    |h| {
+                        format!("{h}; or add `--dry-run` to print the jobs without scheduling them")
+                    },
+                );
+                let d = Diagnostic::error(format!("cannot schedule jobs: {e}")).help(help);
+                report_invalid(shell, args.format, &[d]);
+                return match e {
+                    taskotron_core::scheduler::QueueError::Io { .. } => exit::INVALID_INPUT,
+                    _ => exit::NOT_OK,
+                };
+            }
         }
     };
     let mut pump = Pump {
@@ -191,7 +204,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
         tally: Tally::default(),
     };
     let code = match input {
-        Some(input) => from_lines(&mut pump, input, Path::new(&args.from)),
+        Some(input) => from_stream(&mut pump, input, Path::new(&args.from)),
         None => from_amqp(&mut pump, config, args, &rules),
     };
     let _ = pump.out.flush();
@@ -199,38 +212,79 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> i32 {
     code
 }
 
-fn from_lines(pump: &mut Pump<'_>, input: Box<dyn BufRead>, file: &Path) -> i32 {
-    for (number, line) in input.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                pump.shell.diagnostics(&[Diagnostic::error(format!(
-                    "cannot read line {}: {e}",
-                    number + 1
-                ))
-                .in_file(file)]);
+/// Where recorded messages come from.
+enum Source {
+    Stdin,
+    File(std::fs::File),
+}
+
+/// Reads messages in any layout (`trigger::stream`) on a thread of its own, so that a
+/// signal ends the wait for the next line (standard input may never send one);
+/// every message read before the signal has its jobs scheduled. A file from which
+/// nothing could be read is invalid input, named by its first problem.
+fn from_stream(pump: &mut Pump<'_>, input: Source, file: &Path) -> i32 {
+    let (tx, rx) = std::sync::mpsc::sync_channel(256);
+    std::thread::spawn(move || {
+        let reader: Box<dyn BufRead> = match input {
+            Source::Stdin => Box::new(io::stdin().lock()),
+            Source::File(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+        };
+        for record in MessageStream::new(reader) {
+            if tx.send(record).is_err() {
+                return;
+            }
+        }
+    });
+    let (mut read, mut first_problem) = (0_u64, None);
+    loop {
+        if let Some(signal) = taskotron_core::process::interrupted() {
+            pump.shell.status(
+                "Stopped",
+                &format!("by signal {signal}; the jobs of the messages read so far are scheduled"),
+                Tone::Warn,
+            );
+            break;
+        }
+        let record = match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(Ok(record)) => record,
+            Ok(Err(e)) => {
+                pump.shell
+                    .diagnostics(&[Diagnostic::error(format!("cannot read: {e}")).in_file(file)]);
                 return exit::NOT_OK;
             }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        match Message::parse_owned(line) {
+        match record.message {
             Ok(message) => {
+                read += 1;
                 if let Err(e) = pump.message(&message) {
                     pump.shell.diagnostics(&[Diagnostic::error(format!(
                         "stopped at line {}: {e}",
-                        number + 1
+                        record.line
                     ))
                     .in_file(file)
-                    .help("the jobs of the lines before it are scheduled; run again from this line once the state directory is writable")]);
+                    .help("the jobs of the messages before it are scheduled; run again from this line once the state directory is writable")]);
                     return exit::NOT_OK;
                 }
             }
-            Err(e) => pump.unreadable(&e, Some((file, number + 1))),
+            Err(e) => {
+                first_problem.get_or_insert_with(|| format!("line {}: {e}", record.line));
+                pump.unreadable(&e, Some((file, record.line)));
+            }
         }
     }
-    exit::OK
+    match first_problem {
+        Some(problem) if read == 0 => {
+            pump.shell.diagnostics(&[Diagnostic::error(format!(
+                "no message could be read; the first problem: {problem}"
+            ))
+            .in_file(file)
+            .help("give JSON messages (fedora-messaging or fedmsg), one a line, pretty-printed one after another, in a JSON array, or a datagrepper page")]);
+            exit::INVALID_INPUT
+        }
+        _ => exit::OK,
+    }
 }
 
 #[cfg(feature = "amqp")]

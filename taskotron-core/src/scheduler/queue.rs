@@ -190,6 +190,9 @@ impl QueueError {
     }
 }
 
+/// Told, with the queue's file, that an operation is waiting for another process's lock.
+pub type Notify = std::sync::Arc<dyn Fn(&Path) + Send + Sync>;
+
 /// How long an operation waits for a lock another process holds, and whom it tells
 /// that it is waiting. The wait is bounded, and a signal (with the interrupt handler
 /// installed) ends it at once.
@@ -198,7 +201,7 @@ pub struct Waiting {
     /// Give up after this long.
     pub limit: Duration,
     /// Called once, after a second of waiting, with the queue's file.
-    pub notify: Option<std::sync::Arc<dyn Fn(&Path) + Send + Sync>>,
+    pub notify: Option<Notify>,
 }
 
 impl Default for Waiting {

@@ -9,6 +9,7 @@ pub mod fanout;
 pub mod message;
 pub mod query;
 pub mod rules;
+pub mod stream;
 
 pub use data::{Data, Fields};
 pub use dispatch::{dispatch, Dispatched};
@@ -16,3 +17,4 @@ pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
 pub use message::Message;
 pub use query::Query;
 pub use rules::{Action, Rule, Rules};
+pub use stream::{MessageStream, Record};
