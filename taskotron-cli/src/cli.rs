@@ -84,7 +84,7 @@ pub enum Command {
     Config(FormatArgs),
     /// Send results (TAP or ResultYAML files) to ResultsDB without re-running anything.
     #[command(
-        after_help = "Examples:\n  taskotron report results.yml --resultsdb http://127.0.0.1:5001\n  taskotron report results.tap --item htop-3.3.0-1.fc41 --type koji_build --build-id b-7\n  taskotron report --resume\n  taskotron report results.yml --dry-run --format json\n\nEvery result is written to the spool in the state directory before it is sent and\nremoved once ResultsDB has it; `--resume` sends what an earlier report left.\nExit codes: 0 everything delivered, 1 something left in the spool or refused,\n2 invalid input (nothing was sent)."
+        after_help = "Examples:\n  taskotron report results.yml --resultsdb http://127.0.0.1:5001\n  taskotron report results.tap --item htop-3.3.0-1.fc41 --type koji_build --build-id b-7\n  taskotron report --resume\n  taskotron report results.yml --dry-run --format json\n\nEvery result is written to the spool in the state directory before it is sent and\nremoved once ResultsDB has it; `--resume` sends what an earlier report left.\nA result's id comes from its run (the run's id, else `--build-id`, else the files'\ncontents) and from the result itself: reporting the same run again sends only what\nResultsDB does not have yet; `--again` sends everything anew. `report_deadline`\nbounds the whole delivery; what is not delivered by then stays in the spool.\nExit codes: 0 everything delivered (or already there), 1 something left in the\nspool or refused, 2 invalid input (nothing was sent)."
     )]
     Report(ReportArgs),
     /// Turn bus messages into jobs by the rules (from a file, stdin or RabbitMQ).
@@ -339,6 +339,10 @@ pub struct ReportArgs {
     /// Also send what earlier reports left in the spool.
     #[arg(long)]
     pub resume: bool,
+    /// Send the results even if ResultsDB has them from an earlier report of the same
+    /// run (they get new ids).
+    #[arg(long)]
+    pub again: bool,
     /// The arch the results are for (added to their data).
     #[arg(long, value_parser = parse_arch)]
     pub arch: Option<Arch>,

@@ -308,6 +308,36 @@ mod duration_text {
 }
 
 impl Config {
+    /// The configuration as shown to people (`taskotron config`): secrets left out,
+    /// and the password of any URL replaced by `***`.
+    pub fn shown(&self) -> serde_json::Value {
+        fn redact(v: serde_json::Value) -> serde_json::Value {
+            use serde_json::Value;
+            match v {
+                Value::String(s) => Value::String(crate::redact::in_text(&s)),
+                Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+                Value::Object(map) => {
+                    Value::Object(map.into_iter().map(|(k, v)| (k, redact(v))).collect())
+                }
+                other => other,
+            }
+        }
+        redact(serde_json::to_value(self).unwrap_or_default())
+    }
+}
+
+impl Loaded {
+    /// [`Config::shown`], with where it came from.
+    pub fn shown(&self) -> serde_json::Value {
+        serde_json::json!({
+            "config": self.config.shown(),
+            "file": self.file,
+            "env_overrides": self.env_overrides,
+        })
+    }
+}
+
+impl Config {
     /// ResultsDB credentials, token first.
     pub fn resultsdb_auth(&self) -> Option<crate::resultsdb::Auth> {
         if let Some(t) = &self.resultsdb_token {

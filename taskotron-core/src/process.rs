@@ -176,6 +176,35 @@ pub fn interrupted() -> Option<i32> {
     }
 }
 
+/// Runs `work` on a thread of its own and returns what it returns; once the process
+/// is interrupted, waits at most `grace` more for it. `None` when it was interrupted
+/// and `work` had not finished by then: the caller is to say so and exit, leaving the
+/// thread (blocked in a request, say) behind. For work whose every step is durable
+/// before it is taken (a report's spool), so that stopping it anywhere loses nothing.
+pub fn unless_interrupted<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+    grace: Duration,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    let mut since = None;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(value) => return Some(value),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if interrupted().is_some() {
+            let since = *since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= grace {
+                return None;
+            }
+        }
+    }
+}
+
 /// Makes this process adopt every orphan of its subtree (Linux
 /// `PR_SET_CHILD_SUBREAPER`), so that a task process that left its group is still
 /// found and killed when its action ends. Only the binary's run, worker and serve

@@ -399,8 +399,10 @@ pub fn run(
                 } else {
                     ActionStatus::Failed
                 };
+                // The report is published with the artifacts: no URL's password in it.
+                let message = crate::redact::in_text(&failure.message);
                 let why = format!(
-                    "{}action {}/{total} `{}` ({}) failed: {}",
+                    "{}action {}/{total} `{}` ({}) failed: {message}",
                     failure
                         .kind
                         .map(|k| format!("{}: ", k.name))
@@ -408,7 +410,6 @@ pub fn run(
                     index + 1,
                     action.name,
                     spec.name,
-                    failure.message
                 );
                 report.failure = failure.kind.map(|k| crate::dict::NamedFailure {
                     kind: k.name.into(),
@@ -417,7 +418,7 @@ pub fn run(
                 log.line(&why);
                 report.execution_status = ExecutionStatus::NotOk;
                 report.status = Some(why);
-                entry.error = Some(failure.message);
+                entry.error = Some(message);
                 failed = true;
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use taskotron_core::results::{CheckDetail, Outcome};
 use taskotron_core::resultsdb::{
-    report, Client, Group, LogUrls, Policy, ReportContext, SendError, Spool,
+    report, Client, Group, Identity, LogUrls, Policy, ReportContext, SendError, Spool,
 };
 use taskotron_mock::http::Fault;
 use taskotron_mock::resultsdb::{MockResultsDb, ResultsDbFixture};
@@ -237,7 +237,7 @@ fn five_hundreds_and_dropped_connections_deliver_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).unwrap();
     let client = Client::new(&server.url(), None, Duration::from_secs(5));
-    let entries = report::entries(&details(30), &ctx("g-1")).unwrap();
+    let entries = report::entries(&details(30), &ctx("g-1"), &Identity::build("g-1")).unwrap();
     let outcome = report::send(&client, &spool, entries, false, fast()).unwrap();
     assert!(outcome.is_complete(), "{outcome:?}");
     assert_eq!(outcome.delivered.len(), 30);
@@ -260,7 +260,7 @@ fn a_dead_server_leaves_everything_for_resume() {
     let outcome = report::send(
         &client,
         &spool,
-        report::entries(&details(12), &ctx("g-2")).unwrap(),
+        report::entries(&details(12), &ctx("g-2"), &Identity::build("g-2")).unwrap(),
         false,
         short,
     )
@@ -281,7 +281,9 @@ fn refusals_name_the_field_and_are_kept_aside() {
     let db = MockResultsDb::new(&ResultsDbFixture::default());
     let server = db.serve().unwrap();
     let client = Client::new(&server.url(), None, Duration::from_secs(5));
-    let mut entry = report::entries(&details(1), &ctx("g-3")).unwrap().remove(0);
+    let mut entry = report::entries(&details(1), &ctx("g-3"), &Identity::build("g-3"))
+        .unwrap()
+        .remove(0);
     entry.payload.outcome = "ERROR".into();
     assert_eq!(
         client.post_result(&entry.payload),

@@ -9,7 +9,7 @@ use crate::exit;
 /// Prints the configuration and where it came from.
 pub fn run(loaded: &Loaded, format: Format) -> i32 {
     match format {
-        Format::Json => print_json(&serde_json::to_value(loaded).unwrap_or_default()),
+        Format::Json => print_json(&loaded.shown()),
         Format::Human => {
             match &loaded.file {
                 Some(f) => println!("# from {}", f.display()),
@@ -25,7 +25,7 @@ pub fn run(loaded: &Loaded, format: Format) -> i32 {
 }
 
 fn config_text(config: &taskotron_core::config::Config) -> String {
-    let value = serde_json::to_value(config).unwrap_or_default();
+    let value = config.shown();
     let mut out = String::new();
     if let serde_json::Value::Object(map) = value {
         for (k, v) in map {

@@ -17,6 +17,7 @@ use crate::output::{Shell, Tone};
 pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
     let mut details: Vec<CheckDetail> = Vec::new();
     let mut problems = Vec::new();
+    let mut contents: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     for file in &args.files {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
@@ -28,6 +29,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
                 continue;
             }
         };
+        contents.push((file.as_path(), text.clone().into_bytes()));
         let ctx = Context {
             item: args.subject.item.clone().unwrap_or_else(|| {
                 file.file_name()
@@ -90,7 +92,10 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         urls,
         accepted: config.resultsdb_outcomes(),
     };
-    let entries = match report::entries(&details, &ctx) {
+    let files: Vec<(&std::path::Path, &[u8])> =
+        contents.iter().map(|(p, c)| (*p, c.as_slice())).collect();
+    let identity = report::identity_of(&files, args.build_id.as_deref(), args.again);
+    let entries = match report::entries(&details, &ctx, &identity) {
         Ok(e) => e,
         Err(errors) => {
             let diagnostics: Vec<Diagnostic> = errors
@@ -164,13 +169,38 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         &format!("{} results to {}", entries.len(), client.base()),
         Tone::Good,
     );
-    let outcome = match report::send(&client, &spool, entries, args.resume, policy) {
+    // Every result is in the spool before it is sent, so a signal may end the
+    // delivery anywhere: what ResultsDB has not confirmed stays for `--resume`.
+    let sent = {
+        let (client, spool, resume) = (client.clone(), spool.clone(), args.resume);
+        taskotron_core::process::unless_interrupted(
+            move || report::send(&client, &spool, entries, resume, policy),
+            std::time::Duration::from_secs(2),
+        )
+    };
+    let Some(sent) = sent else {
+        let left = spool.pending().map_or(0, |p| p.len());
+        let signal = taskotron_core::process::interrupted().unwrap_or(0);
+        let what = if left == 0 {
+            format!("by signal {signal} before a result was spooled; nothing was sent, report the files again")
+        } else {
+            format!(
+                "by signal {signal}; {left} results are in the spool `{}`; send them with `taskotron report --resume`",
+                spool.dir().display()
+            )
+        };
+        shell.status("Stopped", &what, Tone::Bad);
+        return exit::NOT_OK;
+    };
+    let outcome = match sent {
         Ok(o) => o,
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!(
-                "the spool in `{}` failed: {e}",
-                spool.dir().display()
-            ))]);
+            let d = Diagnostic::error(e.to_string()).help(if e.written > 0 {
+                "free space, then report the same files again: what ResultsDB already has is not sent twice, and `--resume` sends what is in the spool"
+            } else {
+                "free space (or set `state_dir` to a writable directory), then report the same files again"
+            });
+            report_invalid(shell, args.format, &[d]);
             return exit::NOT_OK;
         }
     };
@@ -182,21 +212,40 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             )),
         ]);
     }
+    if !outcome.already.is_empty() {
+        shell.status(
+            "Skipped",
+            &format!(
+                "{} results ResultsDB already has from an earlier report of this run; `--again` sends them anew",
+                outcome.already.len()
+            ),
+            Tone::Warn,
+        );
+    }
     let left = outcome.pending.len();
     match args.format {
         Format::Json => print_json(
-            &json!({"group": group_id, "delivered": outcome.delivered.len(), "rejected": outcome.rejected, "pending": outcome.pending, "spool": spool.dir()}),
+            &json!({"group": group_id, "delivered": outcome.delivered.len(), "already": outcome.already.len(), "rejected": outcome.rejected, "pending": outcome.pending, "spool": spool.dir()}),
         ),
         Format::Human => println!(
-            "delivered: {}, refused: {}, left in the spool: {left}",
+            "delivered: {}, already there: {}, refused: {}, left in the spool: {left}",
             outcome.delivered.len(),
+            outcome.already.len(),
             outcome.rejected.len()
         ),
     }
     if outcome.is_complete() {
         shell.status(
             "Finished",
-            &format!("{} results delivered", outcome.delivered.len()),
+            &format!(
+                "{} results delivered{}",
+                outcome.delivered.len(),
+                if outcome.already.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} already there", outcome.already.len())
+                }
+            ),
             Tone::Good,
         );
         bodhi_status

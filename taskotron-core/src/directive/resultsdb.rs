@@ -79,7 +79,8 @@ impl Directive for ResultsDb {
             urls,
             accepted: r.accepted.clone(),
         };
-        let entries = report::entries(&details, &rdb_ctx).map_err(|errors| {
+        let identity = crate::resultsdb::Identity::run(&ctx.run_id);
+        let entries = report::entries(&details, &rdb_ctx, &identity).map_err(|errors| {
             Failure::new(
                 errors
                     .iter()
@@ -120,7 +121,7 @@ impl Directive for ResultsDb {
         let client = Client::new(url, r.auth.clone(), std::time::Duration::from_secs(10));
         let order: Vec<String> = entries.iter().map(|e| e.result_id.clone()).collect();
         let outcome = report::send(&client, &spool, entries, false, r.policy)
-            .map_err(|e| Failure::new(format!("resultsdb: the spool failed: {e}")))?;
+            .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
         if !outcome.is_complete() {
             let mut why = format!(
                 "reporting to ResultsDB failed: {} delivered, {} refused, {} left in the spool (send them with `taskotron report --resume`)",
@@ -139,6 +140,7 @@ impl Directive for ResultsDb {
                 outcome
                     .delivered
                     .iter()
+                    .chain(&outcome.already)
                     .find(|(r, _)| r == rid)
                     .map(|(_, id)| *id)
             })

@@ -66,6 +66,9 @@ pub struct Client {
     base: String,
     agent: ureq::Agent,
     auth: Option<Auth>,
+    timeout: Duration,
+    /// No request may run past this: each gets what is left, at most `timeout`.
+    deadline: Option<std::time::Instant>,
 }
 
 impl fmt::Debug for Client {
@@ -96,12 +99,48 @@ impl Client {
             base,
             agent: config.into(),
             auth,
+            timeout,
+            deadline: None,
         }
     }
 
-    /// The API's base URL.
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The same client (sharing its connections), each of whose requests ends by
+    /// `deadline` at the latest: a report's deadline bounds the whole delivery, not
+    /// each request.
+    pub fn until(&self, deadline: std::time::Instant) -> Self {
+        Self {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
+    }
+
+    /// The API's base URL (without credentials, should the URL hold any).
+    pub fn base(&self) -> String {
+        crate::redact::url(&self.base)
+    }
+
+    /// How long the next request may take; `None` once the deadline has passed.
+    fn time_left(&self) -> Option<Duration> {
+        match self.deadline {
+            None => Some(self.timeout),
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                (!left.is_zero()).then(|| left.min(self.timeout))
+            }
+        }
+    }
+
+    /// A request bounded by [`Client::time_left`], authorized.
+    fn bounded<B>(
+        &self,
+        request: ureq::RequestBuilder<B>,
+    ) -> Result<ureq::RequestBuilder<B>, SendError> {
+        let Some(left) = self.time_left() else {
+            return Err(SendError::NotSent(
+                "the report's deadline has passed".into(),
+            ));
+        };
+        Ok(self.authorize(request.config().timeout_global(Some(left)).build()))
     }
 
     fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
@@ -125,7 +164,7 @@ impl Client {
             message: e.to_string(),
         })?;
         let request = self
-            .authorize(self.agent.post(format!("{}/results", self.base)))
+            .bounded(self.agent.post(format!("{}/results", self.base)))?
             .header("Content-Type", "application/json");
         let (status, text) = answer(request.send(body), true)?;
         match status {
@@ -156,7 +195,7 @@ impl Client {
         if let Some(g) = payload.groups.first() {
             url.push_str(&format!("&groups={}", encode(&g.uuid)));
         }
-        let (status, text) = answer(self.authorize(self.agent.get(url)).call(), false)?;
+        let (status, text) = answer(self.bounded(self.agent.get(url))?.call(), false)?;
         if status != 200 {
             return Err(status_error(status, &text));
         }
@@ -169,13 +208,57 @@ impl Client {
             .and_then(Value::as_u64))
     }
 
+    /// Which of `ids` (`taskotron_result_id`s) ResultsDB already has, with their
+    /// ResultsDB ids: asked a batch at a time (`taskotron_result_id=a,b,c`).
+    ///
+    /// # Errors
+    /// See [`SendError`]; nothing is known then.
+    pub fn existing(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, u64>, SendError> {
+        const BATCH: usize = 40;
+        let mut found = std::collections::HashMap::new();
+        for batch in ids.chunks(BATCH) {
+            let list: Vec<String> = batch.iter().map(|id| encode(id)).collect();
+            let url = format!(
+                "{}/results?{}={}&limit={}",
+                self.base,
+                super::RESULT_ID_KEY,
+                list.join(","),
+                batch.len()
+            );
+            let (status, text) = answer(self.bounded(self.agent.get(url))?.call(), false)?;
+            if status != 200 {
+                return Err(status_error(status, &text));
+            }
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| SendError::Ambiguous(format!("unreadable answer: {e}")))?;
+            for r in v
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let id = r
+                    .pointer(&format!("/data/{}", super::RESULT_ID_KEY))
+                    .and_then(|d| d.get(0).or(Some(d)))
+                    .and_then(Value::as_str);
+                if let (Some(id), Some(n)) = (id, r.get("id").and_then(Value::as_u64)) {
+                    found.insert(id.to_string(), n);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// `GET /healthcheck`.
     ///
     /// # Errors
     /// See [`SendError`].
     pub fn healthcheck(&self) -> Result<(), SendError> {
         let (status, text) = answer(
-            self.authorize(self.agent.get(format!("{}/healthcheck", self.base)))
+            self.bounded(self.agent.get(format!("{}/healthcheck", self.base)))?
                 .call(),
             false,
         )?;
@@ -202,7 +285,8 @@ fn answer(
             Ok((status, text))
         }
         Err(e) => {
-            let text = e.to_string();
+            // ureq's messages may quote the URL, credentials and all.
+            let text = crate::redact::in_text(&e.to_string());
             let not_sent = matches!(e, ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)
                 || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused)
                 || matches!(&e, ureq::Error::Timeout(t) if matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve));

@@ -1,7 +1,9 @@
 //! Delivering spooled results: a few threads share one keep-alive client; each
 //! result is retried with backoff until it arrives, is refused, or the time is up.
 //! After an ambiguous failure a result is looked up before it is sent again, so a
-//! retry never stores it twice.
+//! retry never stores it twice. The deadline bounds the whole delivery: no request
+//! runs past it, and what has not arrived by then stays in the spool. A signal (with
+//! the interrupt handler installed) ends it the same way.
 
 use std::sync::Mutex;
 use std::thread;
@@ -45,6 +47,9 @@ pub struct Outcome {
     pub rejected: Vec<(String, String)>,
     /// `(result id, last error)` of the results still in the spool.
     pub pending: Vec<(String, String)>,
+    /// `(result id, ResultsDB id)` of the results ResultsDB had already (an earlier
+    /// report of the same run): not sent again.
+    pub already: Vec<(String, u64)>,
 }
 
 impl Outcome {
@@ -54,9 +59,16 @@ impl Outcome {
     }
 }
 
-/// Delivers `entries` (already in `spool`) to `client`.
-pub fn deliver(client: &Client, spool: &Spool, entries: Vec<Entry>, policy: Policy) -> Outcome {
-    let start = Instant::now();
+/// Delivers `entries` (already in `spool`) to `client`, all within the policy's
+/// deadline from `start`.
+pub fn deliver(
+    client: &Client,
+    spool: &Spool,
+    entries: Vec<Entry>,
+    policy: Policy,
+    start: Instant,
+) -> Outcome {
+    let client = &client.until(crate::duration::deadline(start, policy.deadline));
     let queue = Mutex::new(entries);
     let outcome = Mutex::new(Outcome::default());
     let workers = policy.concurrency.max(1);
@@ -65,6 +77,12 @@ pub fn deliver(client: &Client, spool: &Spool, entries: Vec<Entry>, policy: Poli
             s.spawn(|| loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some(entry) = next else { break };
+                if let Some(why) = stopped(start, policy) {
+                    if let Ok(mut o) = outcome.lock() {
+                        o.pending.push((entry.result_id, why));
+                    }
+                    continue;
+                }
                 let result = deliver_one(client, spool, entry.clone(), policy, start);
                 if let Ok(mut o) = outcome.lock() {
                     match result {
@@ -83,6 +101,19 @@ pub fn deliver(client: &Client, spool: &Spool, entries: Vec<Entry>, policy: Poli
     let mut o = outcome.into_inner().unwrap_or_default();
     o.delivered.sort();
     o
+}
+
+/// Why no more results are sent, if that is so: the deadline passed, or a signal came.
+fn stopped(start: Instant, policy: Policy) -> Option<String> {
+    if let Some(signal) = crate::process::interrupted() {
+        return Some(format!("not sent: interrupted by signal {signal}"));
+    }
+    (start.elapsed() >= policy.deadline).then(|| {
+        format!(
+            "not sent: the report's deadline ({}) passed",
+            humantime::format_duration(policy.deadline)
+        )
+    })
 }
 
 fn deliver_one(
@@ -114,7 +145,9 @@ fn deliver_one(
                     // Persist it: a process killed now must look before resending too.
                     let _ = spool.put(&entry);
                 }
-                if start.elapsed() + pause > policy.deadline {
+                if start.elapsed() + pause > policy.deadline
+                    || crate::process::interrupted().is_some()
+                {
                     return Err(e);
                 }
                 thread::sleep(pause);

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod delivery;
+pub mod identity;
 mod payload;
 pub mod report;
 mod settings;
@@ -12,6 +13,7 @@ mod urls;
 
 pub use client::{Auth, Client, SendError};
 pub use delivery::{deliver, Policy};
+pub use identity::Identity;
 pub use payload::{
     format, DataValue, Group, PayloadError, ReportContext, ResultPayload, Testcase, RESULT_ID_KEY,
 };

@@ -56,10 +56,17 @@ impl Spool {
     /// The file cannot be written or synced.
     pub fn put(&self, entry: &Entry) -> io::Result<()> {
         let tmp = self.dir.join(format!(".{}.tmp", entry.result_id));
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(entry).map_err(io::Error::other)?)?;
-        f.sync_all()?;
-        fs::rename(&tmp, self.path(&entry.result_id))?;
+        let written = (|| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&serde_json::to_vec(entry).map_err(io::Error::other)?)?;
+            f.sync_all()?;
+            fs::rename(&tmp, self.path(&entry.result_id))
+        })();
+        if written.is_err() {
+            // A full disk leaves no half-written file behind.
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
         File::open(&self.dir)?.sync_all()
     }
 
