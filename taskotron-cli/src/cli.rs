@@ -13,7 +13,7 @@ use taskotron_core::{Arch, ItemType};
     name = "taskotron",
     version,
     propagate_version = true,
-    after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron validate tasks/*/runtask.yml\n  taskotron new my-check\n\nExit codes: 0 OK, 1 the task did not execute properly (NOT_OK), 2 invalid input."
+    after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron validate tasks/*/runtask.yml\n  taskotron new my-check\n\nExit codes: 0 OK, 1 the task did not execute properly (NOT_OK), 2 invalid input."
 )]
 pub struct Cli {
     /// Configuration file (default: $TASKOTRON_CONFIG, then
@@ -60,7 +60,7 @@ pub enum Format {
 pub enum Command {
     /// Run a task for one item on one arch and print its execution report.
     #[command(
-        after_help = "Examples:\n  taskotron run tasks/example --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run ./runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run . -i f39-updates-pending -t koji_tag -o workdir_note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input."
+        after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run tasks/minimal/runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run tasks/minimal -i f39-updates-pending -t koji_tag -o note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input."
     )]
     Run(RunArgs),
     /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
@@ -70,7 +70,7 @@ pub enum Command {
     Test(TestArgs),
     /// Check formulas without running them; reports every problem at once.
     #[command(
-        after_help = "Examples:\n  taskotron validate tasks/example\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid."
+        after_help = "Examples:\n  taskotron validate tasks/nvr-check\n  taskotron validate tasks/*/runtask.yml --format json\n\nExit codes: 0 all valid, 2 some invalid."
     )]
     Validate(ValidateArgs),
     /// Create a task directory that `taskotron run` accepts as it is.
@@ -94,7 +94,7 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Put jobs in the embedded queue: one per arch.
     #[command(
-        after_help = "Examples:\n  taskotron schedule nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64 --arch aarch64\n  taskotron schedule rpmlint -i grep-3.11-1.fc39 -t koji_build --format json\n\nThe queue is <state_dir>/queue.sqlite; `taskotron worker` runs what it holds.\nExit codes: 0 scheduled, 1 the queue failed, 2 invalid input."
+        after_help = "Examples:\n  taskotron schedule nvr-check -i htop-3.3.0-1.fc41 -t koji_build -a x86_64 -a aarch64\n  taskotron schedule rpmlint -i grep-3.11-1.fc39 -t koji_build --format json\n\nThe queue is <state_dir>/queue.sqlite; `taskotron worker` runs what it holds.\nExit codes: 0 scheduled, 1 the queue failed, 2 invalid input."
     )]
     Schedule(ScheduleArgs),
     /// Run jobs from the embedded queue, for some arches (and noarch).
@@ -130,7 +130,7 @@ pub enum Command {
     Tap(TapCommand),
     /// Print a shell completion script.
     #[command(
-        after_help = "Example:\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
+        after_help = "Example:\n  mkdir -p ~/.local/share/bash-completion/completions\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
     )]
     Completions {
         /// The shell.
@@ -227,7 +227,7 @@ pub struct MirrorArgs {
 pub enum BuildbotCommand {
     /// Write a master.cfg for a Buildbot 4.x master from the configuration.
     #[command(
-        after_help = "Examples:\n  taskotron buildbot master-cfg > master/master.cfg\n  taskotron buildbot master-cfg --out master/master.cfg\n\nA builder per arch pinned to its workers (`buildbot_workers`), collapseRequests off,\na force scheduler per arch, steps that clone <buildbot_mirror>/<taskname>.git, run\n`taskotron run` with the build's id and upload the artifacts. Start the master with\n$TASKOTRON_BUILDBOT_WORKER_PASSWORD set."
+        after_help = "Examples:\n  taskotron buildbot master-cfg > master.cfg\n  taskotron buildbot master-cfg --out master/master.cfg\n\nA builder per arch pinned to its workers (`buildbot_workers`), collapseRequests off,\na force scheduler per arch, steps that clone <buildbot_mirror>/<taskname>.git, run\n`taskotron run` with the build's id and upload the artifacts. Start the master with\n$TASKOTRON_BUILDBOT_WORKER_PASSWORD set."
     )]
     MasterCfg {
         /// Write here instead of standard output.
@@ -359,12 +359,12 @@ pub struct ReportArgs {
 pub enum TapCommand {
     /// Convert a TAP stream to results: JSON, ResultYAML, JUnit XML or TAP13.
     #[command(
-        after_help = "Examples:\n  taskotron tap parse results.tap --format resultyaml\n  node --test --test-reporter=tap | taskotron tap parse - --format junit > junit.xml\n  bats --tap t/ | taskotron tap parse - --item htop-3.3.0-1.fc41 --type koji_build\n\nExit codes: 0 valid stream, 2 invalid stream (the output is still written)."
+        after_help = "Examples:\n  taskotron tap parse results.tap --format resultyaml\n  node --test --test-reporter=tap | taskotron tap parse - --format junit > junit.xml\n  perl t/basic.t | taskotron tap parse - --item htop-3.3.0-1.fc41 --type koji_build\n\nExit codes: 0 valid stream, 2 invalid stream (the output is still written)."
     )]
     Parse(TapParseArgs),
     /// Check a TAP stream: its structure and its failures, as a summary.
     #[command(
-        after_help = "Examples:\n  taskotron tap check results.tap\n  prove -v t/ | taskotron tap check - --format json\n\nExit codes: 0 valid and no failures, 1 failures, 2 invalid stream."
+        after_help = "Examples:\n  taskotron tap check results.tap\n  perl t/basic.t | taskotron tap check - --format json\n\nExit codes: 0 valid and no failures, 1 failures, 2 invalid stream."
     )]
     Check(TapCheckArgs),
 }
@@ -388,11 +388,14 @@ pub struct TapSubject {
 pub enum TapFormat {
     /// Results, test points, summary and diagnostics as one JSON document.
     Json,
+    /// The same as JSON lines, streamed: `{"test": ...}`, `{"result": ...}`, then
+    /// `{"diagnostic": ...}` and a last `{"summary": ...}`.
+    Jsonl,
     /// The results as ResultYAML.
     Resultyaml,
     /// The results as JUnit XML.
     Junit,
-    /// The results as TAP13 in the Taskotron layout.
+    /// The results as TAP13 in the Taskotron layout (the plan at the end).
     Tap,
 }
 

@@ -358,3 +358,56 @@ fn a_trigger_reading_stdin_ends_on_sigterm() {
     assert!(err.contains("Stopped by signal 15"), "{err}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("pkg1-1.0-1.fc41"));
 }
+
+#[test]
+fn huge_and_undecodable_formulas_get_short_exact_messages() {
+    let env = Env::new();
+    // Megabytes on one line: the excerpt is a window, not the line (the issue saw
+    // 107 MB of stderr for 53 MB; the size does not change the behaviour).
+    let value = "a".repeat(8 << 20);
+    env.write(
+        "oneline/runtask.yml",
+        &format!(
+            "{{name: t, actions: [{{name: a, dummy: {{result: PASS}}}}], bogus: \"{value}\"}}\n"
+        ),
+    );
+    let o = env.run(&[
+        "validate",
+        env.home.path().join("oneline").to_str().unwrap(),
+    ]);
+    let err = stderr(&o, &env);
+    assert_eq!(code(&o), Some(2));
+    assert!(err.len() < 4096, "{} bytes of diagnostics", err.len());
+    assert!(
+        err.contains("unknown key `bogus`") && err.contains("runtask.yml:1:56"),
+        "{err}"
+    );
+    // Large without a single alias: not told about aliases.
+    let mut big = String::from("name: t\nactions:\n");
+    for n in 0..120_000 {
+        big.push_str(&format!("  - {{name: a{n}, dummy: {{result: PASS}}}}\n"));
+    }
+    env.write("big/runtask.yml", &big);
+    let o = env.run(&["validate", env.home.path().join("big").to_str().unwrap()]);
+    let err = stderr(&o, &env);
+    assert_eq!(code(&o), Some(2));
+    assert!(
+        err.contains("a formula is far smaller") && !err.contains("alias"),
+        "{err}"
+    );
+    // Not UTF-8: where the bad byte is.
+    let dir = env.home.path().join("latin1");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("runtask.yml"),
+        b"name: t\ndesc: caf\xe9\nactions: []\n",
+    )
+    .unwrap();
+    let o = env.run(&["validate", dir.to_str().unwrap()]);
+    let err = stderr(&o, &env);
+    assert_eq!(code(&o), Some(2));
+    assert!(
+        err.contains("not UTF-8: byte 0xe9") && err.contains("runtask.yml:2:10"),
+        "{err}"
+    );
+}

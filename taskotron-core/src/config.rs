@@ -522,10 +522,11 @@ impl Config {
         };
         let mut config = match &file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
                     path: path.clone(),
                     source,
                 })?;
+                let text = crate::diagnostic::utf8(bytes, path).map_err(ConfigError::Invalid)?;
                 Self::parse(&text, path, env)?
             }
             None => Self::defaults_from(env),

@@ -28,6 +28,9 @@ pub struct Location {
     pub column: usize,
 }
 
+/// The most characters of a source line an excerpt shows.
+pub const EXCERPT_WIDTH: usize = 120;
+
 /// One problem found in user input, with its place and a way out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
@@ -44,9 +47,15 @@ pub struct Diagnostic {
     /// How many characters to underline from the location (at least one).
     #[serde(skip)]
     pub width: usize,
-    /// The source line the location points into, for the excerpt.
+    /// The source line the location points into, for the excerpt: a window of at
+    /// most [`EXCERPT_WIDTH`] characters around the column when the line is longer,
+    /// so a one-line 50 MB file is not printed whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
+    /// Where the location's column is in the excerpt (1-based); 0 when the excerpt
+    /// is the whole line and the column says it.
+    #[serde(skip)]
+    pub excerpt_column: usize,
     /// What was expected there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -65,6 +74,7 @@ impl Diagnostic {
             location: None,
             width: 1,
             excerpt: None,
+            excerpt_column: 0,
             expected: None,
             help: None,
         }
@@ -94,11 +104,32 @@ impl Diagnostic {
             line,
             column: location.column.max(1),
         });
-        self.excerpt = source
-            .lines()
-            .nth(line - 1)
-            .map(|l| l.trim_end_matches('\r').to_string());
         self.width = width.max(1);
+        self.excerpt_column = 0;
+        self.excerpt = source.lines().nth(line - 1).map(|l| {
+            let l = l.trim_end_matches('\r');
+            if l.len() <= EXCERPT_WIDTH {
+                return l.to_string();
+            }
+            let column = location.column.max(1) - 1;
+            let start = column.saturating_sub(EXCERPT_WIDTH / 3);
+            let mut window: String = l.chars().skip(start).take(EXCERPT_WIDTH + 1).collect();
+            let cut_end = window.chars().count() > EXCERPT_WIDTH;
+            if cut_end {
+                window = window.chars().take(EXCERPT_WIDTH).collect();
+                window.push('…');
+            }
+            if start > 0 {
+                window.insert(0, '…');
+                self.excerpt_column = column - start + 2;
+            } else {
+                self.excerpt_column = column + 1;
+            }
+            self.width = self
+                .width
+                .min(EXCERPT_WIDTH.saturating_sub(column - start).max(1));
+            window
+        });
         self
     }
 
@@ -109,6 +140,15 @@ impl Diagnostic {
             line: line.max(1),
             column: 1,
         });
+        self
+    }
+
+    /// Keeps the excerpt and column but says the place is on `line` (for an excerpt
+    /// taken from that line alone).
+    fn at_line_number(mut self, line: usize) -> Self {
+        if let Some(loc) = &mut self.location {
+            loc.line = line;
+        }
         self
     }
 
@@ -144,6 +184,42 @@ impl Diagnostic {
     }
 }
 
+/// Reads `bytes` (the content of `file`) as text; text that is not UTF-8 is an error
+/// at the line and column of its first bad byte, with that line shown.
+///
+/// # Errors
+/// The bytes are not UTF-8.
+pub fn utf8(bytes: Vec<u8>, file: &Path) -> Result<String, Box<Diagnostic>> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let bad = e.utf8_error().valid_up_to();
+        let before = &bytes[..bad];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let line_end = bytes[bad..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| bad + i);
+        let shown = String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned();
+        Box::new(
+            Diagnostic::error(format!(
+                "not UTF-8: byte 0x{:02x} cannot start or continue a character",
+                bytes[bad]
+            ))
+            .at(Some(file), &shown, Location { line: 1, column }, 1)
+            .at_line_number(line)
+            .help("save the file as UTF-8"),
+        )
+    })
+}
+
 /// Renders like rustc and cargo: the message, an arrow to the place, the excerpt with
 /// a caret line saying what was expected, then the help.
 impl fmt::Display for Diagnostic {
@@ -166,9 +242,14 @@ impl fmt::Display for Diagnostic {
         if let (Some(excerpt), Some(loc)) = (&self.excerpt, self.location) {
             writeln!(f, "{pad} |")?;
             writeln!(f, "{} | {}", loc.line, excerpt)?;
+            let caret = if self.excerpt_column > 0 {
+                self.excerpt_column
+            } else {
+                loc.column
+            };
             let indent: String = excerpt
                 .chars()
-                .take(loc.column - 1)
+                .take(caret - 1)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let carets = "^".repeat(self.width);
@@ -193,4 +274,53 @@ pub fn render_all(diagnostics: &[Diagnostic]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_byte_is_shown_where_it_is() {
+        let d = utf8(
+            b"name: t\nactions: [caf\xe9]\n".to_vec(),
+            Path::new("f.yml"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            d.location,
+            Some(Location {
+                line: 2,
+                column: 14
+            })
+        );
+        let shown = d.to_string();
+        assert!(shown.contains("f.yml:2:14"), "{shown}");
+        assert!(shown.contains("2 | actions: [caf\u{fffd}]"), "{shown}");
+        assert!(utf8(b"fine".to_vec(), Path::new("f")).is_ok());
+    }
+
+    #[test]
+    fn excerpts_of_long_lines_are_a_window_around_the_column() {
+        let line = format!("{}bogus: 1{}", "a".repeat(100_000), "b".repeat(100_000));
+        let d = Diagnostic::error("unknown key `bogus`").at(
+            None,
+            &line,
+            Location {
+                line: 1,
+                column: 100_001,
+            },
+            5,
+        );
+        let shown = d.to_string();
+        assert!(shown.len() < 2 * EXCERPT_WIDTH + 200, "{}", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        // The carets sit under `bogus` in the window.
+        let text = lines[3].split_once("| ").unwrap().1;
+        let carets = lines[4].split_once("| ").unwrap().1;
+        let at = carets.find('^').unwrap();
+        let under: String = text.chars().skip(at).take(5).collect();
+        assert_eq!(under, "bogus", "{shown}");
+        assert_eq!(carets.trim(), "^^^^^");
+    }
 }

@@ -53,11 +53,12 @@ pub use item::ItemType;
 /// Every problem found, as diagnostics.
 pub fn load_task(task: &std::path::Path) -> Result<formula::Loaded, Vec<Diagnostic>> {
     let file = task::locate(task).map_err(|d| vec![*d])?;
-    let source = std::fs::read_to_string(&file).map_err(|e| {
+    let bytes = std::fs::read(&file).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read `{}`: {e}",
             file.display()
         ))]
     })?;
+    let source = diagnostic::utf8(bytes, &file).map_err(|d| vec![*d])?;
     formula::load(&source, &file)
 }

@@ -206,26 +206,47 @@ impl Node {
 /// Returns a diagnostic pointing at the first syntax error, a duplicate key, a
 /// second document, an unknown alias or a document too large once aliases expand.
 pub fn parse(source: &str, file: Option<&Path>) -> Result<Node, Box<Diagnostic>> {
+    parse_all(source, file).map_err(|mut all| Box::new(all.swap_remove(0)))
+}
+
+/// [`parse`], reporting every duplicate key rather than the first (a duplicate does
+/// not stop the reading; the first value is kept), then any other error.
+///
+/// # Errors
+/// At least one diagnostic.
+pub fn parse_all(source: &str, file: Option<&Path>) -> Result<Node, Vec<Diagnostic>> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(source);
-    if let Err(e) = parser.load(&mut builder, true) {
+    let at = |message: String, loc: Location, width: usize, help: Option<String>| {
+        let mut d = Diagnostic::error(message).at(file, source, loc, width);
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        d
+    };
+    let loaded = parser.load(&mut builder, true);
+    let mut errors: Vec<Diagnostic> = std::mem::take(&mut builder.duplicates)
+        .into_iter()
+        .map(|(m, loc, w, h)| at(m, loc, w, h))
+        .collect();
+    if let Err(e) = loaded {
         let m = e.marker();
         let loc = Location {
             line: m.line().max(1),
             column: m.col() + 1,
         };
-        return Err(Box::new(
+        errors.push(
             Diagnostic::error(format!("invalid YAML: {}", e.info()))
                 .at(file, source, loc, 1)
                 .expected("well-formed YAML"),
-        ));
+        );
+        return Err(errors);
     }
-    if let Some((message, loc, width, help)) = builder.error {
-        let mut d = Diagnostic::error(message).at(file, source, loc, width);
-        if let Some(h) = help {
-            d = d.help(h);
-        }
-        return Err(Box::new(d));
+    if let Some((message, loc, width, help)) = builder.error.take() {
+        errors.push(at(message, loc, width, help));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     Ok(builder.root.unwrap_or(Node {
         value: NodeValue::Null,
@@ -248,7 +269,13 @@ struct Builder {
     root: Option<Node>,
     documents: usize,
     nodes: usize,
+    /// Whether an alias was expanded, for the message when the document is too large.
+    aliased: bool,
     error: Option<BuildError>,
+    /// Duplicate keys found; they do not stop the reading.
+    duplicates: Vec<BuildError>,
+    /// The next node is the value of a duplicate key: dropped.
+    skip_value: bool,
 }
 
 fn location(span: &Span) -> Location {
@@ -343,12 +370,18 @@ impl Builder {
         self.nodes += count(&node);
         if self.nodes > MAX_NODES {
             let loc = node.location;
-            self.fail(
-                format!("document expands to more than {MAX_NODES} nodes"),
-                loc,
-                1,
-                Some("aliases that repeat large parts are not supported".into()),
-            );
+            let (message, help) = if self.aliased {
+                (
+                    format!("document expands to more than {MAX_NODES} nodes"),
+                    "aliases that repeat large parts are not supported",
+                )
+            } else {
+                (
+                    format!("document has more than {MAX_NODES} nodes; a formula is far smaller"),
+                    "is this the file you meant? A task's data belongs in files it reads, not in its formula",
+                )
+            };
+            self.fail(message, loc, 1, Some(help.into()));
             return;
         }
         if anchor > 0 {
@@ -376,12 +409,25 @@ impl Builder {
                     if duplicate {
                         let (loc, w) = (node.location, node.width);
                         let msg = format!("duplicate key `{}`", node.key_text());
-                        self.fail(msg, loc, w, Some("each key may appear once".into()));
+                        if self.duplicates.len() < 100 {
+                            self.duplicates.push((
+                                msg,
+                                loc,
+                                w,
+                                Some("each key may appear once".into()),
+                            ));
+                        }
+                        // The first value stands; this key's value is read and dropped.
+                        *pending = Some(node);
+                        self.skip_value = true;
                         return;
                     }
                     *pending = Some(node);
                 }
                 Some(key) => {
+                    if std::mem::take(&mut self.skip_value) {
+                        return;
+                    }
                     if let NodeValue::Map(entries) = &mut map.value {
                         entries.push((key, node));
                     }
@@ -458,6 +504,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
             }
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(mut node) => {
+                    self.aliased = true;
                     node.location = loc;
                     self.push(node, 0);
                 }
@@ -512,6 +559,21 @@ mod tests {
         let e = parse("a: 1\nb: 2\na: 3\n", None).unwrap_err();
         assert_eq!(e.location, Some(Location { line: 3, column: 1 }));
         assert!(e.message.contains("duplicate key `a`"));
+        // Every one of them, nested ones too, with a syntax error after them.
+        let all = parse_all("a: 1\nb: {x: 1, x: {deep: 2}}\na: 3\nb: 4\nc: [\n", None).unwrap_err();
+        let found: Vec<(usize, &str)> = all
+            .iter()
+            .map(|d| (d.location.unwrap().line, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            found[..3],
+            [
+                (2, "duplicate key `x`"),
+                (3, "duplicate key `a`"),
+                (4, "duplicate key `b`")
+            ]
+        );
+        assert!(found[3].1.starts_with("invalid YAML"), "{found:?}");
     }
 
     #[test]

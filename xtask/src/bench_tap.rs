@@ -120,6 +120,20 @@ pub fn run(args: &[String]) -> Result<()> {
     if pipe.iter().chain(&huge_pipe).any(|s| !s.success) {
         bail!("`taskotron tap check -` did not read the generated file as valid with failures");
     }
+    // Conversion in every output format, on the 10x input: memory must not grow
+    // with the number of test points or results (the JSON document and JUnit hold
+    // theirs in a temporary file, not in memory).
+    let parse: Vec<(&str, Vec<Sample>)> = ["json", "jsonl", "resultyaml", "junit", "tap"]
+        .into_iter()
+        .map(|format| {
+            let samples = repeat(1, 0, || {
+                let mut c = Command::new(&bin);
+                c.args(["tap", "parse", "--format", format]).arg(&huge);
+                c
+            })?;
+            Ok((format, samples))
+        })
+        .collect::<Result<_>>()?;
     let perl_script = "use TAP::Parser; my $p = TAP::Parser->new({source => $ARGV[0]}); \
         while (my $r = $p->next) { if ($r->is_yaml) { my $d = $r->data; my @k = keys %$d; } }";
     let perl = repeat(3, 0, || {
@@ -134,12 +148,13 @@ pub fn run(args: &[String]) -> Result<()> {
         median_wall(&full),
         median_wall(&perl),
     );
-    let rss = [
+    let mut rss = vec![
         median_rss(&full),
         median_rss(&pipe),
         median_rss(&huge_file),
         median_rss(&huge_pipe),
     ];
+    rss.extend(parse.iter().map(|(_, s)| median_rss(s)));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -200,6 +215,14 @@ pub fn run(args: &[String]) -> Result<()> {
         &huge_pipe,
         None,
     );
+    for (format, samples) in &parse {
+        row(
+            &mut out,
+            &format!("taskotron tap parse --format {format}, 10x input"),
+            samples,
+            None,
+        );
+    }
     row(
         &mut out,
         "Perl TAP::Parser, every result, YAML walked",
@@ -209,7 +232,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let rss_max = rss.iter().copied().max().unwrap_or(0);
     let _ = writeln!(
         out,
-        "\npeak RSS, largest of file/pipe/10x: {:.1} MiB (target <= {} MiB): {}",
+        "\npeak RSS, largest of check (file/pipe/10x) and parse (every format, 10x): {:.1} MiB (target <= {} MiB): {}",
         rss_max as f64 / 1024.0,
         RSS_TARGET_KIB / 1024,
         if rss_max <= RSS_TARGET_KIB {

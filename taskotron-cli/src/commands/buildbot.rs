@@ -19,7 +19,11 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
         BuildbotCommand::MasterCfg { out } => {
             let text = render(&config.buildbot());
             let written = match out {
-                Some(path) => std::fs::write(path, text)
+                Some(path) => path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(path, text))
                     .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
                 None => std::io::stdout()
                     .write_all(text.as_bytes())

@@ -477,6 +477,13 @@ pub fn mirror(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
     } else {
         args.tasks.clone()
     };
+    if names.is_empty() && args.format == Format::Human {
+        shell.status(
+            "Nothing",
+            "to mirror: the config's `tasks` names no git repository (`name: git://host/task.git#ref`)",
+            Tone::Good,
+        );
+    }
     let mut rows = Vec::new();
     let mut failed = false;
     for name in &names {

@@ -5,7 +5,8 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use serde_json::json;
-use taskotron_core::results::{self, junit, resultyaml, Context, Outcome};
+use taskotron_core::results::writer::{self, Writer};
+use taskotron_core::results::{self, Context, Outcome};
 use taskotron_core::tap::Summary;
 use taskotron_core::Diagnostic;
 
@@ -79,43 +80,35 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
     let Some((reader, file)) = open(shell, input) else {
         return exit::INVALID_INPUT;
     };
-    let mut details = Vec::new();
-    let mut tests = Vec::new();
-    let mut keep = |t| tests.push(t);
-    let read = results::read_tap(
-        reader,
-        context(subject, input),
-        file,
-        true,
-        Some(&mut keep),
-        |d| details.push(d),
-    );
-    let (summary, diagnostics) = match read {
-        Ok(r) => r,
-        Err(e) => {
+    let format = match format {
+        TapFormat::Json => writer::Format::Json,
+        TapFormat::Jsonl => writer::Format::Jsonl,
+        TapFormat::Resultyaml => writer::Format::ResultYaml,
+        TapFormat::Junit => writer::Format::Junit,
+        TapFormat::Tap => writer::Format::Tap,
+    };
+    let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let converted = Writer::new(format, out, &subject.checkname)
+        .map_err(writer::ConvertError::Write)
+        .and_then(|w| writer::convert(reader, context(subject, input), file, w));
+    let (summary, diagnostics) = match converted {
+        Ok((summary, diagnostics, _)) => (summary, diagnostics),
+        Err(writer::ConvertError::Read(e)) => {
             shell.diagnostics(&[Diagnostic::error(format!(
                 "cannot read `{}`: {e}",
                 input.display()
             ))]);
             return exit::INVALID_INPUT;
         }
-    };
-    let mut out = io::stdout().lock();
-    let written = match format {
-        TapFormat::Json => {
-            let doc = json!({"summary": summary, "results": details, "tests": tests, "diagnostics": diagnostics});
-            writeln!(out, "{doc}")
+        // `| head` closed the pipe: not an error.
+        Err(writer::ConvertError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            return exit::OK
         }
-        TapFormat::Resultyaml => out.write_all(resultyaml::export(&details).as_bytes()),
-        TapFormat::Junit => out.write_all(junit::export(&details, &subject.checkname).as_bytes()),
-        TapFormat::Tap => taskotron_core::tap::emit(&details, &subject.checkname, &mut out),
-    };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot write the output: {e}"))]);
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
             return exit::NOT_OK;
         }
-    }
+    };
     print_diagnostics(shell, &summary, &diagnostics);
     if summary.is_valid() {
         exit::OK

@@ -28,7 +28,7 @@ const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
 /// # Errors
 /// Every problem found, errors first in file order; warnings are kept with them.
 pub fn load(source: &str, file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
-    let root = yaml::parse(source, Some(file)).map_err(|d| vec![*d])?;
+    let root = yaml::parse_all(source, Some(file))?;
     let mut cx = Cx {
         file,
         source,
@@ -144,6 +144,39 @@ impl Cx<'_> {
                         ))
                         .expected("a mapping such as `rpm: [rpmlint]`");
                         self.error(value, d);
+                    }
+                    // `tools` and `rpm` are lists of names; a lone string would
+                    // silently check nothing.
+                    for (k, v) in value.as_map().into_iter().flatten() {
+                        let key = k.key_text();
+                        if key != "tools" && key != "rpm" {
+                            continue;
+                        }
+                        let names = matches!(&v.value, NodeValue::Seq(items)
+                            if items.iter().all(|i| matches!(i.value, NodeValue::Str(..))));
+                        if !names && v.value != NodeValue::Null {
+                            let help = match &v.value {
+                                NodeValue::Str(text, _) => format!(
+                                    "write `{key}: [{}]`",
+                                    text.split_whitespace().collect::<Vec<_>>().join(", ")
+                                ),
+                                _ => format!("write `{key}: [name, ...]`"),
+                            };
+                            let what = match &v.value {
+                                NodeValue::Seq(items) => items
+                                    .iter()
+                                    .position(|i| !matches!(i.value, NodeValue::Str(..)))
+                                    .map(|n| format!("; item {} is {}", n + 1, items[n].kind()))
+                                    .unwrap_or_default(),
+                                _ => format!(", not {}", v.kind()),
+                            };
+                            let d = Diagnostic::error(format!(
+                                "`environment.{key}` must be a list of names{what}"
+                            ))
+                            .expected("a list such as `[rpmlint]`")
+                            .help(help);
+                            self.error(v, d);
+                        }
                     }
                     environment = Some(value.to_json());
                 }

@@ -73,6 +73,8 @@ pub struct Converter {
     todo: u64,
     failing: Vec<String>,
     diagnostics: Vec<Diagnostic>,
+    /// Diagnostics beyond [`crate::tap::MAX_DIAGNOSTICS`], counted.
+    omitted: u64,
 }
 
 impl Converter {
@@ -91,6 +93,16 @@ impl Converter {
             todo: 0,
             failing: Vec::new(),
             diagnostics: Vec::new(),
+            omitted: 0,
+        }
+    }
+
+    /// Keeps a diagnostic if there is room; memory stays bounded whatever the stream.
+    fn diagnose(&mut self, d: Diagnostic) {
+        if self.diagnostics.len() < crate::tap::MAX_DIAGNOSTICS {
+            self.diagnostics.push(d);
+        } else {
+            self.omitted += 1;
         }
     }
 
@@ -120,7 +132,7 @@ impl Converter {
                     d.help = Some(format!(
                         "the YAML of test {id} is ignored; the test point still counts"
                     ));
-                    self.diagnostics.push(d);
+                    self.diagnose(d);
                     None
                 }
             },
@@ -176,7 +188,7 @@ impl Converter {
                                 let diag =
                                     outcome_error(Diagnostic::error(format!("test {id}: {e}")), &e)
                                         .at_line(self.file.as_deref(), line);
-                                self.diagnostics.push(diag);
+                                self.diagnose(diag);
                                 d.outcome = Outcome::NeedsInspection;
                             }
                         },
@@ -188,7 +200,7 @@ impl Converter {
                         v.kind()
                     ))
                     .at_line(self.file.as_deref(), v.location.line);
-                    self.diagnostics.push(diag);
+                    self.diagnose(diag);
                     d.keyvals.insert(key, v.into_json());
                 }
                 "details" => self.details(&mut d, v),
@@ -241,7 +253,13 @@ impl Converter {
 
     /// Ends the stream: the aggregated result of the test points without Taskotron
     /// keys (also when the stream itself is broken), and the diagnostics.
-    pub fn finish(self, summary: &Summary) -> (Option<CheckDetail>, Vec<Diagnostic>) {
+    pub fn finish(mut self, summary: &Summary) -> (Option<CheckDetail>, Vec<Diagnostic>) {
+        if self.omitted > 0 {
+            self.diagnostics.push(Diagnostic::warning(format!(
+                "{} more problems with test points' YAML were found and not kept",
+                self.omitted
+            )));
+        }
         let broken = !summary.is_valid();
         if self.keyless == 0 && self.tests > 0 && !broken {
             return (None, self.diagnostics);

@@ -20,91 +20,134 @@ pub fn export(details: &[CheckDetail], checkname: &str) -> String {
     for d in details {
         suites.entry(d.testcase(checkname)).or_default().push(d);
     }
-    let count =
-        |ds: &[&CheckDetail], f: fn(Outcome) -> bool| ds.iter().filter(|d| f(d.outcome)).count();
-    let is_failure = |o: Outcome| o == Outcome::Failed;
-    let is_error = |o: Outcome| o == Outcome::NeedsInspection || o.is_broken();
-    let all: Vec<&CheckDetail> = details.iter().collect();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"taskotron\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
-        all.len(),
-        count(&all, is_failure),
-        count(&all, is_error)
-    );
+    let all = Counts::of(details.iter());
+    let mut out = String::from(HEADER);
+    all.open(&mut out, None);
     for (name, ds) in &suites {
+        Counts::of(ds.iter().copied()).open(&mut out, Some(name));
+        for d in ds {
+            write_case(&mut out, name, d);
+        }
+        out.push_str(SUITE_END);
+    }
+    out.push_str(SUITES_END);
+    out
+}
+
+/// The XML declaration.
+pub(crate) const HEADER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+/// Closes a `<testsuite>`.
+pub(crate) const SUITE_END: &str = "  </testsuite>\n";
+/// Closes the document.
+pub(crate) const SUITES_END: &str = "</testsuites>\n";
+
+/// The counts a `<testsuites>` or `<testsuite>` opens with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub tests: u64,
+    pub failures: u64,
+    pub errors: u64,
+}
+
+impl Counts {
+    pub(crate) fn of<'a>(details: impl Iterator<Item = &'a CheckDetail>) -> Self {
+        let mut c = Counts::default();
+        for d in details {
+            c.add(d.outcome);
+        }
+        c
+    }
+
+    pub(crate) fn add(&mut self, o: Outcome) {
+        self.tests += 1;
+        self.failures += u64::from(is_failure(o));
+        self.errors += u64::from(is_error(o));
+    }
+
+    /// Opens `<testsuites>` (no name) or the `<testsuite>` of `suite`.
+    pub(crate) fn open(&self, out: &mut String, suite: Option<&str>) {
+        let (pad, element, name) = match suite {
+            None => ("", "testsuites", "taskotron".to_string()),
+            Some(n) => ("  ", "testsuite", attr(n)),
+        };
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
-            attr(name),
-            ds.len(),
-            count(ds, is_failure),
-            count(ds, is_error)
+            "{pad}<{element} name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
+            self.tests, self.failures, self.errors
         );
-        for d in ds {
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"{}\" name=\"{}\">",
-                attr(name),
-                attr(&d.item)
-            );
-            out.push_str("      <properties>\n");
-            let _ = writeln!(
-                out,
-                "        <property name=\"outcome\" value=\"{}\"/>",
-                d.outcome
-            );
-            if let Some(t) = &d.item_type {
-                let _ = writeln!(
-                    out,
-                    "        <property name=\"type\" value=\"{}\"/>",
-                    attr(t)
-                );
-            }
-            if let Some(a) = &d.artifact {
-                let _ = writeln!(
-                    out,
-                    "        <property name=\"artifact\" value=\"{}\"/>",
-                    attr(a)
-                );
-            }
-            for (k, v) in &d.keyvals {
-                let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                let _ = writeln!(
-                    out,
-                    "        <property name=\"{}\" value=\"{}\"/>",
-                    attr(k),
-                    attr(&value)
-                );
-            }
-            out.push_str("      </properties>\n");
-            let body = text(&d.output.join("\n"));
-            let element = match d.outcome {
-                Outcome::Failed => Some("failure"),
-                o if is_error(o) => Some("error"),
-                _ => None,
-            };
-            match element {
-                Some(e) => {
-                    let _ = writeln!(
-                        out,
-                        "      <{e} type=\"{}\" message=\"{}\">{body}</{e}>",
-                        d.outcome,
-                        attr(&d.note)
-                    );
-                }
-                None if !body.is_empty() => {
-                    let _ = writeln!(out, "      <system-out>{body}</system-out>");
-                }
-                None => {}
-            }
-            out.push_str("    </testcase>\n");
-        }
-        out.push_str("  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
-    out
+}
+
+/// FAILED is a `<failure>`.
+pub(crate) fn is_failure(o: Outcome) -> bool {
+    o == Outcome::Failed
+}
+
+/// NEEDS_INSPECTION, ABORTED and CRASHED are `<error>`s.
+pub(crate) fn is_error(o: Outcome) -> bool {
+    o == Outcome::NeedsInspection || o.is_broken()
+}
+
+/// One `<testcase>` of the suite `suite`.
+pub(crate) fn write_case(out: &mut String, suite: &str, d: &CheckDetail) {
+    let name = suite;
+    let _ = writeln!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\">",
+        attr(name),
+        attr(&d.item)
+    );
+    out.push_str("      <properties>\n");
+    let _ = writeln!(
+        out,
+        "        <property name=\"outcome\" value=\"{}\"/>",
+        d.outcome
+    );
+    if let Some(t) = &d.item_type {
+        let _ = writeln!(
+            out,
+            "        <property name=\"type\" value=\"{}\"/>",
+            attr(t)
+        );
+    }
+    if let Some(a) = &d.artifact {
+        let _ = writeln!(
+            out,
+            "        <property name=\"artifact\" value=\"{}\"/>",
+            attr(a)
+        );
+    }
+    for (k, v) in &d.keyvals {
+        let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        let _ = writeln!(
+            out,
+            "        <property name=\"{}\" value=\"{}\"/>",
+            attr(k),
+            attr(&value)
+        );
+    }
+    out.push_str("      </properties>\n");
+    let body = text(&d.output.join("\n"));
+    let element = match d.outcome {
+        Outcome::Failed => Some("failure"),
+        o if is_error(o) => Some("error"),
+        _ => None,
+    };
+    match element {
+        Some(e) => {
+            let _ = writeln!(
+                out,
+                "      <{e} type=\"{}\" message=\"{}\">{body}</{e}>",
+                d.outcome,
+                attr(&d.note)
+            );
+        }
+        None if !body.is_empty() => {
+            let _ = writeln!(out, "      <system-out>{body}</system-out>");
+        }
+        None => {}
+    }
+    out.push_str("    </testcase>\n");
 }
 
 /// Text XML can carry: characters XML forbids become U+FFFD.

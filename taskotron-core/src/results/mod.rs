@@ -1,5 +1,6 @@
 //! The results model: [`CheckDetail`] and [`Outcome`] (the original `check.py`),
-//! ResultYAML, TAP to results, and JUnit XML both ways. Pure; no I/O beyond the
+//! ResultYAML, TAP to results, JUnit XML both ways, and writers that stream every
+//! format. Pure; no I/O beyond the
 //! readers and writers handed in.
 
 mod check_detail;
@@ -7,6 +8,7 @@ mod from_tap;
 pub mod junit;
 mod outcome;
 pub mod resultyaml;
+pub mod writer;
 
 pub use check_detail::{CheckDetail, RESERVED_KEYS};
 pub use from_tap::{parse_tap, read_tap, Context, Converter, TapResults, TestResult};

@@ -76,7 +76,7 @@ pub fn looks_like(text: &str) -> bool {
 /// Every problem: invalid YAML, a root that is not a mapping, no `results`, a result
 /// without `item` or `outcome`, an unknown outcome.
 pub fn import(text: &str, file: Option<&Path>) -> Result<Imported, Vec<Diagnostic>> {
-    let root = yaml::parse(text, file).map_err(|d| vec![*d])?;
+    let root = yaml::parse_all(text, file)?;
     let at = |node: &Node, d: Diagnostic| d.at(file, text, node.location, node.width);
     if root.value == NodeValue::Null {
         return Err(vec![at(

@@ -28,24 +28,37 @@ pub fn type_phrase(item_type: &str) -> String {
 pub fn emit(details: &[CheckDetail], checkname: &str, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "TAP version 13")?;
     writeln!(out, "1..{}", details.len())?;
-    let mut text = String::new();
     for (i, d) in details.iter().enumerate() {
-        text.clear();
-        let status = if d.outcome.is_success() {
-            "ok"
-        } else {
-            "not ok"
-        };
-        let what = match &d.item_type {
-            Some(t) => format!("{} {}", type_phrase(t), d.item),
-            None => d.item.clone(),
-        };
-        let description = escape(&format!("{} for {what}", d.testcase(checkname)));
-        text.push_str(&format!("{status} {} - {description}\n", i + 1));
-        super::write_block(&mut text, 2, block(d).iter().map(|(k, v)| (k.as_str(), v)));
-        out.write_all(text.as_bytes())?;
+        emit_point(i as u64 + 1, d, checkname, out)?;
     }
     Ok(())
+}
+
+/// Writes one result as test point `number`, with its YAML block (for streams whose
+/// plan comes at the end).
+///
+/// # Errors
+/// Only those of `out`.
+pub fn emit_point(
+    number: u64,
+    d: &CheckDetail,
+    checkname: &str,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut text = String::new();
+    let status = if d.outcome.is_success() {
+        "ok"
+    } else {
+        "not ok"
+    };
+    let what = match &d.item_type {
+        Some(t) => format!("{} {}", type_phrase(t), d.item),
+        None => d.item.clone(),
+    };
+    let description = escape(&format!("{} for {what}", d.testcase(checkname)));
+    text.push_str(&format!("{status} {number} - {description}\n"));
+    super::write_block(&mut text, 2, block(d).iter().map(|(k, v)| (k.as_str(), v)));
+    out.write_all(text.as_bytes())
 }
 
 /// The YAML block's entries, sorted by key.

@@ -18,11 +18,11 @@ mod validate;
 mod yamlish;
 
 pub use block::YamlBlock;
-pub use emit::{emit, type_phrase};
+pub use emit::{emit, emit_point, type_phrase};
 pub use event::{Directive, Event, Plan, TestPoint};
 pub use reader::Reader;
-pub use validate::{Summary, Validator};
-pub use yamlish::{write_block, write_list_document};
+pub use validate::{Summary, Validator, MAX_DIAGNOSTICS};
+pub use yamlish::{write_block, write_list_document, write_list_item};
 
 #[cfg(test)]
 mod tests;

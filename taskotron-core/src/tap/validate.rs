@@ -34,14 +34,40 @@ pub struct Summary {
     pub bailed_out: Option<String>,
     /// Lines that are not TAP.
     pub unknown_lines: u64,
-    /// Every problem found.
+    /// The problems found, the first [`MAX_DIAGNOSTICS`] of them (memory stays
+    /// bounded whatever the stream).
     pub diagnostics: Vec<Diagnostic>,
+    /// Problems found beyond those kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub diagnostics_omitted: u64,
+    /// Errors found, kept or not.
+    #[serde(skip)]
+    pub errors: u64,
+}
+
+/// The most diagnostics a stream keeps; the rest are counted.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
     /// True when no error was found (warnings allowed).
     pub fn is_valid(&self) -> bool {
-        !self.diagnostics.iter().any(Diagnostic::is_error)
+        self.errors == 0 && !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Keeps `d` if there is room, and counts it anyway.
+    fn push(&mut self, d: Diagnostic) {
+        if d.is_error() {
+            self.errors += 1;
+        }
+        if self.diagnostics.len() < MAX_DIAGNOSTICS {
+            self.diagnostics.push(d);
+        } else {
+            self.diagnostics_omitted += 1;
+        }
     }
 }
 
@@ -86,12 +112,12 @@ impl Validator {
 
     fn error(&mut self, line: usize, message: String) {
         let d = Diagnostic::error(message).at_line(self.file.as_deref(), line);
-        self.summary.diagnostics.push(d);
+        self.summary.push(d);
     }
 
     fn warning(&mut self, line: usize, message: String) {
         let d = Diagnostic::warning(message).at_line(self.file.as_deref(), line);
-        self.summary.diagnostics.push(d);
+        self.summary.push(d);
     }
 
     fn doc(&mut self) -> &mut Document {

@@ -35,6 +35,12 @@ pub fn write_list_document(out: &mut String, key: &str, items: &[Value]) {
     }
 }
 
+/// Writes one item of a list whose `key:` line is already written (a document
+/// written as its items come).
+pub fn write_list_item(out: &mut String, item: &Value) {
+    write_items(out, 2, std::slice::from_ref(item));
+}
+
 fn write_entry(out: &mut String, indent: usize, key: &str, value: &Value) {
     let pad = " ".repeat(indent);
     let key = key_text(key);

@@ -282,7 +282,7 @@ impl Rules {
     /// # Errors
     /// Every problem, with its position.
     pub fn load(source: &str, file: &Path) -> Result<Self, Vec<Diagnostic>> {
-        let root = yaml::parse(source, Some(file)).map_err(|d| vec![*d])?;
+        let root = yaml::parse_all(source, Some(file))?;
         let mut errors = Vec::new();
         let at = |node: &Node, d: Diagnostic| d.at(Some(file), source, node.location, node.width);
         let items: &[Node] = match &root.value {

@@ -1,0 +1,383 @@
+//! Results written as they are read, in every output format, in constant memory.
+//!
+//! A TAP stream of a million test points must convert without holding a million
+//! anything. JSON lines, ResultYAML and TAP13 (plan at the end) are written as the
+//! results come. Two formats need something at their start that is known only at
+//! the end: the JSON document's `results` array follows its `tests` array, and JUnit
+//! opens each `<testsuite>` with its counts. Those results go to an anonymous
+//! temporary file first and are copied out at the end; memory holds counts only.
+//! *Invariant: memory does not grow with the number of results or tests.*
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+
+use serde::Serialize;
+
+use super::junit::{self, Counts};
+use super::{resultyaml, CheckDetail, TestResult};
+use crate::diagnostic::Diagnostic;
+use crate::tap::Summary;
+
+/// An output format of `taskotron tap parse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON document: `{"tests", "results", "summary", "diagnostics"}`.
+    Json,
+    /// One JSON object a line: `{"test": ...}`, `{"result": ...}`, then
+    /// `{"diagnostic": ...}` and finally `{"summary": ...}`.
+    Jsonl,
+    /// ResultYAML (`results:`).
+    ResultYaml,
+    /// JUnit XML.
+    Junit,
+    /// TAP13 in the 2014 layout, the plan at the end.
+    Tap,
+}
+
+/// Writes results (and, for JSON, test points) to `out` as they come.
+pub struct Writer<W: Write> {
+    format: Format,
+    out: W,
+    checkname: String,
+    /// Held aside until the end: the JSON document's results, JUnit's test cases
+    /// (a line of JSON each).
+    spool: Option<BufWriter<File>>,
+    tests: u64,
+    results: u64,
+    suites: BTreeMap<String, Counts>,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer of `format` to `out`; `checkname` names results without their own.
+    ///
+    /// # Errors
+    /// The temporary file cannot be made, or `out` fails.
+    pub fn new(format: Format, mut out: W, checkname: &str) -> io::Result<Self> {
+        let spool = match format {
+            Format::Json | Format::Junit => Some(BufWriter::new(tempfile::tempfile()?)),
+            _ => None,
+        };
+        match format {
+            Format::Json => out.write_all(b"{\"tests\":[")?,
+            Format::Tap => out.write_all(b"TAP version 13\n")?,
+            _ => {}
+        }
+        Ok(Self {
+            format,
+            out,
+            checkname: checkname.to_string(),
+            spool,
+            tests: 0,
+            results: 0,
+            suites: BTreeMap::new(),
+        })
+    }
+
+    /// Whether this format has a place for test points (JSON, JSON lines).
+    pub fn wants_tests(&self) -> bool {
+        matches!(self.format, Format::Json | Format::Jsonl)
+    }
+
+    /// One top-level test point.
+    ///
+    /// # Errors
+    /// Those of `out`.
+    pub fn test(&mut self, t: &TestResult) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                if self.tests > 0 {
+                    self.out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut self.out, t)?;
+            }
+            Format::Jsonl => line(&mut self.out, "test", t)?,
+            _ => return Ok(()),
+        }
+        self.tests += 1;
+        Ok(())
+    }
+
+    /// One result.
+    ///
+    /// # Errors
+    /// Those of `out` or of the temporary file.
+    pub fn result(&mut self, d: &CheckDetail) -> io::Result<()> {
+        self.results += 1;
+        match self.format {
+            Format::Json => {
+                let first = self.results == 1;
+                let spool = self.spool()?;
+                if !first {
+                    spool.write_all(b",")?;
+                }
+                serde_json::to_writer(spool, d)?;
+            }
+            Format::Jsonl => line(&mut self.out, "result", d)?,
+            Format::ResultYaml => {
+                let mut text = String::new();
+                if self.results == 1 {
+                    text.push_str("results:\n");
+                }
+                let map = resultyaml::to_map(d).into_iter().collect();
+                crate::tap::write_list_item(&mut text, &serde_json::Value::Object(map));
+                self.out.write_all(text.as_bytes())?;
+            }
+            Format::Tap => crate::tap::emit_point(self.results, d, &self.checkname, &mut self.out)?,
+            Format::Junit => {
+                let suite = d.testcase(&self.checkname).to_string();
+                self.suites.entry(suite).or_default().add(d.outcome);
+                let spool = self.spool()?;
+                serde_json::to_writer(&mut *spool, d)?;
+                spool.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn spool(&mut self) -> io::Result<&mut BufWriter<File>> {
+        self.spool
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no spool for this format"))
+    }
+
+    /// Ends the output: what had to wait (held results, plans, counts), the summary
+    /// and the diagnostics where the format has a place for them. Returns `out`.
+    ///
+    /// # Errors
+    /// Those of `out` or of the temporary file.
+    pub fn finish(mut self, summary: &Summary, diagnostics: &[Diagnostic]) -> io::Result<W> {
+        let all: Vec<&Diagnostic> = summary.diagnostics.iter().chain(diagnostics).collect();
+        match self.format {
+            Format::Json => {
+                self.out.write_all(b"],\"results\":[")?;
+                let mut spool = self.take_spool()?;
+                io::copy(&mut spool, &mut self.out)?;
+                self.out.write_all(b"],\"summary\":")?;
+                serde_json::to_writer(&mut self.out, summary)?;
+                self.out.write_all(b",\"diagnostics\":")?;
+                serde_json::to_writer(&mut self.out, &all)?;
+                self.out.write_all(b"}\n")?;
+            }
+            Format::Jsonl => {
+                for d in &all {
+                    line(&mut self.out, "diagnostic", d)?;
+                }
+                line(&mut self.out, "summary", summary)?;
+            }
+            Format::ResultYaml if self.results == 0 => self.out.write_all(b"results: []\n")?,
+            Format::ResultYaml => {}
+            Format::Tap => writeln!(self.out, "1..{}", self.results)?,
+            Format::Junit => self.junit()?,
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// The held results, from their start.
+    fn take_spool(&mut self) -> io::Result<File> {
+        let spool = self
+            .spool
+            .take()
+            .ok_or_else(|| io::Error::other("no spool for this format"))?;
+        let mut file = spool.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.rewind()?;
+        Ok(file)
+    }
+
+    /// JUnit: the counts, then each suite's cases read back from the spool (one pass
+    /// per suite; a report has few).
+    fn junit(&mut self) -> io::Result<()> {
+        let mut file = self.take_spool()?;
+        let mut total = Counts::default();
+        for c in self.suites.values() {
+            total.tests += c.tests;
+            total.failures += c.failures;
+            total.errors += c.errors;
+        }
+        let mut text = String::from(junit::HEADER);
+        total.open(&mut text, None);
+        self.out.write_all(text.as_bytes())?;
+        for (suite, counts) in &self.suites {
+            text.clear();
+            counts.open(&mut text, Some(suite));
+            self.out.write_all(text.as_bytes())?;
+            file.rewind()?;
+            for l in BufReader::new(&mut file).lines() {
+                let d: CheckDetail = serde_json::from_str(&l?)?;
+                if d.testcase(&self.checkname) == suite {
+                    text.clear();
+                    junit::write_case(&mut text, suite, &d);
+                    self.out.write_all(text.as_bytes())?;
+                }
+            }
+            self.out.write_all(junit::SUITE_END.as_bytes())?;
+        }
+        self.out.write_all(junit::SUITES_END.as_bytes())
+    }
+}
+
+/// Why a conversion stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The input could not be read.
+    #[error("cannot read the input: {0}")]
+    Read(io::Error),
+    /// The output could not be written (a closed pipe among others).
+    #[error("cannot write the output: {0}")]
+    Write(io::Error),
+}
+
+/// Reads the TAP stream `input` (about `ctx`, from `file`) and writes its tests and
+/// results through `writer` as they come, then ends the output. Memory stays
+/// constant whatever the stream's length.
+///
+/// # Errors
+/// Reading or writing failed; after the first write error nothing more is written.
+pub fn convert<W: Write>(
+    input: impl io::Read,
+    ctx: super::Context,
+    file: Option<&std::path::Path>,
+    writer: Writer<W>,
+) -> Result<(Summary, Vec<Diagnostic>, W), ConvertError> {
+    let w = std::cell::RefCell::new(writer);
+    let failed: std::cell::RefCell<Option<io::Error>> = std::cell::RefCell::new(None);
+    let keep = |e: io::Result<()>| {
+        if let Err(e) = e {
+            failed.borrow_mut().get_or_insert(e);
+        }
+    };
+    let mut on_test = |t: TestResult| {
+        if failed.borrow().is_none() {
+            keep(w.borrow_mut().test(&t));
+        }
+    };
+    let wants_tests = w.borrow().wants_tests();
+    let (summary, diagnostics) = super::read_tap(
+        input,
+        ctx,
+        file,
+        true,
+        if wants_tests {
+            Some(&mut on_test)
+        } else {
+            None
+        },
+        |d| {
+            if failed.borrow().is_none() {
+                keep(w.borrow_mut().result(&d));
+            }
+        },
+    )
+    .map_err(ConvertError::Read)?;
+    if let Some(e) = failed.into_inner() {
+        return Err(ConvertError::Write(e));
+    }
+    let out = w
+        .into_inner()
+        .finish(&summary, &diagnostics)
+        .map_err(ConvertError::Write)?;
+    Ok((summary, diagnostics, out))
+}
+
+/// `{"<key>": value}` and a newline.
+fn line(out: &mut impl Write, key: &str, value: &impl Serialize) -> io::Result<()> {
+    write!(out, "{{\"{key}\":")?;
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{parse_tap, read_tap, Context, Outcome};
+
+    const STREAM: &str = "TAP version 13\n1..4\nok 1 - a\nnot ok 2 - b\nok 3 - c\n  ---\n  item: x-1-1.fc41\n  outcome: FAILED\n  checkname: dist.other\n  ...\nok 4 - d # SKIP no\n";
+
+    fn write(format: Format) -> String {
+        let ctx = Context {
+            item: "htop-1-1.fc41".into(),
+            item_type: Some("koji_build".into()),
+        };
+        let mut w = Writer::new(format, Vec::new(), "dist.check").unwrap();
+        let mut failed = None;
+        let mut results = Vec::new();
+        let (summary, diagnostics) = {
+            let w = &mut w;
+            let mut on_test = |t: TestResult| {
+                if let Err(e) = w.test(&t) {
+                    failed = Some(e);
+                }
+            };
+            read_tap(
+                STREAM.as_bytes(),
+                ctx,
+                None,
+                true,
+                Some(&mut on_test),
+                |d| results.push(d),
+            )
+            .unwrap()
+        };
+        assert!(failed.is_none());
+        for d in &results {
+            w.result(d).unwrap();
+        }
+        String::from_utf8(w.finish(&summary, &diagnostics).unwrap()).unwrap()
+    }
+
+    /// What the whole-document exporters write, for comparison.
+    fn whole() -> Vec<CheckDetail> {
+        let ctx = Context {
+            item: "htop-1-1.fc41".into(),
+            item_type: Some("koji_build".into()),
+        };
+        parse_tap(STREAM, &ctx, true).details
+    }
+
+    #[test]
+    fn each_format_matches_the_whole_document_writers() {
+        let details = whole();
+        assert_eq!(details.len(), 2);
+        assert_eq!(write(Format::ResultYaml), resultyaml::export(&details));
+        assert_eq!(write(Format::Junit), junit::export(&details, "dist.check"));
+        let mut tap = Vec::new();
+        crate::tap::emit(&details, "dist.check", &mut tap).unwrap();
+        let tap = String::from_utf8(tap).unwrap();
+        // The same points; the plan moves to the end.
+        let streamed = write(Format::Tap);
+        let moved = tap.replacen("1..2\n", "", 1) + "1..2\n";
+        assert_eq!(streamed, moved);
+        let doc: serde_json::Value = serde_json::from_str(&write(Format::Json)).unwrap();
+        assert_eq!(doc["tests"].as_array().unwrap().len(), 4);
+        assert_eq!(doc["results"].as_array().unwrap().len(), 2);
+        assert_eq!(doc["results"][0]["outcome"], "FAILED");
+        assert_eq!(doc["summary"]["tests"], 4);
+        let lines: Vec<serde_json::Value> = write(Format::Jsonl)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4 + 2 + 1);
+        assert_eq!(lines[0]["test"]["description"], "a");
+        assert_eq!(lines.last().unwrap()["summary"]["failed"], 1);
+        assert_eq!(
+            lines.iter().filter(|l| l.get("result").is_some()).count(),
+            2
+        );
+        assert!(Outcome::Failed > Outcome::Passed);
+    }
+
+    #[test]
+    fn no_results_is_still_a_document() {
+        let summary = Summary::default();
+        let w = Writer::new(Format::ResultYaml, Vec::new(), "c").unwrap();
+        assert_eq!(w.finish(&summary, &[]).unwrap(), b"results: []\n");
+        let w = Writer::new(Format::Junit, Vec::new(), "c").unwrap();
+        let xml = String::from_utf8(w.finish(&summary, &[]).unwrap()).unwrap();
+        assert_eq!(xml, junit::export(&[], "c"));
+        let w = Writer::new(Format::Json, Vec::new(), "c").unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&w.finish(&summary, &[]).unwrap()).unwrap();
+        assert_eq!(doc["results"], serde_json::json!([]));
+    }
+}

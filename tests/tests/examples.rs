@@ -1,0 +1,326 @@
+//! Every example in `--help` (of every command) and in README's shell blocks runs,
+//! as a user would type it.
+//!
+//! Each help section or README block runs in a fresh directory holding the
+//! repository's `tasks/` and the files the examples name (`results.yml`,
+//! `messages.jsonl`, `trigger_rules.yml`, `t/basic.t`, ... from
+//! `tests/data/examples/`), its lines in order, under `sh`, with `taskotron` on the
+//! `PATH`. The configuration points at mock ResultsDB, Bodhi and Koji services, so
+//! examples that report or download work offline; the URLs the examples spell
+//! (`http://127.0.0.1:5001`, `https://bodhi.example`) are swapped for the mocks'.
+//!
+//! An example passes when it ends with an exit code its command documents for a
+//! run that happened (0, 1 or 100): never 2 (invalid input: the example is wrong),
+//! never a panic, a signal or a missing program. Examples that run until stopped (a
+//! worker without `--once`, anything reading `amqp://`) get SIGTERM after a few
+//! seconds and must then end cleanly, with 0. README lines that start with `cargo`
+//! are the project's own build and CI commands, which CI runs itself.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use taskotron_mock::bodhi::User;
+use taskotron_mock::resultsdb::{MockResultsDb, ResultsDbFixture};
+use taskotron_mock::services::{MockServices, ServicesFixture};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A group of example lines that run in order in one directory.
+#[derive(Debug)]
+struct Group {
+    origin: String,
+    lines: Vec<String>,
+}
+
+fn help(args: &[&str]) -> String {
+    let o = Command::new(taskotron_tests::bin::taskotron())
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "taskotron {args:?} --help");
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The subcommands a help page lists.
+fn subcommands(page: &str) -> Vec<String> {
+    page.split("\nCommands:\n")
+        .nth(1)
+        .map(|rest| {
+            rest.lines()
+                .take_while(|l| l.starts_with("  "))
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|c| *c != "help")
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `Example(s):` section of a help page.
+fn help_examples(page: &str) -> Vec<String> {
+    let Some(rest) = page
+        .split_once("\nExamples:\n")
+        .or_else(|| page.split_once("\nExample:\n"))
+        .map(|(_, r)| r)
+    else {
+        return Vec::new();
+    };
+    let lines: Vec<String> = rest
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.trim().to_string())
+        .collect();
+    // Help is wrapped at 100 columns when not on a terminal: an example longer than
+    // that would be cut in two, and neither half would run.
+    for l in &lines {
+        assert!(
+            l.len() <= 96,
+            "an example too long for one line of help: {l}"
+        );
+    }
+    lines
+}
+
+/// Every help page's examples, one group per page, walking the command tree.
+fn help_groups() -> Vec<Group> {
+    let mut groups = Vec::new();
+    let mut todo: Vec<Vec<String>> = vec![Vec::new()];
+    while let Some(path) = todo.pop() {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let page = help(&args);
+        for sub in subcommands(&page) {
+            let mut p = path.clone();
+            p.push(sub);
+            todo.push(p);
+        }
+        let lines = help_examples(&page);
+        if !lines.is_empty() {
+            groups.push(Group {
+                origin: format!("taskotron {} --help", path.join(" ")),
+                lines,
+            });
+        }
+    }
+    groups
+}
+
+/// README's ```sh blocks, without the `cargo` lines.
+fn readme_groups() -> Vec<Group> {
+    let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let mut groups = Vec::new();
+    let mut current: Option<(usize, Vec<String>)> = None;
+    for (n, line) in text.lines().enumerate() {
+        match (&mut current, line.trim_end()) {
+            (None, "```sh") => current = Some((n + 1, Vec::new())),
+            (Some((start, lines)), "```") => {
+                let lines: Vec<String> = std::mem::take(lines)
+                    .into_iter()
+                    .filter(|l| !l.starts_with("cargo "))
+                    .collect();
+                if !lines.is_empty() {
+                    groups.push(Group {
+                        origin: format!("README.md:{start}"),
+                        lines,
+                    });
+                }
+                current = None;
+            }
+            (Some((_, lines)), l) if !l.trim().is_empty() => lines.push(l.to_string()),
+            _ => {}
+        }
+    }
+    groups
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// The mock services every example talks to.
+struct Services {
+    _mocks: MockServices,
+    _resultsdb: MockResultsDb,
+    resultsdb_url: String,
+    bodhi_url: String,
+    config_tail: String,
+    _server: taskotron_mock::http::Server,
+}
+
+fn services() -> Services {
+    let mut fixture =
+        ServicesFixture::load(&workspace().join("tasks/rpmlint/fixtures/koji.yaml")).unwrap();
+    fixture.bodhi.users.push(User {
+        name: "taskotron".into(),
+        token: "examples-token".into(),
+    });
+    let mocks = MockServices::start(&fixture).unwrap();
+    let s = mocks.services(Default::default());
+    let resultsdb = MockResultsDb::new(&ResultsDbFixture::default());
+    let server = resultsdb.serve().unwrap();
+    let config_tail = format!(
+        "koji_url: {}\nkoji_pkgs_url: {}\nbodhi_url: {}\nbodhi_token: examples-token\ndistgit_url: {}\nresultsdb_url: {}\n",
+        s.koji_url,
+        s.koji_pkgs_url,
+        s.bodhi_url,
+        s.distgit_url,
+        server.url()
+    );
+    Services {
+        resultsdb_url: server.url(),
+        bodhi_url: s.bodhi_url.clone(),
+        _mocks: mocks,
+        _resultsdb: resultsdb,
+        config_tail,
+        _server: server,
+    }
+}
+
+/// Runs until stopped: a worker without `--once`, or anything reading a broker (the
+/// line's `# comment` aside).
+fn is_daemon(line: &str) -> bool {
+    let command = line.split(" #").next().unwrap_or(line);
+    command.contains("amqp://")
+        || (command.contains("taskotron worker") && !command.contains("--once"))
+}
+
+fn run_group(group: &Group, services: &Services, failures: &mut Vec<String>) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("work");
+    copy_dir(&workspace().join("tasks"), &dir.join("tasks"));
+    copy_dir(&workspace().join("tests/data/examples"), &dir);
+    let home = root.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = root.path().join("taskotron.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: {r}/state\nartifacts: {r}/artifacts\ntmpdir: {r}/tmp\ntask_path: [tasks]\n\
+             retry_delay: 1s\nmax_attempts: 1\nqueue_wait: 5s\nreport_deadline: 10s\n\
+             buildbot_url: http://127.0.0.1:9/\n{}",
+            services.config_tail,
+            r = root.path().display()
+        ),
+    )
+    .unwrap();
+    let bin = taskotron_tests::bin::dir();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for line in &group.lines {
+        let shown = line
+            .replace("http://127.0.0.1:5001", &services.resultsdb_url)
+            .replace("https://bodhi.example", &services.bodhi_url);
+        let daemon = is_daemon(line);
+        let script = if daemon {
+            format!("exec {shown}")
+        } else {
+            shown.clone()
+        };
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .process_group(0)
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .env("TASKOTRON_CONFIG", &config)
+            .env_remove("TASKOTRON_STATE_DIR")
+            .env_remove("TASKOTRON_ARTIFACTS")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let started = Instant::now();
+        let limit = if daemon {
+            Duration::from_secs(3)
+        } else {
+            Duration::from_secs(180)
+        };
+        let mut stopped = false;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            let group = -i32::try_from(child.id()).unwrap();
+            if started.elapsed() > limit && !stopped {
+                // SAFETY: kill(2) on our own child's process group.
+                unsafe { libc::kill(group, if daemon { libc::SIGTERM } else { libc::SIGKILL }) };
+                stopped = true;
+            }
+            if started.elapsed() > limit + Duration::from_secs(15) {
+                // SAFETY: as above.
+                unsafe { libc::kill(group, libc::SIGKILL) };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let err = reader.join().unwrap_or_default();
+        let code = status.code();
+        let ok = if daemon {
+            stopped && code == Some(0)
+        } else {
+            matches!(code, Some(0 | 1 | 100)) && !err.contains("panicked")
+        };
+        eprintln!("example ({}): `{line}` -> {code:?}", group.origin);
+        if !ok {
+            let why = if daemon && !stopped {
+                "ended before it was stopped".to_string()
+            } else {
+                format!("exit {code:?}")
+            };
+            failures.push(format!(
+                "{}: `{line}`: {why}\n{}",
+                group.origin,
+                err.lines().take(12).collect::<Vec<_>>().join("\n")
+            ));
+        }
+    }
+}
+
+#[test]
+fn every_example_in_help_and_readme_runs() {
+    let services = services();
+    let mut groups = help_groups();
+    let from_help = groups.len();
+    groups.extend(readme_groups());
+    assert!(from_help >= 15, "help pages with examples: {from_help}");
+    assert!(
+        groups.len() > from_help + 5,
+        "README blocks: {}",
+        groups.len() - from_help
+    );
+    let mut failures = Vec::new();
+    for g in &groups {
+        run_group(g, &services, &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} examples do not run:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
