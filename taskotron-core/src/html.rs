@@ -28,13 +28,42 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A link target an artifact may have: a relative path inside the run's artifacts
-/// or an http(s) URL; anything else (`javascript:`, `../`) is not linked.
+/// A link target an artifact may have: an http(s) URL, or a relative path that stays
+/// inside the run's artifacts once a browser has decoded and resolved it. Anything
+/// else is not linked: `javascript:`, absolute paths, `..` (also as `%2e%2e`), a
+/// backslash (`\\host\x`, `..\..`, which browsers read as `/`), empty or `.`
+/// components, control characters. A relative path is linked percent-encoded, so
+/// that `#` or `?` in a file name stay part of it.
 fn safe_href(target: &str) -> Option<String> {
-    let web = target.starts_with("https://") || target.starts_with("http://");
-    let relative =
-        !target.contains(':') && !target.starts_with('/') && !target.split('/').any(|c| c == "..");
-    (web || relative).then(|| escape(target))
+    let plain = |s: &str| {
+        !s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
+    if target.starts_with("https://") || target.starts_with("http://") {
+        return plain(target).then(|| escape(target));
+    }
+    let decoded = percent_encoding::percent_decode_str(target)
+        .decode_utf8()
+        .ok()?;
+    let parts: Vec<&str> = decoded.split('/').collect();
+    let inside = plain(&decoded)
+        && !decoded.contains(':')
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && *p != "." && *p != "..");
+    if !inside {
+        return None;
+    }
+    const PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded: Vec<String> = parts
+        .iter()
+        .map(|p| percent_encoding::utf8_percent_encode(p, PART).to_string())
+        .collect();
+    Some(escape(&encoded.join("/")))
 }
 
 fn outcome_class(o: Outcome) -> &'static str {
@@ -239,9 +268,60 @@ mod tests {
         assert_eq!(safe_href("javascript:alert(1)"), None);
         assert_eq!(safe_href("../../etc/passwd"), None);
         assert_eq!(safe_href("/etc/passwd"), None);
+        for hostile in [
+            "\\\\evil.example\\x",
+            "..\\..\\..\\etc\\passwd",
+            "%2e%2e/%2e%2e/etc/passwd",
+            "%2E%2E%2f%2E%2E%2fetc%2fpasswd",
+            "logs/%2e%2e/%2e%2e/x",
+            "a//b",
+            "./a",
+            "logs/%5c..%5cx",
+            "%2f%2fevil.example/x",
+            "//evil.example/x",
+            "JavaScript%3aalert(1)",
+            "a\nb",
+            "%00",
+            "",
+            "https://evil.example/\\x",
+        ] {
+            assert_eq!(safe_href(hostile), None, "{hostile}");
+        }
+        assert_eq!(
+            safe_href("logs/build.log").as_deref(),
+            Some("logs/build.log")
+        );
+        assert_eq!(safe_href("50% of #1.log").as_deref(), None, "whitespace");
+        assert_eq!(safe_href("a#1?.log").as_deref(), Some("a%231%3F.log"));
+        assert_eq!(
+            safe_href("%zz").as_deref(),
+            Some("%25zz"),
+            "a name, not an escape"
+        );
+        assert_eq!(
+            safe_href("r%C3%A9sum%C3%A9.txt").as_deref(),
+            Some("r%C3%A9sum%C3%A9.txt")
+        );
         assert_eq!(
             escape("<b a=\"x\">&'"),
             "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever a task puts in `artifact`, a relative link resolves inside the
+        /// run's directory.
+        #[test]
+        fn relative_links_stay_inside(target in "([a-z.%/\\\\:]|%2[eEfF]|%5[cC]|\\.\\.){0,12}") {
+            if let Some(href) = safe_href(&target) {
+                if !href.starts_with("http") {
+                    let raw = href.replace("&amp;", "&");
+                    let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned();
+                    proptest::prop_assert!(!decoded.starts_with('/'));
+                    proptest::prop_assert!(!decoded.contains('\\') && !decoded.contains(':'));
+                    proptest::prop_assert!(decoded.split('/').all(|p| !p.is_empty() && p != "." && p != ".."), "{} -> {}", target, decoded);
+                }
+            }
+        }
     }
 }
