@@ -331,32 +331,38 @@ fn a_field_of_the_wrong_type_never_becomes_an_item() {
 }
 
 #[test]
-fn a_trigger_reading_stdin_ends_on_sigterm() {
+fn a_trigger_reading_stdin_ends_on_sigterm_and_sigint() {
     let env = Env::new();
     let (rules, message) = trigger_setup(&env);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskotron"))
-        .args(["--color", "never", "trigger", "--rules"])
-        .arg(&rules)
-        .args(["--from", "-", "--dry-run"])
-        .env("HOME", env.home.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, format!("{}\n", message(1)).as_bytes()).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
-    let started = std::time::Instant::now();
-    let o = child.wait_with_output().unwrap();
-    drop(stdin);
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains("Stopped by signal 15"), "{err}");
-    assert!(String::from_utf8_lossy(&o.stdout).contains("pkg1-1.0-1.fc41"));
+    for (signal, number) in [(libc::SIGTERM, 15), (libc::SIGINT, 2)] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskotron"))
+            .args(["--color", "never", "trigger", "--rules"])
+            .arg(&rules)
+            .args(["--from", "-", "--dry-run"])
+            .env("HOME", env.home.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Standard input stays open: the trigger waits for a line that never comes.
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, format!("{}\n", message(1)).as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
+        let started = std::time::Instant::now();
+        let o = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains(&format!("Stopped by signal {number}")),
+            "{err}"
+        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains("pkg1-1.0-1.fc41"));
+    }
 }
 
 #[test]

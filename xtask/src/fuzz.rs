@@ -15,6 +15,7 @@ const TARGETS: &[&str] = &[
     "report",
     "trigger",
     "koji",
+    "messages",
 ];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
@@ -65,6 +66,21 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Starts the formula and YAML targets from the project's own formulas, so the
 /// fuzzer begins deep inside the loader rather than at "not YAML".
 fn seed(target: &str) -> Result<()> {
+    if target == "messages" {
+        let corpus = root().join("fuzz/corpus/messages");
+        std::fs::create_dir_all(&corpus)?;
+        for (i, file) in ["tests/data/examples/messages.jsonl"]
+            .iter()
+            .chain(&[
+                "tasks/rpmlint/fixtures/message.json",
+                "tasks/upgradepath/fixtures/message.json",
+            ])
+            .enumerate()
+        {
+            std::fs::copy(root().join(file), corpus.join(format!("seed-{i}")))?;
+        }
+        return Ok(());
+    }
     if target == "tap" {
         let corpus = root().join("fuzz/corpus/tap");
         std::fs::create_dir_all(&corpus)?;

@@ -1,0 +1,75 @@
+//! ARCHITECTURE.md's invariants that the source itself can show, checked so that they
+//! fail when the code drifts from the map. Each reads the library's code (without
+//! its tests) and looks for what only one module may do.
+
+use std::path::{Path, PathBuf};
+
+fn core_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-core/src")
+}
+
+/// Every `.rs` file under `dir` with its code up to its first `#[cfg(test)]`.
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+            let name = path.strip_prefix(core_src()).unwrap().display().to_string();
+            out.push((name, code));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The files whose code holds `needle`.
+fn holding(needle: &str) -> Vec<String> {
+    sources(&core_src())
+        .into_iter()
+        .filter(|(_, code)| code.contains(needle))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn only_the_process_module_starts_programs() {
+    assert_eq!(holding(".spawn()"), ["process.rs"]);
+    // The directives that run a task's programs build a Command and hand it to
+    // `run_task`, which clears its environment; nothing else builds one.
+    assert_eq!(
+        holding("Command::new("),
+        ["directive/python.rs", "directive/shell.rs", "worker.rs"]
+    );
+    for file in ["directive/python.rs", "directive/shell.rs"] {
+        assert!(
+            holding("process::run_task(").contains(&file.to_string()),
+            "{file}"
+        );
+    }
+    // Only a worker's own `taskotron run` keeps the caller's environment.
+    assert_eq!(holding("run_supervised("), ["process.rs", "worker.rs"]);
+}
+
+#[test]
+fn only_the_runner_reads_the_callers_environment_for_a_task() {
+    // The allow-list is applied where the environment is read; config takes its
+    // environment as a function.
+    assert_eq!(holding("std::env::vars"), ["runner.rs"]);
+    assert!(holding("taskenv::inherited(").contains(&"runner.rs".to_string()));
+}
+
+#[test]
+fn libraries_return_typed_errors() {
+    for krate in ["taskotron-core", "taskotron-mock"] {
+        let manifest = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../{krate}/Cargo.toml")),
+        )
+        .unwrap();
+        let deps = manifest.split("[dev-dependencies]").next().unwrap();
+        assert!(!deps.contains("anyhow"), "{krate} depends on anyhow");
+    }
+}
