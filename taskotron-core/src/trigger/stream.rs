@@ -110,8 +110,10 @@ impl<R: BufRead> MessageStream<R> {
         // was cut short.
         if let Some(open) = &self.open {
             if open.object && open.first_column && line.first() == Some(&b'{') {
-                self.abandon("a JSON value cut short (the next line starts a new one)");
+                // This line goes back first, so that the open value's other lines
+                // (which came before it) are read again in front of it.
                 self.replay.push_front((number, line));
+                self.abandon("a JSON value cut short (the next line starts a new one)");
                 return;
             }
         }
@@ -176,8 +178,12 @@ impl<R: BufRead> MessageStream<R> {
                         open.text.extend_from_slice(&line[from..i]);
                         open.lines.push((number, line.clone()));
                         let open = self.open.take();
+                        // A broken value spread over lines has them read again,
+                        // this one included: the rest of it is not scanned now.
                         if let Some(open) = open {
-                            self.close(open);
+                            if self.close(open) {
+                                return;
+                            }
                         }
                     }
                 }
@@ -193,8 +199,9 @@ impl<R: BufRead> MessageStream<R> {
         }
     }
 
-    /// A value whose brackets balance: its messages, or why not.
-    fn close(&mut self, open: Open) {
+    /// A value whose brackets balance: its messages, or why not. Returns whether its
+    /// lines after the first were put back to be read again.
+    fn close(&mut self, open: Open) -> bool {
         let start = open.start;
         let text = match String::from_utf8(open.text) {
             Ok(t) => t,
@@ -206,12 +213,11 @@ impl<R: BufRead> MessageStream<R> {
                     message: Err(MessageError(not_utf8(e.as_bytes()))),
                 });
                 // The value's other lines may hold whole messages (JSON lines).
-                if open.lines.len() > 1 {
-                    for l in open.lines.into_iter().skip(1).rev() {
-                        self.replay.push_front(l);
-                    }
+                let replayed = open.lines.len() > 1;
+                for l in open.lines.into_iter().skip(1).rev() {
+                    self.replay.push_front(l);
                 }
-                return;
+                return replayed;
             }
         };
         if open.object {
@@ -225,11 +231,14 @@ impl<R: BufRead> MessageStream<R> {
                     for m in page.raw_messages {
                         self.push_message(start, m.get().to_string());
                     }
-                    return;
+                    return false;
                 }
             }
             match serde_json::from_str::<&RawValue>(&text) {
-                Ok(_) => self.push_message(start, text),
+                Ok(_) => {
+                    self.push_message(start, text);
+                    false
+                }
                 Err(e) => self.broken(start, &e, open.lines),
             }
         } else {
@@ -238,6 +247,7 @@ impl<R: BufRead> MessageStream<R> {
                     for m in items {
                         self.push_message(start, m.get().to_string());
                     }
+                    false
                 }
                 Err(e) => self.broken(start, &e, open.lines),
             }
@@ -252,17 +262,23 @@ impl<R: BufRead> MessageStream<R> {
     }
 
     /// A balanced value that is not JSON: an error at the line serde names; its other
-    /// lines are read again (they may be whole messages).
-    fn broken(&mut self, start: usize, e: &serde_json::Error, lines: Vec<(usize, Vec<u8>)>) {
+    /// lines are read again (they may be whole messages). Returns whether any were.
+    fn broken(
+        &mut self,
+        start: usize,
+        e: &serde_json::Error,
+        lines: Vec<(usize, Vec<u8>)>,
+    ) -> bool {
+        let last = lines.last().map_or(start, |(n, _)| *n);
         self.ready.push_back(Record {
-            line: start + e.line().saturating_sub(1),
+            line: (start + e.line().saturating_sub(1)).clamp(start, last),
             message: Err(MessageError(format!("not JSON: {e}"))),
         });
-        if lines.len() > 1 {
-            for l in lines.into_iter().skip(1).rev() {
-                self.replay.push_front(l);
-            }
+        let replayed = lines.len() > 1;
+        for l in lines.into_iter().skip(1).rev() {
+            self.replay.push_front(l);
         }
+        replayed
     }
 }
 
@@ -410,6 +426,20 @@ mod tests {
     }
 
     #[test]
+    fn lines_read_again_keep_their_order_and_numbers() {
+        // Found by the fuzzer: an object cut short, lines, then a line starting a
+        // new object; the cut one's lines came back after that line.
+        let input = format!("{{\"a\": \"x{{\n\n\njunk\n{{\"b\": \n{A}\n");
+        let got = read(input.as_bytes());
+        let lines = input.lines().count();
+        assert!(got.iter().all(|(l, _)| *l >= 1 && *l <= lines), "{got:?}");
+        assert_eq!(got.last().unwrap().1, "a", "{got:?}");
+        for pair in got.windows(2) {
+            assert!(pair[0].0 <= pair[1].0, "records in line order: {got:?}");
+        }
+    }
+
+    #[test]
     fn empty_input_is_no_records() {
         assert!(read(b"").is_empty());
         assert!(read(b"\n\n  \n").is_empty());
@@ -418,8 +448,27 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn never_panics_and_ends(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
-            let n = MessageStream::new(bytes.as_slice()).take(10_000).count();
-            proptest::prop_assert!(n < 10_000);
+            let lines = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+            let records: Vec<Record> = MessageStream::new(bytes.as_slice())
+                .take(10_000)
+                .map(|r| r.unwrap())
+                .collect();
+            proptest::prop_assert!(records.len() < 10_000);
+            for r in &records {
+                proptest::prop_assert!(r.line >= 1 && r.line <= lines, "line {} of {}", r.line, lines);
+            }
+        }
+
+        #[test]
+        fn lines_are_real_whatever_the_layout(parts in proptest::collection::vec(
+            proptest::prop_oneof!["\\{", "\\}", "\\[", "\\]", "\\n", "\"", "x", ",", ":", "\\{\"topic\": \"t\", \"msg\": \\{\\}\\}"], 0..80)
+        ) {
+            let text: String = parts.concat();
+            let lines = text.matches('\n').count() + 1;
+            for r in MessageStream::new(text.as_bytes()).take(10_000) {
+                let r = r.unwrap();
+                proptest::prop_assert!(r.line >= 1 && r.line <= lines, "line {} of {}: {:?}", r.line, lines, text);
+            }
         }
 
         #[test]
