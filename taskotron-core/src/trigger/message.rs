@@ -478,25 +478,32 @@ pub fn consume(message: &Message) -> Consumed {
         if b.new.as_ref().and_then(Value::as_i64) != Some(1) {
             return Consumed::Ignored("koji build not completed");
         }
+        // What ignores a message is decided before anything is copied out of it:
+        // most build messages are scratch builds or other states.
+        match &b.instance {
+            Text::Str(i) if i != "primary" => {
+                return Consumed::Ignored("koji build on a secondary instance")
+            }
+            Text::Wrong(kind) => {
+                return Consumed::Malformed(format!("`instance` is {kind}, not a string"))
+            }
+            _ => {}
+        }
+        if b.request.0 {
+            return Consumed::Ignored("scratch build");
+        }
         let fields = (|| {
             Ok::<_, String>((
-                b.instance.field("instance")?,
                 b.name.field("name")?,
                 b.version.field("version")?,
                 b.release.field("release")?,
                 value(b.owner, "owner")?,
             ))
         })();
-        let (instance, name, version, release, owner) = match fields {
+        let (name, version, release, owner) = match fields {
             Ok(f) => f,
             Err(why) => return Consumed::Malformed(why),
         };
-        if instance.as_deref().is_some_and(|i| i != "primary") {
-            return Consumed::Ignored("koji build on a secondary instance");
-        }
-        if b.request.0 {
-            return Consumed::Ignored("scratch build");
-        }
         let (Some(name), Some(version), Some(release)) = (name, version, release) else {
             return Consumed::Malformed(
                 "a build state change needs name, version and release".into(),
