@@ -73,6 +73,20 @@ fn queue_config(env: &Env) -> std::path::PathBuf {
     )
 }
 
+/// `taskotron --config CONFIG schedule` of the example task.
+fn schedule_args(config: &str) -> [&str; 8] {
+    [
+        "--config",
+        config,
+        "schedule",
+        "nvr-check",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+    ]
+}
+
 /// Holds the queue's write lock from another process (python3's sqlite3) until killed.
 fn hold_lock(queue: &std::path::Path) -> std::process::Child {
     let mut child = std::process::Command::new("python3")
@@ -99,16 +113,7 @@ fn a_locked_queue_is_waited_for_out_loud_and_not_for_ever() {
     let env = Env::new();
     let config = queue_config(&env);
     let config = config.to_str().unwrap();
-    let schedule = [
-        "--config",
-        config,
-        "schedule",
-        "nvr-check",
-        "-i",
-        "htop-3.3.0-1.fc41",
-        "-t",
-        "koji_build",
-    ];
+    let schedule = schedule_args(config);
     assert_eq!(code(&env.run(&schedule)), Some(0));
     let mut holder = hold_lock(&env.home.path().join("state/queue.sqlite"));
     let started = std::time::Instant::now();
@@ -148,16 +153,7 @@ fn a_damaged_queue_fails_once_naming_the_file_and_the_way_back() {
     for args in [
         vec!["--config", config, "worker", "--once"],
         vec!["--config", config, "jobs"],
-        vec![
-            "--config",
-            config,
-            "schedule",
-            "nvr-check",
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-        ],
+        schedule_args(config).to_vec(),
     ] {
         let started = std::time::Instant::now();
         let o = env.run(&args);
@@ -189,16 +185,7 @@ fn jobs_lists_a_queue_in_a_read_only_state_directory() {
         "{}",
         stderr(&o, &env)
     );
-    let schedule = [
-        "--config",
-        config,
-        "schedule",
-        "nvr-check",
-        "-i",
-        "htop-3.3.0-1.fc41",
-        "-t",
-        "koji_build",
-    ];
+    let schedule = schedule_args(config);
     assert_eq!(code(&env.run(&schedule)), Some(0));
     // The state directory mounted read-only in a private mount namespace (root or
     // not: `unshare -rm` maps the caller to root inside).

@@ -315,23 +315,9 @@ pub fn run(
             error: None,
             logs: Vec::new(),
         };
-        if failed {
-            log.line(&format!(
-                "action {}/{total} `{}` skipped",
-                index + 1,
-                action.name
-            ));
-            observer.event(Event::ActionFinished {
-                index,
-                total,
-                report: &entry,
-            });
-            report.actions.push(entry);
-            continue;
-        }
         // Interrupted between actions (or in an in-process one, such as a download):
         // start nothing more; the report says why.
-        if let Some(signal) = crate::process::interrupted() {
+        if let (false, Some(signal)) = (failed, crate::process::interrupted()) {
             let why = format!(
                 "interrupted by signal {signal} before action {}/{total} `{}`",
                 index + 1,
@@ -341,6 +327,13 @@ pub fn run(
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(why);
             failed = true;
+        }
+        if failed {
+            log.line(&format!(
+                "action {}/{total} `{}` skipped",
+                index + 1,
+                action.name
+            ));
             observer.event(Event::ActionFinished {
                 index,
                 total,

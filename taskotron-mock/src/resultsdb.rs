@@ -98,6 +98,21 @@ impl MockResultsDb {
             .collect()
     }
 
+    /// The `taskotron_result_id` of every stored result, in storing order (a
+    /// result stored twice shows twice).
+    pub fn result_ids(&self) -> Vec<String> {
+        let state = self.lock();
+        state
+            .results
+            .iter()
+            .map(|r| serialize(r, &state, ""))
+            .filter_map(|r| {
+                let id = r.pointer("/data/taskotron_result_id")?;
+                id.get(0).or(Some(id))?.as_str().map(str::to_string)
+            })
+            .collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()
