@@ -185,6 +185,14 @@ fn jobs_lists_a_queue_in_a_read_only_state_directory() {
         "{}",
         stderr(&o, &env)
     );
+    // `mirror` with nothing to mirror says so too.
+    let o = env.run(&["--config", config, "mirror"]);
+    assert_eq!(code(&o), Some(0));
+    assert!(
+        stderr(&o, &env).contains("Nothing to mirror"),
+        "{}",
+        stderr(&o, &env)
+    );
     let schedule = schedule_args(config);
     assert_eq!(code(&env.run(&schedule)), Some(0));
     // The state directory mounted read-only in a private mount namespace (root or
