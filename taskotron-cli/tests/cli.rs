@@ -810,20 +810,7 @@ fn trigger_schedules_each_message_once_across_runs() {
 fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
     let env = Env::new();
     let state = env.home.path().join("state");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_taskotron"))
-            .args(["--color", "never"])
-            .args(args)
-            .current_dir(workspace())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", env.home.path())
-            .env("TASKOTRON_ARTIFACTS", env.artifacts())
-            .env("TASKOTRON_TMPDIR", env.home.path().join("tmp"))
-            .env("TASKOTRON_STATE_DIR", &state)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| env.run_with(args, &[("TASKOTRON_STATE_DIR", state.as_path())]);
     let o = run(&[
         "schedule",
         "nvr-check",

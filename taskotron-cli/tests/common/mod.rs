@@ -23,6 +23,11 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// [`Env::run`] with more environment variables.
+    pub fn run_with(&self, args: &[&str], vars: &[(&str, &std::path::Path)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_taskotron"))
             .args(["--color", "never"])
             .args(args)
@@ -32,6 +37,7 @@ impl Env {
             .env("HOME", self.home.path())
             .env("TASKOTRON_ARTIFACTS", self.artifacts())
             .env("TASKOTRON_TMPDIR", self.home.path().join("tmp"))
+            .envs(vars.iter().copied())
             .output()
             .unwrap()
     }
