@@ -3,7 +3,7 @@
 //! `artifact`, and anything else as a keyval) is one CheckDetail. The other
 //! top-level test points, as any TAP test suite prints them, are aggregated into one
 //! CheckDetail for the run's item, with the counts in the note and the failing tests
-//! named in the output. Every test point is also kept as a [`TestResult`].
+//! named in the output. Every leaf test is also kept as a [`Case`].
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::resultyaml::{outcome_error, scalar_text};
+use super::case::{Case, CaseStatus, Tracker};
 use super::{CheckDetail, Outcome};
 use crate::diagnostic::Diagnostic;
 use crate::tap::{Directive, Event, Reader, Summary, TestPoint, Validator};
@@ -29,30 +30,14 @@ pub struct Context {
     pub item_type: Option<String>,
 }
 
-/// One top-level test point, as a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TestResult {
-    /// Line in the stream.
-    pub line: usize,
-    /// Its number.
-    pub id: u64,
-    /// Its description.
-    pub description: String,
-    /// What it means: PASSED, FAILED, or INFO for SKIP and failing TODO.
-    pub outcome: Outcome,
-    /// SKIP or TODO.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub directive: Option<Directive>,
-}
-
 /// Everything read from one stream, collected (for streams of any size use
 /// [`read_tap`] with callbacks).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TapResults {
     /// The results.
     pub details: Vec<CheckDetail>,
-    /// Every top-level test point.
-    pub tests: Vec<TestResult>,
+    /// Every leaf test, subtests included.
+    pub tests: Vec<Case>,
     /// The stream's structure and counts (none for ResultYAML).
     pub summary: Option<Summary>,
     /// Problems with YAML blocks or outcomes, per test point.
@@ -103,17 +88,6 @@ impl Converter {
             self.diagnostics.push(d);
         } else {
             self.omitted += 1;
-        }
-    }
-
-    /// The test point as a result.
-    pub fn test_result(&self, t: &TestPoint) -> TestResult {
-        TestResult {
-            line: t.line,
-            id: t.id.unwrap_or(self.tests),
-            description: t.description.clone(),
-            outcome: point_outcome(t),
-            directive: t.directive.clone(),
         }
     }
 
@@ -326,8 +300,10 @@ fn lines(s: &str) -> Vec<String> {
 }
 
 /// Reads a TAP stream, validating it and converting it to results as it goes;
-/// `on_test`, when given, gets every top-level test point, `on_detail` every
-/// result. Memory stays constant whatever the stream's length.
+/// `on_case`, when given, gets every leaf test (see [`Tracker`]) and, for a stream
+/// that is not valid TAP (cut short, bailed out, no plan), one more case in error
+/// that says why; `on_detail` gets every result. Memory stays constant whatever the
+/// stream's length.
 ///
 /// # Errors
 /// Only I/O errors of `input`.
@@ -336,33 +312,40 @@ pub fn read_tap(
     ctx: Context,
     file: Option<&Path>,
     decode: bool,
-    mut on_test: Option<&mut dyn FnMut(TestResult)>,
+    mut on_case: Option<&mut dyn FnMut(Case)>,
     mut on_detail: impl FnMut(CheckDetail),
 ) -> io::Result<(Summary, Vec<Diagnostic>)> {
     let mut validator = Validator::new(file);
     let mut converter = Converter::new(ctx, file, decode);
+    let mut tracker = Tracker::new();
     let reader = Reader::new(input);
     let reader = if decode {
         reader
     } else {
         reader.without_yaml_text()
     };
+    let mut last_line = 0;
     for event in reader {
         let event = event?;
         validator.feed(&event);
-        if let Event::Test(t) = &event {
-            if t.depth == 0 {
-                let detail = converter.test(t);
-                if let Some(f) = on_test.as_mut() {
-                    f(converter.test_result(t));
-                }
-                if let Some(d) = detail {
-                    on_detail(d);
-                }
+        last_line = event.line();
+        let detail = match &event {
+            Event::Test(t) if t.depth == 0 => converter.test(t),
+            _ => None,
+        };
+        if let Some(f) = on_case.as_mut() {
+            if let Some(case) = tracker.feed(&event, detail.as_ref()) {
+                f(case);
             }
+        }
+        if let Some(d) = detail {
+            on_detail(d);
         }
     }
     let summary = validator.finish();
+    if let (Some(f), Some(case)) = (on_case.as_mut(), broken_stream(&summary, last_line)) {
+        f(case);
+    }
     let (aggregate, diagnostics) = converter.finish(&summary);
     if let Some(d) = aggregate {
         on_detail(d);
@@ -370,12 +353,39 @@ pub fn read_tap(
     Ok((summary, diagnostics))
 }
 
+/// The case in error that stands for a stream that is not valid TAP: no leaf
+/// shows a stream cut short, so without it a suite killed halfway looks green.
+pub fn broken_stream(summary: &Summary, last_line: usize) -> Option<Case> {
+    let why = match (&summary.bailed_out, summary.diagnostics.iter().find(|d| d.is_error())) {
+        (Some(reason), _) => format!("bailed out: {reason}"),
+        (None, Some(d)) => d.message.clone(),
+        (None, None) if summary.errors > 0 => "the stream is not valid TAP".to_string(),
+        (None, None) => return None,
+    };
+    Some(Case {
+        name: "TAP stream".into(),
+        status: CaseStatus::Error,
+        line: summary
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .and_then(|d| d.location.map(|l| l.line))
+            .unwrap_or(last_line),
+        classname: None,
+        reason: None,
+        duration_ms: None,
+        message: Some(why),
+        diagnostics: None,
+        properties: Vec::new(),
+    })
+}
+
 /// Reads a whole TAP text into results.
 pub fn parse_tap(text: &str, ctx: &Context, decode: bool) -> TapResults {
     let mut results = TapResults::default();
     let (details, tests) = (&mut results.details, &mut results.tests);
     // Reading from memory cannot fail.
-    let mut keep = |t| tests.push(t);
+    let mut keep = |c| tests.push(c);
     if let Ok((summary, diagnostics)) = read_tap(
         text.as_bytes(),
         ctx.clone(),

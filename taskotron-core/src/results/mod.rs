@@ -3,6 +3,7 @@
 //! format. Pure; no I/O beyond the
 //! readers and writers handed in.
 
+pub mod case;
 mod check_detail;
 mod from_tap;
 pub mod junit;
@@ -10,8 +11,9 @@ mod outcome;
 pub mod resultyaml;
 pub mod writer;
 
+pub use case::{Case, CaseCounts, CaseStatus, Tracker};
 pub use check_detail::{CheckDetail, RESERVED_KEYS};
-pub use from_tap::{parse_tap, read_tap, Context, Converter, TapResults, TestResult};
+pub use from_tap::{broken_stream, parse_tap, read_tap, Context, Converter, TapResults};
 pub use outcome::{summary, Outcome, OutcomeError};
 
 /// Keys a TAP13 YAML block gives a meaning beyond ResultYAML's (`summary` is the

@@ -4,18 +4,21 @@
 //! anything. JSON lines, ResultYAML and TAP13 (plan at the end) are written as the
 //! results come. Two formats need something at their start that is known only at
 //! the end: the JSON document's `results` array follows its `tests` array, and JUnit
-//! opens each `<testsuite>` with its counts. Those results go to an anonymous
-//! temporary file first and are copied out at the end; memory holds counts only.
+//! opens each `<testsuite>` with its counts. Those go to an anonymous temporary file
+//! first and are copied out at the end; memory holds counts only.
+//!
+//! JSON and JSON lines carry every leaf test ([`Case`]) and every result; JUnit
+//! carries the tests (one `<testcase>` each), since the results of a TAP stream are
+//! its tests aggregated.
 //! *Invariant: memory does not grow with the number of results or tests.*
 
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufWriter, Seek, Write};
 
 use serde::Serialize;
 
-use super::junit::{self, Counts};
-use super::{resultyaml, CheckDetail, TestResult};
+use super::junit::JunitWriter;
+use super::{resultyaml, Case, CheckDetail};
 use crate::diagnostic::Diagnostic;
 use crate::tap::Summary;
 
@@ -24,8 +27,8 @@ use crate::tap::Summary;
 pub enum Format {
     /// One JSON document: `{"tests", "results", "summary", "diagnostics"}`.
     Json,
-    /// One JSON object a line: `{"test": ...}`, `{"result": ...}`, then
-    /// `{"diagnostic": ...}` and finally `{"summary": ...}`.
+    /// One JSON object a line, tagged by `event`: `test` (a leaf test, as it is
+    /// read), `result`, then `diagnostic` and finally `summary`.
     Jsonl,
     /// ResultYAML (`results:`).
     ResultYaml,
@@ -40,12 +43,12 @@ pub struct Writer<W: Write> {
     format: Format,
     out: W,
     checkname: String,
-    /// Held aside until the end: the JSON document's results, JUnit's test cases
-    /// (a line of JSON each).
+    /// Held aside until the end: the JSON document's results.
     spool: Option<BufWriter<File>>,
+    /// JUnit's cases, held by the JUnit writer.
+    junit: Option<JunitWriter>,
     tests: u64,
     results: u64,
-    suites: BTreeMap<String, Counts>,
 }
 
 impl<W: Write> Writer<W> {
@@ -55,7 +58,11 @@ impl<W: Write> Writer<W> {
     /// The temporary file cannot be made, or `out` fails.
     pub fn new(format: Format, mut out: W, checkname: &str) -> io::Result<Self> {
         let spool = match format {
-            Format::Json | Format::Junit => Some(BufWriter::new(tempfile::tempfile()?)),
+            Format::Json => Some(BufWriter::new(tempfile::tempfile()?)),
+            _ => None,
+        };
+        let junit = match format {
+            Format::Junit => Some(JunitWriter::new(checkname)?),
             _ => None,
         };
         match format {
@@ -68,22 +75,22 @@ impl<W: Write> Writer<W> {
             out,
             checkname: checkname.to_string(),
             spool,
+            junit,
             tests: 0,
             results: 0,
-            suites: BTreeMap::new(),
         })
     }
 
-    /// Whether this format has a place for test points (JSON, JSON lines).
+    /// Whether this format has a place for tests (JSON, JSON lines, JUnit).
     pub fn wants_tests(&self) -> bool {
-        matches!(self.format, Format::Json | Format::Jsonl)
+        matches!(self.format, Format::Json | Format::Jsonl | Format::Junit)
     }
 
-    /// One top-level test point.
+    /// One leaf test.
     ///
     /// # Errors
-    /// Those of `out`.
-    pub fn test(&mut self, t: &TestResult) -> io::Result<()> {
+    /// Those of `out` or of the temporary file.
+    pub fn test(&mut self, t: &Case) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 if self.tests > 0 {
@@ -91,7 +98,12 @@ impl<W: Write> Writer<W> {
                 }
                 serde_json::to_writer(&mut self.out, t)?;
             }
-            Format::Jsonl => line(&mut self.out, "test", t)?,
+            Format::Jsonl => event(&mut self.out, "test", t)?,
+            Format::Junit => {
+                if let Some(j) = self.junit.as_mut() {
+                    j.case(t)?;
+                }
+            }
             _ => return Ok(()),
         }
         self.tests += 1;
@@ -113,7 +125,7 @@ impl<W: Write> Writer<W> {
                 }
                 serde_json::to_writer(spool, d)?;
             }
-            Format::Jsonl => line(&mut self.out, "result", d)?,
+            Format::Jsonl => event(&mut self.out, "result", d)?,
             Format::ResultYaml => {
                 let mut text = String::new();
                 if self.results == 1 {
@@ -124,13 +136,8 @@ impl<W: Write> Writer<W> {
                 self.out.write_all(text.as_bytes())?;
             }
             Format::Tap => crate::tap::emit_point(self.results, d, &self.checkname, &mut self.out)?,
-            Format::Junit => {
-                let suite = d.testcase(&self.checkname).to_string();
-                self.suites.entry(suite).or_default().add(d.outcome);
-                let spool = self.spool()?;
-                serde_json::to_writer(&mut *spool, d)?;
-                spool.write_all(b"\n")?;
-            }
+            // The tests stand for the results of a TAP stream.
+            Format::Junit => {}
         }
         Ok(())
     }
@@ -161,14 +168,18 @@ impl<W: Write> Writer<W> {
             }
             Format::Jsonl => {
                 for d in &all {
-                    line(&mut self.out, "diagnostic", d)?;
+                    event(&mut self.out, "diagnostic", d)?;
                 }
-                line(&mut self.out, "summary", summary)?;
+                event(&mut self.out, "summary", summary)?;
             }
             Format::ResultYaml if self.results == 0 => self.out.write_all(b"results: []\n")?,
             Format::ResultYaml => {}
             Format::Tap => writeln!(self.out, "1..{}", self.results)?,
-            Format::Junit => self.junit()?,
+            Format::Junit => {
+                if let Some(j) = self.junit.take() {
+                    j.finish(&mut self.out)?;
+                }
+            }
         }
         self.out.flush()?;
         Ok(self.out)
@@ -185,36 +196,6 @@ impl<W: Write> Writer<W> {
         Ok(file)
     }
 
-    /// JUnit: the counts, then each suite's cases read back from the spool (one pass
-    /// per suite; a report has few).
-    fn junit(&mut self) -> io::Result<()> {
-        let mut file = self.take_spool()?;
-        let mut total = Counts::default();
-        for c in self.suites.values() {
-            total.tests += c.tests;
-            total.failures += c.failures;
-            total.errors += c.errors;
-        }
-        let mut text = String::from(junit::HEADER);
-        total.open(&mut text, None);
-        self.out.write_all(text.as_bytes())?;
-        for (suite, counts) in &self.suites {
-            text.clear();
-            counts.open(&mut text, Some(suite));
-            self.out.write_all(text.as_bytes())?;
-            file.rewind()?;
-            for l in BufReader::new(&mut file).lines() {
-                let d: CheckDetail = serde_json::from_str(&l?)?;
-                if d.testcase(&self.checkname) == suite {
-                    text.clear();
-                    junit::write_case(&mut text, suite, &d);
-                    self.out.write_all(text.as_bytes())?;
-                }
-            }
-            self.out.write_all(junit::SUITE_END.as_bytes())?;
-        }
-        self.out.write_all(junit::SUITES_END.as_bytes())
-    }
 }
 
 /// Why a conversion stopped.
@@ -247,7 +228,7 @@ pub fn convert<W: Write>(
             failed.borrow_mut().get_or_insert(e);
         }
     };
-    let mut on_test = |t: TestResult| {
+    let mut on_test = |t: Case| {
         if failed.borrow().is_none() {
             keep(w.borrow_mut().test(&t));
         }
@@ -280,10 +261,26 @@ pub fn convert<W: Write>(
     Ok((summary, diagnostics, out))
 }
 
-/// `{"<key>": value}` and a newline.
-fn line(out: &mut impl Write, key: &str, value: &impl Serialize) -> io::Result<()> {
-    write!(out, "{{\"{key}\":")?;
-    serde_json::to_writer(&mut *out, value)?;
+/// `value`'s fields after `"event": kind`, as one line: the `--format jsonl`
+/// shape every command shares.
+///
+/// # Errors
+/// Those of `out`.
+pub fn event(out: &mut impl Write, kind: &str, value: &impl Serialize) -> io::Result<()> {
+    let body = serde_json::to_vec(value)?;
+    write!(out, "{{\"event\":\"{kind}\"")?;
+    match body.as_slice() {
+        [b'{', b'}'] => {}
+        [b'{', rest @ ..] => {
+            out.write_all(b",")?;
+            out.write_all(&rest[..rest.len() - 1])?;
+        }
+        // Not an object: under `value`.
+        _ => {
+            out.write_all(b",\"value\":")?;
+            out.write_all(&body)?;
+        }
+    }
     out.write_all(b"}\n")
 }
 
@@ -304,7 +301,7 @@ mod tests {
         let mut results = Vec::new();
         let (summary, diagnostics) = {
             let w = &mut w;
-            let mut on_test = |t: TestResult| {
+            let mut on_test = |t: Case| {
                 if let Err(e) = w.test(&t) {
                     failed = Some(e);
                 }
@@ -340,7 +337,16 @@ mod tests {
         let details = whole();
         assert_eq!(details.len(), 2);
         assert_eq!(write(Format::ResultYaml), resultyaml::export(&details));
-        assert_eq!(write(Format::Junit), junit::export(&details, "dist.check"));
+        // JUnit: one case a test point, in its result's suite.
+        let xml = write(Format::Junit);
+        let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!((report.tests, report.failures, report.skipped), (4, 2, 1));
+        let suites: Vec<(&str, usize)> = report
+            .test_suites
+            .iter()
+            .map(|s| (s.name.as_str(), s.tests))
+            .collect();
+        assert_eq!(suites, [("dist.check", 3), ("dist.other", 1)]);
         let mut tap = Vec::new();
         crate::tap::emit(&details, "dist.check", &mut tap).unwrap();
         let tap = String::from_utf8(tap).unwrap();
@@ -358,12 +364,11 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 4 + 2 + 1);
-        assert_eq!(lines[0]["test"]["description"], "a");
-        assert_eq!(lines.last().unwrap()["summary"]["failed"], 1);
-        assert_eq!(
-            lines.iter().filter(|l| l.get("result").is_some()).count(),
-            2
-        );
+        assert_eq!(lines[0]["event"], "test");
+        assert_eq!(lines[0]["name"], "a");
+        let last = lines.last().unwrap();
+        assert_eq!((&last["event"], &last["failed"]), (&"summary".into(), &1.into()));
+        assert_eq!(lines.iter().filter(|l| l["event"] == "result").count(), 2);
         assert!(Outcome::Failed > Outcome::Passed);
     }
 
@@ -374,7 +379,9 @@ mod tests {
         assert_eq!(w.finish(&summary, &[]).unwrap(), b"results: []\n");
         let w = Writer::new(Format::Junit, Vec::new(), "c").unwrap();
         let xml = String::from_utf8(w.finish(&summary, &[]).unwrap()).unwrap();
-        assert_eq!(xml, junit::export(&[], "c"));
+        assert_eq!(xml, crate::results::junit::export(&[], "c"));
+        let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!(report.tests, 0);
         let w = Writer::new(Format::Json, Vec::new(), "c").unwrap();
         let doc: serde_json::Value =
             serde_json::from_slice(&w.finish(&summary, &[]).unwrap()).unwrap();
