@@ -25,9 +25,15 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// Print only errors on stderr.
+    /// Print only errors on stderr (and, for `run` and `test`, nothing on stdout
+    /// unless a machine format is asked for).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Show more: `run` and `test` stream each action's output live to stderr,
+    /// each line prefixed with the action.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 
     /// What to do.
     #[command(subcommand)]
@@ -45,6 +51,30 @@ pub enum Color {
     Never,
 }
 
+/// Output format of `run` and `test`, whose events programs may follow as they
+/// happen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON document on stdout at the end: a stable contract.
+    Json,
+    /// One JSON object a line on stdout, as things happen, each with an `event`
+    /// field (see README, "Machine output").
+    Jsonl,
+}
+
+impl RunFormat {
+    /// The format of a one-off document (errors before anything ran).
+    pub fn document(self) -> Format {
+        match self {
+            RunFormat::Human => Format::Human,
+            RunFormat::Json | RunFormat::Jsonl => Format::Json,
+        }
+    }
+}
+
 /// Output format of commands whose output programs may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -60,12 +90,12 @@ pub enum Format {
 pub enum Command {
     /// Run a task for one item on one arch and print its execution report.
     #[command(
-        after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run tasks/minimal/runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run tasks/minimal -i f39-updates-pending -t koji_tag -o note=hi\n\nThe run's artifacts (log, each action's output, execution.json) go to\n<artifacts>/<run_id>/. Exit codes: 0 OK, 1 NOT_OK, 2 invalid input."
+        after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run tasks/minimal/runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run tasks/minimal -i f39-updates-pending -t koji_tag -o note=hi\n  taskotron run minimal -i htop-3.3.0-1.fc41 -t koji_build --format jsonl --fail-on-results\n\nThe task is a formula file, a task directory, or a task's name on `task_path`.\nThe run's artifacts (log, each action's output and tests, execution.json,\nresults.junit.xml, report.html) go to <artifacts>/<run_id>/.\nExit codes: 0 OK, 1 NOT_OK (the task did not execute properly), 2 invalid input,\n100 an `exitcode` action asked for it, or --fail-on-results and a result is\nFAILED or NEEDS_INSPECTION."
     )]
     Run(RunArgs),
     /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
     #[command(
-        after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture, and compares the execution report with `expect`.\nExit codes: 0 all passed, 1 some failed, 2 invalid input."
+        after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n  taskotron test --schema             # the tests.yaml schema\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture (a path relative to the task directory), and compares\nthe execution report with `expect`. A tests.yaml looks like:\n\n  cases:\n    - name: a passing build\n      item: htop-3.3.0-1.fc41\n      type: koji_build\n      arch: x86_64\n      mock: fixtures/koji.yaml\n      expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n\nExit codes: 0 every case passed, 100 a case failed, 4 no test case found,\n2 invalid input."
     )]
     Test(TestArgs),
     /// Check formulas without running them; reports every problem at once.
@@ -154,10 +184,10 @@ pub struct ScheduleArgs {
     #[arg(short, long)]
     pub item: String,
     /// The item's type.
-    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = Choices::new(parse_item_type, ItemType::ALL.map(ItemType::as_str)))]
     pub item_type: ItemType,
     /// An arch to run on; repeat for several [default: noarch].
-    #[arg(short, long, value_parser = parse_arch)]
+    #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Vec<Arch>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -169,7 +199,7 @@ pub struct ScheduleArgs {
 pub struct WorkerArgs {
     /// An arch this worker runs; repeat for several [default: the config's
     /// `supported_arches`]. `noarch` jobs are always taken.
-    #[arg(short, long, value_parser = parse_arch)]
+    #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Vec<Arch>,
     /// Jobs run at once.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -199,7 +229,7 @@ pub struct ServeArgs {
     pub queue: Option<String>,
     /// An arch the local workers run; repeat for several [default: the config's
     /// `supported_arches`].
-    #[arg(short, long, value_parser = parse_arch)]
+    #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Vec<Arch>,
     /// Jobs run at once.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -245,7 +275,7 @@ pub enum BuildbotCommand {
         #[arg(short, long)]
         item: String,
         /// The item's type.
-        #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+        #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = Choices::new(parse_item_type, ItemType::ALL.map(ItemType::as_str)))]
         item_type: ItemType,
         /// An arch to run on; repeat for several.
         #[arg(short, long, value_parser = parse_arch, required = true)]
@@ -282,11 +312,49 @@ fn parse_age(s: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Args)]
 pub struct JobsArgs {
     /// Only jobs in this state: scheduled, running, finished or crashed.
-    #[arg(long, value_parser = parse_state)]
+    #[arg(long, value_parser = Choices::new(parse_state, JobState::ALL.map(JobState::flag)))]
     pub state: Option<JobState>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// A parser of our own that also tells completions its values: the parse
+/// function's messages (with their suggestions) and the shells' value completion.
+#[derive(Clone)]
+pub struct Choices<T: Clone + Send + Sync + 'static> {
+    parse: fn(&str) -> Result<T, String>,
+    values: Vec<&'static str>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Choices<T> {
+    fn new<const N: usize>(parse: fn(&str) -> Result<T, String>, values: [&'static str; N]) -> Self {
+        Self {
+            parse,
+            values: values.to_vec(),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Choices<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.values.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
 }
 
 fn parse_state(s: &str) -> Result<JobState, String> {
@@ -344,7 +412,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub again: bool,
     /// The arch the results are for (added to their data).
-    #[arg(long, value_parser = parse_arch)]
+    #[arg(long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Option<Arch>,
     /// What the results are about, where the files do not say.
     #[command(flatten)]
@@ -388,12 +456,12 @@ pub struct TapSubject {
 pub enum TapFormat {
     /// Results, test points, summary and diagnostics as one JSON document.
     Json,
-    /// The same as JSON lines, streamed: `{"test": ...}`, `{"result": ...}`, then
-    /// `{"diagnostic": ...}` and a last `{"summary": ...}`.
+    /// The same as JSON lines, streamed, each object with an `event` field: `test`
+    /// (each leaf test as it is read), `result`, `diagnostic`, and a last `summary`.
     Jsonl,
     /// The results as ResultYAML.
     Resultyaml,
-    /// The results as JUnit XML.
+    /// JUnit XML: one testcase a test (subtests named `parent > child`).
     Junit,
     /// The results as TAP13 in the Taskotron layout (the plan at the end).
     Tap,
@@ -431,16 +499,17 @@ pub struct TapCheckArgs {
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A formula file, or a task directory holding `runtask.yml` or one `*.yml`.
+    /// A formula file, a task directory holding `runtask.yml` or one `*.yml`, or
+    /// the name of a task on the config's `task_path`.
     pub task: PathBuf,
     /// The item to check: an N-V-R, an update alias, a tag, ...
     #[arg(short, long)]
     pub item: String,
     /// The item's type.
-    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_item_type)]
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = Choices::new(parse_item_type, ItemType::ALL.map(ItemType::as_str)))]
     pub item_type: ItemType,
     /// The arch to run for [default: noarch].
-    #[arg(short, long, value_parser = parse_arch)]
+    #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Option<Arch>,
     /// The scheduler's build id; leave it out for a standalone run.
     #[arg(long, value_name = "ID")]
@@ -456,9 +525,13 @@ pub struct RunArgs {
     /// to the real ResultsDB or Bodhi.
     #[arg(long, value_name = "FIXTURE")]
     pub mock: Option<PathBuf>,
+    /// Exit with 100 when a result is FAILED or NEEDS_INSPECTION, as an `exitcode`
+    /// action would (for CI jobs that should fail with the check).
+    #[arg(long)]
+    pub fail_on_results: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: RunFormat,
 }
 
 /// Arguments of `test`.
@@ -470,9 +543,12 @@ pub struct TestArgs {
     /// Run only the cases whose `task::name` contains this text.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+    /// Print the schema of tests.yaml (JSON Schema) and exit.
+    #[arg(long)]
+    pub schema: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: RunFormat,
 }
 
 /// Arguments of `validate`.

@@ -11,3 +11,24 @@ pub const NOT_OK: i32 = 1;
 pub const INVALID_INPUT: i32 = 2;
 /// `tap check`: the stream is valid but has failing tests or results.
 pub const FAILURES: i32 = 1;
+/// `run`: an `exitcode` action asked for it, or `--fail-on-results` found a result
+/// that is FAILED or NEEDS_INSPECTION; `test`: a case failed.
+pub const RESULTS_FAILED: i32 = 100;
+/// `test`: no test case was found (an empty `tests.yaml`, or a filter that matches
+/// nothing).
+pub const NO_TESTS: i32 = 4;
+
+/// The exit code of a run: NOT_OK is 1; an OK run exits with what an `exitcode`
+/// action asked for, or 100 with `fail_on_results` when a result needs attention.
+pub fn of_run(report: &taskotron_core::ExecutionReport, fail_on_results: bool) -> i32 {
+    if !report.is_ok() {
+        return NOT_OK;
+    }
+    let asked = report.exit_code.unwrap_or(OK);
+    let failing = fail_on_results && taskotron_core::runner::results_need_attention(report);
+    if failing {
+        asked.max(RESULTS_FAILED)
+    } else {
+        asked
+    }
+}

@@ -27,21 +27,40 @@ pub enum Tone {
 #[derive(Debug, Clone, Copy)]
 pub struct Shell {
     color: bool,
-    quiet: bool,
+    /// Only errors on stderr.
+    pub quiet: bool,
+    /// Each action's output streamed live.
+    pub verbose: bool,
     tty: bool,
 }
 
+/// Whether to paint: `--color always|never` win; otherwise `NO_COLOR` (set and not
+/// empty) turns colours off, `CLICOLOR_FORCE` (set and not `0`) on, `CLICOLOR=0`
+/// off, and else a terminal gets them.
+pub fn use_color(choice: Color, tty: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto if set("NO_COLOR").is_some() => false,
+        Color::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        Color::Auto if set("CLICOLOR").is_some_and(|v| v == "0") => false,
+        Color::Auto => tty,
+    }
+}
+
 impl Shell {
-    /// Decides colours and progress from the flags, NO_COLOR and whether stderr is a
-    /// terminal.
-    pub fn new(color: Color, quiet: bool) -> Self {
+    /// Decides colours and progress from the flags, the colour variables and
+    /// whether stderr is a terminal.
+    pub fn new(color: Color, quiet: bool, verbose: bool) -> Self {
         let tty = std::io::stderr().is_terminal();
-        let color = match color {
-            Color::Always => true,
-            Color::Never => false,
-            Color::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        };
-        Self { color, quiet, tty }
+        let color = use_color(color, tty, |k| std::env::var(k).ok());
+        Self {
+            color,
+            quiet,
+            verbose,
+            tty,
+        }
     }
 
     fn paint(&self, text: &str, tone: Tone) -> String {
@@ -82,27 +101,124 @@ impl Shell {
     }
 
     /// An observer that draws a run's progress, opening with `headline` once the run
-    /// has passed its checks and started.
-    pub fn run_progress(self, headline: String) -> RunProgress {
+    /// has passed its checks and started; with `events`, every event also goes there
+    /// as a JSON line.
+    pub fn run_progress(self, headline: String, events: Option<Box<dyn Write>>) -> RunProgress {
         RunProgress {
             shell: self,
             headline,
             spinner: None,
+            follower: None,
+            failing: Vec::new(),
+            events,
         }
     }
 }
 
-/// Draws a run: a spinner while an action runs (on a terminal), then a status line.
+/// How many failing tests of an action the status lines name.
+const NAMED_FAILING: usize = 10;
+
+/// Draws a run: a spinner while an action runs (on a terminal), then a status line;
+/// the action's output live with `--verbose`; the failing tests of a suite.
 pub struct RunProgress {
     shell: Shell,
     headline: String,
     spinner: Option<ProgressBar>,
+    follower: Option<taskotron_core::follow::Follower>,
+    /// The first failing tests of the action at hand, and how many there were.
+    failing: Vec<String>,
+    events: Option<Box<dyn Write>>,
+}
+
+/// An event's fields after `"action": n`, for `--format jsonl`.
+#[derive(serde::Serialize)]
+struct ForAction<'a, T: serde::Serialize> {
+    action: usize,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+impl RunProgress {
+    /// Writes one JSON line; a closed stdout stops the stream, not the run.
+    fn emit(&mut self, kind: &str, value: &impl serde::Serialize) {
+        if let Some(out) = &mut self.events {
+            let ok = taskotron_core::results::writer::event(out, kind, value)
+                .and_then(|()| out.flush());
+            if ok.is_err() {
+                self.events = None;
+            }
+        }
+    }
+
+    /// The JSON events of `event`.
+    fn json(&mut self, event: &Event<'_>) {
+        if self.events.is_none() {
+            return;
+        }
+        match event {
+            Event::Started { run_id, artifacts } => self.emit(
+                "run_started",
+                &serde_json::json!({"run_id": run_id, "artifacts": artifacts}),
+            ),
+            Event::ActionStarted {
+                index,
+                total,
+                action,
+                ..
+            } => self.emit(
+                "action_started",
+                &serde_json::json!({
+                    "action": index + 1,
+                    "total": total,
+                    "name": action.name,
+                    "directive": action.directive.spec().name,
+                }),
+            ),
+            Event::Test { index, case, .. } => self.emit(
+                "test",
+                &ForAction {
+                    action: index + 1,
+                    body: *case,
+                },
+            ),
+            Event::Results { index, results } => {
+                for d in *results {
+                    self.emit(
+                        "result",
+                        &ForAction {
+                            action: index + 1,
+                            body: d,
+                        },
+                    );
+                }
+            }
+            Event::ActionFinished { index, report, .. } => self.emit(
+                "action_finished",
+                &ForAction {
+                    action: index + 1,
+                    body: *report,
+                },
+            ),
+        }
+    }
+
+    /// Ends the event stream with the run's summary.
+    pub fn finish(&mut self, summary: &impl serde::Serialize) {
+        self.emit("summary", summary);
+    }
 }
 
 impl Observer for RunProgress {
     fn event(&mut self, event: Event<'_>) {
+        self.json(&event);
         let shell = self.shell;
         match event {
+            Event::Test { case, .. } => {
+                if case.status.is_bad() && self.failing.len() <= NAMED_FAILING {
+                    self.failing.push(case.name.clone());
+                }
+            }
+            Event::Results { .. } => {}
             Event::Started { run_id, artifacts } => {
                 shell.status("Running", &self.headline, Tone::Good);
                 shell.status(
@@ -115,14 +231,31 @@ impl Observer for RunProgress {
                 index,
                 total,
                 action,
+                output,
             } => {
+                self.failing.clear();
+                if shell.verbose {
+                    let prefix = format!("[{}] ", action.name);
+                    let paint = shell;
+                    self.follower = Some(taskotron_core::follow::Follower::start(
+                        output.iter().map(|p| p.to_path_buf()).collect(),
+                        move |stream, line| {
+                            let tag = if stream == 1 {
+                                paint.paint(&prefix, Tone::Warn)
+                            } else {
+                                prefix.clone()
+                            };
+                            eprintln!("{tag}{line}");
+                        },
+                    ));
+                }
                 let what = format!(
                     "[{}/{total}] {} ({})",
                     index + 1,
                     action.name,
                     action.directive.spec().name
                 );
-                if shell.tty && !shell.quiet {
+                if shell.tty && !shell.quiet && !shell.verbose {
                     let bar = ProgressBar::new_spinner();
                     if let Ok(style) =
                         ProgressStyle::with_template("{spinner:.green} {msg} {elapsed}")
@@ -144,7 +277,32 @@ impl Observer for RunProgress {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
                 }
+                if let Some(f) = self.follower.take() {
+                    f.stop();
+                }
                 let what = format!("[{}/{total}] {}", index + 1, report.name);
+                if let Some(t) = &report.tests {
+                    let c = &t.counts;
+                    let counts = taskotron_core::results::test_counts(
+                        c.tests,
+                        c.passed,
+                        c.bad(),
+                        c.skipped,
+                        c.todo,
+                    );
+                    let tone = if c.bad() > 0 { Tone::Bad } else { Tone::Good };
+                    shell.status("Tests", &format!("{}: {counts}", t.checkname), tone);
+                    for name in self.failing.iter().take(NAMED_FAILING) {
+                        shell.status("FAILED", name, Tone::Bad);
+                    }
+                    if c.bad() > NAMED_FAILING as u64 {
+                        shell.status(
+                            "",
+                            &format!("... and {} more, in {}", c.bad() - NAMED_FAILING as u64, t.file),
+                            Tone::Bad,
+                        );
+                    }
+                }
                 match report.status {
                     ActionStatus::Ok => shell.status(
                         "Done",

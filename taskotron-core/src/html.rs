@@ -6,8 +6,22 @@
 
 use std::fmt::Write as _;
 
-use crate::dict::{ActionStatus, ExecutionReport, ExecutionStatus};
-use crate::results::Outcome;
+use crate::dict::{ActionReport, ActionStatus, ExecutionReport, ExecutionStatus};
+use crate::results::{Case, CaseStatus, Outcome};
+
+/// The tests of one action the page lists: the runner keeps the first few
+/// hundred failing ones and the first few thousand others, and counts the rest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listed {
+    /// Failing tests (failed, error), first ones, with their diagnostics.
+    pub failing: Vec<Case>,
+    /// Failing tests not listed.
+    pub failing_more: u64,
+    /// The other tests, first ones, without diagnostics.
+    pub others: Vec<Case>,
+    /// Other tests not listed.
+    pub others_more: u64,
+}
 
 /// The file name in the run's artifacts.
 pub const FILE: &str = "report.html";
@@ -78,23 +92,75 @@ const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;backgroun
 h1{font-size:1.4em}table{border-collapse:collapse;margin:1em 0}\
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}.good{background:#d9f2d9}.bad{background:#f8d4d4}\
-.warn{background:#fbeec8}.muted{color:#777}code{font-size:.95em}";
+.warn{background:#fbeec8}.muted{color:#777}code{font-size:.95em}\
+.verdict{font-size:1.3em;font-weight:bold;padding:.5em .8em;border:1px solid #999;margin:1em 0}\
+pre{white-space:pre-wrap;margin:.2em 0}details{margin:.5em 0}summary{cursor:pointer}";
 
-/// Renders the page of `report`.
-pub fn render(report: &ExecutionReport) -> String {
+/// The words and colour of the run at a glance: the execution status when the run
+/// did not execute, else the worst outcome of its results (an OK run with FAILED
+/// results is red, never green).
+fn verdict(report: &ExecutionReport) -> (String, &'static str) {
+    let bad_tests: u64 = report
+        .actions
+        .iter()
+        .filter_map(|a| a.tests.as_ref())
+        .map(|t| t.counts.bad())
+        .sum();
+    let tests: u64 = report
+        .actions
+        .iter()
+        .filter_map(|a| a.tests.as_ref())
+        .map(|t| t.counts.tests)
+        .sum();
+    let of_tests = if bad_tests > 0 {
+        format!(": {bad_tests} of {tests} tests failed")
+    } else if tests > 0 {
+        format!(": {tests} tests, none failed")
+    } else {
+        String::new()
+    };
+    match (report.execution_status, report.outcome) {
+        (ExecutionStatus::NotOk, Some(o)) => (
+            format!("NOT_OK, results so far {}{of_tests}", o.as_str()),
+            "bad",
+        ),
+        (ExecutionStatus::NotOk, None) => ("NOT_OK".to_string(), "bad"),
+        (ExecutionStatus::Ok, Some(o)) => (format!("{}{of_tests}", o.as_str()), outcome_class(o)),
+        (ExecutionStatus::Ok, None) => ("OK, no results".to_string(), "good"),
+    }
+}
+
+/// Renders the page of `report`, listing the tests of `listed` (per action index).
+pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
     let mut h = String::new();
     let status = match report.execution_status {
         ExecutionStatus::Ok => ("OK", "good"),
         ExecutionStatus::NotOk => ("NOT_OK", "bad"),
     };
+    let (verdict, verdict_class) = verdict(report);
+    let results = match report.outcome {
+        Some(o) => format!(
+            "<td class=\"{}\">{}</td>",
+            outcome_class(o),
+            escape(&format!(
+                "{} ({})",
+                o.as_str(),
+                crate::results::summary(report.results.iter().map(|d| d.outcome))
+            ))
+        ),
+        None => "<td class=\"muted\">none</td>".to_string(),
+    };
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{checkname} for {item} on {arch}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>{checkname} for {item} on {arch}</h1>\n<table>\n\
+         <title>{verdict_text}: {checkname} for {item} on {arch}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{checkname} for {item} on {arch}</h1>\n\
+         <p class=\"verdict {verdict_class}\" id=\"verdict\">{verdict_text}</p>\n<table>\n\
          <tr><th>item</th><td><code>{item}</code> ({item_type})</td></tr>\n\
          <tr><th>arch</th><td>{arch}</td></tr>\n\
-         <tr><th>execution status</th><td class=\"{class}\">{status}</td></tr>\n",
+         <tr><th>execution status</th><td class=\"{class}\">{status}</td></tr>\n\
+         <tr><th>results</th>{results}</tr>\n",
+        verdict_text = escape(&verdict),
         checkname = escape(&report.checkname),
         item = escape(&report.item),
         item_type = escape(&report.item_type),
@@ -127,41 +193,181 @@ pub fn render(report: &ExecutionReport) -> String {
             .unwrap_or_default(),
         report.duration_ms as f64 / 1000.0
     );
-    let _ = writeln!(h, "<h2>Results</h2>");
-    if report.results.is_empty() {
-        let _ = writeln!(h, "<p class=\"muted\">The task gave no results.</p>");
-    } else {
-        let _ = writeln!(
-            h,
-            "<table>\n<tr><th>checkname</th><th>item</th><th>outcome</th><th>note</th><th>log</th></tr>"
-        );
-        for d in &report.results {
-            let log = d
-                .artifact
-                .as_deref()
-                .and_then(|a| {
-                    safe_href(a).map(|href| format!("<a href=\"{href}\">{}</a>", escape(a)))
-                })
-                .unwrap_or_else(|| "<span class=\"muted\">---</span>".into());
-            let note = if d.note.is_empty() {
-                "<span class=\"muted\">---</span>".to_string()
-            } else {
-                escape(&d.note)
-            };
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{note}</td><td>{log}</td></tr>",
-                escape(d.checkname.as_deref().unwrap_or(&report.checkname)),
-                escape(&d.item),
-                outcome_class(d.outcome),
-                d.outcome.as_str(),
-            );
-        }
-        let _ = writeln!(h, "</table>");
+    files(&mut h, report);
+    tests(&mut h, report, listed);
+    results_table(&mut h, report);
+    actions(&mut h, report);
+    let _ = writeln!(h, "</body>\n</html>");
+    h
+}
+
+/// Links to the run's files.
+fn files(h: &mut String, report: &ExecutionReport) {
+    let mut links = vec!["taskotron.log", "execution.json"];
+    let has_results = !report.results.is_empty() || report.actions.iter().any(|a| a.tests.is_some());
+    if has_results {
+        links.extend(["results.junit.xml", "results.tap", "results.yml"]);
     }
     let _ = writeln!(
         h,
-        "<h2>Actions</h2>\n<table>\n<tr><th>#</th><th>action</th><th>directive</th><th>status</th><th>time</th><th>logs</th></tr>"
+        "<p>Files: {}</p>",
+        links
+            .iter()
+            .map(|l| format!("<a href=\"{l}\">{l}</a>"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+}
+
+/// Each action's tests: failing first with their diagnostics, the others folded.
+fn tests(h: &mut String, report: &ExecutionReport, listed: &[(usize, Listed)]) {
+    let with_tests: Vec<(usize, &ActionReport)> = report
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.tests.is_some())
+        .collect();
+    if with_tests.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<h2>Tests</h2>");
+    for (index, a) in with_tests {
+        let Some(t) = &a.tests else { continue };
+        let c = &t.counts;
+        let class = if c.bad() > 0 || t.problem.is_some() { "bad" } else { "good" };
+        let file = safe_href(&t.file)
+            .map(|href| format!(" <a href=\"{href}\">every test (JSON lines)</a>"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<h3>{} <span class=\"muted\">({}, suite <code>{}</code>)</span></h3>\n\
+             <p class=\"{class}\">{}{}{file}</p>",
+            escape(&a.name),
+            escape(&t.format),
+            escape(&t.checkname),
+            escape(&crate::results::test_counts(c.tests, c.passed, c.bad(), c.skipped, c.todo)),
+            if c.errors > 0 {
+                format!(" ({} of them errors)", c.errors)
+            } else {
+                String::new()
+            },
+        );
+        if let Some(p) = &t.problem {
+            let _ = writeln!(h, "<p class=\"bad\">{}</p>", escape(p));
+        }
+        let Some((_, list)) = listed.iter().find(|(i, _)| *i == index) else {
+            continue;
+        };
+        if !list.failing.is_empty() {
+            let _ = writeln!(
+                h,
+                "<table>\n<tr><th>failing test</th><th>status</th><th>message and diagnostics</th></tr>"
+            );
+            for case in &list.failing {
+                let _ = writeln!(
+                    h,
+                    "<tr><td><code>{}</code>{}</td><td class=\"bad\">{}</td><td>{}{}</td></tr>",
+                    escape(&case.name),
+                    line_of(case),
+                    case.status.as_str(),
+                    case.message
+                        .as_deref()
+                        .map(|m| format!("<strong>{}</strong>", escape(m)))
+                        .unwrap_or_default(),
+                    case.diagnostics
+                        .as_deref()
+                        .map(|d| format!("<pre>{}</pre>", escape(d)))
+                        .unwrap_or_default(),
+                );
+            }
+            let _ = writeln!(h, "</table>");
+            if list.failing_more > 0 {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"muted\">... and {} more failing tests, in the test file and results.junit.xml.</p>",
+                    list.failing_more
+                );
+            }
+        }
+        if !list.others.is_empty() {
+            let _ = writeln!(
+                h,
+                "<details><summary>{} passed, skipped and todo tests</summary>\n<table>",
+                c.tests - c.bad()
+            );
+            for case in &list.others {
+                let class = match case.status {
+                    CaseStatus::Passed => "good",
+                    _ => "warn",
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td><code>{}</code></td><td class=\"{class}\">{}</td><td>{}</td></tr>",
+                    escape(&case.name),
+                    case.status.as_str(),
+                    case.reason.as_deref().map(escape).unwrap_or_default(),
+                );
+            }
+            let _ = writeln!(h, "</table>");
+            if list.others_more > 0 {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"muted\">... and {} more, in the test file.</p>",
+                    list.others_more
+                );
+            }
+            let _ = writeln!(h, "</details>");
+        }
+    }
+}
+
+fn line_of(case: &Case) -> String {
+    if case.line == 0 {
+        String::new()
+    } else {
+        format!(" <span class=\"muted\">line {}</span>", case.line)
+    }
+}
+
+/// The results, as ResultsDB gets them.
+fn results_table(h: &mut String, report: &ExecutionReport) {
+    let _ = writeln!(h, "<h2>Results</h2>");
+    if report.results.is_empty() {
+        let _ = writeln!(h, "<p class=\"muted\">The task gave no results.</p>");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<table>\n<tr><th>checkname</th><th>item</th><th>outcome</th><th>note</th><th>log</th></tr>"
+    );
+    for d in &report.results {
+        let log = d
+            .artifact
+            .as_deref()
+            .and_then(|a| safe_href(a).map(|href| format!("<a href=\"{href}\">{}</a>", escape(a))))
+            .unwrap_or_else(|| "<span class=\"muted\">---</span>".into());
+        let note = if d.note.is_empty() {
+            "<span class=\"muted\">---</span>".to_string()
+        } else {
+            escape(&d.note)
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{note}</td><td>{log}</td></tr>",
+            escape(d.checkname.as_deref().unwrap_or(&report.checkname)),
+            escape(&d.item),
+            outcome_class(d.outcome),
+            d.outcome.as_str(),
+        );
+    }
+    let _ = writeln!(h, "</table>");
+}
+
+/// Each action: how it ended, its exit code, its output.
+fn actions(h: &mut String, report: &ExecutionReport) {
+    let _ = writeln!(
+        h,
+        "<h2>Actions</h2>\n<table>\n<tr><th>#</th><th>action</th><th>directive</th><th>status</th><th>exit code</th><th>time</th><th>output</th></tr>"
     );
     for (i, a) in report.actions.iter().enumerate() {
         let (text, class) = match a.status {
@@ -170,7 +376,7 @@ pub fn render(report: &ExecutionReport) -> String {
             ActionStatus::TimedOut => ("timed out", "bad"),
             ActionStatus::Skipped => ("skipped", "muted"),
         };
-        let logs: Vec<String> = a
+        let mut logs: Vec<String> = a
             .logs
             .iter()
             .filter_map(|l| {
@@ -182,27 +388,27 @@ pub fn render(report: &ExecutionReport) -> String {
                 })
             })
             .collect();
+        if let Some(href) = a.tests.as_ref().and_then(|t| safe_href(&t.file)) {
+            logs.push(format!("<a href=\"{href}\">tests</a>"));
+        }
+        let error = a
+            .error
+            .as_deref()
+            .map(|e| format!("<pre>{}</pre>", escape(e)))
+            .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"{class}\">{text}</td><td>{} ms</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}{error}</td><td><code>{}</code></td><td class=\"{class}\">{text}</td><td>{}</td><td>{} ms</td><td>{}</td></tr>",
             i + 1,
             escape(&a.name),
             escape(&a.directive),
+            a.exit_code
+                .map_or_else(|| "<span class=\"muted\">---</span>".to_string(), |c| c.to_string()),
             a.duration_ms,
             logs.join(" ")
         );
     }
-    let _ = writeln!(
-        h,
-        "</table>\n<p class=\"muted\">Files: <a href=\"taskotron.log\">taskotron.log</a> \
-         <a href=\"execution.json\">execution.json</a>{}</p>\n</body>\n</html>",
-        if report.results.is_empty() {
-            ""
-        } else {
-            " <a href=\"results.yml\">results.yml</a> <a href=\"results.tap\">results.tap</a>"
-        }
-    );
-    h
+    let _ = writeln!(h, "</table>");
 }
 
 #[cfg(test)]
@@ -239,12 +445,13 @@ mod tests {
 
     #[test]
     fn the_page_of_a_run_with_results() {
-        insta::assert_snapshot!("report_ok", render(&report(serde_json::json!({}))));
+        insta::assert_snapshot!("report_ok", render(&report(serde_json::json!({})), &[]));
     }
 
     #[test]
     fn the_page_of_a_run_that_failed() {
-        let page = render(&report(serde_json::json!({
+        let page = render(
+            &report(serde_json::json!({
             "execution_status": "NOT_OK",
             "status": "KOJI_UNKNOWN_BUILD: action 1/2 `download` (koji) failed: Koji does not know the build `htop-3.3.0-1.fc41`",
             "failure": {"kind": "KOJI_UNKNOWN_BUILD", "cause": "task"},
@@ -253,7 +460,9 @@ mod tests {
                 {"name": "download", "directive": "koji", "status": "failed", "duration_ms": 20},
                 {"name": "lint", "directive": "python", "status": "skipped", "duration_ms": 0}
             ]
-        })));
+        })),
+            &[],
+        );
         assert!(!page.contains("<script"));
         insta::assert_snapshot!("report_not_ok", page);
     }

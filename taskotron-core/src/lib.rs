@@ -19,6 +19,7 @@ pub mod dict;
 pub mod directive;
 pub mod download;
 pub mod duration;
+pub mod follow;
 pub mod formula;
 pub mod html;
 pub mod item;
@@ -52,7 +53,22 @@ pub use item::ItemType;
 /// # Errors
 /// Every problem found, as diagnostics.
 pub fn load_task(task: &std::path::Path) -> Result<formula::Loaded, Vec<Diagnostic>> {
-    let file = task::locate(task).map_err(|d| vec![*d])?;
+    load_task_from(task::locate(task).map_err(|d| vec![*d])?)
+}
+
+/// Loads the formula `task` names, a path or a task's name that `resolve` finds
+/// (see [`task::locate_or_resolve`]).
+///
+/// # Errors
+/// As [`load_task`].
+pub fn load_named_task(
+    task: &std::path::Path,
+    resolve: impl Fn(&str) -> Result<std::path::PathBuf, String>,
+) -> Result<formula::Loaded, Vec<Diagnostic>> {
+    load_task_from(task::locate_or_resolve(task, resolve).map_err(|d| vec![*d])?)
+}
+
+fn load_task_from(file: std::path::PathBuf) -> Result<formula::Loaded, Vec<Diagnostic>> {
     let bytes = std::fs::read(&file).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read `{}`: {e}",

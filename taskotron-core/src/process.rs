@@ -235,6 +235,59 @@ impl Ended {
     pub fn success(self) -> bool {
         matches!(self, Ended::Exited(s) if s.success())
     }
+
+    /// The exit code of a process that exited by itself (not by a signal).
+    pub fn exit_code(self) -> Option<i32> {
+        match self {
+            Ended::Exited(status) => status.code(),
+            Ended::TimedOut | Ended::Interrupted(_) => None,
+        }
+    }
+
+    /// The signal that killed it, when one did.
+    pub fn signal(self) -> Option<i32> {
+        match self {
+            Ended::Exited(status) => status.signal(),
+            Ended::TimedOut | Ended::Interrupted(_) => None,
+        }
+    }
+
+    /// How it ended, for messages: `exited with code 2`, `was killed by signal 9
+    /// (SIGKILL)`.
+    pub fn describe(self) -> String {
+        match (self.exit_code(), self.signal()) {
+            // A shell reports a command a signal killed as 128 + the signal.
+            (Some(code), _) if code > 128 && signal_name(code - 128) != "a signal" => format!(
+                "exited with code {code} (128 + {}: a command was killed by {})",
+                code - 128,
+                signal_name(code - 128)
+            ),
+            (Some(code), _) => format!("exited with code {code}"),
+            (None, Some(sig)) => format!("was killed by signal {sig} ({})", signal_name(sig)),
+            _ => "was stopped".to_string(),
+        }
+    }
+}
+
+/// The name of a signal number, for messages.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        _ => "a signal",
+    }
 }
 
 /// Runs a task's `command` in its own process group with stdin closed, stdout and

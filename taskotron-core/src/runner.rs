@@ -22,7 +22,7 @@ use crate::directive::{Context, Failure, Params, Shape};
 use crate::formula::{self, Action, Defined, Formula, InputArg};
 use crate::item::ItemType;
 use crate::ports::Ports;
-use crate::results::{resultyaml, CheckDetail, Outcome};
+use crate::results::{resultyaml, Case, CheckDetail, Outcome};
 use crate::template::{Scope, SubstError, Template};
 use crate::yaml::{Node, NodeValue};
 
@@ -78,6 +78,26 @@ pub enum Event<'a> {
         total: usize,
         /// The action.
         action: &'a Action,
+        /// Its standard output and standard error files, which its processes write
+        /// as they run (they may not exist yet).
+        output: [&'a Path; 2],
+    },
+    /// A test of an action's results was read (after the action ended, in the
+    /// order of its stream).
+    Test {
+        /// 0-based position of the action.
+        index: usize,
+        /// The action.
+        action: &'a Action,
+        /// The test, its suite filled in.
+        case: &'a Case,
+    },
+    /// An action gave results.
+    Results {
+        /// 0-based position of the action.
+        index: usize,
+        /// The results it added, checknames filled in.
+        results: &'a [CheckDetail],
     },
     /// An action ended (or was skipped).
     ActionFinished {
@@ -284,6 +304,8 @@ pub fn run(
     let env = setting.environment();
     let total = formula.actions.len();
     let mut failed = false;
+    // The tests each action's page section lists.
+    let mut pages: Vec<(usize, stream::Listed)> = Vec::new();
     let missing = missing_tools(formula, &env);
     if !missing.is_empty() {
         let kind = crate::directive::FailureKind::TOOL_MISSING;
@@ -314,6 +336,8 @@ pub fn run(
             duration_ms: 0,
             error: None,
             logs: Vec::new(),
+            exit_code: None,
+            tests: None,
         };
         // Interrupted between actions (or in an in-process one, such as a download):
         // start nothing more; the report says why.
@@ -342,10 +366,16 @@ pub fn run(
             report.actions.push(entry);
             continue;
         }
+        let stem = format!("actions/{:02}-{}", index + 1, formula::slug(&action.name));
+        let (out_path, err_path) = (
+            run_dir.join(format!("{stem}.stdout")),
+            run_dir.join(format!("{stem}.stderr")),
+        );
         observer.event(Event::ActionStarted {
             index,
             total,
             action,
+            output: [&out_path, &err_path],
         });
         log.line(&format!(
             "action {}/{total} `{}` ({}) started",
@@ -354,14 +384,56 @@ pub fn run(
             spec.name
         ));
         let action_start = Instant::now();
-        let stem = format!("actions/{:02}-{}", index + 1, slug(&action.name));
-        let result = setting
-            .run_action(action, &scope, &stem, &env, &mut report.exit_code)
-            .and_then(|value| {
-                setting
-                    .collect_results(&value, &mut report.results)
-                    .map(|()| value)
+        let mut ran = setting.run_action(action, &scope, &stem, &env, &mut report.exit_code);
+        entry.exit_code = ran.process_exit;
+        let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
+        let mut on_case = |case: &Case| {
+            observer.event(Event::Test {
+                index,
+                action,
+                case,
+            })
+        };
+        let before = report.results.len();
+        if let Some(stream) = &action.results {
+            let (tests, listed) =
+                setting.read_stream(action, stream, &stem, &ran, &result, &scope, &mut report.results, &mut on_case);
+            let kept = report.results.len() - before;
+            result = match (result, &tests.problem) {
+                (Ok(_), None) => Ok(Value::String(resultyaml::export(
+                    &report.results[before..],
+                ))),
+                (Ok(_), Some(problem)) => Err(Failure::new(kept_note(problem, kept, &tests))),
+                (Err(mut f), _) => {
+                    f.message = kept_note(&f.message, kept, &tests);
+                    Err(f)
+                }
+            };
+            entry.tests = Some(tests);
+            pages.push((index, listed));
+        } else {
+            let read = std::mem::take(&mut ran.cases);
+            result = result.and_then(|value| {
+                let tests = setting.collect_results(
+                    &value,
+                    &stem,
+                    read,
+                    &mut report.results,
+                    &mut on_case,
+                )?;
+                if let Some((tests, listed)) = tests {
+                    entry.tests = Some(tests);
+                    pages.push((index, listed));
+                }
+                Ok(value)
             });
+        }
+        if report.results.len() > before {
+            observer.event(Event::Results {
+                index,
+                results: &report.results[before..],
+            });
+        }
         entry.duration_ms = millis(action_start.elapsed());
         for ext in ["stdout", "stderr"] {
             let rel = format!("{stem}.{ext}");
@@ -423,8 +495,13 @@ pub fn run(
         report.actions.push(entry);
     }
     report.outcome = Outcome::worst(report.results.iter().map(|d| d.outcome));
-    if !report.results.is_empty() {
-        if let Err(e) = write_results(&run_dir, &report.results, &formula.checkname()) {
+    let test_files: Vec<String> = report
+        .actions
+        .iter()
+        .filter_map(|a| a.tests.as_ref().map(|t| t.file.clone()))
+        .collect();
+    if !report.results.is_empty() || !test_files.is_empty() {
+        if let Err(e) = write_results(&run_dir, &report.results, &test_files, &formula.checkname()) {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot write the results: {e}"));
         }
@@ -445,7 +522,7 @@ pub fn run(
     // The page is for people; a run does not fail because it could not be written.
     let _ = std::fs::write(
         run_dir.join(crate::html::FILE),
-        crate::html::render(&report),
+        crate::html::render(&report, &pages),
     );
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     if let Err(e) = std::fs::write(run_dir.join("execution.json"), json + "\n") {
@@ -569,22 +646,31 @@ impl Setting<'_> {
         stem: &str,
         env: &[(String, String)],
         exit_code: &mut Option<i32>,
-    ) -> Result<Value, Failure> {
-        let params = render_params(action, scope).map_err(|e| {
-            let mut msg = format!("line {}: {}", action.location.line, e.message);
-            if let Some(h) = e.help {
-                msg.push_str(&format!(" ({h})"));
-            }
-            Failure::new(msg)
-        })?;
-        let open = |ext: &str| {
-            let path = self.run_dir.join(format!("{stem}.{ext}"));
-            File::create(&path)
-                .map(|f| (f, path))
-                .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+    ) -> Ran {
+        let stdout_path = self.run_dir.join(format!("{stem}.stdout"));
+        let mut ran = Ran {
+            value: Ok(Value::Null),
+            process_exit: None,
+            stream_start: 0,
+            stdout_path: stdout_path.clone(),
+            cases: Vec::new(),
         };
-        let (stdout, stdout_path) = open("stdout")?;
-        let (stderr, stderr_path) = open("stderr")?;
+        ran.value = (|| {
+            let params = render_params(action, scope).map_err(|e| {
+                let mut msg = format!("line {}: {}", action.location.line, e.message);
+                if let Some(h) = e.help {
+                    msg.push_str(&format!(" ({h})"));
+                }
+                Failure::new(msg)
+            })?;
+            let open = |ext: &str| {
+                let path = self.run_dir.join(format!("{stem}.{ext}"));
+                File::create(&path)
+                    .map(|f| (f, path))
+                    .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+            };
+            let (stdout, stdout_path) = open("stdout")?;
+            let (stderr, stderr_path) = open("stderr")?;
         let mut ctx = Context {
             taskdir: self.taskdir.to_path_buf(),
             workdir: self.workdir.to_path_buf(),
@@ -605,26 +691,101 @@ impl Setting<'_> {
             build_id: self.opts.input.build_id.clone(),
             reporting: self.opts.reporting.clone(),
             services: self.opts.services.clone(),
+            exit_ok: action.results.as_ref().map(|r| r.exit_ok.clone()),
+            process_exit: None,
+            stream_start: 0,
+            cases: Vec::new(),
         };
         let value = action.directive.run(&params, &mut ctx);
         *exit_code = ctx.exit_code;
+        ran.process_exit = ctx.process_exit;
+        ran.stream_start = ctx.stream_start;
+        ran.cases = std::mem::take(&mut ctx.cases);
         value
+        })();
+        ran
+    }
+
+    /// Reads an action's result stream, whatever became of the action: its
+    /// results go to `results`, its tests to its test file; the problem, if any,
+    /// is in the returned summary.
+    #[allow(clippy::too_many_arguments)]
+    fn read_stream(
+        &self,
+        action: &Action,
+        declared: &formula::ResultStream,
+        stem: &str,
+        ran: &Ran,
+        value: &Result<Value, Failure>,
+        scope: &Scope,
+        results: &mut Vec<CheckDetail>,
+        on_case: &mut dyn FnMut(&Case),
+    ) -> (crate::dict::ActionTests, stream::Listed) {
+        let checkname = self.formula.stream_checkname(action);
+        let mut sink = stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname);
+        // A callable's returned text is its stream; a command's is what it printed.
+        let source = match value {
+            Ok(Value::String(text)) => stream::Source::Text(text),
+            _ => stream::Source::File(&ran.stdout_path, ran.stream_start),
+        };
+        let item = &self.opts.input;
+        let (mut details, problem) = match &declared.format {
+            formula::StreamFormat::Tap => {
+                let ctx = crate::results::Context {
+                    item: item.item.clone(),
+                    item_type: Some(item.item_type.as_str().to_string()),
+                };
+                let file = match source {
+                    stream::Source::File(p, _) => Some(p),
+                    stream::Source::Text(_) => None,
+                };
+                stream::read_tap(&source, ctx, file, &mut sink, on_case)
+            }
+            formula::StreamFormat::ResultYaml => stream::read_resultyaml(&source, &mut sink, on_case),
+            formula::StreamFormat::Junit(node) => match render(node, scope) {
+                Ok(Value::String(shown)) => {
+                    let path = self.taskdir.join(&shown);
+                    let artifact = path
+                        .strip_prefix(self.artifactsdir)
+                        .map_or_else(|_| shown.clone(), |p| p.display().to_string());
+                    stream::read_junit(
+                        &path,
+                        &shown,
+                        (&item.item, item.item_type.as_str()),
+                        &artifact,
+                        &mut sink,
+                        on_case,
+                    )
+                }
+                Ok(other) => (Vec::new(), Some(format!("the JUnit path is not text: {other}"))),
+                Err(e) => (Vec::new(), Some(format!("the JUnit path: {}", e.message))),
+            },
+        };
+        for d in &mut details {
+            d.checkname.get_or_insert_with(|| checkname.clone());
+        }
+        results.extend(details);
+        sink.finish(declared.format.as_str(), problem)
     }
 
     /// Adds the results in an action's return value, if it is ResultYAML or TAP, to
-    /// `results`. The same results returned again by a later action (printed, or
-    /// passed through) are not added twice.
+    /// `results`, and its tests to the action's test file. The same results
+    /// returned again by a later action (printed, or passed through) are not added
+    /// twice.
     fn collect_results(
         &self,
         value: &Value,
+        stem: &str,
+        read: Vec<Case>,
         results: &mut Vec<CheckDetail>,
-    ) -> Result<(), Failure> {
+        on_case: &mut dyn FnMut(&Case),
+    ) -> Result<Option<(crate::dict::ActionTests, stream::Listed)>, Failure> {
         let Some(text) = value.as_str() else {
-            return Ok(());
+            return Ok(None);
         };
         let is_tap = text.trim_start().starts_with("TAP version 1");
         if !is_tap && !resultyaml::looks_like(text) {
-            return Ok(());
+            return Ok(None);
         }
         let ctx = crate::results::Context {
             item: self.opts.input.item.clone(),
@@ -644,11 +805,42 @@ impl Setting<'_> {
         let already = results
             .windows(details.len().max(1))
             .any(|w| w == details.as_slice());
-        if !details.is_empty() && !already {
-            results.extend(details);
+        if details.is_empty() || already {
+            return Ok(None);
         }
-        Ok(())
+        let mut sink = stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname);
+        // Test cases the directive read itself (`xunit`) are the tests.
+        let format = if !read.is_empty() {
+            "junit"
+        } else if parsed.summary.is_some() {
+            "tap"
+        } else {
+            "resultyaml"
+        };
+        let cases: Vec<Case> = if !read.is_empty() {
+            read
+        } else if parsed.summary.is_some() {
+            parsed.tests
+        } else {
+            details.iter().map(|d| Case::of_detail(d, &checkname)).collect()
+        };
+        for case in cases {
+            let case = sink.case(case);
+            on_case(&case);
+        }
+        results.extend(details);
+        Ok(Some(sink.finish(format, None)))
     }
+}
+
+/// What running an action's directive gave: its value, and what the runner reads
+/// after it (the stream's place, the exit code, tests a directive read).
+struct Ran {
+    value: Result<Value, Failure>,
+    process_exit: Option<i32>,
+    stream_start: u64,
+    stdout_path: PathBuf,
+    cases: Vec<Case>,
 }
 
 /// Substitutes an action's parameters as its directive's shape says. A shell line
@@ -744,15 +936,39 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
     })
 }
 
-/// Writes the run's results as ResultYAML, TAP13 and JUnit XML into the run directory.
-fn write_results(run_dir: &Path, results: &[CheckDetail], checkname: &str) -> std::io::Result<()> {
+/// Writes the run's results as ResultYAML and TAP13, and every action's tests as
+/// one JUnit document, into the run directory.
+fn write_results(
+    run_dir: &Path,
+    results: &[CheckDetail],
+    test_files: &[String],
+    checkname: &str,
+) -> std::io::Result<()> {
     std::fs::write(run_dir.join("results.yml"), resultyaml::export(results))?;
     let mut tap = Vec::new();
     crate::tap::emit(results, checkname, &mut tap)?;
     std::fs::write(run_dir.join("results.tap"), tap)?;
-    std::fs::write(
-        run_dir.join("results.junit.xml"),
-        crate::results::junit::export(results, checkname),
+    stream::write_junit(
+        run_dir,
+        test_files,
+        checkname,
+        &run_dir.join("results.junit.xml"),
+    )
+}
+
+/// A stream's problem or an action's failure, saying what of the stream was kept.
+fn kept_note(why: &str, kept: usize, tests: &crate::dict::ActionTests) -> String {
+    // The stream's own error case is not something the suite said.
+    let read = tests.counts.tests - tests.counts.errors.min(tests.counts.tests);
+    if kept == 0 && read == 0 {
+        return why.to_string();
+    }
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{why}; what was read before it is kept: {} and {} (see {})",
+        plural(read, "test"),
+        plural(kept as u64, "result"),
+        tests.file
     )
 }
 
@@ -778,36 +994,67 @@ impl<'a> RunLog<'a> {
     }
 }
 
-fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let s: String = s
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let s: String = s.chars().take(40).collect();
-    if s.is_empty() {
-        "action".into()
-    } else {
-        s
-    }
-}
-
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whether a result is FAILED or NEEDS_INSPECTION (what `--fail-on-results` and an
+/// `exitcode` action fail on).
+pub fn results_need_attention(report: &ExecutionReport) -> bool {
+    report
+        .results
+        .iter()
+        .any(|d| matches!(d.outcome, Outcome::Failed | Outcome::NeedsInspection))
+}
+
+/// The last line of `run --format jsonl`: how the run ended, in numbers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// `OK` or `NOT_OK`.
+    pub execution_status: ExecutionStatus,
+    /// Why it is NOT_OK.
+    pub status: Option<String>,
+    /// The run's id.
+    pub run_id: String,
+    /// Its artifacts directory.
+    pub artifacts: PathBuf,
+    /// The worst outcome of its results.
+    pub outcome: Option<Outcome>,
+    /// How many results, per outcome.
+    pub results: std::collections::BTreeMap<&'static str, u64>,
+    /// The counts of every action's tests together.
+    pub tests: crate::results::CaseCounts,
+    /// The process's exit code.
+    pub exit_code: i32,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The [`Summary`] of `report`, which exits with `exit_code`.
+pub fn summary(report: &ExecutionReport, exit_code: i32) -> Summary {
+    let mut results = std::collections::BTreeMap::new();
+    for d in &report.results {
+        *results.entry(d.outcome.as_str()).or_insert(0) += 1;
+    }
+    let mut tests = crate::results::CaseCounts::default();
+    for t in report.actions.iter().filter_map(|a| a.tests.as_ref()) {
+        tests.merge(&t.counts);
+    }
+    Summary {
+        execution_status: report.execution_status,
+        status: report.status.clone(),
+        run_id: report.run_id.clone(),
+        artifacts: report.artifacts.clone(),
+        outcome: report.outcome,
+        results,
+        tests,
+        exit_code,
+        duration_ms: report.duration_ms,
+    }
 }
 
 /// Convenience for callers with an [`ItemType`] in hand.
@@ -818,6 +1065,10 @@ pub fn task_input(item: &str, item_type: ItemType, build_id: Option<String>) -> 
         build_id,
     }
 }
+
+mod stream;
+
+pub use stream::Listed;
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,33 @@ use crate::diagnostic::Diagnostic;
 /// The names a task directory's formula may have, in order of preference.
 pub const FORMULA_NAMES: &[&str] = &["runtask.yml", "runtask.yaml"];
 
+/// The formula file `task` names: a path, or else the name of a task that
+/// `resolve` finds (the config's tasks and `task_path`, as `schedule` finds them).
+///
+/// # Errors
+/// Neither a path nor a known task; the near miss among the known ones.
+pub fn locate_or_resolve(
+    task: &Path,
+    resolve: impl Fn(&str) -> Result<PathBuf, String>,
+) -> Result<PathBuf, Box<Diagnostic>> {
+    let name = task.to_str().filter(|n| {
+        !task.exists() && !n.is_empty() && !n.contains('/') && !n.starts_with('.')
+    });
+    match name {
+        None => locate(task),
+        Some(name) => match resolve(name) {
+            Ok(dir) => locate(&dir),
+            Err(why) => Err(Box::new(
+                Diagnostic::error(format!(
+                    "no task `{name}`: not a file or directory, nor a task on the task path ({why})"
+                ))
+                .expected("a formula file, a task directory, or a task's name on `task_path`")
+                .help("create one with `taskotron new <name>`; `taskotron config` shows `task_path`"),
+            )),
+        },
+    }
+}
+
 /// The formula file `task` names.
 ///
 /// # Errors

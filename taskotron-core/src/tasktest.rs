@@ -41,6 +41,10 @@ use crate::results::Outcome;
 /// The file a task's test cases live in.
 pub const FILE: &str = "tests.yaml";
 
+/// The JSON Schema of `tests.yaml` (`taskotron test --schema`), for editors and
+/// for people; [`Suite::load`] checks the same rules (a test keeps them equal).
+pub const SCHEMA: &str = include_str!("tasktest.schema.json");
+
 /// A task's `tests.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,5 +254,51 @@ fn cause_name(c: Cause) -> &'static str {
     match c {
         Cause::Task => "task",
         Cause::Infrastructure => "infrastructure",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_says_what_the_loader_reads() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let case = &schema["properties"]["cases"]["items"];
+        let names = |v: &serde_json::Value| -> Vec<String> {
+            let mut n: Vec<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        let mut types: Vec<String> = ItemType::ALL.iter().map(|t| t.as_str().to_string()).collect();
+        types.sort();
+        assert_eq!(names(&case["properties"]["type"]["enum"]), types);
+        let mut arches: Vec<String> = Arch::ALL.iter().map(|a| a.as_str().to_string()).collect();
+        arches.sort();
+        assert_eq!(names(&case["properties"]["arch"]["enum"]), arches);
+        // A case with every property the schema names loads; one more key does not.
+        let dir = tempfile::tempdir().unwrap();
+        let full = "cases:\n  - name: a\n    item: x-1-1.fc41\n    type: koji_build\n    arch: x86_64\n    mock: f.yaml\n    overrides: {k: v}\n    expect: {execution_status: OK, failure: X, cause: task, outcomes: {a.b: PASSED}, notes: {a.b: t}}\n";
+        let keys: Vec<&str> = case["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in &keys {
+            assert!(full.contains(&format!("{k}:")), "the example lacks `{k}`");
+        }
+        for k in case["properties"]["expect"]["properties"].as_object().unwrap().keys() {
+            assert!(full.contains(&format!("{k}:")), "the example lacks `{k}`");
+        }
+        std::fs::write(dir.path().join(FILE), full).unwrap();
+        assert!(Suite::load(dir.path()).unwrap().is_some());
+        std::fs::write(dir.path().join(FILE), full.replace("    mock:", "    fixture:")).unwrap();
+        assert!(Suite::load(dir.path()).is_err());
     }
 }

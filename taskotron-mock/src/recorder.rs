@@ -17,6 +17,7 @@ impl Observer for Recorder {
                 index,
                 total,
                 action,
+                ..
             } => {
                 format!(
                     "action {}/{total} {} ({}) started",
@@ -24,6 +25,15 @@ impl Observer for Recorder {
                     action.name,
                     action.directive.spec().name
                 )
+            }
+            Event::Test { index, case, .. } => format!(
+                "action {} test {} {}",
+                index + 1,
+                case.status.as_str(),
+                case.name
+            ),
+            Event::Results { index, results } => {
+                format!("action {} gave {} results", index + 1, results.len())
             }
             Event::ActionFinished {
                 index,

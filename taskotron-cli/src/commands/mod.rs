@@ -25,7 +25,7 @@ use crate::output::Shell;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> i32 {
-    let shell = Shell::new(cli.color, cli.quiet);
+    let shell = Shell::new(cli.color, cli.quiet, cli.verbose);
     match cli.command {
         Command::Completions { shell: target } => {
             clap_complete::generate(
@@ -101,11 +101,11 @@ pub fn dispatch(cli: Cli) -> i32 {
             Some(loaded) => report::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
-        Command::Test(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+        Command::Test(args) => match load_config(&shell, cli.config.as_deref(), args.format.document()) {
             Some(loaded) => test::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
-        Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
+        Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format.document()) {
             Some(loaded) => run::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },

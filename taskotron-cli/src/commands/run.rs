@@ -8,16 +8,18 @@ use taskotron_core::runner::{self, RunOptions};
 use taskotron_core::{ExecutionReport, ExecutionStatus};
 
 use super::{print_json, report_invalid};
-use crate::cli::{Format, RunArgs};
+use crate::cli::{RunArgs, RunFormat};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Loads, checks and runs the task; prints the execution report.
 pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
-    let loaded = match taskotron_core::load_task(&args.task) {
+    let format = args.format.document();
+    let tasks = config.tasks();
+    let loaded = match taskotron_core::load_named_task(&args.task, |n| tasks.resolve(n)) {
         Ok(l) => l,
         Err(diagnostics) => {
-            report_invalid(shell, args.format, &diagnostics);
+            report_invalid(shell, format, &diagnostics);
             return exit::INVALID_INPUT;
         }
     };
@@ -30,7 +32,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
             Err(e) => {
                 report_invalid(
                     shell,
-                    args.format,
+                    format,
                     &[taskotron_core::Diagnostic::error(e.to_string())],
                 );
                 return exit::INVALID_INPUT;
@@ -67,32 +69,52 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         args.item,
         args.arch.unwrap_or(taskotron_core::Arch::Noarch)
     );
-    let mut progress = shell.run_progress(headline);
+    let events: Option<Box<dyn Write>> = (args.format == RunFormat::Jsonl)
+        .then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
+    let mut progress = shell.run_progress(headline, events);
     let report = match runner::run(&formula, &opts, Ports::system(), &mut progress) {
         Ok(r) => r,
         Err(diagnostics) => {
-            report_invalid(shell, args.format, &diagnostics);
+            report_invalid(shell, format, &diagnostics);
             return exit::INVALID_INPUT;
         }
     };
+    let code = exit::of_run(&report, args.fail_on_results);
     let seconds = report.duration_ms as f64 / 1000.0;
     match report.execution_status {
         ExecutionStatus::Ok => {
-            shell.status("Finished", &format!("OK in {seconds:.2}s"), Tone::Good)
+            let outcome = report
+                .outcome
+                .map(|o| format!(", results {}", o.as_str()))
+                .unwrap_or_default();
+            let tone = match report.outcome {
+                Some(o) if !o.is_success() => Tone::Bad,
+                _ => Tone::Good,
+            };
+            shell.status("Finished", &format!("OK in {seconds:.2}s{outcome}"), tone)
         }
         ExecutionStatus::NotOk => {
-            shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad)
+            shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad);
+            let workdir = opts.tmpdir.join(&report.run_id);
+            if workdir.is_dir() {
+                shell.status(
+                    "Kept",
+                    &format!(
+                        "the workdir {} for a look (`taskotron gc` removes it)",
+                        workdir.display()
+                    ),
+                    Tone::Warn,
+                );
+            }
         }
     }
     match args.format {
-        Format::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
-        Format::Human => print_human(&report),
+        RunFormat::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
+        RunFormat::Jsonl => progress.finish(&taskotron_core::runner::summary(&report, code)),
+        RunFormat::Human if shell.quiet => {}
+        RunFormat::Human => print_human(&report),
     }
-    if report.is_ok() {
-        report.exit_code.unwrap_or(exit::OK)
-    } else {
-        exit::NOT_OK
-    }
+    code
 }
 
 /// The report as `key: value` lines, the seed's fields first.
@@ -153,10 +175,22 @@ fn print_human(report: &ExecutionReport) {
     }
 }
 
-/// Finds a mock fixture: a file, or `NAME` for `<taskdir>/fixtures/NAME.yaml`.
+/// Finds the fixture of `run --mock`: a path as typed (from the current
+/// directory), else one in the task (see [`case_fixture`]).
 pub fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
     if fixture.is_file() {
         return fixture.to_path_buf();
+    }
+    case_fixture(taskdir, fixture)
+}
+
+/// Finds a fixture named in the task itself (tests.yaml): relative to the task
+/// directory, or `NAME` for `<taskdir>/fixtures/NAME.yaml`; never from the current
+/// directory, so a case runs the same wherever `taskotron test` is started.
+pub fn case_fixture(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
+    let direct = taskdir.join(fixture);
+    if direct.is_file() || fixture.is_absolute() {
+        return direct;
     }
     let named = taskdir
         .join("fixtures")
@@ -165,7 +199,7 @@ pub fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std
     if named.is_file() {
         named
     } else {
-        taskdir.join(fixture)
+        direct
     }
 }
 

@@ -13,7 +13,7 @@ use taskotron_core::tasktest::{Case, Suite};
 use taskotron_core::Diagnostic;
 
 use super::{print_json, report_invalid};
-use crate::cli::{Format, TestArgs};
+use crate::cli::{RunFormat, TestArgs};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
@@ -26,6 +26,10 @@ struct Outcome {
 
 /// Finds the suites, runs every case, prints the results.
 pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
+    if args.schema {
+        println!("{}", taskotron_core::tasktest::SCHEMA.trim_end());
+        return exit::OK;
+    }
     let dirs = if args.tasks.is_empty() {
         discover(&config.task_path)
     } else {
@@ -48,7 +52,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
         }
     }
     if !invalid.is_empty() {
-        report_invalid(shell, args.format, &invalid);
+        report_invalid(shell, args.format.document(), &invalid);
         return exit::INVALID_INPUT;
     }
     let cases: Vec<(&Path, String, &Case)> = suites
@@ -65,21 +69,41 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
         })
         .filter(|(_, name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)))
         .collect();
+    if cases.is_empty() {
+        let why = if dirs.is_empty() {
+            "no task with a tests.yaml on the task path".to_string()
+        } else if let Some(f) = &args.filter {
+            format!("no test case matches `--filter {f}`")
+        } else {
+            "the tests.yaml files hold no case".to_string()
+        };
+        if args.format != RunFormat::Human {
+            print_json(&json!({"tests": [], "passed": 0, "failed": 0, "error": why}));
+        }
+        shell.diagnostics(&[Diagnostic::error(format!("no test cases found: {why}"))
+            .help("add cases to a task's tests.yaml (see `taskotron test --help`)")]);
+        return exit::NO_TESTS;
+    }
     let started = Instant::now();
-    let human = args.format == Format::Human;
+    let human = args.format == RunFormat::Human;
+    let jsonl = args.format == RunFormat::Jsonl;
     let mut out = std::io::stdout().lock();
-    if human {
+    if human && !shell.quiet {
         let plural = if cases.len() == 1 { "" } else { "s" };
         let _ = writeln!(out, "\nrunning {} test{plural}", cases.len());
     }
     let mut outcomes = Vec::new();
     for (dir, name, case) in cases {
-        if human {
+        if human && !shell.quiet {
             let _ = write!(out, "test {name} ... ");
             let _ = out.flush();
         }
-        let o = run_case(config, dir, name, case);
-        if human {
+        let o = run_case(shell, config, dir, name, case);
+        if jsonl {
+            let _ = taskotron_core::results::writer::event(&mut out, "case", &case_json(&o));
+            let _ = out.flush();
+        }
+        if human && !shell.quiet {
             let _ = writeln!(
                 out,
                 "{}",
@@ -114,24 +138,22 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
             }
         }
         let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
-        let _ = writeln!(
-            out,
-            "\ntest result: {verdict}. {passed} passed; {} failed; finished in {seconds:.2}s\n",
-            failed.len()
+        if !shell.quiet || !failed.is_empty() {
+            let _ = writeln!(
+                out,
+                "\ntest result: {verdict}. {passed} passed; {} failed; finished in {seconds:.2}s\n",
+                failed.len()
+            );
+        }
+    } else if jsonl {
+        let code = if failed.is_empty() { exit::OK } else { exit::RESULTS_FAILED };
+        let _ = taskotron_core::results::writer::event(
+            &mut out,
+            "summary",
+            &json!({"passed": passed, "failed": failed.len(), "duration_ms": started.elapsed().as_millis() as u64, "exit_code": code}),
         );
     } else {
-        let tests: Vec<_> = outcomes
-            .iter()
-            .map(|o| {
-                json!({
-                    "name": o.name,
-                    "passed": o.problems.is_empty(),
-                    "problems": o.problems,
-                    "duration_ms": o.duration_ms,
-                    "artifacts": o.artifacts,
-                })
-            })
-            .collect();
+        let tests: Vec<_> = outcomes.iter().map(case_json).collect();
         print_json(&json!({"tests": tests, "passed": passed, "failed": failed.len()}));
     }
     drop(out);
@@ -148,7 +170,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
             &format!("{} of {} tests failed", failed.len(), outcomes.len()),
             Tone::Bad,
         );
-        exit::NOT_OK
+        exit::RESULTS_FAILED
     }
 }
 
@@ -166,7 +188,18 @@ fn discover(task_path: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-fn run_case(config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
+/// A finished case as JSON (the document's `tests` and the `case` event).
+fn case_json(o: &Outcome) -> serde_json::Value {
+    json!({
+        "name": o.name,
+        "passed": o.problems.is_empty(),
+        "problems": o.problems,
+        "duration_ms": o.duration_ms,
+        "artifacts": o.artifacts,
+    })
+}
+
+fn run_case(shell: &Shell, config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
     let started = Instant::now();
     let fail = |problem: String| Outcome {
         name: name.clone(),
@@ -180,7 +213,7 @@ fn run_case(config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
     };
     let fixture = case.mock.clone().unwrap_or_default();
     let mocks = if case.mock.is_some() {
-        match super::run::start_mocks(dir, &fixture) {
+        match super::run::start_mocks(dir, &super::run::case_fixture(dir, &fixture)) {
             Ok(m) => m,
             Err(e) => return fail(e.to_string()),
         }
@@ -207,7 +240,14 @@ fn run_case(config: &Config, dir: &Path, name: String, case: &Case) -> Outcome {
         services: config.services(),
     };
     super::run::mock_options(&mut opts, &mocks);
-    match runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet) {
+    // With --verbose, each case's actions show their output as they run.
+    let ran = if shell.verbose {
+        let mut progress = shell.run_progress(name.clone(), None);
+        runner::run(&loaded.formula, &opts, Ports::system(), &mut progress)
+    } else {
+        runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet)
+    };
+    match ran {
         Ok(report) => Outcome {
             name,
             problems: case.expect.judge(&report),

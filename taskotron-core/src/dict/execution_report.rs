@@ -49,6 +49,32 @@ pub struct ActionReport {
     /// Files holding what the action printed, relative to the artifacts directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<String>,
+    /// The exit code of its last process (`shell`, `python`), `128 + n` when a
+    /// signal killed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The tests its results came from, when it gave results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<ActionTests>,
+}
+
+/// The tests behind one action's results: how many ended which way, and where
+/// each one is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionTests {
+    /// What the action printed or wrote: `tap`, `resultyaml` or `junit`.
+    pub format: String,
+    /// The checkname of its results and the name of its JUnit suite.
+    pub checkname: String,
+    /// The counts of its leaf tests.
+    pub counts: crate::results::CaseCounts,
+    /// Every test, one JSON object a line ([`crate::results::Case`]), relative to
+    /// the artifacts directory.
+    pub file: String,
+    /// Why the stream cannot be trusted to be whole, when it cannot: no stream, cut
+    /// short, bailed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// Runner → caller. `execution_status` and `status` are the seed's; the rest are

@@ -12,7 +12,7 @@ mod job_request;
 mod task_input;
 
 pub use execution_report::{
-    ActionReport, ActionStatus, ExecutionReport, ExecutionStatus, NamedFailure,
+    ActionReport, ActionStatus, ActionTests, ExecutionReport, ExecutionStatus, NamedFailure,
 };
 pub use job::{Job, TaskSource};
 pub use job_request::JobRequest;

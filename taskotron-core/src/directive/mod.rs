@@ -140,6 +140,17 @@ pub struct Context {
     pub reporting: crate::resultsdb::Reporting,
     /// The services directives download from.
     pub services: Services,
+    /// When the action's output is a result stream: the exit codes of its last
+    /// command (or the interpreter) that mean "the suite ran" and are not a failure.
+    pub exit_ok: Option<Vec<i32>>,
+    /// Set by `shell` and `python`: the exit code of the last process, or `128 + n`
+    /// for a signal.
+    pub process_exit: Option<i32>,
+    /// Set by `shell`: where the last command's standard output starts in
+    /// `stdout_path`, which is where a result stream starts.
+    pub stream_start: u64,
+    /// Test cases a directive read (`xunit`), to be kept per test in the run's JUnit.
+    pub cases: Vec<crate::results::Case>,
 }
 
 /// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and

@@ -39,6 +39,7 @@ impl Directive for Shell {
             .unwrap_or_default();
         let deadline = crate::duration::deadline(Instant::now(), ctx.timeout);
         let mut last_start = 0;
+        let count = commands.len();
         for (index, command) in commands.iter().enumerate() {
             // The task's environment: the runner's allow-list, then this line's values.
             let mut env = ctx.env.clone();
@@ -88,6 +89,7 @@ impl Directive for Shell {
             last_start = ctx.stdout.stream_position().unwrap_or(0);
             let remaining = deadline.saturating_duration_since(Instant::now());
             let err_start = ctx.stderr.stream_position().unwrap_or(0);
+            ctx.stream_start = last_start;
             let ended =
                 process::run_task(cmd, &ctx.stdout, &ctx.stderr, remaining, &env).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::NotFound {
@@ -96,7 +98,15 @@ impl Directive for Shell {
                         Failure::new(format!("cannot run `{shown}`: {e}"))
                     }
                 })?;
-            if !ended.success() {
+            ctx.process_exit = ended.code();
+            // A suite's last command: an allowed exit code means "the suite ran".
+            let suite_ran = index + 1 == count
+                && ctx
+                    .exit_ok
+                    .as_ref()
+                    .zip(ended.exit_code())
+                    .is_some_and(|(ok, code)| ok.contains(&code));
+            if !ended.success() && !suite_ran {
                 let stderr = tail(&read_from(&ctx.stderr_path, err_start), 20);
                 let what = match ended {
                     Ended::TimedOut => {
@@ -114,12 +124,17 @@ impl Directive for Shell {
                             "`{shown}` was killed: taskotron was interrupted by signal {signal}"
                         )))
                     }
-                    Ended::Exited(_) => {
-                        format!("`{shown}` exited with code {}", ended.code().unwrap_or(-1))
-                    }
+                    Ended::Exited(_) => match &ctx.exit_ok {
+                        Some(ok) if index + 1 == count && ended.exit_code().is_some() => format!(
+                            "`{shown}` {}, which is not one of the suite's exit codes ({})",
+                            ended.describe(),
+                            ok.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+                        ),
+                        _ => format!("`{shown}` {}", ended.describe()),
+                    },
                 };
                 // `sh` exits 127 when it cannot find the command.
-                if ended.code() == Some(127) {
+                if ended.exit_code() == Some(127) {
                     let mut f = missing_tool(&shown);
                     f.message
                         .push_str(&format!("; its stderr ends with:\n{stderr}"));
@@ -134,6 +149,10 @@ impl Directive for Shell {
             // Files opened for append report position 0 until written; re-sync.
             let _ = ctx.stdout.seek(std::io::SeekFrom::End(0));
             let _ = ctx.stderr.seek(std::io::SeekFrom::End(0));
+        }
+        if ctx.exit_ok.is_some() {
+            // A result stream is read from the file by the runner, whatever its size.
+            return Ok(Value::Null);
         }
         let out = read_from(&ctx.stdout_path, last_start);
         Ok(Value::String(

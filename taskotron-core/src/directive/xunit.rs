@@ -79,6 +79,15 @@ impl Directive for Xunit {
             .map_err(|e| Failure::new(format!("xunit: cannot read `{}`: {e}", file.display())))?;
         let cases = junit::import(&xml, Some(&file))
             .map_err(|d| Failure::new(format!("xunit: {}", d.to_string().trim_end())))?;
+        let suite = text("checkname");
+        ctx.cases = cases
+            .iter()
+            .map(|c| {
+                let mut case = junit::to_case(c);
+                case.classname = Some(suite.clone());
+                case
+            })
+            .collect();
         let artifact = file
             .strip_prefix(&ctx.artifactsdir)
             .map_or_else(|_| file.display().to_string(), |p| p.display().to_string());

@@ -3,7 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Action, Formula, InputArg, Loaded, DEFAULT_NAMESPACE};
+use super::{
+    Action, Formula, InputArg, Loaded, ResultStream, StreamFormat, DEFAULT_EXIT_OK,
+    DEFAULT_NAMESPACE,
+};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::directive::{self, Directive, ParamKind, Shape};
 use crate::item::ItemType;
@@ -20,7 +23,11 @@ const TOP_KEYS: &[&str] = &[
     "environment",
     "actions",
 ];
-const ACTION_KEYS: &[&str] = &["name", "export", "timeout"];
+const ACTION_KEYS: &[&str] = &["name", "export", "timeout", "results", "exit_ok", "checkname"];
+/// The directives whose output can be a result stream.
+const STREAM_DIRECTIVES: &[&str] = &["shell", "python"];
+/// The formats `results:` accepts.
+const STREAM_FORMATS: &[&str] = &["tap", "resultyaml", "junit"];
 
 /// Reads and validates formula `source`, which came from `file`. Variables are
 /// checked separately ([`super::check_variables`]), since overrides can define them.
@@ -344,6 +351,8 @@ impl Cx<'_> {
             return None;
         };
         let (mut name, mut export, mut timeout) = (None, None, None);
+        let (mut format, mut exit_ok, mut checkname) = (None, None, None);
+        let mut stream_keys: Vec<&Node> = Vec::new();
         let mut found: Option<(&'static dyn Directive, &Node, &Node)> = None;
         let mut ok = true;
         for (key, value) in entries {
@@ -371,6 +380,21 @@ impl Cx<'_> {
                     export = e;
                 }
                 "timeout" => timeout = self.timeout(value),
+                "results" => {
+                    stream_keys.push(key);
+                    format = self.stream_format(value);
+                    ok &= format.is_some();
+                }
+                "exit_ok" => {
+                    stream_keys.push(key);
+                    exit_ok = self.exit_ok(value);
+                    ok &= exit_ok.is_some();
+                }
+                "checkname" => {
+                    stream_keys.push(key);
+                    checkname = self.checkname(value);
+                    ok &= checkname.is_some();
+                }
                 other => match directive::find(other) {
                     Some(d) => {
                         if let Some((first, _, _)) = found {
@@ -419,6 +443,7 @@ impl Cx<'_> {
         let before = self.errors.len();
         self.params(directive, dkey, params);
         self.templates(params);
+        let results = self.stream(directive, format, exit_ok, checkname, &stream_keys);
         let ok = ok && self.errors.len() == before;
         (ok).then(|| Action {
             name: name.unwrap_or_default(),
@@ -426,8 +451,137 @@ impl Cx<'_> {
             params: params.clone(),
             export,
             timeout,
+            results,
             location: node.location,
         })
+    }
+
+    /// `results`, `exit_ok` and `checkname` together: the action's result stream.
+    fn stream(
+        &mut self,
+        directive: &'static dyn Directive,
+        format: Option<StreamFormat>,
+        exit_ok: Option<Vec<i32>>,
+        checkname: Option<String>,
+        keys: &[&Node],
+    ) -> Option<ResultStream> {
+        let name = directive.spec().name;
+        if !keys.is_empty() && !STREAM_DIRECTIVES.contains(&name) {
+            let d = Diagnostic::error(format!(
+                "`{}` is for actions that run a test suite (`shell`, `python`), not `{name}`",
+                keys[0].key_text()
+            ))
+            .help("remove it, or run the suite with `shell`");
+            self.error(keys[0], d);
+            return None;
+        }
+        let Some(format) = format else {
+            if let Some(key) = keys.iter().find(|k| k.as_str() != Some("results")) {
+                let d = Diagnostic::error(format!(
+                    "`{}` needs `results:`, which says what the suite prints",
+                    key.key_text()
+                ))
+                .help("add `results: tap` (or `resultyaml`, or `{junit: PATH}`)");
+                self.error(key, d);
+            }
+            return None;
+        };
+        Some(ResultStream {
+            format,
+            exit_ok: exit_ok.unwrap_or_else(|| DEFAULT_EXIT_OK.to_vec()),
+            checkname,
+        })
+    }
+
+    fn stream_format(&mut self, node: &Node) -> Option<StreamFormat> {
+        let expected = "`tap`, `resultyaml` or `{junit: PATH}`";
+        match &node.value {
+            NodeValue::Str(s, _) => match s.as_str() {
+                "tap" => Some(StreamFormat::Tap),
+                "resultyaml" => Some(StreamFormat::ResultYaml),
+                "junit" => {
+                    let d = Diagnostic::error("`results: junit` needs the file the suite writes")
+                        .expected(expected)
+                        .help("write `results: {junit: path/to/report.xml}`");
+                    self.error(node, d);
+                    None
+                }
+                other => {
+                    let d = Diagnostic::error(format!("unknown result format `{other}`"))
+                        .expected(expected)
+                        .suggest(did_you_mean(
+                            &other.to_ascii_lowercase(),
+                            STREAM_FORMATS.iter().copied(),
+                        ));
+                    self.error(node, d);
+                    None
+                }
+            },
+            NodeValue::Map(entries) if entries.len() == 1 && entries[0].0.as_str() == Some("junit") => {
+                let path = &entries[0].1;
+                if !matches!(path.value, NodeValue::Str(..)) {
+                    let d = Diagnostic::error(format!(
+                        "the JUnit file must be a path, not {}",
+                        path.kind()
+                    ))
+                    .expected("a path relative to the task directory");
+                    self.error(path, d);
+                    return None;
+                }
+                self.templates(path);
+                Some(StreamFormat::Junit(path.clone()))
+            }
+            _ => {
+                let d = Diagnostic::error(format!("invalid result format: {}", node.kind()))
+                    .expected(expected);
+                self.error(node, d);
+                None
+            }
+        }
+    }
+
+    fn exit_ok(&mut self, node: &Node) -> Option<Vec<i32>> {
+        let items: Vec<&Node> = match &node.value {
+            NodeValue::Seq(items) if !items.is_empty() => items.iter().collect(),
+            NodeValue::Int(_) => vec![node],
+            _ => {
+                let d = Diagnostic::error(format!(
+                    "`exit_ok` must be a list of exit codes, not {}",
+                    node.kind()
+                ))
+                .expected("a list such as `[0, 1]`");
+                self.error(node, d);
+                return None;
+            }
+        };
+        let mut codes = Vec::new();
+        for item in items {
+            match &item.value {
+                NodeValue::Int(n) if (0..=255).contains(n) => codes.push(i32::try_from(*n).ok()?),
+                _ => {
+                    let d = Diagnostic::error("an exit code is a number from 0 to 255")
+                        .expected("a list such as `[0, 1]`");
+                    self.error(item, d);
+                    return None;
+                }
+            }
+        }
+        Some(codes)
+    }
+
+    fn checkname(&mut self, node: &Node) -> Option<String> {
+        let name = self.string(node, "checkname")?;
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            let d = Diagnostic::error(format!("`{name}` cannot be a checkname"))
+                .expected("letters, digits, `.`, `_` and `-`, such as `dist.mycheck.unit`");
+            self.error(node, d);
+            return None;
+        }
+        Some(name)
     }
 
     fn timeout(&mut self, node: &Node) -> Option<Duration> {

@@ -22,6 +22,33 @@ use crate::directive::Directive;
 use crate::item::ItemType;
 use crate::yaml::Node;
 
+/// An action name as a word for file names and checknames: lower-case letters,
+/// digits and single `-`, at most 40 characters, `action` when nothing is left.
+pub fn slug(name: &str) -> String {
+    let lowered: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let joined = lowered
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let s: String = joined.chars().take(40).collect();
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() {
+        "action".into()
+    } else {
+        s
+    }
+}
+
 /// The namespace of a formula that names none; results land in `scratch.<name>`.
 pub const DEFAULT_NAMESPACE: &str = "scratch";
 
@@ -44,6 +71,50 @@ impl From<InputArg> for String {
     }
 }
 
+/// The exit codes of a suite that mean "the suite ran" when an action names none:
+/// 0 (everything passed) and 1 (some test failed), what every test runner uses.
+pub const DEFAULT_EXIT_OK: &[i32] = &[0, 1];
+
+/// What a `shell` or `python` action's output is, when it is a result stream
+/// (`results:`): then an allowed exit code is not a failure, and the stream's
+/// results and tests are kept whatever happens to the action.
+#[derive(Debug, Clone)]
+pub struct ResultStream {
+    /// How to read it.
+    pub format: StreamFormat,
+    /// The exit codes of the last command (or the interpreter) that mean the suite
+    /// ran; the action's `exit_ok`, else [`DEFAULT_EXIT_OK`].
+    pub exit_ok: Vec<i32>,
+    /// The checkname its results and its JUnit suite get (`checkname:`); when
+    /// absent, the task's, or `<task checkname>.<action>` when several actions of
+    /// the formula declare a stream.
+    pub checkname: Option<String>,
+}
+
+/// The formats of a result stream.
+#[derive(Debug, Clone)]
+pub enum StreamFormat {
+    /// TAP on the standard output of the last command (or the callable's return
+    /// value).
+    Tap,
+    /// ResultYAML on the same.
+    ResultYaml,
+    /// A JUnit XML file the suite writes; the path is a template, relative to the
+    /// task directory.
+    Junit(Node),
+}
+
+impl StreamFormat {
+    /// The word a formula uses.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StreamFormat::Tap => "tap",
+            StreamFormat::ResultYaml => "resultyaml",
+            StreamFormat::Junit(_) => "junit",
+        }
+    }
+}
+
 /// One step of a formula: a directive with its parameters.
 #[derive(Clone)]
 pub struct Action {
@@ -57,6 +128,8 @@ pub struct Action {
     pub export: Option<String>,
     /// How long the action may run; the configured default when absent.
     pub timeout: Option<Duration>,
+    /// Its output as a result stream, when it declares one (`results:`).
+    pub results: Option<ResultStream>,
     /// Where the action starts in the file.
     pub location: Location,
 }
@@ -68,6 +141,7 @@ impl std::fmt::Debug for Action {
             .field("directive", &self.directive.spec().name)
             .field("export", &self.export)
             .field("timeout", &self.timeout)
+            .field("results", &self.results.as_ref().map(|r| r.format.as_str()))
             .field("location", &self.location)
             .finish_non_exhaustive()
     }
@@ -100,6 +174,21 @@ impl Formula {
     /// The testcase name results are reported under: `namespace.name`.
     pub fn checkname(&self) -> String {
         format!("{}.{}", self.namespace, self.name)
+    }
+
+    /// The checkname of the results of `action`'s stream: its `checkname:`, else
+    /// the task's when it is the formula's only stream, else
+    /// `<task checkname>.<action name>` so that several suites stay apart.
+    pub fn stream_checkname(&self, action: &Action) -> String {
+        if let Some(name) = action.results.as_ref().and_then(|r| r.checkname.clone()) {
+            return name;
+        }
+        let streams = self.actions.iter().filter(|a| a.results.is_some()).count();
+        if streams > 1 && action.results.is_some() {
+            format!("{}.{}", self.checkname(), slug(&action.name))
+        } else {
+            self.checkname()
+        }
     }
 
     /// The directory the formula lives in; relative paths in it resolve from here.

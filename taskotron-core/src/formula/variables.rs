@@ -71,6 +71,9 @@ pub fn check_variables(formula: &Formula, defined: &Defined) -> Vec<Diagnostic> 
     for (index, action) in formula.actions.iter().enumerate() {
         let mut uses = Vec::new();
         collect(&action.params, &mut uses);
+        if let Some(super::StreamFormat::Junit(path)) = action.results.as_ref().map(|r| &r.format) {
+            collect(path, &mut uses);
+        }
         for (node, var) in uses {
             if defined.has(&var.name) || exported.contains(&var.name) {
                 continue;

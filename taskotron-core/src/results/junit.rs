@@ -375,6 +375,33 @@ pub enum Aggregation {
     None,
 }
 
+/// A test case read from JUnit as a [`Case`]: its classname and name become the
+/// name (`classname.name`, as CI systems show it), a skip a skip.
+pub fn to_case(c: &TestCase) -> Case {
+    let status = match c.outcome {
+        Outcome::Passed => CaseStatus::Passed,
+        Outcome::Info => CaseStatus::Skipped,
+        Outcome::Failed => CaseStatus::Failed,
+        _ => CaseStatus::Error,
+    };
+    let name = if c.classname.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{}.{}", c.classname, c.name)
+    };
+    Case {
+        name,
+        status,
+        line: 0,
+        classname: None,
+        reason: (status == CaseStatus::Skipped && !c.message.is_empty()).then(|| c.message.clone()),
+        duration_ms: None,
+        message: (status.is_bad() && !c.message.is_empty()).then(|| c.message.clone()),
+        diagnostics: (!c.output.is_empty()).then(|| c.output.clone()),
+        properties: Vec::new(),
+    }
+}
+
 /// Test cases as CheckDetails for `item`, the original `xunit` directive's rules.
 pub fn to_details(
     cases: &[TestCase],

@@ -32,6 +32,24 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order of a job's life.
+    pub const ALL: [JobState; 4] = [
+        JobState::Scheduled,
+        JobState::Running,
+        JobState::Finished,
+        JobState::Crashed,
+    ];
+
+    /// The name on the command line (`--state crashed`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            JobState::Scheduled => "scheduled",
+            JobState::Running => "running",
+            JobState::Finished => "finished",
+            JobState::Crashed => "crashed",
+        }
+    }
+
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,155 @@
+//! Following files as they grow: an action's output shown live (`--verbose`) while
+//! its processes write it to the artifacts.
+//!
+//! A thread polls the files and hands each complete line to a callback; stopping
+//! drains what is left, the last partial line included. Reads go in pieces of at
+//! most 64 KiB, so a process printing a gigabyte costs the follower no more memory
+//! than one printing a line.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often the files are looked at.
+const POLL: Duration = Duration::from_millis(50);
+/// The most bytes read at a time, and the longest line shown whole.
+const PIECE: usize = 64 * 1024;
+
+/// A running follower; [`Follower::stop`] ends it.
+#[derive(Debug)]
+pub struct Follower {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// One followed file: its path, the position read so far and the unfinished line.
+struct Followed {
+    path: PathBuf,
+    index: usize,
+    offset: u64,
+    partial: Vec<u8>,
+}
+
+impl Follower {
+    /// Follows `files`; `line(i, text)` gets each line of `files[i]`.
+    pub fn start(
+        files: Vec<PathBuf>,
+        mut line: impl FnMut(usize, &str) + Send + 'static,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut followed: Vec<Followed> = files
+                .into_iter()
+                .enumerate()
+                .map(|(index, path)| Followed {
+                    path,
+                    index,
+                    offset: 0,
+                    partial: Vec::new(),
+                })
+                .collect();
+            loop {
+                let last = stopping.load(Ordering::Acquire);
+                for f in &mut followed {
+                    f.read(&mut line);
+                }
+                if last {
+                    for f in &mut followed {
+                        if !f.partial.is_empty() {
+                            line(f.index, &String::from_utf8_lossy(&f.partial));
+                            f.partial.clear();
+                        }
+                    }
+                    return;
+                }
+                std::thread::sleep(POLL);
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Shows what is left and ends the thread.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+impl Followed {
+    /// Reads what was appended since the last look.
+    fn read(&mut self, line: &mut impl FnMut(usize, &str)) {
+        let Ok(mut file) = File::open(&self.path) else {
+            return;
+        };
+        if file.seek(SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut buf = vec![0; PIECE];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            self.offset += n as u64;
+            let mut rest = &buf[..n];
+            while let Some(end) = memchr::memchr(b'\n', rest) {
+                self.partial.extend_from_slice(&rest[..end]);
+                line(self.index, &String::from_utf8_lossy(&self.partial));
+                self.partial.clear();
+                rest = &rest[end + 1..];
+            }
+            self.partial.extend_from_slice(rest);
+            if self.partial.len() >= PIECE {
+                // A line longer than a piece is shown in pieces.
+                line(self.index, &String::from_utf8_lossy(&self.partial));
+                self.partial.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    #[test]
+    fn lines_come_as_they_are_written_and_the_rest_on_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&seen);
+        let f = Follower::start(vec![path.clone(), dir.path().join("never")], move |i, l| {
+            keep.lock().unwrap().push(format!("{i}:{l}"));
+        });
+        let mut file = File::create(&path).unwrap();
+        writeln!(file, "one").unwrap();
+        write!(file, "two, unfinished").unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(POLL * 4);
+        assert_eq!(seen.lock().unwrap().as_slice(), ["0:one"]);
+        f.stop();
+        assert_eq!(seen.lock().unwrap().as_slice(), ["0:one", "0:two, unfinished"]);
+    }
+}
