@@ -328,7 +328,10 @@ pub struct Choices<T: Clone + Send + Sync + 'static> {
 }
 
 impl<T: Clone + Send + Sync + 'static> Choices<T> {
-    fn new<const N: usize>(parse: fn(&str) -> Result<T, String>, values: [&'static str; N]) -> Self {
+    fn new<const N: usize>(
+        parse: fn(&str) -> Result<T, String>,
+        values: [&'static str; N],
+    ) -> Self {
         Self {
             parse,
             values: values.to_vec(),
@@ -352,7 +355,9 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Choic
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            self.values.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+            self.values
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(*v)),
         ))
     }
 }

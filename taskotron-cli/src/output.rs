@@ -142,8 +142,8 @@ impl RunProgress {
     /// Writes one JSON line; a closed stdout stops the stream, not the run.
     fn emit(&mut self, kind: &str, value: &impl serde::Serialize) {
         if let Some(out) = &mut self.events {
-            let ok = taskotron_core::results::writer::event(out, kind, value)
-                .and_then(|()| out.flush());
+            let ok =
+                taskotron_core::results::writer::event(out, kind, value).and_then(|()| out.flush());
             if ok.is_err() {
                 self.events = None;
             }
@@ -298,7 +298,11 @@ impl Observer for RunProgress {
                     if c.bad() > NAMED_FAILING as u64 {
                         shell.status(
                             "",
-                            &format!("... and {} more, in {}", c.bad() - NAMED_FAILING as u64, t.file),
+                            &format!(
+                                "... and {} more, in {}",
+                                c.bad() - NAMED_FAILING as u64,
+                                t.file
+                            ),
                             Tone::Bad,
                         );
                     }

@@ -515,10 +515,15 @@ fn tap_parse_converts_to_every_format() {
         "tap_parse_resultyaml",
         String::from_utf8_lossy(&yaml.stdout)
     );
+    // JUnit: one testcase a leaf test, named by its path, node's error in the failure.
     let junit = String::from_utf8_lossy(&run("junit").stdout).into_owned();
     assert!(
-        junit.contains("<testcase classname=\"scratch.tap\" name=\"pkg-1-1.fc41\">")
-            && junit.contains("<failure type=\"FAILED\""),
+        junit.contains(
+            "<testcase name=\"top &gt; sub fail\" classname=\"scratch.tap\" time=\"0.009\">"
+        ) && junit.contains(
+            "<failure message=\"Expected values to be strictly equal:\" type=\"failed\">"
+        ) && junit.contains("1 !== 2")
+            && junit.matches("<testcase ").count() == 4,
         "{junit}"
     );
     let tap = run("tap");
@@ -535,7 +540,14 @@ fn tap_parse_converts_to_every_format() {
         "TAP13 we emit reads back to the same results"
     );
     let doc = json(&run("json"));
-    assert_eq!(doc["tests"].as_array().unwrap().len(), 3);
+    // Every leaf test, subtests by their path.
+    let names: Vec<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["top > sub ok", "top > sub fail", "skipped", "todo"]);
     assert_eq!(doc["results"][0]["keyvals"]["failed"], 1);
     // Standard input works too.
     let mut child = Command::new(env!("CARGO_BIN_EXE_taskotron"))
@@ -1007,7 +1019,7 @@ fn taskotron_test_prints_cargo_test_style_results() {
     );
     let task = env.home.path().join("tasks/greet");
     let o = env.run(&["test", task.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(100));
     let out = String::from_utf8_lossy(&o.stdout)
         .replace(&env.home.path().display().to_string(), "[HOME]");
     let out = regex_lite(&out);

@@ -36,10 +36,7 @@ struct Followed {
 
 impl Follower {
     /// Follows `files`; `line(i, text)` gets each line of `files[i]`.
-    pub fn start(
-        files: Vec<PathBuf>,
-        mut line: impl FnMut(usize, &str) + Send + 'static,
-    ) -> Self {
+    pub fn start(files: Vec<PathBuf>, mut line: impl FnMut(usize, &str) + Send + 'static) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -150,6 +147,9 @@ mod tests {
         std::thread::sleep(POLL * 4);
         assert_eq!(seen.lock().unwrap().as_slice(), ["0:one"]);
         f.stop();
-        assert_eq!(seen.lock().unwrap().as_slice(), ["0:one", "0:two, unfinished"]);
+        assert_eq!(
+            seen.lock().unwrap().as_slice(),
+            ["0:one", "0:two, unfinished"]
+        );
     }
 }

@@ -204,7 +204,8 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
 /// Links to the run's files.
 fn files(h: &mut String, report: &ExecutionReport) {
     let mut links = vec!["taskotron.log", "execution.json"];
-    let has_results = !report.results.is_empty() || report.actions.iter().any(|a| a.tests.is_some());
+    let has_results =
+        !report.results.is_empty() || report.actions.iter().any(|a| a.tests.is_some());
     if has_results {
         links.extend(["results.junit.xml", "results.tap", "results.yml"]);
     }
@@ -234,7 +235,11 @@ fn tests(h: &mut String, report: &ExecutionReport, listed: &[(usize, Listed)]) {
     for (index, a) in with_tests {
         let Some(t) = &a.tests else { continue };
         let c = &t.counts;
-        let class = if c.bad() > 0 || t.problem.is_some() { "bad" } else { "good" };
+        let class = if c.bad() > 0 || t.problem.is_some() {
+            "bad"
+        } else {
+            "good"
+        };
         let file = safe_href(&t.file)
             .map(|href| format!(" <a href=\"{href}\">every test (JSON lines)</a>"))
             .unwrap_or_default();
@@ -245,7 +250,13 @@ fn tests(h: &mut String, report: &ExecutionReport, listed: &[(usize, Listed)]) {
             escape(&a.name),
             escape(&t.format),
             escape(&t.checkname),
-            escape(&crate::results::test_counts(c.tests, c.passed, c.bad(), c.skipped, c.todo)),
+            escape(&crate::results::test_counts(
+                c.tests,
+                c.passed,
+                c.bad(),
+                c.skipped,
+                c.todo
+            )),
             if c.errors > 0 {
                 format!(" ({} of them errors)", c.errors)
             } else {
@@ -452,15 +463,15 @@ mod tests {
     fn the_page_of_a_run_that_failed() {
         let page = render(
             &report(serde_json::json!({
-            "execution_status": "NOT_OK",
-            "status": "KOJI_UNKNOWN_BUILD: action 1/2 `download` (koji) failed: Koji does not know the build `htop-3.3.0-1.fc41`",
-            "failure": {"kind": "KOJI_UNKNOWN_BUILD", "cause": "task"},
-            "results": [], "outcome": null,
-            "actions": [
-                {"name": "download", "directive": "koji", "status": "failed", "duration_ms": 20},
-                {"name": "lint", "directive": "python", "status": "skipped", "duration_ms": 0}
-            ]
-        })),
+                "execution_status": "NOT_OK",
+                "status": "KOJI_UNKNOWN_BUILD: action 1/2 `download` (koji) failed: Koji does not know the build `htop-3.3.0-1.fc41`",
+                "failure": {"kind": "KOJI_UNKNOWN_BUILD", "cause": "task"},
+                "results": [], "outcome": null,
+                "actions": [
+                    {"name": "download", "directive": "koji", "status": "failed", "duration_ms": 20},
+                    {"name": "lint", "directive": "python", "status": "skipped", "duration_ms": 0}
+                ]
+            })),
             &[],
         );
         assert!(!page.contains("<script"));

@@ -396,13 +396,19 @@ pub fn run(
         };
         let before = report.results.len();
         if let Some(stream) = &action.results {
-            let (tests, listed) =
-                setting.read_stream(action, stream, &stem, &ran, &result, &scope, &mut report.results, &mut on_case);
+            let (tests, listed) = setting.read_stream(
+                action,
+                stream,
+                &stem,
+                &ran,
+                &result,
+                &scope,
+                &mut report.results,
+                &mut on_case,
+            );
             let kept = report.results.len() - before;
             result = match (result, &tests.problem) {
-                (Ok(_), None) => Ok(Value::String(resultyaml::export(
-                    &report.results[before..],
-                ))),
+                (Ok(_), None) => Ok(Value::String(resultyaml::export(&report.results[before..]))),
                 (Ok(_), Some(problem)) => Err(Failure::new(kept_note(problem, kept, &tests))),
                 (Err(mut f), _) => {
                     f.message = kept_note(&f.message, kept, &tests);
@@ -501,7 +507,8 @@ pub fn run(
         .filter_map(|a| a.tests.as_ref().map(|t| t.file.clone()))
         .collect();
     if !report.results.is_empty() || !test_files.is_empty() {
-        if let Err(e) = write_results(&run_dir, &report.results, &test_files, &formula.checkname()) {
+        if let Err(e) = write_results(&run_dir, &report.results, &test_files, &formula.checkname())
+        {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot write the results: {e}"));
         }
@@ -671,37 +678,37 @@ impl Setting<'_> {
             };
             let (stdout, stdout_path) = open("stdout")?;
             let (stderr, stderr_path) = open("stderr")?;
-        let mut ctx = Context {
-            taskdir: self.taskdir.to_path_buf(),
-            workdir: self.workdir.to_path_buf(),
-            artifactsdir: self.artifactsdir.to_path_buf(),
-            env: env.to_vec(),
-            timeout: action.timeout.unwrap_or(self.opts.default_timeout),
-            stdout,
-            stderr,
-            stdout_path,
-            stderr_path,
-            python: self.opts.python.clone(),
-            item: self.opts.input.item.clone(),
-            item_type: self.opts.input.item_type.as_str().to_string(),
-            checkname: self.formula.checkname(),
-            exit_code: *exit_code,
-            arch: self.arch.as_str().to_string(),
-            run_id: self.run_id.to_string(),
-            build_id: self.opts.input.build_id.clone(),
-            reporting: self.opts.reporting.clone(),
-            services: self.opts.services.clone(),
-            exit_ok: action.results.as_ref().map(|r| r.exit_ok.clone()),
-            process_exit: None,
-            stream_start: 0,
-            cases: Vec::new(),
-        };
-        let value = action.directive.run(&params, &mut ctx);
-        *exit_code = ctx.exit_code;
-        ran.process_exit = ctx.process_exit;
-        ran.stream_start = ctx.stream_start;
-        ran.cases = std::mem::take(&mut ctx.cases);
-        value
+            let mut ctx = Context {
+                taskdir: self.taskdir.to_path_buf(),
+                workdir: self.workdir.to_path_buf(),
+                artifactsdir: self.artifactsdir.to_path_buf(),
+                env: env.to_vec(),
+                timeout: action.timeout.unwrap_or(self.opts.default_timeout),
+                stdout,
+                stderr,
+                stdout_path,
+                stderr_path,
+                python: self.opts.python.clone(),
+                item: self.opts.input.item.clone(),
+                item_type: self.opts.input.item_type.as_str().to_string(),
+                checkname: self.formula.checkname(),
+                exit_code: *exit_code,
+                arch: self.arch.as_str().to_string(),
+                run_id: self.run_id.to_string(),
+                build_id: self.opts.input.build_id.clone(),
+                reporting: self.opts.reporting.clone(),
+                services: self.opts.services.clone(),
+                exit_ok: action.results.as_ref().map(|r| r.exit_ok.clone()),
+                process_exit: None,
+                stream_start: 0,
+                cases: Vec::new(),
+            };
+            let value = action.directive.run(&params, &mut ctx);
+            *exit_code = ctx.exit_code;
+            ran.process_exit = ctx.process_exit;
+            ran.stream_start = ctx.stream_start;
+            ran.cases = std::mem::take(&mut ctx.cases);
+            value
         })();
         ran
     }
@@ -741,7 +748,9 @@ impl Setting<'_> {
                 };
                 stream::read_tap(&source, ctx, file, &mut sink, on_case)
             }
-            formula::StreamFormat::ResultYaml => stream::read_resultyaml(&source, &mut sink, on_case),
+            formula::StreamFormat::ResultYaml => {
+                stream::read_resultyaml(&source, &mut sink, on_case)
+            }
             formula::StreamFormat::Junit(node) => match render(node, scope) {
                 Ok(Value::String(shown)) => {
                     let path = self.taskdir.join(&shown);
@@ -757,7 +766,10 @@ impl Setting<'_> {
                         on_case,
                     )
                 }
-                Ok(other) => (Vec::new(), Some(format!("the JUnit path is not text: {other}"))),
+                Ok(other) => (
+                    Vec::new(),
+                    Some(format!("the JUnit path is not text: {other}")),
+                ),
                 Err(e) => (Vec::new(), Some(format!("the JUnit path: {}", e.message))),
             },
         };
@@ -822,7 +834,10 @@ impl Setting<'_> {
         } else if parsed.summary.is_some() {
             parsed.tests
         } else {
-            details.iter().map(|d| Case::of_detail(d, &checkname)).collect()
+            details
+                .iter()
+                .map(|d| Case::of_detail(d, &checkname))
+                .collect()
         };
         for case in cases {
             let case = sink.case(case);

@@ -17,9 +17,9 @@ pub fn locate_or_resolve(
     task: &Path,
     resolve: impl Fn(&str) -> Result<PathBuf, String>,
 ) -> Result<PathBuf, Box<Diagnostic>> {
-    let name = task.to_str().filter(|n| {
-        !task.exists() && !n.is_empty() && !n.contains('/') && !n.starts_with('.')
-    });
+    let name = task
+        .to_str()
+        .filter(|n| !task.exists() && !n.is_empty() && !n.contains('/') && !n.starts_with('.'));
     match name {
         None => locate(task),
         Some(name) => match resolve(name) {
@@ -29,7 +29,9 @@ pub fn locate_or_resolve(
                     "no task `{name}`: not a file or directory, nor a task on the task path ({why})"
                 ))
                 .expected("a formula file, a task directory, or a task's name on `task_path`")
-                .help("create one with `taskotron new <name>`; `taskotron config` shows `task_path`"),
+                .help(
+                    "create one with `taskotron new <name>`; `taskotron config` shows `task_path`",
+                ),
             )),
         },
     }

@@ -275,7 +275,10 @@ mod tests {
             n.sort();
             n
         };
-        let mut types: Vec<String> = ItemType::ALL.iter().map(|t| t.as_str().to_string()).collect();
+        let mut types: Vec<String> = ItemType::ALL
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect();
         types.sort();
         assert_eq!(names(&case["properties"]["type"]["enum"]), types);
         let mut arches: Vec<String> = Arch::ALL.iter().map(|a| a.as_str().to_string()).collect();
@@ -293,12 +296,20 @@ mod tests {
         for k in &keys {
             assert!(full.contains(&format!("{k}:")), "the example lacks `{k}`");
         }
-        for k in case["properties"]["expect"]["properties"].as_object().unwrap().keys() {
+        for k in case["properties"]["expect"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+        {
             assert!(full.contains(&format!("{k}:")), "the example lacks `{k}`");
         }
         std::fs::write(dir.path().join(FILE), full).unwrap();
         assert!(Suite::load(dir.path()).unwrap().is_some());
-        std::fs::write(dir.path().join(FILE), full.replace("    mock:", "    fixture:")).unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            full.replace("    mock:", "    fixture:"),
+        )
+        .unwrap();
         assert!(Suite::load(dir.path()).is_err());
     }
 }

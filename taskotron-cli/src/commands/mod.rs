@@ -101,14 +101,18 @@ pub fn dispatch(cli: Cli) -> i32 {
             Some(loaded) => report::run(&shell, &loaded.config, &args),
             None => exit::INVALID_INPUT,
         },
-        Command::Test(args) => match load_config(&shell, cli.config.as_deref(), args.format.document()) {
-            Some(loaded) => test::run(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Run(args) => match load_config(&shell, cli.config.as_deref(), args.format.document()) {
-            Some(loaded) => run::run(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
+        Command::Test(args) => {
+            match load_config(&shell, cli.config.as_deref(), args.format.document()) {
+                Some(loaded) => test::run(&shell, &loaded.config, &args),
+                None => exit::INVALID_INPUT,
+            }
+        }
+        Command::Run(args) => {
+            match load_config(&shell, cli.config.as_deref(), args.format.document()) {
+                Some(loaded) => run::run(&shell, &loaded.config, &args),
+                None => exit::INVALID_INPUT,
+            }
+        }
     }
 }
 

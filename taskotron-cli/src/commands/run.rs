@@ -69,8 +69,8 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         args.item,
         args.arch.unwrap_or(taskotron_core::Arch::Noarch)
     );
-    let events: Option<Box<dyn Write>> = (args.format == RunFormat::Jsonl)
-        .then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
+    let events: Option<Box<dyn Write>> =
+        (args.format == RunFormat::Jsonl).then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
     let mut progress = shell.run_progress(headline, events);
     let report = match runner::run(&formula, &opts, Ports::system(), &mut progress) {
         Ok(r) => r,

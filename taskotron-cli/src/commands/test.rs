@@ -146,7 +146,11 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> i32 {
             );
         }
     } else if jsonl {
-        let code = if failed.is_empty() { exit::OK } else { exit::RESULTS_FAILED };
+        let code = if failed.is_empty() {
+            exit::OK
+        } else {
+            exit::RESULTS_FAILED
+        };
         let _ = taskotron_core::results::writer::event(
             &mut out,
             "summary",

@@ -42,6 +42,21 @@ impl Env {
             .unwrap()
     }
 
+    /// [`Env::run`] from the directory `cwd`.
+    pub fn run_at(&self, cwd: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_taskotron"))
+            .args(["--color", "never"])
+            .args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("TASKOTRON_ARTIFACTS", self.artifacts())
+            .env("TASKOTRON_TMPDIR", self.home.path().join("tmp"))
+            .output()
+            .unwrap()
+    }
+
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.home.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -367,6 +367,10 @@ pub(crate) fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The most standard output a `shell` action exports as a value; a suite that
+/// prints more declares `results:` and is read as a stream.
+pub const MAX_EXPORT: u64 = 64 * 1024 * 1024;
+
 /// Reads a log file from byte `from` on, lossily, for exports and messages.
 pub(crate) fn read_from(path: &std::path::Path, from: u64) -> String {
     use std::io::{Read, Seek, SeekFrom};
@@ -376,4 +380,12 @@ pub(crate) fn read_from(path: &std::path::Path, from: u64) -> String {
         let _ = f.read_to_end(&mut text);
     }
     String::from_utf8_lossy(&text).into_owned()
+}
+
+/// The end of a log file from byte `from` on (at most its last 64 KiB), for
+/// messages: a process that printed a gigabyte of errors costs no more to quote.
+pub(crate) fn read_end(path: &std::path::Path, from: u64) -> String {
+    const END: u64 = 64 * 1024;
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    read_from(path, from.max(len.saturating_sub(END)))
 }

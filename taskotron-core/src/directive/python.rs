@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::{read_from, tail, Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
+use super::{read_end, tail, Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::process::{self, Ended};
 
 /// The `python` directive.
@@ -116,13 +116,13 @@ impl Directive for Python {
             .current_dir(&ctx.taskdir);
         let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
-        let stderr = || tail(&read_from(&ctx.stderr_path, 0), 20);
+        let stderr = || tail(&read_end(&ctx.stderr_path, 0), 20);
         ctx.process_exit = ended.code();
         // A suite that ends with an allowed exit code without returning
         // (`sys.exit(1)`) ran: its stream is what it printed.
-        let suite_code = ended.exit_code().filter(|c| {
-            *c != 0 && ctx.exit_ok.as_ref().is_some_and(|ok| ok.contains(c))
-        });
+        let suite_code = ended
+            .exit_code()
+            .filter(|c| *c != 0 && ctx.exit_ok.as_ref().is_some_and(|ok| ok.contains(c)));
         if suite_code.is_some() {
             return Ok(Value::Null);
         }

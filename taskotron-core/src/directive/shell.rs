@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::{read_from, tail, Context, Directive, Failure, Params, Shape, Spec};
+use super::{read_end, read_from, tail, Context, Directive, Failure, Params, Shape, Spec};
 use crate::process::{self, Ended};
 
 /// The `shell` directive.
@@ -107,7 +107,7 @@ impl Directive for Shell {
                     .zip(ended.exit_code())
                     .is_some_and(|(ok, code)| ok.contains(&code));
             if !ended.success() && !suite_ran {
-                let stderr = tail(&read_from(&ctx.stderr_path, err_start), 20);
+                let stderr = tail(&read_end(&ctx.stderr_path, err_start), 20);
                 let what = match ended {
                     Ended::TimedOut => {
                         return Err(Failure {
@@ -153,6 +153,18 @@ impl Directive for Shell {
         if ctx.exit_ok.is_some() {
             // A result stream is read from the file by the runner, whatever its size.
             return Ok(Value::Null);
+        }
+        let printed = std::fs::metadata(&ctx.stdout_path)
+            .map_or(0, |m| m.len())
+            .saturating_sub(last_start);
+        if printed > super::MAX_EXPORT {
+            return Err(Failure::new(format!(
+                "the last command printed {} MiB, more than the {} MiB a `shell` action \
+                 exports as a value; declare `results: tap` (or `resultyaml`) to read a \
+                 suite's output as a stream of any size, or write it to a file",
+                printed >> 20,
+                super::MAX_EXPORT >> 20
+            )));
         }
         let out = read_from(&ctx.stdout_path, last_start);
         Ok(Value::String(

@@ -23,7 +23,14 @@ const TOP_KEYS: &[&str] = &[
     "environment",
     "actions",
 ];
-const ACTION_KEYS: &[&str] = &["name", "export", "timeout", "results", "exit_ok", "checkname"];
+const ACTION_KEYS: &[&str] = &[
+    "name",
+    "export",
+    "timeout",
+    "results",
+    "exit_ok",
+    "checkname",
+];
 /// The directives whose output can be a result stream.
 const STREAM_DIRECTIVES: &[&str] = &["shell", "python"];
 /// The formats `results:` accepts.
@@ -517,7 +524,9 @@ impl Cx<'_> {
                     None
                 }
             },
-            NodeValue::Map(entries) if entries.len() == 1 && entries[0].0.as_str() == Some("junit") => {
+            NodeValue::Map(entries)
+                if entries.len() == 1 && entries[0].0.as_str() == Some("junit") =>
+            {
                 let path = &entries[0].1;
                 if !matches!(path.value, NodeValue::Str(..)) {
                     let d = Diagnostic::error(format!(

@@ -107,7 +107,10 @@ impl Case {
             properties.push(("artifact".into(), a.clone()));
         }
         for (k, v) in &d.keyvals {
-            properties.push((k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
+            properties.push((
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            ));
         }
         Case {
             name: d.item.clone(),
@@ -259,7 +262,7 @@ impl Tracker {
         if let Some(frame) = closing {
             // A parent: its children already stand for it, unless it failed and
             // none of them did.
-            if !(status.is_bad() && !frame.bad_inside) {
+            if !status.is_bad() || frame.bad_inside {
                 return None;
             }
         }
@@ -361,10 +364,20 @@ mod tests {
         assert_eq!(names, ["top > sub ok", "top > sub fail", "skipped", "todo"]);
         assert_eq!(
             counts,
-            CaseCounts { tests: 4, passed: 1, failed: 1, errors: 0, skipped: 1, todo: 1 }
+            CaseCounts {
+                tests: 4,
+                passed: 1,
+                failed: 1,
+                errors: 0,
+                skipped: 1,
+                todo: 1
+            }
         );
         let fail = &cases[1];
-        assert_eq!(fail.message.as_deref(), Some("Expected values to be strictly equal:"));
+        assert_eq!(
+            fail.message.as_deref(),
+            Some("Expected values to be strictly equal:")
+        );
         assert!(fail.diagnostics.as_deref().unwrap().contains("actual: 1"));
         assert_eq!(fail.duration_ms, Some(9.11638));
         assert_eq!(cases[2].reason.as_deref(), Some("no arch"));
@@ -372,7 +385,8 @@ mod tests {
 
     #[test]
     fn a_parent_that_fails_alone_is_a_case() {
-        let tap = "TAP version 14\n1..2\n# Subtest: s\n    1..2\n    ok 1 - x\nnot ok 1 - s\nok 2 - t\n";
+        let tap =
+            "TAP version 14\n1..2\n# Subtest: s\n    1..2\n    ok 1 - x\nnot ok 1 - s\nok 2 - t\n";
         let (cases, counts) = cases(tap);
         let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["s > x", "s", "t"]);
@@ -386,13 +400,21 @@ mod tests {
 
     #[test]
     fn flat_suites_give_one_case_a_point() {
-        let tap = "1..4\nok 1 /glib/a\nnot ok 2 /glib/b\nok 3 /glib/c # SKIP no\nnot ok 4 # TODO later\n";
+        let tap =
+            "1..4\nok 1 /glib/a\nnot ok 2 /glib/b\nok 3 /glib/c # SKIP no\nnot ok 4 # TODO later\n";
         let (cases, counts) = cases(tap);
         assert_eq!(cases.len(), 4);
         assert_eq!(cases[3].name, "test 4");
         assert_eq!(
             counts,
-            CaseCounts { tests: 4, passed: 1, failed: 1, errors: 0, skipped: 1, todo: 1 }
+            CaseCounts {
+                tests: 4,
+                passed: 1,
+                failed: 1,
+                errors: 0,
+                skipped: 1,
+                todo: 1
+            }
         );
     }
 }

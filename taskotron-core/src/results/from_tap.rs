@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::resultyaml::{outcome_error, scalar_text};
 use super::case::{Case, CaseStatus, Tracker};
+use super::resultyaml::{outcome_error, scalar_text};
 use super::{CheckDetail, Outcome};
 use crate::diagnostic::Diagnostic;
 use crate::tap::{Directive, Event, Reader, Summary, TestPoint, Validator};
@@ -356,7 +356,10 @@ pub fn read_tap(
 /// The case in error that stands for a stream that is not valid TAP: no leaf
 /// shows a stream cut short, so without it a suite killed halfway looks green.
 pub fn broken_stream(summary: &Summary, last_line: usize) -> Option<Case> {
-    let why = match (&summary.bailed_out, summary.diagnostics.iter().find(|d| d.is_error())) {
+    let why = match (
+        &summary.bailed_out,
+        summary.diagnostics.iter().find(|d| d.is_error()),
+    ) {
         (Some(reason), _) => format!("bailed out: {reason}"),
         (None, Some(d)) => d.message.clone(),
         (None, None) if summary.errors > 0 => "the stream is not valid TAP".to_string(),

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase as JunitCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase as JunitCase, TestCaseStatus, TestSuite,
+};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -110,7 +112,7 @@ impl JunitWriter {
         let head = serialize(&report)?;
         // `<testsuites ...>` with no suite is followed by its closing tag.
         let close = head.rfind("</testsuites>").unwrap_or(head.len());
-        out.write_all(head[..close].as_bytes())?;
+        out.write_all(&head.as_bytes()[..close])?;
         for (n, (name, counts)) in self.suites.iter().enumerate() {
             file.rewind()?;
             let prefix = format!("{n}\t");
@@ -123,7 +125,14 @@ impl JunitWriter {
                     let case: Case = serde_json::from_str(json)?;
                     chunk.push(to_junit(&case, name));
                     if chunk.len() == CHUNK {
-                        write_slice(&mut out, name, counts, std::mem::take(&mut chunk), first, false)?;
+                        write_slice(
+                            &mut out,
+                            name,
+                            counts,
+                            std::mem::take(&mut chunk),
+                            first,
+                            false,
+                        )?;
                         first = false;
                     }
                 }
@@ -131,7 +140,7 @@ impl JunitWriter {
             }
             write_slice(&mut out, name, counts, chunk, first, true)?;
         }
-        out.write_all(head[close..].as_bytes())?;
+        out.write_all(&head.as_bytes()[close..])?;
         out.flush()
     }
 }
@@ -155,23 +164,27 @@ fn write_slice(
     set_counts_suite(&mut suite, counts);
     if empty {
         // An empty suite serializes self-closed; a placeholder case gives it a body.
-        suite.test_cases.push(JunitCase::new("", TestCaseStatus::success()));
+        suite
+            .test_cases
+            .push(JunitCase::new("", TestCaseStatus::success()));
     }
     let mut report = Report::new(REPORT_NAME);
     report.add_test_suite(suite);
     let text = serialize(&report)?;
     let open = text.find("<testsuite ").map_or(0, |i| line_start(&text, i));
     let body = text[open..].find('\n').map_or(text.len(), |i| open + i + 1);
-    let end = text.rfind("</testsuite>").map_or(text.len(), |i| line_start(&text, i));
+    let end = text
+        .rfind("</testsuite>")
+        .map_or(text.len(), |i| line_start(&text, i));
     let close = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
     if first {
-        out.write_all(text[open..body].as_bytes())?;
+        out.write_all(&text.as_bytes()[open..body])?;
     }
     if !empty {
-        out.write_all(text[body..end].as_bytes())?;
+        out.write_all(&text.as_bytes()[body..end])?;
     }
     if last {
-        out.write_all(text[end..close].as_bytes())?;
+        out.write_all(&text.as_bytes()[end..close])?;
     }
     Ok(())
 }
@@ -216,7 +229,11 @@ fn to_junit(c: &Case, suite: &str) -> JunitCase {
             }
         }
         CaseStatus::Skipped | CaseStatus::Todo => {
-            let word = if c.status == CaseStatus::Todo { "TODO" } else { "SKIP" };
+            let word = if c.status == CaseStatus::Todo {
+                "TODO"
+            } else {
+                "SKIP"
+            };
             status.set_message(match c.reason.as_deref() {
                 Some(r) if !r.is_empty() => format!("{word}: {r}"),
                 _ => word.to_string(),
@@ -230,7 +247,10 @@ fn to_junit(c: &Case, suite: &str) -> JunitCase {
     }
     let mut t = JunitCase::new(c.name.as_str(), status);
     t.set_classname(suite);
-    if let Some(ms) = c.duration_ms.filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e15) {
+    if let Some(ms) = c
+        .duration_ms
+        .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e15)
+    {
         t.set_time(std::time::Duration::from_secs_f64(ms / 1000.0));
     }
     for (k, v) in &c.properties {

@@ -195,7 +195,6 @@ impl<W: Write> Writer<W> {
         file.rewind()?;
         Ok(file)
     }
-
 }
 
 /// Why a conversion stopped.
@@ -367,7 +366,10 @@ mod tests {
         assert_eq!(lines[0]["event"], "test");
         assert_eq!(lines[0]["name"], "a");
         let last = lines.last().unwrap();
-        assert_eq!((&last["event"], &last["failed"]), (&"summary".into(), &1.into()));
+        assert_eq!(
+            (&last["event"], &last["failed"]),
+            (&"summary".into(), &1.into())
+        );
         assert_eq!(lines.iter().filter(|l| l["event"] == "result").count(), 2);
         assert!(Outcome::Failed > Outcome::Passed);
     }

@@ -176,7 +176,12 @@ pub fn read_tap(
     let mut details = Vec::new();
     let input = match source.open() {
         Ok(r) => r,
-        Err(e) => return (details, Some(format!("cannot read the suite's output: {e}"))),
+        Err(e) => {
+            return (
+                details,
+                Some(format!("cannot read the suite's output: {e}")),
+            )
+        }
     };
     let mut each = |case: Case| {
         let case = sink.case(case);
@@ -187,7 +192,12 @@ pub fn read_tap(
     });
     let summary = match read {
         Ok((summary, _)) => summary,
-        Err(e) => return (details, Some(format!("cannot read the suite's output: {e}"))),
+        Err(e) => {
+            return (
+                details,
+                Some(format!("cannot read the suite's output: {e}")),
+            )
+        }
     };
     let problem = if summary.tests == 0 && summary.planned.is_none() {
         // Nothing TAP at all: garbage, or nothing printed.
@@ -206,7 +216,10 @@ pub fn read_tap(
         let first = summary.diagnostics.iter().find(|d| d.is_error());
         Some(match first {
             Some(d) => match d.location {
-                Some(at) => format!("the TAP stream is not whole: {} (line {})", d.message, at.line),
+                Some(at) => format!(
+                    "the TAP stream is not whole: {} (line {})",
+                    d.message, at.line
+                ),
                 None => format!("the TAP stream is not whole: {}", d.message),
             },
             None => "the TAP stream is not whole".to_string(),
@@ -228,7 +241,10 @@ pub fn read_resultyaml(
         Err(why) => return (Vec::new(), Some(why)),
     };
     if text.trim().is_empty() {
-        return (Vec::new(), Some("the suite printed nothing: no ResultYAML".into()));
+        return (
+            Vec::new(),
+            Some("the suite printed nothing: no ResultYAML".into()),
+        );
     }
     match results::resultyaml::import(&text, None) {
         Ok(imported) => {
@@ -272,7 +288,15 @@ pub fn read_junit(
     };
     let imported = match results::junit::import(&text, Some(path)) {
         Ok(c) => c,
-        Err(d) => return (Vec::new(), Some(format!("the suite's JUnit file is not valid: {}", d.to_string().trim_end()))),
+        Err(d) => {
+            return (
+                Vec::new(),
+                Some(format!(
+                    "the suite's JUnit file is not valid: {}",
+                    d.to_string().trim_end()
+                )),
+            )
+        }
     };
     for c in &imported {
         let case = sink.case(results::junit::to_case(c));
@@ -287,7 +311,10 @@ pub fn read_junit(
         results::junit::Aggregation::AllPass,
     );
     if imported.is_empty() {
-        return (details, Some(format!("the JUnit file `{shown}` has no test case")));
+        return (
+            details,
+            Some(format!("the JUnit file `{shown}` has no test case")),
+        );
     }
     (details, None)
 }
@@ -319,6 +346,7 @@ pub fn write_junit(
     let tmp = PathBuf::from(format!("{}.part", out.display()));
     let mut file = BufWriter::new(File::create(&tmp)?);
     w.finish(&mut file)?;
-    file.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    file.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
     std::fs::rename(&tmp, out)
 }

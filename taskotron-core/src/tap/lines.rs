@@ -7,6 +7,11 @@ use std::io::{self, Read};
 
 const CHUNK: usize = 64 * 1024;
 
+/// The longest line kept: the rest of a longer line is dropped as it is read, so
+/// that one endless line (a suite printing a gigabyte without a newline) cannot
+/// grow the buffer. No TAP line comes near it.
+pub const MAX_LINE: usize = 256 * 1024;
+
 /// A position to return to, from [`Lines::mark`].
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
@@ -31,6 +36,8 @@ pub struct Lines<R> {
     eof: bool,
     /// Bare `\r` ends lines (old Mac files), decided on the first line.
     cr_mode: Option<bool>,
+    /// Dropping input up to the end of a line cut at [`MAX_LINE`].
+    skipping: bool,
 }
 
 impl<R: Read> Lines<R> {
@@ -46,6 +53,7 @@ impl<R: Read> Lines<R> {
             line_no: 0,
             eof: false,
             cr_mode: None,
+            skipping: false,
         }
     }
 
@@ -101,6 +109,22 @@ impl<R: Read> Lines<R> {
                     self.eof = true;
                     return Ok(false);
                 }
+                Ok(n) if self.skipping => {
+                    // The rest of a cut line: keep only what follows its end.
+                    let fresh = &self.buf[self.end..self.end + n];
+                    let found = if self.cr_mode == Some(true) {
+                        memchr::memchr2(b'\r', b'\n', fresh)
+                    } else {
+                        memchr::memchr(b'\n', fresh)
+                    };
+                    if let Some(i) = found {
+                        self.skipping = false;
+                        let from = self.end + i + 1;
+                        self.buf.copy_within(from..self.end + n, self.end);
+                        self.end += n - (i + 1);
+                        return Ok(true);
+                    }
+                }
                 Ok(n) => {
                     self.end += n;
                     return Ok(true);
@@ -144,6 +168,15 @@ impl<R: Read> Lines<R> {
                     continue;
                 }
                 break (self.pos, self.pos + i, next);
+            }
+            if self.end - self.pos >= MAX_LINE {
+                // Cut the line: it ends here, and the rest of it is dropped as
+                // it is read (nothing after the cut is a line end).
+                let cut = self.pos + MAX_LINE;
+                self.buf[cut - 1] = b'\n';
+                self.end = cut;
+                self.skipping = !self.eof;
+                continue;
             }
             if !self.fill()? {
                 if self.pos == self.end {
@@ -215,6 +248,33 @@ mod tests {
     }
 
     #[test]
+    fn an_endless_line_is_cut_and_memory_stays_flat() {
+        // 8 MiB without a line end, then a test point.
+        let mut input = vec![b'x'; 8 << 20];
+        input.extend_from_slice(b"\nok 1 - after\n");
+        let mut lines = Lines::new(input.as_slice());
+        let (n, first) = lines.next_line().unwrap().unwrap();
+        assert_eq!((n, first.len()), (1, MAX_LINE - 1));
+        let (n, second) = lines.next_line().unwrap().unwrap();
+        assert_eq!((n, second.as_ref()), (2, "ok 1 - after"));
+        assert!(lines.next_line().unwrap().is_none());
+        assert!(
+            lines.buf.len() <= 2 * MAX_LINE,
+            "buffer grew to {}",
+            lines.buf.len()
+        );
+        // Cut while a mark is held, then read again from the mark: the same lines.
+        let mut lines = Lines::new(input.as_slice());
+        let mark = lines.mark();
+        let a = lines.next_line().unwrap().unwrap().1.len();
+        let b = lines.next_line().unwrap().unwrap().1.into_owned();
+        lines.reset(mark);
+        assert_eq!(lines.next_line().unwrap().unwrap().1.len(), a);
+        assert_eq!(lines.next_line().unwrap().unwrap().1, b);
+        assert!(lines.buf.len() <= 2 * MAX_LINE);
+    }
+
+    #[test]
     fn marks_survive_refills_and_long_lines() {
         let mut text = String::new();
         for i in 0..20_000 {
@@ -235,6 +295,6 @@ mod tests {
         while let Some((_, l)) = lines.next_line().unwrap() {
             last = l.into_owned();
         }
-        assert_eq!(last.len(), 200_000);
+        assert_eq!(last.len(), 200_000.min(MAX_LINE - 1));
     }
 }

@@ -10,6 +10,8 @@ use super::{Directive, Event, Plan, TestPoint, YamlBlock};
 /// How many comment lines the reader looks past for a test point's YAML block; a
 /// bound keeps memory constant whatever the stream holds.
 const YAML_LOOKAHEAD: usize = 64;
+/// The most text one YAML block keeps; the lines beyond are read and counted.
+const MAX_YAML_TEXT: usize = 16 * 1024 * 1024;
 
 /// Reads TAP events from a byte stream, one line at a time.
 ///
@@ -193,7 +195,10 @@ impl<R: Read> Reader<R> {
         while let Some((no, line)) = self.lines.next_line()? {
             let li = leading_spaces(&line);
             let rest = &line[li..];
-            if is_blank(rest) {
+            // Blank lines count too: a stream of nothing but newlines after a test
+            // point must not be held for a YAML block that never comes.
+            if is_blank(rest) && looked < YAML_LOOKAHEAD {
+                looked += 1;
                 continue;
             }
             if rest.starts_with('#') && looked < YAML_LOOKAHEAD {
@@ -228,7 +233,7 @@ impl<R: Read> Reader<R> {
             let li = line.iter().take_while(|b| **b == b' ').count();
             let rest = &line[li..];
             if rest.iter().all(u8::is_ascii_whitespace) {
-                if self.keep_yaml {
+                if self.keep_yaml && text.len() < MAX_YAML_TEXT {
                     text.push(b'\n');
                 }
                 lines += 1;
@@ -245,7 +250,8 @@ impl<R: Read> Reader<R> {
                 self.lines.reset(mark);
                 break;
             }
-            if self.keep_yaml {
+            // A block larger than any real diagnostics keeps its first part.
+            if self.keep_yaml && text.len() < MAX_YAML_TEXT {
                 text.extend_from_slice(&line[indent..]);
                 text.push(b'\n');
             }
