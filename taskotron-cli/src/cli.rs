@@ -144,7 +144,7 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Delete old run directories and finished jobs.
     #[command(
-        after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories last changed before the age, and the\nFINISHED and CRASHED jobs of the queue. Jobs that wait or run are never touched."
+        after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the FINISHED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
     )]
     Gc(GcArgs),
     /// Clone or fetch the mirrors of tasks kept in git.

@@ -250,6 +250,16 @@ fn new_scaffolds_a_task_that_runs_as_is() {
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    // Its tests.yaml has a passing case, and the schema documents every key.
+    let o = env.run(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 passed; 0 failed"));
+    let schema = json(&env.run(&["test", "--schema"]));
+    assert!(schema["properties"]["cases"]["items"]["properties"]["mock"].is_object());
+    // A filter that matches nothing finds no test case: exit 4, not "ok".
+    let o = env.run(&["test", dir.to_str().unwrap(), "--filter", "nothing-like-it"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o, &env).contains("no test cases found"), "{}", stderr(&o, &env));
     let again = env.run(&["new", "my-check", "--dir", dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again, &env).contains("already exists"));
@@ -940,9 +950,17 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
         (Some(3), Some(2))
     );
     assert_eq!(jobs_now(&run).len(), 3, "a dry run deletes nothing");
+    // A workdir a NOT_OK run kept goes too.
+    let kept = env.home.path().join("tmp").join("some-run");
+    std::fs::create_dir_all(kept.join(".home")).unwrap();
     let o = run(&["gc", "--older-than", "0s"]);
-    assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("Removed 2 run directories and 3 finished jobs"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("Removed 2 run directories, 1 workdirs and 3 finished jobs"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!kept.exists());
     assert!(jobs_now(&run).is_empty());
     assert_eq!(std::fs::read_dir(env.artifacts()).unwrap().count(), 0);
     let o = run(&["gc", "--older-than", "soon"]);

@@ -351,7 +351,7 @@ fn results_table(h: &mut String, report: &ExecutionReport) {
         h,
         "<table>\n<tr><th>checkname</th><th>item</th><th>outcome</th><th>note</th><th>log</th></tr>"
     );
-    for d in &report.results {
+    for d in report.results.iter().take(SHOWN_RESULTS) {
         let log = d
             .artifact
             .as_deref()
@@ -372,7 +372,17 @@ fn results_table(h: &mut String, report: &ExecutionReport) {
         );
     }
     let _ = writeln!(h, "</table>");
+    if report.results.len() > SHOWN_RESULTS {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">... and {} more results, in <a href=\"results.yml\">results.yml</a>.</p>",
+            report.results.len() - SHOWN_RESULTS
+        );
+    }
 }
+
+/// The most results the page lists (a check of a whole tag gives thousands).
+const SHOWN_RESULTS: usize = 1000;
 
 /// Each action: how it ended, its exit code, its output.
 fn actions(h: &mut String, report: &ExecutionReport) {

@@ -21,6 +21,7 @@ pub mod download;
 pub mod duration;
 pub mod follow;
 pub mod formula;
+pub mod gc;
 pub mod html;
 pub mod item;
 pub mod koji;

@@ -306,6 +306,16 @@ pub fn run(
     let mut failed = false;
     // The tests each action's page section lists.
     let mut pages: Vec<(usize, stream::Listed)> = Vec::new();
+    // Every action's tests, as they are read, for results.junit.xml.
+    let mut junit = match crate::results::junit::JunitWriter::new(&formula.checkname()) {
+        Ok(j) => j,
+        Err(e) => {
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(format!("cannot create a temporary file: {e}"));
+            report.duration_ms = millis(started.elapsed());
+            return Ok(report);
+        }
+    };
     let missing = missing_tools(formula, &env);
     if !missing.is_empty() {
         let kind = crate::directive::FailureKind::TOOL_MISSING;
@@ -404,11 +414,17 @@ pub fn run(
                 &result,
                 &scope,
                 &mut report.results,
+                &mut junit,
                 &mut on_case,
             );
             let kept = report.results.len() - before;
             result = match (result, &tests.problem) {
-                (Ok(_), None) => Ok(Value::String(resultyaml::export(&report.results[before..]))),
+                // Exported (for a later `resultsdb` action) as ResultYAML, made only
+                // when asked for: a suite's results can be many.
+                (Ok(_), None) if action.export.is_some() => Ok(Value::String(
+                    resultyaml::export(&report.results[before..]),
+                )),
+                (Ok(_), None) => Ok(Value::Null),
                 (Ok(_), Some(problem)) => Err(Failure::new(kept_note(problem, kept, &tests))),
                 (Err(mut f), _) => {
                     f.message = kept_note(&f.message, kept, &tests);
@@ -425,6 +441,7 @@ pub fn run(
                     &stem,
                     read,
                     &mut report.results,
+                    &mut junit,
                     &mut on_case,
                 )?;
                 if let Some((tests, listed)) = tests {
@@ -501,14 +518,9 @@ pub fn run(
         report.actions.push(entry);
     }
     report.outcome = Outcome::worst(report.results.iter().map(|d| d.outcome));
-    let test_files: Vec<String> = report
-        .actions
-        .iter()
-        .filter_map(|a| a.tests.as_ref().map(|t| t.file.clone()))
-        .collect();
-    if !report.results.is_empty() || !test_files.is_empty() {
-        if let Err(e) = write_results(&run_dir, &report.results, &test_files, &formula.checkname())
-        {
+    let has_tests = report.actions.iter().any(|a| a.tests.is_some());
+    if !report.results.is_empty() || has_tests {
+        if let Err(e) = write_results(&run_dir, &report.results, junit, &formula.checkname()) {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot write the results: {e}"));
         }
@@ -526,13 +538,20 @@ pub fn run(
             ExecutionStatus::NotOk => "NOT_OK",
         }
     ));
-    // The page is for people; a run does not fail because it could not be written.
-    let _ = std::fs::write(
-        run_dir.join(crate::html::FILE),
-        crate::html::render(&report, &pages),
-    );
-    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-    if let Err(e) = std::fs::write(run_dir.join("execution.json"), json + "\n") {
+    // The page and the report are written side by side; the page is for people,
+    // and a run does not fail because it could not be written.
+    let written = std::thread::scope(|scope| {
+        let page = scope.spawn(|| {
+            let _ = std::fs::write(
+                run_dir.join(crate::html::FILE),
+                crate::html::render(&report, &pages),
+            );
+        });
+        let written = write_json(&run_dir.join("execution.json"), &report);
+        let _ = page.join();
+        written
+    });
+    if let Err(e) = written {
         report.execution_status = ExecutionStatus::NotOk;
         report.status = Some(format!("cannot write execution.json: {e}"));
     }
@@ -726,10 +745,16 @@ impl Setting<'_> {
         value: &Result<Value, Failure>,
         scope: &Scope,
         results: &mut Vec<CheckDetail>,
+        junit: &mut crate::results::junit::JunitWriter,
         on_case: &mut dyn FnMut(&Case),
     ) -> (crate::dict::ActionTests, stream::Listed) {
         let checkname = self.formula.stream_checkname(action);
-        let mut sink = stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname);
+        let mut sink = stream::TestSink::create(
+            self.run_dir,
+            stream::tests_file(stem),
+            &checkname,
+            junit,
+        );
         // A callable's returned text is its stream; a command's is what it printed.
         let source = match value {
             Ok(Value::String(text)) => stream::Source::Text(text),
@@ -790,6 +815,7 @@ impl Setting<'_> {
         stem: &str,
         read: Vec<Case>,
         results: &mut Vec<CheckDetail>,
+        junit: &mut crate::results::junit::JunitWriter,
         on_case: &mut dyn FnMut(&Case),
     ) -> Result<Option<(crate::dict::ActionTests, stream::Listed)>, Failure> {
         let Some(text) = value.as_str() else {
@@ -820,7 +846,12 @@ impl Setting<'_> {
         if details.is_empty() || already {
             return Ok(None);
         }
-        let mut sink = stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname);
+        let mut sink = stream::TestSink::create(
+            self.run_dir,
+            stream::tests_file(stem),
+            &checkname,
+            junit,
+        );
         // Test cases the directive read itself (`xunit`) are the tests.
         let format = if !read.is_empty() {
             "junit"
@@ -840,8 +871,7 @@ impl Setting<'_> {
                 .collect()
         };
         for case in cases {
-            let case = sink.case(case);
-            on_case(&case);
+            sink.take(case, on_case);
         }
         results.extend(details);
         Ok(Some(sink.finish(format, None)))
@@ -952,23 +982,52 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
 }
 
 /// Writes the run's results as ResultYAML and TAP13, and every action's tests as
-/// one JUnit document, into the run directory.
+/// one JUnit document, into the run directory; the three are independent and are
+/// written side by side.
 fn write_results(
     run_dir: &Path,
     results: &[CheckDetail],
-    test_files: &[String],
+    junit: crate::results::junit::JunitWriter,
     checkname: &str,
 ) -> std::io::Result<()> {
-    std::fs::write(run_dir.join("results.yml"), resultyaml::export(results))?;
-    let mut tap = Vec::new();
-    crate::tap::emit(results, checkname, &mut tap)?;
-    std::fs::write(run_dir.join("results.tap"), tap)?;
-    stream::write_junit(
-        run_dir,
-        test_files,
-        checkname,
-        &run_dir.join("results.junit.xml"),
-    )
+    std::thread::scope(|scope| {
+        let yaml = scope.spawn(|| {
+            std::fs::write(run_dir.join("results.yml"), resultyaml::export(results))
+        });
+        let tap = scope.spawn(|| {
+            let mut out = std::io::BufWriter::new(File::create(run_dir.join("results.tap"))?);
+            crate::tap::emit(results, checkname, &mut out)?;
+            out.flush()
+        });
+        let xml = write_atomically(&run_dir.join("results.junit.xml"), |out| junit.finish(out));
+        for handle in [yaml, tap] {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a writer panicked")))?;
+        }
+        xml
+    })
+}
+
+/// `execution.json`, pretty-printed, written through a buffer.
+fn write_json(path: &Path, report: &ExecutionReport) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(File::create(path)?);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes `path` through `<path>.part`, renamed into place once whole.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let part = PathBuf::from(format!("{}.part", path.display()));
+    let mut out = std::io::BufWriter::new(File::create(&part)?);
+    write(&mut out)?;
+    out.flush()?;
+    drop(out);
+    std::fs::rename(&part, path)
 }
 
 /// A stream's problem or an action's failure, saying what of the stream was kept.

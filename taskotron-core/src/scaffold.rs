@@ -9,6 +9,7 @@ const FILES: &[(&str, &str)] = &[
     ("runtask.yml", include_str!("scaffold/runtask.yml")),
     ("check.py", include_str!("scaffold/check.py")),
     ("README.md", include_str!("scaffold/README.md")),
+    ("tests.yaml", include_str!("scaffold/tests.yaml")),
 ];
 
 /// Creates task `name` in a new directory `dir` and returns the files written.

@@ -16,6 +16,33 @@ pub const PASSED: &[&str] = &["PATH", "LANG", "LANGUAGE", "TZ"];
 /// Prefixes of variables passed likewise (the locale categories).
 pub const PASSED_PREFIXES: &[&str] = &["LC_"];
 
+/// The `TASKOTRON_*` variables every process of a run gets from the runner.
+pub const RUN_VARIABLES: &[&str] = &[
+    "TASKOTRON_ITEM",
+    "TASKOTRON_ITEM_TYPE",
+    "TASKOTRON_ARCH",
+    "TASKOTRON_BUILD_ID",
+    "TASKOTRON_RUN_ID",
+    "TASKOTRON_WORKDIR",
+    "TASKOTRON_ARTIFACTSDIR",
+    "TASKOTRON_CHECKNAME",
+    "TASKOTRON_TASKDIR",
+    "TASKOTRON_NAMESPACE",
+    "TASKOTRON_KOJI_URL",
+    "TASKOTRON_KOJI_PKGS_URL",
+    "TASKOTRON_BODHI_URL",
+];
+
+/// Whether `name` is in the environment of a run's processes (the allow-list,
+/// `HOME`, `TMPDIR`, the run's `TASKOTRON_*`): a `$NAME` in a shell line that
+/// means it must be written `$$NAME`, or taskotron substitutes it first.
+pub fn of_run(name: &str) -> bool {
+    PASSED.contains(&name)
+        || PASSED_PREFIXES.iter().any(|p| name.starts_with(p))
+        || matches!(name, "HOME" | "TMPDIR")
+        || RUN_VARIABLES.contains(&name)
+}
+
 /// `PATH` when the caller has none.
 pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 

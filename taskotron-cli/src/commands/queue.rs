@@ -388,30 +388,19 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
         );
         return exit::INVALID_INPUT;
     };
-    // Run directories: `<artifacts>/<run_id>/`, by when they last changed.
-    let mut runs = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&config.artifacts) {
-        for e in entries.flatten() {
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t < before);
-            if old && e.path().is_dir() {
-                runs.push(e.path());
-            }
-        }
-    }
-    runs.sort();
+    // Run directories (`<artifacts>/<run_id>/`) and kept workdirs
+    // (`<tmpdir>/<run_id>/`), by when they last changed.
+    let runs = taskotron_core::gc::old_directories(&config.artifacts, before);
+    let workdirs = taskotron_core::gc::old_directories(&config.tmpdir, before);
     let mut failed = false;
     if !args.dry_run {
-        for dir in &runs {
-            if let Err(e) = std::fs::remove_dir_all(dir) {
-                shell.diagnostics(&[Diagnostic::warning(format!(
-                    "cannot remove `{}`: {e}",
-                    dir.display()
-                ))]);
-                failed = true;
-            }
+        let all: Vec<std::path::PathBuf> = runs.iter().chain(&workdirs).cloned().collect();
+        for (dir, e) in taskotron_core::gc::remove(&all) {
+            shell.diagnostics(&[Diagnostic::warning(format!(
+                "cannot remove `{}`: {e}",
+                dir.display()
+            ))]);
+            failed = true;
         }
     }
     let jobs = if config.queue_path().exists() {
@@ -448,11 +437,16 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
         Format::Json => print_json(&serde_json::json!({
             "dry_run": args.dry_run,
             "run_directories": runs,
+            "workdirs": workdirs,
             "jobs": jobs,
         })),
         Format::Human => shell.status(
             verb,
-            &format!("{} run directories and {jobs} finished jobs", runs.len()),
+            &format!(
+                "{} run directories, {} workdirs and {jobs} finished jobs",
+                runs.len(),
+                workdirs.len()
+            ),
             Tone::Good,
         ),
     }

@@ -92,6 +92,12 @@ pub fn check_variables(formula: &Formula, defined: &Defined) -> Vec<Diagnostic> 
                     "`{}` is exported by the action `{}` on line {}, which runs later",
                     var.name, later.name, later.location.line
                 ))
+            } else if crate::taskenv::of_run(&var.name) {
+                Some(format!(
+                    "`{0}` is an environment variable of the run, which taskotron would \
+                     substitute before the shell sees it; write `$${0}` to let the shell read it",
+                    var.name
+                ))
             } else if let Ok(t) = var.name.parse::<ItemType>() {
                 Some(format!(
                     "`{t}` is defined only when the run's item type is {t}"

@@ -199,26 +199,27 @@ impl Tracker {
     }
 
     /// Takes the next event; returns the case it completes, if any. A keyed test
-    /// point's result (`detail`) decides its status and suite.
-    pub fn feed(&mut self, event: &Event, detail: Option<&CheckDetail>) -> Option<Case> {
+    /// point's result (`detail`) decides its status and suite. The event's text
+    /// moves into the case.
+    pub fn feed(&mut self, event: Event, detail: Option<&CheckDetail>) -> Option<Case> {
         match event {
             Event::SubtestStart { name, depth, .. } => {
                 // A subtest deeper than the stack knows (a malformed stream) gets
                 // anonymous frames for the levels between.
-                while self.open.len() + 1 < *depth {
+                while self.open.len() + 1 < depth {
                     self.open.push(Frame::default());
                 }
                 self.open.push(Frame {
-                    name: name.clone(),
+                    name,
                     bad_inside: false,
                 });
                 self.closed = None;
                 None
             }
             Event::SubtestEnd { depth, .. } => {
-                while self.open.len() >= (*depth).max(1) {
+                while self.open.len() >= depth.max(1) {
                     let frame = self.open.pop();
-                    if self.open.len() + 1 == *depth {
+                    if self.open.len() + 1 == depth {
                         self.closed = frame;
                     }
                 }
@@ -245,13 +246,22 @@ impl Tracker {
 
     fn case(
         &mut self,
-        t: &TestPoint,
+        t: TestPoint,
         closing: Option<&Frame>,
         detail: Option<&CheckDetail>,
     ) -> Option<Case> {
-        let (status, reason) = match (&t.directive, t.ok) {
-            (Some(Directive::Skip(r)), _) => (CaseStatus::Skipped, Some(r.clone())),
-            (Some(Directive::Todo(r)), _) => (CaseStatus::Todo, Some(r.clone())),
+        let TestPoint {
+            line,
+            ok,
+            id,
+            description,
+            directive,
+            yaml,
+            ..
+        } = t;
+        let (status, reason) = match (directive, ok) {
+            (Some(Directive::Skip(r)), _) => (CaseStatus::Skipped, Some(r)),
+            (Some(Directive::Todo(r)), _) => (CaseStatus::Todo, Some(r)),
             (None, true) => (CaseStatus::Passed, None),
             (None, false) => (CaseStatus::Failed, None),
         };
@@ -266,24 +276,30 @@ impl Tracker {
                 return None;
             }
         }
-        let mut name = String::new();
-        for f in &self.open {
-            name.push_str(f.name.as_deref().unwrap_or("(subtest)"));
-            name.push_str(" > ");
-        }
-        if t.description.is_empty() {
-            name.push_str(&format!("test {}", t.id.unwrap_or(0)));
+        let own = if description.is_empty() {
+            format!("test {}", id.unwrap_or(0))
         } else {
-            name.push_str(&t.description);
-        }
-        let text = t.yaml.as_ref().map(|y| y.text.as_str());
+            description
+        };
+        let name = if self.open.is_empty() {
+            own
+        } else {
+            let mut path = String::new();
+            for f in &self.open {
+                path.push_str(f.name.as_deref().unwrap_or("(subtest)"));
+                path.push_str(" > ");
+            }
+            path.push_str(&own);
+            path
+        };
+        let text = yaml.map(|y| y.text);
         let mut case = Case {
             name,
             status,
-            line: t.line,
+            line,
             classname: detail.and_then(|d| d.checkname.clone()),
             reason,
-            duration_ms: text.and_then(duration_ms),
+            duration_ms: text.as_deref().and_then(duration_ms),
             message: None,
             diagnostics: None,
             properties: Vec::new(),
@@ -292,8 +308,8 @@ impl Tracker {
             case.message = detail
                 .filter(|d| !d.note.is_empty())
                 .map(|d| d.note.clone())
-                .or_else(|| text.and_then(message));
-            case.diagnostics = text.filter(|s| !s.is_empty()).map(str::to_string);
+                .or_else(|| text.as_deref().and_then(message));
+            case.diagnostics = text.filter(|s| !s.is_empty());
         }
         Some(case)
     }
@@ -333,11 +349,23 @@ fn message(text: &str) -> Option<String> {
 
 /// The text after `key:` on a line of the block's top level.
 fn top_level<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(key)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .map(str::trim)
-    })
+    // Found by a substring search, then checked to start a line: most blocks are
+    // looked at for `duration_ms` and few have it.
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = memchr::memmem::find(&bytes[from..], key.as_bytes()) {
+        let start = from + at;
+        from = start + 1;
+        if start > 0 && bytes[start - 1] != b'\n' {
+            continue;
+        }
+        let rest = &text[start + key.len()..];
+        if let Some(value) = rest.strip_prefix(':') {
+            let end = value.find('\n').unwrap_or(value.len());
+            return Some(value[..end].trim());
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -349,7 +377,7 @@ mod tests {
         let mut tracker = Tracker::new();
         let mut out = Vec::new();
         for e in Reader::new(tap.as_bytes()) {
-            if let Some(c) = tracker.feed(&e.unwrap(), None) {
+            if let Some(c) = tracker.feed(e.unwrap(), None) {
                 out.push(c);
             }
         }

@@ -334,7 +334,7 @@ pub fn read_tap(
             _ => None,
         };
         if let Some(f) = on_case.as_mut() {
-            if let Some(case) = tracker.feed(&event, detail.as_ref()) {
+            if let Some(case) = tracker.feed(event, detail.as_ref()) {
                 f(case);
             }
         }

@@ -1,18 +1,14 @@
 //! JUnit XML, the format GitLab, Jenkins and most CI systems read: results out, and
 //! test cases in (the original `xunit` directive).
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 use std::path::Path;
 
-use quick_junit::{
-    NonSuccessKind, Property, Report, TestCase as JunitCase, TestCaseStatus, TestSuite,
-};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::case::{Case, CaseCounts, CaseStatus};
+pub use super::junit_writer::JunitWriter;
+
+use super::case::{Case, CaseStatus};
 use super::{CheckDetail, Outcome};
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -26,237 +22,11 @@ pub fn export(details: &[CheckDetail], checkname: &str) -> String {
     };
     for d in details {
         // Writing to a temporary file only fails when the disk does.
-        let _ = w.case(&Case::of_detail(d, checkname));
+        let _ = w.case(Case::of_detail(d, checkname));
     }
     let mut out = Vec::new();
     let _ = w.finish(&mut out);
     String::from_utf8(out).unwrap_or_default()
-}
-
-/// How many cases one quick-junit report holds at a time: the document is written
-/// in slices of this many, so memory stays flat for any number of tests.
-const CHUNK: usize = 2048;
-
-/// Writes [`Case`]s as a JUnit document in bounded memory.
-///
-/// JUnit opens every `<testsuite>` with its counts, which are known only at the
-/// end; the cases wait in an anonymous temporary file (a line each) and are written
-/// suite by suite when the writer finishes. The XML itself comes from quick-junit,
-/// slice by slice: each slice of [`CHUNK`] cases is a quick-junit report of its own
-/// whose `<testcase>` elements are copied out, and the `<testsuites>` and
-/// `<testsuite>` tags come from quick-junit reports holding the totals.
-pub struct JunitWriter {
-    default_suite: String,
-    spool: BufWriter<File>,
-    /// Suites in the order they first appeared, with their counts.
-    suites: Vec<(String, CaseCounts)>,
-    index: HashMap<String, usize>,
-}
-
-impl JunitWriter {
-    /// A writer whose cases without a classname go to the suite `default_suite`.
-    ///
-    /// # Errors
-    /// The temporary file cannot be made.
-    pub fn new(default_suite: &str) -> io::Result<Self> {
-        Ok(Self {
-            default_suite: default_suite.to_string(),
-            spool: BufWriter::new(tempfile::tempfile()?),
-            suites: Vec::new(),
-            index: HashMap::new(),
-        })
-    }
-
-    /// Adds one case.
-    ///
-    /// # Errors
-    /// The temporary file cannot be written.
-    pub fn case(&mut self, case: &Case) -> io::Result<()> {
-        let suite = case.classname.as_deref().unwrap_or(&self.default_suite);
-        let n = match self.index.get(suite) {
-            Some(&n) => n,
-            None => {
-                let n = self.suites.len();
-                self.suites.push((suite.to_string(), CaseCounts::default()));
-                self.index.insert(suite.to_string(), n);
-                n
-            }
-        };
-        self.suites[n].1.add(case.status);
-        write!(self.spool, "{n}\t")?;
-        serde_json::to_writer(&mut self.spool, case)?;
-        self.spool.write_all(b"\n")
-    }
-
-    /// The counts of every case so far.
-    pub fn counts(&self) -> CaseCounts {
-        let mut all = CaseCounts::default();
-        for (_, c) in &self.suites {
-            all.merge(c);
-        }
-        all
-    }
-
-    /// Writes the document to `out`.
-    ///
-    /// # Errors
-    /// Those of `out` or of the temporary file.
-    pub fn finish(self, mut out: impl Write) -> io::Result<()> {
-        let all = self.counts();
-        let mut file = self
-            .spool
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
-        let mut report = Report::new(REPORT_NAME);
-        set_counts_report(&mut report, &all);
-        let head = serialize(&report)?;
-        // `<testsuites ...>` with no suite is followed by its closing tag.
-        let close = head.rfind("</testsuites>").unwrap_or(head.len());
-        out.write_all(&head.as_bytes()[..close])?;
-        for (n, (name, counts)) in self.suites.iter().enumerate() {
-            file.rewind()?;
-            let prefix = format!("{n}\t");
-            let mut chunk: Vec<JunitCase> = Vec::with_capacity(CHUNK);
-            let mut first = true;
-            let mut line = String::new();
-            let mut reader = BufReader::new(&mut file);
-            while reader.read_line(&mut line)? > 0 {
-                if let Some(json) = line.strip_prefix(&prefix) {
-                    let case: Case = serde_json::from_str(json)?;
-                    chunk.push(to_junit(&case, name));
-                    if chunk.len() == CHUNK {
-                        write_slice(
-                            &mut out,
-                            name,
-                            counts,
-                            std::mem::take(&mut chunk),
-                            first,
-                            false,
-                        )?;
-                        first = false;
-                    }
-                }
-                line.clear();
-            }
-            write_slice(&mut out, name, counts, chunk, first, true)?;
-        }
-        out.write_all(&head.as_bytes()[close..])?;
-        out.flush()
-    }
-}
-
-/// The `name` of the `<testsuites>` element.
-const REPORT_NAME: &str = "taskotron";
-
-/// Writes one slice of a suite: its opening tag for the first, its cases, its
-/// closing tag for the last.
-fn write_slice(
-    out: &mut impl Write,
-    name: &str,
-    counts: &CaseCounts,
-    cases: Vec<JunitCase>,
-    first: bool,
-    last: bool,
-) -> io::Result<()> {
-    let empty = cases.is_empty();
-    let mut suite = TestSuite::new(name);
-    suite.add_test_cases(cases);
-    set_counts_suite(&mut suite, counts);
-    if empty {
-        // An empty suite serializes self-closed; a placeholder case gives it a body.
-        suite
-            .test_cases
-            .push(JunitCase::new("", TestCaseStatus::success()));
-    }
-    let mut report = Report::new(REPORT_NAME);
-    report.add_test_suite(suite);
-    let text = serialize(&report)?;
-    let open = text.find("<testsuite ").map_or(0, |i| line_start(&text, i));
-    let body = text[open..].find('\n').map_or(text.len(), |i| open + i + 1);
-    let end = text
-        .rfind("</testsuite>")
-        .map_or(text.len(), |i| line_start(&text, i));
-    let close = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
-    if first {
-        out.write_all(&text.as_bytes()[open..body])?;
-    }
-    if !empty {
-        out.write_all(&text.as_bytes()[body..end])?;
-    }
-    if last {
-        out.write_all(&text.as_bytes()[end..close])?;
-    }
-    Ok(())
-}
-
-fn line_start(text: &str, at: usize) -> usize {
-    text[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
-fn serialize(report: &Report) -> io::Result<String> {
-    report.to_string().map_err(io::Error::other)
-}
-
-fn set_counts_report(report: &mut Report, c: &CaseCounts) {
-    report.tests = usize::try_from(c.tests).unwrap_or(usize::MAX);
-    report.failures = usize::try_from(c.failed).unwrap_or(usize::MAX);
-    report.errors = usize::try_from(c.errors).unwrap_or(usize::MAX);
-    report.skipped = usize::try_from(c.skipped + c.todo).unwrap_or(usize::MAX);
-}
-
-fn set_counts_suite(suite: &mut TestSuite, c: &CaseCounts) {
-    suite.tests = usize::try_from(c.tests).unwrap_or(usize::MAX);
-    suite.failures = usize::try_from(c.failed).unwrap_or(usize::MAX);
-    suite.errors = usize::try_from(c.errors).unwrap_or(usize::MAX);
-    suite.skipped = usize::try_from(c.skipped + c.todo).unwrap_or(usize::MAX);
-}
-
-/// A case as quick-junit's test case: a failure carries the YAML diagnostics, SKIP
-/// and TODO are `<skipped>` with their reason.
-fn to_junit(c: &Case, suite: &str) -> JunitCase {
-    let mut status = match c.status {
-        CaseStatus::Passed => TestCaseStatus::success(),
-        CaseStatus::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
-        CaseStatus::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
-        CaseStatus::Skipped | CaseStatus::Todo => TestCaseStatus::skipped(),
-    };
-    match c.status {
-        CaseStatus::Failed | CaseStatus::Error => {
-            status.set_message(c.message.as_deref().unwrap_or("not ok"));
-            status.set_type(c.status.as_str());
-            if let Some(d) = &c.diagnostics {
-                status.set_description(d.as_str());
-            }
-        }
-        CaseStatus::Skipped | CaseStatus::Todo => {
-            let word = if c.status == CaseStatus::Todo {
-                "TODO"
-            } else {
-                "SKIP"
-            };
-            status.set_message(match c.reason.as_deref() {
-                Some(r) if !r.is_empty() => format!("{word}: {r}"),
-                _ => word.to_string(),
-            });
-            status.set_type(c.status.as_str());
-            if let Some(d) = &c.diagnostics {
-                status.set_description(d.as_str());
-            }
-        }
-        CaseStatus::Passed => {}
-    }
-    let mut t = JunitCase::new(c.name.as_str(), status);
-    t.set_classname(suite);
-    if let Some(ms) = c
-        .duration_ms
-        .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e15)
-    {
-        t.set_time(std::time::Duration::from_secs_f64(ms / 1000.0));
-    }
-    for (k, v) in &c.properties {
-        t.add_property(Property::new(k.as_str(), v.as_str()));
-    }
-    t
 }
 
 /// One `<testcase>` read from JUnit XML.
@@ -528,8 +298,8 @@ mod tests {
         assert_eq!(cases[0].name, "x<&>\"-1-1");
         assert_eq!(cases[0].outcome, Outcome::Failed);
         assert_eq!(cases[0].message, "bad \"thing\"\nsecond");
-        // Characters XML cannot carry are left out.
-        assert_eq!(cases[0].output, "line <1>\nline 2");
+        // Characters XML cannot carry become U+FFFD.
+        assert_eq!(cases[0].output, "line <1>\nline\u{fffd} 2");
         assert_eq!(cases[1].outcome, Outcome::Passed);
     }
 

@@ -7,6 +7,7 @@ pub mod case;
 mod check_detail;
 mod from_tap;
 pub mod junit;
+mod junit_writer;
 mod outcome;
 pub mod resultyaml;
 pub mod writer;

@@ -90,15 +90,15 @@ impl<W: Write> Writer<W> {
     ///
     /// # Errors
     /// Those of `out` or of the temporary file.
-    pub fn test(&mut self, t: &Case) -> io::Result<()> {
+    pub fn test(&mut self, t: Case) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 if self.tests > 0 {
                     self.out.write_all(b",")?;
                 }
-                serde_json::to_writer(&mut self.out, t)?;
+                serde_json::to_writer(&mut self.out, &t)?;
             }
-            Format::Jsonl => event(&mut self.out, "test", t)?,
+            Format::Jsonl => event(&mut self.out, "test", &t)?,
             Format::Junit => {
                 if let Some(j) = self.junit.as_mut() {
                     j.case(t)?;
@@ -229,7 +229,7 @@ pub fn convert<W: Write>(
     };
     let mut on_test = |t: Case| {
         if failed.borrow().is_none() {
-            keep(w.borrow_mut().test(&t));
+            keep(w.borrow_mut().test(t));
         }
     };
     let wants_tests = w.borrow().wants_tests();
@@ -261,26 +261,68 @@ pub fn convert<W: Write>(
 }
 
 /// `value`'s fields after `"event": kind`, as one line: the `--format jsonl`
-/// shape every command shares.
+/// shape every command shares. The value is written straight to `out` (a formatter
+/// puts the tag into its outermost object), not built first.
 ///
 /// # Errors
 /// Those of `out`.
 pub fn event(out: &mut impl Write, kind: &str, value: &impl Serialize) -> io::Result<()> {
-    let body = serde_json::to_vec(value)?;
-    write!(out, "{{\"event\":\"{kind}\"")?;
-    match body.as_slice() {
-        [b'{', b'}'] => {}
-        [b'{', rest @ ..] => {
-            out.write_all(b",")?;
-            out.write_all(&rest[..rest.len() - 1])?;
-        }
-        // Not an object: under `value`.
-        _ => {
-            out.write_all(b",\"value\":")?;
-            out.write_all(&body)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Tagged { kind, depth: 0 });
+    match value.serialize(&mut ser) {
+        Ok(()) => {}
+        // Not an object: it goes under `value`.
+        Err(_) => {
+            write!(out, "{{\"event\":\"{kind}\",\"value\":")?;
+            serde_json::to_writer(&mut *out, value)?;
+            out.write_all(b"}")?;
         }
     }
-    out.write_all(b"}\n")
+    out.write_all(b"\n")
+}
+
+/// A compact JSON formatter that opens the outermost object with `"event": kind`
+/// and refuses a string or an array in its place (every event is an object).
+struct Tagged<'a> {
+    kind: &'a str,
+    depth: usize,
+}
+
+impl serde_json::ser::Formatter for Tagged<'_> {
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        if self.depth == 1 {
+            write!(w, "{{\"event\":\"{}\"", self.kind)
+        } else {
+            w.write_all(b"{")
+        }
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        // The tag is the outermost object's first member.
+        if !first || self.depth == 1 {
+            w.write_all(b",")?;
+        }
+        Ok(())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.depth == 0 {
+            return Err(io::Error::other("not an object"));
+        }
+        w.write_all(b"[")
+    }
+
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.depth == 0 {
+            return Err(io::Error::other("not an object"));
+        }
+        w.write_all(b"\"")
+    }
 }
 
 #[cfg(test)]
@@ -301,7 +343,7 @@ mod tests {
         let (summary, diagnostics) = {
             let w = &mut w;
             let mut on_test = |t: Case| {
-                if let Err(e) = w.test(&t) {
+                if let Err(e) = w.test(t) {
                     failed = Some(e);
                 }
             };
@@ -372,6 +414,22 @@ mod tests {
         );
         assert_eq!(lines.iter().filter(|l| l["event"] == "result").count(), 2);
         assert!(Outcome::Failed > Outcome::Passed);
+    }
+
+    #[test]
+    fn events_are_tagged_objects_whatever_the_value() {
+        let line = |v: serde_json::Value| {
+            let mut out = Vec::new();
+            event(&mut out, "x", &v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(line(serde_json::json!({})), "{\"event\":\"x\"}\n");
+        assert_eq!(
+            line(serde_json::json!({"a": {"b": [1, {"c": 2}]}, "d": "e"})),
+            "{\"event\":\"x\",\"a\":{\"b\":[1,{\"c\":2}]},\"d\":\"e\"}\n"
+        );
+        assert_eq!(line(serde_json::json!("s")), "{\"event\":\"x\",\"value\":\"s\"}\n");
+        assert_eq!(line(serde_json::json!([1])), "{\"event\":\"x\",\"value\":[1]}\n");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::dict::ActionTests;
 pub use crate::html::Listed;
@@ -95,7 +95,9 @@ fn truncate(text: &mut String, max: usize) {
 }
 
 /// Writes the tests of one action to its file and keeps count.
-pub struct TestSink {
+pub struct TestSink<'a> {
+    /// The run's JUnit document, which every test also goes to.
+    junit: &'a mut results::junit::JunitWriter,
     out: Option<BufWriter<File>>,
     rel: String,
     checkname: String,
@@ -104,14 +106,21 @@ pub struct TestSink {
     error: Option<std::io::Error>,
 }
 
-impl TestSink {
-    /// A sink writing to `<run_dir>/<rel>`, for tests of the suite `checkname`.
-    pub fn create(run_dir: &Path, rel: String, checkname: &str) -> Self {
+impl<'a> TestSink<'a> {
+    /// A sink writing to `<run_dir>/<rel>` and to `junit`, for tests of the suite
+    /// `checkname`.
+    pub fn create(
+        run_dir: &Path,
+        rel: String,
+        checkname: &str,
+        junit: &'a mut results::junit::JunitWriter,
+    ) -> Self {
         let (out, error) = match File::create(run_dir.join(&rel)) {
             Ok(f) => (Some(BufWriter::new(f)), None),
             Err(e) => (None, Some(e)),
         };
         Self {
+            junit,
             out,
             rel,
             checkname: checkname.to_string(),
@@ -121,8 +130,19 @@ impl TestSink {
         }
     }
 
-    /// Takes one test; returns it with its suite filled in.
-    pub fn case(&mut self, mut case: Case) -> Case {
+    /// Takes one test: its suite filled in, it is counted, written, shown to
+    /// `on_case` and handed to the JUnit document.
+    pub fn take(&mut self, case: Case, on_case: &mut dyn FnMut(&Case)) {
+        let case = self.case(case);
+        on_case(&case);
+        if self.error.is_none() {
+            if let Err(e) = self.junit.case(case) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn case(&mut self, mut case: Case) -> Case {
         case.classname.get_or_insert_with(|| self.checkname.clone());
         self.counts.add(case.status);
         keep(&mut self.listed, &case);
@@ -170,7 +190,7 @@ pub fn read_tap(
     source: &Source<'_>,
     ctx: results::Context,
     file: Option<&Path>,
-    sink: &mut TestSink,
+    sink: &mut TestSink<'_>,
     on_case: &mut dyn FnMut(&Case),
 ) -> (Vec<CheckDetail>, Option<String>) {
     let mut details = Vec::new();
@@ -183,10 +203,7 @@ pub fn read_tap(
             )
         }
     };
-    let mut each = |case: Case| {
-        let case = sink.case(case);
-        on_case(&case);
-    };
+    let mut each = |case: Case| sink.take(case, on_case);
     let read = results::read_tap(input, ctx, file, true, Some(&mut each), |d| {
         details.push(d);
     });
@@ -233,7 +250,7 @@ pub fn read_tap(
 /// Reads ResultYAML: each result is also a test, named by its item.
 pub fn read_resultyaml(
     source: &Source<'_>,
-    sink: &mut TestSink,
+    sink: &mut TestSink<'_>,
     on_case: &mut dyn FnMut(&Case),
 ) -> (Vec<CheckDetail>, Option<String>) {
     let text = match source.read_document("ResultYAML") {
@@ -250,8 +267,7 @@ pub fn read_resultyaml(
         Ok(imported) => {
             let checkname = sink.checkname.clone();
             for d in &imported.details {
-                let case = sink.case(Case::of_detail(d, &checkname));
-                on_case(&case);
+                sink.take(Case::of_detail(d, &checkname), on_case);
             }
             (imported.details, None)
         }
@@ -273,7 +289,7 @@ pub fn read_junit(
     shown: &str,
     item: (&str, &str),
     artifact: &str,
-    sink: &mut TestSink,
+    sink: &mut TestSink<'_>,
     on_case: &mut dyn FnMut(&Case),
 ) -> (Vec<CheckDetail>, Option<String>) {
     if !path.is_file() {
@@ -299,8 +315,7 @@ pub fn read_junit(
         }
     };
     for c in &imported {
-        let case = sink.case(results::junit::to_case(c));
-        on_case(&case);
+        sink.take(results::junit::to_case(c), on_case);
     }
     let details = results::junit::to_details(
         &imported,
@@ -322,31 +337,4 @@ pub fn read_junit(
 /// Where an action's tests go, relative to the run directory.
 pub fn tests_file(stem: &str) -> String {
     format!("{stem}.tests.jsonl")
-}
-
-/// Copies every test of every action, in order, into one JUnit document.
-///
-/// # Errors
-/// A test file or the output cannot be read or written.
-pub fn write_junit(
-    run_dir: &Path,
-    files: &[String],
-    default_suite: &str,
-    out: &Path,
-) -> std::io::Result<()> {
-    use std::io::BufRead;
-    let mut w = results::junit::JunitWriter::new(default_suite)?;
-    for rel in files {
-        let f = File::open(run_dir.join(rel))?;
-        for line in std::io::BufReader::new(f).lines() {
-            let case: Case = serde_json::from_str(&line?)?;
-            w.case(&case)?;
-        }
-    }
-    let tmp = PathBuf::from(format!("{}.part", out.display()));
-    let mut file = BufWriter::new(File::create(&tmp)?);
-    w.finish(&mut file)?;
-    file.into_inner()
-        .map_err(std::io::IntoInnerError::into_error)?;
-    std::fs::rename(&tmp, out)
 }

@@ -372,3 +372,44 @@ actions:
         "{status}"
     );
 }
+
+#[test]
+fn the_run_variables_are_the_ones_taskenv_lists() {
+    let fx = Fixture::new(&[]);
+    let text = "name: env\nactions:\n  - name: print\n    shell:\n      - env\n    export: env\n";
+    let formula = fx.formula(text);
+    let opts = fx.opts("htop-1-1.fc41", ItemType::KojiBuild);
+    let setting = Setting {
+        formula: &formula,
+        opts: &opts,
+        arch: Arch::X86_64,
+        run_id: "r",
+        run_dir: fx.dir.path(),
+        workdir: fx.dir.path(),
+        artifactsdir: fx.dir.path(),
+        taskdir: fx.dir.path(),
+    };
+    let mut given: Vec<String> = setting
+        .environment()
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("TASKOTRON_"))
+        .collect();
+    given.sort();
+    let mut listed: Vec<String> = crate::taskenv::RUN_VARIABLES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(given, listed);
+    // Each of them, written `$NAME` in a shell line, gets the `$$NAME` hint.
+    let errors = formula::check_variables(
+        &fx.formula("name: e\nactions:\n  - name: x\n    shell:\n      - echo $TASKOTRON_ITEM $HOME\n"),
+        &formula::Defined::for_run(ItemType::KojiBuild, []),
+    );
+    assert_eq!(errors.len(), 2);
+    for (e, name) in errors.iter().zip(["TASKOTRON_ITEM", "HOME"]) {
+        let help = e.help.as_deref().unwrap();
+        assert!(help.contains(&format!("write `$${name}`")), "{help}");
+    }
+}

@@ -135,16 +135,34 @@ fn key_text(key: &str) -> String {
 const YAML11_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
 
 fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    !"-?:,[]{}#&*!|>'\"%@`~ ".contains(first)
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.chars().any(|c| needs_escape(c) || c == '\t' || c == '\n')
-        && matches!(resolve_plain(s), NodeValue::Str(..))
-        && !YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str())
+    if b"-?:,[]{}#&*!|>'\"%@`~ ".contains(&first) || s.ends_with([' ', ':']) {
+        return false;
+    }
+    // One pass: `: `, ` #`, tabs, line ends and control characters.
+    let mut previous = 0u8;
+    for &b in bytes {
+        if b < 0x20 || b == 0x7f || (b == b' ' && previous == b':') || (b == b'#' && previous == b' ') {
+            return false;
+        }
+        previous = b;
+    }
+    if !s.is_ascii() && s.chars().any(needs_escape) {
+        return false;
+    }
+    // A word starting with a letter is text unless YAML gives it another meaning
+    // (booleans, null, and the YAML 1.1 words some readers take for booleans).
+    if first.is_ascii_alphabetic() {
+        return !YAML11_WORDS
+            .iter()
+            .chain(&["true", "false", "null"])
+            .any(|w| w.eq_ignore_ascii_case(s));
+    }
+    matches!(resolve_plain(s), NodeValue::Str(..))
+        && !YAML11_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 fn needs_escape(c: char) -> bool {
