@@ -259,7 +259,11 @@ fn new_scaffolds_a_task_that_runs_as_is() {
     // A filter that matches nothing finds no test case: exit 4, not "ok".
     let o = env.run(&["test", dir.to_str().unwrap(), "--filter", "nothing-like-it"]);
     assert_eq!(o.status.code(), Some(4));
-    assert!(stderr(&o, &env).contains("no test cases found"), "{}", stderr(&o, &env));
+    assert!(
+        stderr(&o, &env).contains("no test cases found"),
+        "{}",
+        stderr(&o, &env)
+    );
     let again = env.run(&["new", "my-check", "--dir", dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again, &env).contains("already exists"));

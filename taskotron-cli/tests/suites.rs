@@ -52,6 +52,7 @@ fn run(env: &Env, dir: &Path, extra: &[&str]) -> (Output, Value) {
 
 /// JUnit counts: (testcases, failures, errors, skipped), read back by quick-junit.
 fn junit_counts(xml: &str) -> (usize, usize, usize, usize) {
+    assert_schema(xml);
     let report =
         quick_junit::Report::deserialize_from_str(xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
     let (mut n, mut f, mut e, mut s) = (0, 0, 0, 0);
@@ -74,6 +75,25 @@ fn junit_counts(xml: &str) -> (usize, usize, usize, usize) {
         (n, f, e, s)
     );
     (n, f, e, s)
+}
+
+/// Checks `xml` against the JUnit schema CI systems read (`tests/data/junit.xsd`)
+/// with xmllint.
+fn assert_schema(xml: &str) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), xml).unwrap();
+    let schema = common::workspace().join("tests/data/junit.xsd");
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(file.path())
+        .output()
+        .expect("xmllint is missing: apt-get install libxml2-utils (.ci/run does)");
+    assert!(
+        out.status.success(),
+        "{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn artifact(report: &Value, rel: &str) -> String {

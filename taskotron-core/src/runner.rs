@@ -421,9 +421,9 @@ pub fn run(
             result = match (result, &tests.problem) {
                 // Exported (for a later `resultsdb` action) as ResultYAML, made only
                 // when asked for: a suite's results can be many.
-                (Ok(_), None) if action.export.is_some() => Ok(Value::String(
-                    resultyaml::export(&report.results[before..]),
-                )),
+                (Ok(_), None) if action.export.is_some() => {
+                    Ok(Value::String(resultyaml::export(&report.results[before..])))
+                }
                 (Ok(_), None) => Ok(Value::Null),
                 (Ok(_), Some(problem)) => Err(Failure::new(kept_note(problem, kept, &tests))),
                 (Err(mut f), _) => {
@@ -749,12 +749,8 @@ impl Setting<'_> {
         on_case: &mut dyn FnMut(&Case),
     ) -> (crate::dict::ActionTests, stream::Listed) {
         let checkname = self.formula.stream_checkname(action);
-        let mut sink = stream::TestSink::create(
-            self.run_dir,
-            stream::tests_file(stem),
-            &checkname,
-            junit,
-        );
+        let mut sink =
+            stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname, junit);
         // A callable's returned text is its stream; a command's is what it printed.
         let source = match value {
             Ok(Value::String(text)) => stream::Source::Text(text),
@@ -846,12 +842,8 @@ impl Setting<'_> {
         if details.is_empty() || already {
             return Ok(None);
         }
-        let mut sink = stream::TestSink::create(
-            self.run_dir,
-            stream::tests_file(stem),
-            &checkname,
-            junit,
-        );
+        let mut sink =
+            stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname, junit);
         // Test cases the directive read itself (`xunit`) are the tests.
         let format = if !read.is_empty() {
             "junit"
@@ -991,9 +983,8 @@ fn write_results(
     checkname: &str,
 ) -> std::io::Result<()> {
     std::thread::scope(|scope| {
-        let yaml = scope.spawn(|| {
-            std::fs::write(run_dir.join("results.yml"), resultyaml::export(results))
-        });
+        let yaml = scope
+            .spawn(|| std::fs::write(run_dir.join("results.yml"), resultyaml::export(results)));
         let tap = scope.spawn(|| {
             let mut out = std::io::BufWriter::new(File::create(run_dir.join("results.tap"))?);
             crate::tap::emit(results, checkname, &mut out)?;

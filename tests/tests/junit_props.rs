@@ -66,7 +66,11 @@ impl Test {
         let pad = "    ".repeat(depth);
         let status = if self.fails() { "not ok" } else { "ok" };
         match self {
-            Test::Leaf { ok, directive, yaml } => {
+            Test::Leaf {
+                ok,
+                directive,
+                yaml,
+            } => {
                 let status = if *ok { "ok" } else { "not ok" };
                 let directive = match directive {
                     Some((true, r)) => format!(" # SKIP {r}"),
@@ -103,14 +107,20 @@ fn test() -> impl Strategy<Value = Test> {
         prop::option::weighted(0.3, (any::<bool>(), reason())),
         any::<bool>(),
     )
-        .prop_map(|(ok, directive, yaml)| Test::Leaf { ok, directive, yaml });
+        .prop_map(|(ok, directive, yaml)| Test::Leaf {
+            ok,
+            directive,
+            yaml,
+        });
     leaf.prop_recursive(3, 24, 4, |inner| {
-        (prop::collection::vec(inner, 1..4), prop::bool::weighted(0.15)).prop_map(
-            |(children, fails_alone)| Test::Parent {
+        (
+            prop::collection::vec(inner, 1..4),
+            prop::bool::weighted(0.15),
+        )
+            .prop_map(|(children, fails_alone)| Test::Parent {
                 children,
                 fails_alone,
-            },
-        )
+            })
     })
 }
 

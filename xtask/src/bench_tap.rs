@@ -188,10 +188,15 @@ pub fn run(args: &[String]) -> Result<()> {
             // Each run in a fresh directory; the last one's is removed first, untimed.
             let _ = std::fs::remove_dir_all(&artifacts);
             let mut c = Command::new(&bin);
-            c.args(["run", task.to_str().unwrap_or_default(), "-i", "pkg-1.0-1.fc40"])
-                .args(["-t", "koji_build", "-q", "--artifacts"])
-                .arg(&artifacts)
-                .env("TASKOTRON_TMPDIR", &tmp);
+            c.args([
+                "run",
+                task.to_str().unwrap_or_default(),
+                "-i",
+                "pkg-1.0-1.fc40",
+            ])
+            .args(["-t", "koji_build", "-q", "--artifacts"])
+            .arg(&artifacts)
+            .env("TASKOTRON_TMPDIR", &tmp);
             c
         })
     };
@@ -301,9 +306,24 @@ pub fn run(args: &[String]) -> Result<()> {
             None,
         );
     }
-    row(&mut out, "taskotron tap parse (json), keys removed", &parse_plain, None);
-    row(&mut out, "taskotron run, suite prints big13 (50,000 results)", &run_keyed, None);
-    row(&mut out, "taskotron run, suite prints big13, keys removed", &run_plain, None);
+    row(
+        &mut out,
+        "taskotron tap parse (json), keys removed",
+        &parse_plain,
+        None,
+    );
+    row(
+        &mut out,
+        "taskotron run, suite prints big13 (50,000 results)",
+        &run_keyed,
+        None,
+    );
+    row(
+        &mut out,
+        "taskotron run, suite prints big13, keys removed",
+        &run_plain,
+        None,
+    );
     row(
         &mut out,
         "Perl TAP::Parser, every result, YAML walked",

@@ -222,7 +222,8 @@ fn write_case(buf: &mut Vec<u8>, c: &Case, suite: &str) -> io::Result<()> {
     if child.is_none() && c.properties.is_empty() {
         return w.write_event(Event::Empty(start)).map_err(io::Error::other);
     }
-    w.write_event(Event::Start(start)).map_err(io::Error::other)?;
+    w.write_event(Event::Start(start))
+        .map_err(io::Error::other)?;
     if !c.properties.is_empty() {
         w.write_event(Event::Start(BytesStart::new("properties")))
             .map_err(io::Error::other)?;
@@ -241,7 +242,8 @@ fn write_case(buf: &mut Vec<u8>, c: &Case, suite: &str) -> io::Result<()> {
         start.push_attribute(("type", ty));
         match c.diagnostics.as_deref().filter(|d| !d.is_empty()) {
             Some(text) => {
-                w.write_event(Event::Start(start)).map_err(io::Error::other)?;
+                w.write_event(Event::Start(start))
+                    .map_err(io::Error::other)?;
                 // Text needs `<`, `>` and `&` escaped, not quotes.
                 let text = quick_xml::escape::partial_escape(clean(text));
                 w.write_event(Event::Text(BytesText::from_escaped(text)))
@@ -249,7 +251,9 @@ fn write_case(buf: &mut Vec<u8>, c: &Case, suite: &str) -> io::Result<()> {
                 w.write_event(Event::End(BytesEnd::new(element)))
                     .map_err(io::Error::other)?;
             }
-            None => w.write_event(Event::Empty(start)).map_err(io::Error::other)?,
+            None => w
+                .write_event(Event::Empty(start))
+                .map_err(io::Error::other)?,
         }
     }
     w.write_event(Event::End(BytesEnd::new("testcase")))
@@ -287,7 +291,11 @@ fn clean(s: &str) -> Cow<'_, str> {
     if !s.contains(bad) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if bad(c) { '\u{fffd}' } else { c }).collect())
+    Cow::Owned(
+        s.chars()
+            .map(|c| if bad(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -327,17 +335,28 @@ mod tests {
         let mut out = Vec::new();
         w.finish(&mut out).unwrap();
         let xml = String::from_utf8(out).unwrap();
-        let report = quick_junit::Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
-        assert_eq!((report.tests, report.failures, report.errors, report.skipped), (4, 1, 1, 1));
+        let report = quick_junit::Report::deserialize_from_str(&xml)
+            .unwrap_or_else(|e| panic!("{e}: {xml}"));
+        assert_eq!(
+            (report.tests, report.failures, report.errors, report.skipped),
+            (4, 1, 1, 1)
+        );
         let suites: Vec<&str> = report.test_suites.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(suites, ["dist.t", "dist.other"]);
         let first = &report.test_suites[0].test_cases[0];
         // (quick-junit drops the tab as it reads; it is written as a reference.)
         assert_eq!(first.name.as_str(), "a <b> & \"c\"x");
-        assert!(xml.contains("name=\"a &lt;b&gt; &amp; &quot;c&quot;&#9;x\""), "{xml}");
+        assert!(
+            xml.contains("name=\"a &lt;b&gt; &amp; &quot;c&quot;&#9;x\""),
+            "{xml}"
+        );
         assert_eq!(first.time, Some(std::time::Duration::from_millis(1234)));
         match &first.status {
-            quick_junit::TestCaseStatus::NonSuccess { message, description, .. } => {
+            quick_junit::TestCaseStatus::NonSuccess {
+                message,
+                description,
+                ..
+            } => {
                 assert_eq!(message.as_deref(), Some("line one\nline two"));
                 let d = description.as_deref().unwrap();
                 assert!(d.contains("want: ]]> </testsuite>"), "{d}");

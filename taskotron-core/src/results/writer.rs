@@ -428,8 +428,14 @@ mod tests {
             line(serde_json::json!({"a": {"b": [1, {"c": 2}]}, "d": "e"})),
             "{\"event\":\"x\",\"a\":{\"b\":[1,{\"c\":2}]},\"d\":\"e\"}\n"
         );
-        assert_eq!(line(serde_json::json!("s")), "{\"event\":\"x\",\"value\":\"s\"}\n");
-        assert_eq!(line(serde_json::json!([1])), "{\"event\":\"x\",\"value\":[1]}\n");
+        assert_eq!(
+            line(serde_json::json!("s")),
+            "{\"event\":\"x\",\"value\":\"s\"}\n"
+        );
+        assert_eq!(
+            line(serde_json::json!([1])),
+            "{\"event\":\"x\",\"value\":[1]}\n"
+        );
     }
 
     #[test]

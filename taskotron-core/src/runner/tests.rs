@@ -404,7 +404,9 @@ fn the_run_variables_are_the_ones_taskenv_lists() {
     assert_eq!(given, listed);
     // Each of them, written `$NAME` in a shell line, gets the `$$NAME` hint.
     let errors = formula::check_variables(
-        &fx.formula("name: e\nactions:\n  - name: x\n    shell:\n      - echo $TASKOTRON_ITEM $HOME\n"),
+        &fx.formula(
+            "name: e\nactions:\n  - name: x\n    shell:\n      - echo $TASKOTRON_ITEM $HOME\n",
+        ),
         &formula::Defined::for_run(ItemType::KojiBuild, []),
     );
     assert_eq!(errors.len(), 2);

@@ -145,7 +145,11 @@ fn plain_ok(s: &str) -> bool {
     // One pass: `: `, ` #`, tabs, line ends and control characters.
     let mut previous = 0u8;
     for &b in bytes {
-        if b < 0x20 || b == 0x7f || (b == b' ' && previous == b':') || (b == b'#' && previous == b' ') {
+        if b < 0x20
+            || b == 0x7f
+            || (b == b' ' && previous == b':')
+            || (b == b'#' && previous == b' ')
+        {
             return false;
         }
         previous = b;
