@@ -23,9 +23,19 @@ fn report_page(nvr: &str, dir: &Path) -> PathBuf {
     let fixture = ServicesFixture::load(&task.join("fixtures/koji.yaml")).unwrap();
     let mocks = MockServices::start(&fixture).unwrap();
     let loaded = taskotron_core::load_task(&task).unwrap();
-    let opts = RunOptions {
+    let mut opts = options(nvr, dir);
+    opts.arch = Some(taskotron_core::Arch::X86_64);
+    opts.services = mocks.services(Default::default());
+    let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
+    assert!(report.is_ok(), "{:?}", report.status);
+    report.artifacts.join(taskotron_core::html::FILE)
+}
+
+/// A run of a koji_build item with its directories under `dir`.
+fn options(nvr: &str, dir: &Path) -> RunOptions {
+    RunOptions {
         input: runner::task_input(nvr, ItemType::KojiBuild, None),
-        arch: Some(taskotron_core::Arch::X86_64),
+        arch: None,
         overrides: vec![],
         artifacts_root: dir.join("artifacts"),
         tmpdir: dir.join("tmp"),
@@ -33,11 +43,8 @@ fn report_page(nvr: &str, dir: &Path) -> PathBuf {
         python: "python3".into(),
         task_env: Vec::new(),
         reporting: Default::default(),
-        services: mocks.services(Default::default()),
-    };
-    let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
-    assert!(report.is_ok(), "{:?}", report.status);
-    report.artifacts.join(taskotron_core::html::FILE)
+        services: Default::default(),
+    }
 }
 
 struct Shot {
@@ -146,18 +153,7 @@ fn a_failing_suite_never_looks_green() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     let loaded = taskotron_core::load_task(&task).unwrap();
-    let opts = RunOptions {
-        input: runner::task_input("htop-3.3.0-1.fc41", ItemType::KojiBuild, None),
-        arch: None,
-        overrides: vec![],
-        artifacts_root: dir.path().join("artifacts"),
-        tmpdir: dir.path().join("tmp"),
-        default_timeout: Duration::from_secs(60),
-        python: "python3".into(),
-        task_env: Vec::new(),
-        reporting: Default::default(),
-        services: Default::default(),
-    };
+    let opts = options("htop-3.3.0-1.fc41", dir.path());
     let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
     assert!(report.is_ok(), "{:?}", report.status);
     let page = report.artifacts.join(taskotron_core::html::FILE);
