@@ -331,3 +331,46 @@ impl Observer for RunProgress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_variables_then_the_terminal() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(use_color(Color::Always, false, vars(&[("NO_COLOR", "1")])));
+        assert!(!use_color(
+            Color::Never,
+            true,
+            vars(&[("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(use_color(Color::Auto, true, vars(&[])));
+        assert!(!use_color(Color::Auto, false, vars(&[])));
+        assert!(!use_color(Color::Auto, true, vars(&[("NO_COLOR", "1")])));
+        assert!(use_color(Color::Auto, true, vars(&[("NO_COLOR", "")])));
+        assert!(use_color(
+            Color::Auto,
+            false,
+            vars(&[("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(!use_color(
+            Color::Auto,
+            false,
+            vars(&[("CLICOLOR_FORCE", "0")])
+        ));
+        assert!(!use_color(
+            Color::Auto,
+            true,
+            vars(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(!use_color(Color::Auto, true, vars(&[("CLICOLOR", "0")])));
+    }
+}

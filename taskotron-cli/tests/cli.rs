@@ -1156,3 +1156,80 @@ fn run_with_mock_downloads_from_the_fixture() {
     assert_eq!(json(&o)["failure"]["kind"], "KOJI_UNKNOWN_BUILD");
     assert_eq!(json(&o)["failure"]["cause"], "task");
 }
+
+/// The author's loop: a task by name, its cases from anywhere, machine output and
+/// completions that know the values.
+#[test]
+fn the_authors_loop() {
+    let env = Env::new();
+    let tasks = env.home.path().join("tasks");
+    let dir = tasks.join("my-check");
+    let o = env.run(&["new", "my-check", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    // A decoy fixture in the current directory: a case's `mock` is the task's own.
+    env.write(
+        "tasks/my-check/tests.yaml",
+        "cases:\n  - name: with_its_fixture\n    item: xchat-2.8.8-21.fc20\n    type: koji_build\n    mock: fixtures/koji.yaml\n    expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n",
+    );
+    env.write("tasks/my-check/fixtures/koji.yaml", "{}\n");
+    let elsewhere = env.home.path().join("elsewhere");
+    env.write("elsewhere/fixtures/koji.yaml", "this: [is not a fixture\n");
+    let o = env.run_at(&elsewhere, &["test", dir.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o, &env)
+    );
+    // --format jsonl: a line a case, then the summary.
+    let o = env.run(&["test", dir.to_str().unwrap(), "--format", "jsonl"]);
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        (&events[0]["event"], &events[0]["passed"]),
+        (&"case".into(), &true.into())
+    );
+    assert_eq!(
+        (&events[1]["event"], &events[1]["exit_code"]),
+        (&"summary".into(), &0.into())
+    );
+    // `run NAME`: the task is found on task_path.
+    let config = env.write(
+        "taskotron.yaml",
+        &format!("task_path: [{}]\n", tasks.display()),
+    );
+    let args = |name: &str| {
+        vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "run".into(),
+            name.into(),
+            "-i".into(),
+            "xchat-2.8.8-21.fc20".into(),
+            "-t".into(),
+            "koji_build".into(),
+        ]
+    };
+    let run = |name: &str| {
+        let a = args(name);
+        env.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run("my-check");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let o = run("my-chek");
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o, &env);
+    assert!(
+        err.contains("no task `my-chek`") && err.contains("did you mean `my-check`"),
+        "{err}"
+    );
+    // Completions offer the values of --type, --arch and --state.
+    let bash = String::from_utf8(env.run(&["completions", "bash"]).stdout).unwrap();
+    for value in ["koji_build", "bodhi_update", "aarch64", "crashed"] {
+        assert!(bash.contains(value), "{value} is not completed");
+    }
+}
