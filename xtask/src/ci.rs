@@ -40,6 +40,9 @@ pub fn run() -> Result<()> {
     ]);
     step("cargo clippy --features amqp-tls", tls)?;
 
+    // What the tests need from Debian (GLib's installed tests and xmllint for the
+    // suite tests; the services of the integration tests), before any test runs.
+    crate::integration::install()?;
     let mut test = cargo();
     // Snapshots are reviewed by people: a missing or changed one fails CI.
     test.args(["test", "--workspace"]).env("INSTA_UPDATE", "no");

@@ -23,6 +23,12 @@ const PACKAGES: &[(&str, Check)] = &[
     ("chromium", Check::File("/usr/bin/chromium")),
     // The example tasks the screenshot run uses.
     ("rpmlint", Check::Program("rpmlint")),
+    // Real suites and the JUnit schema check of the suite tests (`cargo test`).
+    (
+        "libglib2.0-tests",
+        Check::File("/usr/libexec/installed-tests/glib/array-test"),
+    ),
+    ("libxml2-utils", Check::File("/usr/bin/xmllint")),
 ];
 
 /// How to tell a package is installed.
