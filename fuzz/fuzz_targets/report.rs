@@ -5,6 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use taskotron_core::results::{self, Outcome};
+use taskotron_core::resultsdb::identity::Identity;
 use taskotron_core::resultsdb::{report, DataValue, Group, LogUrls, ReportContext};
 
 fuzz_target!(|text: &str| {
@@ -19,7 +20,8 @@ fuzz_target!(|text: &str| {
         urls: LogUrls::new(Some("https://a"), Some("https://j/{build_id}"), "r", None),
         accepted: vec![Outcome::Passed, Outcome::Info, Outcome::Failed, Outcome::NeedsInspection],
     };
-    if let Ok(entries) = report::entries(&parsed.details, &rctx) {
+    let identity = Identity::files([text.as_bytes()]);
+    if let Ok(entries) = report::entries(&parsed.details, &rctx, &identity) {
         for e in entries {
             assert!(e.payload.data.keys().all(|k| !k.contains(':')));
             assert!(["PASSED", "INFO", "FAILED", "NEEDS_INSPECTION"].contains(&e.payload.outcome.as_str()));
