@@ -245,7 +245,7 @@ pub fn run(
     let run_id = ports.ids.run_id();
     let arch = opts.arch.unwrap_or(Arch::Noarch);
     let run_dir = opts.artifacts_root.join(&run_id);
-    let workdir = opts.tmpdir.join(&run_id);
+    let workdir = workdir(opts, &run_id);
     let mut report = ExecutionReport {
         execution_status: ExecutionStatus::Ok,
         status: None,
@@ -1065,6 +1065,12 @@ fn absolute(p: &Path) -> PathBuf {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The scratch directory of run `run_id`: removed after an OK run, kept after a
+/// NOT_OK one for a look (`taskotron gc` removes it later).
+pub fn workdir(opts: &RunOptions, run_id: &str) -> PathBuf {
+    opts.tmpdir.join(run_id)
 }
 
 /// Whether a result is FAILED or NEEDS_INSPECTION (what `--fail-on-results` and an

@@ -95,7 +95,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         }
         ExecutionStatus::NotOk => {
             shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad);
-            let workdir = opts.tmpdir.join(&report.run_id);
+            let workdir = runner::workdir(&opts, &report.run_id);
             if workdir.is_dir() {
                 shell.status(
                     "Kept",

@@ -34,12 +34,6 @@ const REPORT_NAME: &str = "taskotron";
 
 /// Writes [`Case`]s as a JUnit document; memory holds the suites' counts only.
 pub struct JunitWriter {
-    spool: Spool,
-}
-
-/// The cases as `<testcase>` elements in a temporary file, and what is known of
-/// each suite.
-struct Spool {
     default_suite: String,
     /// `<suite index: u32 LE><length: u32 LE><testcase element>` records.
     file: BufWriter<File>,
@@ -57,13 +51,11 @@ impl JunitWriter {
     /// The temporary file cannot be made.
     pub fn new(default_suite: &str) -> io::Result<Self> {
         Ok(Self {
-            spool: Spool {
-                default_suite: default_suite.to_string(),
-                file: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
-                suites: Vec::new(),
-                index: HashMap::new(),
-                element: Vec::with_capacity(1024),
-            },
+            default_suite: default_suite.to_string(),
+            file: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            suites: Vec::new(),
+            index: HashMap::new(),
+            element: Vec::with_capacity(1024),
         })
     }
 
@@ -72,20 +64,6 @@ impl JunitWriter {
     /// # Errors
     /// The temporary file cannot be written.
     pub fn case(&mut self, case: Case) -> io::Result<()> {
-        self.spool.add(&case)
-    }
-
-    /// Writes the document to `out`.
-    ///
-    /// # Errors
-    /// Those of `out` or of the temporary file.
-    pub fn finish(self, out: impl Write) -> io::Result<()> {
-        self.spool.write(out)
-    }
-}
-
-impl Spool {
-    fn add(&mut self, case: &Case) -> io::Result<()> {
         let suite = case.classname.as_deref().unwrap_or(&self.default_suite);
         let n = match self.index.get(suite) {
             Some(&n) => n,
@@ -98,7 +76,7 @@ impl Spool {
         };
         self.suites[n].1.add(case.status);
         self.element.clear();
-        write_case(&mut self.element, case, &self.suites[n].0)?;
+        write_case(&mut self.element, &case, &self.suites[n].0)?;
         let len = u32::try_from(self.element.len())
             .map_err(|_| io::Error::other("a test case larger than 4 GiB"))?;
         self.file
@@ -107,9 +85,12 @@ impl Spool {
         self.file.write_all(&self.element)
     }
 
-    /// The document: the counts, then each suite's elements read back from the file
-    /// (one pass per suite; a report has few).
-    fn write(self, mut out: impl Write) -> io::Result<()> {
+    /// Writes the document to `out`: the counts, then each suite's elements read
+    /// back from the file (one pass per suite; a report has few).
+    ///
+    /// # Errors
+    /// Those of `out` or of the temporary file.
+    pub fn finish(self, mut out: impl Write) -> io::Result<()> {
         let mut all = CaseCounts::default();
         for (_, c) in &self.suites {
             all.merge(c);

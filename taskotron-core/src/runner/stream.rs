@@ -229,20 +229,15 @@ pub fn read_tap(
         })
     } else if let Some(reason) = &summary.bailed_out {
         Some(format!("the suite bailed out: {reason}"))
-    } else if !summary.is_valid() {
-        let first = summary.diagnostics.iter().find(|d| d.is_error());
-        Some(match first {
-            Some(d) => match d.location {
-                Some(at) => format!(
-                    "the TAP stream is not whole: {} (line {})",
-                    d.message, at.line
-                ),
-                None => format!("the TAP stream is not whole: {}", d.message),
-            },
-            None => "the TAP stream is not whole".to_string(),
-        })
     } else {
-        None
+        // The same reason the stream's error case in the JUnit document gives.
+        results::broken_stream(&summary, 0).map(|c| {
+            let why = c.message.unwrap_or_default();
+            match c.line {
+                0 => format!("the TAP stream is not whole: {why}"),
+                line => format!("the TAP stream is not whole: {why} (line {line})"),
+            }
+        })
     };
     (details, problem)
 }
