@@ -150,6 +150,26 @@ pub struct Config {
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
     #[serde(with = "duration_text")]
     pub download_timeout: Duration,
+    /// A `namespaces.yaml` (`namespaces_safe`, `namespaces_whitelist`): which task
+    /// repositories may report into which namespace. None: any namespace.
+    pub namespaces: Option<PathBuf>,
+    /// What to do with a formula's `environment.rpm` packages that are not
+    /// installed: stop the run (`no`) or install them (`dnf`, for a disposable
+    /// machine).
+    pub install_rpms: InstallRpms,
+    /// The `yumrepoinfo.conf` the `yumrepoinfo` directive reads.
+    pub yumrepoinfo: Option<PathBuf>,
+}
+
+/// Whether missing `environment.rpm` packages are installed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallRpms {
+    /// A missing package stops the run with `RPM_MISSING`.
+    #[default]
+    No,
+    /// `dnf install -y` them before the first action.
+    Dnf,
 }
 
 /// The keys a config file may have, for suggestions.
@@ -202,6 +222,9 @@ pub const KEYS: &[&str] = &[
     "download_cache",
     "download_timeout",
     "supported_arches",
+    "namespaces",
+    "install_rpms",
+    "yumrepoinfo",
 ];
 
 impl Config {
@@ -487,6 +510,9 @@ impl Config {
             distgit_url: "https://src.fedoraproject.org".into(),
             download_cache: true,
             download_timeout: Duration::from_secs(300),
+            namespaces: None,
+            install_rpms: InstallRpms::No,
+            yumrepoinfo: None,
         }
     }
 
@@ -606,6 +632,9 @@ impl Config {
             "TASKOTRON_KOJI_URL",
             "TASKOTRON_KOJI_PKGS_URL",
             "TASKOTRON_DISTGIT_URL",
+            "TASKOTRON_NAMESPACES",
+            "TASKOTRON_INSTALL_RPMS",
+            "TASKOTRON_YUMREPOINFO",
         ] {
             let Some(value) = env(var).filter(|v| !v.is_empty()) else {
                 continue;
@@ -646,11 +675,17 @@ impl Config {
                 "TASKOTRON_KOJI_URL" => self.koji_url = value,
                 "TASKOTRON_KOJI_PKGS_URL" => self.koji_pkgs_url = value,
                 "TASKOTRON_DISTGIT_URL" => self.distgit_url = value,
+                "TASKOTRON_NAMESPACES" => self.namespaces = Some(value.into()),
+                "TASKOTRON_YUMREPOINFO" => self.yumrepoinfo = Some(value.into()),
+                "TASKOTRON_INSTALL_RPMS" => {
+                    self.install_rpms = serde_norway::from_str(&value)
+                        .map_err(|_| bad(var, format!("`{value}` is not `no` or `dnf`")))?
+                }
                 "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
                 "TASKOTRON_REPORT_DEADLINE" => {
                     self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?
                 }
-                _ => {
+                "TASKOTRON_SUPPORTED_ARCHES" => {
                     self.supported_arches = value
                         .split(',')
                         .map(|a| {
@@ -660,6 +695,7 @@ impl Config {
                         })
                         .collect::<Result<_, _>>()?
                 }
+                _ => unreachable!("every variable in the list has an arm"),
             }
             used.push(var.to_string());
         }

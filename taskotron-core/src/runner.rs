@@ -29,10 +29,12 @@ use crate::yaml::{Node, NodeValue};
 /// How long an action may run when neither the formula nor the config says.
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
-/// `HOME` of a run's processes, inside its workdir (hidden from a task's globs).
-const HOME_DIR: &str = ".home";
-/// `TMPDIR` of a run's processes, inside its workdir.
-const TMP_DIR: &str = ".tmp";
+/// The workdir inside a run's scratch directory.
+const WORK_DIR: &str = "work";
+/// `HOME` of a run's processes, beside the workdir (never in it: tasks scan it).
+const HOME_DIR: &str = "home";
+/// `TMPDIR` of a run's processes, beside the workdir.
+const TMP_DIR: &str = "tmp";
 
 /// Everything a run needs besides the formula.
 #[derive(Debug, Clone)]
@@ -267,8 +269,9 @@ pub fn run(
     };
     for dir in [
         run_dir.join("actions"),
-        workdir.join(HOME_DIR),
-        workdir.join(TMP_DIR),
+        workdir.clone(),
+        scratch(opts, &run_id).join(HOME_DIR),
+        scratch(opts, &run_id).join(TMP_DIR),
     ] {
         if let Err(e) = std::fs::create_dir_all(&dir) {
             report.execution_status = ExecutionStatus::NotOk;
@@ -556,7 +559,7 @@ pub fn run(
         report.status = Some(format!("cannot write execution.json: {e}"));
     }
     if report.is_ok() {
-        let _ = std::fs::remove_dir_all(&workdir);
+        let _ = std::fs::remove_dir_all(scratch(opts, &run_id));
     }
     Ok(report)
 }
@@ -652,15 +655,15 @@ impl Setting<'_> {
         env
     }
 
-    /// `HOME` for the run's processes: inside the workdir, so nothing of the caller's
-    /// home (credentials, caches) is read or written by a task.
+    /// `HOME` for the run's processes: in the run's scratch directory, so nothing
+    /// of the caller's home (credentials, caches) is read or written by a task.
     fn home(&self) -> PathBuf {
-        self.workdir.join(HOME_DIR)
+        scratch(self.opts, self.run_id).join(HOME_DIR)
     }
 
     /// `TMPDIR` for the run's processes.
     fn tmp(&self) -> PathBuf {
-        self.workdir.join(TMP_DIR)
+        scratch(self.opts, self.run_id).join(TMP_DIR)
     }
 
     /// Renders an action's parameters and runs its directive, its output going to
@@ -711,6 +714,7 @@ impl Setting<'_> {
                 item: self.opts.input.item.clone(),
                 item_type: self.opts.input.item_type.as_str().to_string(),
                 checkname: self.formula.checkname(),
+                namespace: self.formula.namespace.clone(),
                 exit_code: *exit_code,
                 arch: self.arch.as_str().to_string(),
                 run_id: self.run_id.to_string(),
@@ -795,7 +799,7 @@ impl Setting<'_> {
             },
         };
         for d in &mut details {
-            d.checkname.get_or_insert_with(|| checkname.clone());
+            d.qualify(&self.formula.namespace, &checkname);
         }
         results.extend(details);
         sink.finish(declared.format.as_str(), problem)
@@ -834,7 +838,7 @@ impl Setting<'_> {
         let checkname = self.formula.checkname();
         let mut details = parsed.details;
         for d in &mut details {
-            d.checkname.get_or_insert_with(|| checkname.clone());
+            d.qualify(&self.formula.namespace, &checkname);
         }
         let already = results
             .windows(details.len().max(1))
@@ -1067,10 +1071,16 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The scratch directory of run `run_id`: removed after an OK run, kept after a
-/// NOT_OK one for a look (`taskotron gc` removes it later).
-pub fn workdir(opts: &RunOptions, run_id: &str) -> PathBuf {
+/// The scratch directory of run `run_id` (`<tmpdir>/<run_id>/`, holding the
+/// workdir, `HOME` and `TMPDIR`): removed after an OK run, kept after a NOT_OK one
+/// for a look (`taskotron gc` removes it later).
+pub fn scratch(opts: &RunOptions, run_id: &str) -> PathBuf {
     opts.tmpdir.join(run_id)
+}
+
+/// The run's `${workdir}`: holds only what the task's actions put there.
+pub fn workdir(opts: &RunOptions, run_id: &str) -> PathBuf {
+    scratch(opts, run_id).join(WORK_DIR)
 }
 
 /// Whether a result is FAILED or NEEDS_INSPECTION (what `--fail-on-results` and an

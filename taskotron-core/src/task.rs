@@ -68,6 +68,8 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        // A task's test cases are never its formula.
+        .filter(|p| p.file_name().is_some_and(|n| n != crate::tasktest::FILE))
         .collect();
     ymls.sort();
     match ymls.len() {

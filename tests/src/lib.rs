@@ -1,9 +1,10 @@
 //! Cross-crate integration tests live in `tests/`; this library holds what several of
 //! them share: [`bin`], the `taskotron` binary they run; [`rabbitmq`], a private
 //! RabbitMQ node on loopback; [`git`], real repositories; [`workers`], a private queue
-//! and task path driven through the binary.
+//! and task path driven through the binary; [`python`], the interpreters tasks run on.
 
 pub mod bin;
 pub mod git;
+pub mod python;
 pub mod rabbitmq;
 pub mod workers;

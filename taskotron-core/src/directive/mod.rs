@@ -127,6 +127,8 @@ pub struct Context {
     pub item_type: String,
     /// `namespace.name` of the task.
     pub checkname: String,
+    /// The formula's namespace: results are reported inside it.
+    pub namespace: String,
     /// The exit code `taskotron run` should end with when the run is OK (set by
     /// `exitcode`; the worst of several wins).
     pub exit_code: Option<i32>,

@@ -12,6 +12,10 @@ use serde_json::Value;
 use super::{read_end, tail, Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::process::{self, Ended};
 
+/// The task's code raised an exception (a libtaskotron one, or any other).
+pub const TASK_EXCEPTION: super::FailureKind =
+    super::FailureKind::new("TASK_EXCEPTION", super::Cause::Task);
+
 /// The `python` directive.
 pub struct Python;
 
@@ -39,29 +43,71 @@ static SPEC: Spec = Spec {
     exactly_one: &[],
 };
 
-/// Loads the file as a module, calls the function with the JSON keyword arguments
-/// and writes `{"value": ...}` to the result file. Exit code 3 marks a problem of the
-/// formula (no such function) rather than of the check.
+/// Puts the task directory and the embedded `libtaskotron` on the import path,
+/// sends every logger's records to the action's log, loads the file as a module
+/// (without `importlib.util`, which Python 2 lacks), calls the function with the
+/// JSON keyword arguments and writes `{"value": ...}` to the result file. An
+/// exception from the task is written as `{"error": ...}` so the run can name it.
+/// Exit code 3 marks a problem of the formula (no such function) rather than of
+/// the check.
 const BOOTSTRAP: &str = r#"
-import importlib.util, json, os, sys
-path, name, kwargs_path, out_path = sys.argv[1:5]
+import json, logging, os, sys, traceback
+path, name, kwargs_path, out_path, libdir = sys.argv[1:6]
+sys.argv = [path]
+sys.path.insert(0, libdir)
 sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-spec = importlib.util.spec_from_file_location("taskotron_check", path)
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+    format="[%(name)s:%(filename)s:%(lineno)d] %(asctime)s %(levelname)-7s %(message)s",
+    datefmt="%Y-%m-%d %H:%M:%S")
+modname = os.path.splitext(os.path.basename(path))[0]
+if modname in sys.modules or not modname.replace("_", "a").isalnum():
+    modname = "taskotron_check"
+def write(doc):
+    with open(out_path, "w") as f:
+        f.write(json.dumps(doc))
+def failed(e):
+    traceback.print_exc()
+    try:
+        from libtaskotron.exceptions import TaskotronError
+        ours = isinstance(e, TaskotronError)
+    except Exception:
+        ours = False
+    try:
+        message = str(e)
+    except Exception:
+        message = repr(e)
+    write({"error": {"type": type(e).__name__, "message": message, "libtaskotron": ours}})
+    sys.exit(1)
+try:
+    if sys.version_info >= (3, 5):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(modname, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = module
+        spec.loader.exec_module(module)
+    else:
+        import imp
+        module = imp.load_source(modname, path)
+except Exception as e:
+    failed(e)
 func = getattr(module, name, None)
 if not callable(func):
     sys.stderr.write("%s has no function called %r\n" % (path, name))
     sys.exit(3)
 with open(kwargs_path) as f:
     kwargs = json.load(f)
-value = func(**kwargs)
+if sys.version_info[0] < 3:
+    kwargs = dict((str(k), v) for k, v in kwargs.items())
 try:
-    data = json.dumps({"value": value})
+    value = func(**kwargs)
+except Exception as e:
+    failed(e)
+try:
+    data = {"value": value}
+    json.dumps(data)
 except (TypeError, ValueError):
-    data = json.dumps({"value": str(value)})
-with open(out_path, "w") as f:
-    f.write(data)
+    data = {"value": str(value)}
+write(data)
 "#;
 
 impl Directive for Python {
@@ -96,16 +142,20 @@ impl Directive for Python {
             .filter(|(k, _)| k.as_str() != "file" && k.as_str() != "callable")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let stem = format!("python-{}", std::process::id());
-        let kwargs_path = ctx.workdir.join(format!("{stem}.kwargs.json"));
-        let out_path = ctx.workdir.join(format!("{stem}.return.json"));
-        let _ = std::fs::remove_file(&out_path);
+        // The hand-off files live outside the workdir, which tasks scan.
+        let handoff = tempfile::Builder::new()
+            .prefix("taskotron-python-")
+            .tempdir()
+            .map_err(|e| Failure::new(format!("python: cannot make a temporary directory: {e}")))?;
+        let kwargs_path = handoff.path().join("kwargs.json");
+        let out_path = handoff.path().join("return.json");
         std::fs::write(&kwargs_path, Value::Object(kwargs).to_string()).map_err(|e| {
             Failure::new(format!(
                 "python: cannot write {}: {e}",
                 kwargs_path.display()
             ))
         })?;
+        let libdir = library_dir(ctx)?;
         let mut cmd = Command::new(&ctx.python);
         cmd.arg("-c")
             .arg(BOOTSTRAP)
@@ -113,11 +163,18 @@ impl Directive for Python {
             .arg(&callable)
             .arg(&kwargs_path)
             .arg(&out_path)
+            .arg(&libdir)
             .current_dir(&ctx.taskdir);
         let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
         let stderr = || tail(&read_end(&ctx.stderr_path, 0), 20);
         ctx.process_exit = ended.code();
+        if let Some(raised) = raised(&out_path) {
+            return Err(Failure::named(
+                TASK_EXCEPTION,
+                format!("{file}:{callable} raised {raised} (its traceback is in the action's log)"),
+            ));
+        }
         // A suite that ends with an allowed exit code without returning
         // (`sys.exit(1)`) ran: its stream is what it printed.
         let suite_code = ended
@@ -154,13 +211,41 @@ impl Directive for Python {
         let returned = std::fs::read_to_string(&out_path).map_err(|e| {
             Failure::new(format!("{file}:{callable} returned nothing readable: {e}"))
         })?;
-        let _ = std::fs::remove_file(&out_path);
-        let _ = std::fs::remove_file(&kwargs_path);
         let mut doc: Value = serde_json::from_str(&returned).map_err(|e| {
             Failure::new(format!("{file}:{callable}: unreadable return value: {e}"))
         })?;
         Ok(doc.get_mut("value").map(Value::take).unwrap_or(Value::Null))
     }
+}
+
+/// The exception a task raised, as `Name: message`, when the bootstrap wrote one.
+fn raised(out_path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(out_path).ok()?;
+    let doc: Value = serde_json::from_str(&text).ok()?;
+    let error = doc.get("error")?;
+    let kind = error
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("an exception");
+    let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+    Some(if message.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {message}")
+    })
+}
+
+/// Where the embedded `libtaskotron` is installed: the state directory's cache,
+/// else (a read-only state directory) the system's temporary directory.
+fn library_dir(ctx: &Context) -> Result<std::path::PathBuf, Failure> {
+    let cache = ctx.reporting.state_dir.join("cache");
+    crate::pylib::install(&cache)
+        .or_else(|_| crate::pylib::install(&std::env::temp_dir().join("taskotron-cache")))
+        .map_err(|e| {
+            Failure::new(format!(
+                "python: cannot install the libtaskotron package: {e}"
+            ))
+        })
 }
 
 fn is_identifier(s: &str) -> bool {

@@ -10,6 +10,10 @@ use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::results::CheckDetail;
 use crate::resultsdb::{report, Client, Group, ReportContext, Spool};
 
+/// A result in a namespace the task's repository may not post into.
+pub const NAMESPACE_REFUSED: super::FailureKind =
+    super::FailureKind::new("NAMESPACE_REFUSED", super::Cause::Task);
+
 /// The `resultsdb` directive.
 pub struct ResultsDb;
 
@@ -59,9 +63,28 @@ impl Directive for ResultsDb {
         };
         let mut details: Vec<CheckDetail> = ctx.results_from(&text, "resultsdb")?;
         for d in &mut details {
-            d.checkname.get_or_insert_with(|| ctx.checkname.clone());
+            d.qualify(&ctx.namespace, &ctx.checkname);
         }
         let r = &ctx.reporting;
+        if let Some(path) = &r.namespaces {
+            // Checked before anything is sent or written, as production did.
+            let rules = crate::namespaces::Namespaces::load(path).map_err(Failure::new)?;
+            let origin = crate::namespaces::task_origin(&ctx.taskdir);
+            let mut seen = std::collections::BTreeSet::new();
+            for d in &details {
+                let name = d.testcase(&ctx.checkname);
+                if seen.insert(name.to_string()) {
+                    rules
+                        .check(name, origin.as_deref(), &ctx.taskdir)
+                        .map_err(|e| {
+                            Failure::named(
+                                NAMESPACE_REFUSED,
+                                format!("resultsdb: nothing was sent: {e}"),
+                            )
+                        })?;
+                }
+            }
+        }
         let group_id = ctx.build_id.clone().unwrap_or_else(|| ctx.run_id.clone());
         let urls = ctx.log_urls();
         let rdb_ctx = ReportContext {

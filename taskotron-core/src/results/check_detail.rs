@@ -69,6 +69,20 @@ impl CheckDetail {
         self.output.push(line.into());
     }
 
+    /// Fills in the checkname as the original's reporting did: none takes the
+    /// task's (`default`, `namespace.name`); one that does not start with
+    /// `namespace.` gets it prefixed (`python-versions.two_three` from a `dist`
+    /// task is `dist.python-versions.two_three`).
+    pub fn qualify(&mut self, namespace: &str, default: &str) {
+        match &self.checkname {
+            None => self.checkname = Some(default.to_string()),
+            Some(name) if !name.starts_with(&format!("{namespace}.")) => {
+                self.checkname = Some(format!("{namespace}.{name}"));
+            }
+            Some(_) => {}
+        }
+    }
+
     /// The testcase name: the result's own, or `default` (the task's `namespace.name`).
     pub fn testcase<'a>(&'a self, default: &'a str) -> &'a str {
         self.checkname.as_deref().unwrap_or(default)

@@ -34,6 +34,8 @@ pub struct Reporting {
     pub bodhi_token: Option<String>,
     /// Minutes before an unchanged FAILED is said again.
     pub bodhi_comment_span: u64,
+    /// The `namespaces.yaml` results are checked against before sending.
+    pub namespaces: Option<PathBuf>,
 }
 
 impl Reporting {
@@ -56,6 +58,7 @@ impl Reporting {
             bodhi_user: config.bodhi_user.clone(),
             bodhi_token: config.bodhi_token.clone(),
             bodhi_comment_span: config.bodhi_comment_span,
+            namespaces: config.namespaces.clone(),
         }
     }
 }

@@ -111,12 +111,36 @@ fn scalar(value: &Value) -> String {
     match value {
         Value::Null => "~".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => yaml11_number(&n.to_string()),
         Value::String(s) if plain_ok(s) => s.clone(),
         Value::String(s) => quoted(s),
         Value::Array(_) => "[]".into(),
         Value::Object(_) => "{}".into(),
     }
+}
+
+/// A number in a form YAML 1.1 readers (PyYAML, which the original Taskotron
+/// used) read as a number too: their floats need a `.` before the exponent
+/// (`1.0e+16`, never `1e+16`, which they take for text).
+fn yaml11_number(text: &str) -> String {
+    match text.find(['e', 'E']) {
+        Some(at) if !text[..at].contains('.') => format!("{}.0{}", &text[..at], &text[at..]),
+        _ => text.to_string(),
+    }
+}
+
+/// Text that YAML 1.1 readers take for something else although YAML 1.2 reads it
+/// as text: sexagesimal numbers (`12:30`), numbers with `_`, binary (`0b101`),
+/// dates (`2026-01-01`), and `=`.
+fn yaml11_special(s: &str) -> bool {
+    let b = s.as_bytes();
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let numeric_start = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    let date = b.len() >= 6
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5].is_ascii_digit();
+    s == "=" || date || (numeric_start && (s.contains([':', '_']) || unsigned.starts_with("0b")))
 }
 
 fn key_text(key: &str) -> String {
@@ -155,6 +179,9 @@ fn plain_ok(s: &str) -> bool {
         previous = b;
     }
     if !s.is_ascii() && s.chars().any(needs_escape) {
+        return false;
+    }
+    if yaml11_special(s) {
         return false;
     }
     // A word starting with a letter is text unless YAML gives it another meaning
