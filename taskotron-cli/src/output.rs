@@ -192,6 +192,9 @@ impl RunProgress {
                     );
                 }
             }
+            Event::Warning { message } => {
+                self.emit("warning", &serde_json::json!({ "message": message }))
+            }
             Event::ActionFinished { index, report, .. } => self.emit(
                 "action_finished",
                 &ForAction {
@@ -219,6 +222,7 @@ impl Observer for RunProgress {
                 }
             }
             Event::Results { .. } => {}
+            Event::Warning { message } => shell.status("Warning", message, Tone::Warn),
             Event::Started { run_id, artifacts } => {
                 shell.status("Running", &self.headline, Tone::Good);
                 shell.status(

@@ -33,6 +33,7 @@ pub mod pylib;
 pub mod redact;
 pub mod results;
 pub mod resultsdb;
+pub mod rpmenv;
 pub mod runner;
 pub mod scaffold;
 pub mod scheduler;

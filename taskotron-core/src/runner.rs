@@ -60,6 +60,9 @@ pub struct RunOptions {
     pub reporting: crate::resultsdb::Reporting,
     /// Where the download directives fetch from.
     pub services: crate::directive::Services,
+    /// Whether missing `environment.rpm` packages are installed (`dnf`) or stop
+    /// the run.
+    pub install_rpms: crate::config::InstallRpms,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -100,6 +103,11 @@ pub enum Event<'a> {
         index: usize,
         /// The results it added, checknames filled in.
         results: &'a [CheckDetail],
+    },
+    /// Something the user should know that does not stop the run (said once).
+    Warning {
+        /// What.
+        message: &'a str,
     },
     /// An action ended (or was skipped).
     ActionFinished {
@@ -212,18 +220,77 @@ fn missing_tools(formula: &Formula, env: &[(String, String)]) -> Vec<String> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| std::ffi::OsString::from(v))
-        .or_else(|| std::env::var_os("PATH"))
-        .unwrap_or_default();
+    let path = run_path(env);
     tools
         .iter()
         .filter_map(Value::as_str)
         .filter(|t| !crate::process::on_path(t, &path))
         .map(str::to_string)
         .collect()
+}
+
+/// Looks the formula's `environment.rpm` up (and installs what is missing when
+/// the config says so); a warning when it cannot be looked up.
+fn check_rpms(
+    formula: &Formula,
+    opts: &RunOptions,
+    log: &mut RunLog,
+    observer: &mut dyn Observer,
+) -> Result<(), String> {
+    use crate::rpmenv::{install, lookup, Lookup};
+    let names: Vec<String> = formula
+        .environment
+        .as_ref()
+        .and_then(|e| e.get("rpm"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        return Ok(());
+    }
+    match lookup(&names) {
+        Lookup::Present => Ok(()),
+        Lookup::Unchecked(why) => {
+            let message = format!(
+                "{why}; going on without {}",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            log.line(&format!("warning: {message}"));
+            observer.event(Event::Warning { message: &message });
+            Ok(())
+        }
+        Lookup::Missing(missing) => {
+            install(&missing, opts.install_rpms)?;
+            match lookup(&missing) {
+                Lookup::Missing(still) => Err(format!(
+                    "`dnf install -y` ran, and still missing: {}",
+                    still.join(", ")
+                )),
+                _ => {
+                    log.line(&format!("installed {} with dnf", missing.join(", ")));
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// The run's `PATH`, or the caller's.
+fn run_path(env: &[(String, String)]) -> std::ffi::OsString {
+    env.iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default()
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -339,6 +406,20 @@ pub fn run(
             cause: kind.cause,
         });
         failed = true;
+    }
+    if !failed {
+        if let Err(why) = check_rpms(formula, opts, &mut log, observer) {
+            let kind = crate::rpmenv::RPM_MISSING;
+            let why = format!("{}: {why}", kind.name);
+            log.line(&why);
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(why);
+            report.failure = Some(crate::dict::NamedFailure {
+                kind: kind.name.into(),
+                cause: kind.cause,
+            });
+            failed = true;
+        }
     }
     for (index, action) in formula.actions.iter().enumerate() {
         let spec = action.directive.spec();
@@ -829,7 +910,13 @@ impl Setting<'_> {
             item: self.opts.input.item.clone(),
             item_type: Some(self.opts.input.item_type.as_str().to_string()),
         };
-        let parsed = crate::results::parse_any(text, &ctx).map_err(|e| {
+        let parsed = crate::results::parse_any(text, &ctx).map_err(|mut e| {
+            // The text has no file; name what it is, so the position reads
+            // `<action NN return value>:4:14`.
+            let source = PathBuf::from(format!("<{stem} return value>"));
+            for d in &mut e {
+                d.file.get_or_insert_with(|| source.clone());
+            }
             Failure::new(format!(
                 "the action returned ResultYAML with problems:\n{}",
                 crate::diagnostic::render_all(&e).trim_end()

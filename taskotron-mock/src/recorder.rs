@@ -35,6 +35,7 @@ impl Observer for Recorder {
             Event::Results { index, results } => {
                 format!("action {} gave {} results", index + 1, results.len())
             }
+            Event::Warning { message } => format!("warning: {message}"),
             Event::ActionFinished {
                 index,
                 total,

@@ -53,6 +53,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         task_env: config.task_env.clone(),
         reporting: taskotron_core::resultsdb::Reporting::from_config(config),
         services: config.services(),
+        install_rpms: config.install_rpms,
     };
     if let Some(m) = &mocks {
         shell.status(

@@ -242,6 +242,7 @@ fn run_case(shell: &Shell, config: &Config, dir: &Path, name: String, case: &Cas
         task_env: config.task_env.clone(),
         reporting: taskotron_core::resultsdb::Reporting::from_config(config),
         services: config.services(),
+        install_rpms: config.install_rpms,
     };
     super::run::mock_options(&mut opts, &mocks);
     // With --verbose, each case's actions show their output as they run.

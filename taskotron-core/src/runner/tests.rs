@@ -35,6 +35,7 @@ impl Fixture {
             task_env: Vec::new(),
             reporting: Default::default(),
             services: Default::default(),
+            install_rpms: Default::default(),
         }
     }
 
