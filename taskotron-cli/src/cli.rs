@@ -93,6 +93,12 @@ pub enum Command {
         after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron run tasks/minimal/runtask.yml -i FEDORA-2024-1a2b3c4d5e -t bodhi_update --format json\n  taskotron run tasks/minimal -i f39-updates-pending -t koji_tag -o note=hi\n  taskotron run minimal -i htop-3.3.0-1.fc41 -t koji_build --format jsonl --fail-on-results\n\nThe task is a formula file, a task directory, or a task's name on `task_path`.\nThe run's artifacts (log, each action's output and tests, execution.json,\nresults.junit.xml, report.html) go to <artifacts>/<run_id>/.\nExit codes: 0 OK, 1 NOT_OK (the task did not execute properly), 2 invalid input,\n100 an `exitcode` action asked for it, or --fail-on-results and a result is\nFAILED or NEEDS_INSPECTION."
     )]
     Run(RunArgs),
+    /// The original runner's command line: run a formula and print its results as
+    /// ResultYAML.
+    #[command(
+        after_help = "Examples:\n  taskotron runtask -i htop-3.3.0-1.fc41 -t koji_build -a x86_64 tasks/nvr-check/runtask.yml\n  taskotron runtask -i f39-updates-pending -t koji_tag tasks/minimal/runtask.yml > results.yml\n\nFor scripts and Buildbot steps written for Taskotron's `runtask`: the same flags,\nthe run's progress on stderr, and at the end its results on stdout as ResultYAML\n(what `taskotron run --format json` gives, in the original's format).\n`--jobid` is the scheduler's job id (`--build-id` of `run`); `--uuid`, `--local`\nand `--debug` are accepted for compatibility and change nothing.\nExit codes: as `taskotron run`."
+    )]
+    Runtask(RuntaskArgs),
     /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
     #[command(
         after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n  taskotron test --schema             # the tests.yaml schema\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture (a path relative to the task directory), and compares\nthe execution report with `expect`. A tests.yaml looks like:\n\n  cases:\n    - name: a passing build\n      item: htop-3.3.0-1.fc41\n      type: koji_build\n      arch: x86_64\n      mock: fixtures/koji.yaml\n      expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n\nExit codes: 0 every case passed, 100 a case failed, 4 no test case found,\n2 invalid input."
@@ -537,6 +543,59 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
+    /// Print the results as ResultYAML instead of the report (`runtask`).
+    #[arg(skip)]
+    pub resultyaml: bool,
+}
+
+/// Arguments of `runtask`, the original runner's flags.
+#[derive(Debug, Args)]
+pub struct RuntaskArgs {
+    /// The formula file (or task directory).
+    pub task: PathBuf,
+    /// The item to check.
+    #[arg(short, long)]
+    pub item: String,
+    /// The item's type.
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = Choices::new(parse_item_type, ItemType::ALL.map(ItemType::as_str)))]
+    pub item_type: ItemType,
+    /// The arch to run for [default: noarch].
+    #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
+    pub arch: Option<Arch>,
+    /// The scheduler's job id (the original's Buildbot `builder/number`).
+    #[arg(short, long, value_name = "ID")]
+    pub jobid: Option<String>,
+    /// Accepted for compatibility: the run's id is always a new UUID.
+    #[arg(long, value_name = "UUID")]
+    pub uuid: Option<String>,
+    /// Set a variable, winning over every other definition.
+    #[arg(long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
+    pub overrides: Vec<(String, String)>,
+    /// Accepted for compatibility: runs are always local.
+    #[arg(short, long)]
+    pub local: bool,
+    /// Accepted for compatibility (use `--verbose` for the actions' output).
+    #[arg(short, long)]
+    pub debug: bool,
+}
+
+impl RuntaskArgs {
+    /// The `run` these flags ask for, printing ResultYAML at the end.
+    pub fn into_run(self) -> RunArgs {
+        RunArgs {
+            task: self.task,
+            item: self.item,
+            item_type: self.item_type,
+            arch: self.arch,
+            build_id: self.jobid,
+            overrides: self.overrides,
+            artifacts: None,
+            mock: None,
+            fail_on_results: false,
+            format: RunFormat::Human,
+            resultyaml: true,
+        }
+    }
 }
 
 /// Arguments of `test`.

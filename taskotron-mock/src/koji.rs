@@ -3,8 +3,10 @@
 //! `<i8>` in answers, keyword arguments as Koji's client sends them, faults with
 //! Koji's codes and texts) and serves a package file server with **real RPM files**,
 //! generated from the dictionary, under koji's own path layout, so `rpm`, `rpmlint`
-//! and friends can read what a task downloads. Per-file faults make a transfer
-//! break half way, arrive corrupt or be missing.
+//! and friends can read what a task downloads, or serves **given RPM files** (a
+//! package's `file:`, such as the exact RPMs of a bug report) with Koji's
+//! `payloadhash` computed from them. Per-file faults make a transfer break half
+//! way, arrive corrupt or be missing.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +45,11 @@ pub struct PackageSpec {
     /// Files: path → contents. Contents starting with `#!` are installed 0755.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// A real RPM file, served as it is instead of a generated one: its name and
+    /// arch come from its header, its version and release must be the build's.
+    /// Relative to the fixture file. The other keys do not apply to it.
+    #[serde(default)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// A fault on one served file.
@@ -280,6 +287,50 @@ fn generate(f: &RpmFile<'_>) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// A real RPM file a fixture names.
+struct Given {
+    name: String,
+    arch: String,
+    payloadhash: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads a given RPM file and checks it belongs to the build.
+fn read_given(
+    path: &std::path::Path,
+    version: &str,
+    release: &str,
+    nvr: &str,
+) -> Result<Given, KojiFixtureError> {
+    let fail = |reason: String| KojiFixtureError::Rpm {
+        file: path.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let meta = rpm::PackageMetadata::parse(&mut &bytes[..])
+        .map_err(|e| fail(format!("not a readable RPM: {e}")))?;
+    let text = |r: Result<&str, rpm::Error>| r.map(str::to_string).map_err(|e| fail(e.to_string()));
+    let name = text(meta.get_name())?;
+    let (v, r) = (text(meta.get_version())?, text(meta.get_release())?);
+    if v != version || r != release {
+        return Err(fail(format!(
+            "it is {name}-{v}-{r}, not a package of the build {nvr}"
+        )));
+    }
+    let arch = if meta.is_source_package() {
+        "src".to_string()
+    } else {
+        text(meta.get_arch())?
+    };
+    let payloadhash = payload_md5(&bytes[..]).map_err(fail)?;
+    Ok(Given {
+        name,
+        arch,
+        payloadhash,
+        bytes,
+    })
+}
+
 fn state_number(nvr: &str, state: Option<&str>) -> Result<i64, KojiFixtureError> {
     Ok(match state.unwrap_or("COMPLETE") {
         "BUILDING" => 0,
@@ -336,15 +387,28 @@ impl MockKoji {
                     format!("/usr/share/doc/{name}/README"),
                     format!("{name}\n"),
                 )]),
+                file: None,
             };
             let packages = if spec.packages.is_empty() {
                 std::slice::from_ref(&default_package)
             } else {
                 &spec.packages[..]
             };
-            let mut wanted: Vec<(&PackageSpec, String, &str)> =
-                vec![(&packages[0], name.clone(), "src")];
-            for p in packages {
+            let given: Vec<Given> = packages
+                .iter()
+                .filter_map(|p| p.file.as_deref())
+                .map(|f| read_given(f, &version, &release, &spec.nvr))
+                .collect::<Result<_, _>>()?;
+            let generated: Vec<&PackageSpec> =
+                packages.iter().filter(|p| p.file.is_none()).collect();
+            let mut wanted: Vec<(&PackageSpec, String, &str)> = Vec::new();
+            // The source RPM is generated from the first generated package, unless
+            // a given file is the source RPM.
+            if let (Some(first), false) = (generated.first(), given.iter().any(|g| g.arch == "src"))
+            {
+                wanted.push((first, name.clone(), "src"));
+            }
+            for p in generated {
                 let pname = p.name.clone().unwrap_or_else(|| name.clone());
                 if p.noarch {
                     wanted.push((p, pname, "noarch"));
@@ -394,6 +458,26 @@ impl MockKoji {
                     Served {
                         bytes,
                         fault: spec.faults.get(&file).copied(),
+                    },
+                );
+            }
+            for g in given {
+                next_rpm += 1;
+                rpms.push(json!({
+                    "id": next_rpm, "name": g.name, "version": version, "release": release,
+                    "nvr": format!("{}-{version}-{release}", g.name), "arch": g.arch,
+                    "epoch": spec.epoch, "draft": false, "payloadhash": g.payloadhash,
+                    "size": g.bytes.len(), "buildtime": BUILD_TIME, "build_id": id,
+                    "buildroot_id": 7000 + id, "external_repo_id": 0,
+                    "external_repo_name": "INTERNAL", "metadata_only": false, "extra": null,
+                }));
+                let file = format!("{}-{version}-{release}.{}.rpm", g.name, g.arch);
+                let fault = spec.faults.get(&file).copied();
+                inner.files.insert(
+                    format!("{dir}/{}/{file}", g.arch),
+                    Served {
+                        bytes: g.bytes,
+                        fault,
                     },
                 );
             }

@@ -94,10 +94,23 @@ impl ServicesFixture {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
-        serde_norway::from_str(&text).map_err(|e| FixtureError::Invalid {
-            path: shown,
-            reason: e.to_string(),
-        })
+        let mut fixture: Self =
+            serde_norway::from_str(&text).map_err(|e| FixtureError::Invalid {
+                path: shown,
+                reason: e.to_string(),
+            })?;
+        // Real RPM files are named relative to the fixture, wherever it is read from.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for build in &mut fixture.koji.builds {
+            for package in &mut build.packages {
+                if let Some(file) = &mut package.file {
+                    if file.is_relative() {
+                        *file = base.join(&*file);
+                    }
+                }
+            }
+        }
+        Ok(fixture)
     }
 }
 

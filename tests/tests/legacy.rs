@@ -451,3 +451,48 @@ fn without_a_package_database_environment_rpm_warns_once_and_goes_on() {
         "{message}"
     );
 }
+
+#[test]
+fn runtask_takes_the_original_flags_and_prints_resultyaml() {
+    use taskotron_core::results::resultyaml;
+    use taskotron_mock::services::{MockServices, ServicesFixture};
+    let task = workspace().join("tests/legacy/csmock-2014");
+    let fixture = ServicesFixture::load(&task.join("fixtures/koji.yaml")).unwrap();
+    let mocks = MockServices::start(&fixture).unwrap();
+    let services = mocks.services(Default::default());
+    for python in interpreters() {
+        let home = tempfile::tempdir().unwrap();
+        let o = run(
+            home.path(),
+            &python,
+            &[
+                "runtask",
+                "-i",
+                "defective-1.0-1.fc41",
+                "-t",
+                "koji_build",
+                "-a",
+                "x86_64",
+                "--jobid",
+                "all/123",
+                "--local",
+                task.join("csmock.yml").to_str().unwrap(),
+            ],
+            &[
+                ("TASKOTRON_KOJI_URL", &services.koji_url),
+                ("TASKOTRON_KOJI_PKGS_URL", &services.koji_pkgs_url),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        // stdout is ResultYAML and nothing else; progress went to stderr.
+        let stdout = String::from_utf8(o.stdout.clone()).unwrap();
+        let read = resultyaml::import(&stdout, None).unwrap_or_else(|e| panic!("{e:?}\n{stdout}"));
+        assert_eq!(read.details.len(), 1, "{stdout}");
+        let d = &read.details[0];
+        assert_eq!(
+            (d.checkname.as_deref(), d.outcome.as_str(), d.note.as_str()),
+            (Some("scratch.csmock"), "FAILED", "2 defects found")
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains("Finished OK"));
+    }
+}

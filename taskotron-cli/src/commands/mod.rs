@@ -113,6 +113,10 @@ pub fn dispatch(cli: Cli) -> i32 {
                 None => exit::INVALID_INPUT,
             }
         }
+        Command::Runtask(args) => match load_config(&shell, cli.config.as_deref(), Format::Human) {
+            Some(loaded) => run::run(&shell, &loaded.config, &args.into_run()),
+            None => exit::INVALID_INPUT,
+        },
     }
 }
 

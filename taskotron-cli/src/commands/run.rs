@@ -109,6 +109,12 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
             }
         }
     }
+    if args.resultyaml {
+        // The original runner's last words: the results, as ResultYAML.
+        let text = taskotron_core::results::resultyaml::export(&report.results);
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return code;
+    }
     match args.format {
         RunFormat::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
         RunFormat::Jsonl => progress.finish(&taskotron_core::runner::summary(&report, code)),
