@@ -358,7 +358,9 @@ fn directives_lists_the_registry_as_json() {
             "bodhi_comment",
             "koji",
             "bodhi",
-            "distgit"
+            "distgit",
+            "yumrepoinfo",
+            "createrepo"
         ]
     );
 }

@@ -261,6 +261,7 @@ impl Config {
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
             timeout: self.download_timeout,
+            yumrepoinfo: self.yumrepoinfo.clone(),
         }
     }
 

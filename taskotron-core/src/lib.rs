@@ -46,6 +46,7 @@ pub mod template;
 pub mod trigger;
 pub mod worker;
 pub mod yaml;
+pub mod yumrepoinfo;
 
 pub use arch::Arch;
 pub use diagnostic::Diagnostic;

@@ -36,6 +36,10 @@ pub struct ServicesFixture {
     /// Dist-git files: `namespace/package/ref/path` → contents.
     #[serde(default)]
     pub distgit: BTreeMap<String, String>,
+    /// A `yumrepoinfo.conf` for the `yumrepoinfo` directive; `{koji}` in it is
+    /// the mock Koji's URL, so repositories can point at what it serves.
+    #[serde(default)]
+    pub yumrepoinfo: Option<String>,
 }
 
 /// A fixture that cannot be used.
@@ -71,6 +75,7 @@ pub struct MockServices {
     koji_server: Server,
     bodhi_server: Server,
     distgit_server: Server,
+    yumrepoinfo: Option<tempfile::NamedTempFile>,
 }
 
 impl std::fmt::Debug for MockServices {
@@ -128,12 +133,29 @@ impl MockServices {
         let files = fixture.distgit.clone();
         let distgit_server =
             Server::start(Arc::new(move |r: &Request| distgit(&files, r))).map_err(start)?;
+        let yumrepoinfo = match &fixture.yumrepoinfo {
+            None => None,
+            Some(text) => {
+                let mut file = tempfile::Builder::new()
+                    .prefix("yumrepoinfo-")
+                    .suffix(".conf")
+                    .tempfile()
+                    .map_err(start)?;
+                std::io::Write::write_all(
+                    &mut file,
+                    text.replace("{koji}", &koji_server.url()).as_bytes(),
+                )
+                .map_err(start)?;
+                Some(file)
+            }
+        };
         Ok(Self {
             koji,
             bodhi,
             koji_server,
             bodhi_server,
             distgit_server,
+            yumrepoinfo,
         })
     }
 
@@ -144,6 +166,11 @@ impl MockServices {
             koji_pkgs_url: self.koji_server.url(),
             bodhi_url: self.bodhi_server.url(),
             distgit_url: self.distgit_server.url(),
+            yumrepoinfo: self
+                .yumrepoinfo
+                .as_ref()
+                .map(|f| f.path().to_path_buf())
+                .or(base.yumrepoinfo.clone()),
             ..base
         }
     }

@@ -29,6 +29,8 @@ const PACKAGES: &[(&str, Check)] = &[
         Check::File("/usr/libexec/installed-tests/glib/array-test"),
     ),
     ("libxml2-utils", Check::File("/usr/bin/xmllint")),
+    // The createrepo directive's tests run the real createrepo_c.
+    ("createrepo-c", Check::File("/usr/bin/createrepo_c")),
 ];
 
 /// How to tell a package is installed.

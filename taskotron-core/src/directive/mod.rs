@@ -9,6 +9,7 @@
 
 mod bodhi;
 mod bodhi_comment;
+mod createrepo;
 mod distgit;
 mod dummy;
 mod exitcode;
@@ -17,6 +18,7 @@ mod python;
 mod resultsdb;
 mod shell;
 mod xunit;
+mod yumrepoinfo;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -173,6 +175,9 @@ pub struct Services {
     pub supported_arches: Vec<crate::Arch>,
     /// How long one remote call or one file transfer may take.
     pub timeout: Duration,
+    /// The `yumrepoinfo.conf` of the `yumrepoinfo` directive; none: the
+    /// original's `/etc/taskotron/yumrepoinfo.conf`.
+    pub yumrepoinfo: Option<PathBuf>,
 }
 
 impl Default for Services {
@@ -182,6 +187,7 @@ impl Default for Services {
             koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
             bodhi_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
+            yumrepoinfo: None,
             cache_dir: None,
             supported_arches: vec![crate::Arch::X86_64],
             timeout: Duration::from_secs(300),
@@ -329,6 +335,8 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &koji::Koji,
     &bodhi::Bodhi,
     &distgit::DistGit,
+    &yumrepoinfo::YumRepoInfo,
+    &createrepo::CreateRepo,
 ];
 
 /// The directive called `name`.

@@ -1,0 +1,79 @@
+//! `createrepo`: runs `createrepo_c` on a directory of RPMs, making it a YUM
+//! repository; returns its standard output. `TOOL_MISSING` where `createrepo_c`
+//! is not installed.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::{read_end, tail, Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
+use crate::process;
+
+/// The `createrepo` directive.
+pub struct CreateRepo;
+
+static SPEC: Spec = Spec {
+    name: "createrepo",
+    summary: "make a directory of RPMs a YUM repository with createrepo_c",
+    shape: Shape::Params {
+        params: &[Param {
+            name: "repodir",
+            required: true,
+            kind: ParamKind::Str,
+            doc: "the directory of RPM files (relative to the task directory)",
+        }],
+        extra: false,
+    },
+    returns: "createrepo_c's standard output",
+    exactly_one: &[],
+};
+
+impl Directive for CreateRepo {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
+        let dir = ctx.taskdir.join(super::text_param(params, "repodir"));
+        if !dir.is_dir() {
+            return Err(Failure::new(format!(
+                "createrepo: `{}` is not a directory",
+                dir.display()
+            )));
+        }
+        let path = ctx
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| std::ffi::OsString::from(v))
+            .unwrap_or_default();
+        if !process::on_path("createrepo_c", &path) {
+            let kind = super::FailureKind::TOOL_MISSING;
+            return Err(Failure::named(
+                kind,
+                format!(
+                    "{}: createrepo needs `createrepo_c`, which is not installed on this machine",
+                    kind.name
+                ),
+            ));
+        }
+        let start = std::fs::metadata(&ctx.stdout_path).map_or(0, |m| m.len());
+        let mut cmd = Command::new("createrepo_c");
+        cmd.arg(&dir).current_dir(&ctx.taskdir);
+        let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
+            .map_err(|e| Failure::new(format!("cannot run `createrepo_c`: {e}")))?;
+        if !ended.success() {
+            return Err(Failure::new(format!(
+                "createrepo_c {} ({}); its stderr ends with:\n{}",
+                dir.display(),
+                ended.describe(),
+                tail(&read_end(&ctx.stderr_path, 0), 20)
+            )));
+        }
+        Ok(Value::String(
+            super::read_from(&ctx.stdout_path, start)
+                .trim_end()
+                .to_string(),
+        ))
+    }
+}
