@@ -37,7 +37,8 @@ pub struct ServicesFixture {
     #[serde(default)]
     pub distgit: BTreeMap<String, String>,
     /// A `yumrepoinfo.conf` for the `yumrepoinfo` directive; `{koji}` in it is
-    /// the mock Koji's URL, so repositories can point at what it serves.
+    /// the mock Koji's URL and `{fixtures}` the fixture file's directory, so
+    /// repositories can point at what the mock serves or at checked-in ones.
     #[serde(default)]
     pub yumrepoinfo: Option<String>,
 }
@@ -106,6 +107,10 @@ impl ServicesFixture {
             })?;
         // Real RPM files are named relative to the fixture, wherever it is read from.
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(text) = &mut fixture.yumrepoinfo {
+            let dir = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+            *text = text.replace("{fixtures}", &dir.display().to_string());
+        }
         for build in &mut fixture.koji.builds {
             for package in &mut build.packages {
                 if let Some(file) = &mut package.file {
