@@ -529,6 +529,20 @@ pub fn kill_leftovers(build_id: &str, wait: Duration) -> Vec<u32> {
     }
 }
 
+/// Runs one of the runner's own tools to its end and returns what it printed:
+/// `rpm` looking up `environment.rpm`, `dnf` installing it. Unlike
+/// [`run_task`] it keeps taskotron's environment (the tool works for the runner,
+/// on the machine's package database, not for the task); stdin is closed.
+///
+/// # Errors
+/// The program cannot be started.
+pub fn tool_output(program: &str, args: &[&str]) -> io::Result<std::process::Output> {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+}
+
 /// True when `program` is a path to an executable file, or an executable file in
 /// one of `path`'s directories.
 pub fn on_path(program: &str, path: &std::ffi::OsStr) -> bool {

@@ -12,7 +12,6 @@
 //! runner's own tools.
 
 use std::ffi::OsString;
-use std::process::{Command, Stdio};
 
 use crate::config::InstallRpms;
 use crate::directive::{Cause, FailureKind};
@@ -38,14 +37,9 @@ pub fn lookup(names: &[String]) -> Lookup {
             "`rpm` is not installed on this machine, so environment.rpm cannot be checked".into(),
         );
     }
-    let rpm = || {
-        let mut c = Command::new("rpm");
-        c.stdin(Stdio::null());
-        c
-    };
     // An empty database (rpm on a non-RPM distribution) says nothing is installed,
     // which would refuse every task: that is "cannot check", not "missing".
-    let any = rpm().args(["-qa", "--queryformat", "x"]).output();
+    let any = crate::process::tool_output("rpm", &["-qa", "--queryformat", "x"]);
     match any {
         Ok(o) if o.status.success() && !o.stdout.is_empty() => {}
         Ok(_) => {
@@ -59,13 +53,8 @@ pub fn lookup(names: &[String]) -> Lookup {
     let missing: Vec<String> = names
         .iter()
         .filter(|name| {
-            !rpm()
-                .args(["-q", "--whatprovides", "--"])
-                .arg(name.as_str())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+            !crate::process::tool_output("rpm", &["-q", "--whatprovides", "--", name.as_str()])
+                .is_ok_and(|o| o.status.success())
         })
         .cloned()
         .collect();
@@ -95,11 +84,9 @@ pub fn install(names: &[String], how: InstallRpms) -> Result<(), String> {
             "the task needs {list} (environment.rpm) and `install_rpms: dnf` is set, but `dnf` is not installed"
         )),
         InstallRpms::Dnf => {
-            let o = Command::new("dnf")
-                .args(["install", "-y", "--"])
-                .args(names)
-                .stdin(Stdio::null())
-                .output()
+            let mut args = vec!["install", "-y", "--"];
+            args.extend(names.iter().map(String::as_str));
+            let o = crate::process::tool_output("dnf", &args)
                 .map_err(|e| format!("cannot run `dnf`: {e}"))?;
             if o.status.success() {
                 Ok(())

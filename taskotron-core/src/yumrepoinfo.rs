@@ -48,7 +48,7 @@ impl YumRepoInfo {
     /// # Errors
     /// The file cannot be read, or a line is neither a section, a `key = value`,
     /// a continuation, a comment nor blank.
-    pub fn load(path: &Path) -> Result<Self, Diagnostic> {
+    pub fn load(path: &Path) -> Result<Self, Box<Diagnostic>> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Diagnostic::error(format!("cannot read `{}`: {e}", path.display())))?;
         Self::parse_in(&text, Some(path))
@@ -58,11 +58,11 @@ impl YumRepoInfo {
     ///
     /// # Errors
     /// The first line that is not valid, with its position.
-    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+    pub fn parse(text: &str) -> Result<Self, Box<Diagnostic>> {
         Self::parse_in(text, None)
     }
 
-    fn parse_in(text: &str, file: Option<&Path>) -> Result<Self, Diagnostic> {
+    fn parse_in(text: &str, file: Option<&Path>) -> Result<Self, Box<Diagnostic>> {
         let mut info = Self::default();
         // None: DEFAULT; Some(i): sections[i].
         let mut current: Option<Option<usize>> = None;
@@ -74,7 +74,7 @@ impl YumRepoInfo {
                 continue;
             }
             let at = |column: usize, width: usize, message: String, expected: &str| {
-                Diagnostic::error(message).expected(expected).at(
+                Box::new(Diagnostic::error(message).expected(expected).at(
                     file,
                     text,
                     Location {
@@ -82,7 +82,7 @@ impl YumRepoInfo {
                         column: column + 1,
                     },
                     width,
-                )
+                ))
             };
             if line.starts_with([' ', '\t']) {
                 // A continuation of the previous value.

@@ -84,6 +84,7 @@ fn run_with(
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting,
         services: Default::default(),
     };

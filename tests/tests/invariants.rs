@@ -39,12 +39,24 @@ fn holding(needle: &str) -> Vec<String> {
 fn only_the_process_module_starts_programs() {
     assert_eq!(holding(".spawn()"), ["process.rs"]);
     // The directives that run a task's programs build a Command and hand it to
-    // `run_task`, which clears its environment; nothing else builds one.
+    // `run_task`, which clears its environment; `process` runs the runner's own
+    // tools (rpm, dnf); nothing else builds one.
     assert_eq!(
         holding("Command::new("),
-        ["directive/python.rs", "directive/shell.rs", "worker.rs"]
+        [
+            "directive/createrepo.rs",
+            "directive/python.rs",
+            "directive/shell.rs",
+            "process.rs",
+            "worker.rs"
+        ]
     );
-    for file in ["directive/python.rs", "directive/shell.rs"] {
+    assert_eq!(holding("tool_output("), ["process.rs", "rpmenv.rs"]);
+    for file in [
+        "directive/createrepo.rs",
+        "directive/python.rs",
+        "directive/shell.rs",
+    ] {
         assert!(
             holding("process::run_task(").contains(&file.to_string()),
             "{file}"

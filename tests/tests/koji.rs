@@ -258,6 +258,7 @@ fn run(
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting: Default::default(),
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
@@ -508,6 +509,7 @@ fn a_command_that_is_not_installed_is_named_too() {
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting: Default::default(),
         services: Services::default(),
     };
@@ -569,6 +571,7 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         default_timeout: Duration::from_secs(60),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };

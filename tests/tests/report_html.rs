@@ -42,6 +42,7 @@ fn options(nvr: &str, dir: &Path) -> RunOptions {
         default_timeout: Duration::from_secs(120),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting: Default::default(),
         services: Default::default(),
     }

@@ -50,6 +50,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         default_timeout: std::time::Duration::from_secs(60),
         python: "python3".into(),
         task_env: Vec::new(),
+        install_rpms: Default::default(),
         reporting: Default::default(),
         services: Default::default(),
     };

@@ -71,7 +71,7 @@ impl Directive for YumRepoInfo {
         let info = Info::load(&path).map_err(|d| {
             Failure::new(format!(
                 "yumrepoinfo: {}{}",
-                crate::diagnostic::render_all(std::slice::from_ref(&d)).trim_end(),
+                crate::diagnostic::render_all(std::slice::from_ref(&*d)).trim_end(),
                 if ctx.services.yumrepoinfo.is_none() {
                     " (set `yumrepoinfo` in the config to the file to use)"
                 } else {
