@@ -773,3 +773,77 @@ fn split_args(params: &[Value]) -> (Vec<Json>, serde_json::Map<String, Json>) {
     }
     (args, kwargs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rpms_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tasks/python-versions/fixtures/rpms")
+    }
+
+    fn fixture(nvr: &str, files: &[&str]) -> KojiFixture {
+        let packages: Vec<String> = files
+            .iter()
+            .map(|f| format!("    - file: {}\n", rpms_dir().join(f).display()))
+            .collect();
+        serde_norway::from_str(&format!(
+            "builds:\n  - nvr: {nvr}\n    packages:\n{}",
+            packages.join("")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn given_rpm_files_are_served_as_they_are_with_their_payloadhash() {
+        let koji = MockKoji::new(&fixture(
+            "pyserial-2.7-6.fc41",
+            &[
+                "pyserial-2.7-6.fc41.src.rpm",
+                "python3-pyserial-2.7-6.fc41.noarch.rpm",
+            ],
+        ))
+        .unwrap();
+        // No source RPM is generated beside the given one.
+        assert_eq!(
+            koji.files(),
+            [
+                "/packages/pyserial/2.7/6.fc41/noarch/python3-pyserial-2.7-6.fc41.noarch.rpm",
+                "/packages/pyserial/2.7/6.fc41/src/pyserial-2.7-6.fc41.src.rpm",
+            ]
+        );
+        let file = rpms_dir().join("python3-pyserial-2.7-6.fc41.noarch.rpm");
+        let bytes = std::fs::read(&file).unwrap();
+        let r = koji.handle(&Request {
+            method: "GET".into(),
+            path: koji.files()[0].clone(),
+            ..Request::default()
+        });
+        assert_eq!(r.body, bytes);
+        let rpms = &koji.inner.builds[0].rpms;
+        let noarch = rpms.iter().find(|r| r["arch"] == "noarch").unwrap();
+        assert_eq!(noarch["payloadhash"], payload_md5(&bytes[..]).unwrap());
+        assert_eq!(noarch["name"], "python3-pyserial");
+        assert_eq!(noarch["size"], bytes.len());
+    }
+
+    #[test]
+    fn a_given_rpm_of_another_build_or_no_rpm_at_all_is_refused() {
+        let e = MockKoji::new(&fixture(
+            "pyserial-2.8-1.fc41",
+            &["python3-pyserial-2.7-6.fc41.noarch.rpm"],
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "it is python3-pyserial-2.7-6.fc41, not a package of the build pyserial-2.8-1.fc41"
+            ),
+            "{e}"
+        );
+        let e = MockKoji::new(&fixture("pyserial-2.7-6.fc41", &["build.sh"])).unwrap_err();
+        assert!(e.to_string().contains("not a readable RPM"), "{e}");
+        let e = MockKoji::new(&fixture("pyserial-2.7-6.fc41", &["nothere.rpm"])).unwrap_err();
+        assert!(e.to_string().contains("nothere.rpm"), "{e}");
+    }
+}
