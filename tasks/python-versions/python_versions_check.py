@@ -58,8 +58,13 @@ def run(koji_build, workdir='.', artifactsdir='artifacts', repos=None):
         task_py3_support(srpm_packages + packages, koji_build, artifact),
         task_python_usage(srpm_packages + packages, koji_build, artifact),
     ]
+    # As the original: every result says which arches were checked.
+    arches = sorted(set(p.arch for p in srpm_packages + packages))
+    for detail in details:
+        detail.keyvals['arch'] = arches
     outcome = 'FAILED' if any(d.outcome == 'FAILED' for d in details) else 'PASSED'
-    overall = check.CheckDetail(koji_build, check.ReportType.KOJI_BUILD, outcome)
+    overall = check.CheckDetail(koji_build, check.ReportType.KOJI_BUILD, outcome,
+                                keyvals={'arch': arches})
     overall.note = check.create_multi_item_summary(details)
     if outcome == 'FAILED':
         overall.artifact = artifact

@@ -103,7 +103,7 @@ impl Case<'_> {
                  koji_url: {koji}\nkoji_pkgs_url: {pkgs}\nbodhi_url: {bodhi}\nbodhi_token: {TOKEN}\n\
                  distgit_url: {distgit}\nresultsdb_url: {rdb}\nreport_deadline: 10s\n\
                  artifacts_base_url: https://taskotron.example.org/artifacts\n\
-                 job_url_template: https://taskotron.example.org/jobs/{{build_id}}\n",
+                 job_url_template: https://taskotron.example.org/jobs/{{build_id}}\n{yumrepoinfo}",
                 r = root.display(),
                 tasks = tasks_dir().display(),
                 koji = services.koji_url,
@@ -111,6 +111,11 @@ impl Case<'_> {
                 bodhi = services.bodhi_url,
                 distgit = services.distgit_url,
                 rdb = resultsdb_server.url(),
+                yumrepoinfo = services
+                    .yumrepoinfo
+                    .as_ref()
+                    .map(|p| format!("yumrepoinfo: {}\n", p.display()))
+                    .unwrap_or_default(),
             ),
         )
         .unwrap();

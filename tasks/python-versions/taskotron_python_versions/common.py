@@ -30,7 +30,7 @@ If you think the result is false or intentional, file a bug against:
 # name-op-version), files; fields separated by a unit separator.
 _SEP = '\x1f'
 _QUERY = _SEP.join([
-    '%{NAME}', '%{VERSION}-%{RELEASE}', '%{SOURCEPACKAGE}',
+    '%{NAME}', '%{VERSION}-%{RELEASE}', '%{SOURCEPACKAGE}', '%{ARCH}',
     '[%{REQUIRENAME}\x1e]', '[%{REQUIRENEVRS}\x1e]', '[%{FILENAMES}\x1e]',
 ])
 
@@ -71,9 +71,10 @@ class Package(object):
         self.name = fields[0]
         self.nvr = '%s-%s' % (fields[0], fields[1])
         self.is_srpm = fields[2] == '1'
-        self.require_names = [r for r in fields[3].split('\x1e') if r]
-        self.require_nevrs = [r for r in fields[4].split('\x1e') if r]
-        self.files = [f for f in fields[5].split('\x1e') if f]
+        self.arch = 'src' if self.is_srpm else fields[3]
+        self.require_names = [r for r in fields[4].split('\x1e') if r]
+        self.require_nevrs = [r for r in fields[5].split('\x1e') if r]
+        self.files = [f for f in fields[6].split('\x1e') if f]
 
 
 def packages_by_version(packages):
