@@ -59,6 +59,7 @@ fn legacy_tasks() -> Vec<PathBuf> {
 fn every_legacy_task_passes_its_cases_on_every_interpreter() {
     let tasks = legacy_tasks();
     assert!(tasks.len() >= 3, "{tasks:?}");
+    let before: Vec<Vec<PathBuf>> = tasks.iter().map(|t| listing(t)).collect();
     for python in interpreters() {
         for task in &tasks {
             let home = tempfile::tempdir().unwrap();
@@ -83,6 +84,24 @@ fn every_legacy_task_passes_its_cases_on_every_interpreter() {
             );
         }
     }
+    // Running a task writes nothing into its directory (no bytecode either).
+    let after: Vec<Vec<PathBuf>> = tasks.iter().map(|t| listing(t)).collect();
+    assert_eq!(before, after);
+}
+
+/// Every file under `dir`, sorted.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(listing(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Runs `tests/legacy/rpmsize` for `item` on `arch` with its mock Koji.

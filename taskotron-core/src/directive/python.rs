@@ -157,7 +157,10 @@ impl Directive for Python {
         })?;
         let libdir = library_dir(ctx)?;
         let mut cmd = Command::new(&ctx.python);
-        cmd.arg("-c")
+        // -B: no bytecode written next to the task's modules (the task directory
+        // is the task author's, and read-only under a sandbox).
+        cmd.arg("-B")
+            .arg("-c")
             .arg(BOOTSTRAP)
             .arg(&path)
             .arg(&callable)
@@ -238,8 +241,15 @@ fn raised(out_path: &std::path::Path) -> Option<String> {
 /// Where the embedded `libtaskotron` is installed: the state directory's cache,
 /// else (a read-only state directory) the system's temporary directory.
 fn library_dir(ctx: &Context) -> Result<std::path::PathBuf, Failure> {
-    let cache = ctx.reporting.state_dir.join("cache");
-    crate::pylib::install(&cache)
+    // A run without a state directory (a library caller's default) must not
+    // write a `cache/` into whatever the current directory is.
+    let state = &ctx.reporting.state_dir;
+    let primary = if state.as_os_str().is_empty() {
+        std::env::temp_dir().join("taskotron-cache")
+    } else {
+        state.join("cache")
+    };
+    crate::pylib::install(&primary)
         .or_else(|_| crate::pylib::install(&std::env::temp_dir().join("taskotron-cache")))
         .map_err(|e| {
             Failure::new(format!(
