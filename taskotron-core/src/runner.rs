@@ -229,6 +229,22 @@ fn missing_tools(formula: &Formula, env: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// Marks the run NOT_OK with a named failure found before any action ran.
+fn stop_before_actions(
+    report: &mut ExecutionReport,
+    log: &mut RunLog,
+    kind: crate::directive::FailureKind,
+    why: String,
+) {
+    log.line(&why);
+    report.execution_status = ExecutionStatus::NotOk;
+    report.status = Some(why);
+    report.failure = Some(crate::dict::NamedFailure {
+        kind: kind.name.into(),
+        cause: kind.cause,
+    });
+}
+
 /// Looks the formula's `environment.rpm` up (and installs what is missing when
 /// the config says so); a warning when it cannot be looked up.
 fn check_rpms(
@@ -398,26 +414,13 @@ pub fn run(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        log.line(&why);
-        report.execution_status = ExecutionStatus::NotOk;
-        report.status = Some(why);
-        report.failure = Some(crate::dict::NamedFailure {
-            kind: kind.name.into(),
-            cause: kind.cause,
-        });
+        stop_before_actions(&mut report, &mut log, kind, why);
         failed = true;
     }
     if !failed {
         if let Err(why) = check_rpms(formula, opts, &mut log, observer) {
             let kind = crate::rpmenv::RPM_MISSING;
-            let why = format!("{}: {why}", kind.name);
-            log.line(&why);
-            report.execution_status = ExecutionStatus::NotOk;
-            report.status = Some(why);
-            report.failure = Some(crate::dict::NamedFailure {
-                kind: kind.name.into(),
-                cause: kind.cause,
-            });
+            stop_before_actions(&mut report, &mut log, kind, format!("{}: {why}", kind.name));
             failed = true;
         }
     }

@@ -37,6 +37,27 @@ fn run(home: &Path, python: &Path, args: &[&str], vars: &[(&str, &str)]) -> Outp
         .unwrap()
 }
 
+/// `taskotron run TASK -i x-1-1.fc41 -t koji_build --format json` and its report.
+fn run_probe(home: &Path, python: &Path, task: &Path, vars: &[(&str, &str)]) -> (Output, Value) {
+    let o = run(
+        home,
+        python,
+        &[
+            "run",
+            task.to_str().unwrap(),
+            "-i",
+            "x-1-1.fc41",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+        ],
+        vars,
+    );
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    (o, report)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -195,22 +216,7 @@ fn invalid_resultyaml_from_a_task_is_named_with_its_line() {
         "scratch",
         "def run(koji_build):\n    return 'results:\\n  - item: %s\\n    type: koji_build\\n    outcome: PASSD\\n' % koji_build\n",
     );
-    let o = run(
-        home.path(),
-        Path::new("python3"),
-        &[
-            "run",
-            task.to_str().unwrap(),
-            "-i",
-            "x-1-1.fc41",
-            "-t",
-            "koji_build",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (o, report) = run_probe(home.path(), Path::new("python3"), &task, &[]);
     assert_eq!(report["execution_status"], "NOT_OK", "{}", text(&o));
     let status = report["status"].as_str().unwrap();
     assert!(
@@ -251,22 +257,12 @@ fn a_namespace_the_repository_may_not_use_sends_nothing() {
             git(&["init", "-q"], &task);
             git(&["remote", "add", "origin", origin], &task);
         }
-        let o = run(
+        let (o, report) = run_probe(
             home.path(),
             Path::new("python3"),
-            &[
-                "run",
-                task.to_str().unwrap(),
-                "-i",
-                "x-1-1.fc41",
-                "-t",
-                "koji_build",
-                "--format",
-                "json",
-            ],
+            &task,
             &[("TASKOTRON_NAMESPACES", rules.to_str().unwrap())],
         );
-        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
         let artifacts = PathBuf::from(report["artifacts"].as_str().unwrap());
         let sent = artifacts.join("resultsdb-payloads.json");
         let checkname = format!("{namespace}.probe.sub");
@@ -352,23 +348,7 @@ fn environment_rpm_is_looked_up_before_any_action() {
         dir
     };
     let go = |dir: &Path, vars: &[(&str, &str)]| {
-        let o = run(
-            home.path(),
-            Path::new("python3"),
-            &[
-                "run",
-                dir.to_str().unwrap(),
-                "-i",
-                "x-1-1.fc41",
-                "-t",
-                "koji_build",
-                "--format",
-                "json",
-            ],
-            vars,
-        );
-        let report: Value =
-            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        let (_, report) = run_probe(home.path(), Path::new("python3"), dir, vars);
         let ran = PathBuf::from(report["artifacts"].as_str().unwrap())
             .join("ran")
             .exists();
