@@ -2,86 +2,16 @@
 //! subset it handles; CheckDetails survive TAP13 and ResultYAML round trips whatever
 //! their strings hold; Perl's TAP::Parser accepts every TAP13 we emit.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use serde_json::Value;
-use taskotron_core::results::{self, is_tap_reserved, resultyaml, CheckDetail, Context, Outcome};
+use taskotron_core::results::{self, resultyaml, CheckDetail, Context};
 use taskotron_core::tap::{self, Directive, Event, Reader};
 
-/// Strings that stress every layer: TAP's `#` and `\`, YAML's special characters,
-/// quotes, control characters, unicode.
-fn nasty() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "\\PC{0,24}",
-        "[ -~]{0,24}",
-        "[#\\\\:'\"\\- |>&*!%@`{}\\[\\],?~\t\r\u{1}\u{85}\u{2028}\u{feff}é😀a ]{0,16}",
-        Just(String::new()),
-        Just("...".to_string()),
-        Just("---".to_string()),
-        Just("null".to_string()),
-        Just("yes".to_string()),
-        Just("0x1F".to_string()),
-        Just("  lead and trail  ".to_string()),
-        Just("# SKIP not really".to_string()),
-    ]
-}
-
-fn line() -> impl Strategy<Value = String> {
-    nasty().prop_map(|s| s.replace('\n', " "))
-}
-
-fn value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        nasty().prop_map(Value::String),
-        any::<i64>().prop_map(Value::from),
-        any::<bool>().prop_map(Value::Bool),
-        Just(Value::Null),
-    ];
-    leaf.prop_recursive(2, 8, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_][a-z0-9_]{0,6}", inner, 0..3)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-fn outcome() -> impl Strategy<Value = Outcome> {
-    prop::sample::select(Outcome::ALL.to_vec())
-}
-
-fn detail() -> impl Strategy<Value = CheckDetail> {
-    (
-        (nasty(), prop::option::of(nasty()), outcome(), nasty()),
-        (
-            prop::collection::vec(line(), 0..4),
-            prop::collection::btree_map(nasty(), value(), 0..3),
-        ),
-        (prop::option::of(nasty()), prop::option::of(nasty())),
-    )
-        .prop_map(
-            |((item, item_type, outcome, note), (output, keyvals), (checkname, artifact))| {
-                let keyvals: BTreeMap<String, Value> = keyvals
-                    .into_iter()
-                    .filter(|(k, _)| !is_tap_reserved(k))
-                    .collect();
-                CheckDetail {
-                    item,
-                    item_type,
-                    outcome,
-                    note,
-                    output,
-                    keyvals,
-                    checkname,
-                    artifact,
-                }
-            },
-        )
-}
+mod strategies;
+use strategies::detail;
 
 fn emit(details: &[CheckDetail]) -> String {
     let mut out = Vec::new();

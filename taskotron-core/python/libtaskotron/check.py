@@ -183,13 +183,15 @@ def _result_map(detail):
         data[key] = value
     data['item'] = detail.item
     data['outcome'] = detail.outcome
-    if detail.artifact:
+    # Written whenever set, as taskotron writes them (the original left out
+    # empty strings too; nothing else differs).
+    if detail.artifact is not None:
         data['artifact'] = detail.artifact
-    if detail.report_type:
+    if detail.report_type is not None:
         data['type'] = detail.report_type
     if detail.note:
         data['note'] = detail.note
-    if detail.checkname:
+    if detail.checkname is not None:
         data['checkname'] = detail.checkname
     if detail._internal:
         data['_internal'] = detail._internal
@@ -263,13 +265,13 @@ def export_TAP(check_details, checkname='$CHECKNAME'):
                     and k not in ('summary', 'details'))
         data['item'] = detail.item
         data['outcome'] = detail.outcome
-        if detail.report_type:
+        if detail.report_type is not None:
             data['type'] = detail.report_type
         if detail.note:
             data['summary'] = detail.note
-        if detail.checkname:
+        if detail.checkname is not None:
             data['checkname'] = detail.checkname
-        if detail.artifact:
+        if detail.artifact is not None:
             data['artifact'] = detail.artifact
         if detail.output:
             data['details'] = {'output': '\n'.join(
