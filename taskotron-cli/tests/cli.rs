@@ -307,6 +307,31 @@ fn config_shows_where_values_come_from() {
         doc["env_overrides"],
         serde_json::json!(["TASKOTRON_ARTIFACTS", "TASKOTRON_TMPDIR"])
     );
+    assert_eq!(doc["sources"]["action_timeout"], "file");
+    assert_eq!(doc["sources"]["artifacts"], "env");
+    assert_eq!(doc["sources"]["python"], "default");
+    // Every key takes its variable (this one was ignored before), listed with its
+    // source; a misspelled variable is warned about with a suggestion.
+    let o = env.run_with(
+        &["--config", cfg.to_str().unwrap(), "config"],
+        &[
+            ("TASKOTRON_MAX_ATTEMPTS", std::path::Path::new("7")),
+            ("TASKOTRON_MAX_ATTEMTPS", std::path::Path::new("9")),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("max_attempts: 7  # $TASKOTRON_MAX_ATTEMPTS"),
+        "{out}"
+    );
+    assert!(out.contains("action_timeout: 5m  # file"), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("$TASKOTRON_MAX_ATTEMTPS is not a taskotron variable")
+            && err.contains("did you mean $TASKOTRON_MAX_ATTEMPTS?"),
+        "{err}"
+    );
 }
 
 #[test]

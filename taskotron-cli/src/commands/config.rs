@@ -18,23 +18,32 @@ pub fn run(loaded: &Loaded, format: Format) -> i32 {
             for var in &loaded.env_overrides {
                 println!("# overridden by ${var}");
             }
-            print!("{}", config_text(&loaded.config));
+            print!("{}", config_text(loaded));
         }
     }
     exit::OK
 }
 
-fn config_text(config: &taskotron_core::config::Config) -> String {
-    let value = config.shown();
+/// `key: value`, one a line in the table's order, with where each value came from
+/// when it is not the default; secrets are left out.
+fn config_text(loaded: &Loaded) -> String {
+    use taskotron_core::config::{keys::env_var, Source, KEYS};
+    let value = loaded.config.shown();
     let mut out = String::new();
-    if let serde_json::Value::Object(map) = value {
-        for (k, v) in map {
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            out.push_str(&format!("{k}: {text}\n"));
-        }
+    for key in KEYS {
+        let Some(v) = value.get(key.name) else {
+            continue;
+        };
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let from = match loaded.sources.get(key.name) {
+            Some(Source::File) => "  # file".to_string(),
+            Some(Source::Env) => format!("  # ${}", env_var(key.name)),
+            _ => String::new(),
+        };
+        out.push_str(&format!("{}: {text}{from}\n", key.name));
     }
     out
 }

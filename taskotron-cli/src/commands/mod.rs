@@ -126,7 +126,16 @@ fn load_config(
     format: Format,
 ) -> Option<taskotron_core::config::Loaded> {
     match Config::load(explicit, &|k| std::env::var(k).ok()) {
-        Ok(loaded) => Some(loaded),
+        Ok(loaded) => {
+            // A misspelled TASKOTRON_* variable is said, like a misspelled key.
+            let names: Vec<String> = std::env::vars_os()
+                .filter_map(|(k, _)| k.into_string().ok())
+                .collect();
+            shell.diagnostics(&taskotron_core::config::keys::unknown_variables(
+                names.iter().map(String::as_str),
+            ));
+            Some(loaded)
+        }
         Err(e) => {
             report_invalid(shell, format, &[e.diagnostic()]);
             None

@@ -172,60 +172,9 @@ pub enum InstallRpms {
     Dnf,
 }
 
-/// The keys a config file may have, for suggestions.
-pub const KEYS: &[&str] = &[
-    "profile",
-    "artifacts",
-    "tmpdir",
-    "action_timeout",
-    "python",
-    "task_env",
-    "state_dir",
-    "resultsdb_url",
-    "resultsdb_testcase_ref_url",
-    "resultsdb_extra_outcomes",
-    "resultsdb_username",
-    "resultsdb_password",
-    "resultsdb_token",
-    "artifacts_base_url",
-    "job_url_template",
-    "report_deadline",
-    "report_concurrency",
-    "bodhi_url",
-    "bodhi_user",
-    "bodhi_token",
-    "bodhi_comment_span",
-    "trigger_window",
-    "blacklist_releases",
-    "amqp_queue",
-    "amqp_prefetch",
-    "amqp_ca_cert",
-    "amqp_client_cert",
-    "amqp_client_key",
-    "tasks",
-    "task_path",
-    "queue_wait",
-    "worker_lease",
-    "max_attempts",
-    "retry_delay",
-    "job_timeout",
-    "mirror_interval",
-    "buildbot_workers",
-    "buildbot_web",
-    "buildbot_pb",
-    "buildbot_url",
-    "buildbot_mirror",
-    "koji_url",
-    "koji_pkgs_url",
-    "bodhi_api_url",
-    "distgit_url",
-    "download_cache",
-    "download_timeout",
-    "supported_arches",
-    "namespaces",
-    "install_rpms",
-    "yumrepoinfo",
-];
+pub mod keys;
+
+pub use keys::{Key, KEYS};
 
 impl Config {
     /// The embedded job queue: `<state_dir>/queue.sqlite`.
@@ -357,6 +306,7 @@ impl Loaded {
             "config": self.config.shown(),
             "file": self.file,
             "env_overrides": self.env_overrides,
+            "sources": self.sources,
         })
     }
 }
@@ -424,6 +374,18 @@ impl ConfigError {
     }
 }
 
+/// Where a key's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The embedded default.
+    Default,
+    /// The config file.
+    File,
+    /// Its `TASKOTRON_<KEY>` variable.
+    Env,
+}
+
 /// Where the configuration came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Loaded {
@@ -433,6 +395,8 @@ pub struct Loaded {
     pub file: Option<PathBuf>,
     /// The environment variables that overrode it.
     pub env_overrides: Vec<String>,
+    /// Where each key's value came from, by key.
+    pub sources: std::collections::BTreeMap<String, Source>,
 }
 
 impl Config {
@@ -547,23 +511,20 @@ impl Config {
             Some(p) => Some(p),
             None => Self::search_path(env).into_iter().find(|p| p.is_file()),
         };
-        let mut config = match &file {
+        let text = match &file {
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
                     path: path.clone(),
                     source,
                 })?;
-                let text = crate::diagnostic::utf8(bytes, path).map_err(ConfigError::Invalid)?;
-                Self::parse(&text, path, env)?
+                Some(crate::diagnostic::utf8(bytes, path).map_err(ConfigError::Invalid)?)
             }
-            None => Self::defaults_from(env),
+            None => None,
         };
-        let env_overrides = config.apply_env(env)?;
-        Ok(Loaded {
-            config,
-            file,
-            env_overrides,
-        })
+        let source = text.as_deref().zip(file.as_deref());
+        let mut loaded = Self::layered(source, env, true)?;
+        loaded.file = file;
+        Ok(loaded)
     }
 
     /// Parses config text; missing keys take the defaults.
@@ -575,133 +536,106 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        if text.trim().is_empty() {
-            return Ok(Self::defaults_from(env));
-        }
-        let defaults = Self::defaults_from(env);
-        let mut value: serde_norway::Value =
-            serde_norway::from_str(text).map_err(|e| invalid(&e, text, path))?;
-        // Fill the XDG-derived defaults before deserialising, so `Default` is not
-        // consulted with the real process environment.
-        if let serde_norway::Value::Mapping(map) = &mut value {
-            let base = serde_norway::to_value(&defaults).unwrap_or(serde_norway::Value::Null);
-            if let serde_norway::Value::Mapping(base) = base {
-                for (k, v) in base {
-                    map.entry(k).or_insert(v);
-                }
-            }
-        }
-        // Re-read from text for positions when the shape is wrong.
-        serde_norway::from_value::<Config>(value).map_err(|e| {
-            match serde_norway::from_str::<Config>(text) {
-                Err(located) => invalid(&located, text, path),
-                Ok(_) => invalid(&e, text, path),
-            }
-        })
+        Self::layered(Some((text, path)), env, false).map(|l| l.config)
     }
 
-    fn apply_env(
-        &mut self,
+    /// Defaults, then the file, then (with `with_env`) every `TASKOTRON_<KEY>`,
+    /// merged key by key and read once, so every key takes its variable the same
+    /// way; with the variables used and each key's source.
+    fn layered(
+        file: Option<(&str, &Path)>,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Vec<String>, ConfigError> {
-        let mut used = Vec::new();
-        let bad = |var: &str, msg: String| {
-            ConfigError::Invalid(Box::new(Diagnostic::error(format!(
-                "invalid ${var}: {msg}"
-            ))))
-        };
-        for var in [
-            "TASKOTRON_PROFILE",
-            "TASKOTRON_ARTIFACTS",
-            "TASKOTRON_TMPDIR",
-            "TASKOTRON_ACTION_TIMEOUT",
-            "TASKOTRON_PYTHON",
-            "TASKOTRON_TASK_ENV",
-            "TASKOTRON_SUPPORTED_ARCHES",
-            "TASKOTRON_STATE_DIR",
-            "TASKOTRON_RESULTSDB_URL",
-            "TASKOTRON_RESULTSDB_USERNAME",
-            "TASKOTRON_RESULTSDB_PASSWORD",
-            "TASKOTRON_RESULTSDB_TOKEN",
-            "TASKOTRON_ARTIFACTS_BASE_URL",
-            "TASKOTRON_JOB_URL_TEMPLATE",
-            "TASKOTRON_REPORT_DEADLINE",
-            "TASKOTRON_BODHI_URL",
-            "TASKOTRON_BODHI_TOKEN",
-            "TASKOTRON_AMQP_QUEUE",
-            "TASKOTRON_QUEUE_WAIT",
-            "TASKOTRON_KOJI_URL",
-            "TASKOTRON_KOJI_PKGS_URL",
-            "TASKOTRON_DISTGIT_URL",
-            "TASKOTRON_NAMESPACES",
-            "TASKOTRON_INSTALL_RPMS",
-            "TASKOTRON_YUMREPOINFO",
-        ] {
-            let Some(value) = env(var).filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            match var {
-                "TASKOTRON_PROFILE" => {
-                    self.profile = serde_norway::from_str(&value).map_err(|_| {
-                        bad(
-                            var,
-                            format!("`{value}` is not `development`, `production` or `testing`"),
-                        )
-                    })?
+        with_env: bool,
+    ) -> Result<Loaded, ConfigError> {
+        use serde_norway::{Mapping, Value};
+        let defaults = Self::defaults_from(env);
+        let mut sources: std::collections::BTreeMap<String, Source> = KEYS
+            .iter()
+            .map(|k| (k.name.to_string(), Source::Default))
+            .collect();
+        let mut map = Mapping::new();
+        let file = file.filter(|(text, _)| !text.trim().is_empty());
+        if let Some((text, path)) = file {
+            match serde_norway::from_str::<Value>(text).map_err(|e| invalid(&e, text, path))? {
+                Value::Mapping(m) => {
+                    for (k, _) in &m {
+                        if let Some(name) = k.as_str() {
+                            sources.insert(name.to_string(), Source::File);
+                        }
+                    }
+                    map = m;
                 }
-                "TASKOTRON_ARTIFACTS" => self.artifacts = value.into(),
-                "TASKOTRON_TMPDIR" => self.tmpdir = value.into(),
-                "TASKOTRON_ACTION_TIMEOUT" => {
-                    self.action_timeout = parse_duration(&value).map_err(|e| bad(var, e))?
+                Value::Null => {}
+                // Not a mapping: serde says so, with the position.
+                _ => {
+                    return Err(match serde_norway::from_str::<Config>(text) {
+                        Err(e) => invalid(&e, text, path),
+                        Ok(_) => ConfigError::Invalid(Box::new(Diagnostic::error(
+                            "the config is not a mapping of keys",
+                        ))),
+                    })
                 }
-                "TASKOTRON_PYTHON" => self.python = value,
-                "TASKOTRON_TASK_ENV" => {
-                    self.task_env = value
-                        .split(',')
-                        .map(|p| crate::taskenv::Pattern::parse(p.trim()).map_err(|e| bad(var, e)))
-                        .collect::<Result<_, _>>()?
-                }
-                "TASKOTRON_STATE_DIR" => self.state_dir = value.into(),
-                "TASKOTRON_RESULTSDB_URL" => self.resultsdb_url = Some(value),
-                "TASKOTRON_RESULTSDB_USERNAME" => self.resultsdb_username = Some(value),
-                "TASKOTRON_RESULTSDB_PASSWORD" => self.resultsdb_password = Some(value),
-                "TASKOTRON_RESULTSDB_TOKEN" => self.resultsdb_token = Some(value),
-                "TASKOTRON_ARTIFACTS_BASE_URL" => self.artifacts_base_url = Some(value),
-                "TASKOTRON_BODHI_URL" => self.bodhi_url = Some(value),
-                "TASKOTRON_BODHI_TOKEN" => self.bodhi_token = Some(value),
-                "TASKOTRON_AMQP_QUEUE" => self.amqp_queue = value,
-                "TASKOTRON_QUEUE_WAIT" => {
-                    self.queue_wait = parse_duration(&value).map_err(|e| bad(var, e))?
-                }
-                "TASKOTRON_KOJI_URL" => self.koji_url = value,
-                "TASKOTRON_KOJI_PKGS_URL" => self.koji_pkgs_url = value,
-                "TASKOTRON_DISTGIT_URL" => self.distgit_url = value,
-                "TASKOTRON_NAMESPACES" => self.namespaces = Some(value.into()),
-                "TASKOTRON_YUMREPOINFO" => self.yumrepoinfo = Some(value.into()),
-                "TASKOTRON_INSTALL_RPMS" => {
-                    self.install_rpms = serde_norway::from_str(&value)
-                        .map_err(|_| bad(var, format!("`{value}` is not `no` or `dnf`")))?
-                }
-                "TASKOTRON_JOB_URL_TEMPLATE" => self.job_url_template = Some(value),
-                "TASKOTRON_REPORT_DEADLINE" => {
-                    self.report_deadline = parse_duration(&value).map_err(|e| bad(var, e))?
-                }
-                "TASKOTRON_SUPPORTED_ARCHES" => {
-                    self.supported_arches = value
-                        .split(',')
-                        .map(|a| {
-                            a.trim()
-                                .parse::<Arch>()
-                                .map_err(|e| bad(var, e.to_string()))
-                        })
-                        .collect::<Result<_, _>>()?
-                }
-                _ => unreachable!("every variable in the list has an arm"),
             }
-            used.push(var.to_string());
         }
-        Ok(used)
+        // The XDG-derived defaults fill what the file leaves out, so `Default` is
+        // not consulted with the real process environment.
+        if let Ok(Value::Mapping(base)) = serde_norway::to_value(&defaults) {
+            for (k, v) in base {
+                map.entry(k).or_insert(v);
+            }
+        }
+        let mut used = Vec::new();
+        if with_env {
+            for key in KEYS {
+                let var = keys::env_var(key.name);
+                let Some(text) = env(&var).filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let bad = |msg: String| {
+                    ConfigError::Invalid(Box::new(Diagnostic::error(format!(
+                        "invalid ${var}: {msg}"
+                    ))))
+                };
+                let value = keys::env_value(key, &text).map_err(bad)?;
+                // Checked alone first, so a bad value names its variable.
+                let mut alone = Mapping::new();
+                alone.insert(Value::from(key.name), value.clone());
+                if let Err(e) = serde_norway::from_value::<Config>(Value::Mapping(alone)) {
+                    return Err(bad(short_message(&e)));
+                }
+                map.insert(Value::from(key.name), value);
+                sources.insert(key.name.to_string(), Source::Env);
+                used.push(var);
+            }
+        }
+        let config = serde_norway::from_value::<Config>(Value::Mapping(map)).map_err(|e| {
+            // Re-read from the text for positions when the file is what is wrong.
+            match file {
+                Some((text, path)) => match serde_norway::from_str::<Config>(text) {
+                    Err(located) => invalid(&located, text, path),
+                    Ok(_) => invalid(&e, text, path),
+                },
+                None => ConfigError::Invalid(Box::new(Diagnostic::error(short_message(&e)))),
+            }
+        })?;
+        Ok(Loaded {
+            config,
+            file: None,
+            env_overrides: used,
+            sources,
+        })
     }
+}
+
+/// serde's message without its position and its list of every key.
+fn short_message(e: &serde_norway::Error) -> String {
+    let message = e.to_string();
+    let short = message.split(" at line ").next().unwrap_or(&message);
+    short
+        .split(", expected one of")
+        .next()
+        .unwrap_or(short)
+        .to_string()
 }
 
 fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
@@ -733,7 +667,7 @@ fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
         .strip_prefix("unknown field `")
         .and_then(|r| r.split('`').next())
     {
-        d = d.suggest(did_you_mean(field, KEYS.iter().copied()));
+        d = d.suggest(did_you_mean(field, keys::names()));
     }
     ConfigError::Invalid(Box::new(d))
 }
@@ -840,5 +774,105 @@ mod tests {
             &env(&[("TASKOTRON_SUPPORTED_ARCHES", "x86_64,sparc")])
         )
         .is_err());
+    }
+
+    /// The key table and `Config` hold the same keys, each documented.
+    #[test]
+    fn the_key_table_is_the_config() {
+        use serde_norway::{Mapping, Value};
+        let shown = serde_json::to_value(Config::defaults_from(&env(&[]))).unwrap();
+        let fields: Vec<&String> = shown.as_object().unwrap().keys().collect();
+        for f in &fields {
+            assert!(
+                KEYS.iter().any(|k| k.name == f.as_str()),
+                "`{f}` is not in config::KEYS"
+            );
+        }
+        for key in KEYS {
+            assert!(!key.doc.is_empty(), "`{}` has no doc", key.name);
+            // A key serde does not know would be refused as unknown.
+            let mut m = Mapping::new();
+            m.insert(Value::from(key.name), Value::Null);
+            if let Err(e) = serde_norway::from_value::<Config>(Value::Mapping(m)) {
+                assert!(
+                    !e.to_string().contains("unknown field"),
+                    "{}: {e}",
+                    key.name
+                );
+            }
+        }
+        let secrets = KEYS.len() - fields.len();
+        assert_eq!(secrets, 3, "the three secrets are the keys never shown");
+    }
+
+    /// Every key takes its `TASKOTRON_<KEY>`, and says where its value came from.
+    #[test]
+    fn every_key_honours_its_variable() {
+        let defaults = serde_json::to_value(Config::defaults_from(&env(&[]))).unwrap();
+        for key in KEYS {
+            // Keys whose default is empty need a value of their kind.
+            let sample = match key.name {
+                "resultsdb_extra_outcomes" => Some("CRASHED"),
+                "task_env" => Some("PYTHONPATH,PIP_*"),
+                "blacklist_releases" => Some("el6"),
+                "tasks" => Some("{rpmlint: /srv/tasks/rpmlint}"),
+                "buildbot_workers" => Some("[{name: x86-1, arch: x86_64}]"),
+                _ => None,
+            };
+            let text = match defaults.get(key.name) {
+                _ if sample.is_some() => sample.unwrap_or_default().to_string(),
+                None | Some(serde_json::Value::Null) => match key.name {
+                    n if n.ends_with("_url") || n.ends_with("_template") => {
+                        "http://x.example".to_string()
+                    }
+                    _ => "x".to_string(),
+                },
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Array(items)) if key.shape == keys::Shape::List => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(other) => other.to_string(),
+            };
+            let text = if text.is_empty() {
+                "x".to_string()
+            } else {
+                text
+            };
+            let var = keys::env_var(key.name);
+            let loaded = Config::load(None, &env(&[(var.as_str(), text.as_str()), ("HOME", "/h")]))
+                .unwrap_or_else(|e| panic!("${var}={text}: {e}"));
+            assert_eq!(loaded.env_overrides, vec![var.clone()], "{var}");
+            assert_eq!(loaded.sources[key.name], Source::Env, "{var}");
+        }
+    }
+
+    /// README's configuration block names every key, and only keys.
+    #[test]
+    fn readme_lists_every_key() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("```yaml\nprofile:")
+            .expect("README's config block");
+        let block = &readme[start + 8..];
+        let block = &block[..block.find("```").unwrap()];
+        for key in KEYS {
+            assert!(
+                block
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{}:", key.name))
+                        || l.split('#').skip(1).any(|c| c.contains(key.name))),
+                "README's config block does not name `{}`",
+                key.name
+            );
+        }
+        for line in block.lines().filter(|l| !l.starts_with('#')) {
+            let name = line.split(':').next().unwrap_or("");
+            assert!(
+                KEYS.iter().any(|k| k.name == name),
+                "README names `{name}`, not a key"
+            );
+        }
     }
 }
