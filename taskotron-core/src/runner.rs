@@ -174,7 +174,7 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
         }
     }
     for (name, _) in &opts.overrides {
-        if !formula::BUILTINS.contains(&name.as_str()) && !is_identifier(name) {
+        if !formula::BUILTINS.contains(&name.as_str()) && !crate::template::is_variable_name(name) {
             errors.push(
                 Diagnostic::error(format!("`--override {name}=...` does not name a variable"))
                     .expected("NAME=VALUE, NAME made of letters, digits and `_`"),
@@ -307,11 +307,6 @@ fn run_path(env: &[(String, String)]) -> std::ffi::OsString {
         .map(|(_, v)| std::ffi::OsString::from(v))
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_default()
-}
-
-fn is_identifier(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Runs `formula` as `opts` say, telling `observer` how it goes.

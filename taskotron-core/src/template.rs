@@ -392,6 +392,13 @@ impl Scope {
     }
 }
 
+/// True for a name a variable can have: ASCII letters, digits and `_`, not
+/// starting with a digit (what `export:` and `--override` accept).
+pub fn is_variable_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -120,7 +120,7 @@ impl Directive for Python {
             ("file", Some(f)) if !f.ends_with(".py") => {
                 Err(("a path to a `.py` file".into(), None))
             }
-            ("callable", Some(c)) if !is_identifier(c) => {
+            ("callable", Some(c)) if !is_python_identifier(c) => {
                 Err(("a Python function name".into(), None))
             }
             _ => Ok(()),
@@ -258,7 +258,8 @@ fn library_dir(ctx: &Context) -> Result<std::path::PathBuf, Failure> {
         })
 }
 
-fn is_identifier(s: &str) -> bool {
+/// A Python identifier (Python 3 allows letters beyond ASCII).
+fn is_python_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -79,12 +79,6 @@ fn is_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
-/// True for a name a variable can have.
-pub(crate) fn is_identifier(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 impl Cx<'_> {
     fn at(&self, node: &Node, d: Diagnostic) -> Diagnostic {
         d.at(Some(self.file), self.source, node.location, node.width)
@@ -369,7 +363,7 @@ impl Cx<'_> {
                 "export" => {
                     let e = self.string(value, "export");
                     if let Some(e) = &e {
-                        if !is_identifier(e) {
+                        if !crate::template::is_variable_name(e) {
                             let d = Diagnostic::error(format!("`{e}` cannot be a variable name"))
                                 .expected("an identifier: letters, digits and `_`, not starting with a digit")
                                 .help(format!("try `{}`", e.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_")));
