@@ -73,8 +73,8 @@ pub enum DownloadError {
 
 impl DownloadError {
     /// The failure's name in execution reports and whose problem it is.
-    pub fn kind(&self) -> crate::directive::FailureKind {
-        use crate::directive::{Cause, FailureKind};
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::{Cause, FailureKind};
         match self {
             Self::NotFound { .. } => FailureKind::new("DOWNLOAD_NOT_FOUND", Cause::Infrastructure),
             Self::Incomplete { .. } => {

@@ -170,8 +170,8 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
     );
     if let Some(f) = &report.failure {
         let cause = match f.cause {
-            crate::directive::Cause::Task => "task",
-            crate::directive::Cause::Infrastructure => "infrastructure",
+            crate::failure::Cause::Task => "task",
+            crate::failure::Cause::Infrastructure => "infrastructure",
         };
         let _ = writeln!(
             h,

@@ -19,6 +19,7 @@ pub mod dict;
 pub mod directive;
 pub mod download;
 pub mod duration;
+pub mod failure;
 pub mod follow;
 pub mod formula;
 pub mod gc;

@@ -14,7 +14,7 @@
 use std::ffi::OsString;
 
 use crate::config::InstallRpms;
-use crate::directive::{Cause, FailureKind};
+use crate::failure::{Cause, FailureKind};
 
 /// A package `environment.rpm` names is not installed (and was not installed).
 pub const RPM_MISSING: FailureKind = FailureKind::new("RPM_MISSING", Cause::Infrastructure);

@@ -34,7 +34,7 @@ use serde::Deserialize;
 use crate::arch::Arch;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::dict::{ExecutionReport, ExecutionStatus};
-use crate::directive::Cause;
+use crate::failure::Cause;
 use crate::item::ItemType;
 use crate::results::Outcome;
 

@@ -273,7 +273,7 @@ pub fn step(
     let infrastructure = |r: &ExecutionReport| {
         r.failure
             .as_ref()
-            .is_some_and(|f| f.cause == crate::directive::Cause::Infrastructure)
+            .is_some_and(|f| f.cause == crate::failure::Cause::Infrastructure)
     };
     let held = match &outcome {
         Execution::Report(r) if infrastructure(r) && claimed.attempts < settings.max_attempts => {
@@ -442,7 +442,7 @@ mod tests {
     use std::sync::Mutex;
 
     /// Answers each execution with the next cause of failure (`None`: OK).
-    struct Scripted(Mutex<Vec<Option<crate::directive::Cause>>>);
+    struct Scripted(Mutex<Vec<Option<crate::failure::Cause>>>);
 
     impl Executor for Scripted {
         fn execute(&self, job: &Job, _task: &Path) -> Execution {
@@ -467,7 +467,7 @@ mod tests {
     }
 
     fn setup(
-        script: Vec<Option<crate::directive::Cause>>,
+        script: Vec<Option<crate::failure::Cause>>,
     ) -> (tempfile::TempDir, Queue, Tasks, Scripted, WorkerSettings) {
         let dir = tempfile::tempdir().unwrap();
         let task = dir.path().join("t");
@@ -514,7 +514,7 @@ mod tests {
 
     #[test]
     fn infrastructure_failures_are_tried_again_and_task_failures_are_not() {
-        use crate::directive::Cause::{Infrastructure, Task};
+        use crate::failure::Cause::{Infrastructure, Task};
         let (_d, mut q, tasks, exec, settings) = setup(vec![Some(Infrastructure), None]);
         let first = step(&settings, &mut q, &tasks, &exec).unwrap();
         assert_eq!(state(&first), (JobState::Scheduled, 1));

@@ -85,3 +85,70 @@ fn libraries_return_typed_errors() {
         assert!(!deps.contains("anyhow"), "{krate} depends on anyhow");
     }
 }
+
+/// The files of `dir` (relative to the core's `src`) whose code names `needle`.
+fn holding_under(dir: &str, needle: &str) -> Vec<String> {
+    holding(needle)
+        .into_iter()
+        .filter(|f| f.starts_with(dir))
+        .collect()
+}
+
+#[test]
+fn the_model_modules_depend_on_no_component() {
+    // The dictionaries, downloads and the Koji client name failures through
+    // `failure`, never through `directive` (they were a cycle of six files), and the
+    // queue makes its ids through `ports`, not the ResultsDB reporter.
+    for dir in ["dict/", "download.rs", "koji/", "failure.rs"] {
+        assert_eq!(
+            holding_under(dir, "directive::"),
+            Vec::<String>::new(),
+            "{dir}"
+        );
+    }
+    assert_eq!(
+        holding_under("scheduler/", "resultsdb::"),
+        Vec::<String>::new()
+    );
+    assert_eq!(holding_under("failure.rs", "crate::"), Vec::<String>::new());
+}
+
+/// Every module ARCHITECTURE.md's code map names for the core (`name` or `dir/`
+/// at the start of an entry) exists, and every module of the core is named.
+#[test]
+fn architecture_names_the_modules_that_exist() {
+    let map =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
+            .unwrap();
+    let core = map
+        .split("### `taskotron-core`")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("the core's section");
+    // Entries look like "- `name`, `other` — ..." or "- `dir/` — ...".
+    let mut named = Vec::new();
+    for line in core.lines().filter(|l| l.starts_with("- `")) {
+        let head = line.split(" — ").next().unwrap_or("");
+        for part in head.split('`').skip(1).step_by(2) {
+            named.push(part.trim_end_matches('/').to_string());
+        }
+    }
+    let src = core_src();
+    for name in &named {
+        assert!(
+            src.join(format!("{name}.rs")).is_file() || src.join(name).join("mod.rs").is_file(),
+            "ARCHITECTURE.md names `{name}`, which is not a module of taskotron-core"
+        );
+    }
+    for entry in std::fs::read_dir(&src).unwrap().flatten() {
+        let path = entry.path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let module = path.extension().is_some_and(|e| e == "rs") || path.join("mod.rs").is_file();
+        if module && name != "lib" {
+            assert!(
+                named.contains(&name),
+                "ARCHITECTURE.md's code map does not name `{name}`"
+            );
+        }
+    }
+}

@@ -132,7 +132,7 @@ pub struct NamedFailure {
     /// `CHECKSUM_MISMATCH`, `TOOL_MISSING`, ...
     pub kind: String,
     /// `task` or `infrastructure`.
-    pub cause: crate::directive::Cause,
+    pub cause: crate::failure::Cause,
 }
 
 impl ExecutionReport {

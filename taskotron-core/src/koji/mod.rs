@@ -49,8 +49,8 @@ pub enum KojiError {
 impl KojiError {
     /// The failure's name in execution reports and whose problem it is: an item
     /// Koji does not know is the input's (task), anything else the infrastructure's.
-    pub fn kind(&self) -> crate::directive::FailureKind {
-        use crate::directive::{Cause, FailureKind};
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        use crate::failure::{Cause, FailureKind};
         match self {
             Self::UnknownBuild(_) => FailureKind::new("KOJI_UNKNOWN_BUILD", Cause::Task),
             Self::UnknownTag(_) => FailureKind::new("KOJI_UNKNOWN_TAG", Cause::Task),

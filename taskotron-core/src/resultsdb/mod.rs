@@ -23,5 +23,5 @@ pub use urls::LogUrls;
 
 /// A fresh group id (UUID v4) for results that belong to no build.
 pub fn new_group_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::ports::IdSource::run_id(&crate::ports::UuidSource)
 }

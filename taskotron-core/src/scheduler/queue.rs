@@ -835,7 +835,7 @@ fn insert(
     )?;
     let mut ids = Vec::with_capacity(requests.len());
     for r in requests {
-        let id = crate::resultsdb::new_group_id();
+        let id = crate::ports::IdSource::run_id(&crate::ports::UuidSource);
         stmt.execute(params![
             id,
             r.item,
