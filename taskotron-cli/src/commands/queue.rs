@@ -408,16 +408,7 @@ pub fn gc(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
             Ok(q) => q,
             Err(e) => return queue_failed(shell, args.format, &e),
         };
-        let found = if args.dry_run {
-            queue.list(None).map(|all| {
-                all.into_iter()
-                    .filter(|j| matches!(j.state, JobState::Finished | JobState::Crashed))
-                    .filter(|j| humantime::parse_rfc3339(&j.updated_at).is_ok_and(|t| t < before))
-                    .collect::<Vec<_>>()
-            })
-        } else {
-            queue.forget_before(before)
-        };
+        let found = queue.forget_before(before, args.dry_run);
         match found {
             Ok(j) => j.len(),
             Err(e) => {

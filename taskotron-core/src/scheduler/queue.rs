@@ -791,34 +791,45 @@ impl Queue {
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
-    /// Deletes FINISHED and CRASHED jobs last changed before `before`; returns them.
+    /// Deletes FINISHED and CRASHED jobs last changed before `before` (and the
+    /// message ids accepted before it), in one transaction; returns the jobs. With
+    /// `dry_run` the same query runs and the transaction is rolled back, so what
+    /// `gc --dry-run` lists is exactly what `gc` deletes.
     ///
     /// # Errors
-    /// SQLite refused.
-    pub fn forget_before(&mut self, before: SystemTime) -> Result<Vec<QueuedJob>, QueueError> {
+    /// SQLite refused; nothing was deleted.
+    pub fn forget_before(
+        &mut self,
+        before: SystemTime,
+        dry_run: bool,
+    ) -> Result<Vec<QueuedJob>, QueueError> {
+        let sql = self.sql();
+        let tx = self.write_tx()?;
         let old: Vec<QueuedJob> = {
-            let mut stmt = self
-                .conn
+            let mut stmt = tx
                 .prepare(&format!(
                     "SELECT {COLUMNS} FROM jobs \
                      WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1"
                 ))
-                .map_err(self.sql())?;
-            let rows = stmt.query_map([millis(before)], row).map_err(self.sql())?;
-            rows.collect::<Result<_, _>>().map_err(self.sql())?
+                .map_err(&sql)?;
+            let rows = stmt.query_map([millis(before)], row).map_err(&sql)?;
+            rows.collect::<Result<_, _>>().map_err(&sql)?
         };
-        self.conn
-            .execute(
-                "DELETE FROM jobs WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1",
-                [millis(before)],
-            )
-            .map_err(self.sql())?;
-        self.conn
-            .execute(
-                "DELETE FROM messages WHERE accepted_at < ?1",
-                [millis(before)],
-            )
-            .map_err(self.sql())?;
+        tx.execute(
+            "DELETE FROM jobs WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1",
+            [millis(before)],
+        )
+        .map_err(&sql)?;
+        tx.execute(
+            "DELETE FROM messages WHERE accepted_at < ?1",
+            [millis(before)],
+        )
+        .map_err(&sql)?;
+        if dry_run {
+            tx.rollback().map_err(&sql)?;
+        } else {
+            tx.commit().map_err(&sql)?;
+        }
         Ok(old)
     }
 }
@@ -1024,8 +1035,20 @@ mod tests {
         );
         // Reopened, everything is still there.
         drop(q);
-        let q = Queue::open(&dir.path().join("state/queue.sqlite")).unwrap();
+        let mut q = Queue::open(&dir.path().join("state/queue.sqlite")).unwrap();
         assert_eq!(q.list(None).unwrap().len(), 2);
+        // A third job still waits: forgetting never touches it. A dry run lists
+        // exactly what the real one deletes, and deletes nothing.
+        q.enqueue(&[request("c-1-1.fc41", Arch::Noarch)], t0)
+            .unwrap();
+        let later = t0 + Duration::from_secs(60);
+        let listed = q.forget_before(later, true).unwrap();
+        assert_eq!(q.list(None).unwrap().len(), 3);
+        let deleted = q.forget_before(later, false).unwrap();
+        assert_eq!(listed, deleted);
+        assert_eq!(deleted.len(), 2);
+        let left = q.list(None).unwrap();
+        assert_eq!((left.len(), left[0].state), (1, JobState::Scheduled));
     }
 
     #[test]
