@@ -403,7 +403,9 @@ mod directive {
             resultsdb_url: Some(server.url()),
             artifacts_base_url: Some("https://artifacts.example".into()),
             job_url_template: Some("https://jobs.example/{build_id}".into()),
-            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            accepted: taskotron_core::config::Config::default()
+                .reporting()
+                .accepted,
             state_dir: state.path().to_path_buf(),
             ..Reporting::default()
         };
@@ -432,7 +434,9 @@ mod directive {
         let reporting = Reporting {
             resultsdb_url: Some("http://127.0.0.1:9".into()),
             state_dir: state.path().to_path_buf(),
-            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            accepted: taskotron_core::config::Config::default()
+                .reporting()
+                .accepted,
             policy: Policy {
                 deadline: Duration::from_millis(200),
                 ..Policy::default()
@@ -465,7 +469,9 @@ mod directive {
     #[test]
     fn without_a_resultsdb_the_payloads_are_written_down() {
         let (report, _dir) = run(Reporting {
-            accepted: Reporting::from_config(&taskotron_core::config::Config::default()).accepted,
+            accepted: taskotron_core::config::Config::default()
+                .reporting()
+                .accepted,
             ..Reporting::default()
         });
         assert!(report.is_ok(), "{:?}", report.status);

@@ -51,7 +51,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         default_timeout: config.action_timeout,
         python: config.python.clone(),
         task_env: config.task_env.clone(),
-        reporting: taskotron_core::resultsdb::Reporting::from_config(config),
+        reporting: config.reporting(),
         services: config.services(),
         install_rpms: config.install_rpms,
     };

@@ -240,7 +240,7 @@ fn run_case(shell: &Shell, config: &Config, dir: &Path, name: String, case: &Cas
         default_timeout: config.action_timeout,
         python: config.python.clone(),
         task_env: config.task_env.clone(),
-        reporting: taskotron_core::resultsdb::Reporting::from_config(config),
+        reporting: config.reporting(),
         services: config.services(),
         install_rpms: config.install_rpms,
     };

@@ -197,6 +197,29 @@ impl Config {
 }
 
 impl Config {
+    /// The reporting part of the configuration.
+    pub fn reporting(&self) -> crate::resultsdb::Reporting {
+        crate::resultsdb::Reporting {
+            resultsdb_url: self.resultsdb_url.clone(),
+            auth: self.resultsdb_auth(),
+            testcase_ref_url: self.resultsdb_testcase_ref_url.clone(),
+            accepted: self.resultsdb_outcomes(),
+            artifacts_base_url: self.artifacts_base_url.clone(),
+            job_url_template: self.job_url_template.clone(),
+            state_dir: self.state_dir.clone(),
+            policy: crate::resultsdb::Policy {
+                deadline: self.report_deadline,
+                concurrency: self.report_concurrency,
+                ..crate::resultsdb::Policy::default()
+            },
+            bodhi_url: self.bodhi_url.clone(),
+            bodhi_user: self.bodhi_user.clone(),
+            bodhi_token: self.bodhi_token.clone(),
+            bodhi_comment_span: self.bodhi_comment_span,
+            namespaces: self.namespaces.clone(),
+        }
+    }
+
     /// Where the download directives fetch from.
     pub fn services(&self) -> crate::directive::Services {
         crate::directive::Services {

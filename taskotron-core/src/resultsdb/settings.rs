@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use super::{Auth, Policy};
-use crate::config::Config;
 use crate::results::Outcome;
 
 /// Where and how results are reported.
@@ -36,29 +35,4 @@ pub struct Reporting {
     pub bodhi_comment_span: u64,
     /// The `namespaces.yaml` results are checked against before sending.
     pub namespaces: Option<PathBuf>,
-}
-
-impl Reporting {
-    /// The reporting part of `config`.
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            resultsdb_url: config.resultsdb_url.clone(),
-            auth: config.resultsdb_auth(),
-            testcase_ref_url: config.resultsdb_testcase_ref_url.clone(),
-            accepted: config.resultsdb_outcomes(),
-            artifacts_base_url: config.artifacts_base_url.clone(),
-            job_url_template: config.job_url_template.clone(),
-            state_dir: config.state_dir.clone(),
-            policy: Policy {
-                deadline: config.report_deadline,
-                concurrency: config.report_concurrency,
-                ..Policy::default()
-            },
-            bodhi_url: config.bodhi_url.clone(),
-            bodhi_user: config.bodhi_user.clone(),
-            bodhi_token: config.bodhi_token.clone(),
-            bodhi_comment_span: config.bodhi_comment_span,
-            namespaces: config.namespaces.clone(),
-        }
-    }
 }
