@@ -99,6 +99,13 @@ pub enum Command {
         after_help = "Examples:\n  taskotron runtask -i htop-3.3.0-1.fc41 -t koji_build -a x86_64 tasks/nvr-check/runtask.yml\n  taskotron runtask -i f39-updates-pending -t koji_tag tasks/minimal/runtask.yml > results.yml\n\nFor scripts and Buildbot steps written for Taskotron's `runtask`: the same flags,\nthe run's progress on stderr, and at the end its results on stdout as ResultYAML\n(what `taskotron run --format json` gives, in the original's format).\n`--jobid` is the scheduler's job id (`--build-id` of `run`); `--uuid`, `--local`\nand `--debug` are accepted for compatibility and change nothing.\nExit codes: as `taskotron run`."
     )]
     Runtask(RuntaskArgs),
+    /// Run one job a worker handed over as a file (the `Job` dictionary); the
+    /// report goes to the file the job file names. Workers start this.
+    #[command(hide = true)]
+    RunJob {
+        /// The job file a worker wrote.
+        file: PathBuf,
+    },
     /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
     #[command(
         after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n  taskotron test --schema             # the tests.yaml schema\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture (a path relative to the task directory), and compares\nthe execution report with `expect`. A tests.yaml looks like:\n\n  cases:\n    - name: a passing build\n      item: htop-3.3.0-1.fc41\n      type: koji_build\n      arch: x86_64\n      mock: fixtures/koji.yaml\n      expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n\nExit codes: 0 every case passed, 100 a case failed, 4 no test case found,\n2 invalid input."
@@ -135,7 +142,7 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Run jobs from the embedded queue, for some arches (and noarch).
     #[command(
-        after_help = "Examples:\n  taskotron worker --once                     # until the queue has nothing for us\n  taskotron worker --arch x86_64 --arch i386 --jobs 2\n\nTasks are found by name in the config's `tasks`, then as <dir>/<name>/ in `task_path`.\nEach job runs as `taskotron run` in a child process with the job's build id; its\nlease is renewed while it runs, and a job whose worker dies is requeued.\nExit codes: 0 stopped cleanly, 1 the queue failed, 2 invalid input."
+        after_help = "Examples:\n  taskotron worker --once                     # until the queue has nothing for us\n  taskotron worker --arch x86_64 --arch i386 --jobs 2\n\nTasks are found by name in the config's `tasks`, then as <dir>/<name>/ in `task_path`.\nEach job runs in a child `taskotron run-job`, handed the `Job` dictionary as a file and\nwriting its execution report to one (a runner of another build is refused); its\nlease is renewed while it runs, and a job whose worker dies is requeued.\nExit codes: 0 stopped cleanly, 1 the queue failed, 2 invalid input."
     )]
     Worker(WorkerArgs),
     /// The trigger, the queue and local workers in one process (a single machine).
@@ -546,6 +553,9 @@ pub struct RunArgs {
     /// Print the results as ResultYAML instead of the report (`runtask`).
     #[arg(skip)]
     pub resultyaml: bool,
+    /// Also write the report here, as a hand-off report file (`run-job`).
+    #[arg(skip)]
+    pub report_file: Option<PathBuf>,
 }
 
 /// Arguments of `runtask`, the original runner's flags.
@@ -594,6 +604,7 @@ impl RuntaskArgs {
             fail_on_results: false,
             format: RunFormat::Human,
             resultyaml: true,
+            report_file: None,
         }
     }
 }

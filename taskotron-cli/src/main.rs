@@ -24,7 +24,7 @@ fn main() {
 fn signals(command: &cli::Command) {
     use cli::Command;
     match command {
-        Command::Run(_) | Command::Runtask(_) | Command::Test(_) => {
+        Command::Run(_) | Command::Runtask(_) | Command::RunJob { .. } | Command::Test(_) => {
             process::install_interrupt_handler();
             process::exit_within_after_interrupt(process::GRACE);
             process::become_subreaper();

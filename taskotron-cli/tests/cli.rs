@@ -1260,3 +1260,40 @@ fn the_authors_loop() {
         assert!(bash.contains(value), "{value} is not completed");
     }
 }
+
+/// `run-job`, what workers start: a job file of this build runs and its report is
+/// written where the file says; one of another format version is refused by name.
+#[test]
+fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
+    let env = Env::new();
+    let report = env.home.path().join("report.json");
+    let job = serde_json::json!({
+        "version": 1,
+        "job": {"item": "htop-3.3.0-1.fc41", "item_type": "koji_build", "build_id": "b-7",
+                "yamlfile": "runtask.yml", "arch": "x86_64"},
+        "task": workspace().join("tasks/nvr-check"),
+        "artifacts": env.artifacts(),
+        "report": report,
+    });
+    let file = env.write("job.json", &job.to_string());
+    let o = env.run(&["-q", "run-job", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    assert!(
+        o.stdout.is_empty(),
+        "the report goes to the file, not stdout"
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["version"], 1);
+    assert_eq!(written["report"]["execution_status"], "OK");
+    assert_eq!(written["report"]["build_id"], "b-7");
+    let mut newer = job.clone();
+    newer["version"] = 2.into();
+    let file = env.write("job2.json", &newer.to_string());
+    let o = env.run(&["run-job", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o, &env);
+    assert!(
+        err.contains("is a job file of format version 2") && err.contains("different builds"),
+        "{err}"
+    );
+}

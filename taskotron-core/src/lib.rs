@@ -23,6 +23,7 @@ pub mod failure;
 pub mod follow;
 pub mod formula;
 pub mod gc;
+pub mod handoff;
 pub mod html;
 pub mod item;
 pub mod koji;

@@ -372,24 +372,34 @@ impl Executor for CommandExecutor {
                 return infra(format!("cannot write `{}`: {e}", self.scratch.display()))
             }
         };
+        // The child gets the job as a file and writes its report to one; argv is
+        // only the path, so no flag of `run` is part of the contract.
+        let job_path = self.scratch.join(format!("{id}.job.json"));
+        let report_path = self.scratch.join(format!("{id}.report.json"));
+        let _ = std::fs::remove_file(&report_path);
+        let handoff = crate::handoff::JobFile {
+            version: crate::handoff::VERSION,
+            job: job.clone(),
+            task: task.to_path_buf(),
+            artifacts: self.artifacts.clone(),
+            report: report_path.clone(),
+        };
+        if let Err(e) = crate::handoff::write_job(&job_path, &handoff) {
+            return infra(format!("cannot hand the job over: {e}"));
+        }
         let mut cmd = std::process::Command::new(&self.program);
         if let Some(config) = &self.config {
             cmd.arg("--config").arg(config);
         }
-        cmd.args(["--color", "never", "-q", "run"])
-            .arg(task)
-            .args(["--item", &job.item])
-            .args(["--type", job.item_type.as_str()])
-            .args(["--arch", &job.arch.to_string()])
-            .args(["--build-id", &id])
-            .args(["--format", "json", "--artifacts"])
-            .arg(&self.artifacts)
+        cmd.args(["--color", "never", "-q", "run-job"])
+            .arg(&job_path)
             .env("TASKOTRON_BUILD_ID", &id);
         let ended = process::run_supervised(cmd, &out, &err, self.timeout);
-        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&out_path);
-        let _ = std::fs::remove_file(&err_path);
+        let report = crate::handoff::read_report(&report_path);
+        for f in [&out_path, &err_path, &job_path, &report_path] {
+            let _ = std::fs::remove_file(f);
+        }
         let tail = |s: &str| tail(s.trim(), 2000).to_string();
         match ended {
             Err(e) => infra(format!("cannot start `{}`: {e}", self.program.display())),
@@ -398,25 +408,24 @@ impl Executor for CommandExecutor {
                 format!("killed after {}", humantime::format_duration(self.timeout)),
             ),
             Ok(process::Ended::Interrupted(signal)) => Execution::Stopped(signal),
-            Ok(process::Ended::Exited(status)) => {
-                match serde_json::from_str::<ExecutionReport>(stdout.trim()) {
-                    Ok(report) => Execution::Report(Box::new(report)),
-                    // Exit 2: the task's formula or input is invalid; nothing ran.
-                    Err(_) if status.code() == Some(2) => {
-                        Execution::Crashed(CrashCause::Task, tail(&stderr))
-                    }
-                    Err(_) => infra(format!(
-                        "`taskotron run` ended with {status}: {}",
-                        tail(&stderr)
-                    )),
+            Ok(process::Ended::Exited(status)) => match report {
+                Ok(report) => Execution::Report(Box::new(report)),
+                // A runner of another build: say so, whatever it printed.
+                Err(e @ crate::handoff::HandoffError::Version { .. }) => infra(e.to_string()),
+                // Exit 2: the task's formula or input is invalid; nothing ran.
+                Err(_) if status.code() == Some(2) => {
+                    Execution::Crashed(CrashCause::Task, tail(&stderr))
                 }
-            }
+                Err(_) => infra(format!(
+                    "`taskotron run-job` ended with {status}: {}",
+                    tail(&stderr)
+                )),
+            },
         }
     }
 }
 
-/// The end of `s`, at most `max` bytes, cut at a character boundary (a child's stderr
-/// may hold any UTF-8).
+/// The last `max` bytes of `s` (at a character boundary).
 fn tail(s: &str, max: usize) -> &str {
     let mut start = s.len().saturating_sub(max);
     while !s.is_char_boundary(start) {
@@ -548,5 +557,49 @@ mod tests {
             "2001 bytes back falls inside a 2-byte é"
         );
         assert_eq!(tail("short", 2000), "short");
+    }
+
+    /// A "taskotron" of another build: it reads the job file it is given and
+    /// answers with a report file of format version 2.
+    #[test]
+    fn a_runner_of_another_build_is_refused_by_its_report_version() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("other-taskotron");
+        std::fs::write(
+            &program,
+            "#!/bin/sh\nfor last; do :; done\nreport=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"report\"])' \"$last\")\nprintf '{\"version\": 2, \"report\": {}}' > \"$report\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let executor = CommandExecutor {
+            program,
+            config: None,
+            artifacts: dir.path().join("artifacts"),
+            scratch: dir.path().join("scratch"),
+            timeout: Duration::from_secs(30),
+        };
+        let job = Job {
+            item: "htop-3.3.0-1.fc41".into(),
+            item_type: ItemType::KojiBuild,
+            build_id: Some("b-1".into()),
+            yamlfile: "runtask.yml".into(),
+            arch: Arch::X86_64,
+            source: None,
+        };
+        match executor.execute(&job, dir.path()) {
+            Execution::Crashed(CrashCause::Infrastructure, why) => assert!(
+                why.contains("report file of format version 2") && why.contains("different builds"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Nothing of the hand-off is left behind.
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("scratch"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

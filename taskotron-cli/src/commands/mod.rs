@@ -7,6 +7,7 @@ mod new;
 mod queue;
 mod report;
 mod run;
+mod run_job;
 mod serve;
 mod tap;
 mod test;
@@ -113,6 +114,11 @@ pub fn dispatch(cli: Cli) -> i32 {
                 None => exit::INVALID_INPUT,
             }
         }
+        Command::RunJob { file } => match load_config(&shell, cli.config.as_deref(), Format::Human)
+        {
+            Some(loaded) => run_job::run(&shell, &loaded.config, &file),
+            None => exit::INVALID_INPUT,
+        },
         Command::Runtask(args) => match load_config(&shell, cli.config.as_deref(), Format::Human) {
             Some(loaded) => run::run(&shell, &loaded.config, &args.into_run()),
             None => exit::INVALID_INPUT,

@@ -109,6 +109,12 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
             }
         }
     }
+    if let Some(path) = &args.report_file {
+        if let Err(e) = taskotron_core::handoff::write_report(path, &report) {
+            shell.diagnostics(&[taskotron_core::Diagnostic::error(e.to_string())]);
+            return exit::NOT_OK;
+        }
+    }
     if args.resultyaml {
         // The original runner's last words: the results, as ResultYAML.
         let text = taskotron_core::results::resultyaml::export(&report.results);

@@ -1,0 +1,38 @@
+//! `taskotron run-job FILE`: the job a worker handed over, run as `taskotron run`
+//! would run it, the report written to the file the job file names.
+
+use std::path::Path;
+
+use taskotron_core::config::Config;
+use taskotron_core::Diagnostic;
+
+use crate::cli::{RunArgs, RunFormat};
+use crate::exit;
+use crate::output::Shell;
+
+/// Reads the job file (its version first) and runs the job.
+pub fn run(shell: &Shell, config: &Config, file: &Path) -> i32 {
+    let handoff = match taskotron_core::handoff::read_job(file) {
+        Ok(h) => h,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+            return exit::INVALID_INPUT;
+        }
+    };
+    let job = handoff.job;
+    let args = RunArgs {
+        task: handoff.task,
+        item: job.item,
+        item_type: job.item_type,
+        arch: Some(job.arch),
+        build_id: job.build_id,
+        overrides: Vec::new(),
+        artifacts: Some(handoff.artifacts),
+        mock: None,
+        fail_on_results: false,
+        format: RunFormat::Human,
+        resultyaml: false,
+        report_file: Some(handoff.report),
+    };
+    super::run::run(shell, config, &args)
+}

@@ -1,0 +1,216 @@
+//! The files a worker and the `taskotron run-job` it starts for a job exchange:
+//! the `Job` dictionary (with where the task and the artifacts are and where the
+//! report goes) one way, the `ExecutionReport` the other, each in the
+//! dictionaries' own serialisation (JSON) with a format version. A worker and a
+//! runner of different builds refuse each other's files by that version, clearly,
+//! instead of misreading flags or output; argv carries only the job file's path.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::dict::{Dictionary, ExecutionReport, Job};
+
+/// The version of both files this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// What a worker hands its child: the job and where things are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobFile {
+    /// [`VERSION`] of the writer.
+    pub version: u64,
+    /// The job, as the queue holds it.
+    pub job: Job,
+    /// The task directory (a checkout of its mirror, or its directory).
+    pub task: PathBuf,
+    /// Where the run directory goes.
+    pub artifacts: PathBuf,
+    /// Where the child writes its [`ReportFile`].
+    pub report: PathBuf,
+}
+
+/// What the child hands back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFile {
+    /// [`VERSION`] of the writer.
+    pub version: u64,
+    /// The run's report.
+    pub report: ExecutionReport,
+}
+
+/// A hand-off file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    /// It cannot be read or written.
+    #[error("`{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Written by a build with another format version.
+    #[error("`{}` is a {what} of format version {found}, and this taskotron ({}) reads version {VERSION}: the worker and the runner are different builds; install the same taskotron for both", path.display(), env!("CARGO_PKG_VERSION"))]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// `job file` or `report file`.
+        what: &'static str,
+        /// The version it has (0 when it has none).
+        found: u64,
+    },
+    /// Not the expected shape, or a dictionary that does not check.
+    #[error("`{}` is not a valid {what}: {message}", path.display())]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// `job file` or `report file`.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+fn write(path: &Path, value: &impl Serialize) -> Result<(), HandoffError> {
+    let io_err = |source| HandoffError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = serde_json::to_vec_pretty(value).map_err(|e| io_err(io::Error::other(e)))?;
+    // Written beside and renamed, so a reader never sees half a file.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text).map_err(io_err)?;
+    std::fs::rename(&partial, path).map_err(io_err)
+}
+
+/// The file's JSON after its version was checked.
+fn read_versioned(path: &Path, what: &'static str) -> Result<Value, HandoffError> {
+    let text = std::fs::read_to_string(path).map_err(|source| HandoffError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let shape = |message: String| HandoffError::Shape {
+        path: path.to_path_buf(),
+        what,
+        message,
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| shape(e.to_string()))?;
+    let found = value.get("version").and_then(Value::as_u64).unwrap_or(0);
+    if found != VERSION {
+        return Err(HandoffError::Version {
+            path: path.to_path_buf(),
+            what,
+            found,
+        });
+    }
+    Ok(value)
+}
+
+/// Writes the job file.
+///
+/// # Errors
+/// It cannot be written.
+pub fn write_job(path: &Path, file: &JobFile) -> Result<(), HandoffError> {
+    write(path, file)
+}
+
+/// Reads a job file: its version first, then its shape, then the `Job`'s checks.
+///
+/// # Errors
+/// Unreadable, another version, or not a valid job.
+pub fn read_job(path: &Path) -> Result<JobFile, HandoffError> {
+    let what = "job file";
+    let value = read_versioned(path, what)?;
+    let shape = |message: String| HandoffError::Shape {
+        path: path.to_path_buf(),
+        what,
+        message,
+    };
+    let file: JobFile = serde_json::from_value(value).map_err(|e| shape(e.to_string()))?;
+    Job::from_mapping(file.job.to_mapping()).map_err(|e| shape(e.to_string()))?;
+    Ok(file)
+}
+
+/// Writes the report file.
+///
+/// # Errors
+/// It cannot be written.
+pub fn write_report(path: &Path, report: &ExecutionReport) -> Result<(), HandoffError> {
+    write(
+        path,
+        &ReportFile {
+            version: VERSION,
+            report: report.clone(),
+        },
+    )
+}
+
+/// Reads a report file, its version first.
+///
+/// # Errors
+/// Unreadable, another version, or not a report.
+pub fn read_report(path: &Path) -> Result<ExecutionReport, HandoffError> {
+    let what = "report file";
+    let value = read_versioned(path, what)?;
+    serde_json::from_value::<ReportFile>(value)
+        .map(|f| f.report)
+        .map_err(|e| HandoffError::Shape {
+            path: path.to_path_buf(),
+            what,
+            message: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Arch, ItemType};
+
+    fn job() -> Job {
+        Job {
+            item: "htop-3.3.0-1.fc41".into(),
+            item_type: ItemType::KojiBuild,
+            build_id: Some("b-1".into()),
+            yamlfile: "runtask.yml".into(),
+            arch: Arch::X86_64,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn files_of_another_version_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.json");
+        let file = JobFile {
+            version: VERSION,
+            job: job(),
+            task: "/t".into(),
+            artifacts: "/a".into(),
+            report: dir.path().join("report.json"),
+        };
+        write_job(&path, &file).unwrap();
+        assert_eq!(read_job(&path).unwrap(), file);
+        let mut value: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        value["version"] = Value::from(2);
+        std::fs::write(&path, value.to_string()).unwrap();
+        let e = read_job(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("is a job file of format version 2")
+                && e.contains("reads version 1")
+                && e.contains("different builds"),
+            "{e}"
+        );
+        std::fs::write(&path, r#"{"version": 1, "job": {"item": "x"}}"#).unwrap();
+        let e = read_job(&path).unwrap_err().to_string();
+        assert!(e.contains("is not a valid job file"), "{e}");
+        let report = dir.path().join("report.json");
+        std::fs::write(&report, r#"{"report": {}}"#).unwrap();
+        let e = read_report(&report).unwrap_err().to_string();
+        assert!(e.contains("is a report file of format version 0"), "{e}");
+    }
+}
