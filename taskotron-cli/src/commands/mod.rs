@@ -24,10 +24,73 @@ use crate::cli::{Cli, Command, Format};
 use crate::exit;
 use crate::output::Shell;
 
-/// Runs the parsed command line.
+/// Runs the parsed command line: the commands that read the configuration get it
+/// loaded once, here.
 pub fn dispatch(cli: Cli) -> i32 {
     let shell = Shell::new(cli.color, cli.quiet, cli.verbose);
-    match cli.command {
+    match config_format(&cli.command) {
+        None => without_config(&shell, cli.command),
+        Some(format) => match load_config(&shell, cli.config.as_deref(), format) {
+            Some(loaded) => with_config(&shell, &loaded, cli.command),
+            None => exit::INVALID_INPUT,
+        },
+    }
+}
+
+/// The format a command reports an invalid configuration in, for the commands that
+/// read it; `None` for those that do not.
+fn config_format(command: &Command) -> Option<Format> {
+    use crate::cli::BuildbotCommand;
+    Some(match command {
+        Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::New(_)
+        | Command::Tap(_)
+        | Command::Directives(_)
+        | Command::Validate(_) => return None,
+        Command::Config(a) => a.format,
+        Command::Schedule(a) => a.format,
+        Command::Worker(a) => a.format,
+        Command::Serve(a) => a.format,
+        Command::Mirror(a) => a.format,
+        Command::Gc(a) => a.format,
+        Command::Jobs(a) => a.format,
+        Command::Trigger(a) => a.format,
+        Command::Report(a) => a.format,
+        Command::Buildbot(BuildbotCommand::Submit { format, .. }) => *format,
+        Command::Buildbot(BuildbotCommand::MasterCfg { .. }) => Format::Human,
+        Command::Test(a) => a.format.document(),
+        Command::Run(a) => a.format.document(),
+        Command::RunJob { .. } | Command::Runtask(_) => Format::Human,
+    })
+}
+
+/// The commands that read the configuration.
+fn with_config(shell: &Shell, loaded: &taskotron_core::config::Loaded, command: Command) -> i32 {
+    let config = &loaded.config;
+    let file = loaded.file.as_deref();
+    match command {
+        Command::Config(args) => config::run(loaded, args.format),
+        Command::Schedule(args) => queue::schedule(shell, config, &args),
+        Command::Worker(args) => queue::worker(shell, config, file, &args),
+        Command::Serve(args) => serve::run(shell, config, file, &args),
+        Command::Mirror(args) => queue::mirror(shell, config, &args),
+        Command::Buildbot(command) => buildbot::run(shell, config, &command),
+        Command::Gc(args) => queue::gc(shell, config, &args),
+        Command::Jobs(args) => queue::jobs(shell, config, &args),
+        Command::Trigger(args) => trigger::run(shell, config, &args),
+        Command::Report(args) => report::run(shell, config, &args),
+        Command::Test(args) => test::run(shell, config, &args),
+        Command::Run(args) => run::run(shell, config, &args),
+        Command::RunJob { file } => run_job::run(shell, config, &file),
+        Command::Runtask(args) => run::run(shell, config, &args.into_run()),
+        other => without_config(shell, other),
+    }
+}
+
+/// The commands that need no configuration.
+fn without_config(shell: &Shell, command: Command) -> i32 {
+    match command {
         Command::Completions { shell: target } => {
             clap_complete::generate(
                 target,
@@ -52,77 +115,17 @@ pub fn dispatch(cli: Cli) -> i32 {
                 }
             }
         }
-        Command::New(args) => new::run(&shell, &args),
-        Command::Tap(command) => tap::run(&shell, &command),
+        Command::New(args) => new::run(shell, &args),
+        Command::Tap(command) => tap::run(shell, &command),
         Command::Directives(args) => directives::run(args.format),
-        Command::Validate(args) => validate::run(&shell, &args),
-        Command::Config(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => config::run(&loaded, args.format),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Schedule(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::schedule(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Worker(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::worker(&shell, &loaded.config, loaded.file.as_deref(), &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Serve(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => serve::run(&shell, &loaded.config, loaded.file.as_deref(), &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Mirror(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::mirror(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Buildbot(command) => {
-            let format = match &command {
-                crate::cli::BuildbotCommand::Submit { format, .. } => *format,
-                crate::cli::BuildbotCommand::MasterCfg { .. } => crate::cli::Format::Human,
-            };
-            match load_config(&shell, cli.config.as_deref(), format) {
-                Some(loaded) => buildbot::run(&shell, &loaded.config, &command),
-                None => exit::INVALID_INPUT,
-            }
+        Command::Validate(args) => validate::run(shell, &args),
+        // Every other command reads the configuration (`config_format`).
+        other => {
+            shell.diagnostics(&[Diagnostic::error(format!(
+                "`{other:?}` needs the configuration"
+            ))]);
+            exit::NOT_OK
         }
-        Command::Gc(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::gc(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Jobs(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => queue::jobs(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Trigger(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => trigger::run(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Report(args) => match load_config(&shell, cli.config.as_deref(), args.format) {
-            Some(loaded) => report::run(&shell, &loaded.config, &args),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Test(args) => {
-            match load_config(&shell, cli.config.as_deref(), args.format.document()) {
-                Some(loaded) => test::run(&shell, &loaded.config, &args),
-                None => exit::INVALID_INPUT,
-            }
-        }
-        Command::Run(args) => {
-            match load_config(&shell, cli.config.as_deref(), args.format.document()) {
-                Some(loaded) => run::run(&shell, &loaded.config, &args),
-                None => exit::INVALID_INPUT,
-            }
-        }
-        Command::RunJob { file } => match load_config(&shell, cli.config.as_deref(), Format::Human)
-        {
-            Some(loaded) => run_job::run(&shell, &loaded.config, &file),
-            None => exit::INVALID_INPUT,
-        },
-        Command::Runtask(args) => match load_config(&shell, cli.config.as_deref(), Format::Human) {
-            Some(loaded) => run::run(&shell, &loaded.config, &args.into_run()),
-            None => exit::INVALID_INPUT,
-        },
     }
 }
 
