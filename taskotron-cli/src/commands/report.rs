@@ -271,41 +271,39 @@ fn comment_in_bodhi(
     ctx: &ReportContext,
     all: bool,
 ) -> i32 {
-    use taskotron_core::bodhi::{self, BodhiClient, DoReport, Rules};
-    let Some(token) = config.bodhi_token.as_deref() else {
-        shell.diagnostics(&[Diagnostic::error("no Bodhi token")
-            .help("set `bodhi_token` in taskotron.yaml or $TASKOTRON_BODHI_TOKEN")]);
-        return exit::NOT_OK;
-    };
-    let mut client = BodhiClient::new(url, &config.bodhi_user, std::time::Duration::from_secs(30));
-    if let Err(e) = client.login(token) {
-        shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-        return exit::NOT_OK;
-    }
-    let rules = Rules {
-        doreport: if all {
-            DoReport::All
-        } else {
-            DoReport::OnChange
-        },
-        span: std::time::Duration::from_secs(config.bodhi_comment_span * 60),
-        now: std::time::SystemTime::now(),
-    };
+    use taskotron_core::bodhi::{self, DoReport};
     let arch = ctx.arch.clone().unwrap_or_else(|| "noarch".into());
     let log = |d: &CheckDetail| {
         ctx.urls
             .result_url(d.artifact.as_deref())
             .unwrap_or_default()
     };
-    let earlier = |update: &str| client.earlier(update).unwrap_or_default();
-    let planned = bodhi::decide(details, &ctx.checkname, &arch, &earlier, &log, rules);
-    let mut failed = false;
-    for p in &planned {
-        if let Err(e) = client.comment(&p.update, &p.text) {
-            shell.diagnostics(&[Diagnostic::error(format!("{}: {e}", p.update))]);
-            failed = true;
+    let done = match bodhi::comment_on(&bodhi::CommentRequest {
+        url,
+        user: &config.bodhi_user,
+        token: config.bodhi_token.as_deref(),
+        span_minutes: config.bodhi_comment_span,
+        doreport: if all {
+            DoReport::All
+        } else {
+            DoReport::OnChange
+        },
+        details,
+        checkname: &ctx.checkname,
+        arch: &arch,
+        log_url: &log,
+    }) {
+        Ok(done) => done,
+        Err(e) => {
+            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+            return exit::NOT_OK;
         }
+    };
+    for e in &done.errors {
+        shell.diagnostics(&[Diagnostic::error(e.clone())]);
     }
+    let failed = !done.errors.is_empty();
+    let planned = &done.posted;
     shell.status(
         "Commented",
         &format!("{} Bodhi comments posted", planned.len()),

@@ -3,8 +3,10 @@
 
 mod client;
 mod comment;
+mod flow;
 
 pub use client::{BodhiClient, BodhiError, PostedComment};
 pub use comment::{
     decide, parse_comment, text, DoReport, Earlier, Planned, Rules, DEFAULT_SPAN_MINUTES,
 };
+pub use flow::{comment_on, CommentError, CommentRequest, Commented, Posted};

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Value};
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
-use crate::bodhi::{self, BodhiClient, DoReport, Rules};
+use crate::bodhi::{self, DoReport, Rules};
 use crate::results;
 
 /// The `bodhi_comment` directive.
@@ -101,39 +101,29 @@ impl Directive for BodhiComment {
             let _ = writeln!(ctx.stdout, "Commenting in Bodhi is disabled (no bodhi_url); these {} comments would have been posted: {}", list.len(), path.display());
             return Ok(Value::Array(list));
         };
-        let mut client = BodhiClient::new(url, &r.bodhi_user, Duration::from_secs(30));
-        let token = r.bodhi_token.as_deref().ok_or_else(|| {
-            Failure::new(
-                "bodhi_comment: no Bodhi token (set `bodhi_token` or $TASKOTRON_BODHI_TOKEN)",
-            )
-        })?;
-        client
-            .login(token)
-            .map_err(|e| Failure::new(format!("bodhi_comment: {e}")))?;
-        let mut errors = Vec::new();
-        // Without the history a result is said again rather than left unsaid.
-        let earlier = |update: &str| client.earlier(update).unwrap_or_default();
-        let planned = bodhi::decide(
-            &details,
-            &ctx.checkname,
-            &ctx.arch,
-            &earlier,
-            &log_url,
-            rules,
-        );
-        let mut posted = Vec::new();
-        for p in planned {
-            match client.comment(&p.update, &p.text) {
-                Ok(c) => posted.push(json!({"update": p.update, "text": p.text, "id": c.id})),
-                Err(e) => errors.push(format!("{}: {e}", p.update)),
-            }
-        }
-        if !errors.is_empty() {
+        let done = bodhi::comment_on(&bodhi::CommentRequest {
+            url,
+            user: &r.bodhi_user,
+            token: r.bodhi_token.as_deref(),
+            span_minutes: r.bodhi_comment_span,
+            doreport,
+            details: &details,
+            checkname: &ctx.checkname,
+            arch: &ctx.arch,
+            log_url: &log_url,
+        })
+        .map_err(|e| Failure::new(format!("bodhi_comment: {e}")))?;
+        if !done.errors.is_empty() {
             return Err(Failure::new(format!(
                 "bodhi_comment: {}",
-                errors.join("; ")
+                done.errors.join("; ")
             )));
         }
+        let posted: Vec<Value> = done
+            .posted
+            .into_iter()
+            .map(|p| json!({"update": p.update, "text": p.text, "id": p.id}))
+            .collect();
         Ok(Value::Array(posted))
     }
 }

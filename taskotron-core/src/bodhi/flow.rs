@@ -1,0 +1,100 @@
+//! `comment_on`: the whole commenting flow — log in, apply the posting rules to
+//! the update's earlier comments, post what they say — used alike by the
+//! `bodhi_comment` directive and `taskotron report`.
+
+use std::time::{Duration, SystemTime};
+
+use super::{decide, BodhiClient, DoReport, Rules};
+use crate::results::CheckDetail;
+
+/// What to comment about, and as whom.
+pub struct CommentRequest<'a> {
+    /// Bodhi's URL.
+    pub url: &'a str,
+    /// The user comments are made as.
+    pub user: &'a str,
+    /// Its OIDC token; none cannot log in.
+    pub token: Option<&'a str>,
+    /// Minutes before an unchanged FAILED is said again.
+    pub span_minutes: u64,
+    /// Every result, or only changes.
+    pub doreport: DoReport,
+    /// The results (those about `bodhi_update` items are commented on).
+    pub details: &'a [CheckDetail],
+    /// The task's checkname.
+    pub checkname: &'a str,
+    /// The run's arch.
+    pub arch: &'a str,
+    /// A result's log URL.
+    pub log_url: &'a dyn Fn(&CheckDetail) -> String,
+}
+
+/// One comment posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// The update alias.
+    pub update: String,
+    /// The text.
+    pub text: String,
+    /// Its id in Bodhi.
+    pub id: u64,
+}
+
+/// What commenting did: the comments posted and the ones Bodhi refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Commented {
+    /// Posted, in order.
+    pub posted: Vec<Posted>,
+    /// `update: why`, one for each comment that was not posted.
+    pub errors: Vec<String>,
+}
+
+/// Why nothing could be commented.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommentError {
+    /// No token to log in with.
+    #[error("no Bodhi token (set `bodhi_token` in taskotron.yaml or $TASKOTRON_BODHI_TOKEN)")]
+    NoToken,
+    /// Logging in failed.
+    #[error("{0}")]
+    Login(String),
+}
+
+/// Logs in, decides with the update's earlier comments (when they cannot be read
+/// a result is said again rather than left unsaid) and posts.
+///
+/// # Errors
+/// No token, or the login failed; nothing was posted.
+pub fn comment_on(request: &CommentRequest<'_>) -> Result<Commented, CommentError> {
+    let token = request.token.ok_or(CommentError::NoToken)?;
+    let mut client = BodhiClient::new(request.url, request.user, Duration::from_secs(30));
+    client
+        .login(token)
+        .map_err(|e| CommentError::Login(e.to_string()))?;
+    let rules = Rules {
+        doreport: request.doreport,
+        span: Duration::from_secs(request.span_minutes * 60),
+        now: SystemTime::now(),
+    };
+    let earlier = |update: &str| client.earlier(update).unwrap_or_default();
+    let planned = decide(
+        request.details,
+        request.checkname,
+        request.arch,
+        &earlier,
+        request.log_url,
+        rules,
+    );
+    let mut done = Commented::default();
+    for p in planned {
+        match client.comment(&p.update, &p.text) {
+            Ok(c) => done.posted.push(Posted {
+                update: p.update,
+                text: p.text,
+                id: c.id,
+            }),
+            Err(e) => done.errors.push(format!("{}: {e}", p.update)),
+        }
+    }
+    Ok(done)
+}
