@@ -30,11 +30,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         Some(fixture) => match start_mocks(formula.taskdir(), fixture) {
             Ok(m) => Some(m),
             Err(e) => {
-                report_invalid(
-                    shell,
-                    format,
-                    &[taskotron_core::Diagnostic::error(e.to_string())],
-                );
+                report_invalid(shell, format, &[taskotron_core::Diagnostic::error(e)]);
                 return exit::INVALID_INPUT;
             }
         },
@@ -217,23 +213,17 @@ pub fn case_fixture(taskdir: &std::path::Path, fixture: &std::path::Path) -> std
 }
 
 /// Starts the mock services of a fixture.
+///
+/// # Errors
+/// The fixture cannot be read or started, or this build has no mocks.
 pub fn start_mocks(
     taskdir: &std::path::Path,
     fixture: &std::path::Path,
-) -> Result<taskotron_mock::services::MockServices, taskotron_mock::services::FixtureError> {
-    let path = fixture_path(taskdir, fixture);
-    let dict = taskotron_mock::services::ServicesFixture::load(&path)?;
-    taskotron_mock::services::MockServices::start(&dict)
+) -> Result<crate::mocks::Mocks, String> {
+    crate::mocks::start(Some(&fixture_path(taskdir, fixture)))
 }
 
-/// Points a run at the mocks and keeps its results from the real services: they
-/// are written into the artifacts instead, and nothing is cached (the mocks' URLs
-/// change with every start).
-pub fn mock_options(opts: &mut RunOptions, mocks: &taskotron_mock::services::MockServices) {
-    opts.services = mocks.services(taskotron_core::directive::Services {
-        cache_dir: None,
-        ..opts.services.clone()
-    });
-    opts.reporting.resultsdb_url = None;
-    opts.reporting.bodhi_url = None;
+/// Points a run at the mocks (see [`crate::mocks::apply`]).
+pub fn mock_options(opts: &mut RunOptions, mocks: &crate::mocks::Mocks) {
+    crate::mocks::apply(opts, mocks);
 }

@@ -216,16 +216,14 @@ fn run_case(shell: &Shell, config: &Config, dir: &Path, name: String, case: &Cas
         Err(d) => return fail(taskotron_core::diagnostic::render_all(&d)),
     };
     let fixture = case.mock.clone().unwrap_or_default();
-    let mocks = if case.mock.is_some() {
-        match super::run::start_mocks(dir, &super::run::case_fixture(dir, &fixture)) {
-            Ok(m) => m,
-            Err(e) => return fail(e.to_string()),
-        }
+    let mocks_started = if case.mock.is_some() {
+        super::run::start_mocks(dir, &super::run::case_fixture(dir, &fixture))
     } else {
-        match taskotron_mock::services::MockServices::start(&Default::default()) {
-            Ok(m) => m,
-            Err(e) => return fail(e.to_string()),
-        }
+        crate::mocks::start(None)
+    };
+    let mocks = match mocks_started {
+        Ok(m) => m,
+        Err(e) => return fail(e),
     };
     let mut opts = RunOptions {
         input: runner::task_input(&case.item, case.item_type, None),
