@@ -9,9 +9,13 @@ mod output;
 
 use clap::Parser;
 use taskotron_core::process;
+use taskotron_core::Diagnostic;
 
 fn main() {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => usage_error(e),
+    };
     signals(&args.command);
     let code = commands::dispatch(args);
     std::process::exit(code);
@@ -37,4 +41,42 @@ fn signals(command: &cli::Command) {
         Command::Trigger(_) | Command::Report(_) => process::install_interrupt_handler(),
         _ => {}
     }
+}
+
+/// A command line clap refuses: its message on stderr as clap prints it and, when
+/// the command line asks for JSON output, the error document on stdout as every
+/// command gives it, so a program reading stdout is never left with nothing.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let argv: Vec<String> = std::env::args().collect();
+    let json = argv
+        .windows(2)
+        .any(|w| w[0] == "--format" && matches!(w[1].as_str(), "json" | "jsonl"))
+        || argv
+            .iter()
+            .any(|a| matches!(a.as_str(), "--format=json" | "--format=jsonl"));
+    if json {
+        let message = e.to_string();
+        let first = message
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string();
+        let doc = serde_json::json!({
+            "error": "invalid input",
+            "diagnostics": [Diagnostic::error(first)],
+        });
+        println!("{doc}");
+    }
+    let _ = e.print();
+    std::process::exit(exit::INVALID_INPUT);
 }

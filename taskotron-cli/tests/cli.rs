@@ -201,6 +201,41 @@ fn json_mode_reports_invalid_input_on_stdout() {
         .as_str()
         .unwrap()
         .contains("not a valid koji_build"));
+    // Every command, whatever is wrong: a bad flag value (clap's refusal), an
+    // unreadable input, an unknown task.
+    for (args, says) in [
+        (
+            &["jobs", "--state", "bogus", "--format", "json"][..],
+            "not a job state",
+        ),
+        (
+            &["gc", "--older-than", "soon", "--format", "json"][..],
+            "--older-than",
+        ),
+        (
+            &["tap", "parse", "/nonexistent", "--format", "jsonl"][..],
+            "cannot read",
+        ),
+        (
+            &["tap", "check", "/nonexistent", "--format", "json"][..],
+            "cannot read",
+        ),
+        (
+            &["mirror", "nosuch", "--format", "json"][..],
+            "unknown task",
+        ),
+        (
+            &["report", "/nonexistent.yml", "--format=json"][..],
+            "cannot read",
+        ),
+    ] {
+        let o = env.run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let doc = json(&o);
+        assert_eq!(doc["error"], "invalid input", "{args:?}");
+        let message = doc["diagnostics"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{args:?}: {message}");
+    }
 }
 
 #[test]

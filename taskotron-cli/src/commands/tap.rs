@@ -27,20 +27,34 @@ pub fn run(shell: &Shell, command: &TapCommand) -> i32 {
 }
 
 /// The input, unbuffered: the TAP reader buffers it itself.
-fn open<'a>(shell: &Shell, input: &'a Path) -> Option<(Box<dyn Read>, Option<&'a Path>)> {
+fn open<'a>(
+    shell: &Shell,
+    input: &'a Path,
+    json: bool,
+) -> Option<(Box<dyn Read>, Option<&'a Path>)> {
     if input == Path::new("-") {
         return Some((Box::new(io::stdin().lock()), None));
     }
     match File::open(input) {
         Ok(f) => Some((Box::new(f), Some(input))),
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!(
-                "cannot read `{}`: {e}",
-                input.display()
-            ))]);
+            cannot_read(shell, input, &e, json);
             None
         }
     }
+}
+
+/// An input that cannot be read: on stderr, and on stdout too for JSON output.
+fn cannot_read(shell: &Shell, input: &Path, e: &io::Error, json: bool) {
+    let format = if json { Format::Json } else { Format::Human };
+    super::report_invalid(
+        shell,
+        format,
+        &[Diagnostic::error(format!(
+            "cannot read `{}`: {e}",
+            input.display()
+        ))],
+    );
 }
 
 fn context(subject: &TapSubject, input: &Path) -> Context {
@@ -77,7 +91,8 @@ fn print_diagnostics(shell: &Shell, summary: &Summary, more: &[Diagnostic]) {
 }
 
 fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -> i32 {
-    let Some((reader, file)) = open(shell, input) else {
+    let json = matches!(format, TapFormat::Json | TapFormat::Jsonl);
+    let Some((reader, file)) = open(shell, input, json) else {
         return exit::INVALID_INPUT;
     };
     let format = match format {
@@ -94,10 +109,7 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
     let (summary, diagnostics) = match converted {
         Ok((summary, diagnostics, _)) => (summary, diagnostics),
         Err(writer::ConvertError::Read(e)) => {
-            shell.diagnostics(&[Diagnostic::error(format!(
-                "cannot read `{}`: {e}",
-                input.display()
-            ))]);
+            cannot_read(shell, input, &e, json);
             return exit::INVALID_INPUT;
         }
         // `| head` closed the pipe: not an error.
@@ -118,7 +130,8 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
 }
 
 fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
-    let Some((reader, file)) = open(shell, &args.input) else {
+    let json = args.format == Format::Json;
+    let Some((reader, file)) = open(shell, &args.input, json) else {
         return exit::INVALID_INPUT;
     };
     let mut counts = [0u64; 6];
@@ -133,10 +146,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
     let (summary, diagnostics) = match read {
         Ok(r) => r,
         Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(format!(
-                "cannot read `{}`: {e}",
-                args.input.display()
-            ))]);
+            cannot_read(shell, &args.input, &e, json);
             return exit::INVALID_INPUT;
         }
     };
