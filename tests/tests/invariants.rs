@@ -48,7 +48,7 @@ fn only_the_process_module_starts_programs() {
             "directive/python.rs",
             "directive/shell.rs",
             "process.rs",
-            "worker.rs"
+            "worker/mod.rs"
         ]
     );
     assert_eq!(holding("tool_output("), ["process.rs", "rpmenv.rs"]);
@@ -63,7 +63,7 @@ fn only_the_process_module_starts_programs() {
         );
     }
     // Only a worker's own `taskotron run` keeps the caller's environment.
-    assert_eq!(holding("run_supervised("), ["process.rs", "worker.rs"]);
+    assert_eq!(holding("run_supervised("), ["process.rs", "worker/mod.rs"]);
 }
 
 #[test]

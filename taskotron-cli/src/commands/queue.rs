@@ -1,12 +1,12 @@
 //! `taskotron schedule`, `taskotron worker` and `taskotron jobs`: the embedded queue.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
 
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{JobState, Queue, QueueError, QueuedJob, Waiting};
-use taskotron_core::worker::{self, CommandExecutor, Step, WorkerSettings};
+use taskotron_core::worker::{self, CommandExecutor, WorkerSettings};
 use taskotron_core::{Arch, Diagnostic, JobRequest};
 
 use super::{print_json, report_invalid};
@@ -216,7 +216,7 @@ pub fn worker(
     }
 }
 
-/// Worker threads on the local queue.
+/// Worker threads on the local queue ([`worker::Pool`]), printed as they go.
 pub struct Pool {
     /// The worker's name (threads add `/n`).
     pub name: String,
@@ -228,9 +228,46 @@ pub struct Pool {
     pub format: Format,
 }
 
+/// Prints what a pool's threads do.
+struct Printer<'a> {
+    shell: &'a Shell,
+    format: Format,
+}
+
+impl worker::PoolObserver for Printer<'_> {
+    fn event(&self, event: worker::PoolEvent<'_>) {
+        use worker::PoolEvent;
+        let shell = self.shell;
+        match event {
+            PoolEvent::Ran(job) => report(shell, self.format, job),
+            PoolEvent::Lost(id) => shell.status(
+                "Lost",
+                &format!("{id}: its lease went to another worker; result dropped"),
+                Tone::Warn,
+            ),
+            PoolEvent::Released(id) => shell.status(
+                "Released",
+                &format!("{id}: stopped mid-job; back in the queue"),
+                Tone::Warn,
+            ),
+            PoolEvent::Deferred(id, pids) => shell.status(
+                "Deferred",
+                &format!(
+                    "{id}: processes of an earlier attempt still run (pid {}); not starting it twice, back in the queue",
+                    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                ),
+                Tone::Warn,
+            ),
+            PoolEvent::QueueFailed(e) => {
+                queue_failed(shell, self.format, e);
+            }
+        }
+    }
+}
+
 impl Pool {
-    /// Runs jobs until a signal comes, or, once `drain` is set, until the queue has
-    /// nothing for them. Returns whether the queue failed.
+    /// Runs the library's pool until a signal comes, or, once `drain` is set, until
+    /// the queue has nothing for it. Returns whether the queue failed.
     pub fn run(
         &self,
         shell: &Shell,
@@ -253,88 +290,22 @@ impl Pool {
             ),
             Tone::Good,
         );
-        let failed = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            for n in 0..self.jobs {
-                let settings = WorkerSettings {
-                    name: if self.jobs == 1 {
-                        self.name.clone()
-                    } else {
-                        format!("{}/{n}", self.name)
-                    },
-                    arches: self.arches.clone(),
-                    lease: config.worker_lease,
-                    max_attempts: config.max_attempts,
-                    retry_delay: config.retry_delay,
-                };
-                let failed = &failed;
-                scope.spawn(move || {
-                    let mut queue = match open_queue(shell, config) {
-                        Ok(q) => q,
-                        Err(e) => {
-                            queue_failed(shell, self.format, &e);
-                            failed.store(true, Ordering::Relaxed);
-                            return;
-                        }
-                    };
-                    let mut backoff = Duration::from_secs(1);
-                    let mut idle = Duration::from_millis(50);
-                    while taskotron_core::process::interrupted().is_none() {
-                        match worker::step(&settings, &mut queue, tasks, executor) {
-                            // Draining ends when nothing is left, not while a job
-                            // waits for its next attempt.
-                            Ok(Step::Idle)
-                                if drain.load(Ordering::Relaxed)
-                                    && !queue
-                                        .waiting(&settings.arches, SystemTime::now())
-                                        .unwrap_or(false) =>
-                            {
-                                break
-                            }
-                            Ok(Step::Idle) => {
-                                std::thread::sleep(idle);
-                                idle = (idle * 2).min(Duration::from_secs(2));
-                            }
-                            Ok(Step::Ran(job)) => {
-                                idle = Duration::from_millis(50);
-                                backoff = Duration::from_secs(1);
-                                report(shell, self.format, &job);
-                            }
-                            Ok(Step::Lost(id)) => shell.status(
-                                "Lost",
-                                &format!("{id}: its lease went to another worker; result dropped"),
-                                Tone::Warn,
-                            ),
-                            Ok(Step::Released(id)) => shell.status(
-                                "Released",
-                                &format!("{id}: stopped mid-job; back in the queue"),
-                                Tone::Warn,
-                            ),
-                            Ok(Step::Deferred(id, pids)) => shell.status(
-                                "Deferred",
-                                &format!(
-                                    "{id}: processes of an earlier attempt still run (pid {}); not starting it twice, back in the queue",
-                                    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-                                ),
-                                Tone::Warn,
-                            ),
-                            Err(e) => {
-                                queue_failed(shell, self.format, &e);
-                                failed.store(true, Ordering::Relaxed);
-                                // A damaged or unusable queue will fail the same way
-                                // again, and `--once` means once.
-                                if e.is_permanent() || drain.load(Ordering::Relaxed) {
-                                    break;
-                                }
-                                std::thread::sleep(backoff);
-                                backoff = (backoff * 2).min(Duration::from_secs(60));
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        failed.load(Ordering::Relaxed)
+        let pool = worker::Pool {
+            settings: WorkerSettings {
+                name: self.name.clone(),
+                arches: self.arches.clone(),
+                lease: config.worker_lease,
+                max_attempts: config.max_attempts,
+                retry_delay: config.retry_delay,
+            },
+            jobs: self.jobs,
+        };
+        let open = || open_queue(shell, config);
+        let printer = Printer {
+            shell,
+            format: self.format,
+        };
+        pool.run(&open, tasks, executor, drain, &printer)
     }
 }
 

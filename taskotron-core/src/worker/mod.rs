@@ -3,6 +3,8 @@
 //! or the crash with its cause. A problem with one job (unknown task, missing
 //! directory, a run that cannot start) crashes that job and the worker goes on.
 
+mod pool;
+pub use pool::{Pool, PoolEvent, PoolObserver};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -448,6 +450,7 @@ mod tests {
     use crate::arch::Arch;
     use crate::dict::JobRequest;
     use crate::item::ItemType;
+    use std::sync::atomic::AtomicBool;
     use std::sync::Mutex;
 
     /// Answers each execution with the next cause of failure (`None`: OK).
@@ -600,6 +603,55 @@ mod tests {
                 .unwrap()
                 .count(),
             0
+        );
+    }
+
+    /// Records what a pool's threads say.
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<String>>);
+
+    impl PoolObserver for Seen {
+        fn event(&self, event: PoolEvent<'_>) {
+            let line = match event {
+                PoolEvent::Ran(job) => format!("ran {:?}", job.state),
+                PoolEvent::QueueFailed(e) => format!("queue failed: {e}"),
+                other => format!("{other:?}"),
+            };
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
+    #[test]
+    fn a_draining_pool_runs_every_job_once_and_stops() {
+        let (dir, mut q, tasks, _, settings) = setup(vec![]);
+        let more: Vec<JobRequest> = (2..=5)
+            .map(|n| JobRequest {
+                item: format!("a-{n}-1.fc41"),
+                item_type: ItemType::KojiBuild,
+                taskname: "t".into(),
+                arch: Arch::X86_64,
+            })
+            .collect();
+        q.enqueue(&more, SystemTime::now()).unwrap();
+        let exec = Scripted(Mutex::new(vec![None; 5]));
+        let pool = Pool { settings, jobs: 2 };
+        let path = dir.path().join("queue.sqlite");
+        let open = || Queue::open(&path);
+        let seen = Seen::default();
+        let failed = pool.run(&open, &tasks, &exec, &AtomicBool::new(true), &seen);
+        assert!(!failed);
+        let lines = seen.0.lock().unwrap().clone();
+        assert_eq!(lines, vec!["ran Finished".to_string(); 5]);
+        assert!(exec.0.lock().unwrap().is_empty(), "each job ran once");
+        // A queue that cannot be opened is said by every thread, and is a failure.
+        let seen = Seen::default();
+        let bad = || Queue::open(Path::new("/proc/no/queue.sqlite"));
+        assert!(pool.run(&bad, &tasks, &exec, &AtomicBool::new(true), &seen));
+        let lines = seen.0.lock().unwrap().clone();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| l.starts_with("queue failed")),
+            "{lines:?}"
         );
     }
 }
