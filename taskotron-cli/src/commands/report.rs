@@ -3,9 +3,7 @@
 use serde_json::json;
 use taskotron_core::config::Config;
 use taskotron_core::results::{self, CheckDetail, Context};
-use taskotron_core::resultsdb::{
-    self, report, Client, Group, LogUrls, Policy, ReportContext, Spool,
-};
+use taskotron_core::resultsdb::{self, report, Group, LogUrls, ReportContext};
 use taskotron_core::Diagnostic;
 
 use super::{print_json, report_invalid};
@@ -140,30 +138,14 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         report_invalid(shell, args.format, &[d]);
         return exit::INVALID_INPUT;
     };
-    let spool = match Spool::open(&config.state_dir.join("spool/resultsdb")) {
-        Ok(s) => s,
+    let reporter = match taskotron_core::resultsdb::Reporter::open(&url, &config.reporting()) {
+        Ok(r) => r,
         Err(e) => {
-            report_invalid(
-                shell,
-                args.format,
-                &[Diagnostic::error(format!(
-                    "cannot open the spool in `{}`: {e}",
-                    config.state_dir.display()
-                ))],
-            );
+            report_invalid(shell, args.format, &[Diagnostic::error(e)]);
             return exit::INVALID_INPUT;
         }
     };
-    let client = Client::new(
-        &url,
-        config.resultsdb_auth(),
-        std::time::Duration::from_secs(10),
-    );
-    let policy = Policy {
-        deadline: config.report_deadline,
-        concurrency: config.report_concurrency,
-        ..Policy::default()
-    };
+    let (client, spool) = (&reporter.client, &reporter.spool);
     shell.status(
         "Reporting",
         &format!("{} results to {}", entries.len(), client.base()),
@@ -172,9 +154,9 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
     // Every result is in the spool before it is sent, so a signal may end the
     // delivery anywhere: what ResultsDB has not confirmed stays for `--resume`.
     let sent = {
-        let (client, spool, resume) = (client.clone(), spool.clone(), args.resume);
+        let (reporter, resume) = (reporter.clone(), args.resume);
         taskotron_core::process::unless_interrupted(
-            move || report::send(&client, &spool, entries, resume, policy),
+            move || reporter.send(entries, resume),
             std::time::Duration::from_secs(2),
         )
     };

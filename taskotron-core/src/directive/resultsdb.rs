@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::results::CheckDetail;
-use crate::resultsdb::{report, Client, Group, ReportContext, Spool};
+use crate::resultsdb::{report, Group, ReportContext};
 
 /// A result in a namespace the task's repository may not post into.
 pub const NAMESPACE_REFUSED: super::FailureKind =
@@ -135,15 +135,11 @@ impl Directive for ResultsDb {
             let _ = writeln!(ctx.stdout, "Reporting to ResultsDB is disabled (no resultsdb_url); these {} results would have been sent: {}", entries.len(), path.display());
             return Ok(exported(&vec![None; details.len()]));
         };
-        let spool = Spool::open(&r.state_dir.join("spool/resultsdb")).map_err(|e| {
-            Failure::new(format!(
-                "resultsdb: cannot open the spool in `{}`: {e}",
-                r.state_dir.display()
-            ))
-        })?;
-        let client = Client::new(url, r.auth.clone(), std::time::Duration::from_secs(10));
+        let reporter = crate::resultsdb::Reporter::open(url, r)
+            .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
         let order: Vec<String> = entries.iter().map(|e| e.result_id.clone()).collect();
-        let outcome = report::send(&client, &spool, entries, false, r.policy)
+        let outcome = reporter
+            .send(entries, false)
             .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
         if !outcome.is_complete() {
             let mut why = format!(

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod identity;
 mod payload;
 pub mod report;
+mod reporter;
 mod settings;
 pub mod spool;
 mod urls;
@@ -17,6 +18,7 @@ pub use identity::Identity;
 pub use payload::{
     format, DataValue, Group, PayloadError, ReportContext, ResultPayload, Testcase, RESULT_ID_KEY,
 };
+pub use reporter::Reporter;
 pub use settings::Reporting;
 pub use spool::{Entry, Spool};
 pub use urls::LogUrls;
