@@ -3,16 +3,21 @@
 mod buildbot;
 mod config;
 mod directives;
+mod gc;
+mod jobs;
+mod mirror;
 mod new;
 mod queue;
 mod report;
 mod run;
 mod run_job;
+mod schedule;
 mod serve;
 mod tap;
 mod test;
 mod trigger;
 mod validate;
+mod worker;
 
 use std::io::Write;
 
@@ -71,13 +76,13 @@ fn with_config(shell: &Shell, loaded: &taskotron_core::config::Loaded, command: 
     let file = loaded.file.as_deref();
     match command {
         Command::Config(args) => config::run(loaded, args.format),
-        Command::Schedule(args) => queue::schedule(shell, config, &args),
-        Command::Worker(args) => queue::worker(shell, config, file, &args),
+        Command::Schedule(args) => schedule::run(shell, config, &args),
+        Command::Worker(args) => worker::run(shell, config, file, &args),
         Command::Serve(args) => serve::run(shell, config, file, &args),
-        Command::Mirror(args) => queue::mirror(shell, config, &args),
+        Command::Mirror(args) => mirror::run(shell, config, &args),
         Command::Buildbot(command) => buildbot::run(shell, config, &command),
-        Command::Gc(args) => queue::gc(shell, config, &args),
-        Command::Jobs(args) => queue::jobs(shell, config, &args),
+        Command::Gc(args) => gc::run(shell, config, &args),
+        Command::Jobs(args) => jobs::run(shell, config, &args),
         Command::Trigger(args) => trigger::run(shell, config, &args),
         Command::Report(args) => report::run(shell, config, &args),
         Command::Test(args) => test::run(shell, config, &args),

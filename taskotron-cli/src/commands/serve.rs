@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 
-use super::queue::{default_name, executor, Pool};
 use super::trigger;
+use super::worker::{default_name, executor, Pool};
 use crate::cli::{ServeArgs, TriggerArgs};
 use crate::exit;
 use crate::output::Shell;

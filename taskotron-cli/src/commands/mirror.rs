@@ -1,0 +1,75 @@
+//! `taskotron mirror`: clone or fetch the mirrors of tasks kept in git.
+
+use taskotron_core::config::Config;
+use taskotron_core::Diagnostic;
+
+use super::{print_json, report_invalid};
+use crate::cli::{Format, MirrorArgs};
+use crate::exit;
+use crate::output::{Shell, Tone};
+
+/// `taskotron mirror`.
+pub fn run(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
+    use taskotron_core::mirror::{Refresh, TaskLocation};
+    let tasks = config.tasks();
+    let names: Vec<String> = if args.tasks.is_empty() {
+        config
+            .tasks
+            .iter()
+            .filter(|(_, v)| matches!(TaskLocation::parse(v), TaskLocation::Git { .. }))
+            .map(|(k, _)| k.clone())
+            .collect()
+    } else {
+        args.tasks.clone()
+    };
+    if names.is_empty() && args.format == Format::Human {
+        shell.status(
+            "Nothing",
+            "to mirror: the config's `tasks` names no git repository (`name: git://host/task.git#ref`)",
+            Tone::Good,
+        );
+    }
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for name in &names {
+        let url = match tasks.locate(name) {
+            Ok(TaskLocation::Git { url, .. }) => url,
+            Ok(TaskLocation::Dir(d)) => {
+                shell.status(
+                    "Skipped",
+                    &format!("{name}: a directory ({})", d.display()),
+                    Tone::Warn,
+                );
+                continue;
+            }
+            Err(why) => {
+                report_invalid(shell, args.format, &[Diagnostic::error(why)]);
+                return exit::INVALID_INPUT;
+            }
+        };
+        match tasks.mirror.update(&url, args.force) {
+            Ok(r) => {
+                let what = match r {
+                    Refresh::Cloned => "cloned",
+                    Refresh::Fetched => "fetched",
+                    Refresh::Fresh => "fresh",
+                };
+                shell.status("Mirrored", &format!("{name}: {what} ({url})"), Tone::Good);
+                rows.push(serde_json::json!({"task": name, "url": url, "refresh": what}));
+            }
+            Err(e) => {
+                shell.diagnostics(&[Diagnostic::error(format!("{name}: {e}"))]);
+                rows.push(serde_json::json!({"task": name, "url": url, "error": e.to_string()}));
+                failed = true;
+            }
+        }
+    }
+    if args.format == Format::Json {
+        print_json(&serde_json::json!(rows));
+    }
+    if failed {
+        exit::NOT_OK
+    } else {
+        exit::OK
+    }
+}
