@@ -163,8 +163,8 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
         verdict_text = escape(&verdict),
         checkname = escape(&report.checkname),
         item = escape(&report.item),
-        item_type = escape(&report.item_type),
-        arch = escape(&report.arch),
+        item_type = escape(report.item_type.as_str()),
+        arch = escape(report.arch.as_str()),
         class = status.1,
         status = status.0,
     );

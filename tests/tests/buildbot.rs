@@ -209,7 +209,7 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
         assert_eq!(done.worker.as_deref(), Some(format!("w-{arch}").as_str()));
         let report = done.report.expect("the run's report is in the step log");
         assert_eq!(report.build_id.as_deref(), Some(build_id.as_str()));
-        assert_eq!(report.arch, arch.to_string());
+        assert_eq!(report.arch.to_string(), arch.to_string());
         assert!(
             master
                 .join("artifacts")

@@ -92,9 +92,9 @@ pub struct ExecutionReport {
     /// The item under test.
     pub item: String,
     /// Its type.
-    pub item_type: String,
+    pub item_type: crate::ItemType,
     /// The arch the run was for.
-    pub arch: String,
+    pub arch: crate::Arch,
     /// The testcase name, `namespace.name`.
     pub checkname: String,
     /// The run's artifacts directory.
