@@ -241,33 +241,41 @@ fn modes() -> Vec<(PathBuf, &'static str)> {
     all
 }
 
+/// Checks the Python side's `export_YAML` is `ours` byte for byte (naming the first
+/// line that differs) and that `import_YAML` then `export_YAML` of ours gives it
+/// back; returns their text.
+fn same_yaml<'a>(got: &'a Value, ours: &str, python: &Path, mode: &str) -> &'a str {
+    let theirs = got["export_yaml"].as_str().unwrap();
+    if theirs != ours {
+        let first = theirs
+            .lines()
+            .zip(ours.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{} ({mode}) export_YAML differs from ours at line {}:\n  python: {:?}\n  rust:   {:?}",
+            python.display(),
+            first + 1,
+            theirs.lines().nth(first),
+            ours.lines().nth(first)
+        );
+    }
+    assert_eq!(
+        got["reexport"].as_str().unwrap(),
+        ours,
+        "{} ({mode}): import_YAML then export_YAML of our text",
+        python.display()
+    );
+    theirs
+}
+
 #[test]
 fn export_yaml_is_byte_for_byte_ours_and_import_yaml_reads_ours() {
     let details = corpus();
     let ours = resultyaml::export(&details);
     for (python, mode) in modes() {
         let got = run_python(&python, mode, &details, &ours);
-        let theirs = got["export_yaml"].as_str().unwrap();
-        if theirs != ours {
-            let first = theirs
-                .lines()
-                .zip(ours.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            panic!(
-                "{} ({mode}) export_YAML differs from ours at line {}:\n  python: {:?}\n  rust:   {:?}",
-                python.display(),
-                first + 1,
-                theirs.lines().nth(first),
-                ours.lines().nth(first)
-            );
-        }
-        assert_eq!(
-            got["reexport"].as_str().unwrap(),
-            ours,
-            "{} ({mode}): import_YAML then export_YAML of our text",
-            python.display()
-        );
+        let theirs = same_yaml(&got, &ours, &python, mode);
         // And our reader reads theirs into what was exported.
         let read = resultyaml::import(theirs, None).unwrap();
         assert_eq!(read.details, without_output(&details));
@@ -315,27 +323,7 @@ fn generated_results_export_the_same_bytes_on_both_sides() {
     let ours = resultyaml::export(&details);
     for (python, mode) in modes() {
         let got = run_python(&python, mode, &details, &ours);
-        let theirs = got["export_yaml"].as_str().unwrap();
-        if theirs != ours {
-            let first = theirs
-                .lines()
-                .zip(ours.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            panic!(
-                "{} ({mode}) differs at line {}:\n  python: {:?}\n  rust:   {:?}",
-                python.display(),
-                first + 1,
-                theirs.lines().nth(first),
-                ours.lines().nth(first)
-            );
-        }
-        assert_eq!(
-            got["reexport"].as_str().unwrap(),
-            ours,
-            "{} ({mode})",
-            python.display()
-        );
+        same_yaml(&got, &ours, &python, mode);
         let tap = got["tap"].as_str().unwrap();
         let read = results::parse_any(tap, &results::Context::default()).unwrap();
         // What our own TAP13 export of the same results reads back as (an empty
