@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use taskotron_core::results::junit;
+use taskotron_tap::results::junit;
 
 fuzz_target!(|text: &str| {
     match junit::import(text, None) {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use taskotron_core::results::resultyaml;
+use taskotron_tap::results::resultyaml;
 
 fuzz_target!(|text: &str| {
     if let Ok(imported) = resultyaml::import(text, None) {

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use taskotron_core::results::{read_tap, Context};
-use taskotron_core::tap::{Event, Reader};
+use taskotron_tap::results::{read_tap, Context};
+use taskotron_tap::tap::{Event, Reader};
 
 fuzz_target!(|data: &[u8]| {
     let mut points = 0;

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    if let Ok(node) = taskotron_core::yaml::parse(text, None) {
+    if let Ok(node) = taskotron_tap::yaml::parse(text, None) {
         let _ = node.to_json();
     }
 });

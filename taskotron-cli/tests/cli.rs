@@ -523,7 +523,7 @@ fn an_unusable_artifacts_directory_is_a_not_ok_run() {
 
 fn tap_case(name: &str) -> String {
     workspace()
-        .join("taskotron-core/src/tap/testdata")
+        .join("taskotron-tap/src/tap/testdata")
         .join(name)
         .display()
         .to_string()

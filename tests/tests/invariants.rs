@@ -113,42 +113,68 @@ fn the_model_modules_depend_on_no_component() {
     assert_eq!(holding_under("failure.rs", "crate::"), Vec::<String>::new());
 }
 
-/// Every module ARCHITECTURE.md's code map names for the core (`name` or `dir/`
-/// at the start of an entry) exists, and every module of the core is named.
+/// For each library crate, every module ARCHITECTURE.md's code map names in its
+/// section (`name` or `dir/` at the start of an entry) exists, and every module of
+/// the crate is named.
 #[test]
 fn architecture_names_the_modules_that_exist() {
-    let map =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
-            .unwrap();
-    let core = map
-        .split("### `taskotron-core`")
-        .nth(1)
-        .and_then(|s| s.split("\n### ").next())
-        .expect("the core's section");
-    // Entries look like "- `name`, `other` — ..." or "- `dir/` — ...".
-    let mut named = Vec::new();
-    for line in core.lines().filter(|l| l.starts_with("- `")) {
-        let head = line.split(" — ").next().unwrap_or("");
-        for part in head.split('`').skip(1).step_by(2) {
-            named.push(part.trim_end_matches('/').to_string());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    for krate in ["taskotron-tap", "taskotron-core"] {
+        let section = map
+            .split(&format!("### `{krate}`"))
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md has no section for {krate}"));
+        // Entries look like "- `name`, `other` — ..." or "- `dir/` — ...".
+        let mut named = Vec::new();
+        for line in section.lines().filter(|l| l.starts_with("- `")) {
+            let head = line.split(" — ").next().unwrap_or("");
+            for part in head.split('`').skip(1).step_by(2) {
+                named.push(part.trim_end_matches('/').to_string());
+            }
         }
-    }
-    let src = core_src();
-    for name in &named {
-        assert!(
-            src.join(format!("{name}.rs")).is_file() || src.join(name).join("mod.rs").is_file(),
-            "ARCHITECTURE.md names `{name}`, which is not a module of taskotron-core"
-        );
-    }
-    for entry in std::fs::read_dir(&src).unwrap().flatten() {
-        let path = entry.path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let module = path.extension().is_some_and(|e| e == "rs") || path.join("mod.rs").is_file();
-        if module && name != "lib" {
+        let src = root.join(krate).join("src");
+        for name in &named {
             assert!(
-                named.contains(&name),
-                "ARCHITECTURE.md's code map does not name `{name}`"
+                src.join(format!("{name}.rs")).is_file() || src.join(name).join("mod.rs").is_file(),
+                "ARCHITECTURE.md names `{name}`, which is not a module of {krate}"
             );
         }
+        for entry in std::fs::read_dir(&src).unwrap().flatten() {
+            let path = entry.path();
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            let module =
+                path.extension().is_some_and(|e| e == "rs") || path.join("mod.rs").is_file();
+            if module && name != "lib" {
+                assert!(
+                    named.contains(&name),
+                    "ARCHITECTURE.md's code map does not name {krate}'s `{name}`"
+                );
+            }
+        }
+    }
+}
+
+/// The TAP crate depends on no other taskotron crate, so it stays pure and builds
+/// (and is fuzzed) alone.
+#[test]
+fn the_tap_crate_stands_alone() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-tap/Cargo.toml"),
+    )
+    .unwrap();
+    // The [dependencies] table only (the package's own name is `taskotron-tap`).
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|s| s.split("\n[").next())
+        .unwrap();
+    assert!(
+        !deps.contains("taskotron-"),
+        "taskotron-tap depends on another taskotron crate"
+    );
+    for heavy in ["rusqlite", "git2", "lapin", "rpm", "ureq"] {
+        assert!(!deps.contains(heavy), "taskotron-tap depends on {heavy}");
     }
 }
