@@ -32,7 +32,12 @@ pub const FILES: &[(&str, &str)] = &[
 
 /// The name of the versioned directory: crate version and the first 12 hex digits
 /// of a hash over every file.
-pub fn version_dir() -> String {
+pub fn version_dir() -> &'static str {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIR.get_or_init(compute_version_dir)
+}
+
+fn compute_version_dir() -> String {
     let mut hash = Sha256::new();
     for (name, text) in FILES {
         hash.update(name.as_bytes());

@@ -4,10 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use taskotron_core::config::Config;
-use taskotron_core::Diagnostic;
 
 use super::trigger;
-use super::worker::{default_name, executor, Pool};
+use super::worker::Workers;
 use crate::cli::{ServeArgs, TriggerArgs};
 use crate::exit;
 use crate::output::Shell;
@@ -21,23 +20,17 @@ pub fn run(
     config_file: Option<&std::path::Path>,
     args: &ServeArgs,
 ) -> i32 {
-    let executor = match executor(config, config_file) {
-        Ok(e) => e,
-        Err(why) => {
-            shell.diagnostics(&[Diagnostic::error(why)]);
-            return exit::NOT_OK;
-        }
-    };
-    let tasks = config.tasks();
-    let pool = Pool {
-        name: default_name(),
-        arches: if args.arch.is_empty() {
-            config.supported_arches.clone()
-        } else {
-            args.arch.clone()
-        },
-        jobs: args.jobs,
-        format: args.format,
+    let workers = match Workers::prepare(
+        shell,
+        config,
+        config_file,
+        None,
+        &args.arch,
+        args.jobs,
+        args.format,
+    ) {
+        Ok(w) => w,
+        Err(code) => return code,
     };
     let trigger_args = TriggerArgs {
         rules: args.rules.clone(),
@@ -48,10 +41,10 @@ pub fn run(
     };
     let drain = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let workers = scope.spawn(|| pool.run(shell, config, &executor, &tasks, &drain));
+        let running = scope.spawn(|| workers.run(&drain));
         let code = trigger::run(shell, config, &trigger_args);
         drain.store(true, Ordering::Relaxed);
-        let failed = workers.join().unwrap_or(true);
+        let failed = running.join().unwrap_or(true);
         match (code, failed) {
             (exit::OK, false) => exit::OK,
             (exit::OK, true) => exit::NOT_OK,

@@ -5,21 +5,13 @@ use std::sync::atomic::AtomicBool;
 
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{JobState, QueuedJob};
-use taskotron_core::worker::{self, CommandExecutor, WorkerSettings};
+use taskotron_core::worker::{self, CommandExecutor};
 use taskotron_core::{Arch, Diagnostic};
 
 use super::queue::{line, open_queue, queue_failed};
 use crate::cli::{Format, WorkerArgs};
 use crate::exit;
 use crate::output::{Shell, Tone};
-
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
 
 /// `taskotron worker`.
 pub fn run(
@@ -28,48 +20,38 @@ pub fn run(
     config_file: Option<&std::path::Path>,
     args: &WorkerArgs,
 ) -> i32 {
-    let executor = match executor(config, config_file) {
-        Ok(e) => e,
-        Err(why) => {
-            shell.diagnostics(&[Diagnostic::error(why)]);
-            return exit::NOT_OK;
-        }
+    let workers = match Workers::prepare(
+        shell,
+        config,
+        config_file,
+        args.name.clone(),
+        &args.arch,
+        args.jobs,
+        args.format,
+    ) {
+        Ok(w) => w,
+        Err(code) => return code,
     };
-    let arches = if args.arch.is_empty() {
-        config.supported_arches.clone()
-    } else {
-        args.arch.clone()
-    };
-    let name = args.name.clone().unwrap_or_else(default_name);
-    let tasks = config.tasks();
     // Open once up front, so a bad state directory is one clear error, not one per job.
     if let Err(e) = open_queue(shell, config) {
         return queue_failed(shell, args.format, &e);
     }
-    let pool = Pool {
-        name,
-        arches,
-        jobs: args.jobs,
-        format: args.format,
-    };
-    let drain = AtomicBool::new(args.once);
-    if pool.run(shell, config, &executor, &tasks, &drain) {
+    if workers.run(&AtomicBool::new(args.once)) {
         exit::NOT_OK
     } else {
         exit::OK
     }
 }
 
-/// Worker threads on the local queue ([`worker::Pool`]), printed as they go.
-pub struct Pool {
-    /// The worker's name (threads add `/n`).
-    pub name: String,
-    /// Its arches (and noarch).
-    pub arches: Vec<Arch>,
-    /// Threads.
-    pub jobs: u16,
-    /// How each job is printed.
-    pub format: Format,
+/// The library's worker pool with this configuration's executor, printed as it
+/// goes: what `worker` and `serve` run.
+pub struct Workers<'a> {
+    shell: &'a Shell,
+    config: &'a Config,
+    pool: worker::Pool,
+    executor: CommandExecutor,
+    tasks: worker::Tasks,
+    format: Format,
 }
 
 /// Prints what a pool's threads do.
@@ -109,69 +91,59 @@ impl worker::PoolObserver for Printer<'_> {
     }
 }
 
-impl Pool {
-    /// Runs the library's pool until a signal comes, or, once `drain` is set, until
-    /// the queue has nothing for it. Returns whether the queue failed.
-    pub fn run(
-        &self,
-        shell: &Shell,
-        config: &Config,
-        executor: &CommandExecutor,
-        tasks: &taskotron_core::worker::Tasks,
-        drain: &AtomicBool,
-    ) -> bool {
-        shell.status(
+impl<'a> Workers<'a> {
+    /// The pool and executor of `config` (the worker runs this very binary), or
+    /// the exit code of why not.
+    pub fn prepare(
+        shell: &'a Shell,
+        config: &'a Config,
+        config_file: Option<&std::path::Path>,
+        name: Option<String>,
+        arches: &[Arch],
+        jobs: u16,
+        format: Format,
+    ) -> Result<Self, i32> {
+        let program = std::env::current_exe().map_err(|e| {
+            shell.diagnostics(&[Diagnostic::error(format!("cannot find my own binary: {e}"))]);
+            exit::NOT_OK
+        })?;
+        Ok(Self {
+            shell,
+            config,
+            pool: config.worker_pool(name.unwrap_or_else(worker::default_name), arches, jobs),
+            executor: config.executor(program, config_file),
+            tasks: config.tasks(),
+            format,
+        })
+    }
+
+    /// Runs until a signal comes, or, once `drain` is set, until the queue has
+    /// nothing for the pool. Returns whether the queue failed.
+    pub fn run(&self, drain: &AtomicBool) -> bool {
+        let settings = &self.pool.settings;
+        self.shell.status(
             "Working",
             &format!(
                 "as {} on {} (and noarch), {} at a time",
-                self.name,
-                self.arches
+                settings.name,
+                settings
+                    .arches
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                self.jobs
+                self.pool.jobs
             ),
             Tone::Good,
         );
-        let pool = worker::Pool {
-            settings: WorkerSettings {
-                name: self.name.clone(),
-                arches: self.arches.clone(),
-                lease: config.worker_lease,
-                max_attempts: config.max_attempts,
-                retry_delay: config.retry_delay,
-            },
-            jobs: self.jobs,
-        };
-        let open = || open_queue(shell, config);
+        let open = || open_queue(self.shell, self.config);
         let printer = Printer {
-            shell,
+            shell: self.shell,
             format: self.format,
         };
-        pool.run(&open, tasks, executor, drain, &printer)
+        self.pool
+            .run(&open, &self.tasks, &self.executor, drain, &printer)
     }
-}
-
-/// The executor a worker of this configuration (read from `config_file`, which its
-/// runs read too) uses.
-pub fn executor(
-    config: &Config,
-    config_file: Option<&std::path::Path>,
-) -> Result<CommandExecutor, String> {
-    let program = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
-    Ok(CommandExecutor {
-        program,
-        config: config_file.map(std::path::Path::to_path_buf),
-        artifacts: config.artifacts.clone(),
-        scratch: config.state_dir.join("worker"),
-        timeout: config.job_timeout,
-    })
-}
-
-/// The default worker name: `<host>-<pid>`.
-pub fn default_name() -> String {
-    format!("{}-{}", host(), std::process::id())
 }
 
 fn report(shell: &Shell, format: Format, job: &QueuedJob) {

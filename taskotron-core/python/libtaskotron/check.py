@@ -261,18 +261,14 @@ def export_TAP(check_details, checkname='$CHECKNAME'):
         ok = 'ok' if detail.outcome in ('PASSED', 'INFO') else 'not ok'
         lines.append(_yaml._native(u'%s - %s for %s' % (
             ok, _yaml._text(name), _yaml._text(detail.item))))
-        data = dict((k, v) for k, v in detail.keyvals.items() if k not in RESERVED_KEYS
-                    and k not in ('summary', 'details'))
-        data['item'] = detail.item
-        data['outcome'] = detail.outcome
-        if detail.report_type is not None:
-            data['type'] = detail.report_type
-        if detail.note:
-            data['summary'] = detail.note
-        if detail.checkname is not None:
-            data['checkname'] = detail.checkname
-        if detail.artifact is not None:
-            data['artifact'] = detail.artifact
+        # The ResultYAML result, with the 2014 names: `summary` for the note and
+        # `details.output` for the output (keyvals of those names give way).
+        data = _result_map(detail)
+        for key in ('_internal', 'summary', 'details'):
+            data.pop(key, None)
+        note = data.pop('note', None)
+        if note:
+            data['summary'] = note
         if detail.output:
             data['details'] = {'output': '\n'.join(
                 _yaml._text(o) for o in detail.output) + '\n'}

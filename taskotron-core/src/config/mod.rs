@@ -220,6 +220,41 @@ impl Config {
         }
     }
 
+    /// The worker pool of this configuration: `jobs` threads named after `name`,
+    /// for `arches` (the config's `supported_arches` when none are given).
+    pub fn worker_pool(&self, name: String, arches: &[Arch], jobs: u16) -> crate::worker::Pool {
+        crate::worker::Pool {
+            settings: crate::worker::WorkerSettings {
+                name,
+                arches: if arches.is_empty() {
+                    self.supported_arches.clone()
+                } else {
+                    arches.to_vec()
+                },
+                lease: self.worker_lease,
+                max_attempts: self.max_attempts,
+                retry_delay: self.retry_delay,
+            },
+            jobs,
+        }
+    }
+
+    /// How a worker of this configuration runs each job: `program run-job`, reading
+    /// `config_file` (the worker's own), its scratch files under the state directory.
+    pub fn executor(
+        &self,
+        program: PathBuf,
+        config_file: Option<&Path>,
+    ) -> crate::worker::CommandExecutor {
+        crate::worker::CommandExecutor {
+            program,
+            config: config_file.map(Path::to_path_buf),
+            artifacts: self.artifacts.clone(),
+            scratch: self.state_dir.join("worker"),
+            timeout: self.job_timeout,
+        }
+    }
+
     /// Where the download directives fetch from.
     pub fn services(&self) -> crate::directive::Services {
         crate::directive::Services {
