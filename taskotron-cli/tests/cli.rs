@@ -228,6 +228,43 @@ fn json_mode_reports_invalid_input_on_stdout() {
             &["report", "/nonexistent.yml", "--format=json"][..],
             "cannot read",
         ),
+        (
+            &[
+                "schedule",
+                "rpmlint",
+                "-i",
+                "htop",
+                "-t",
+                "koji_build",
+                "--format",
+                "json",
+            ][..],
+            "not a valid koji_build",
+        ),
+        (
+            &[
+                "buildbot",
+                "submit",
+                "rpmlint",
+                "-i",
+                "htop",
+                "-t",
+                "koji_build",
+                "-a",
+                "x86_64",
+                "--format",
+                "json",
+            ][..],
+            "not a valid koji_build",
+        ),
+        (
+            &["trigger", "--rules", "/nonexistent.yml", "--format", "json"][..],
+            "cannot read",
+        ),
+        (
+            &["test", "/nonexistent", "--format", "json"][..],
+            "tests.yaml",
+        ),
     ] {
         let o = env.run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -236,6 +273,31 @@ fn json_mode_reports_invalid_input_on_stdout() {
         let message = doc["diagnostics"][0]["message"].as_str().unwrap();
         assert!(message.contains(says), "{args:?}: {message}");
     }
+    // A command that started and failed says so the same way, with exit 1.
+    let nowhere = std::path::Path::new("http://127.0.0.1:9/");
+    let o = env.run_with(
+        &[
+            "buildbot",
+            "submit",
+            "rpmlint",
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+            "--format",
+            "json",
+        ],
+        &[("TASKOTRON_BUILDBOT_URL", nowhere)],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(doc["error"], "failed");
+    assert!(!doc["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .is_empty());
 }
 
 #[test]

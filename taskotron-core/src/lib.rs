@@ -15,26 +15,25 @@
 // paths so the library reads as one.
 pub use taskotron_tap::{diagnostic, results, suggest, tap, yaml};
 
-pub mod arch;
+// The model (dictionaries, item types, arches, failure kinds, templates, ports) is
+// the contract every component shares, a crate of its own that does no I/O;
+// re-exported under the old paths too.
+pub use taskotron_model::{arch, dict, duration, failure, item, ports, template};
+
 pub mod bodhi;
 pub mod buildbot;
 pub mod bus;
 pub mod config;
-pub mod dict;
 pub mod directive;
 pub mod download;
-pub mod duration;
-pub mod failure;
 pub mod follow;
 pub mod formula;
 pub mod gc;
 pub mod handoff;
 pub mod html;
-pub mod item;
 pub mod koji;
 pub mod mirror;
 pub mod namespaces;
-pub mod ports;
 pub mod process;
 pub mod pylib;
 pub mod redact;
@@ -46,15 +45,15 @@ pub mod scheduler;
 pub mod task;
 pub mod taskenv;
 pub mod tasktest;
-pub mod template;
+pub mod testrun;
 pub mod trigger;
 pub mod worker;
 pub mod yumrepoinfo;
 
-pub use arch::Arch;
 pub use diagnostic::Diagnostic;
-pub use dict::{Dictionary, ExecutionReport, ExecutionStatus, Job, JobRequest, TaskInput};
-pub use item::ItemType;
+pub use taskotron_model::{
+    Arch, Dictionary, ExecutionReport, ExecutionStatus, ItemType, Job, JobRequest, TaskInput,
+};
 
 /// Reads and validates the formula of `task` (a file or a task directory).
 ///

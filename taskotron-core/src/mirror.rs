@@ -1,5 +1,6 @@
-//! Task repositories and the mirror cache. A task is a local directory or a git
-//! repository (`git://host/rpmlint.git#main`, `file:///srv/git/rpmlint.git`, a path
+//! The mirror cache of task repositories. A task is a local directory or a git
+//! repository (`task::TaskLocation`: `git://host/rpmlint.git#main`,
+//! `file:///srv/git/rpmlint.git`, a path
 //! ending in `.git`). Each repository has one bare mirror under the state directory
 //! (all refs), cloned once and fetched at most once per interval (or on demand); jobs
 //! check out the commit their ref names from the mirror into their own directory. The
@@ -11,40 +12,6 @@ use std::hash::{Hash, Hasher};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-/// Where a task comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskLocation {
-    /// A directory, used as it is.
-    Dir(PathBuf),
-    /// A git repository and the ref to run (its default branch when `None`).
-    Git {
-        /// The repository's URL or path.
-        url: String,
-        /// Branch, tag or commit.
-        git_ref: Option<String>,
-    },
-}
-
-impl TaskLocation {
-    /// Reads a configured location: `URL[#REF]` for git (a `scheme://` URL, or a path
-    /// ending in `.git`), anything else a directory.
-    pub fn parse(text: &str) -> Self {
-        let (base, git_ref) = match text.rsplit_once('#') {
-            Some((b, r)) if !r.is_empty() => (b, Some(r.to_string())),
-            _ => (text, None),
-        };
-        let git = base.contains("://") || base.trim_end_matches('/').ends_with(".git");
-        if git {
-            TaskLocation::Git {
-                url: base.to_string(),
-                git_ref,
-            }
-        } else {
-            TaskLocation::Dir(PathBuf::from(text))
-        }
-    }
-}
 
 /// Why a repository could not be mirrored or checked out.
 #[derive(Debug, thiserror::Error)]
@@ -336,28 +303,6 @@ mod tests {
             dir,
         );
         repo
-    }
-
-    #[test]
-    fn locations_are_read_from_the_config_text() {
-        assert_eq!(
-            TaskLocation::parse("git://127.0.0.1/rpmlint.git#main"),
-            TaskLocation::Git {
-                url: "git://127.0.0.1/rpmlint.git".into(),
-                git_ref: Some("main".into())
-            }
-        );
-        assert_eq!(
-            TaskLocation::parse("/srv/git/rpmlint.git"),
-            TaskLocation::Git {
-                url: "/srv/git/rpmlint.git".into(),
-                git_ref: None
-            }
-        );
-        assert_eq!(
-            TaskLocation::parse("tasks/rpmlint"),
-            TaskLocation::Dir("tasks/rpmlint".into())
-        );
     }
 
     #[test]

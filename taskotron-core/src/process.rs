@@ -176,6 +176,49 @@ pub fn interrupted() -> Option<i32> {
     }
 }
 
+/// A flag that becomes true once the process is interrupted (or when dropped), for
+/// loops that poll a flag rather than the signal state, such as the AMQP consumer.
+/// A watcher thread polls [`interrupted`] every 50 ms and ends with this value.
+#[derive(Debug)]
+pub struct StopOnSignal {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    watcher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StopOnSignal {
+    /// Starts watching.
+    pub fn start() -> Self {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watched = std::sync::Arc::clone(&flag);
+        let watcher = std::thread::spawn(move || {
+            while !watched.load(Ordering::Relaxed) {
+                if interrupted().is_some() {
+                    watched.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Self {
+            flag,
+            watcher: Some(watcher),
+        }
+    }
+
+    /// The flag to poll.
+    pub fn flag(&self) -> &std::sync::atomic::AtomicBool {
+        &self.flag
+    }
+}
+
+impl Drop for StopOnSignal {
+    fn drop(&mut self) {
+        self.flag.store(true, Ordering::Relaxed);
+        if let Some(w) = self.watcher.take() {
+            let _ = w.join();
+        }
+    }
+}
+
 /// Runs `work` on a thread of its own and returns what it returns; once the process
 /// is interrupted, waits at most `grace` more for it. `None` when it was interrupted
 /// and `work` had not finished by then: the caller is to say so and exit, leaving the

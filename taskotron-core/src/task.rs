@@ -1,9 +1,18 @@
-//! Finding a task's formula from what a user typed: a formula file, or a task
-//! directory holding `runtask.yml` or a single `*.yml` formula.
+//! Where tasks are, in one place: the formula file of what a user typed (a formula
+//! file, or a task directory holding `runtask.yml` or a single `*.yml` formula),
+//! task locations as configuration writes them (a directory or a git `URL[#REF]`),
+//! and [`Tasks`], which finds a task by name (the config's `tasks`, then the task
+//! path) and makes it ready for a job (its directory, or a checkout from the
+//! mirror). `mirror` keeps the git mirror cache; the worker asks this module.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
+use crate::dict::TaskSource;
+use crate::mirror::{Mirror, MirrorError};
+use crate::scheduler::CrashCause;
+use crate::suggest::did_you_mean;
 
 /// The names a task directory's formula may have, in order of preference.
 pub const FORMULA_NAMES: &[&str] = &["runtask.yml", "runtask.yaml"];
@@ -95,6 +104,180 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     }
 }
 
+/// Where a task comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskLocation {
+    /// A directory, used as it is.
+    Dir(PathBuf),
+    /// A git repository and the ref to run (its default branch when `None`).
+    Git {
+        /// The repository's URL or path.
+        url: String,
+        /// Branch, tag or commit.
+        git_ref: Option<String>,
+    },
+}
+
+impl TaskLocation {
+    /// Reads a configured location: `URL[#REF]` for git (a `scheme://` URL, or a path
+    /// ending in `.git`), anything else a directory.
+    pub fn parse(text: &str) -> Self {
+        let (base, git_ref) = match text.rsplit_once('#') {
+            Some((b, r)) if !r.is_empty() => (b, Some(r.to_string())),
+            _ => (text, None),
+        };
+        let git = base.contains("://") || base.trim_end_matches('/').ends_with(".git");
+        if git {
+            TaskLocation::Git {
+                url: base.to_string(),
+                git_ref,
+            }
+        } else {
+            TaskLocation::Dir(PathBuf::from(text))
+        }
+    }
+}
+
+/// Where tasks are: names given in the configuration (a directory or a git
+/// repository), then `<dir>/<name>/` in each directory of the task path.
+#[derive(Debug, Clone)]
+pub struct Tasks {
+    /// Named tasks: a directory, or a git `URL[#REF]`.
+    pub named: BTreeMap<String, String>,
+    /// Directories holding task directories.
+    pub path: Vec<PathBuf>,
+    /// The mirror cache of task repositories.
+    pub mirror: Mirror,
+    /// Where jobs' checkouts go (`<checkouts>/<build_id>/`), removed after the run.
+    pub checkouts: PathBuf,
+}
+
+/// A task made ready for one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// The commit checked out, for a task from git.
+    pub commit: Option<String>,
+    /// Where it came from, for the job: the directory, or the repository and commit.
+    pub source: TaskSource,
+}
+
+impl Tasks {
+    /// Where `name` is.
+    ///
+    /// # Errors
+    /// No such task, with the near miss among the known ones.
+    pub fn locate(&self, name: &str) -> Result<TaskLocation, String> {
+        if let Some(text) = self.named.get(name) {
+            return match TaskLocation::parse(text) {
+                TaskLocation::Dir(p) if !p.exists() => Err(format!(
+                    "task `{name}` is configured at `{}`, which does not exist",
+                    p.display()
+                )),
+                other => Ok(other),
+            };
+        }
+        self.resolve(name).map(TaskLocation::Dir)
+    }
+
+    /// Makes `name` ready to run as build `build_id`: its directory, or a checkout from
+    /// the mirror (cloned or fetched as needed).
+    ///
+    /// # Errors
+    /// The cause and what happened: an unknown task or ref is the task's fault, an
+    /// unreachable repository or a full disk the infrastructure's.
+    pub fn prepare(&self, name: &str, build_id: &str) -> Result<Prepared, (CrashCause, String)> {
+        match self.locate(name).map_err(|e| (CrashCause::Task, e))? {
+            TaskLocation::Dir(dir) => Ok(Prepared {
+                source: TaskSource {
+                    repo: dir.display().to_string(),
+                    git_ref: None,
+                },
+                dir,
+                commit: None,
+            }),
+            TaskLocation::Git { url, git_ref } => {
+                self.mirror
+                    .update(&url, false)
+                    .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
+                let dir = self.checkouts.join(build_id);
+                let _ = std::fs::remove_dir_all(&dir);
+                match self.mirror.checkout(&url, git_ref.as_deref(), &dir) {
+                    Ok(commit) => Ok(Prepared {
+                        dir,
+                        source: TaskSource {
+                            repo: url,
+                            git_ref: Some(commit.clone()),
+                        },
+                        commit: Some(commit),
+                    }),
+                    Err(e @ MirrorError::UnknownRef { .. }) => {
+                        Err((CrashCause::Task, e.to_string()))
+                    }
+                    Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// The directory of `name` on the task path (or named as a directory).
+    ///
+    /// # Errors
+    /// No such task, with the near miss among the known ones.
+    pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
+        if let Some(text) = self.named.get(name) {
+            return match TaskLocation::parse(text) {
+                TaskLocation::Dir(p) if p.exists() => Ok(p),
+                TaskLocation::Dir(p) => Err(format!(
+                    "task `{name}` is configured at `{}`, which does not exist",
+                    p.display()
+                )),
+                TaskLocation::Git { url, .. } => Ok(self.mirror.path_of(&url)),
+            };
+        }
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !name.starts_with('.');
+        if valid {
+            for dir in &self.path {
+                let candidate = dir.join(name);
+                if candidate.is_dir() {
+                    return Ok(candidate);
+                }
+            }
+        }
+        let known = self.known();
+        let mut message = format!("unknown task `{name}`");
+        if let Some(s) = did_you_mean(name, known.iter().map(String::as_str)) {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        } else if !known.is_empty() {
+            message.push_str(&format!("; known: {}", known.join(", ")));
+        }
+        Err(message)
+    }
+
+    /// Every task name it can find.
+    pub fn known(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.named.keys().cloned().collect();
+        for dir in &self.path {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                names.extend(
+                    entries
+                        .flatten()
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().into_string().ok()),
+                );
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +293,27 @@ mod tests {
         std::fs::write(dir.path().join("runtask.yml"), "").unwrap();
         assert_eq!(locate(dir.path()).unwrap(), dir.path().join("runtask.yml"));
         assert!(locate(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn locations_are_read_from_the_config_text() {
+        assert_eq!(
+            TaskLocation::parse("git://127.0.0.1/rpmlint.git#main"),
+            TaskLocation::Git {
+                url: "git://127.0.0.1/rpmlint.git".into(),
+                git_ref: Some("main".into())
+            }
+        );
+        assert_eq!(
+            TaskLocation::parse("/srv/git/rpmlint.git"),
+            TaskLocation::Git {
+                url: "/srv/git/rpmlint.git".into(),
+                git_ref: None
+            }
+        );
+        assert_eq!(
+            TaskLocation::parse("tasks/rpmlint"),
+            TaskLocation::Dir("tasks/rpmlint".into())
+        );
     }
 }

@@ -16,7 +16,7 @@ use taskotron_core::bus::amqp::{self, AmqpSettings, Outgoing};
 use taskotron_core::bus::{self, BusEvent, Verdict};
 use taskotron_core::trigger::{dispatch, Rules, Trigger};
 use taskotron_core::Arch;
-use taskotron_mock::scheduler::RecordingScheduler;
+use taskotron_doubles::scheduler::RecordingScheduler;
 use taskotron_tests::rabbitmq::Broker;
 
 fn workspace() -> PathBuf {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use taskotron_core::dict::Dictionary;
 use taskotron_core::runner::{self, RunOptions};
 use taskotron_core::{Job, TaskInput};
-use taskotron_mock::{MockPorts, Recorder, World};
+use taskotron_doubles::{MockPorts, Recorder, World};
 
 #[derive(Deserialize)]
 struct Scenario {

@@ -90,7 +90,10 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("trigger") => return crate::bench_trigger::run(&args[1..]),
         Some("schedule") => return crate::bench_schedule::run(&args[1..]),
         Some("e2e") => return crate::e2e::bench(&args[1..]),
-        _ => bail!("usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e [--runs N]"),
+        Some("rebuild") => return crate::bench_rebuild::run(&args[1..]),
+        _ => bail!(
+            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild [--runs N]"
+        ),
     }
     let runs = crate::util::runs_arg(args, 30);
     let mut build = cargo();

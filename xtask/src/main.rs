@@ -14,6 +14,7 @@
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
+mod bench_rebuild;
 mod bench_report;
 mod bench_schedule;
 mod bench_tap;

@@ -10,11 +10,12 @@ use taskotron_core::{Diagnostic, JobRequest};
 
 use super::print_json;
 use crate::cli::{BuildbotCommand, Format};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Runs a `buildbot` subcommand.
-pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
+pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> Outcome {
     match command {
         BuildbotCommand::MasterCfg { out } => {
             let text = render(&config.buildbot());
@@ -29,13 +30,9 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
                     .write_all(text.as_bytes())
                     .map_err(|e| e.to_string()),
             };
-            match written {
-                Ok(()) => exit::OK,
-                Err(e) => {
-                    shell.diagnostics(&[Diagnostic::error(e)]);
-                    exit::NOT_OK
-                }
-            }
+            written
+                .map(|()| exit::OK)
+                .map_err(|e| ExpectedError::failed(Diagnostic::error(e)))
         }
         BuildbotCommand::Submit {
             taskname,
@@ -46,8 +43,7 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
             format,
         } => {
             if let Err(e) = item_type.validate(item) {
-                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-                return exit::INVALID_INPUT;
+                return Err(ExpectedError::invalid(Diagnostic::error(e.to_string())));
             }
             let client = BuildbotClient::new(&config.buildbot_url);
             let mut submitted = Vec::new();
@@ -68,10 +64,7 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
                         );
                         submitted.push((*a, build_id, request));
                     }
-                    Err(e) => {
-                        shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-                        return exit::NOT_OK;
-                    }
+                    Err(e) => return Err(ExpectedError::failed(Diagnostic::error(e.to_string()))),
                 }
             }
             let mut rows = Vec::new();
@@ -110,11 +103,7 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> i32 {
             if *format == Format::Json {
                 print_json(&json!(rows));
             }
-            if failed {
-                exit::NOT_OK
-            } else {
-                exit::OK
-            }
+            Ok(if failed { exit::NOT_OK } else { exit::OK })
         }
     }
 }

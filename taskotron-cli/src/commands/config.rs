@@ -4,10 +4,11 @@ use taskotron_core::config::Loaded;
 
 use super::print_json;
 use crate::cli::Format;
+use crate::error::Outcome;
 use crate::exit;
 
 /// Prints the configuration and where it came from.
-pub fn run(loaded: &Loaded, format: Format) -> i32 {
+pub fn run(loaded: &Loaded, format: Format) -> Outcome {
     match format {
         Format::Json => print_json(&loaded.shown()),
         Format::Human => {
@@ -21,7 +22,7 @@ pub fn run(loaded: &Loaded, format: Format) -> i32 {
             print!("{}", config_text(loaded));
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }
 
 /// `key: value`, one a line in the table's order, with where each value came from

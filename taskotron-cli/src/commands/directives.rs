@@ -5,10 +5,11 @@ use taskotron_core::directive::{self, Shape};
 
 use super::print_json;
 use crate::cli::Format;
+use crate::error::Outcome;
 use crate::exit;
 
 /// Lists every directive and its parameters.
-pub fn run(format: Format) -> i32 {
+pub fn run(format: Format) -> Outcome {
     let specs: Vec<_> = directive::REGISTRY.iter().map(|d| d.spec()).collect();
     match format {
         Format::Json => {
@@ -53,5 +54,5 @@ pub fn run(format: Format) -> i32 {
             }
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }

@@ -5,21 +5,19 @@ use std::time::SystemTime;
 use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 
+use super::print_json;
 use super::queue::{open_queue, queue_failed};
-use super::{print_json, report_invalid};
 use crate::cli::{Format, GcArgs};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// `taskotron gc`.
-pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
+pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> Outcome {
     let Some(before) = SystemTime::now().checked_sub(args.older_than) else {
-        report_invalid(
-            shell,
-            args.format,
-            &[Diagnostic::error("that age reaches before 1970")],
-        );
-        return exit::INVALID_INPUT;
+        return Err(ExpectedError::invalid(Diagnostic::error(
+            "that age reaches before 1970",
+        )));
     };
     // Run directories (`<artifacts>/<run_id>/`) and kept workdirs
     // (`<tmpdir>/<run_id>/`), by when they last changed.
@@ -39,15 +37,12 @@ pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
     let jobs = if config.queue_path().exists() {
         let mut queue = match open_queue(shell, config) {
             Ok(q) => q,
-            Err(e) => return queue_failed(shell, args.format, &e),
+            Err(e) => return Err(queue_failed(&e)),
         };
         let found = queue.forget_before(before, args.dry_run);
         match found {
             Ok(j) => j.len(),
-            Err(e) => {
-                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-                return exit::NOT_OK;
-            }
+            Err(e) => return Err(ExpectedError::failed(Diagnostic::error(e.to_string()))),
         }
     } else {
         0
@@ -74,9 +69,5 @@ pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> i32 {
             Tone::Good,
         ),
     }
-    if failed {
-        exit::NOT_OK
-    } else {
-        exit::OK
-    }
+    Ok(if failed { exit::NOT_OK } else { exit::OK })
 }

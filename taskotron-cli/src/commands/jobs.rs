@@ -8,12 +8,13 @@ use taskotron_core::scheduler::Queue;
 use super::print_json;
 use super::queue::{line, queue_failed, waiting};
 use crate::cli::{Format, JobsArgs};
+use crate::error::Outcome;
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// `taskotron jobs`: reads the queue without changing it (a read-only state
 /// directory is fine).
-pub fn run(shell: &Shell, config: &Config, args: &JobsArgs) -> i32 {
+pub fn run(shell: &Shell, config: &Config, args: &JobsArgs) -> Outcome {
     let path = config.queue_path();
     let listed = if path.exists() {
         Queue::open_read_only(&path, waiting(shell, config)).and_then(|q| q.list(args.state))
@@ -22,7 +23,7 @@ pub fn run(shell: &Shell, config: &Config, args: &JobsArgs) -> i32 {
     };
     let jobs = match listed {
         Ok(jobs) => jobs,
-        Err(e) => return queue_failed(shell, args.format, &e),
+        Err(e) => return Err(queue_failed(&e)),
     };
     match args.format {
         Format::Json => print_json(&serde_json::to_value(&jobs).unwrap_or_default()),
@@ -43,5 +44,5 @@ pub fn run(shell: &Shell, config: &Config, args: &JobsArgs) -> i32 {
             }
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }

@@ -3,14 +3,16 @@
 use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 
-use super::{print_json, report_invalid};
+use super::print_json;
 use crate::cli::{Format, MirrorArgs};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// `taskotron mirror`.
-pub fn run(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
-    use taskotron_core::mirror::{Refresh, TaskLocation};
+pub fn run(shell: &Shell, config: &Config, args: &MirrorArgs) -> Outcome {
+    use taskotron_core::mirror::Refresh;
+    use taskotron_core::task::TaskLocation;
     let tasks = config.tasks();
     let names: Vec<String> = if args.tasks.is_empty() {
         config
@@ -42,10 +44,7 @@ pub fn run(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
                 );
                 continue;
             }
-            Err(why) => {
-                report_invalid(shell, args.format, &[Diagnostic::error(why)]);
-                return exit::INVALID_INPUT;
-            }
+            Err(why) => return Err(ExpectedError::invalid(Diagnostic::error(why))),
         };
         match tasks.mirror.update(&url, args.force) {
             Ok(r) => {
@@ -67,9 +66,5 @@ pub fn run(shell: &Shell, config: &Config, args: &MirrorArgs) -> i32 {
     if args.format == Format::Json {
         print_json(&serde_json::json!(rows));
     }
-    if failed {
-        exit::NOT_OK
-    } else {
-        exit::OK
-    }
+    Ok(if failed { exit::NOT_OK } else { exit::OK })
 }

@@ -1,4 +1,5 @@
-//! One module per subcommand; each returns the process exit code.
+//! One module per subcommand; each returns its exit code or the [`ExpectedError`]
+//! that stopped it, which `dispatch` reports and maps to an exit code, in one place.
 
 mod buildbot;
 mod config;
@@ -26,6 +27,7 @@ use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 
 use crate::cli::{Cli, Command, Format};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::Shell;
 
@@ -33,26 +35,48 @@ use crate::output::Shell;
 /// loaded once, here.
 pub fn dispatch(cli: Cli) -> i32 {
     let shell = Shell::new(cli.color, cli.quiet, cli.verbose);
-    match config_format(&cli.command) {
-        None => without_config(&shell, cli.command),
-        Some(format) => match load_config(&shell, cli.config.as_deref(), format) {
-            Some(loaded) => with_config(&shell, &loaded, cli.command),
-            None => exit::INVALID_INPUT,
-        },
+    let format = error_format(&cli.command);
+    let outcome = if reads_config(&cli.command) {
+        load_config(&shell, cli.config.as_deref())
+            .and_then(|loaded| with_config(&shell, &loaded, cli.command))
+    } else {
+        without_config(&shell, cli.command)
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            e.report(&shell, format);
+            e.exit_code()
+        }
     }
 }
 
-/// The format a command reports an invalid configuration in, for the commands that
-/// read it; `None` for those that do not.
-fn config_format(command: &Command) -> Option<Format> {
-    use crate::cli::BuildbotCommand;
-    Some(match command {
+/// Whether a command reads the configuration.
+fn reads_config(command: &Command) -> bool {
+    !matches!(
+        command,
         Command::Completions { .. }
-        | Command::Man { .. }
-        | Command::New(_)
-        | Command::Tap(_)
-        | Command::Directives(_)
-        | Command::Validate(_) => return None,
+            | Command::Man { .. }
+            | Command::New(_)
+            | Command::Tap(_)
+            | Command::Directives(_)
+            | Command::Validate(_)
+    )
+}
+
+/// The format a command reports its errors in: JSON on stdout (besides stderr)
+/// when its output is JSON or JSON lines.
+fn error_format(command: &Command) -> Format {
+    use crate::cli::{BuildbotCommand, TapCommand, TapFormat};
+    match command {
+        Command::Completions { .. } | Command::Man { .. } | Command::New(_) => Format::Human,
+        Command::Tap(TapCommand::Parse(a)) => match a.format {
+            TapFormat::Json | TapFormat::Jsonl => Format::Json,
+            _ => Format::Human,
+        },
+        Command::Tap(TapCommand::Check(a)) => a.format,
+        Command::Directives(a) => a.format,
+        Command::Validate(a) => a.format,
         Command::Config(a) => a.format,
         Command::Schedule(a) => a.format,
         Command::Worker(a) => a.format,
@@ -67,11 +91,15 @@ fn config_format(command: &Command) -> Option<Format> {
         Command::Test(a) => a.format.document(),
         Command::Run(a) => a.format.document(),
         Command::RunJob { .. } | Command::Runtask(_) => Format::Human,
-    })
+    }
 }
 
 /// The commands that read the configuration.
-fn with_config(shell: &Shell, loaded: &taskotron_core::config::Loaded, command: Command) -> i32 {
+fn with_config(
+    shell: &Shell,
+    loaded: &taskotron_core::config::Loaded,
+    command: Command,
+) -> Outcome {
     let config = &loaded.config;
     let file = loaded.file.as_deref();
     match command {
@@ -94,7 +122,7 @@ fn with_config(shell: &Shell, loaded: &taskotron_core::config::Loaded, command: 
 }
 
 /// The commands that need no configuration.
-fn without_config(shell: &Shell, command: Command) -> i32 {
+fn without_config(shell: &Shell, command: Command) -> Outcome {
     match command {
         Command::Completions { shell: target } => {
             clap_complete::generate(
@@ -103,42 +131,32 @@ fn without_config(shell: &Shell, command: Command) -> i32 {
                 "taskotron",
                 &mut std::io::stdout(),
             );
-            exit::OK
+            Ok(exit::OK)
         }
         Command::Man { out } => {
             let written = match &out {
                 None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
                 Some(dir) => write_man_pages(dir),
             };
-            match written {
-                Ok(()) => exit::OK,
-                Err(e) => {
-                    shell.diagnostics(&[Diagnostic::error(format!(
-                        "cannot write the man page: {e}"
-                    ))]);
-                    exit::NOT_OK
-                }
-            }
+            written.map(|()| exit::OK).map_err(|e| {
+                ExpectedError::failed(Diagnostic::error(format!("cannot write the man page: {e}")))
+            })
         }
         Command::New(args) => new::run(shell, &args),
         Command::Tap(command) => tap::run(shell, &command),
         Command::Directives(args) => directives::run(args.format),
         Command::Validate(args) => validate::run(shell, &args),
         // Every other command reads the configuration (`config_format`).
-        other => {
-            shell.diagnostics(&[Diagnostic::error(format!(
-                "`{other:?}` needs the configuration"
-            ))]);
-            exit::NOT_OK
-        }
+        other => Err(ExpectedError::failed(Diagnostic::error(format!(
+            "`{other:?}` needs the configuration"
+        )))),
     }
 }
 
 fn load_config(
     shell: &Shell,
     explicit: Option<&std::path::Path>,
-    format: Format,
-) -> Option<taskotron_core::config::Loaded> {
+) -> Result<taskotron_core::config::Loaded, ExpectedError> {
     match Config::load(explicit, &|k| std::env::var(k).ok()) {
         Ok(loaded) => {
             // A misspelled TASKOTRON_* variable is said, like a misspelled key.
@@ -148,22 +166,9 @@ fn load_config(
             shell.diagnostics(&taskotron_core::config::keys::unknown_variables(
                 names.iter().map(String::as_str),
             ));
-            Some(loaded)
+            Ok(loaded)
         }
-        Err(e) => {
-            report_invalid(shell, format, &[e.diagnostic()]);
-            None
-        }
-    }
-}
-
-/// Reports diagnostics that stop a command: on stderr for people, and for
-/// `--format json` also as `{"error": ..., "diagnostics": [...]}` on stdout.
-pub fn report_invalid(shell: &Shell, format: Format, diagnostics: &[Diagnostic]) {
-    shell.diagnostics(diagnostics);
-    if format == Format::Json {
-        let doc = serde_json::json!({"error": "invalid input", "diagnostics": diagnostics});
-        print_json(&doc);
+        Err(e) => Err(ExpectedError::invalid(e.diagnostic())),
     }
 }
 

@@ -1,11 +1,12 @@
 //! `taskotron new`.
 
 use crate::cli::NewArgs;
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Scaffolds a task directory.
-pub fn run(shell: &Shell, args: &NewArgs) -> i32 {
+pub fn run(shell: &Shell, args: &NewArgs) -> Outcome {
     let dir = args.dir.clone().unwrap_or_else(|| args.name.clone().into());
     match taskotron_core::scaffold::create(&dir, &args.name) {
         Ok(files) => {
@@ -17,11 +18,8 @@ pub fn run(shell: &Shell, args: &NewArgs) -> i32 {
             for f in files {
                 println!("{}", f.display());
             }
-            exit::OK
+            Ok(exit::OK)
         }
-        Err(d) => {
-            shell.diagnostics(&[*d]);
-            exit::INVALID_INPUT
-        }
+        Err(d) => Err(ExpectedError::invalid(*d)),
     }
 }

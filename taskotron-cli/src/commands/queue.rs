@@ -5,9 +5,7 @@ use taskotron_core::config::Config;
 use taskotron_core::scheduler::{Queue, QueueError, QueuedJob, Waiting};
 use taskotron_core::Diagnostic;
 
-use super::report_invalid;
-use crate::cli::Format;
-use crate::exit;
+use crate::error::ExpectedError;
 use crate::output::{Shell, Tone};
 
 /// How this command waits for the queue's lock: as long as `queue_wait`, saying so
@@ -36,17 +34,16 @@ pub fn open_queue(shell: &Shell, config: &Config) -> Result<Queue, QueueError> {
     Queue::open_with(&config.queue_path(), waiting(shell, config))
 }
 
-/// Reports a queue that failed and returns the exit code: 2 when the state directory
-/// itself is unusable (a configuration problem), 1 when the queue failed.
-pub fn queue_failed(shell: &Shell, format: Format, e: &QueueError) -> i32 {
+/// A queue that failed as a command's error: invalid input when the state
+/// directory itself is unusable (a configuration problem), a failure otherwise.
+pub fn queue_failed(e: &QueueError) -> ExpectedError {
     let mut d = Diagnostic::error(e.to_string());
     if let Some(help) = e.help() {
         d = d.help(help);
     }
-    report_invalid(shell, format, &[d]);
     match e {
-        QueueError::Io { .. } => exit::INVALID_INPUT,
-        _ => exit::NOT_OK,
+        QueueError::Io { .. } => ExpectedError::invalid(d),
+        _ => ExpectedError::failed(d),
     }
 }
 

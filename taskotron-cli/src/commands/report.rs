@@ -6,13 +6,14 @@ use taskotron_core::results::{self, CheckDetail, Context};
 use taskotron_core::resultsdb::{self, report, Group, LogUrls, ReportContext};
 use taskotron_core::Diagnostic;
 
-use super::{print_json, report_invalid};
+use super::print_json;
 use crate::cli::{Format, ReportArgs};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Reads the files, spools their results and delivers them.
-pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
+pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
     let mut details: Vec<CheckDetail> = Vec::new();
     let mut problems = Vec::new();
     let mut contents: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
@@ -55,8 +56,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
         }
     }
     if !problems.is_empty() {
-        report_invalid(shell, args.format, &problems);
-        return exit::INVALID_INPUT;
+        return Err(ExpectedError::InvalidInput(problems));
     }
     let group_id = args
         .build_id
@@ -100,8 +100,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
                 .iter()
                 .map(|e| Diagnostic::error(e.to_string()))
                 .collect();
-            report_invalid(shell, args.format, &diagnostics);
-            return exit::INVALID_INPUT;
+            return Err(ExpectedError::InvalidInput(diagnostics));
         }
     };
     if args.dry_run {
@@ -119,7 +118,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             &format!("{} results would be sent; nothing was", entries.len()),
             Tone::Warn,
         );
-        return exit::OK;
+        return Ok(exit::OK);
     }
     let bodhi_status = match &args.bodhi {
         Some(url) => comment_in_bodhi(shell, config, url, &details, &ctx, args.bodhi_all),
@@ -132,18 +131,14 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
     else {
         if args.bodhi.is_some() {
             // Only Bodhi was asked for.
-            return bodhi_status;
+            return Ok(bodhi_status);
         }
         let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
-        report_invalid(shell, args.format, &[d]);
-        return exit::INVALID_INPUT;
+        return Err(ExpectedError::invalid(d));
     };
     let reporter = match taskotron_core::resultsdb::Reporter::open(&url, &config.reporting()) {
         Ok(r) => r,
-        Err(e) => {
-            report_invalid(shell, args.format, &[Diagnostic::error(e)]);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return Err(ExpectedError::invalid(Diagnostic::error(e))),
     };
     let (client, spool) = (&reporter.client, &reporter.spool);
     shell.status(
@@ -172,7 +167,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             )
         };
         shell.status("Stopped", &what, Tone::Bad);
-        return exit::NOT_OK;
+        return Ok(exit::NOT_OK);
     };
     let outcome = match sent {
         Ok(o) => o,
@@ -182,8 +177,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             } else {
                 "free space (or set `state_dir` to a writable directory), then report the same files again"
             });
-            report_invalid(shell, args.format, &[d]);
-            return exit::NOT_OK;
+            return Err(ExpectedError::failed(d));
         }
     };
     for (id, reason) in &outcome.rejected {
@@ -230,7 +224,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
             ),
             Tone::Good,
         );
-        bodhi_status
+        Ok(bodhi_status)
     } else {
         if left > 0 {
             let last = outcome
@@ -240,7 +234,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> i32 {
                 .unwrap_or("");
             shell.status("Pending", &format!("{left} results left in the spool ({last}); send them with `taskotron report --resume`"), Tone::Bad);
         }
-        exit::NOT_OK
+        Ok(exit::NOT_OK)
     }
 }
 

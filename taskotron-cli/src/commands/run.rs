@@ -4,60 +4,45 @@ use std::io::Write;
 
 use taskotron_core::config::Config;
 use taskotron_core::ports::Ports;
-use taskotron_core::runner::{self, RunOptions};
-use taskotron_core::{ExecutionReport, ExecutionStatus};
+use taskotron_core::runner;
+use taskotron_core::{Diagnostic, ExecutionReport, ExecutionStatus};
 
-use super::{print_json, report_invalid};
+use super::print_json;
 use crate::cli::{RunArgs, RunFormat};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Loads, checks and runs the task; prints the execution report.
-pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
-    let format = args.format.document();
+pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     let tasks = config.tasks();
-    let loaded = match taskotron_core::load_named_task(&args.task, |n| tasks.resolve(n)) {
-        Ok(l) => l,
-        Err(diagnostics) => {
-            report_invalid(shell, format, &diagnostics);
-            return exit::INVALID_INPUT;
-        }
-    };
+    let loaded = taskotron_core::load_named_task(&args.task, |n| tasks.resolve(n))
+        .map_err(ExpectedError::InvalidInput)?;
     shell.diagnostics(&loaded.warnings);
     let formula = loaded.formula;
     let mocks = match &args.mock {
         None => None,
-        Some(fixture) => match start_mocks(formula.taskdir(), fixture) {
+        Some(fixture) => match crate::mocks::start(Some(&fixture_path(formula.taskdir(), fixture)))
+        {
             Ok(m) => Some(m),
-            Err(e) => {
-                report_invalid(shell, format, &[taskotron_core::Diagnostic::error(e)]);
-                return exit::INVALID_INPUT;
-            }
+            Err(e) => return Err(ExpectedError::invalid(Diagnostic::error(e))),
         },
     };
-    let mut opts = RunOptions {
-        input: runner::task_input(&args.item, args.item_type, args.build_id.clone()),
-        arch: args.arch,
-        overrides: args.overrides.clone(),
-        artifacts_root: args
-            .artifacts
-            .clone()
-            .unwrap_or_else(|| config.artifacts.clone()),
-        tmpdir: config.tmpdir.clone(),
-        default_timeout: config.action_timeout,
-        python: config.python.clone(),
-        task_env: config.task_env.clone(),
-        reporting: config.reporting(),
-        services: config.services(),
-        install_rpms: config.install_rpms,
-    };
+    let mut opts = config.run_options(
+        runner::task_input(&args.item, args.item_type, args.build_id.clone()),
+        args.arch,
+    );
+    opts.overrides.clone_from(&args.overrides);
+    if let Some(dir) = &args.artifacts {
+        opts.artifacts_root.clone_from(dir);
+    }
     if let Some(m) = &mocks {
         shell.status(
             "Mocking",
             "Koji, Bodhi and dist-git on 127.0.0.1; reporting goes to the artifacts",
             Tone::Good,
         );
-        mock_options(&mut opts, m);
+        crate::mocks::apply(&mut opts, m);
     }
     let headline = format!(
         "{} for {} {} on {}",
@@ -69,13 +54,8 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
     let events: Option<Box<dyn Write>> =
         (args.format == RunFormat::Jsonl).then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
     let mut progress = shell.run_progress(headline, events);
-    let report = match runner::run(&formula, &opts, Ports::system(), &mut progress) {
-        Ok(r) => r,
-        Err(diagnostics) => {
-            report_invalid(shell, format, &diagnostics);
-            return exit::INVALID_INPUT;
-        }
-    };
+    let report = runner::run(&formula, &opts, Ports::system(), &mut progress)
+        .map_err(ExpectedError::InvalidInput)?;
     let code = exit::of_run(&report, args.fail_on_results);
     let seconds = report.duration_ms as f64 / 1000.0;
     match report.execution_status {
@@ -106,16 +86,14 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         }
     }
     if let Some(path) = &args.report_file {
-        if let Err(e) = taskotron_core::handoff::write_report(path, &report) {
-            shell.diagnostics(&[taskotron_core::Diagnostic::error(e.to_string())]);
-            return exit::NOT_OK;
-        }
+        taskotron_core::handoff::write_report(path, &report)
+            .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
     }
     if args.resultyaml {
         // The original runner's last words: the results, as ResultYAML.
         let text = taskotron_core::results::resultyaml::export(&report.results);
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        return code;
+        return Ok(code);
     }
     match args.format {
         RunFormat::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
@@ -123,7 +101,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> i32 {
         RunFormat::Human if shell.quiet => {}
         RunFormat::Human => print_human(&report),
     }
-    code
+    Ok(code)
 }
 
 /// The report as `key: value` lines, the seed's fields first.
@@ -185,45 +163,10 @@ fn print_human(report: &ExecutionReport) {
 }
 
 /// Finds the fixture of `run --mock`: a path as typed (from the current
-/// directory), else one in the task (see [`case_fixture`]).
-pub fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
+/// directory), else one in the task (see [`taskotron_core::testrun::case_fixture`]).
+fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
     if fixture.is_file() {
         return fixture.to_path_buf();
     }
-    case_fixture(taskdir, fixture)
-}
-
-/// Finds a fixture named in the task itself (tests.yaml): relative to the task
-/// directory, or `NAME` for `<taskdir>/fixtures/NAME.yaml`; never from the current
-/// directory, so a case runs the same wherever `taskotron test` is started.
-pub fn case_fixture(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
-    let direct = taskdir.join(fixture);
-    if direct.is_file() || fixture.is_absolute() {
-        return direct;
-    }
-    let named = taskdir
-        .join("fixtures")
-        .join(fixture)
-        .with_extension("yaml");
-    if named.is_file() {
-        named
-    } else {
-        direct
-    }
-}
-
-/// Starts the mock services of a fixture.
-///
-/// # Errors
-/// The fixture cannot be read or started, or this build has no mocks.
-pub fn start_mocks(
-    taskdir: &std::path::Path,
-    fixture: &std::path::Path,
-) -> Result<crate::mocks::Mocks, String> {
-    crate::mocks::start(Some(&fixture_path(taskdir, fixture)))
-}
-
-/// Points a run at the mocks (see [`crate::mocks::apply`]).
-pub fn mock_options(opts: &mut RunOptions, mocks: &crate::mocks::Mocks) {
-    crate::mocks::apply(opts, mocks);
+    taskotron_core::testrun::case_fixture(taskdir, fixture)
 }

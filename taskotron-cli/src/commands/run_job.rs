@@ -7,17 +7,14 @@ use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 
 use crate::cli::{RunArgs, RunFormat};
-use crate::exit;
+use crate::error::{ExpectedError, Outcome};
 use crate::output::Shell;
 
 /// Reads the job file (its version first) and runs the job.
-pub fn run(shell: &Shell, config: &Config, file: &Path) -> i32 {
+pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
     let handoff = match taskotron_core::handoff::read_job(file) {
         Ok(h) => h,
-        Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return Err(ExpectedError::invalid(Diagnostic::error(e.to_string()))),
     };
     let job = handoff.job;
     let args = RunArgs {

@@ -5,17 +5,17 @@ use std::time::SystemTime;
 use taskotron_core::config::Config;
 use taskotron_core::{Arch, Diagnostic, JobRequest};
 
+use super::print_json;
 use super::queue::{open_queue, queue_failed};
-use super::{print_json, report_invalid};
 use crate::cli::{Format, ScheduleArgs};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// `taskotron schedule`.
-pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
+pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> Outcome {
     if let Err(e) = args.item_type.validate(&args.item) {
-        report_invalid(shell, args.format, &[Diagnostic::error(e.to_string())]);
-        return exit::INVALID_INPUT;
+        return Err(ExpectedError::invalid(Diagnostic::error(e.to_string())));
     }
     if let Err(why) = config.tasks().resolve(&args.taskname) {
         // Scheduling an unknown task is allowed (a worker elsewhere may have it), but
@@ -24,7 +24,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
     }
     let mut queue = match open_queue(shell, config) {
         Ok(q) => q,
-        Err(e) => return queue_failed(shell, args.format, &e),
+        Err(e) => return Err(queue_failed(&e)),
     };
     let arches = if args.arch.is_empty() {
         vec![Arch::Noarch]
@@ -42,7 +42,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
         .collect();
     let ids = match queue.enqueue(&requests, SystemTime::now()) {
         Ok(ids) => ids,
-        Err(e) => return queue_failed(shell, args.format, &e),
+        Err(e) => return Err(queue_failed(&e)),
     };
     match args.format {
         Format::Json => {
@@ -62,5 +62,5 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> i32 {
             }
         }
     }
-    exit::OK
+    Ok(exit::OK)
 }

@@ -8,6 +8,7 @@ use taskotron_core::config::Config;
 use super::trigger;
 use super::worker::Workers;
 use crate::cli::{ServeArgs, TriggerArgs};
+use crate::error::Outcome;
 use crate::exit;
 use crate::output::Shell;
 
@@ -19,8 +20,8 @@ pub fn run(
     config: &Config,
     config_file: Option<&std::path::Path>,
     args: &ServeArgs,
-) -> i32 {
-    let workers = match Workers::prepare(
+) -> Outcome {
+    let workers = Workers::prepare(
         shell,
         config,
         config_file,
@@ -28,10 +29,7 @@ pub fn run(
         &args.arch,
         args.jobs,
         args.format,
-    ) {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
+    )?;
     let trigger_args = TriggerArgs {
         rules: args.rules.clone(),
         from: args.from.clone(),
@@ -42,12 +40,11 @@ pub fn run(
     let drain = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let running = scope.spawn(|| workers.run(&drain));
-        let code = trigger::run(shell, config, &trigger_args);
+        let triggered = trigger::run(shell, config, &trigger_args);
         drain.store(true, Ordering::Relaxed);
         let failed = running.join().unwrap_or(true);
-        match (code, failed) {
-            (exit::OK, false) => exit::OK,
-            (exit::OK, true) => exit::NOT_OK,
+        match (triggered, failed) {
+            (Ok(exit::OK), true) => Ok(exit::NOT_OK),
             (other, _) => other,
         }
     })

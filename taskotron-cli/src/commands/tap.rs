@@ -12,6 +12,7 @@ use taskotron_core::Diagnostic;
 
 use super::print_json;
 use crate::cli::{Format, TapCheckArgs, TapCommand, TapFormat, TapSubject};
+use crate::error::{ExpectedError, Outcome as ExitOutcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
@@ -19,7 +20,7 @@ use crate::output::{Shell, Tone};
 const MAX_PRINTED: usize = 50;
 
 /// Runs a `tap` subcommand.
-pub fn run(shell: &Shell, command: &TapCommand) -> i32 {
+pub fn run(shell: &Shell, command: &TapCommand) -> ExitOutcome {
     match command {
         TapCommand::Parse(args) => parse(shell, &args.input, args.format, &args.subject),
         TapCommand::Check(args) => check(shell, args),
@@ -27,34 +28,24 @@ pub fn run(shell: &Shell, command: &TapCommand) -> i32 {
 }
 
 /// The input, unbuffered: the TAP reader buffers it itself.
-fn open<'a>(
-    shell: &Shell,
-    input: &'a Path,
-    json: bool,
-) -> Option<(Box<dyn Read>, Option<&'a Path>)> {
+type Input<'a> = (Box<dyn Read>, Option<&'a Path>);
+
+fn open(input: &Path) -> Result<Input<'_>, ExpectedError> {
     if input == Path::new("-") {
-        return Some((Box::new(io::stdin().lock()), None));
+        return Ok((Box::new(io::stdin().lock()), None));
     }
     match File::open(input) {
-        Ok(f) => Some((Box::new(f), Some(input))),
-        Err(e) => {
-            cannot_read(shell, input, &e, json);
-            None
-        }
+        Ok(f) => Ok((Box::new(f), Some(input))),
+        Err(e) => Err(cannot_read(input, &e)),
     }
 }
 
-/// An input that cannot be read: on stderr, and on stdout too for JSON output.
-fn cannot_read(shell: &Shell, input: &Path, e: &io::Error, json: bool) {
-    let format = if json { Format::Json } else { Format::Human };
-    super::report_invalid(
-        shell,
-        format,
-        &[Diagnostic::error(format!(
-            "cannot read `{}`: {e}",
-            input.display()
-        ))],
-    );
+/// An input that cannot be read.
+fn cannot_read(input: &Path, e: &io::Error) -> ExpectedError {
+    ExpectedError::invalid(Diagnostic::error(format!(
+        "cannot read `{}`: {e}",
+        input.display()
+    )))
 }
 
 fn context(subject: &TapSubject, input: &Path) -> Context {
@@ -90,11 +81,8 @@ fn print_diagnostics(shell: &Shell, summary: &Summary, more: &[Diagnostic]) {
     }
 }
 
-fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -> i32 {
-    let json = matches!(format, TapFormat::Json | TapFormat::Jsonl);
-    let Some((reader, file)) = open(shell, input, json) else {
-        return exit::INVALID_INPUT;
-    };
+fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -> ExitOutcome {
+    let (reader, file) = open(input)?;
     let format = match format {
         TapFormat::Json => writer::Format::Json,
         TapFormat::Jsonl => writer::Format::Jsonl,
@@ -108,32 +96,24 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
         .and_then(|w| writer::convert(reader, context(subject, input), file, w));
     let (summary, diagnostics) = match converted {
         Ok((summary, diagnostics, _)) => (summary, diagnostics),
-        Err(writer::ConvertError::Read(e)) => {
-            cannot_read(shell, input, &e, json);
-            return exit::INVALID_INPUT;
-        }
+        Err(writer::ConvertError::Read(e)) => return Err(cannot_read(input, &e)),
         // `| head` closed the pipe: not an error.
         Err(writer::ConvertError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            return exit::OK
+            return Ok(exit::OK)
         }
-        Err(e) => {
-            shell.diagnostics(&[Diagnostic::error(e.to_string())]);
-            return exit::NOT_OK;
-        }
+        Err(e) => return Err(ExpectedError::failed(Diagnostic::error(e.to_string()))),
     };
     print_diagnostics(shell, &summary, &diagnostics);
-    if summary.is_valid() {
+    // An invalid stream is what this command reports (the output is still written).
+    Ok(if summary.is_valid() {
         exit::OK
     } else {
         exit::INVALID_INPUT
-    }
+    })
 }
 
-fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
-    let json = args.format == Format::Json;
-    let Some((reader, file)) = open(shell, &args.input, json) else {
-        return exit::INVALID_INPUT;
-    };
+fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
+    let (reader, file) = open(&args.input)?;
     let mut counts = [0u64; 6];
     let read = results::read_tap(
         reader,
@@ -145,10 +125,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
     );
     let (summary, diagnostics) = match read {
         Ok(r) => r,
-        Err(e) => {
-            cannot_read(shell, &args.input, &e, json);
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return Err(cannot_read(&args.input, &e)),
     };
     let outcomes = Outcome::ALL
         .iter()
@@ -224,5 +201,5 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> i32 {
             let _ = writeln!(out, "stream: {verdict}");
         }
     }
-    code
+    Ok(code)
 }

@@ -6,11 +6,12 @@ use taskotron_core::Diagnostic;
 
 use super::print_json;
 use crate::cli::{Format, ValidateArgs};
+use crate::error::Outcome;
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Checks every formula given and reports every problem.
-pub fn run(shell: &Shell, args: &ValidateArgs) -> i32 {
+pub fn run(shell: &Shell, args: &ValidateArgs) -> Outcome {
     let mut defined = Defined::for_validation();
     defined
         .names
@@ -47,9 +48,10 @@ pub fn run(shell: &Shell, args: &ValidateArgs) -> i32 {
     if args.format == Format::Json {
         print_json(&json!({"valid": invalid == 0, "tasks": results}));
     }
-    if invalid == 0 {
+    // Invalid formulas are what this command reports, not what stopped it.
+    Ok(if invalid == 0 {
         exit::OK
     } else {
         exit::INVALID_INPUT
-    }
+    })
 }

@@ -10,6 +10,7 @@ use taskotron_core::{Arch, Diagnostic};
 
 use super::queue::{line, open_queue, queue_failed};
 use crate::cli::{Format, WorkerArgs};
+use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
@@ -19,8 +20,8 @@ pub fn run(
     config: &Config,
     config_file: Option<&std::path::Path>,
     args: &WorkerArgs,
-) -> i32 {
-    let workers = match Workers::prepare(
+) -> Outcome {
+    let workers = Workers::prepare(
         shell,
         config,
         config_file,
@@ -28,19 +29,14 @@ pub fn run(
         &args.arch,
         args.jobs,
         args.format,
-    ) {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
+    )?;
     // Open once up front, so a bad state directory is one clear error, not one per job.
-    if let Err(e) = open_queue(shell, config) {
-        return queue_failed(shell, args.format, &e);
-    }
-    if workers.run(&AtomicBool::new(args.once)) {
+    open_queue(shell, config).map_err(|e| queue_failed(&e))?;
+    Ok(if workers.run(&AtomicBool::new(args.once)) {
         exit::NOT_OK
     } else {
         exit::OK
-    }
+    })
 }
 
 /// The library's worker pool with this configuration's executor, printed as it
@@ -50,7 +46,7 @@ pub struct Workers<'a> {
     config: &'a Config,
     pool: worker::Pool,
     executor: CommandExecutor,
-    tasks: worker::Tasks,
+    tasks: taskotron_core::task::Tasks,
     format: Format,
 }
 
@@ -84,9 +80,7 @@ impl worker::PoolObserver for Printer<'_> {
                 ),
                 Tone::Warn,
             ),
-            PoolEvent::QueueFailed(e) => {
-                queue_failed(shell, self.format, e);
-            }
+            PoolEvent::QueueFailed(e) => queue_failed(e).report(shell, self.format),
         }
     }
 }
@@ -102,10 +96,9 @@ impl<'a> Workers<'a> {
         arches: &[Arch],
         jobs: u16,
         format: Format,
-    ) -> Result<Self, i32> {
+    ) -> Result<Self, ExpectedError> {
         let program = std::env::current_exe().map_err(|e| {
-            shell.diagnostics(&[Diagnostic::error(format!("cannot find my own binary: {e}"))]);
-            exit::NOT_OK
+            ExpectedError::failed(Diagnostic::error(format!("cannot find my own binary: {e}")))
         })?;
         Ok(Self {
             shell,

@@ -183,8 +183,8 @@ impl Config {
     }
 
     /// Where the tasks are, from `tasks` and `task_path`.
-    pub fn tasks(&self) -> crate::worker::Tasks {
-        crate::worker::Tasks {
+    pub fn tasks(&self) -> crate::task::Tasks {
+        crate::task::Tasks {
             named: self.tasks.clone(),
             path: self.task_path.clone(),
             mirror: crate::mirror::Mirror::new(
@@ -252,6 +252,68 @@ impl Config {
             artifacts: self.artifacts.clone(),
             scratch: self.state_dir.join("worker"),
             timeout: self.job_timeout,
+        }
+    }
+
+    /// A run of `input` on `arch` as this configuration sets it up: artifacts,
+    /// scratch, timeouts, interpreter, environment, reporting and services. The
+    /// caller adds overrides and may move the artifacts.
+    pub fn run_options(
+        &self,
+        input: crate::TaskInput,
+        arch: Option<Arch>,
+    ) -> crate::runner::RunOptions {
+        crate::runner::RunOptions {
+            input,
+            arch,
+            overrides: Vec::new(),
+            artifacts_root: self.artifacts.clone(),
+            tmpdir: self.tmpdir.clone(),
+            default_timeout: self.action_timeout,
+            python: self.python.clone(),
+            task_env: self.task_env.clone(),
+            reporting: self.reporting(),
+            services: self.services(),
+            install_rpms: self.install_rpms,
+        }
+    }
+
+    /// The trigger of this configuration for `rules`: its arches, dedupe window and
+    /// blacklisted releases.
+    pub fn trigger(&self, rules: crate::trigger::Rules) -> crate::trigger::Trigger {
+        crate::trigger::Trigger::new(
+            rules,
+            self.supported_arches.clone(),
+            self.trigger_window,
+            self.blacklist_releases.clone(),
+        )
+    }
+
+    /// How the trigger consumes from the broker at `uri`: the configured queue unless
+    /// `queue` names another, bound to the topics `rules` reads, with the configured
+    /// prefetch and client certificates.
+    #[cfg(feature = "amqp")]
+    pub fn amqp(
+        &self,
+        uri: &str,
+        queue: Option<&str>,
+        rules: &crate::trigger::Rules,
+    ) -> crate::bus::amqp::AmqpSettings {
+        let tls = self
+            .amqp_client_cert
+            .clone()
+            .zip(self.amqp_client_key.clone())
+            .map(|(client_cert, client_key)| crate::bus::amqp::TlsFiles {
+                ca_cert: self.amqp_ca_cert.clone(),
+                client_cert,
+                client_key,
+            });
+        crate::bus::amqp::AmqpSettings {
+            uri: uri.to_string(),
+            queue: queue.map_or_else(|| self.amqp_queue.clone(), str::to_string),
+            bindings: crate::bus::bindings(rules),
+            prefetch: self.amqp_prefetch,
+            tls,
         }
     }
 

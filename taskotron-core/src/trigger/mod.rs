@@ -1,12 +1,13 @@
 //! The trigger: from bus messages to JobRequests. `message` reads messages and turns
 //! known topics into trigger data, `rules` and `query` decide which tasks a message
 //! asks for, `fanout` makes the JobRequests (per arch, deduplicated), and `dispatch`
-//! hands them to the scheduler port.
+//! hands them to the scheduler port; `pump` drives it from a stream or a broker.
 
 pub mod data;
 pub mod dispatch;
 pub mod fanout;
 pub mod message;
+pub mod pump;
 pub mod query;
 pub mod rules;
 pub mod stream;
@@ -15,6 +16,7 @@ pub use data::{Data, Fields};
 pub use dispatch::{dispatch, Dispatched};
 pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
 pub use message::Message;
+pub use pump::{Pump, PumpEvent, PumpObserver, StreamEnd, Tally};
 pub use query::Query;
 pub use rules::{Action, Rule, Rules};
 pub use stream::{MessageStream, Record};

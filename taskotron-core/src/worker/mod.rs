@@ -15,158 +15,16 @@ pub fn default_name() -> String {
         .unwrap_or_else(|| "localhost".into());
     format!("{host}-{}", std::process::id())
 }
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::dict::{ExecutionReport, Job, TaskSource};
-use crate::mirror::{Mirror, MirrorError, TaskLocation};
+use crate::dict::{ExecutionReport, Job};
 use crate::process;
 use crate::scheduler::{CrashCause, JobState, Queue, QueueError, QueuedJob};
-use crate::suggest::did_you_mean;
+use crate::task::{Prepared, Tasks};
 use crate::Arch;
-
-/// Where tasks are: names given in the configuration (a directory or a git
-/// repository), then `<dir>/<name>/` in each directory of the task path.
-#[derive(Debug, Clone)]
-pub struct Tasks {
-    /// Named tasks: a directory, or a git `URL[#REF]`.
-    pub named: BTreeMap<String, String>,
-    /// Directories holding task directories.
-    pub path: Vec<PathBuf>,
-    /// The mirror cache of task repositories.
-    pub mirror: Mirror,
-    /// Where jobs' checkouts go (`<checkouts>/<build_id>/`), removed after the run.
-    pub checkouts: PathBuf,
-}
-
-/// A task made ready for one job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prepared {
-    /// Its directory.
-    pub dir: PathBuf,
-    /// The commit checked out, for a task from git.
-    pub commit: Option<String>,
-    /// Where it came from, for the job: the directory, or the repository and commit.
-    pub source: TaskSource,
-}
-
-impl Tasks {
-    /// Where `name` is.
-    ///
-    /// # Errors
-    /// No such task, with the near miss among the known ones.
-    pub fn locate(&self, name: &str) -> Result<TaskLocation, String> {
-        if let Some(text) = self.named.get(name) {
-            return match TaskLocation::parse(text) {
-                TaskLocation::Dir(p) if !p.exists() => Err(format!(
-                    "task `{name}` is configured at `{}`, which does not exist",
-                    p.display()
-                )),
-                other => Ok(other),
-            };
-        }
-        self.resolve(name).map(TaskLocation::Dir)
-    }
-
-    /// Makes `name` ready to run as build `build_id`: its directory, or a checkout from
-    /// the mirror (cloned or fetched as needed).
-    ///
-    /// # Errors
-    /// The cause and what happened: an unknown task or ref is the task's fault, an
-    /// unreachable repository or a full disk the infrastructure's.
-    pub fn prepare(&self, name: &str, build_id: &str) -> Result<Prepared, (CrashCause, String)> {
-        match self.locate(name).map_err(|e| (CrashCause::Task, e))? {
-            TaskLocation::Dir(dir) => Ok(Prepared {
-                source: TaskSource {
-                    repo: dir.display().to_string(),
-                    git_ref: None,
-                },
-                dir,
-                commit: None,
-            }),
-            TaskLocation::Git { url, git_ref } => {
-                self.mirror
-                    .update(&url, false)
-                    .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
-                let dir = self.checkouts.join(build_id);
-                let _ = std::fs::remove_dir_all(&dir);
-                match self.mirror.checkout(&url, git_ref.as_deref(), &dir) {
-                    Ok(commit) => Ok(Prepared {
-                        dir,
-                        source: TaskSource {
-                            repo: url,
-                            git_ref: Some(commit.clone()),
-                        },
-                        commit: Some(commit),
-                    }),
-                    Err(e @ MirrorError::UnknownRef { .. }) => {
-                        Err((CrashCause::Task, e.to_string()))
-                    }
-                    Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
-                }
-            }
-        }
-    }
-
-    /// The directory of `name` on the task path (or named as a directory).
-    ///
-    /// # Errors
-    /// No such task, with the near miss among the known ones.
-    pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
-        if let Some(text) = self.named.get(name) {
-            return match TaskLocation::parse(text) {
-                TaskLocation::Dir(p) if p.exists() => Ok(p),
-                TaskLocation::Dir(p) => Err(format!(
-                    "task `{name}` is configured at `{}`, which does not exist",
-                    p.display()
-                )),
-                TaskLocation::Git { url, .. } => Ok(self.mirror.path_of(&url)),
-            };
-        }
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            && !name.starts_with('.');
-        if valid {
-            for dir in &self.path {
-                let candidate = dir.join(name);
-                if candidate.is_dir() {
-                    return Ok(candidate);
-                }
-            }
-        }
-        let known = self.known();
-        let mut message = format!("unknown task `{name}`");
-        if let Some(s) = did_you_mean(name, known.iter().map(String::as_str)) {
-            message.push_str(&format!("; did you mean `{s}`?"));
-        } else if !known.is_empty() {
-            message.push_str(&format!("; known: {}", known.join(", ")));
-        }
-        Err(message)
-    }
-
-    /// Every task name it can find.
-    pub fn known(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.named.keys().cloned().collect();
-        for dir in &self.path {
-            if let Ok(entries) = std::fs::read_dir(dir) {
-                names.extend(
-                    entries
-                        .flatten()
-                        .filter(|e| e.path().is_dir())
-                        .filter_map(|e| e.file_name().into_string().ok()),
-                );
-            }
-        }
-        names.sort();
-        names.dedup();
-        names
-    }
-}
 
 /// How a job's run ended, as the worker records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -460,6 +318,8 @@ mod tests {
     use crate::arch::Arch;
     use crate::dict::JobRequest;
     use crate::item::ItemType;
+    use crate::mirror::Mirror;
+    use std::collections::BTreeMap;
     use std::sync::atomic::AtomicBool;
     use std::sync::Mutex;
 

@@ -6,8 +6,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use super::{step, Executor, Step, Tasks, WorkerSettings};
+use super::{step, Executor, Step, WorkerSettings};
 use crate::scheduler::{Queue, QueueError, QueuedJob};
+use crate::task::Tasks;
 
 /// What a pool's threads tell their observer.
 #[derive(Debug)]

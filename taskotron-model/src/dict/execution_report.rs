@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::Dictionary;
-use crate::results::{CheckDetail, Outcome};
+use taskotron_tap::results::{CheckDetail, Outcome};
 
 /// Whether the task *ran*; never what the check found (that travels as results).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,8 +67,8 @@ pub struct ActionTests {
     /// The checkname of its results and the name of its JUnit suite.
     pub checkname: String,
     /// The counts of its leaf tests.
-    pub counts: crate::results::CaseCounts,
-    /// Every test, one JSON object a line ([`crate::results::Case`]), relative to
+    pub counts: taskotron_tap::results::CaseCounts,
+    /// Every test, one JSON object a line ([`taskotron_tap::results::Case`]), relative to
     /// the artifacts directory.
     pub file: String,
     /// Why the stream cannot be trusted to be whole, when it cannot: no stream, cut

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::suggest::did_you_mean;
+use taskotron_tap::suggest::did_you_mean;
 
 /// One architecture, named as Fedora and Koji name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ pub struct ArchError {
 impl ArchError {
     /// What would have been accepted, for "expected ..." texts.
     pub fn expected() -> String {
-        crate::suggest::one_of(Arch::ALL.iter().map(|a| a.as_str()))
+        taskotron_tap::suggest::one_of(Arch::ALL.iter().map(|a| a.as_str()))
     }
 }
 

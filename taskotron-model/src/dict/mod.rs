@@ -117,8 +117,12 @@ fn check_item(item: &str, item_type: crate::item::ItemType) -> Result<(), String
     item_type.validate(item).map_err(|e| e.to_string())
 }
 
-/// A build id is opaque but must be usable in paths and URLs.
-pub(crate) fn check_build_id(build_id: Option<&str>) -> Result<(), String> {
+/// Checks a build id: it is opaque but must be usable in paths and URLs (the
+/// runner checks a `TaskInput` with it before a run, the dictionaries on reading).
+///
+/// # Errors
+/// Why the id cannot be used.
+pub fn check_build_id(build_id: Option<&str>) -> Result<(), String> {
     match build_id {
         Some("") => Err("build_id is empty; use null for a standalone run".into()),
         Some(id)

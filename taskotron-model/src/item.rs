@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::suggest::did_you_mean;
+use taskotron_tap::suggest::did_you_mean;
 
 /// The three parts of a `name-version-release` (the name may hold dashes), or `None`
 /// when one is missing or empty.
@@ -245,7 +245,7 @@ pub struct ItemTypeError {
 impl ItemTypeError {
     /// What would have been accepted.
     pub fn expected() -> String {
-        crate::suggest::one_of(ItemType::ALL.iter().map(|t| t.as_str()))
+        taskotron_tap::suggest::one_of(ItemType::ALL.iter().map(|t| t.as_str()))
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::suggest::did_you_mean;
+use taskotron_tap::suggest::did_you_mean;
 
 /// A reference to a variable inside a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,7 +371,7 @@ impl Scope {
                         .or_else(|| {
                             Some(format!(
                                 "`{so_far}` has: {}",
-                                crate::suggest::one_of(map.keys().map(String::as_str))
+                                taskotron_tap::suggest::one_of(map.keys().map(String::as_str))
                             ))
                         }),
                     Value::Array(items) => Some(format!(
