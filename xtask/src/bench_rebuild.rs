@@ -32,9 +32,39 @@ pub fn run(args: &[String]) -> Result<()> {
     let base = root().join("target/bench/rebuild");
     let current = copy_current(&base.join("current"))?;
     let reference = copy_reference(&base.join("reference"));
-    let current_walls = measure_tree(&current, CURRENT_FILE, runs)?;
+    let cli = ["build", "--quiet", "-p", "taskotron-cli"];
+    let current_walls = measure_tree(&current, CURRENT_FILE, runs, &cli)?;
+    // The TAP code's own unit tests: its crate now, the whole core before.
+    let current_tests = measure_tree(
+        &current,
+        CURRENT_FILE,
+        runs,
+        &[
+            "test",
+            "--quiet",
+            "--no-run",
+            "-p",
+            "taskotron-tap",
+            "--lib",
+        ],
+    )?;
     let reference_walls = match &reference {
-        Ok(dir) => Some(measure_tree(dir, REFERENCE_FILE, runs)?),
+        Ok(dir) => Some((
+            measure_tree(dir, REFERENCE_FILE, runs, &cli)?,
+            measure_tree(
+                dir,
+                REFERENCE_FILE,
+                runs,
+                &[
+                    "test",
+                    "--quiet",
+                    "--no-run",
+                    "-p",
+                    "taskotron-core",
+                    "--lib",
+                ],
+            )?,
+        )),
         Err(e) => {
             eprintln!("{:>12} reference commit: {e:#}", "Skipped");
             None
@@ -43,8 +73,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let cur = median(&current_walls);
     println!("\ntaskotron bench rebuild ({runs} runs, medians; `cargo build -p taskotron-cli` after changing one line of the TAP reader)\n");
     println!("  current tree ({CURRENT_FILE}):   {:>8.0} ms", ms(cur));
+    let cur_tests = median(&current_tests);
     match reference_walls {
-        Some(walls) => {
+        Some((walls, tests)) => {
             let r = median(&walls);
             let ratio = cur.as_secs_f64() / r.as_secs_f64();
             println!(
@@ -59,6 +90,13 @@ pub fn run(args: &[String]) -> Result<()> {
                 } else {
                     "missed"
                 }
+            );
+            let rt = median(&tests);
+            println!(
+                "\n  the TAP code's unit tests (`cargo test --no-run`): {:.0} ms (taskotron-tap) vs {:.0} ms (taskotron-core before the split), ratio {:.2}",
+                ms(cur_tests),
+                ms(rt),
+                cur_tests.as_secs_f64() / rt.as_secs_f64()
             );
         }
         None => println!("  reference: not available in this clone (shallow?); no ratio"),
@@ -119,7 +157,7 @@ fn copy_reference(dest: &Path) -> Result<PathBuf> {
 }
 
 /// Builds once (not timed), then `runs` times after each change of the probe line.
-fn measure_tree(dir: &Path, file: &str, runs: usize) -> Result<Vec<Duration>> {
+fn measure_tree(dir: &Path, file: &str, runs: usize, args: &[&str]) -> Result<Vec<Duration>> {
     let path = dir.join(file);
     let original = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -133,11 +171,11 @@ fn measure_tree(dir: &Path, file: &str, runs: usize) -> Result<Vec<Duration>> {
         let mut c = cargo();
         c.current_dir(dir)
             .env("CARGO_TARGET_DIR", root().join("target"))
-            .args(["build", "--quiet", "-p", "taskotron-cli"]);
+            .args(args);
         let start = Instant::now();
         let status = c.status().context("cannot run cargo build")?;
         if !status.success() {
-            bail!("cargo build in {} failed", dir.display());
+            bail!("cargo {} in {} failed", args.join(" "), dir.display());
         }
         Ok(start.elapsed())
     };
