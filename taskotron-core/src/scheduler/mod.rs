@@ -9,8 +9,10 @@
 //! lives in `taskotron-mock`.
 
 mod queue;
+mod view;
 
-pub use queue::{CrashCause, JobState, Queue, QueueError, QueuedJob, Waiting};
+pub use queue::{CrashCause, JobEvent, JobOrigin, JobState, Queue, QueueError, QueuedJob, Waiting};
+pub use view::{Durations, JobFilter, DURATION_BUCKETS};
 
 use crate::dict::JobRequest;
 

@@ -131,6 +131,40 @@ pub struct QueuedJob {
     pub report: Option<ExecutionReport>,
     /// Why it CRASHED, and what happened.
     pub crash: Option<(CrashCause, String)>,
+    /// The bus message it was made from, when the trigger scheduled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<JobOrigin>,
+}
+
+/// One line of a job's history ([`Queue::history`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobEvent {
+    /// When (RFC 3339).
+    pub at: String,
+    /// `SCHEDULED`, `CLAIMED`, `FINISHED`, `RETRY`, `RELEASED`, `EXPIRED` or
+    /// `CRASHED`.
+    pub event: String,
+    /// The worker, for a claim and what followed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// Which attempt a claim was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// Until when a claim's lease ran (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<String>,
+    /// What happened, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The bus message a job was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOrigin {
+    /// The message's id, when it had one.
+    pub message_id: Option<String>,
+    /// Its topic.
+    pub topic: String,
 }
 
 /// What went wrong with the queue file.
@@ -246,6 +280,8 @@ pub struct Queue {
     conn: Connection,
     path: PathBuf,
     waiting: Waiting,
+    /// A file from before the history and origin columns, opened read-only.
+    legacy: bool,
 }
 
 /// A path as a `file:` URI's path: `%`, `?` and `#` escaped.
@@ -335,17 +371,57 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at   INTEGER NOT NULL,
     report       TEXT,
     crash_cause  TEXT,
-    crash_detail TEXT
+    crash_detail TEXT,
+    message_id   TEXT,
+    topic        TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (state, arch, scheduled_at);
 CREATE TABLE IF NOT EXISTS messages (
     message_id  TEXT PRIMARY KEY,
     accepted_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS job_events (
+    build_id TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    event    TEXT NOT NULL,
+    worker   TEXT,
+    attempt  INTEGER,
+    until    INTEGER,
+    detail   TEXT
+);
+CREATE INDEX IF NOT EXISTS job_events_of ON job_events (build_id, at);
+CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (scheduled_at);
+CREATE INDEX IF NOT EXISTS jobs_of_item ON jobs (item, scheduled_at);
+CREATE INDEX IF NOT EXISTS jobs_of_task ON jobs (taskname, scheduled_at);
 ";
 
+/// Columns added after the first release, each with its definition: a queue file
+/// written by an older taskotron gains them when opened for writing.
+const ADDED_COLUMNS: &[(&str, &str)] = &[("message_id", "TEXT"), ("topic", "TEXT")];
+
+/// Adds the [`ADDED_COLUMNS`] a queue file lacks.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let have: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('jobs')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, kind) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
 const COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, worker, \
-                       scheduled_at, updated_at, report, crash_cause, crash_detail";
+                       scheduled_at, updated_at, report, crash_cause, crash_detail, \
+                       message_id, topic";
+
+/// [`COLUMNS`] of a queue file from before [`ADDED_COLUMNS`], opened read-only (it
+/// cannot gain them): the missing ones read as NULL.
+const LEGACY_COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, \
+                              worker, scheduled_at, updated_at, report, crash_cause, \
+                              crash_detail, NULL, NULL";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     let text = |i: usize| r.get::<_, String>(i);
@@ -383,6 +459,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
                     .unwrap_or_default(),
             )
         }),
+        origin: r
+            .get::<_, Option<String>>(14)?
+            .map(|topic| -> rusqlite::Result<JobOrigin> {
+                Ok(JobOrigin {
+                    message_id: r.get(13)?,
+                    topic,
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -418,12 +503,18 @@ impl Queue {
         retry(&waiting, path, || {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.execute_batch(SCHEMA)
+            // Several processes may open a new file at once: the schema and the
+            // added columns are written under the write lock, by one of them.
+            let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+            tx.execute_batch(SCHEMA)?;
+            migrate(&tx)?;
+            tx.commit()
         })?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             waiting,
+            legacy: false,
         })
     }
 
@@ -459,10 +550,18 @@ impl Queue {
                 conn
             }
         };
+        let legacy = !conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'topic')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(sql)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             waiting,
+            legacy,
         })
     }
 
@@ -497,7 +596,7 @@ impl Queue {
     ) -> Result<Vec<String>, QueueError> {
         let sql = self.sql();
         let tx = self.write_tx()?;
-        let ids = insert(&tx, requests, now).map_err(&sql)?;
+        let ids = insert(&tx, requests, None, now).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(ids)
     }
@@ -558,6 +657,17 @@ impl Queue {
                 row,
             )
             .map_err(&sql)?;
+        event(
+            &tx,
+            &build_id,
+            now_ms,
+            "CLAIMED",
+            Some(worker),
+            Some(job.attempts),
+            Some(until),
+            None,
+        )
+        .map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(Some(job))
     }
@@ -598,14 +708,18 @@ impl Queue {
         now: SystemTime,
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(report).unwrap_or_default();
-        let n = retry(&self.waiting, &self.path, || {
-            self.conn.execute(
+        let detail = match (report.execution_status, &report.status) {
+            (crate::ExecutionStatus::Ok, _) => "OK".to_string(),
+            (crate::ExecutionStatus::NotOk, Some(why)) => format!("NOT_OK: {why}"),
+            (crate::ExecutionStatus::NotOk, None) => "NOT_OK".to_string(),
+        };
+        self.transition(build_id, worker, now, "FINISHED", Some(&detail), |tx| {
+            tx.execute(
                 "UPDATE jobs SET state = 'FINISHED', report = ?3, lease_until = NULL, \
                  updated_at = ?4 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, millis(now)],
             )
-        })?;
-        Ok(n == 1)
+        })
     }
 
     /// Whether a job for `arches` (or noarch) waits in the queue for its next attempt
@@ -651,15 +765,22 @@ impl Queue {
         let text = serde_json::to_string(report).unwrap_or_default();
         let not_before =
             millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        let n = retry(&self.waiting, &self.path, || {
+        let detail = format!(
+            "{}; tried again after {}",
+            report
+                .status
+                .as_deref()
+                .unwrap_or("an infrastructure failure"),
+            humantime::format_duration(delay)
+        );
+        self.transition(build_id, worker, now, "RETRY", Some(&detail), |tx| {
             // A SCHEDULED job's lease_until is when it may be claimed again.
-            self.conn.execute(
+            tx.execute(
                 "UPDATE jobs SET state = 'SCHEDULED', report = ?3, lease_until = ?4, \
                  updated_at = ?5 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, text, not_before, millis(now)],
             )
-        })?;
-        Ok(n == 1)
+        })
     }
 
     /// Gives a job `worker` holds back to the queue as if this claim had not been
@@ -678,15 +799,14 @@ impl Queue {
     ) -> Result<bool, QueueError> {
         let not_before =
             millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        let n = retry(&self.waiting, &self.path, || {
-            self.conn.execute(
+        self.transition(build_id, worker, now, "RELEASED", None, |tx| {
+            tx.execute(
                 "UPDATE jobs SET state = 'SCHEDULED', lease_until = ?3, \
                  attempts = MAX(attempts - 1, 0), updated_at = ?4 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, not_before, millis(now)],
             )
-        })?;
-        Ok(n == 1)
+        })
     }
 
     /// Marks a job `worker` holds CRASHED; `false` when it no longer holds it.
@@ -701,15 +821,15 @@ impl Queue {
         detail: &str,
         now: SystemTime,
     ) -> Result<bool, QueueError> {
-        let n = retry(&self.waiting, &self.path, || {
-            self.conn.execute(
+        let said = format!("{}: {detail}", cause.as_str());
+        self.transition(build_id, worker, now, "CRASHED", Some(&said), |tx| {
+            tx.execute(
                 "UPDATE jobs SET state = 'CRASHED', crash_cause = ?3, crash_detail = ?4, \
                  lease_until = NULL, updated_at = ?5 \
                  WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING'",
                 params![build_id, worker, cause.as_str(), detail, millis(now)],
             )
-        })?;
-        Ok(n == 1)
+        })
     }
 
     /// Requeues the jobs whose lease ran out (CRASHED after `max_attempts` claims);
@@ -729,6 +849,101 @@ impl Queue {
         Ok(n)
     }
 
+    /// Changes a job `worker` holds with `update` and appends `what` to its history,
+    /// in one transaction; `false` when it no longer holds it (nothing changes).
+    fn transition(
+        &self,
+        build_id: &str,
+        worker: &str,
+        now: SystemTime,
+        what: &str,
+        detail: Option<&str>,
+        update: impl Fn(&Transaction<'_>) -> rusqlite::Result<usize>,
+    ) -> Result<bool, QueueError> {
+        let sql = self.sql();
+        let tx = self.write_tx()?;
+        let n = update(&tx).map_err(&sql)?;
+        if n == 1 {
+            event(
+                &tx,
+                build_id,
+                millis(now),
+                what,
+                Some(worker),
+                None,
+                None,
+                detail,
+            )
+            .map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        Ok(n == 1)
+    }
+
+    /// A job's history, oldest first: scheduled (and from which message), each
+    /// claim (worker, attempt, lease), each requeue, and how it ended.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn history(&self, build_id: &str) -> Result<Vec<JobEvent>, QueueError> {
+        if self.legacy {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, event, worker, attempt, until, detail FROM job_events \
+                 WHERE build_id = ?1 ORDER BY at, rowid",
+            )
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([build_id], |r| {
+                Ok(JobEvent {
+                    at: rfc3339(r.get(0)?),
+                    event: r.get(1)?,
+                    worker: r.get(2)?,
+                    attempt: r.get(3)?,
+                    lease_until: r.get::<_, Option<i64>>(4)?.map(rfc3339),
+                    detail: r.get(5)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The columns a job is read from, for this file.
+    fn columns(&self) -> &'static str {
+        if self.legacy {
+            LEGACY_COLUMNS
+        } else {
+            COLUMNS
+        }
+    }
+
+    /// The jobs `SELECT <columns> FROM jobs <tail>` finds, `values` bound.
+    pub(super) fn select(
+        &self,
+        tail: &str,
+        values: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<QueuedJob>, QueueError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {} FROM jobs {tail}", self.columns()))
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values), row)
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// Runs a read on the connection.
+    pub(super) fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, QueueError> {
+        f(&self.conn).map_err(self.sql())
+    }
+
     /// One job.
     ///
     /// # Errors
@@ -736,7 +951,7 @@ impl Queue {
     pub fn get(&self, build_id: &str) -> Result<Option<QueuedJob>, QueueError> {
         self.conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE build_id = ?1"),
+                &format!("SELECT {} FROM jobs WHERE build_id = ?1", self.columns()),
                 [build_id],
                 row,
             )
@@ -752,8 +967,9 @@ impl Queue {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR state = ?1 \
-                 ORDER BY scheduled_at, rowid"
+                "SELECT {} FROM jobs WHERE ?1 IS NULL OR state = ?1 \
+                 ORDER BY scheduled_at, rowid",
+                self.columns()
             ))
             .map_err(self.sql())?;
         let rows = stmt
@@ -816,6 +1032,12 @@ impl Queue {
             rows.collect::<Result<_, _>>().map_err(&sql)?
         };
         tx.execute(
+            "DELETE FROM job_events WHERE build_id IN (SELECT build_id FROM jobs \
+             WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1)",
+            [millis(before)],
+        )
+        .map_err(&sql)?;
+        tx.execute(
             "DELETE FROM jobs WHERE state IN ('FINISHED', 'CRASHED') AND updated_at < ?1",
             [millis(before)],
         )
@@ -837,14 +1059,19 @@ impl Queue {
 fn insert(
     tx: &rusqlite::Transaction<'_>,
     requests: &[JobRequest],
+    origin: Option<Origin<'_>>,
     now: SystemTime,
 ) -> rusqlite::Result<Vec<String>> {
     let now = millis(now);
     let mut stmt = tx.prepare(
         "INSERT INTO jobs (build_id, item, item_type, taskname, arch, state, scheduled_at, \
-         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6)",
+         updated_at, message_id, topic) VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6, ?7, ?8)",
     )?;
     let mut ids = Vec::with_capacity(requests.len());
+    let detail = origin.map(|o| match o.message_id {
+        Some(id) => format!("from message {id} ({})", o.topic),
+        None => format!("from a message without id ({})", o.topic),
+    });
     for r in requests {
         let id = crate::ports::IdSource::run_id(&crate::ports::UuidSource);
         stmt.execute(params![
@@ -853,15 +1080,56 @@ fn insert(
             r.item_type.to_string(),
             r.taskname,
             r.arch.to_string(),
-            now
+            now,
+            origin.and_then(|o| o.message_id),
+            origin.map(|o| o.topic),
         ])?;
+        event(
+            tx,
+            &id,
+            now,
+            "SCHEDULED",
+            None,
+            None,
+            None,
+            detail.as_deref(),
+        )?;
         ids.push(id);
     }
     Ok(ids)
 }
 
+/// Appends one line to a job's history.
+#[allow(clippy::too_many_arguments)] // one column each, named at every call
+fn event(
+    tx: &rusqlite::Transaction<'_>,
+    build_id: &str,
+    at: i64,
+    what: &str,
+    worker: Option<&str>,
+    attempt: Option<u32>,
+    until: Option<i64>,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare(
+        "INSERT INTO job_events (build_id, at, event, worker, attempt, until, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![build_id, at, what, worker, attempt, until, detail])?;
+    Ok(())
+}
+
 /// Requeues RUNNING jobs whose lease ran out, or crashes them after `max_attempts`.
 fn expire(tx: &rusqlite::Transaction<'_>, now: i64, max_attempts: u32) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT INTO job_events (build_id, at, event, worker, attempt, detail) \
+         SELECT build_id, ?1, CASE WHEN attempts >= ?2 THEN 'CRASHED' ELSE 'EXPIRED' END, \
+         worker, attempts, CASE WHEN attempts >= ?2 \
+         THEN 'infrastructure: its worker stopped renewing the lease ' || attempts || ' times' \
+         ELSE 'its worker stopped renewing the lease; back in the queue' END \
+         FROM jobs WHERE state = 'RUNNING' AND lease_until < ?1",
+        params![now, max_attempts],
+    )?;
     tx.execute(
         "UPDATE jobs SET state = 'CRASHED', crash_cause = 'infrastructure', \
          crash_detail = 'its worker stopped renewing the lease ' || attempts || ' times', \
@@ -898,7 +1166,7 @@ impl Scheduler for Queue {
                 return Ok(Accepted::AlreadyAccepted);
             }
         }
-        insert(&tx, jobs, now).map_err(unavailable)?;
+        insert(&tx, jobs, Some(origin), now).map_err(unavailable)?;
         tx.commit().map_err(unavailable)?;
         Ok(Accepted::New(jobs.len()))
     }
