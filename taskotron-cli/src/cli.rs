@@ -147,9 +147,14 @@ pub enum Command {
     Worker(WorkerArgs),
     /// The trigger, the queue and local workers in one process (a single machine).
     #[command(
-        after_help = "Examples:\n  taskotron serve --rules trigger_rules.yml --from amqp://guest:guest@127.0.0.1:5672/%2f --jobs 2\n  taskotron serve --rules trigger_rules.yml --from messages.jsonl\n\nFrom a file, the workers run every job the messages made and then it stops; from a\nbroker it runs until SIGINT or SIGTERM.\nExit codes: 0 done, 1 jobs could not be stored or the queue failed, 2 invalid input."
+        after_help = "Examples:\n  taskotron serve --rules trigger_rules.yml --from amqp://guest:guest@127.0.0.1:5672/%2f --jobs 2\n  taskotron serve --rules trigger_rules.yml --from messages.jsonl\n  taskotron serve --rules trigger_rules.yml --from messages.jsonl --http 127.0.0.1:8080\n\nFrom a file, the workers run every job the messages made and then it stops (with\n--http, the pages stay up until SIGINT or SIGTERM); from a broker it runs until\nSIGINT or SIGTERM. --http serves the job pages, artifacts, API and metrics (see\n`taskotron web --help`) and makes them the default of artifact and job URLs.\nExit codes: 0 done, 1 jobs could not be stored or the queue failed, 2 invalid input."
     )]
     Serve(ServeArgs),
+    /// Serve the job pages, the artifacts, the JSON API and metrics (read-only).
+    #[command(
+        after_help = "Examples:\n  taskotron web                               # http://127.0.0.1:8080/\n  taskotron web --http 0.0.0.0:8080           # every interface: put it behind a proxy\n\nPages: / (jobs, filterable: ?state=CRASHED&task=rpmlint&item=...&arch=x86_64&page=2),\n/jobs/<uuid> (one job's life, results, artifacts and a reproducer), /artifacts/<run_id>/\n(each run's files), /api/v1/jobs[/<uuid>] (JSON), /metrics (Prometheus), /healthz.\nIt reads the state directory's queue and the artifacts directory and writes nothing,\nso it can run beside workers started elsewhere. Runs until SIGINT or SIGTERM.\nExit codes: 0 stopped, 1 the server failed, 2 invalid input (an address in use)."
+    )]
+    Web(WebArgs),
     /// List the jobs of the embedded queue.
     #[command(
         after_help = "Examples:\n  taskotron jobs\n  taskotron jobs --state crashed --format json"
@@ -247,7 +252,21 @@ pub struct ServeArgs {
     /// Jobs run at once.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Also serve the web pages on this address (see `taskotron web`).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub http: Option<String>,
     /// Output format (of the lines printed per job).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `web`.
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// The address to listen on; anything but loopback must be asked for.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub http: String,
+    /// Output format (of the status line).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -39,7 +39,9 @@ fn signals(command: &cli::Command) {
             process::install_interrupt_handler();
             process::become_subreaper();
         }
-        Command::Trigger(_) | Command::Report(_) => process::install_interrupt_handler(),
+        Command::Trigger(_) | Command::Report(_) | Command::Web(_) => {
+            process::install_interrupt_handler()
+        }
         _ => {}
     }
 }

@@ -208,6 +208,11 @@ impl StopOnSignal {
     pub fn flag(&self) -> &std::sync::atomic::AtomicBool {
         &self.flag
     }
+
+    /// The flag, shared (for a thread or a runtime that outlives a borrow).
+    pub fn shared(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        std::sync::Arc::clone(&self.flag)
+    }
 }
 
 impl Drop for StopOnSignal {

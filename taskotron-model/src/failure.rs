@@ -13,6 +13,16 @@ pub enum Cause {
     Infrastructure,
 }
 
+impl Cause {
+    /// The name a report writes: `task` or `infrastructure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Task => "task",
+            Cause::Infrastructure => "infrastructure",
+        }
+    }
+}
+
 /// A named failure: a stable name programs can match (`KOJI_UNKNOWN_BUILD`) and
 /// its [`Cause`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

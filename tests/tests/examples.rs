@@ -13,7 +13,8 @@
 //! run that happened (0, 1 or 100): never 2 (invalid input: the example is wrong),
 //! never a panic, a signal or a missing program. Examples that run until stopped (a
 //! worker without `--once`, anything reading `amqp://`) get SIGTERM after a few
-//! seconds and must then end cleanly, with 0. README lines that start with `cargo`
+//! seconds and must then end cleanly, with 0; so do those serving pages (`web`,
+//! `--http`), one after another on the port they name. README lines that start with `cargo`
 //! are the project's own build and CI commands, which CI runs itself.
 
 use std::io::Read;
@@ -192,12 +193,14 @@ fn services() -> Services {
     }
 }
 
-/// Runs until stopped: a worker without `--once`, or anything reading a broker (the
-/// line's `# comment` aside).
+/// Runs until stopped: a worker without `--once`, anything reading a broker, and
+/// anything serving pages (the line's `# comment` aside).
 fn is_daemon(line: &str) -> bool {
     let command = line.split(" #").next().unwrap_or(line);
     command.contains("amqp://")
         || (command.contains("taskotron worker") && !command.contains("--once"))
+        || command.contains("taskotron web")
+        || command.contains("--http")
 }
 
 fn run_group(group: &Group, services: &Services, failures: &mut Vec<String>) {

@@ -87,6 +87,7 @@ fn libraries_return_typed_errors() {
         "taskotron-core",
         "taskotron-mock",
         "taskotron-doubles",
+        "taskotron-web",
     ] {
         let manifest = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../{krate}/Cargo.toml")),
@@ -228,4 +229,34 @@ fn the_tap_crate_stands_alone() {
     for heavy in ["rusqlite", "git2", "lapin", "rpm", "ureq"] {
         assert!(!deps.contains(heavy), "taskotron-tap depends on {heavy}");
     }
+}
+
+/// The web server changes nothing: every route is a GET, the queue is opened
+/// read-only, and no file is written.
+#[test]
+fn the_web_server_is_read_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-web/src");
+    let files = sources_of(&src);
+    assert!(files.len() >= 6, "{files:?}");
+    let all: String = files.iter().map(|(_, code)| code.as_str()).collect();
+    assert!(
+        all.contains("get(pages::jobs)"),
+        "the routes moved; update this test"
+    );
+    for write in [
+        "post(",
+        "put(",
+        "delete(",
+        "patch(",
+        "Queue::open(",
+        "Queue::open_with(",
+        "fs::write",
+        "File::create",
+        "create_dir",
+        "remove_file",
+        "OpenOptions",
+    ] {
+        assert!(!all.contains(write), "taskotron-web uses `{write}`");
+    }
+    assert!(all.contains("Queue::open_read_only("));
 }

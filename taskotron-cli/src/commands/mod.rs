@@ -18,6 +18,7 @@ mod tap;
 mod test;
 mod trigger;
 mod validate;
+mod web;
 mod worker;
 
 use std::io::Write;
@@ -81,6 +82,7 @@ fn error_format(command: &Command) -> Format {
         Command::Schedule(a) => a.format,
         Command::Worker(a) => a.format,
         Command::Serve(a) => a.format,
+        Command::Web(a) => a.format,
         Command::Mirror(a) => a.format,
         Command::Gc(a) => a.format,
         Command::Jobs(a) => a.format,
@@ -107,6 +109,7 @@ fn with_config(
         Command::Schedule(args) => schedule::run(shell, config, &args),
         Command::Worker(args) => worker::run(shell, config, file, &args),
         Command::Serve(args) => serve::run(shell, config, file, &args),
+        Command::Web(args) => web::run(shell, config, &args),
         Command::Mirror(args) => mirror::run(shell, config, &args),
         Command::Buildbot(command) => buildbot::run(shell, config, &command),
         Command::Gc(args) => gc::run(shell, config, &args),

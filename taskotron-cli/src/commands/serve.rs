@@ -5,12 +5,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use taskotron_core::config::Config;
 
-use super::trigger;
+use std::sync::{Arc, Mutex};
+
+use taskotron_core::process::StopOnSignal;
+use taskotron_core::trigger::Tally;
+use taskotron_core::Diagnostic;
+
 use super::worker::Workers;
+use super::{trigger, web};
 use crate::cli::{ServeArgs, TriggerArgs};
 use crate::error::Outcome;
 use crate::exit;
-use crate::output::Shell;
+use crate::output::{Shell, Tone};
 
 /// Runs workers in threads while the trigger reads messages on this one. From a file
 /// the workers then drain the queue and stop; from a broker everything runs until
@@ -37,12 +43,46 @@ pub fn run(
         dry_run: false,
         format: args.format,
     };
+    // The web server binds first, so an address in use stops everything before a
+    // message is read; its URL becomes the runs' default for artifact and job links.
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let web = match &args.http {
+        None => None,
+        Some(addr) => {
+            let (bound, url) = web::bind(addr, web::settings(config, Some(Arc::clone(&tally))))?;
+            shell.status(
+                "Serving",
+                &format!("{url}/ (jobs, artifacts, API, metrics)"),
+                Tone::Good,
+            );
+            Some((bound, config.web_url.clone().unwrap_or(url)))
+        }
+    };
+    let mut workers = workers;
+    if let Some((_, url)) = &web {
+        workers.set_env("TASKOTRON_WEB_URL", url);
+    }
     let drain = AtomicBool::new(false);
+    let stop_web = StopOnSignal::start();
     std::thread::scope(|scope| {
+        let serving = web.map(|(bound, _)| {
+            let stop = stop_web.shared();
+            scope.spawn(move || bound.run(stop))
+        });
         let running = scope.spawn(|| workers.run(&drain));
-        let triggered = trigger::run(shell, config, &trigger_args);
+        let triggered = trigger::run_counting(shell, config, &trigger_args, Some(tally));
         drain.store(true, Ordering::Relaxed);
         let failed = running.join().unwrap_or(true);
+        if let Some(serving) = serving {
+            if taskotron_core::process::interrupted().is_none() {
+                shell.status("Serving", "the pages until SIGINT or SIGTERM", Tone::Good);
+            }
+            // The flag turns on at the signal; the server then finishes its requests.
+            if let Ok(Err(e)) = serving.join() {
+                shell.diagnostics(&[Diagnostic::error(e.to_string())]);
+            }
+        }
+        drop(stop_web);
         match (triggered, failed) {
             (Ok(exit::OK), true) => Ok(exit::NOT_OK),
             (other, _) => other,

@@ -2,11 +2,12 @@
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{DryRun, Scheduler};
-use taskotron_core::trigger::{Pump, PumpEvent, PumpObserver, Rules, StreamEnd};
+use taskotron_core::trigger::{Pump, PumpEvent, PumpObserver, Rules, StreamEnd, Tally};
 use taskotron_core::Diagnostic;
 
 use crate::cli::{Format, TriggerArgs};
@@ -73,6 +74,16 @@ impl PumpObserver for Printer<'_> {
 
 /// Reads messages and schedules (or, with `--dry-run`, prints) the jobs the rules ask for.
 pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> Outcome {
+    run_counting(shell, config, args, None)
+}
+
+/// [`run`], counting into `tally` (a web server's metrics read it).
+pub fn run_counting(
+    shell: &Shell,
+    config: &Config,
+    args: &TriggerArgs,
+    tally: Option<Arc<Mutex<Tally>>>,
+) -> Outcome {
     let rules = match std::fs::read_to_string(&args.rules) {
         Ok(text) => Rules::load(&text, &args.rules),
         Err(e) => Err(vec![Diagnostic::error(format!(
@@ -135,6 +146,9 @@ pub fn run(shell: &Shell, config: &Config, args: &TriggerArgs) -> Outcome {
         flush_each: amqp,
     };
     let mut pump = Pump::new(trigger, scheduler, &mut printer);
+    if let Some(shared) = tally {
+        pump.share_tally(shared);
+    }
     let result = match input {
         Some(input) => from_stream(shell, &mut pump, input, Path::new(&args.from)),
         None => from_amqp(shell, &mut pump, config, args, &rules),

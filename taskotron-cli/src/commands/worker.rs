@@ -112,6 +112,13 @@ impl<'a> Workers<'a> {
 
     /// Runs until a signal comes, or, once `drain` is set, until the queue has
     /// nothing for the pool. Returns whether the queue failed.
+    /// Gives each run the variable `name` (besides the worker's environment).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.executor
+            .env
+            .push((name.to_string(), value.to_string()));
+    }
+
     pub fn run(&self, drain: &AtomicBool) -> bool {
         let settings = &self.pool.settings;
         self.shell.status(

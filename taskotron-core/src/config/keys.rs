@@ -102,6 +102,11 @@ pub const KEYS: &[Key] = &[
         "a job's page, `{build_id}` filled in",
     ),
     key(
+        "web_url",
+        Scalar,
+        "where taskotron's web server answers; the default base of artifact and job URLs",
+    ),
+    key(
         "report_deadline",
         Scalar,
         "how long a whole delivery to ResultsDB may take",

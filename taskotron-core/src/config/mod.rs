@@ -69,6 +69,10 @@ pub struct Config {
     pub artifacts_base_url: Option<String>,
     /// A job's URL; `{build_id}` and `{run_id}` are filled in.
     pub job_url_template: Option<String>,
+    /// Where taskotron's own web server answers (`serve --http`, `web`); when set,
+    /// `artifacts_base_url` defaults to `<web_url>/artifacts` and `job_url_template`
+    /// to `<web_url>/jobs/{build_id}`.
+    pub web_url: Option<String>,
     /// How long reporting retries before leaving results in the spool.
     #[serde(with = "duration_text")]
     pub report_deadline: Duration,
@@ -204,8 +208,16 @@ impl Config {
             auth: self.resultsdb_auth(),
             testcase_ref_url: self.resultsdb_testcase_ref_url.clone(),
             accepted: self.resultsdb_outcomes(),
-            artifacts_base_url: self.artifacts_base_url.clone(),
-            job_url_template: self.job_url_template.clone(),
+            artifacts_base_url: self.artifacts_base_url.clone().or_else(|| {
+                self.web_url
+                    .as_ref()
+                    .map(|w| format!("{}/artifacts", w.trim_end_matches('/')))
+            }),
+            job_url_template: self.job_url_template.clone().or_else(|| {
+                self.web_url
+                    .as_ref()
+                    .map(|w| format!("{}/jobs/{{build_id}}", w.trim_end_matches('/')))
+            }),
             state_dir: self.state_dir.clone(),
             policy: crate::resultsdb::Policy {
                 deadline: self.report_deadline,
@@ -252,6 +264,7 @@ impl Config {
             artifacts: self.artifacts.clone(),
             scratch: self.state_dir.join("worker"),
             timeout: self.job_timeout,
+            env: Vec::new(),
         }
     }
 
@@ -563,6 +576,7 @@ impl Config {
             resultsdb_token: None,
             artifacts_base_url: None,
             job_url_template: None,
+            web_url: None,
             report_deadline: Duration::from_secs(60),
             report_concurrency: 8,
             bodhi_url: None,

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::message::MessageError;
@@ -99,7 +100,8 @@ pub struct Pump<'a> {
     trigger: Trigger,
     scheduler: Box<dyn Scheduler + 'a>,
     observer: &'a mut dyn PumpObserver,
-    tally: Tally,
+    /// Shared so that a web server in the same process can show the counts.
+    tally: Arc<Mutex<Tally>>,
 }
 
 /// How reading a stream ended.
@@ -134,13 +136,24 @@ impl<'a> Pump<'a> {
             trigger,
             scheduler,
             observer,
-            tally: Tally::default(),
+            tally: Arc::default(),
         }
     }
 
+    /// Counts into `shared` from now on (a web server's metrics read it).
+    pub fn share_tally(&mut self, shared: Arc<Mutex<Tally>>) {
+        self.tally = shared;
+    }
+
     /// The counts so far.
-    pub fn tally(&self) -> &Tally {
-        &self.tally
+    pub fn tally(&self) -> Tally {
+        self.counts().clone()
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Handles one message; `Ok(Some(why))` when it can never be handled.
@@ -153,7 +166,7 @@ impl<'a> Pump<'a> {
         now: SystemTime,
     ) -> Result<Option<String>, SchedulerError> {
         let dispatched = dispatch(&mut self.trigger, self.scheduler.as_mut(), message, now)?;
-        self.tally.messages += 1;
+        self.counts().messages += 1;
         let handled = dispatched.handled;
         if !handled.warnings.is_empty() {
             self.observer.event(PumpEvent::Warnings(&handled.warnings));
@@ -161,13 +174,16 @@ impl<'a> Pump<'a> {
         if let Some(why) = &handled.unreadable {
             self.observer.event(PumpEvent::Skipped(why));
         }
-        if let Some(why) = handled.ignored {
-            *self.tally.ignored.entry(why).or_default() += 1;
+        {
+            let mut tally = self.counts();
+            if let Some(why) = handled.ignored {
+                *tally.ignored.entry(why).or_default() += 1;
+            }
+            tally.duplicates += handled.duplicates as u64;
+            tally.replayed += u64::from(dispatched.replayed);
+            tally.jobs += handled.jobs.len() as u64;
         }
-        self.tally.duplicates += handled.duplicates as u64;
-        self.tally.replayed += u64::from(dispatched.replayed);
         for job in &handled.jobs {
-            self.tally.jobs += 1;
             self.observer.event(PumpEvent::Job(job));
         }
         self.observer.event(PumpEvent::MessageDone);
@@ -176,8 +192,11 @@ impl<'a> Pump<'a> {
 
     /// Counts a value that is not a message and reports it.
     pub fn unreadable(&mut self, error: &MessageError, line: Option<usize>) {
-        self.tally.messages += 1;
-        *self.tally.ignored.entry("unreadable".into()).or_default() += 1;
+        {
+            let mut tally = self.counts();
+            tally.messages += 1;
+            *tally.ignored.entry("unreadable".into()).or_default() += 1;
+        }
         self.observer.event(PumpEvent::Unreadable { error, line });
     }
 
@@ -300,7 +319,7 @@ mod tests {
         let mut pump = Pump::new(trigger(), Box::new(DryRun), &mut seen);
         let end = pump.stream(Box::new(std::io::Cursor::new(input.into_bytes())));
         assert!(matches!(end, StreamEnd::Done), "{end:?}");
-        let tally = pump.tally().clone();
+        let tally = pump.tally();
         assert_eq!((tally.messages, tally.jobs, tally.duplicates), (3, 1, 1));
         assert_eq!(tally.ignored.get("unreadable"), Some(&1));
         assert_eq!(

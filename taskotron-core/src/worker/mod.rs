@@ -219,6 +219,9 @@ pub struct CommandExecutor {
     pub scratch: PathBuf,
     /// How long a job may take.
     pub timeout: Duration,
+    /// Variables each run gets besides the worker's own environment (`serve --http`
+    /// hands its runs `TASKOTRON_WEB_URL`).
+    pub env: Vec<(String, String)>,
 }
 
 impl Executor for CommandExecutor {
@@ -263,7 +266,8 @@ impl Executor for CommandExecutor {
         }
         cmd.args(["--color", "never", "-q", "run-job"])
             .arg(&job_path)
-            .env("TASKOTRON_BUILD_ID", &id);
+            .env("TASKOTRON_BUILD_ID", &id)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         let ended = process::run_supervised(cmd, &out, &err, self.timeout);
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let report = crate::handoff::read_report(&report_path);
@@ -451,6 +455,7 @@ mod tests {
             artifacts: dir.path().join("artifacts"),
             scratch: dir.path().join("scratch"),
             timeout: Duration::from_secs(30),
+            env: Vec::new(),
         };
         let job = Job {
             item: "htop-3.3.0-1.fc41".into(),

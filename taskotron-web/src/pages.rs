@@ -1,0 +1,306 @@
+//! The HTML pages: the job list (`/`), one job's life (`/jobs/<uuid>`) and the
+//! error pages. maud escapes every value it renders, so a job's item or a result's
+//! note cannot inject markup. The pages need no JavaScript.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use taskotron_core::scheduler::{JobEvent, JobState, QueuedJob};
+
+use crate::params::{state_name, ListQuery, ParamError};
+use crate::store::{self, JobView};
+use crate::WebSettings;
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}\
+header{background:#24292f;color:#fff;padding:.6em 1.5em}header a{color:#fff;margin-right:1.2em;text-decoration:none}\
+main{padding:1em 1.5em;max-width:80em}h1{font-size:1.35em}table{border-collapse:collapse;width:100%;background:#fff}\
+th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}th{background:#eaeef2}\
+.s{font-weight:600;padding:.1em .45em;border-radius:.3em;color:#fff;font-size:.85em}\
+.SCHEDULED{background:#6e7781}.RUNNING{background:#0969da}.COMPLETED{background:#1a7f37}.CRASHED{background:#cf222e}\
+.PASSED,.INFO{color:#1a7f37}.FAILED,.CRASHED-o{color:#cf222e}.NEEDS_INSPECTION,.ABORTED{color:#9a6700}\
+form{margin:.5em 0 1em}input,select{margin-right:.6em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}\
+dt{font-weight:600}pre{background:#fff;border:1px solid #d0d7de;padding:.6em;overflow-x:auto}nav.pages a{margin-right:1em}";
+
+/// A whole page.
+pub fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — taskotron" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header { a href="/" { "taskotron" } a href="/" { "Jobs" } a href="/api/v1/jobs" { "API" } a href="/metrics" { "Metrics" } }
+                main { (body) }
+            }
+        }
+    }
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = html! { h1 { (title) } p { (message) } p { a href="/" { "All jobs" } } };
+    (status, layout(title, body)).into_response()
+}
+
+/// 404 for every path no route knows.
+pub async fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is nothing at this address.",
+    )
+}
+
+/// 400 naming the parameter.
+pub fn bad_request(e: &ParamError) -> Response {
+    error_page(StatusCode::BAD_REQUEST, "Bad request", &e.to_string())
+}
+
+/// 500 when the queue cannot be read.
+pub fn unavailable(e: &store::StoreError) -> Response {
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The queue cannot be read",
+        &e.to_string(),
+    )
+}
+
+/// `/`: the jobs, newest first, filtered and paginated.
+pub async fn jobs(State(s): State<Arc<WebSettings>>, RawQuery(raw): RawQuery) -> Response {
+    let q = match ListQuery::parse(raw.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return bad_request(&e),
+    };
+    match store::page(&s.queue, q.filter.clone(), q.offset(), q.limit).await {
+        Ok((jobs, more)) => list_page(&q, &jobs, more).into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// The list page for fixed data (snapshot tests render it directly).
+pub fn list_page(q: &ListQuery, jobs: &[QueuedJob], more: bool) -> Markup {
+    let f = &q.filter;
+    let body = html! {
+        h1 { "Jobs" }
+        form method="get" action="/" {
+            label { "State " select name="state" {
+                option value="" { "any" }
+                @for s in JobState::ALL {
+                    option value=(state_name(s)) selected[f.state == Some(s)] { (state_name(s)) }
+                }
+            } }
+            label { "Task " input name="task" value=(f.task.clone().unwrap_or_default()); }
+            label { "Item " input name="item" value=(f.item.clone().unwrap_or_default()); }
+            label { "Arch " input name="arch" size="8" value=(f.arch.map(|a| a.to_string()).unwrap_or_default()); }
+            button type="submit" { "Filter" }
+        }
+        @if jobs.is_empty() {
+            p { "No jobs" @if q.page > 1 { " on this page" } "." }
+        } @else {
+            table {
+                thead { tr { th { "State" } th { "Item" } th { "Type" } th { "Task" } th { "Arch" } th { "Attempts" } th { "Duration" } th { "Result" } th { "Scheduled" } } }
+                tbody {
+                    @for job in jobs {
+                        @let v = JobView::of(job);
+                        tr {
+                            td { a href={ "/jobs/" (v.uuid) } { span class={ "s " (v.state) } { (v.state) } } }
+                            td { a href={ "/jobs/" (v.uuid) } { (v.item) } }
+                            td { (v.item_type) }
+                            td { (v.task) }
+                            td { (v.arch) }
+                            td { (v.attempts) }
+                            td { (v.duration_ms.map(seconds).unwrap_or_default()) }
+                            td { @if let Some(o) = &v.outcome { span class=(o) { (o) } } @else if let Some(c) = &v.crash { span class="CRASHED-o" { (c.cause) } } }
+                            td { (v.scheduled_at) }
+                        }
+                    }
+                }
+            }
+        }
+        nav.pages {
+            @if q.page > 1 { a rel="prev" href={ "/?" (q.to_query(q.page - 1)) } { "← Newer" } }
+            @if more { a rel="next" href={ "/?" (q.to_query(q.page + 1)) } { "Older →" } }
+        }
+    };
+    layout("Jobs", body)
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// `/jobs/<uuid>`: one job's life.
+pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<String>) -> Response {
+    match store::job(&s.queue, uuid).await {
+        Ok(Some((job, history))) => {
+            let files = run_files(&s.artifacts, &job);
+            job_page(&job, &history, &files).into_response()
+        }
+        Ok(None) => error_page(
+            StatusCode::NOT_FOUND,
+            "No such job",
+            "No job has this id; it may have been removed by `taskotron gc`.",
+        ),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// The top-level entries of a job's run directory that the artifacts route serves,
+/// sorted (directories end in `/`).
+pub fn run_files(artifacts: &Path, job: &QueuedJob) -> Vec<String> {
+    let Some(run_id) = job.report.as_ref().map(|r| r.run_id.clone()) else {
+        return Vec::new();
+    };
+    if !crate::artifacts::is_plain_name(&run_id) {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(artifacts.join(&run_id))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            // Only what the artifacts route serves: no symlink out of the directory.
+            let (_, dir) = crate::artifacts::resolve(artifacts, &[run_id.clone(), name.clone()])?;
+            Some(if dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The command that repeats a job on a laptop.
+pub fn reproducer(job: &QueuedJob) -> String {
+    let r = &job.request;
+    let mut cmd = String::new();
+    if let Some(commit) = job.report.as_ref().and_then(|r| r.task_commit.as_deref()) {
+        cmd.push_str(&format!("# the task `{}` at commit {commit}\n", r.taskname));
+    }
+    cmd.push_str(&format!(
+        "taskotron run {} --item {} --type {} --arch {}",
+        shell_word(&r.taskname),
+        shell_word(&r.item),
+        r.item_type,
+        r.arch
+    ));
+    cmd
+}
+
+/// A word as a shell reads it back: bare when it is plainly safe, quoted otherwise.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.+:/@%=,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The job page for fixed data.
+pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Markup {
+    let v = JobView::of(job);
+    let report = job
+        .report
+        .as_ref()
+        .filter(|_| job.state != JobState::Scheduled);
+    let run = v.run_id.clone().unwrap_or_default();
+    let body = html! {
+        h1 { span class={ "s " (v.state) } { (v.state) } " " (v.task) " on " (v.item) " (" (v.arch) ")" }
+        dl {
+            dt { "Job" } dd { code { (v.uuid) } }
+            dt { "Item" } dd { (v.item) " (" (v.item_type) ")" }
+            dt { "Task" } dd { (v.task) }
+            dt { "Arch" } dd { (v.arch) }
+            dt { "Attempts" } dd { (v.attempts) @if let Some(w) = &v.worker { " (last on " (w) ")" } }
+            dt { "Scheduled" } dd { (v.scheduled_at) }
+            dt { "Last change" } dd { (v.updated_at) }
+            @if let Some(o) = &v.origin {
+                dt { "Triggered by" } dd { (o.topic) @if let Some(id) = &o.message_id { " message " code { (id) } } }
+            }
+            @if let Some(r) = report {
+                dt { "Run" } dd { code { (r.run_id) } ", " (seconds(r.duration_ms)) }
+                dt { "Execution" } dd { (v.execution_status.clone().unwrap_or_default()) @if let Some(s) = &r.status { ": " (s) } }
+                @if let Some(f) = &r.failure { dt { "Failure" } dd { code { (f.kind) } " (" (f.cause.as_str()) ")" } }
+                @if let Some(c) = &r.task_commit { dt { "Task commit" } dd { code { (c) } } }
+            }
+            @if let Some(c) = &v.crash {
+                dt { "Crashed" } dd class="CRASHED-o" { (c.cause) ": " (c.detail) }
+            }
+        }
+        h2 { "Life" }
+        table {
+            thead { tr { th { "When" } th { "What" } th { "Worker" } th { "Attempt" } th { "Lease until" } th { "Detail" } } }
+            tbody {
+                @for e in history {
+                    tr { td { (e.at) } td { (e.event) } td { (e.worker.clone().unwrap_or_default()) } td { (e.attempt.map(|a| a.to_string()).unwrap_or_default()) } td { (e.lease_until.clone().unwrap_or_default()) } td { (e.detail.clone().unwrap_or_default()) } }
+                }
+            }
+        }
+        @if let Some(r) = report {
+            h2 { "Results" }
+            @if r.results.is_empty() { p { "No results." } } @else {
+                table {
+                    thead { tr { th { "Outcome" } th { "Check" } th { "Item" } th { "Note" } th { "Log" } } }
+                    tbody {
+                        @for d in &r.results {
+                            tr {
+                                td { span class=(d.outcome.as_str()) { (d.outcome.as_str()) } }
+                                td { (d.checkname.clone().unwrap_or_else(|| r.checkname.clone())) }
+                                td { (d.item) }
+                                td { (d.note) }
+                                td { @if let Some(href) = d.artifact.as_deref().and_then(|a| artifact_href(&run, &r.artifacts, a)) { a href=(href) { "log" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !files.is_empty() {
+            h2 { "Artifacts" }
+            ul {
+                @for f in files { li { a href={ "/artifacts/" (run) "/" (f) } { (f) } } }
+                li { a href={ "/artifacts/" (run) "/" } { "the whole directory" } }
+            }
+        }
+        h2 { "Reproduce" }
+        pre { code { (reproducer(job)) } }
+    };
+    layout(&format!("{} on {}", v.task, v.item), body)
+}
+
+/// The link of a result's artifact: a path in the run's directory, relative or
+/// absolute under it; nothing for one outside.
+fn artifact_href(run: &str, run_dir: &Path, artifact: &str) -> Option<String> {
+    let p = Path::new(artifact);
+    let relative = if p.is_absolute() {
+        p.strip_prefix(run_dir).ok()?
+    } else {
+        p
+    };
+    if relative
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return None;
+    }
+    let segments: Vec<String> = relative
+        .components()
+        .map(|c| {
+            percent_encoding::utf8_percent_encode(
+                &c.as_os_str().to_string_lossy(),
+                crate::artifacts::SEGMENT,
+            )
+            .to_string()
+        })
+        .collect();
+    Some(format!("/artifacts/{run}/{}", segments.join("/")))
+}

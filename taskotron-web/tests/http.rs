@@ -1,0 +1,439 @@
+//! The server over real HTTP on loopback: pages, API, artifacts (and every way out
+//! of them), metrics, and many requests while a worker writes the queue.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use taskotron_core::scheduler::{CrashCause, Origin, Queue, Scheduler};
+use taskotron_core::{Arch, ExecutionReport, ItemType, JobRequest};
+use taskotron_web::WebSettings;
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// A GET of `path` exactly as written (no client normalises it).
+fn get(addr: SocketAddr, path: &str, extra: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: head,
+        body,
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap().trim(), 16).unwrap();
+        b = &b[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[..size]);
+        b = &b[size + 2..];
+    }
+}
+
+fn report(build_id: &str, run_id: &str, artifacts: &Path, outcome: &str) -> ExecutionReport {
+    serde_json::from_value(serde_json::json!({
+        "execution_status": "OK", "status": null, "build_id": build_id, "run_id": run_id,
+        "item": "htop-3.3.0-1.fc41", "item_type": "koji_build", "arch": "x86_64",
+        "checkname": "dist.rpmlint", "artifacts": artifacts.join(run_id), "started_at": "2026-01-01T00:00:00Z",
+        "duration_ms": 2500, "actions": [], "outcome": outcome,
+        "results": [{"item": "htop-3.3.0-1.fc41", "type": "koji_build", "outcome": outcome,
+                     "note": "<b>not bold</b>", "checkname": "dist.rpmlint", "artifact": "rpmlint.log"}],
+        "exit_code": null, "task_commit": "0123abc"
+    }))
+    .unwrap()
+}
+
+struct Site {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    addr: SocketAddr,
+    finished: String,
+    crashed: String,
+    run: String,
+    _stop: Arc<AtomicBool>,
+}
+
+fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let artifacts = root.join("artifacts");
+    let run = "run-1".to_string();
+    std::fs::create_dir_all(artifacts.join(&run).join("actions")).unwrap();
+    std::fs::write(
+        artifacts.join(&run).join("taskotron.log"),
+        "line 1\nline 2\n".repeat(200),
+    )
+    .unwrap();
+    std::fs::write(artifacts.join(&run).join("rpmlint.log"), "W: spelling\n").unwrap();
+    std::fs::write(
+        artifacts.join(&run).join("report.html"),
+        "<html><body>report</body></html>",
+    )
+    .unwrap();
+    std::fs::write(artifacts.join(&run).join("actions/01-check.log"), "ok\n").unwrap();
+    std::fs::write(root.join("secret.yaml"), "resultsdb_password: hunter2\n").unwrap();
+    std::os::unix::fs::symlink(root.join("secret.yaml"), artifacts.join(&run).join("leak"))
+        .unwrap();
+    let queue_path = root.join("state/queue.sqlite");
+    let mut q = Queue::open(&queue_path).unwrap();
+    let t0 = SystemTime::now();
+    let req = |item: &str, task: &str| JobRequest {
+        item: item.into(),
+        item_type: ItemType::KojiBuild,
+        taskname: task.into(),
+        arch: Arch::X86_64,
+    };
+    q.accept(
+        Origin {
+            message_id: Some("msg-1"),
+            topic: "org.fedoraproject.prod.buildsys.build.state.change",
+        },
+        &[req("htop-3.3.0-1.fc41", "rpmlint")],
+    )
+    .unwrap();
+    let a = q
+        .claim("w1", &[Arch::X86_64], Duration::from_secs(60), 3, t0)
+        .unwrap()
+        .unwrap();
+    q.finish(
+        &a.build_id,
+        "w1",
+        &report(&a.build_id, &run, &artifacts, "FAILED"),
+        t0,
+    )
+    .unwrap();
+    q.enqueue(&[req("grep-3.11-1.fc41", "nosuch")], t0).unwrap();
+    let b = q
+        .claim("w1", &[Arch::X86_64], Duration::from_secs(60), 3, t0)
+        .unwrap()
+        .unwrap();
+    q.crash(
+        &b.build_id,
+        "w1",
+        CrashCause::Task,
+        "unknown task `nosuch`",
+        t0,
+    )
+    .unwrap();
+    for i in 0..60 {
+        q.enqueue(
+            &[req(&format!("pkg{i}-1-1.fc41"), "rpmlint")],
+            t0 + Duration::from_millis(i),
+        )
+        .unwrap();
+    }
+    let settings = WebSettings {
+        queue: queue_path,
+        artifacts,
+        spool: root.join("state/spool/resultsdb"),
+        trigger: None,
+    };
+    let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
+    let addr = bound.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    std::thread::spawn(move || bound.run(s));
+    Site {
+        _dir: dir,
+        root,
+        addr,
+        finished: a.build_id,
+        crashed: b.build_id,
+        run,
+        _stop: stop,
+    }
+}
+
+#[test]
+fn pages_show_jobs_their_life_and_their_files() {
+    let s = site();
+    let list = get(s.addr, "/", "");
+    assert_eq!(list.status, 200);
+    assert_eq!(
+        list.header("content-type").unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let html = list.text();
+    assert!(html.contains("pkg59-1-1.fc41"), "newest first");
+    assert!(
+        !html.contains(&format!("/jobs/{}", s.crashed)),
+        "the oldest are on page 2"
+    );
+    assert!(html.contains("rel=\"next\""), "62 jobs make two pages");
+    let crashed = get(s.addr, "/?state=CRASHED", "").text();
+    assert!(crashed.contains("nosuch") && !crashed.contains("pkg1-1-1.fc41"));
+    let page2 = get(s.addr, "/?page=2", "").text();
+    assert!(page2.contains("rel=\"prev\"") && !page2.contains("rel=\"next\""));
+    assert!(page2.contains(&format!("/jobs/{}", s.crashed)));
+
+    let job = get(s.addr, &format!("/jobs/{}", s.finished), "");
+    assert_eq!(job.status, 200);
+    let html = job.text();
+    for needed in [
+        "COMPLETED",
+        "msg-1",
+        "CLAIMED",
+        "FINISHED",
+        "FAILED",
+        "&lt;b&gt;not bold&lt;/b&gt;",
+        "0123abc",
+        "taskotron run rpmlint --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64",
+        &format!("/artifacts/{}/rpmlint.log", s.run),
+        &format!("/artifacts/{}/report.html", s.run),
+    ] {
+        assert!(html.contains(needed), "the job page lacks {needed}");
+    }
+    assert!(!html.contains("<b>not bold"), "values are escaped");
+    let crash = get(s.addr, &format!("/jobs/{}", s.crashed), "").text();
+    assert!(crash.contains("CRASHED") && crash.contains("unknown task `nosuch`"));
+    // Every link on the pages answers.
+    for page in ["/".to_string(), format!("/jobs/{}", s.finished)] {
+        let html = get(s.addr, &page, "").text();
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|h| h.split('"').next())
+        {
+            if href.starts_with('/') {
+                let r = get(s.addr, &href.replace("&amp;", "&"), "");
+                assert_eq!(r.status, 200, "{page} links to {href}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_its_status() {
+    let s = site();
+    let missing = get(s.addr, "/jobs/no-such-job", "");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("No such job"));
+    assert_eq!(get(s.addr, "/no/such/page", "").status, 404);
+    let bad = get(s.addr, "/?stat=CRASHED", "");
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("`stat`") && bad.text().contains("did you mean `state`"));
+    let api = get(s.addr, "/api/v1/jobs?limit=0", "");
+    assert_eq!(api.status, 400);
+    let doc: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
+    assert_eq!(doc["parameter"], "limit");
+    assert_eq!(get(s.addr, "/api/v1/jobs/nope", "").status, 404);
+}
+
+#[test]
+fn the_api_pages_and_filters_like_the_pages() {
+    let s = site();
+    let r = get(s.addr, "/api/v1/jobs?limit=10", "");
+    assert_eq!(r.status, 200);
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(doc["data"].as_array().unwrap().len(), 10);
+    assert_eq!(doc["next"], "/api/v1/jobs?page=2&limit=10");
+    assert_eq!(doc["prev"], serde_json::Value::Null);
+    let done: serde_json::Value =
+        serde_json::from_slice(&get(s.addr, "/api/v1/jobs?state=COMPLETED", "").body).unwrap();
+    let job = &done["data"][0];
+    assert_eq!(job["state"], "COMPLETED");
+    assert_eq!(job["outcome"], "FAILED");
+    assert_eq!(job["results"]["FAILED"], 1);
+    assert_eq!(job["origin"]["message_id"], "msg-1");
+    let one: serde_json::Value =
+        serde_json::from_slice(&get(s.addr, &format!("/api/v1/jobs/{}", s.finished), "").body)
+            .unwrap();
+    let events: Vec<&str> = one["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["SCHEDULED", "CLAIMED", "FINISHED"]);
+    assert_eq!(one["report"]["run_id"], s.run.as_str());
+}
+
+#[test]
+fn artifacts_are_served_and_nothing_outside_them() {
+    let s = site();
+    let base = format!("/artifacts/{}", s.run);
+    let log = get(s.addr, &format!("{base}/taskotron.log"), "");
+    assert_eq!(log.status, 200);
+    assert_eq!(
+        log.header("content-type").unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    let html = get(s.addr, &format!("{base}/report.html"), "");
+    assert_eq!(
+        html.header("content-type").unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let part = get(
+        s.addr,
+        &format!("{base}/taskotron.log"),
+        "Range: bytes=0-5\r\n",
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.text(), "line 1");
+    assert!(
+        part.header("content-encoding").is_none(),
+        "a range is never compressed"
+    );
+    let gz = get(
+        s.addr,
+        &format!("{base}/taskotron.log"),
+        "Accept-Encoding: gzip\r\n",
+    );
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert!(gz.body.len() < 2800);
+    let listing = get(s.addr, &format!("{base}/"), "");
+    assert_eq!(listing.status, 200);
+    assert!(listing.text().contains("actions/") && listing.text().contains("taskotron.log"));
+    assert!(
+        !listing.text().contains("leak"),
+        "a symlink out is not listed"
+    );
+    assert_eq!(
+        get(s.addr, &base, "").status,
+        308,
+        "a directory without its slash redirects"
+    );
+    for escape in [
+        "/artifacts/../secret.yaml".to_string(),
+        "/artifacts/%2e%2e/secret.yaml".to_string(),
+        format!("{base}/../../secret.yaml"),
+        format!("{base}/..%2f..%2fsecret.yaml"),
+        format!("{base}/%2e%2e%2F%2e%2e%2Fsecret.yaml"),
+        format!("{base}/..%5c..%5csecret.yaml"),
+        format!("{base}/leak"),
+        format!("/artifacts/{}/secret.yaml", s.root.display()),
+        "/artifacts//etc/passwd".to_string(),
+    ] {
+        let r = get(s.addr, &escape, "");
+        assert_eq!(r.status, 404, "{escape}");
+        assert!(!r.text().contains("hunter2"), "{escape}");
+    }
+}
+
+#[test]
+fn metrics_count_what_the_queue_holds() {
+    let s = site();
+    let m = get(s.addr, "/metrics", "");
+    assert_eq!(m.status, 200);
+    assert!(m
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = m.text();
+    for line in [
+        "taskotron_jobs{state=\"SCHEDULED\"} 60",
+        "taskotron_jobs{state=\"COMPLETED\"} 1",
+        "taskotron_jobs{state=\"CRASHED\"} 1",
+        "taskotron_queue_depth{arch=\"x86_64\"} 60",
+        "taskotron_job_duration_seconds_bucket{le=\"1\"} 0",
+        "taskotron_job_duration_seconds_bucket{le=\"5\"} 1",
+        "taskotron_job_duration_seconds_count 1",
+        "taskotron_results{outcome=\"FAILED\"} 1",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    assert_eq!(get(s.addr, "/healthz", "").text(), "ok\n");
+}
+
+#[test]
+fn a_thousand_requests_while_a_worker_writes() {
+    let s = site();
+    let queue = s.root.join("state/queue.sqlite");
+    let writing = Arc::new(AtomicBool::new(true));
+    let w = Arc::clone(&writing);
+    let writer = std::thread::spawn(move || {
+        let mut q = Queue::open(&queue).unwrap();
+        let mut slowest = Duration::ZERO;
+        let mut i = 0u64;
+        while w.load(std::sync::atomic::Ordering::Relaxed) {
+            let start = Instant::now();
+            q.enqueue(
+                &[JobRequest {
+                    item: format!("w{i}-1-1.fc41"),
+                    item_type: ItemType::KojiBuild,
+                    taskname: "rpmlint".into(),
+                    arch: Arch::Aarch64,
+                }],
+                SystemTime::now(),
+            )
+            .unwrap();
+            slowest = slowest.max(start.elapsed());
+            i += 1;
+        }
+        (i, slowest)
+    });
+    let addr = s.addr;
+    let threads: Vec<_> = (0..50)
+        .map(|t| {
+            std::thread::spawn(move || {
+                (0..20)
+                    .map(|i| {
+                        let path = match (t + i) % 4 {
+                            0 => "/".to_string(),
+                            1 => "/api/v1/jobs?arch=aarch64".to_string(),
+                            2 => "/metrics".to_string(),
+                            _ => "/artifacts/run-1/taskotron.log".to_string(),
+                        };
+                        get(addr, &path, "").status
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (writes, slowest) = writer.join().unwrap();
+    assert_eq!(statuses.len(), 1000);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(writes > 0);
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a write waited {slowest:?} for the readers"
+    );
+}
