@@ -91,8 +91,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("schedule") => return crate::bench_schedule::run(&args[1..]),
         Some("e2e") => return crate::e2e::bench(&args[1..]),
         Some("rebuild") => return crate::bench_rebuild::run(&args[1..]),
+        Some("web") => return crate::bench_web::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild [--runs N]"
+            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web [--runs N]"
         ),
     }
     let runs = crate::util::runs_arg(args, 30);

@@ -19,6 +19,7 @@ mod bench_report;
 mod bench_schedule;
 mod bench_tap;
 mod bench_trigger;
+mod bench_web;
 mod ci;
 mod e2e;
 mod fuzz;

@@ -1,0 +1,82 @@
+//! `cargo xtask bench web`: the web issue's figures. With 100,000 jobs in the state
+//! database, `taskotron web` (release build) answers `/`, a job page and the API's
+//! item filter over loopback; the same reads made on the database directly are the
+//! reference, measured in the same run (the `web_bench` example of taskotron-web).
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::util::{cargo, root, step};
+
+const JOBS: usize = 100_000;
+const TARGET_MS: f64 = 20.0;
+
+/// Entry point: `bench web [--runs N]`.
+pub fn run(args: &[String]) -> Result<()> {
+    let runs = crate::util::runs_arg(args, 200);
+    let mut build = cargo();
+    build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
+    step("cargo build --release", build)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "taskotron-web",
+        "--example",
+        "web_bench",
+    ]);
+    step("cargo build --release --example web_bench", build)?;
+    let out = Command::new(root().join("target/release/examples/web_bench"))
+        .arg(root().join("target/bench/web"))
+        .arg(root().join("target/release/taskotron"))
+        .args([JOBS.to_string(), runs.to_string()])
+        .output()
+        .context("cannot run web_bench")?;
+    if !out.status.success() {
+        bail!("web_bench failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\ntaskotron bench web ({JOBS} jobs in the state database, built in {:.1} s; {runs} requests each, medians; loopback, `taskotron web` release build)\n",
+        f("build_seconds")
+    );
+    println!(
+        "  {:<34} {:>9} {:>12} {:>7} {:>8}",
+        "", "HTTP", "database", "ratio", "target"
+    );
+    for (name, http, direct, target) in [
+        (
+            "/ (the newest 50 jobs)",
+            "list_ms",
+            "direct_list_ms",
+            Some(TARGET_MS),
+        ),
+        (
+            "/jobs/<uuid> (job and history)",
+            "job_ms",
+            "direct_job_ms",
+            Some(TARGET_MS),
+        ),
+        ("/api/v1/jobs?item=X", "api_item_ms", "direct_item_ms", None),
+    ] {
+        let (h, d) = (f(http), f(direct));
+        let verdict = match target {
+            Some(t) if h <= t => format!("<= {t:.0} ms, met"),
+            Some(t) => format!("<= {t:.0} ms, MISSED"),
+            None => "-".to_string(),
+        };
+        println!(
+            "  {name:<34} {h:>6.2} ms {d:>9.3} ms {:>6.1}x  {verdict}",
+            h / d
+        );
+    }
+    println!(
+        "\n  (\"database\": the same read through `Queue::page`/`get`/`history` in process, no HTTP;\n   the real ResultsDB 2.2 cannot run here, so /api/v2.0 has no reference yet)"
+    );
+    Ok(())
+}
