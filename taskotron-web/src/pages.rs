@@ -21,7 +21,8 @@ main{padding:1em 1.5em;max-width:80em}h1{font-size:1.35em}table{border-collapse:
 th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}th{background:#eaeef2}\
 .s{font-weight:600;padding:.1em .45em;border-radius:.3em;color:#fff;font-size:.85em}\
 .SCHEDULED{background:#6e7781}.RUNNING{background:#0969da}.COMPLETED{background:#1a7f37}.CRASHED{background:#cf222e}\
-.PASSED,.INFO{color:#1a7f37}.FAILED,.CRASHED-o{color:#cf222e}.NEEDS_INSPECTION,.ABORTED{color:#9a6700}\
+.o-PASSED,.o-INFO{background:#1a7f37}.o-FAILED,.o-CRASHED{background:#cf222e}.o-NEEDS_INSPECTION,.o-ABORTED{background:#9a6700}\
+.CRASHED-o{color:#cf222e}\
 form{margin:.5em 0 1em}input,select{margin-right:.6em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}\
 dt{font-weight:600}pre{background:#fff;border:1px solid #d0d7de;padding:.6em;overflow-x:auto}nav.pages a{margin-right:1em}";
 
@@ -117,7 +118,7 @@ pub fn list_page(q: &ListQuery, jobs: &[QueuedJob], more: bool) -> Markup {
                             td { (v.arch) }
                             td { (v.attempts) }
                             td { (v.duration_ms.map(seconds).unwrap_or_default()) }
-                            td { @if let Some(o) = &v.outcome { span class=(o) { (o) } } @else if let Some(c) = &v.crash { span class="CRASHED-o" { (c.cause) } } }
+                            td { @if let Some(o) = &v.outcome { span class={ "s o-" (o) } { (o) } } @else if let Some(c) = &v.crash { span class="CRASHED-o" { (c.cause) } } }
                             td { (v.scheduled_at) }
                         }
                     }
@@ -214,7 +215,12 @@ pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Mark
         .filter(|_| job.state != JobState::Scheduled);
     let run = v.run_id.clone().unwrap_or_default();
     let body = html! {
-        h1 { span class={ "s " (v.state) } { (v.state) } " " (v.task) " on " (v.item) " (" (v.arch) ")" }
+        h1 {
+            span class={ "s " (v.state) } { (v.state) }
+            // The verdict up front: a COMPLETED job may still have failed its check.
+            @if let Some(o) = &v.outcome { " " span class={ "s o-" (o) } { (o) } }
+            " " (v.task) " on " (v.item) " (" (v.arch) ")"
+        }
         dl {
             dt { "Job" } dd { code { (v.uuid) } }
             dt { "Item" } dd { (v.item) " (" (v.item_type) ")" }
@@ -253,7 +259,7 @@ pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Mark
                     tbody {
                         @for d in &r.results {
                             tr {
-                                td { span class=(d.outcome.as_str()) { (d.outcome.as_str()) } }
+                                td { span class={ "s o-" (d.outcome.as_str()) } { (d.outcome.as_str()) } }
                                 td { (d.checkname.clone().unwrap_or_else(|| r.checkname.clone())) }
                                 td { (d.item) }
                                 td { (d.note) }

@@ -41,13 +41,18 @@ pub async fn read<T: Send + 'static>(
         if !path.exists() {
             return f(None);
         }
-        let queue = Queue::open_read_only(
+        let queue = match Queue::open_read_only(
             &path,
             Waiting {
                 limit: WAIT,
                 notify: None,
             },
-        )?;
+        ) {
+            Ok(q) => q,
+            // Created a moment ago, its schema not written yet: nothing is queued.
+            Err(e) if e.is_not_yet_created() => return f(None),
+            Err(e) => return Err(e),
+        };
         f(Some(&queue))
     })
     .await

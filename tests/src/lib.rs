@@ -4,6 +4,7 @@
 //! and task path driven through the binary; [`python`], the interpreters tasks run on.
 
 pub mod bin;
+pub mod browser;
 pub mod git;
 pub mod python;
 pub mod rabbitmq;

@@ -5,13 +5,13 @@
 //! xtask integration` installs Chromium and runs it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use taskotron_core::ports::Ports;
 use taskotron_core::runner::{self, Quiet, RunOptions};
 use taskotron_core::ItemType;
 use taskotron_mock::services::{MockServices, ServicesFixture};
+use taskotron_tests::browser::{self, Shot};
 
 fn tasks() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks")
@@ -48,49 +48,12 @@ fn options(nvr: &str, dir: &Path) -> RunOptions {
     }
 }
 
-struct Shot {
-    width: u32,
-    height: u32,
-    rgb: Vec<[u8; 3]>,
-}
-
 fn screenshot(page: &Path, dir: &Path) -> Shot {
-    let png = dir.join("shot.png");
-    let status = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1000,700",
-        ])
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .env("HOME", dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("chromium is installed (cargo xtask integration installs it)");
-    assert!(status.success(), "chromium failed: {status}");
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    assert!(channels >= 3, "{:?}", info.color_type);
-    let rgb = buf[..info.buffer_size()]
-        .chunks(channels)
-        .map(|p| [p[0], p[1], p[2]])
-        .collect();
-    Shot {
-        width: info.width,
-        height: info.height,
-        rgb,
-    }
+    browser::screenshot(&format!("file://{}", page.display()), dir)
 }
 
 fn share(shot: &Shot, colour: [u8; 3]) -> f64 {
-    shot.rgb.iter().filter(|p| **p == colour).count() as f64 / shot.rgb.len() as f64
+    shot.share(colour)
 }
 
 #[test]
@@ -159,14 +122,7 @@ fn a_failing_suite_never_looks_green() {
     assert!(report.is_ok(), "{:?}", report.status);
     let page = report.artifacts.join(taskotron_core::html::FILE);
     // What the browser built: the failing tests before the folded passed ones.
-    let dom = Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
-        .arg(format!("file://{}", page.display()))
-        .env("HOME", dir.path())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("chromium is installed (cargo xtask integration installs it)");
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = browser::dom(&format!("file://{}", page.display()), dir.path());
     let failing = dom
         .find("parser handles case 7")
         .expect("the failing test is listed");

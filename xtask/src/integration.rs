@@ -57,7 +57,7 @@ impl Check {
 }
 
 /// The test targets that use real services.
-const TARGETS: &[&str] = &["amqp", "buildbot", "report_html"];
+const TARGETS: &[&str] = &["amqp", "buildbot", "report_html", "web"];
 
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];

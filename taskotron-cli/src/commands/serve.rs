@@ -45,6 +45,8 @@ pub fn run(
     };
     // The web server binds first, so an address in use stops everything before a
     // message is read; its URL becomes the runs' default for artifact and job links.
+    // The queue exists before the pages read it or a message is handled.
+    super::queue::open_queue(shell, config).map_err(|e| super::queue::queue_failed(&e))?;
     let tally = Arc::new(Mutex::new(Tally::default()));
     let web = match &args.http {
         None => None,

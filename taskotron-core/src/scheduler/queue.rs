@@ -209,6 +209,13 @@ impl QueueError {
             if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
     }
 
+    /// The file exists but holds no queue yet: another process created it and has
+    /// not written the schema (a reader may take it for an empty queue).
+    pub fn is_not_yet_created(&self) -> bool {
+        matches!(self, QueueError::Sql { source: rusqlite::Error::SqliteFailure(_, Some(m)), .. }
+            if m.starts_with("no such table"))
+    }
+
     /// Retrying the same operation later cannot succeed (a damaged file, a read-only
     /// or unopenable one, a state directory that cannot be made): a worker stops
     /// rather than fail again every second.

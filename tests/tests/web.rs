@@ -1,0 +1,133 @@
+//! `taskotron serve --http` as a user runs it: a trigger file makes two jobs (one
+//! passing, one failing), the workers run them, and headless Chromium (Debian
+//! `chromium`) loads the job list, the failing job's page and an artifact. The
+//! screenshots must not be blank and must show the failing job in red; the DOM
+//! must carry the outcomes and the links; every link on the pages answers 200.
+//! Ignored by default; `cargo xtask integration` installs Chromium and runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use taskotron_tests::browser::{self, get, local_links};
+use taskotron_tests::workers::{signal, wait_for, Setup};
+
+const MESSAGE: &str = r#"{"topic": "org.fedoraproject.prod.buildsys.build.state.change", "msg_id": "2026-web-1", "msg": {"instance": "primary", "name": "htop", "version": "3.3.0", "release": "1.fc41", "new": 1, "build_id": 1, "owner": "a"}}"#;
+
+#[test]
+#[ignore = "needs Debian chromium; run by cargo xtask integration"]
+fn serve_shows_its_jobs_to_a_browser() {
+    let setup = Setup::new();
+    let dir = setup.dir.path();
+    setup.task(
+        "passes",
+        "actions:\n  - name: pass\n    dummy: {result: PASS}\n",
+    );
+    // A suite with a failing test: an OK run whose results are FAILED.
+    setup.task(
+        "fails",
+        "actions:\n  - name: suite\n    shell:\n      - printf 'TAP version 13\\n1..2\\nok 1 - a\\nnot ok 2 - b\\n'\n    results: tap\n",
+    );
+    std::fs::write(
+        dir.join("rules.yml"),
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do:\n    - {tasks: [passes, fails], arches: [noarch]}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("messages.jsonl"), format!("{MESSAGE}\n")).unwrap();
+    let mut serve = setup
+        .command(&["serve", "--rules"])
+        .arg(dir.join("rules.yml"))
+        .arg("--from")
+        .arg(dir.join("messages.jsonl"))
+        .args(["--http", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve says where it serves").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let jobs = || -> Vec<Value> {
+        let (status, body) = get(&addr, "/api/v1/jobs");
+        assert_eq!(status, 200);
+        serde_json::from_str::<Value>(&body).unwrap()["data"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    wait_for("both jobs to finish", Duration::from_secs(60), || {
+        let j = jobs();
+        j.len() == 2 && j.iter().all(|j| j["state"] == "COMPLETED")
+    });
+    let all = jobs();
+    let failing = all
+        .iter()
+        .find(|j| j["outcome"] == "FAILED")
+        .expect("a failing job");
+    let uuid = failing["uuid"].as_str().unwrap();
+    let run = failing["run_id"].as_str().unwrap();
+    assert_eq!(failing["origin"]["message_id"], "2026-web-1");
+
+    let base = format!("http://{addr}");
+    let list = browser::dom(&format!("{base}/"), dir);
+    for needed in [
+        "FAILED",
+        "PASSED",
+        "fails",
+        "passes",
+        &format!("/jobs/{uuid}"),
+    ] {
+        assert!(list.contains(needed), "the list lacks {needed}");
+    }
+    let page = browser::dom(&format!("{base}/jobs/{uuid}"), dir);
+    for needed in [
+        "FAILED",
+        "CLAIMED",
+        "2026-web-1",
+        &format!("/artifacts/{run}/report.html"),
+        &format!("/artifacts/{run}/taskotron.log"),
+        "taskotron run fails --item htop-3.3.0-1.fc41 --type koji_build --arch noarch",
+    ] {
+        assert!(page.contains(needed), "the job page lacks {needed}");
+    }
+    for (name, html) in [("/", &list), ("the job page", &page)] {
+        for href in local_links(html) {
+            assert_eq!(get(&addr, &href).0, 200, "{name} links to {href}");
+        }
+    }
+
+    const RED: [u8; 3] = [0xcf, 0x22, 0x2e];
+    const GREEN: [u8; 3] = [0x1a, 0x7f, 0x37];
+    for (url, red) in [
+        (format!("{base}/"), true),
+        (format!("{base}/jobs/{uuid}"), true),
+        (format!("{base}/artifacts/{run}/report.html"), false),
+    ] {
+        let shot = browser::screenshot(&url, dir);
+        assert_eq!((shot.width, shot.height), (1000, 700));
+        let white = shot.share([0xff, 0xff, 0xff]);
+        assert!(white < 0.98, "{url}: blank ({:.1}% white)", white * 100.0);
+        assert!(shot.colours() > 20, "{url}: no text rendered?");
+        if red {
+            assert!(
+                shot.share(RED) > 0.0005,
+                "{url}: the failing job is not shown in red"
+            );
+            assert!(
+                shot.share(GREEN) > 0.0005,
+                "{url}: nothing green (COMPLETED)"
+            );
+        }
+    }
+    // From a file, serve keeps the pages up until it is told to stop.
+    assert!(serve.try_wait().unwrap().is_none());
+    signal(&serve, libc::SIGTERM);
+    let status = serve.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "serve ends cleanly on SIGTERM");
+}
