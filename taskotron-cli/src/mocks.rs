@@ -49,6 +49,7 @@ pub fn apply(opts: &mut RunOptions, mocks: &Mocks) {
         ..opts.services.clone()
     });
     opts.reporting.resultsdb_url = None;
+    opts.reporting.local = None;
     opts.reporting.bodhi_url = None;
 }
 

@@ -10,6 +10,10 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use std::collections::BTreeMap;
+
+use taskotron_core::resultsdb::local::{LocalResults, ResultQuery};
+use taskotron_core::resultsdb::{DataValue, Entry, Group, ResultPayload, Testcase};
 use taskotron_core::scheduler::{JobFilter, Queue};
 use taskotron_core::{Arch, ItemType, JobRequest};
 
@@ -104,6 +108,43 @@ fn main() {
         )
         .unwrap();
     drop(conn);
+    // As many results in the embedded store, three per item for 33,333 items.
+    let mut store =
+        LocalResults::open(&state.join(taskotron_core::resultsdb::local::FILE)).unwrap();
+    for batch in 0..jobs.div_ceil(10_000) {
+        let entries: Vec<Entry> = (batch * 10_000..((batch + 1) * 10_000).min(jobs))
+            .map(|i| {
+                let mut data = BTreeMap::new();
+                data.insert(
+                    "item".to_string(),
+                    DataValue::One(format!("r{}-1.0-1.fc41", i / 3)),
+                );
+                data.insert("type".to_string(), DataValue::One("koji_build".into()));
+                Entry {
+                    result_id: format!("bench-{i}"),
+                    payload: ResultPayload {
+                        outcome: if i % 7 == 0 { "FAILED" } else { "PASSED" }.into(),
+                        testcase: Testcase {
+                            name: format!("dist.check{}", i % 3),
+                            ref_url: None,
+                        },
+                        groups: vec![Group {
+                            uuid: format!("g-{}", i / 30),
+                            description: None,
+                            ref_url: None,
+                        }],
+                        note: Some(String::new()),
+                        ref_url: Some(format!("https://logs.example/{i}")),
+                        data,
+                    },
+                    ambiguous: false,
+                }
+            })
+            .collect();
+        store.insert(&entries, SystemTime::now()).unwrap();
+    }
+    drop(store);
+    let result_item = format!("r{}-1.0-1.fc41", jobs / 6);
     let build_seconds = built.elapsed().as_secs_f64();
 
     // Directly on the database: the reads the pages make.
@@ -132,6 +173,13 @@ fn main() {
         assert!(!q.page(&by_item, 0, 51).unwrap().is_empty());
     }));
     drop(q);
+    let store =
+        LocalResults::open_read_only(&state.join(taskotron_core::resultsdb::local::FILE)).unwrap();
+    let rq = ResultQuery::parse(&[("item".to_string(), result_item.clone())]).unwrap();
+    let direct_results = median(time(&|| {
+        assert_eq!(store.results(&rq, "http://b").unwrap().0.len(), 3);
+    }));
+    drop(store);
 
     // Through `taskotron web`, as a user runs it.
     let config = work.join("taskotron.yaml");
@@ -178,6 +226,7 @@ fn main() {
     let list = http("/");
     let job = http(&format!("/jobs/{uuid}"));
     let api_item = http(&format!("/api/v1/jobs?item={item}"));
+    let results_item = http(&format!("/api/v2.0/results?item={result_item}"));
     let _ = server.kill();
     let _ = server.wait();
     println!(
@@ -186,6 +235,7 @@ fn main() {
             "jobs": jobs, "runs": runs, "build_seconds": build_seconds,
             "list_ms": list, "job_ms": job, "api_item_ms": api_item,
             "direct_list_ms": direct_list, "direct_job_ms": direct_job, "direct_item_ms": direct_item,
+            "results_item_ms": results_item, "direct_results_ms": direct_results,
         })
     );
 }

@@ -6,9 +6,12 @@
 //! - `/artifacts/<run_id>/...`: each run's directory, with listings, content types,
 //!   ranges and gzip, never a byte outside it ([`artifacts`]);
 //! - `/api/v1/jobs` and `/api/v1/jobs/<uuid>`: the same as JSON ([`api`]);
+//! - `/api/v2.0/...`: the embedded results store in ResultsDB 2.x's shape
+//!   ([`resultsdb`]);
 //! - `/metrics` (Prometheus text) and `/healthz` ([`metrics`]).
 //!
-//! **Invariant: read-only.** Every route is a GET; the server opens the queue
+//! **Invariant: read-only.** Every route is a GET (a POST to the results API is
+//! answered 405); the server opens the queue
 //! read-only, one connection per request on a blocking thread (SQLite in WAL mode:
 //! readers never hold a lock a worker waits for), and writes nothing anywhere.
 
@@ -19,6 +22,7 @@ pub mod artifacts;
 pub mod metrics;
 pub mod pages;
 pub mod params;
+pub mod resultsdb;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -40,6 +44,8 @@ pub struct WebSettings {
     pub artifacts: PathBuf,
     /// The ResultsDB spool, whose depth `/metrics` shows.
     pub spool: PathBuf,
+    /// The embedded results store, served at `/api/v2.0`.
+    pub results: PathBuf,
     /// The trigger's counts, when it runs in this process (`serve`).
     pub trigger: Option<Arc<Mutex<Tally>>>,
 }
@@ -71,6 +77,24 @@ pub fn router(settings: WebSettings) -> Router {
         .route("/jobs/{uuid}", get(pages::job))
         .route("/api/v1/jobs", get(api::jobs))
         .route("/api/v1/jobs/{uuid}", get(api::job))
+        .route("/api/v2.0", get(resultsdb::root))
+        .route("/api/v2.0/", get(resultsdb::root))
+        .route(
+            "/api/v2.0/results",
+            get(resultsdb::results).post(resultsdb::read_only),
+        )
+        .route("/api/v2.0/results/latest", get(resultsdb::latest))
+        .route("/api/v2.0/results/{id}", get(resultsdb::result))
+        .route(
+            "/api/v2.0/testcases",
+            get(resultsdb::testcases).post(resultsdb::read_only),
+        )
+        .route("/api/v2.0/testcases/{*name}", get(resultsdb::testcase))
+        .route(
+            "/api/v2.0/groups",
+            get(resultsdb::groups).post(resultsdb::read_only),
+        )
+        .route("/api/v2.0/groups/{uuid}", get(resultsdb::group))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(metrics::healthz))
         .route("/artifacts", get(artifacts::serve))

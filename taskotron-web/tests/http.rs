@@ -8,6 +8,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use std::collections::BTreeMap;
+
+use taskotron_core::resultsdb::local::LocalResults;
+use taskotron_core::resultsdb::{DataValue, Entry, Group, ResultPayload, Testcase};
 use taskotron_core::scheduler::{CrashCause, Origin, Queue, Scheduler};
 use taskotron_core::{Arch, ExecutionReport, ItemType, JobRequest};
 use taskotron_web::WebSettings;
@@ -165,10 +169,43 @@ fn site() -> Site {
         )
         .unwrap();
     }
+    let mut store = LocalResults::open(&root.join("state/results.sqlite")).unwrap();
+    let entries: Vec<Entry> = (0..25)
+        .map(|i| {
+            let mut data = BTreeMap::new();
+            data.insert(
+                "item".to_string(),
+                DataValue::One(format!("pkg{}-1-1.fc41", i % 5)),
+            );
+            data.insert("type".to_string(), DataValue::One("koji_build".into()));
+            Entry {
+                result_id: format!("r-{i}"),
+                payload: ResultPayload {
+                    outcome: if i % 4 == 0 { "FAILED" } else { "PASSED" }.into(),
+                    testcase: Testcase {
+                        name: format!("dist.check{}", i % 3),
+                        ref_url: None,
+                    },
+                    groups: vec![Group {
+                        uuid: "g-1".into(),
+                        description: None,
+                        ref_url: None,
+                    }],
+                    note: None,
+                    ref_url: None,
+                    data,
+                },
+                ambiguous: false,
+            }
+        })
+        .collect();
+    store.insert(&entries, t0).unwrap();
+    drop(store);
     let settings = WebSettings {
         queue: queue_path,
         artifacts,
         spool: root.join("state/spool/resultsdb"),
+        results: root.join("state/results.sqlite"),
         trigger: None,
     };
     let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
@@ -436,4 +473,69 @@ fn a_thousand_requests_while_a_worker_writes() {
         slowest < Duration::from_secs(1),
         "a write waited {slowest:?} for the readers"
     );
+}
+
+#[test]
+fn the_results_api_answers_like_resultsdb() {
+    let s = site();
+    let json = |path: &str| -> (u16, serde_json::Value) {
+        let r = get(s.addr, path, "");
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or_default(),
+        )
+    };
+    let (status, all) = json("/api/v2.0/results");
+    assert_eq!(status, 200);
+    assert_eq!(
+        all["data"].as_array().unwrap().len(),
+        20,
+        "ResultsDB's default limit"
+    );
+    assert!(all["next"].as_str().unwrap().ends_with("page=1"));
+    assert!(all["prev"].is_null());
+    assert_eq!(all["data"][0]["id"], 25, "newest first");
+    let (_, item) = json("/api/v2.0/results?item=pkg0-1-1.fc41&outcome=FAILED");
+    let found = item["data"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(found.iter().all(
+        |r| r["data"]["item"] == serde_json::json!(["pkg0-1-1.fc41"]) && r["outcome"] == "FAILED"
+    ));
+    let (_, latest) = json("/api/v2.0/results/latest?item=pkg1-1-1.fc41");
+    let names: Vec<&str> = latest["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["testcase"]["name"].as_str().unwrap())
+        .collect();
+    let mut unique = names.clone();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "one result per testcase");
+    assert_eq!(json("/api/v2.0/results/1").1["id"], 1);
+    assert_eq!(json("/api/v2.0/results/999").0, 404);
+    assert_eq!(
+        json("/api/v2.0/testcases").1["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        json("/api/v2.0/testcases/dist.check1").1["name"],
+        "dist.check1"
+    );
+    assert_eq!(json("/api/v2.0/groups/g-1").1["results_count"], 25);
+    let (status, bad) = json("/api/v2.0/results?since=yesterday");
+    assert_eq!(status, 400);
+    assert_eq!(bad["validation_error"][0]["loc"][0], "since");
+    assert_eq!(
+        json("/api/v2.0/results/latest?_distinct_on=scenario").0,
+        400
+    );
+    assert_eq!(json("/api/v2.0/results?limit=x").0, 400);
+    let mut post = TcpStream::connect(s.addr).unwrap();
+    write!(post, "POST /api/v2.0/results HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}").unwrap();
+    let mut raw = String::new();
+    post.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 405"), "{raw}");
 }

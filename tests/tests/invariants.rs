@@ -238,7 +238,11 @@ fn the_web_server_is_read_only() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-web/src");
     let files = sources_of(&src);
     assert!(files.len() >= 6, "{files:?}");
-    let all: String = files.iter().map(|(_, code)| code.as_str()).collect();
+    // A POST to the results API is answered 405 by `read_only`, and only that.
+    let all: String = files
+        .iter()
+        .map(|(_, code)| code.replace(".post(resultsdb::read_only)", ""))
+        .collect();
     assert!(
         all.contains("get(pages::jobs)"),
         "the routes moved; update this test"

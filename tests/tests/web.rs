@@ -131,3 +131,116 @@ fn serve_shows_its_jobs_to_a_browser() {
     let status = serve.wait().unwrap();
     assert_eq!(status.code(), Some(0), "serve ends cleanly on SIGTERM");
 }
+
+/// Results reported without an external ResultsDB land in the embedded store, and
+/// the official Python client (`resultsdb-api`, in `target/resultsdb-venv`) reads them
+/// from `taskotron web` as it would read ResultsDB.
+#[test]
+#[ignore = "needs the resultsdb-api client; run by cargo xtask integration"]
+fn the_resultsdb_client_reads_the_embedded_store() {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/resultsdb-venv/bin/python");
+    assert!(
+        python.exists(),
+        "cargo xtask integration installs resultsdb-api into target/resultsdb-venv"
+    );
+    let setup = Setup::new();
+    let dir = setup.dir.path();
+    std::fs::write(
+        dir.join("results.yml"),
+        "results:\n  - item: htop-3.3.0-1.fc41\n    type: koji_build\n    checkname: dist.rpmlint\n    outcome: FAILED\n    note: 2 errors\n  - item: htop-3.3.0-1.fc41\n    type: koji_build\n    checkname: dist.abicheck\n    outcome: PASSED\n  - item: grep-3.11-1.fc41\n    type: koji_build\n    checkname: dist.rpmlint\n    outcome: PASSED\n",
+    )
+    .unwrap();
+    let first = setup
+        .command(&["report"])
+        .arg(dir.join("results.yml"))
+        .args(["--build-id", "g-1"])
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = setup
+        .command(&["report"])
+        .arg(dir.join("results.yml"))
+        .args(["--build-id", "g-1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(doc["stored"], 3);
+    let mut web = setup
+        .command(&["web", "--http", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(web.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("web says where it serves").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let script = r#"
+import json, sys
+from resultsdb_api import ResultsDBapi
+api = ResultsDBapi(sys.argv[1] + "/api/v2.0")
+htop = api.get_results(item="htop-3.3.0-1.fc41")
+failed = api.get_results(item="htop-3.3.0-1.fc41", outcome="FAILED")
+like = api.get_results(testcases_like="dist.abi*")
+one = api.get_result(htop["data"][0]["id"])
+latest = api.session.get(sys.argv[1] + "/api/v2.0/results/latest", params={"item": "htop-3.3.0-1.fc41"}).json()
+print(json.dumps({
+    "htop": htop, "failed": failed, "like": like, "one": one, "latest": latest,
+    "testcases": api.get_testcases(), "testcase": api.get_testcase("dist.rpmlint"),
+    "groups": api.get_groups(), "group": api.get_group("g-1"),
+    "paged": api.get_results(limit=2), "page2": api.get_results(limit=2, page=1),
+}))
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, &format!("http://{addr}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["htop"]["data"].as_array().unwrap().len(),
+        2,
+        "reported twice, stored once"
+    );
+    assert_eq!(v["failed"]["data"].as_array().unwrap().len(), 1);
+    assert_eq!(v["failed"]["data"][0]["testcase"]["name"], "dist.rpmlint");
+    assert_eq!(v["failed"]["data"][0]["note"], "2 errors");
+    assert_eq!(v["like"]["data"][0]["testcase"]["name"], "dist.abicheck");
+    assert_eq!(
+        v["one"]["data"]["item"],
+        serde_json::json!(["htop-3.3.0-1.fc41"])
+    );
+    assert_eq!(v["one"]["groups"], serde_json::json!(["g-1"]));
+    assert_eq!(v["latest"]["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["testcases"]["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["testcase"]["name"], "dist.rpmlint");
+    assert_eq!(v["group"]["uuid"], "g-1");
+    assert_eq!(v["group"]["results_count"], 3);
+    assert_eq!(v["paged"]["data"].as_array().unwrap().len(), 2);
+    assert!(v["paged"]["next"].as_str().unwrap().contains("page=1"));
+    assert_eq!(v["page2"]["data"].as_array().unwrap().len(), 1);
+    assert!(v["page2"]["next"].is_null());
+    // Bad parameters get ResultsDB's answer.
+    let (status, body) = get(&addr, "/api/v2.0/results?outcome=GREAT");
+    assert_eq!(status, 400);
+    assert!(body.contains("validation_error") && body.contains("outcome"));
+    signal(&web, libc::SIGTERM);
+    assert_eq!(web.wait().unwrap().code(), Some(0));
+}

@@ -62,16 +62,39 @@ const TARGETS: &[&str] = &["amqp", "buildbot", "report_html", "web"];
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];
 
+/// The official ResultsDB client the web test reads `/api/v2.0` with.
+const RESULTSDB_API: &[&str] = &["resultsdb-api==2.1.6"];
+
 /// Installs Buildbot into `target/buildbot-venv` unless it is there.
 fn install_buildbot() -> Result<()> {
     let venv = crate::util::root().join("target/buildbot-venv");
     if venv.join("bin/buildbot").exists() && venv.join("bin/buildbot-worker").exists() {
         return Ok(());
     }
+    install_venv("buildbot-venv", BUILDBOT)
+}
+
+/// Installs the ResultsDB client into `target/resultsdb-venv` unless it is there.
+fn install_resultsdb_api() -> Result<()> {
+    let venv = crate::util::root().join("target/resultsdb-venv");
+    let has = Command::new(venv.join("bin/python"))
+        .args(["-c", "import resultsdb_api"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has {
+        return Ok(());
+    }
+    install_venv("resultsdb-venv", RESULTSDB_API)
+}
+
+/// A venv `target/<name>` with `packages` from PyPI.
+fn install_venv(name: &str, packages: &[&str]) -> Result<()> {
+    let venv = crate::util::root().join("target").join(name);
     eprintln!(
-        "{:>12} {} into target/buildbot-venv",
+        "{:>12} {} into target/{name}",
         "Installing",
-        BUILDBOT.join(" ")
+        packages.join(" ")
     );
     let status = Command::new("python3")
         .args(["-m", "venv"])
@@ -83,11 +106,11 @@ fn install_buildbot() -> Result<()> {
     }
     let status = Command::new(venv.join("bin/pip"))
         .args(["install", "-q"])
-        .args(BUILDBOT)
+        .args(packages)
         .status()
         .context("cannot run pip")?;
     if !status.success() {
-        bail!("pip install {} failed ({status})", BUILDBOT.join(" "));
+        bail!("pip install {} failed ({status})", packages.join(" "));
     }
     Ok(())
 }
@@ -132,6 +155,7 @@ pub fn install() -> Result<()> {
 pub fn run_tests() -> Result<(u64, u64)> {
     install()?;
     install_buildbot()?;
+    install_resultsdb_api()?;
     let (build, test) = plan();
     crate::util::step(&build.0, build.1)?;
     tests(test, "cargo test (integration, real services)")

@@ -133,8 +133,29 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             // Only Bodhi was asked for.
             return Ok(bodhi_status);
         }
-        let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
-        return Err(ExpectedError::invalid(d));
+        // No external ResultsDB: the embedded store keeps them.
+        let Some(store) = config.reporting().local else {
+            let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
+            return Err(ExpectedError::invalid(d));
+        };
+        let ids = taskotron_core::resultsdb::local::LocalResults::open(&store)
+            .and_then(|mut s| s.insert(&entries, std::time::SystemTime::now()))
+            .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
+        match args.format {
+            Format::Json => print_json(
+                &json!({"group": group_id, "stored": ids.len(), "ids": ids, "store": store}),
+            ),
+            Format::Human => println!("stored: {} in {}", ids.len(), store.display()),
+        }
+        shell.status(
+            "Stored",
+            &format!(
+                "{} results in the embedded store (no resultsdb_url); `taskotron web` serves them at /api/v2.0/results",
+                ids.len()
+            ),
+            Tone::Good,
+        );
+        return Ok(bodhi_status);
     };
     let reporter = match taskotron_core::resultsdb::Reporter::open(&url, &config.reporting()) {
         Ok(r) => r,

@@ -19,6 +19,9 @@ pub fn settings(config: &Config, trigger: Option<Arc<Mutex<Tally>>>) -> WebSetti
         queue: config.queue_path(),
         artifacts: config.artifacts.clone(),
         spool: config.state_dir.join("spool/resultsdb"),
+        results: config
+            .state_dir
+            .join(taskotron_core::resultsdb::local::FILE),
         trigger,
     }
 }

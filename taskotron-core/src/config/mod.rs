@@ -229,6 +229,10 @@ impl Config {
             bodhi_token: self.bodhi_token.clone(),
             bodhi_comment_span: self.bodhi_comment_span,
             namespaces: self.namespaces.clone(),
+            local: self
+                .resultsdb_url
+                .is_none()
+                .then(|| self.state_dir.join(crate::resultsdb::local::FILE)),
         }
     }
 

@@ -122,6 +122,21 @@ impl Directive for ResultsDb {
             )
         };
         let Some(url) = &r.resultsdb_url else {
+            if let Some(store) = &r.local {
+                // No external ResultsDB: the embedded store keeps them, and
+                // `taskotron web` serves them at /api/v2.0/results.
+                let ids = crate::resultsdb::local::LocalResults::open(store)
+                    .and_then(|mut s| s.insert(&entries, std::time::SystemTime::now()))
+                    .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
+                use std::io::Write;
+                let _ = writeln!(
+                    ctx.stdout,
+                    "No resultsdb_url: {} results kept in {} (`taskotron web` serves them at /api/v2.0/results)",
+                    ids.len(),
+                    store.display()
+                );
+                return Ok(exported(&ids.into_iter().map(Some).collect::<Vec<_>>()));
+            }
             let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
             let path = ctx.artifactsdir.join("resultsdb-payloads.json");
             std::fs::write(

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod delivery;
 pub mod identity;
+pub mod local;
 mod payload;
 pub mod report;
 mod reporter;

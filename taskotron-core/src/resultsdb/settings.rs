@@ -35,4 +35,8 @@ pub struct Reporting {
     pub bodhi_comment_span: u64,
     /// The `namespaces.yaml` results are checked against before sending.
     pub namespaces: Option<PathBuf>,
+    /// The embedded results store results go to when no `resultsdb_url` is set
+    /// (`<state_dir>/results.sqlite`); `None` (mock runs, tests) keeps them in the
+    /// artifacts only.
+    pub local: Option<PathBuf>,
 }
