@@ -221,30 +221,31 @@ fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), Box<Response>> {
     Ok((number("page", 0)?, number("limit", 20)?.min(1000)))
 }
 
-/// `/api/v2.0/testcases`.
-pub async fn testcases(
-    State(s): State<Arc<WebSettings>>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+/// A paged listing (`testcases`, `groups`): `filter` is the value of the first of
+/// `keys` given, `list` reads one page of the store.
+async fn listing(
+    s: &WebSettings,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+    path: &'static str,
+    keys: &'static [&'static str],
+    list: fn(&LocalResults, Option<&str>, u64, u64, &str) -> PageResult,
 ) -> Response {
-    let pairs = pairs(raw.as_deref());
+    let pairs = pairs(raw);
     let (page, limit) = match paging(&pairs) {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let like = pairs
+    let filter = pairs
         .iter()
-        .find(|(k, _)| k == "name:like" || k == "name")
+        .find(|(k, _)| keys.contains(&k.as_str()))
         .map(|(_, v)| v.clone());
-    let b = base(&headers);
-    with_store(&s, move |store| {
+    let b = base(headers);
+    with_store(s, move |store| {
         let (data, more) = match store {
-            Some(st) => st
-                .testcases(like.as_deref(), page, limit, &b)
-                .map_err(|e| e.to_string())?,
+            Some(st) => list(st, filter.as_deref(), page, limit, &b).map_err(|e| e.to_string())?,
             None => (Vec::new(), false),
         };
-        let path = "/api/v2.0/testcases";
         Ok(Json(json!({
             "data": data,
             "next": more.then(|| page_url(&b, path, &pairs, page + 1)),
@@ -252,6 +253,25 @@ pub async fn testcases(
         }))
         .into_response())
     })
+    .await
+}
+
+type PageResult = Result<(Vec<Value>, bool), taskotron_core::resultsdb::local::LocalError>;
+
+/// `/api/v2.0/testcases` (`name` or `name:like` filters, a glob).
+pub async fn testcases(
+    State(s): State<Arc<WebSettings>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    listing(
+        &s,
+        &headers,
+        raw.as_deref(),
+        "/api/v2.0/testcases",
+        &["name:like", "name"],
+        LocalResults::testcases,
+    )
     .await
 }
 
@@ -281,37 +301,20 @@ pub async fn testcase(
     .await
 }
 
-/// `/api/v2.0/groups`.
+/// `/api/v2.0/groups` (`uuid` filters).
 pub async fn groups(
     State(s): State<Arc<WebSettings>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let pairs = pairs(raw.as_deref());
-    let (page, limit) = match paging(&pairs) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let uuid = pairs
-        .iter()
-        .find(|(k, _)| k == "uuid")
-        .map(|(_, v)| v.clone());
-    let b = base(&headers);
-    with_store(&s, move |store| {
-        let (data, more) = match store {
-            Some(st) => st
-                .groups(uuid.as_deref(), page, limit, &b)
-                .map_err(|e| e.to_string())?,
-            None => (Vec::new(), false),
-        };
-        let path = "/api/v2.0/groups";
-        Ok(Json(json!({
-            "data": data,
-            "next": more.then(|| page_url(&b, path, &pairs, page + 1)),
-            "prev": (page > 0).then(|| page_url(&b, path, &pairs, page - 1)),
-        }))
-        .into_response())
-    })
+    listing(
+        &s,
+        &headers,
+        raw.as_deref(),
+        "/api/v2.0/groups",
+        &["uuid"],
+        LocalResults::groups,
+    )
     .await
 }
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use crate::util::{cargo, root, step};
+use crate::util::root;
 
 const JOBS: usize = 100_000;
 const TARGET_MS: f64 = 20.0;
@@ -17,20 +17,7 @@ const TARGET_MS: f64 = 20.0;
 /// Entry point: `bench web [--runs N]`.
 pub fn run(args: &[String]) -> Result<()> {
     let runs = crate::util::runs_arg(args, 200);
-    let mut build = cargo();
-    build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
-    step("cargo build --release", build)?;
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "taskotron-web",
-        "--example",
-        "web_bench",
-    ]);
-    step("cargo build --release --example web_bench", build)?;
+    crate::util::build_release_with_example("taskotron-web", "web_bench")?;
     let out = Command::new(root().join("target/release/examples/web_bench"))
         .arg(root().join("target/bench/web"))
         .arg(root().join("target/release/taskotron"))

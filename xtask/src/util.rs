@@ -98,6 +98,11 @@ pub fn argv(cmd: &Command) -> Vec<String> {
 /// Builds the release `taskotron` and, from taskotron-core, the example `example`
 /// (a benchmark's in-process driver).
 pub fn build_release_with(example: &str) -> Result<()> {
+    build_release_with_example("taskotron-core", example)
+}
+
+/// Builds the release `taskotron` and the example `example` of `package`.
+pub fn build_release_with_example(package: &str, example: &str) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "--quiet", "-p", "taskotron-cli"]);
     step("cargo build --release", build)?;
@@ -107,7 +112,7 @@ pub fn build_release_with(example: &str) -> Result<()> {
         "--release",
         "--quiet",
         "-p",
-        "taskotron-core",
+        package,
         "--example",
         example,
     ]);
