@@ -28,6 +28,8 @@ pub struct QueueFigures {
     pub durations: Durations,
     /// Results of finished runs by outcome.
     pub outcomes: Vec<(String, u64)>,
+    /// Results in the embedded results store by outcome (when it exists).
+    pub stored: Option<Vec<(String, u64)>>,
 }
 
 /// One metric family: its help, its type and its samples.
@@ -93,6 +95,23 @@ pub fn render(q: &QueueFigures, spool: Option<u64>, trigger: Option<&Tally>) -> 
         "Results of the finished runs in the queue, by outcome.",
         &s,
     );
+    if let Some(stored) = &q.stored {
+        s.clear();
+        for (o, n) in stored {
+            let _ = writeln!(
+                s,
+                "taskotron_stored_results{{outcome=\"{}\"}} {n}",
+                escape(o)
+            );
+        }
+        section(
+            &mut out,
+            "taskotron_stored_results",
+            "gauge",
+            "Results in the embedded results store (reported without a ResultsDB), by outcome.",
+            &s,
+        );
+    }
     if let Some(n) = spool {
         let samples = format!("taskotron_spool_depth {n}\n");
         section(
@@ -167,6 +186,7 @@ pub async fn metrics(State(s): State<Arc<WebSettings>>) -> Response {
             depth: q.depth_by_arch()?,
             durations: q.durations()?,
             outcomes: q.outcomes()?,
+            stored: None,
         })
     })
     .await;
@@ -174,6 +194,19 @@ pub async fn metrics(State(s): State<Arc<WebSettings>>) -> Response {
         Ok(f) => f,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    let mut figures = figures;
+    let store = s.results.clone();
+    figures.stored = tokio::task::spawn_blocking(move || {
+        if !store.exists() {
+            return None;
+        }
+        taskotron_core::resultsdb::local::LocalResults::open_read_only(&store)
+            .and_then(|s| s.count_by_outcome())
+            .ok()
+    })
+    .await
+    .ok()
+    .flatten();
     let spool_dir = s.spool.clone();
     let spool = tokio::task::spawn_blocking(move || {
         std::fs::read_dir(spool_dir).ok().map(|d| {

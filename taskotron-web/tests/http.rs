@@ -409,6 +409,8 @@ fn metrics_count_what_the_queue_holds() {
         "taskotron_job_duration_seconds_bucket{le=\"5\"} 1",
         "taskotron_job_duration_seconds_count 1",
         "taskotron_results{outcome=\"FAILED\"} 1",
+        "taskotron_stored_results{outcome=\"FAILED\"} 7",
+        "taskotron_stored_results{outcome=\"PASSED\"} 18",
     ] {
         assert!(text.contains(line), "no `{line}` in\n{text}");
     }
