@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
-use taskotron_core::resultsdb::local::{LocalResults, ResultQuery, OUTCOMES};
+use taskotron_core::resultsdb::local::{LocalResults, NameFilter, ResultQuery, OUTCOMES};
 
 use crate::WebSettings;
 
@@ -221,29 +221,37 @@ fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), Box<Response>> {
     Ok((number("page", 0)?, number("limit", 20)?.min(1000)))
 }
 
-/// A paged listing (`testcases`, `groups`): `filter` is the value of the first of
-/// `keys` given, `list` reads one page of the store.
+/// Reads one page of a listing of the store.
+type Lister = fn(&LocalResults, NameFilter<'_>, u64, u64, &str) -> PageResult;
+
+type PageResult = Result<(Vec<Value>, bool), taskotron_core::resultsdb::local::LocalError>;
+
+/// A paged listing (`testcases`, `groups`): `exact` and `like` name the parameters
+/// that select one entry or match a glob.
 async fn listing(
     s: &WebSettings,
     headers: &HeaderMap,
     raw: Option<&str>,
     path: &'static str,
-    keys: &'static [&'static str],
-    list: fn(&LocalResults, Option<&str>, u64, u64, &str) -> PageResult,
+    (exact, like): (&'static str, Option<&'static str>),
+    list: Lister,
 ) -> Response {
     let pairs = pairs(raw);
     let (page, limit) = match paging(&pairs) {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let filter = pairs
-        .iter()
-        .find(|(k, _)| keys.contains(&k.as_str()))
-        .map(|(_, v)| v.clone());
+    let value = |k: &str| pairs.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
+    let (exact_value, like_value) = (value(exact), like.and_then(value));
     let b = base(headers);
     with_store(s, move |store| {
+        let filter = match (&exact_value, &like_value) {
+            (Some(v), _) => NameFilter::Exact(v),
+            (None, Some(v)) => NameFilter::Like(v),
+            (None, None) => NameFilter::Any,
+        };
         let (data, more) = match store {
-            Some(st) => list(st, filter.as_deref(), page, limit, &b).map_err(|e| e.to_string())?,
+            Some(st) => list(st, filter, page, limit, &b).map_err(|e| e.to_string())?,
             None => (Vec::new(), false),
         };
         Ok(Json(json!({
@@ -256,20 +264,45 @@ async fn listing(
     .await
 }
 
-type PageResult = Result<(Vec<Value>, bool), taskotron_core::resultsdb::local::LocalError>;
+/// One entry of a listing by its exact name, or ResultsDB's 404 `missing`.
+async fn one(
+    s: &WebSettings,
+    headers: &HeaderMap,
+    name: String,
+    list: Lister,
+    missing: &'static str,
+) -> Response {
+    let b = base(headers);
+    with_store(s, move |store| {
+        let found = match store {
+            Some(st) => {
+                list(st, NameFilter::Exact(&name), 0, 1, &b)
+                    .map_err(|e| e.to_string())?
+                    .0
+            }
+            None => Vec::new(),
+        };
+        Ok(match found.into_iter().next() {
+            Some(v) => Json(v).into_response(),
+            None => not_found(missing),
+        })
+    })
+    .await
+}
 
-/// `/api/v2.0/testcases` (`name` or `name:like` filters, a glob).
+/// `/api/v2.0/testcases` (`name` exact, `name:like` a glob).
 pub async fn testcases(
     State(s): State<Arc<WebSettings>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let path = "/api/v2.0/testcases";
     listing(
         &s,
         &headers,
         raw.as_deref(),
-        "/api/v2.0/testcases",
-        &["name:like", "name"],
+        path,
+        ("name", Some("name:like")),
         LocalResults::testcases,
     )
     .await
@@ -281,27 +314,17 @@ pub async fn testcase(
     headers: HeaderMap,
     UrlPath(name): UrlPath<String>,
 ) -> Response {
-    let b = base(&headers);
-    with_store(&s, move |store| {
-        let found = match store {
-            Some(st) => {
-                st.testcases(Some(&name), 0, 1, &b)
-                    .map_err(|e| e.to_string())?
-                    .0
-            }
-            None => Vec::new(),
-        };
-        Ok(
-            match found.into_iter().find(|t| t["name"] == name.as_str()) {
-                Some(t) => Json(t).into_response(),
-                None => not_found("Testcase not found"),
-            },
-        )
-    })
+    one(
+        &s,
+        &headers,
+        name,
+        LocalResults::testcases,
+        "Testcase not found",
+    )
     .await
 }
 
-/// `/api/v2.0/groups` (`uuid` filters).
+/// `/api/v2.0/groups` (`uuid` selects one).
 pub async fn groups(
     State(s): State<Arc<WebSettings>>,
     headers: HeaderMap,
@@ -312,7 +335,7 @@ pub async fn groups(
         &headers,
         raw.as_deref(),
         "/api/v2.0/groups",
-        &["uuid"],
+        ("uuid", None),
         LocalResults::groups,
     )
     .await
@@ -324,22 +347,7 @@ pub async fn group(
     headers: HeaderMap,
     UrlPath(uuid): UrlPath<String>,
 ) -> Response {
-    let b = base(&headers);
-    with_store(&s, move |store| {
-        let found: Vec<Value> = match store {
-            Some(st) => {
-                st.groups(Some(&uuid), 0, 1, &b)
-                    .map_err(|e| e.to_string())?
-                    .0
-            }
-            None => Vec::new(),
-        };
-        Ok(match found.into_iter().next() {
-            Some(g) => Json(g).into_response(),
-            None => not_found("Group not found"),
-        })
-    })
-    .await
+    one(&s, &headers, uuid, LocalResults::groups, "Group not found").await
 }
 
 /// Anything but GET on the results API.

@@ -171,12 +171,7 @@ impl JobView {
                 .map(|r| r.duration_ms),
             execution_status: report
                 .filter(|_| job.state != JobState::Scheduled)
-                .map(|r| {
-                    serde_json::to_value(r.execution_status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default()
-                }),
+                .map(|r| r.execution_status.as_str().to_string()),
             outcome: report
                 .and_then(|r| r.outcome)
                 .map(|o| o.as_str().to_string()),

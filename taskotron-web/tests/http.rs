@@ -6,13 +6,13 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use std::collections::BTreeMap;
 
 use taskotron_core::resultsdb::local::LocalResults;
 use taskotron_core::resultsdb::{DataValue, Entry, Group, ResultPayload, Testcase};
-use taskotron_core::scheduler::{CrashCause, Origin, Queue, Scheduler};
+use taskotron_core::scheduler::{CrashCause, Origin, Queue, Scheduler, Waiting};
 use taskotron_core::{Arch, ExecutionReport, ItemType, JobRequest};
 use taskotron_web::WebSettings;
 
@@ -424,11 +424,18 @@ fn a_thousand_requests_while_a_worker_writes() {
     let writing = Arc::new(AtomicBool::new(true));
     let w = Arc::clone(&writing);
     let writer = std::thread::spawn(move || {
-        let mut q = Queue::open(&queue).unwrap();
-        let mut slowest = Duration::ZERO;
+        // A writer that may not wait for a lock at all (beyond SQLite's own short
+        // busy slice): any reader holding one would fail its write.
+        let mut q = Queue::open_with(
+            &queue,
+            Waiting {
+                limit: Duration::ZERO,
+                notify: None,
+            },
+        )
+        .unwrap();
         let mut i = 0u64;
         while w.load(std::sync::atomic::Ordering::Relaxed) {
-            let start = Instant::now();
             q.enqueue(
                 &[JobRequest {
                     item: format!("w{i}-1-1.fc41"),
@@ -438,11 +445,10 @@ fn a_thousand_requests_while_a_worker_writes() {
                 }],
                 SystemTime::now(),
             )
-            .unwrap();
-            slowest = slowest.max(start.elapsed());
+            .expect("a write failed while the pages were read");
             i += 1;
         }
-        (i, slowest)
+        i
     });
     let addr = s.addr;
     let threads: Vec<_> = (0..50)
@@ -467,14 +473,10 @@ fn a_thousand_requests_while_a_worker_writes() {
         .flat_map(|t| t.join().unwrap())
         .collect();
     writing.store(false, std::sync::atomic::Ordering::Relaxed);
-    let (writes, slowest) = writer.join().unwrap();
+    let writes = writer.join().expect("every write went through");
     assert_eq!(statuses.len(), 1000);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert!(writes > 0);
-    assert!(
-        slowest < Duration::from_secs(1),
-        "a write waited {slowest:?} for the readers"
-    );
 }
 
 #[test]

@@ -138,8 +138,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
             return Err(ExpectedError::invalid(d));
         };
-        let ids = taskotron_core::resultsdb::local::LocalResults::open(&store)
-            .and_then(|mut s| s.insert(&entries, std::time::SystemTime::now()))
+        let ids = taskotron_core::resultsdb::local::keep(&store, &entries)
             .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
         match args.format {
             Format::Json => print_json(

@@ -125,8 +125,7 @@ impl Directive for ResultsDb {
             if let Some(store) = &r.local {
                 // No external ResultsDB: the embedded store keeps them, and
                 // `taskotron web` serves them at /api/v2.0/results.
-                let ids = crate::resultsdb::local::LocalResults::open(store)
-                    .and_then(|mut s| s.insert(&entries, std::time::SystemTime::now()))
+                let ids = crate::resultsdb::local::keep(store, &entries)
                     .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
                 use std::io::Write;
                 let _ = writeln!(

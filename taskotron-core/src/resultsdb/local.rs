@@ -64,6 +64,28 @@ pub struct LocalError {
     pub source: rusqlite::Error,
 }
 
+/// Which testcases or groups a listing selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameFilter<'a> {
+    /// All of them.
+    Any,
+    /// The one with this name.
+    Exact(&'a str),
+    /// Those a glob (`dist.*`) matches, as ResultsDB's `:like`.
+    Like(&'a str),
+}
+
+impl<'a> NameFilter<'a> {
+    /// The SQL condition on `column` and the value it binds as `?1`.
+    fn sql(self, column: &str) -> (String, Option<&'a str>) {
+        match self {
+            NameFilter::Any => ("1".into(), None),
+            NameFilter::Exact(v) => (format!("{column} = ?1"), Some(v)),
+            NameFilter::Like(v) => (format!("{column} GLOB ?1"), Some(v)),
+        }
+    }
+}
+
 /// A query of `/api/v2.0/results` (and `latest`), as ResultsDB reads its parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResultQuery {
@@ -257,6 +279,15 @@ fn result_json(
 }
 
 type Row = (String, String, Option<String>, Option<String>, String);
+
+/// Keeps `entries` in the store at `path` (created on first use), now; what the
+/// `resultsdb` directive and `taskotron report` do without a ResultsDB.
+///
+/// # Errors
+/// The store cannot be opened or written; nothing was kept.
+pub fn keep(path: &Path, entries: &[Entry]) -> Result<Vec<u64>, LocalError> {
+    LocalResults::open(path)?.insert(entries, SystemTime::now())
+}
 
 impl LocalResults {
     /// Opens (or creates) the store for writing.
@@ -535,87 +566,96 @@ impl LocalResults {
             .map_err(self.err())
     }
 
-    /// A page of testcases, by name (`/testcases`; `name`/`name:like` filter).
+    /// A page of testcases by name (`/testcases`): all, one `name`, or those a
+    /// `name:like` glob matches.
     ///
     /// # Errors
     /// SQLite refused.
     pub fn testcases(
         &self,
-        like: Option<&str>,
+        name: NameFilter<'_>,
         page: u64,
         limit: u64,
         base: &str,
     ) -> Result<(Vec<Value>, bool), LocalError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, ref_url FROM testcases WHERE ?1 IS NULL OR name GLOB ?1 ORDER BY name LIMIT ?2 OFFSET ?3")
-            .map_err(self.err())?;
-        let rows: Vec<(String, Option<String>)> = stmt
-            .query_map(
-                params![
-                    like,
-                    i64::try_from(limit + 1).unwrap_or(i64::MAX),
-                    i64::try_from(page * limit).unwrap_or(0)
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(self.err())?
-            .collect::<Result<_, _>>()
-            .map_err(self.err())?;
-        let more = rows.len() as u64 > limit;
-        Ok((
-            rows.into_iter()
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(|(name, ref_url)| json!({"href": format!("{base}/api/v2.0/testcases/{name}"), "name": name, "ref_url": ref_url}))
-                .collect(),
-            more,
-        ))
+        let (condition, value) = name.sql("name");
+        self.page_of(
+            &format!("SELECT name, ref_url FROM testcases WHERE {condition} ORDER BY name"),
+            value,
+            page,
+            limit,
+            |r| {
+                let name: String = r.get(0)?;
+                Ok(json!({
+                    "href": format!("{base}/api/v2.0/testcases/{name}"),
+                    "name": name,
+                    "ref_url": r.get::<_, Option<String>>(1)?,
+                }))
+            },
+        )
     }
 
-    /// A page of groups, newest first (`/groups`; `uuid` filters).
+    /// A page of groups, newest first (`/groups`): all, or one `uuid`.
     ///
     /// # Errors
     /// SQLite refused.
     pub fn groups(
         &self,
-        uuid: Option<&str>,
+        uuid: NameFilter<'_>,
         page: u64,
         limit: u64,
         base: &str,
     ) -> Result<(Vec<Value>, bool), LocalError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT uuid, description, ref_url, (SELECT count(*) FROM result_groups r WHERE r.uuid = g.uuid) \
-                 FROM groups g WHERE ?1 IS NULL OR uuid = ?1 ORDER BY rowid DESC LIMIT ?2 OFFSET ?3",
-            )
-            .map_err(self.err())?;
-        let rows: Vec<(String, Option<String>, Option<String>, i64)> = stmt
-            .query_map(
-                params![
-                    uuid,
-                    i64::try_from(limit + 1).unwrap_or(i64::MAX),
-                    i64::try_from(page * limit).unwrap_or(0)
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .map_err(self.err())?
-            .collect::<Result<_, _>>()
-            .map_err(self.err())?;
+        let (condition, value) = uuid.sql("uuid");
+        self.page_of(
+            &format!(
+                "SELECT uuid, description, ref_url, \
+                 (SELECT count(*) FROM result_groups r WHERE r.uuid = g.uuid) \
+                 FROM groups g WHERE {condition} ORDER BY rowid DESC"
+            ),
+            value,
+            page,
+            limit,
+            |r| {
+                let uuid: String = r.get(0)?;
+                Ok(json!({
+                    "description": r.get::<_, Option<String>>(1)?,
+                    "href": format!("{base}/api/v2.0/groups/{uuid}"),
+                    "ref_url": r.get::<_, Option<String>>(2)?,
+                    "results": format!("{base}/api/v2.0/results?groups={uuid}"),
+                    "results_count": r.get::<_, i64>(3)?,
+                    "uuid": uuid,
+                }))
+            },
+        )
+    }
+
+    /// Page `page` of `limit` rows of `sql` (one optional `?1`), each made into JSON,
+    /// and whether another page follows (one row more is read to know).
+    fn page_of(
+        &self,
+        sql: &str,
+        value: Option<&str>,
+        page: u64,
+        limit: u64,
+        row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Value>,
+    ) -> Result<(Vec<Value>, bool), LocalError> {
+        let sql = format!(
+            "{sql} LIMIT {} OFFSET {}",
+            limit.saturating_add(1),
+            page.saturating_mul(limit)
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let mut rows: Vec<Value> = match value {
+            Some(v) => stmt.query_map([v], &row),
+            None => stmt.query_map([], &row),
+        }
+        .map_err(self.err())?
+        .collect::<Result<_, _>>()
+        .map_err(self.err())?;
         let more = rows.len() as u64 > limit;
-        Ok((
-            rows.into_iter()
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(|(uuid, description, ref_url, n)| {
-                    json!({
-                        "description": description, "href": format!("{base}/api/v2.0/groups/{uuid}"),
-                        "ref_url": ref_url, "results": format!("{base}/api/v2.0/results?groups={uuid}"),
-                        "results_count": n, "uuid": uuid,
-                    })
-                })
-                .collect(),
-            more,
-        ))
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok((rows, more))
     }
 
     /// How many results of each outcome the store holds (for `/metrics`).
@@ -754,8 +794,26 @@ mod tests {
             .collect();
         assert_eq!(names, ["dist.rpmlint", "dist.abicheck"]);
         assert_eq!(latest[0]["outcome"], "FAILED", "the newest of its testcase");
-        assert_eq!(s.testcases(None, 0, 20, "").unwrap().0.len(), 2);
-        let groups = s.groups(None, 0, 20, "").unwrap().0;
+        assert_eq!(s.testcases(NameFilter::Any, 0, 20, "").unwrap().0.len(), 2);
+        assert_eq!(
+            s.testcases(NameFilter::Like("dist.*"), 0, 1, "").unwrap(),
+            (
+                vec![s
+                    .testcases(NameFilter::Exact("dist.abicheck"), 0, 1, "")
+                    .unwrap()
+                    .0[0]
+                    .clone()],
+                true
+            )
+        );
+        assert!(
+            s.testcases(NameFilter::Exact("dist.*"), 0, 20, "")
+                .unwrap()
+                .0
+                .is_empty(),
+            "`name` is exact"
+        );
+        let groups = s.groups(NameFilter::Any, 0, 20, "").unwrap().0;
         assert_eq!(groups[0]["uuid"], "g2");
         assert_eq!(groups[0]["results_count"], 2);
         assert_eq!(

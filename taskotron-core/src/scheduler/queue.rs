@@ -715,10 +715,10 @@ impl Queue {
         now: SystemTime,
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(report).unwrap_or_default();
-        let detail = match (report.execution_status, &report.status) {
-            (crate::ExecutionStatus::Ok, _) => "OK".to_string(),
-            (crate::ExecutionStatus::NotOk, Some(why)) => format!("NOT_OK: {why}"),
-            (crate::ExecutionStatus::NotOk, None) => "NOT_OK".to_string(),
+        let status = report.execution_status.as_str();
+        let detail = match &report.status {
+            Some(why) if !report.is_ok() => format!("{status}: {why}"),
+            _ => status.to_string(),
         };
         self.transition(build_id, worker, now, "FINISHED", Some(&detail), |tx| {
             tx.execute(
@@ -1074,6 +1074,11 @@ fn insert(
         "INSERT INTO jobs (build_id, item, item_type, taskname, arch, state, scheduled_at, \
          updated_at, message_id, topic) VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6, ?7, ?8)",
     )?;
+    // One statement for every job's first line of history, prepared once: a message
+    // can make many jobs and a backlog many messages.
+    let mut scheduled = tx.prepare(
+        "INSERT INTO job_events (build_id, at, event, detail) VALUES (?1, ?2, 'SCHEDULED', ?3)",
+    )?;
     let mut ids = Vec::with_capacity(requests.len());
     let detail = origin.map(|o| match o.message_id {
         Some(id) => format!("from message {id} ({})", o.topic),
@@ -1091,16 +1096,7 @@ fn insert(
             origin.and_then(|o| o.message_id),
             origin.map(|o| o.topic),
         ])?;
-        event(
-            tx,
-            &id,
-            now,
-            "SCHEDULED",
-            None,
-            None,
-            None,
-            detail.as_deref(),
-        )?;
+        scheduled.execute(params![id, now, detail])?;
         ids.push(id);
     }
     Ok(ids)

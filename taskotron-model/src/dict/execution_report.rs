@@ -18,6 +18,16 @@ pub enum ExecutionStatus {
     NotOk,
 }
 
+impl ExecutionStatus {
+    /// `OK` or `NOT_OK`, as the report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Ok => "OK",
+            ExecutionStatus::NotOk => "NOT_OK",
+        }
+    }
+}
+
 /// How one action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
