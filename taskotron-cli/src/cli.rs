@@ -575,6 +575,9 @@ pub struct RunArgs {
     /// Also write the report here, as a hand-off report file (`run-job`).
     #[arg(skip)]
     pub report_file: Option<PathBuf>,
+    /// The run id the worker chose (`run-job`).
+    #[arg(skip)]
+    pub run_id: Option<String>,
 }
 
 /// Arguments of `runtask`, the original runner's flags.
@@ -624,6 +627,7 @@ impl RuntaskArgs {
             format: RunFormat::Human,
             resultyaml: true,
             report_file: None,
+            run_id: None,
         }
     }
 }

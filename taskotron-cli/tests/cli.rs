@@ -1371,12 +1371,13 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
     let env = Env::new();
     let report = env.home.path().join("report.json");
     let job = serde_json::json!({
-        "version": 1,
+        "version": 2,
         "job": {"item": "htop-3.3.0-1.fc41", "item_type": "koji_build", "build_id": "b-7",
                 "yamlfile": "runtask.yml", "arch": "x86_64"},
         "task": workspace().join("tasks/nvr-check"),
         "artifacts": env.artifacts(),
         "report": report,
+        "run_id": "run-b7",
     });
     let file = env.write("job.json", &job.to_string());
     let o = env.run(&["-q", "run-job", file.to_str().unwrap()]);
@@ -1386,17 +1387,32 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
         "the report goes to the file, not stdout"
     );
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(written["version"], 1);
+    assert_eq!(written["version"], 2);
     assert_eq!(written["report"]["execution_status"], "OK");
     assert_eq!(written["report"]["build_id"], "b-7");
+    // The run id the worker chose (and recorded in the queue) names the run.
+    assert_eq!(written["report"]["run_id"], "run-b7");
+    assert!(env.artifacts().join("run-b7/taskotron.log").is_file());
+    // A run id is a directory name: one that leaves the artifacts is refused.
+    let mut escaping = job.clone();
+    escaping["run_id"] = "../outside".into();
+    let file = env.write("job-escaping.json", &escaping.to_string());
+    let o = env.run(&["run-job", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o, &env).contains("`../outside` is not a run id"),
+        "{}",
+        stderr(&o, &env)
+    );
+    assert!(!env.artifacts().join("../outside").exists());
     let mut newer = job.clone();
-    newer["version"] = 2.into();
+    newer["version"] = 3.into();
     let file = env.write("job2.json", &newer.to_string());
     let o = env.run(&["run-job", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o, &env);
     assert!(
-        err.contains("is a job file of format version 2") && err.contains("different builds"),
+        err.contains("is a job file of format version 3") && err.contains("different builds"),
         "{err}"
     );
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::dict::{Dictionary, ExecutionReport, Job};
 
 /// The version of both files this build writes and reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// What a worker hands its child: the job and where things are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,10 @@ pub struct JobFile {
     pub artifacts: PathBuf,
     /// Where the child writes its [`ReportFile`].
     pub report: PathBuf,
+    /// The run id the worker chose and recorded in the queue (version 2); the run
+    /// picks its own when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// What the child hands back.
@@ -191,21 +195,22 @@ mod tests {
             task: "/t".into(),
             artifacts: "/a".into(),
             report: dir.path().join("report.json"),
+            run_id: Some("r-1".into()),
         };
         write_job(&path, &file).unwrap();
         assert_eq!(read_job(&path).unwrap(), file);
         let mut value: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        value["version"] = Value::from(2);
+        value["version"] = Value::from(3);
         std::fs::write(&path, value.to_string()).unwrap();
         let e = read_job(&path).unwrap_err().to_string();
         assert!(
-            e.contains("is a job file of format version 2")
-                && e.contains("reads version 1")
+            e.contains("is a job file of format version 3")
+                && e.contains("reads version 2")
                 && e.contains("different builds"),
             "{e}"
         );
-        std::fs::write(&path, r#"{"version": 1, "job": {"item": "x"}}"#).unwrap();
+        std::fs::write(&path, r#"{"version": 2, "job": {"item": "x"}}"#).unwrap();
         let e = read_job(&path).unwrap_err().to_string();
         assert!(e.contains("is not a valid job file"), "{e}");
         let report = dir.path().join("report.json");

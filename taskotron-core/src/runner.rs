@@ -63,6 +63,10 @@ pub struct RunOptions {
     /// Whether missing `environment.rpm` packages are installed (`dnf`) or stop
     /// the run.
     pub install_rpms: crate::config::InstallRpms,
+    /// The run id, when the caller chose it (a worker records it in the queue before
+    /// the run starts); a new UUID otherwise. It names the run's directories, so it
+    /// must be a plain name.
+    pub run_id: Option<String>,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -153,6 +157,13 @@ pub fn prepare(formula: &Formula, opts: &RunOptions) -> Result<(), Vec<Diagnosti
         errors.push(
             Diagnostic::error(reason)
                 .expected("an id such as a UUID, or no `--build-id` for a standalone run"),
+        );
+    }
+    if let Some(id) = opts.run_id.as_deref().filter(|id| !is_run_id(id)) {
+        errors.push(
+            Diagnostic::error(format!("`{id}` is not a run id")).expected(
+                "letters, digits, `-`, `_` and `.` (a directory name under the artifacts)",
+            ),
         );
     }
     for arg in &formula.input_args {
@@ -309,6 +320,16 @@ fn run_path(env: &[(String, String)]) -> std::ffi::OsString {
         .unwrap_or_default()
 }
 
+/// Whether `id` can name a run's directory: a plain name, neither `.` nor `..`.
+fn is_run_id(id: &str) -> bool {
+    !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
 /// Runs `formula` as `opts` say, telling `observer` how it goes.
 ///
 /// # Errors
@@ -322,7 +343,7 @@ pub fn run(
 ) -> Result<ExecutionReport, Vec<Diagnostic>> {
     prepare(formula, opts)?;
     let started = Instant::now();
-    let run_id = ports.ids.run_id();
+    let run_id = opts.run_id.clone().unwrap_or_else(|| ports.ids.run_id());
     let arch = opts.arch.unwrap_or(Arch::Noarch);
     let run_dir = opts.artifacts_root.join(&run_id);
     let workdir = workdir(opts, &run_id);

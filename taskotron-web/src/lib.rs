@@ -3,6 +3,7 @@
 //!
 //! - `/` and `/jobs/<uuid>`: the jobs and each one's life (ExecDB's part in the
 //!   original), server-side HTML that works without JavaScript ([`pages`]);
+//! - `/jobs/<uuid>/log`: a running job's log as Server-Sent Events ([`live`]);
 //! - `/artifacts/<run_id>/...`: each run's directory, with listings, content types,
 //!   ranges and gzip, never a byte outside it ([`artifacts`]);
 //! - `/api/v1/jobs` and `/api/v1/jobs/<uuid>`: the same as JSON ([`api`]);
@@ -19,6 +20,7 @@
 
 pub mod api;
 pub mod artifacts;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod params;
@@ -75,6 +77,7 @@ pub fn router(settings: WebSettings) -> Router {
     Router::new()
         .route("/", get(pages::jobs))
         .route("/jobs/{uuid}", get(pages::job))
+        .route("/jobs/{uuid}/log", get(live::log))
         .route("/api/v1/jobs", get(api::jobs))
         .route("/api/v1/jobs/{uuid}", get(api::job))
         .route("/api/v2.0", get(resultsdb::root))

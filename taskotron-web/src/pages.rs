@@ -45,7 +45,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
     }
 }
 
-fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = html! { h1 { (title) } p { (message) } p { a href="/" { "All jobs" } } };
     (status, layout(title, body)).into_response()
 }
@@ -142,7 +142,10 @@ pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<Strin
     match store::job(&s.queue, uuid).await {
         Ok(Some((job, history))) => {
             let files = run_files(&s.artifacts, &job);
-            job_page(&job, &history, &files).into_response()
+            let live = crate::live::run_of(&job)
+                .filter(|_| job.state == JobState::Running)
+                .map(|run| crate::live::tail(&s.artifacts, &run));
+            job_page(&job, &history, &files, live.as_ref()).into_response()
         }
         Ok(None) => error_page(
             StatusCode::NOT_FOUND,
@@ -156,12 +159,9 @@ pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<Strin
 /// The top-level entries of a job's run directory that the artifacts route serves,
 /// sorted (directories end in `/`).
 pub fn run_files(artifacts: &Path, job: &QueuedJob) -> Vec<String> {
-    let Some(run_id) = job.report.as_ref().map(|r| r.run_id.clone()) else {
+    let Some(run_id) = crate::live::run_of(job) else {
         return Vec::new();
     };
-    if !crate::artifacts::is_plain_name(&run_id) {
-        return Vec::new();
-    }
     let mut names: Vec<String> = std::fs::read_dir(artifacts.join(&run_id))
         .into_iter()
         .flatten()
@@ -206,14 +206,30 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// The job page for fixed data.
-pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Markup {
+/// Follows the live log (`/jobs/<uuid>/log`) where the browser runs scripts: new
+/// lines are appended, and the page reloads when the job ends to show its results.
+/// Without it the page shows the log as it was when rendered.
+const FOLLOW: &str = "(function(){var p=document.getElementById('live-log');\
+if(!p||!window.EventSource)return;var s=new EventSource(p.dataset.src+'?from='+p.dataset.from);\
+s.onmessage=function(e){p.textContent+=e.data+'\\n';p.scrollTop=p.scrollHeight;};\
+s.addEventListener('end',function(){s.close();location.reload();});})();";
+
+/// The job page for fixed data; `live` is the log of a running job's run so far.
+pub fn job_page(
+    job: &QueuedJob,
+    history: &[JobEvent],
+    files: &[String],
+    live: Option<&crate::live::LogTail>,
+) -> Markup {
     let v = JobView::of(job);
     let report = job
         .report
         .as_ref()
         .filter(|_| job.state != JobState::Scheduled);
     let run = v.run_id.clone().unwrap_or_default();
+    let running = (job.state == JobState::Running)
+        .then_some(())
+        .and(v.run_id.as_ref());
     let body = html! {
         h1 {
             span class={ "s " (v.state) } { (v.state) }
@@ -237,6 +253,9 @@ pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Mark
                 dt { "Execution" } dd { (v.execution_status.clone().unwrap_or_default()) @if let Some(s) = &r.status { ": " (s) } }
                 @if let Some(f) = &r.failure { dt { "Failure" } dd { code { (f.kind) } " (" (f.cause.as_str()) ")" } }
                 @if let Some(c) = &r.task_commit { dt { "Task commit" } dd { code { (c) } } }
+            }
+            @if let Some(r) = running {
+                dt { "Run" } dd { code { (r) } " (running)" }
             }
             @if let Some(c) = &v.crash {
                 dt { "Crashed" } dd class="CRASHED-o" { (c.cause) ": " (c.detail) }
@@ -269,6 +288,12 @@ pub fn job_page(job: &QueuedJob, history: &[JobEvent], files: &[String]) -> Mark
                     }
                 }
             }
+        }
+        @if let Some(log) = live {
+            h2 { "Log" }
+            p { "The run's " a href={ "/artifacts/" (run) "/" (crate::live::LOG) } { (crate::live::LOG) } " so far; it follows the run while this page is open." }
+            pre id="live-log" data-src={ "/jobs/" (v.uuid) "/log" } data-from=(log.offset) { (log.text) }
+            script { (PreEscaped(FOLLOW)) }
         }
         @if !files.is_empty() {
             h2 { "Artifacts" }

@@ -176,7 +176,7 @@ impl JobView {
                 .and_then(|r| r.outcome)
                 .map(|o| o.as_str().to_string()),
             results,
-            run_id: report.map(|r| r.run_id.clone()),
+            run_id: crate::live::run_of(job),
             crash: job.crash.as_ref().map(|(cause, detail)| Crash {
                 cause: cause.as_str(),
                 detail: detail.clone(),

@@ -43,6 +43,7 @@ fn job(state: JobState, n: u32) -> QueuedJob {
             message_id: Some("2026-abc".into()),
             topic: "org.fedoraproject.prod.buildsys.build.state.change".into(),
         }),
+        run_id: (state != JobState::Scheduled).then(|| format!("run-{n}")),
     }
 }
 
@@ -101,13 +102,33 @@ fn a_finished_job() {
         "taskotron.log".to_string(),
     ];
     insta::assert_snapshot!(lines(
-        taskotron_web::pages::job_page(&job(JobState::Finished, 1), &history, &files).into_string()
+        taskotron_web::pages::job_page(&job(JobState::Finished, 1), &history, &files, None)
+            .into_string()
     ));
 }
 
 #[test]
 fn a_crashed_job() {
     insta::assert_snapshot!(lines(
-        taskotron_web::pages::job_page(&job(JobState::Crashed, 2), &[], &[]).into_string()
+        taskotron_web::pages::job_page(&job(JobState::Crashed, 2), &[], &[], None).into_string()
+    ));
+}
+
+/// A running job shows its run and the log so far (escaped), with the few lines of
+/// script that follow it.
+#[test]
+fn a_running_job() {
+    let log = taskotron_web::live::LogTail {
+        text: "2026-01-01T00:00:02.000Z run run-3: dist.rpmlint\n2026-01-01T00:00:03.000Z action 1 <b>not markup</b>\n".into(),
+        offset: 4242,
+    };
+    insta::assert_snapshot!(lines(
+        taskotron_web::pages::job_page(
+            &job(JobState::Running, 3),
+            &[],
+            &["taskotron.log".into()],
+            Some(&log)
+        )
+        .into_string()
     ));
 }

@@ -543,3 +543,179 @@ fn the_results_api_answers_like_resultsdb() {
     post.read_to_string(&mut raw).unwrap();
     assert!(raw.starts_with("HTTP/1.1 405"), "{raw}");
 }
+
+/// Everything a connection receives, read on its own thread as it comes.
+struct Stream {
+    got: Arc<std::sync::Mutex<Vec<u8>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Stream {
+    fn open(addr: SocketAddr, path: &str, extra: &str) -> Stream {
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n").unwrap();
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let closed = Arc::new(AtomicBool::new(false));
+        let (g, c) = (got.clone(), closed.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                g.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+            c.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        Stream { got, closed }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.got.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (up to 20 s) until what came holds `want`.
+    fn wait_for(&self, want: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.text();
+            if text.contains(want) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{want}` in:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A running job's page follows its log: the page holds the lines so far, the
+/// stream sends each new line once (a CR ends a line too), an incomplete line only
+/// when complete or when the job ends, then `end` with the job's state; a browser
+/// that reconnects with `Last-Event-ID` gets what it missed.
+#[test]
+fn a_running_jobs_log_is_followed_until_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = dir.path().join("artifacts");
+    let run = "run-live";
+    std::fs::create_dir_all(artifacts.join(run)).unwrap();
+    let log = artifacts.join(run).join("taskotron.log");
+    std::fs::write(&log, "first\nsecond\npartial").unwrap();
+    let queue_path = dir.path().join("state/queue.sqlite");
+    let mut q = Queue::open(&queue_path).unwrap();
+    let t0 = SystemTime::now();
+    let req = JobRequest {
+        item: "htop-3.3.0-1.fc41".into(),
+        item_type: ItemType::KojiBuild,
+        taskname: "rpmlint".into(),
+        arch: Arch::X86_64,
+    };
+    let ids = q.enqueue(&[req.clone(), req], t0).unwrap();
+    let job = q
+        .claim("w1", &[Arch::X86_64], Duration::from_secs(60), 3, t0)
+        .unwrap()
+        .unwrap();
+    assert!(q.started(&job.build_id, "w1", run, t0).unwrap());
+    let waiting = ids.iter().find(|i| **i != job.build_id).unwrap();
+    let settings = WebSettings {
+        queue: queue_path,
+        artifacts: artifacts.clone(),
+        spool: dir.path().join("state/spool/resultsdb"),
+        results: dir.path().join("state/results.sqlite"),
+        trigger: None,
+    };
+    let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
+    let addr = bound.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    std::thread::spawn(move || bound.run(s));
+
+    let page = get(addr, &format!("/jobs/{}", job.build_id), "");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains("RUNNING") && html.contains("run-live"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"data-src="/jobs/{}/log" data-from="20">first"#,
+            job.build_id
+        )),
+        "{html}"
+    );
+    assert!(html.contains("EventSource"), "the follower script");
+
+    let live = Stream::open(addr, &format!("/jobs/{}/log?from=0", job.build_id), "");
+    let text = live.wait_for("data: second");
+    assert!(text.contains("content-type: text/event-stream"), "{text}");
+    assert!(
+        text.contains("id: 13\n"),
+        "the offset after the lines: {text}"
+    );
+    assert!(!text.contains("partial"), "not a line yet: {text}");
+    // The run writes on; each new line comes once.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(b"ly done\nthird\r\nfourth\n")
+        .unwrap();
+    let text = live.wait_for("data: fourth");
+    assert!(
+        text.contains("data: partially done\ndata: third\ndata: fourth\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("data: first").count(), 1);
+    assert!(!live.closed.load(std::sync::atomic::Ordering::SeqCst));
+    // The job ends: the rest of the file, then `end` and the stream closes.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(b"run finished")
+        .unwrap();
+    assert!(q
+        .finish(
+            &job.build_id,
+            "w1",
+            &report(&job.build_id, run, &artifacts, "PASSED"),
+            t0
+        )
+        .unwrap());
+    let text = live.wait_for("event: end\ndata: COMPLETED");
+    assert!(text.contains("data: run finished\n"), "{text}");
+    // The response ends (its last chunk), though the connection may be kept.
+    let text = live.wait_for("\r\n0\r\n\r\n");
+    assert!(
+        text.ends_with("\r\n0\r\n\r\n"),
+        "nothing after the end: {text}"
+    );
+    // A browser that lost the connection after `second` resumes there.
+    let resumed = Stream::open(
+        addr,
+        &format!("/jobs/{}/log?from=0", job.build_id),
+        "Last-Event-ID: 13\r\n",
+    );
+    let text = resumed.wait_for("event: end");
+    assert!(!text.contains("data: first"), "{text}");
+    assert!(text.contains("data: partially done"), "{text}");
+    // The page of a finished job shows its results, not a live log.
+    let page = get(addr, &format!("/jobs/{}", job.build_id), "").text();
+    assert!(!page.contains("live-log") && page.contains("COMPLETED"));
+
+    assert_eq!(get(addr, "/jobs/nosuch/log", "").status, 404);
+    let none = get(addr, &format!("/jobs/{waiting}/log"), "");
+    assert_eq!(none.status, 404);
+    assert!(none.text().contains("No run of this job has started yet"));
+    let bad = get(addr, &format!("/jobs/{}/log?from=-3", job.build_id), "");
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.text().contains("query parameter `from`"),
+        "{}",
+        bad.text()
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}

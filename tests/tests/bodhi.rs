@@ -66,6 +66,16 @@ fn run_with(
     outcome: &str,
     doreport: &str,
 ) -> taskotron_core::ExecutionReport {
+    run_as(reporting, outcome, doreport, None)
+}
+
+/// [`run_with`] as the job `build_id` when given (what a worker's run is).
+fn run_as(
+    reporting: Reporting,
+    outcome: &str,
+    doreport: &str,
+    build_id: Option<&str>,
+) -> taskotron_core::ExecutionReport {
     let dir = tempfile::tempdir().unwrap();
     let formula = format!(
         "name: upgradepath\nnamespace: dist\nactions:\n  - name: check\n    shell:\n      - \"printf 'results:\\\\n  - item: %s\\\\n    type: bodhi_update\\\\n    outcome: {outcome}\\\\n' ${{item}}\"\n    export: out\n  - name: comment\n    bodhi_comment:\n      results: ${{out}}\n      doreport: {doreport}\n"
@@ -76,7 +86,7 @@ fn run_with(
         .unwrap()
         .formula;
     let opts = RunOptions {
-        input: runner::task_input(UPDATE, ItemType::BodhiUpdate, None),
+        input: runner::task_input(UPDATE, ItemType::BodhiUpdate, build_id.map(str::to_string)),
         arch: None,
         overrides: Vec::new(),
         artifacts_root: dir.path().join("artifacts"),
@@ -85,6 +95,7 @@ fn run_with(
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting,
         services: Default::default(),
     };
@@ -136,6 +147,38 @@ fn comments_follow_the_original_rules() {
     let report = run_with(bad_token, "FAILED", "all");
     assert_eq!(report.execution_status, ExecutionStatus::NotOk);
     assert!(report.status.unwrap().contains("Bodhi refused (401)"));
+}
+
+/// With taskotron's web server in front (`web_url`), a job's comment links the job's
+/// page, where every result and artifact is; a standalone run keeps the log link.
+#[test]
+fn a_jobs_comment_links_its_page_when_the_web_server_shows_it() {
+    let mock = bodhi();
+    let server = mock.serve().unwrap();
+    let reporting = Reporting {
+        bodhi_url: Some(server.url()),
+        bodhi_user: "taskotron".into(),
+        bodhi_token: Some("t0ken".into()),
+        artifacts_base_url: Some("http://127.0.0.1:8080/artifacts".into()),
+        job_url_template: Some("http://127.0.0.1:8080/jobs/{build_id}".into()),
+        web_url: Some("http://127.0.0.1:8080".into()),
+        ..Reporting::default()
+    };
+    let report = run_as(reporting.clone(), "FAILED", "all", Some("job-42"));
+    assert!(report.is_ok(), "{report:?}");
+    let last = mock.comments(UPDATE).pop().unwrap();
+    assert_eq!(
+        last.text,
+        "Taskotron: dist.upgradepath test FAILED on noarch. Result log:\nhttp://127.0.0.1:8080/jobs/job-42\n(results are informative only)"
+    );
+    assert!(run_with(reporting, "PASSED", "all").is_ok());
+    let last = mock.comments(UPDATE).pop().unwrap();
+    assert!(
+        last.text
+            .contains("Result log:\nhttp://127.0.0.1:8080/artifacts/"),
+        "{}",
+        last.text
+    );
 }
 
 #[test]

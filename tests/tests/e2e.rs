@@ -169,6 +169,8 @@ impl Case<'_> {
             .cloned()
             .unwrap_or(Value::Null);
         let report = job.get("report").cloned().unwrap_or(Value::Null);
+        // The run the worker recorded when it started is the run that reported.
+        assert_eq!(job.get("run_id"), report.get("run_id"), "{job}");
         let artifacts = report
             .get("artifacts")
             .and_then(Value::as_str)

@@ -259,6 +259,7 @@ fn run(
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting: Default::default(),
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
@@ -510,6 +511,7 @@ fn a_command_that_is_not_installed_is_named_too() {
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting: Default::default(),
         services: Services::default(),
     };
@@ -572,6 +574,7 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };

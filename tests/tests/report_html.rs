@@ -43,6 +43,7 @@ fn options(nvr: &str, dir: &Path) -> RunOptions {
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting: Default::default(),
         services: Default::default(),
     }

@@ -385,6 +385,7 @@ mod directive {
             python: "python3".into(),
             task_env: Vec::new(),
             install_rpms: Default::default(),
+            run_id: None,
             reporting,
             services: Default::default(),
         };

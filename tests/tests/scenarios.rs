@@ -51,6 +51,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         python: "python3".into(),
         task_env: Vec::new(),
         install_rpms: Default::default(),
+        run_id: None,
         reporting: Default::default(),
         services: Default::default(),
     };

@@ -62,12 +62,15 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
         .build_id
         .clone()
         .unwrap_or_else(resultsdb::new_group_id);
+    // The URLs as the runs' reporters compute them (`web_url` gives the defaults).
+    let reporting = config.reporting();
     let urls = LogUrls::new(
-        config.artifacts_base_url.as_deref(),
-        config.job_url_template.as_deref(),
+        reporting.artifacts_base_url.as_deref(),
+        reporting.job_url_template.as_deref(),
         &group_id,
         args.build_id.as_deref(),
-    );
+    )
+    .comments_link_the_job(reporting.web_url.is_some());
     let names: Vec<String> = args
         .files
         .iter()
@@ -271,7 +274,7 @@ fn comment_in_bodhi(
     let arch = ctx.arch.clone().unwrap_or_else(|| "noarch".into());
     let log = |d: &CheckDetail| {
         ctx.urls
-            .result_url(d.artifact.as_deref())
+            .comment_url(d.artifact.as_deref())
             .unwrap_or_default()
     };
     let done = match bodhi::comment_on(&bodhi::CommentRequest {

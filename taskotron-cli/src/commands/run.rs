@@ -33,6 +33,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         args.arch,
     );
     opts.overrides.clone_from(&args.overrides);
+    opts.run_id.clone_from(&args.run_id);
     if let Some(dir) = &args.artifacts {
         opts.artifacts_root.clone_from(dir);
     }

@@ -30,6 +30,7 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         format: RunFormat::Human,
         resultyaml: false,
         report_file: Some(handoff.report),
+        run_id: handoff.run_id,
     };
     super::run::run(shell, config, &args)
 }

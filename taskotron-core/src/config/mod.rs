@@ -218,6 +218,7 @@ impl Config {
                     .as_ref()
                     .map(|w| format!("{}/jobs/{{build_id}}", w.trim_end_matches('/')))
             }),
+            web_url: self.web_url.clone(),
             state_dir: self.state_dir.clone(),
             policy: crate::resultsdb::Policy {
                 deadline: self.report_deadline,
@@ -292,6 +293,7 @@ impl Config {
             reporting: self.reporting(),
             services: self.services(),
             install_rpms: self.install_rpms,
+            run_id: None,
         }
     }
 

@@ -67,7 +67,7 @@ impl Directive for BodhiComment {
         let r = &ctx.reporting;
         let urls = ctx.log_urls();
         let log_url =
-            |d: &results::CheckDetail| urls.result_url(d.artifact.as_deref()).unwrap_or_default();
+            |d: &results::CheckDetail| urls.comment_url(d.artifact.as_deref()).unwrap_or_default();
         let rules = Rules {
             doreport,
             span: Duration::from_secs(r.bodhi_comment_span * 60),

@@ -230,6 +230,7 @@ impl Context {
             self.build_id.as_deref(),
         )
         .with_local_artifacts(&self.artifactsdir)
+        .comments_link_the_job(r.web_url.is_some())
     }
 }
 

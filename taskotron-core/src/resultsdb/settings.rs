@@ -21,6 +21,9 @@ pub struct Reporting {
     pub artifacts_base_url: Option<String>,
     /// The job URL template.
     pub job_url_template: Option<String>,
+    /// taskotron's own web server (`web_url`), when one shows the jobs: a Bodhi
+    /// comment about a job then links the job's page rather than one log.
+    pub web_url: Option<String>,
     /// Where the spool lives.
     pub state_dir: PathBuf,
     /// Retries and concurrency.

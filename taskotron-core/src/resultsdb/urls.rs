@@ -1,7 +1,8 @@
 //! Log URLs, computed from configuration and the run, so a task author never builds
 //! one: `<artifacts_base_url>/<run_id>/<artifact>` for a result, the configured job URL
-//! template (with `{build_id}` and `{run_id}`) for the group. A standalone run without a
-//! base URL points at its local artifacts (`file://`). Pure; no I/O.
+//! template (with `{build_id}` and `{run_id}`) for the group, and for a Bodhi comment
+//! about a job when taskotron's own web server shows its page. A standalone run
+//! without a base URL points at its local artifacts (`file://`). Pure; no I/O.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ pub struct LogUrls {
     run_id: String,
     build_id: Option<String>,
     local: Option<PathBuf>,
+    comments_link_the_job: bool,
 }
 
 impl LogUrls {
@@ -30,6 +32,7 @@ impl LogUrls {
             run_id: run_id.to_string(),
             build_id: build_id.map(str::to_string),
             local: None,
+            comments_link_the_job: false,
         }
     }
 
@@ -38,6 +41,25 @@ impl LogUrls {
     pub fn with_local_artifacts(mut self, dir: &Path) -> Self {
         self.local = Some(dir.to_path_buf());
         self
+    }
+
+    /// Makes [`LogUrls::comment_url`] link the job's page, when `yes` (taskotron's own
+    /// web server shows it: `web_url` is set).
+    pub fn comments_link_the_job(mut self, yes: bool) -> Self {
+        self.comments_link_the_job = yes;
+        self
+    }
+
+    /// What a Bodhi comment about a result links: the job's page (its life, every
+    /// result and artifact) for a job when the web server shows it, else the result's
+    /// log as the original's comments did.
+    pub fn comment_url(&self, artifact: Option<&str>) -> Option<String> {
+        if self.comments_link_the_job && self.build_id.is_some() {
+            if let Some(url) = self.job_url() {
+                return Some(url);
+            }
+        }
+        self.result_url(artifact)
     }
 
     /// The run's artifacts directory URL.
@@ -107,6 +129,38 @@ fn encode(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_links_the_job_page_only_for_a_job_the_web_server_shows() {
+        let job = LogUrls::new(
+            Some("http://h:8080/artifacts"),
+            Some("http://h:8080/jobs/{build_id}"),
+            "r-1",
+            Some("b-1"),
+        );
+        assert_eq!(
+            job.comment_url(Some("out.log")).as_deref(),
+            Some("http://h:8080/artifacts/r-1/out.log"),
+            "the original's link unless asked"
+        );
+        let job = job.comments_link_the_job(true);
+        assert_eq!(
+            job.comment_url(Some("out.log")).as_deref(),
+            Some("http://h:8080/jobs/b-1")
+        );
+        let standalone = LogUrls::new(
+            Some("http://h:8080/artifacts"),
+            Some("http://h:8080/jobs/{build_id}"),
+            "r-1",
+            None,
+        )
+        .comments_link_the_job(true);
+        assert_eq!(
+            standalone.comment_url(Some("out.log")).as_deref(),
+            Some("http://h:8080/artifacts/r-1/out.log"),
+            "no job, no job page"
+        );
+    }
 
     #[test]
     fn urls_come_from_the_run() {

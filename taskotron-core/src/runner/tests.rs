@@ -36,6 +36,7 @@ impl Fixture {
             reporting: Default::default(),
             services: Default::default(),
             install_rpms: Default::default(),
+            run_id: None,
         }
     }
 

@@ -134,6 +134,10 @@ pub struct QueuedJob {
     /// The bus message it was made from, when the trigger scheduled it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<JobOrigin>,
+    /// The run id of its latest attempt, once that attempt started ([`Queue::started`]):
+    /// a RUNNING job's artifacts and log are already under `<artifacts>/<run_id>/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// One line of a job's history ([`Queue::history`]).
@@ -141,8 +145,8 @@ pub struct QueuedJob {
 pub struct JobEvent {
     /// When (RFC 3339).
     pub at: String,
-    /// `SCHEDULED`, `CLAIMED`, `FINISHED`, `RETRY`, `RELEASED`, `EXPIRED` or
-    /// `CRASHED`.
+    /// `SCHEDULED`, `CLAIMED`, `STARTED` (with the run id), `FINISHED`, `RETRY`,
+    /// `RELEASED`, `EXPIRED` or `CRASHED`.
     pub event: String,
     /// The worker, for a claim and what followed it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -404,7 +408,11 @@ CREATE INDEX IF NOT EXISTS jobs_of_task ON jobs (taskname, scheduled_at);
 
 /// Columns added after the first release, each with its definition: a queue file
 /// written by an older taskotron gains them when opened for writing.
-const ADDED_COLUMNS: &[(&str, &str)] = &[("message_id", "TEXT"), ("topic", "TEXT")];
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("message_id", "TEXT"),
+    ("topic", "TEXT"),
+    ("run_id", "TEXT"),
+];
 
 /// Adds the [`ADDED_COLUMNS`] a queue file lacks.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -422,13 +430,13 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 const COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, worker, \
                        scheduled_at, updated_at, report, crash_cause, crash_detail, \
-                       message_id, topic";
+                       message_id, topic, run_id";
 
 /// [`COLUMNS`] of a queue file from before [`ADDED_COLUMNS`], opened read-only (it
 /// cannot gain them): the missing ones read as NULL.
 const LEGACY_COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, \
                               worker, scheduled_at, updated_at, report, crash_cause, \
-                              crash_detail, NULL, NULL";
+                              crash_detail, NULL, NULL, NULL";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     let text = |i: usize| r.get::<_, String>(i);
@@ -475,6 +483,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
                 })
             })
             .transpose()?,
+        run_id: r.get(15)?,
     })
 }
 
@@ -653,7 +662,7 @@ impl Queue {
         let until = now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         tx.execute(
             "UPDATE jobs SET state = 'RUNNING', worker = ?2, lease_until = ?3, \
-             attempts = attempts + 1, updated_at = ?4 WHERE build_id = ?1",
+             attempts = attempts + 1, updated_at = ?4, run_id = NULL WHERE build_id = ?1",
             params![build_id, worker, until, now_ms],
         )
         .map_err(&sql)?;
@@ -677,6 +686,49 @@ impl Queue {
         .map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(Some(job))
+    }
+
+    /// Records that `worker`'s attempt at a RUNNING job started as run `run_id`, so that
+    /// its log can be followed before it ends; `false` when it no longer holds the job.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn started(
+        &mut self,
+        build_id: &str,
+        worker: &str,
+        run_id: &str,
+        now: SystemTime,
+    ) -> Result<bool, QueueError> {
+        let sql = self.sql();
+        let now_ms = millis(now);
+        let tx = self.write_tx()?;
+        let attempt: Option<u32> = tx
+            .query_row(
+                "UPDATE jobs SET run_id = ?3, updated_at = ?4 \
+                 WHERE build_id = ?1 AND worker = ?2 AND state = 'RUNNING' RETURNING attempts",
+                params![build_id, worker, run_id, now_ms],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some(attempt) = attempt else {
+            tx.commit().map_err(&sql)?;
+            return Ok(false);
+        };
+        event(
+            &tx,
+            build_id,
+            now_ms,
+            "STARTED",
+            Some(worker),
+            Some(attempt),
+            None,
+            Some(&format!("run {run_id}")),
+        )
+        .map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(true)
     }
 
     /// Extends `worker`'s lease on a RUNNING job; `false` when it no longer holds it.
@@ -1244,6 +1296,55 @@ mod tests {
         assert_eq!(
             (again.build_id.as_str(), again.attempts),
             (ids[0].as_str(), 2)
+        );
+    }
+
+    #[test]
+    fn an_attempt_records_its_run_id_and_the_next_claim_forgets_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q = Queue::open(&dir.path().join("queue.sqlite")).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ids = q
+            .enqueue(&[request("a-1-1.fc41", Arch::X86_64)], t0)
+            .unwrap();
+        let job = q
+            .claim("w1", &[Arch::X86_64], LEASE, 3, t0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.run_id, None, "claimed, not started");
+        // Only the holder can say its attempt started.
+        assert!(!q.started(&ids[0], "w2", "run-x", t0).unwrap());
+        assert!(q.started(&ids[0], "w1", "run-1", t0).unwrap());
+        assert_eq!(
+            q.get(&ids[0]).unwrap().unwrap().run_id.as_deref(),
+            Some("run-1")
+        );
+        let history = q.history(&ids[0]).unwrap();
+        let started: Vec<_> = history.iter().filter(|e| e.event == "STARTED").collect();
+        assert_eq!(started.len(), 1, "{history:?}");
+        assert_eq!(
+            (
+                started[0].worker.as_deref(),
+                started[0].attempt,
+                started[0].detail.as_deref()
+            ),
+            (Some("w1"), Some(1), Some("run run-1"))
+        );
+        // The worker is stopped (a release gives the attempt back); the next claim
+        // has no run until it starts one.
+        assert!(q.release(&ids[0], "w1", Duration::ZERO, t0).unwrap());
+        let again = q
+            .claim("w2", &[Arch::X86_64], LEASE, 3, t0)
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.attempts, again.run_id), (1, None));
+        assert!(!q.started(&ids[0], "w1", "run-late", t0).unwrap());
+        assert!(q.started(&ids[0], "w2", "run-2", t0).unwrap());
+        assert!(q.finish(&ids[0], "w2", &report(&ids[0]), t0).unwrap());
+        assert_eq!(
+            q.get(&ids[0]).unwrap().unwrap().run_id.as_deref(),
+            Some("run-2"),
+            "kept once finished"
         );
     }
 

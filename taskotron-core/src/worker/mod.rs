@@ -45,8 +45,9 @@ pub const LEFTOVER_WAIT: Duration = Duration::from_secs(5);
 /// The port that runs one job: the CLI runs `taskotron run` in a child process (a
 /// crashing task cannot take the worker with it); tests use in-process executors.
 pub trait Executor: Sync {
-    /// Runs `job` from the task directory `task`.
-    fn execute(&self, job: &Job, task: &Path) -> Execution;
+    /// Runs `job` from the task directory `task` as run `run_id` (the name of its
+    /// artifacts directory, recorded in the queue before the run starts).
+    fn execute(&self, job: &Job, task: &Path, run_id: &str) -> Execution;
 }
 
 /// A worker's identity and settings.
@@ -127,7 +128,15 @@ pub fn step(
                 arch: claimed.request.arch,
                 source: Some(source),
             };
-            let mut ran = with_lease(settings, queue.path(), &id, || executor.execute(&job, &dir));
+            // The run id is chosen here, not by the run, and recorded before the run
+            // starts: the job page can then follow the run's log while it runs.
+            let run_id = crate::ports::IdSource::run_id(&crate::ports::UuidSource);
+            if !queue.started(&id, &settings.name, &run_id, SystemTime::now())? {
+                return Ok(Step::Lost(id));
+            }
+            let mut ran = with_lease(settings, queue.path(), &id, || {
+                executor.execute(&job, &dir, &run_id)
+            });
             if let Execution::Report(r) = &mut ran {
                 r.task_commit = commit.clone();
             }
@@ -225,7 +234,7 @@ pub struct CommandExecutor {
 }
 
 impl Executor for CommandExecutor {
-    fn execute(&self, job: &Job, task: &Path) -> Execution {
+    fn execute(&self, job: &Job, task: &Path, run_id: &str) -> Execution {
         let infra = |why: String| Execution::Crashed(CrashCause::Infrastructure, why);
         let id = job.build_id.clone().unwrap_or_default();
         if let Err(e) = std::fs::create_dir_all(&self.scratch) {
@@ -256,6 +265,7 @@ impl Executor for CommandExecutor {
             task: task.to_path_buf(),
             artifacts: self.artifacts.clone(),
             report: report_path.clone(),
+            run_id: Some(run_id.to_string()),
         };
         if let Err(e) = crate::handoff::write_job(&job_path, &handoff) {
             return infra(format!("cannot hand the job over: {e}"));
@@ -331,7 +341,7 @@ mod tests {
     struct Scripted(Mutex<Vec<Option<crate::failure::Cause>>>);
 
     impl Executor for Scripted {
-        fn execute(&self, job: &Job, _task: &Path) -> Execution {
+        fn execute(&self, job: &Job, _task: &Path, _run_id: &str) -> Execution {
             let next = self.0.lock().unwrap().remove(0);
             let mut report: ExecutionReport = serde_json::from_value(serde_json::json!({
                 "execution_status": "OK", "status": null, "build_id": job.build_id, "run_id": "r",
@@ -437,7 +447,7 @@ mod tests {
     }
 
     /// A "taskotron" of another build: it reads the job file it is given and
-    /// answers with a report file of format version 2.
+    /// answers with a report file of a later format version.
     #[test]
     fn a_runner_of_another_build_is_refused_by_its_report_version() {
         use std::os::unix::fs::PermissionsExt;
@@ -445,7 +455,7 @@ mod tests {
         let program = dir.path().join("other-taskotron");
         std::fs::write(
             &program,
-            "#!/bin/sh\nfor last; do :; done\nreport=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"report\"])' \"$last\")\nprintf '{\"version\": 2, \"report\": {}}' > \"$report\"\n",
+            "#!/bin/sh\nfor last; do :; done\nreport=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"report\"])' \"$last\")\nprintf '{\"version\": 99, \"report\": {}}' > \"$report\"\n",
         )
         .unwrap();
         std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -465,9 +475,10 @@ mod tests {
             arch: Arch::X86_64,
             source: None,
         };
-        match executor.execute(&job, dir.path()) {
+        match executor.execute(&job, dir.path(), "r-1") {
             Execution::Crashed(CrashCause::Infrastructure, why) => assert!(
-                why.contains("report file of format version 2") && why.contains("different builds"),
+                why.contains("report file of format version 99")
+                    && why.contains("different builds"),
                 "{why}"
             ),
             other => panic!("{other:?}"),
