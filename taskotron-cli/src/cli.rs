@@ -566,6 +566,10 @@ pub struct RunArgs {
     /// action would (for CI jobs that should fail with the check).
     #[arg(long)]
     pub fail_on_results: bool,
+    /// How the task's processes are isolated: `sandbox` runs them under bubblewrap
+    /// as a worker does [default: the config's `isolation`, else none].
+    #[arg(long, value_name = "MODE", value_parser = Choices::new(parse_isolation, taskotron_core::Isolation::ALL.map(taskotron_core::Isolation::as_str)))]
+    pub isolation: Option<taskotron_core::Isolation>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
@@ -628,6 +632,7 @@ impl RuntaskArgs {
             resultyaml: true,
             report_file: None,
             run_id: None,
+            isolation: None,
         }
     }
 }
@@ -711,6 +716,11 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
             e.suggestion,
         )
     })
+}
+
+fn parse_isolation(s: &str) -> Result<taskotron_core::Isolation, String> {
+    s.parse()
+        .map_err(|e: taskotron_core::isolation::IsolationError| e.to_string())
 }
 
 fn parse_override(s: &str) -> Result<(String, String), String> {

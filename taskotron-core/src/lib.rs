@@ -18,7 +18,7 @@ pub use taskotron_tap::{diagnostic, results, suggest, tap, yaml};
 // The model (dictionaries, item types, arches, failure kinds, templates, ports) is
 // the contract every component shares, a crate of its own that does no I/O;
 // re-exported under the old paths too.
-pub use taskotron_model::{arch, dict, duration, failure, item, ports, template};
+pub use taskotron_model::{arch, dict, duration, failure, isolation, item, ports, template};
 
 pub mod bodhi;
 pub mod buildbot;
@@ -40,6 +40,7 @@ pub mod redact;
 pub mod resultsdb;
 pub mod rpmenv;
 pub mod runner;
+pub mod sandbox;
 pub mod scaffold;
 pub mod scheduler;
 pub mod task;
@@ -52,7 +53,8 @@ pub mod yumrepoinfo;
 
 pub use diagnostic::Diagnostic;
 pub use taskotron_model::{
-    Arch, Dictionary, ExecutionReport, ExecutionStatus, ItemType, Job, JobRequest, TaskInput,
+    Arch, Dictionary, ExecutionReport, ExecutionStatus, Isolation, ItemType, Job, JobRequest,
+    TaskInput,
 };
 
 /// Reads and validates the formula of `task` (a file or a task directory).

@@ -67,6 +67,11 @@ pub struct RunOptions {
     /// the run starts); a new UUID otherwise. It names the run's directories, so it
     /// must be a plain name.
     pub run_id: Option<String>,
+    /// How the task's processes are isolated.
+    pub isolation: crate::Isolation,
+    /// How a sandbox is made and limited (`isolation: sandbox`), and whether a
+    /// formula may have network.
+    pub sandbox: crate::sandbox::SandboxSettings,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -320,6 +325,20 @@ fn run_path(env: &[(String, String)]) -> std::ffi::OsString {
         .unwrap_or_default()
 }
 
+/// A formula asks for network inside the sandbox where the config forbids it.
+pub const NETWORK_FORBIDDEN: crate::directive::FailureKind =
+    crate::directive::FailureKind::new("NETWORK_FORBIDDEN", crate::failure::Cause::Task);
+
+/// Whether the formula says `environment.network: true`.
+fn wants_network(formula: &Formula) -> bool {
+    formula
+        .environment
+        .as_ref()
+        .and_then(|e| e.get("network"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 /// Whether `id` can name a run's directory: a plain name, neither `.` nor `..`.
 fn is_run_id(id: &str) -> bool {
     !id.is_empty()
@@ -365,6 +384,7 @@ pub fn run(
         exit_code: None,
         task_commit: None,
         failure: None,
+        isolation: Some(opts.isolation),
     };
     for dir in [
         run_dir.join("actions"),
@@ -392,7 +412,7 @@ pub fn run(
         artifacts: &report.artifacts,
     });
 
-    let setting = Setting {
+    let mut setting = Setting {
         formula,
         opts,
         arch,
@@ -401,9 +421,42 @@ pub fn run(
         workdir: &workdir,
         artifactsdir: &report.artifacts.clone(),
         taskdir: &absolute(formula.taskdir()),
+        sandbox: None,
     };
     let mut scope = setting.scope();
     let env = setting.environment();
+    let network = wants_network(formula);
+    // Checked before anything runs: a run whose isolation cannot be had does not
+    // start unisolated.
+    let mut stop: Option<(crate::directive::FailureKind, String)> = None;
+    if network && !opts.sandbox.allow_network {
+        let kind = NETWORK_FORBIDDEN;
+        stop = Some((kind, format!(
+            "{}: the task asks for network (`environment.network: true` in {}), which this machine's config forbids (`allow_network: false`)",
+            kind.name,
+            formula.file.display()
+        )));
+    } else if opts.isolation == crate::Isolation::Sandbox {
+        let scratch_dir = absolute(&scratch(opts, &run_id));
+        let paths = crate::sandbox::RunPaths {
+            run_id: &run_id,
+            task: setting.taskdir,
+            writable: &[scratch_dir.as_path(), report.artifacts.as_path()],
+            network,
+        };
+        match crate::sandbox::Sandbox::new(&opts.sandbox, &paths, &run_path(&env)) {
+            Ok(sandbox) => setting.sandbox = Some(std::sync::Arc::new(sandbox)),
+            Err(e) => {
+                let kind = crate::directive::FailureKind::TOOL_MISSING;
+                stop = Some((kind, format!("{}: {e}", kind.name)));
+            }
+        }
+    }
+    log.line(&format!(
+        "isolation: {}{}",
+        opts.isolation,
+        if network { ", with network" } else { "" }
+    ));
     let total = formula.actions.len();
     let mut failed = false;
     // The tests each action's page section lists.
@@ -418,8 +471,12 @@ pub fn run(
             return Ok(report);
         }
     };
+    if let Some((kind, why)) = stop {
+        stop_before_actions(&mut report, &mut log, kind, why);
+        failed = true;
+    }
     let missing = missing_tools(formula, &env);
-    if !missing.is_empty() {
+    if !failed && !missing.is_empty() {
         let kind = crate::directive::FailureKind::TOOL_MISSING;
         let why = format!(
             "{}: the task needs {} (environment.tools), not installed on this machine",
@@ -674,6 +731,8 @@ struct Setting<'a> {
     workdir: &'a Path,
     artifactsdir: &'a Path,
     taskdir: &'a Path,
+    /// The run's sandbox, under `isolation: sandbox`.
+    sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
 }
 
 impl Setting<'_> {
@@ -825,6 +884,7 @@ impl Setting<'_> {
                 process_exit: None,
                 stream_start: 0,
                 cases: Vec::new(),
+                sandbox: self.sandbox.clone(),
             };
             let value = action.directive.run(&params, &mut ctx);
             *exit_code = ctx.exit_code;

@@ -20,10 +20,12 @@ pub mod arch;
 pub mod dict;
 pub mod duration;
 pub mod failure;
+pub mod isolation;
 pub mod item;
 pub mod ports;
 pub mod template;
 
 pub use arch::Arch;
 pub use dict::{Dictionary, ExecutionReport, ExecutionStatus, Job, JobRequest, TaskInput};
+pub use isolation::Isolation;
 pub use item::ItemType;

@@ -96,6 +96,8 @@ fn run_as(
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting,
         services: Default::default(),
     };

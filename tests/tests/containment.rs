@@ -16,6 +16,9 @@ use taskotron_tests::workers::{kill, signal, wait_for, Setup};
 /// A setup with the `forks` task; returns it and the shared file.
 fn forking() -> (Setup, PathBuf) {
     let s = Setup::new();
+    // What `isolation: none` promises (a sandbox's PID namespace gives more, tested
+    // in sandbox.rs); the loops write to a file the sandbox would not show.
+    s.configure("isolation: none\n");
     let shared = s.dir.path().join("shared.log");
     let first = s.dir.path().join("first-attempt-began");
     // The first attempt sleeps long enough to be killed mid-job; later ones write for

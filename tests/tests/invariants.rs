@@ -44,8 +44,9 @@ fn holding(needle: &str) -> Vec<String> {
 fn only_the_process_module_starts_programs() {
     assert_eq!(holding(".spawn()"), ["process.rs"]);
     // The directives that run a task's programs build a Command and hand it to
-    // `run_task`, which clears its environment; `process` runs the runner's own
-    // tools (rpm, dnf); nothing else builds one.
+    // `Context::run_task`, which confines it in the run's sandbox (`sandbox` wraps it
+    // in `bwrap`) and runs it with `process::run_task`, which clears its environment;
+    // `process` runs the runner's own tools (rpm, dnf); nothing else builds one.
     assert_eq!(
         holding("Command::new("),
         [
@@ -53,20 +54,21 @@ fn only_the_process_module_starts_programs() {
             "directive/python.rs",
             "directive/shell.rs",
             "process.rs",
+            "sandbox.rs",
             "worker/mod.rs"
         ]
     );
     assert_eq!(holding("tool_output("), ["process.rs", "rpmenv.rs"]);
+    // No process of a sandboxed run starts outside its sandbox: the directives go
+    // through the context, and only the context calls `process::run_task`.
     for file in [
         "directive/createrepo.rs",
         "directive/python.rs",
         "directive/shell.rs",
     ] {
-        assert!(
-            holding("process::run_task(").contains(&file.to_string()),
-            "{file}"
-        );
+        assert!(holding(".run_task(").contains(&file.to_string()), "{file}");
     }
+    assert_eq!(holding("process::run_task("), ["directive/mod.rs"]);
     // Only a worker's own `taskotron run` keeps the caller's environment.
     assert_eq!(holding("run_supervised("), ["process.rs", "worker/mod.rs"]);
 }

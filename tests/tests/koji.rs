@@ -260,6 +260,8 @@ fn run(
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting: Default::default(),
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
@@ -512,6 +514,8 @@ fn a_command_that_is_not_installed_is_named_too() {
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting: Default::default(),
         services: Services::default(),
     };
@@ -575,6 +579,8 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };

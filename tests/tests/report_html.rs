@@ -44,6 +44,8 @@ fn options(nvr: &str, dir: &Path) -> RunOptions {
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting: Default::default(),
         services: Default::default(),
     }

@@ -386,6 +386,8 @@ mod directive {
             task_env: Vec::new(),
             install_rpms: Default::default(),
             run_id: None,
+            isolation: Default::default(),
+            sandbox: Default::default(),
             reporting,
             services: Default::default(),
         };

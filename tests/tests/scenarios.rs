@@ -52,6 +52,8 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         task_env: Vec::new(),
         install_rpms: Default::default(),
         run_id: None,
+        isolation: Default::default(),
+        sandbox: Default::default(),
         reporting: Default::default(),
         services: Default::default(),
     };

@@ -92,6 +92,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("e2e") => return crate::e2e::bench(&args[1..]),
         Some("rebuild") => return crate::bench_rebuild::run(&args[1..]),
         Some("web") => return crate::bench_web::run(&args[1..]),
+        Some("isolation") => return crate::bench_isolation::run(&args[1..]),
         _ => bail!(
             "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web [--runs N]"
         ),

@@ -31,6 +31,8 @@ const PACKAGES: &[(&str, Check)] = &[
     ("libxml2-utils", Check::File("/usr/bin/xmllint")),
     // The createrepo directive's tests run the real createrepo_c.
     ("createrepo-c", Check::File("/usr/bin/createrepo_c")),
+    // Workers run jobs in a bubblewrap sandbox (the e2e matrix, the sandbox tests).
+    ("bubblewrap", Check::File("/usr/bin/bwrap")),
 ];
 
 /// How to tell a package is installed.

@@ -10,10 +10,13 @@
 //! - `cargo xtask bench report`: ResultsDB reporting throughput against resultsdb-api.
 //! - `cargo xtask bench trigger`: messages/s through 50 rules, against json + mongoquery.
 //! - `cargo xtask bench schedule`: the embedded queue's overhead per job.
+//! - `cargo xtask bench web`, `bench rebuild`, `bench isolation`: the web pages, the
+//!   incremental rebuild and the sandbox's overhead against their references.
 //! - `cargo xtask release`: the release build and what ships with it, checksummed.
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
+mod bench_isolation;
 mod bench_rebuild;
 mod bench_report;
 mod bench_schedule;
@@ -52,6 +55,12 @@ commands:
                               budget
   bench schedule [--runs N]   the embedded queue's overhead per job (1,000 jobs, 2
                               workers), and the whole trigger -> queue -> worker path
+  bench isolation [--runs N]  `taskotron run` of a one-process task with --isolation
+                              none and sandbox, alternated: the sandbox's overhead
+  bench web [--runs N]        the pages and APIs of `taskotron web` on 100,000 jobs,
+                              against the same queries on the state database
+  bench rebuild [--runs N]    the CLI's incremental rebuild after a one-line change of
+                              the TAP crate, against the commit before the split
   release                     release build, completions and man pages from the CLI
                               definition, a tarball and SHA256SUMS in target/dist;
                               refuses unless CHANGELOG.md has the version's section

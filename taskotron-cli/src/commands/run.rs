@@ -34,6 +34,9 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     );
     opts.overrides.clone_from(&args.overrides);
     opts.run_id.clone_from(&args.run_id);
+    if let Some(isolation) = args.isolation {
+        opts.isolation = isolation;
+    }
     if let Some(dir) = &args.artifacts {
         opts.artifacts_root.clone_from(dir);
     }

@@ -31,6 +31,8 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         resultyaml: false,
         report_file: Some(handoff.report),
         run_id: handoff.run_id,
+        // A worker's job runs as a job: in a sandbox unless the config says otherwise.
+        isolation: Some(config.isolation_for(taskotron_core::config::RunFor::Job)),
     };
     super::run::run(shell, config, &args)
 }

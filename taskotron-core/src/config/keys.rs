@@ -229,6 +229,41 @@ pub const KEYS: &[Key] = &[
         Scalar,
         "the yumrepoinfo.conf of the yumrepoinfo directive",
     ),
+    key(
+        "isolation",
+        Scalar,
+        "`none` | `sandbox` (bubblewrap); unset: `none` for `run`, `sandbox` for jobs",
+    ),
+    key(
+        "allow_network",
+        Scalar,
+        "whether a formula may ask for network (`environment.network: true`)",
+    ),
+    key(
+        "sandbox_paths",
+        List,
+        "host paths a sandbox shows read-only besides /usr and the task",
+    ),
+    key(
+        "sandbox_memory",
+        Scalar,
+        "address space of each sandboxed process (`8 GiB`); null: no limit",
+    ),
+    key(
+        "sandbox_processes",
+        Scalar,
+        "processes a sandbox may have at once; null: no limit",
+    ),
+    key(
+        "sandbox_open_files",
+        Scalar,
+        "open files of each sandboxed process; null: no limit",
+    ),
+    key(
+        "sandbox_file_size",
+        Scalar,
+        "largest file a sandboxed process may write (`4 GiB`); null: no limit",
+    ),
 ];
 
 /// The key names, for suggestions.

@@ -163,6 +163,30 @@ pub struct Config {
     pub install_rpms: InstallRpms,
     /// The `yumrepoinfo.conf` the `yumrepoinfo` directive reads.
     pub yumrepoinfo: Option<PathBuf>,
+    /// How task processes are isolated; unset: `none` for a task author's `run`,
+    /// `sandbox` for a worker's jobs ([`Config::isolation_for`]).
+    pub isolation: Option<crate::Isolation>,
+    /// Whether a formula may ask for network (`environment.network: true`).
+    pub allow_network: bool,
+    /// Host paths a sandbox shows read-only besides `/usr` and the task.
+    pub sandbox_paths: Vec<PathBuf>,
+    /// Address space of each sandboxed process.
+    pub sandbox_memory: Option<bytesize::ByteSize>,
+    /// Processes a sandbox may have at once.
+    pub sandbox_processes: Option<u64>,
+    /// Open files of each sandboxed process.
+    pub sandbox_open_files: Option<u64>,
+    /// Largest file a sandboxed process may write.
+    pub sandbox_file_size: Option<bytesize::ByteSize>,
+}
+
+/// Who a run is for, which decides its isolation when the config sets none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunFor {
+    /// A task author trying a task (`taskotron run`): `none`.
+    Author,
+    /// A job a worker took from the queue (`run-job`): `sandbox`.
+    Job,
 }
 
 /// Whether missing `environment.rpm` packages are installed.
@@ -294,6 +318,36 @@ impl Config {
             services: self.services(),
             install_rpms: self.install_rpms,
             run_id: None,
+            isolation: self.isolation_for(RunFor::Author),
+            sandbox: self.sandbox(),
+        }
+    }
+
+    /// The isolation of a run for `who`: the config's, else `none` for an author and
+    /// `sandbox` for a job.
+    pub fn isolation_for(&self, who: RunFor) -> crate::Isolation {
+        self.isolation.unwrap_or(match who {
+            RunFor::Author => crate::Isolation::None,
+            RunFor::Job => crate::Isolation::Sandbox,
+        })
+    }
+
+    /// How this configuration's sandboxes are made: its limits and paths, with the
+    /// state directory, the artifacts and scratch roots and the cache hidden.
+    pub fn sandbox(&self) -> crate::sandbox::SandboxSettings {
+        crate::sandbox::SandboxSettings {
+            limits: crate::sandbox::Limits {
+                memory: self.sandbox_memory.map(|b| b.as_u64()),
+                processes: self.sandbox_processes,
+                open_files: self.sandbox_open_files,
+                file_size: self.sandbox_file_size.map(|b| b.as_u64()),
+            },
+            allow_network: self.allow_network,
+            read_only: self.sandbox_paths.clone(),
+            hidden: [&self.state_dir, &self.artifacts, &self.tmpdir]
+                .into_iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect(),
         }
     }
 
@@ -618,6 +672,13 @@ impl Config {
             namespaces: None,
             install_rpms: InstallRpms::No,
             yumrepoinfo: None,
+            isolation: None,
+            allow_network: true,
+            sandbox_paths: Vec::new(),
+            sandbox_memory: Some(bytesize::ByteSize::gib(8)),
+            sandbox_processes: Some(1024),
+            sandbox_open_files: Some(1024),
+            sandbox_file_size: Some(bytesize::ByteSize::gib(4)),
         }
     }
 
@@ -957,6 +1018,8 @@ mod tests {
                 "blacklist_releases" => Some("el6"),
                 "tasks" => Some("{rpmlint: /srv/tasks/rpmlint}"),
                 "buildbot_workers" => Some("[{name: x86-1, arch: x86_64}]"),
+                "isolation" => Some("sandbox"),
+                "sandbox_paths" => Some("/opt/python"),
                 _ => None,
             };
             let text = match defaults.get(key.name) {

@@ -60,7 +60,8 @@ impl Directive for CreateRepo {
         let start = std::fs::metadata(&ctx.stdout_path).map_or(0, |m| m.len());
         let mut cmd = Command::new("createrepo_c");
         cmd.arg(&dir).current_dir(&ctx.taskdir);
-        let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
+        let ended = ctx
+            .run_task(cmd, &[], ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `createrepo_c`: {e}")))?;
         if !ended.success() {
             return Err(Failure::new(format!(

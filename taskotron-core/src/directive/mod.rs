@@ -155,6 +155,9 @@ pub struct Context {
     pub stream_start: u64,
     /// Test cases a directive read (`xunit`), to be kept per test in the run's JUnit.
     pub cases: Vec<crate::results::Case>,
+    /// The run's sandbox (`isolation: sandbox`): every process a directive starts
+    /// for the task runs in it ([`Context::run_task`]).
+    pub sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
 }
 
 /// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and
@@ -218,6 +221,43 @@ impl Context {
                     crate::diagnostic::render_all(&e).trim_end()
                 ))
             })
+    }
+
+    /// Runs one of the task's processes as [`crate::process::run_task`] does, in the
+    /// run's sandbox when it has one (with `extra` shown in it too); its output goes
+    /// to the action's files. A process limit the sandbox enforced is said on its
+    /// standard error, so that the failure's message shows it.
+    ///
+    /// # Errors
+    /// The program could not be started (`NotFound` when it is not installed, or not
+    /// in the sandbox).
+    pub fn run_task(
+        &self,
+        command: std::process::Command,
+        extra: &[crate::sandbox::Bind],
+        timeout: Duration,
+        env: &[(String, String)],
+    ) -> std::io::Result<crate::process::Ended> {
+        let Some(sandbox) = &self.sandbox else {
+            return crate::process::run_task(command, &self.stdout, &self.stderr, timeout, env);
+        };
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| std::ffi::OsString::from(v))
+            .unwrap_or_default();
+        let mut confined = sandbox.confine(&command, extra, &path)?;
+        let limit = confined.limit_guard();
+        let ended =
+            crate::process::run_task(confined.command, &self.stdout, &self.stderr, timeout, env)?;
+        if let Some(max) = limit.process_limit_hit() {
+            use std::io::Write;
+            let _ = writeln!(
+                &self.stderr,
+                "taskotron: the sandbox refused to start more than {max} processes (sandbox_processes)"
+            );
+        }
+        Ok(ended)
     }
 
     /// This run's log URLs (published artifacts, or the local ones).

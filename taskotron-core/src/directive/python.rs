@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::{read_end, tail, Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
-use crate::process::{self, Ended};
+use crate::process::Ended;
 
 /// The task's code raised an exception (a libtaskotron one, or any other).
 pub const TASK_EXCEPTION: super::FailureKind =
@@ -142,10 +142,16 @@ impl Directive for Python {
             .filter(|(k, _)| k.as_str() != "file" && k.as_str() != "callable")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        // The hand-off files live outside the workdir, which tasks scan.
+        // The hand-off files live outside the workdir, which tasks scan, in the run's
+        // TMPDIR (inside its scratch, so that a sandbox shows them).
+        let tmp = ctx
+            .env
+            .iter()
+            .find(|(k, _)| k == "TMPDIR")
+            .map_or_else(std::env::temp_dir, |(_, v)| std::path::PathBuf::from(v));
         let handoff = tempfile::Builder::new()
             .prefix("taskotron-python-")
-            .tempdir()
+            .tempdir_in(&tmp)
             .map_err(|e| Failure::new(format!("python: cannot make a temporary directory: {e}")))?;
         let kwargs_path = handoff.path().join("kwargs.json");
         let out_path = handoff.path().join("return.json");
@@ -168,7 +174,9 @@ impl Directive for Python {
             .arg(&out_path)
             .arg(&libdir)
             .current_dir(&ctx.taskdir);
-        let ended = process::run_task(cmd, &ctx.stdout, &ctx.stderr, ctx.timeout, &ctx.env)
+        let shown = [crate::sandbox::Bind::ReadOnly(libdir.clone())];
+        let ended = ctx
+            .run_task(cmd, &shown, ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
         let stderr = || tail(&read_end(&ctx.stderr_path, 0), 20);
         ctx.process_exit = ended.code();

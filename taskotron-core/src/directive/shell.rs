@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{read_end, read_from, tail, Context, Directive, Failure, Params, Shape, Spec};
-use crate::process::{self, Ended};
+use crate::process::Ended;
 
 /// The `shell` directive.
 pub struct Shell;
@@ -90,14 +90,13 @@ impl Directive for Shell {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let err_start = ctx.stderr.stream_position().unwrap_or(0);
             ctx.stream_start = last_start;
-            let ended =
-                process::run_task(cmd, &ctx.stdout, &ctx.stderr, remaining, &env).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::NotFound {
-                        missing_tool(&shown)
-                    } else {
-                        Failure::new(format!("cannot run `{shown}`: {e}"))
-                    }
-                })?;
+            let ended = ctx.run_task(cmd, &[], remaining, &env).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    missing_tool(&shown)
+                } else {
+                    Failure::new(format!("cannot run `{shown}`: {e}"))
+                }
+            })?;
             ctx.process_exit = ended.code();
             // A suite's last command: an allowed exit code means "the suite ran".
             let suite_ran = index + 1 == count

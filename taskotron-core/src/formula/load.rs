@@ -157,6 +157,21 @@ impl Cx<'_> {
                     // silently check nothing.
                     for (k, v) in value.as_map().into_iter().flatten() {
                         let key = k.key_text();
+                        // `network` decides what a sandbox allows: a string `yes`
+                        // must not be read as `false`.
+                        if key == "network" {
+                            if !matches!(v.value, NodeValue::Bool(..) | NodeValue::Null) {
+                                let d = Diagnostic::error(format!(
+                                    "`environment.network` must be `true` or `false`, not {}",
+                                    v.kind()
+                                ))
+                                .expected(
+                                    "`network: true` (the task reaches the network) or `false`",
+                                );
+                                self.error(v, d);
+                            }
+                            continue;
+                        }
                         if key != "tools" && key != "rpm" {
                             continue;
                         }

@@ -37,6 +37,8 @@ impl Fixture {
             services: Default::default(),
             install_rpms: Default::default(),
             run_id: None,
+            isolation: Default::default(),
+            sandbox: Default::default(),
         }
     }
 
@@ -390,6 +392,7 @@ fn the_run_variables_are_the_ones_taskenv_lists() {
         workdir: fx.dir.path(),
         artifactsdir: fx.dir.path(),
         taskdir: fx.dir.path(),
+        sandbox: None,
     };
     let mut given: Vec<String> = setting
         .environment()

@@ -133,6 +133,10 @@ pub struct ExecutionReport {
     /// (`KOJI_UNKNOWN_BUILD`, `TOOL_MISSING`, ...): a stable contract for programs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<NamedFailure>,
+    /// How the task's processes were isolated (`none` or `sandbox`); absent in
+    /// reports of builds before isolation existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::Isolation>,
 }
 
 /// A failure with a stable name and whose problem it is.

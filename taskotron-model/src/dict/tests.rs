@@ -86,6 +86,7 @@ fn not_ok_reports_must_say_why() {
         exit_code: None,
         task_commit: None,
         failure: None,
+        isolation: Some(crate::Isolation::Sandbox),
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {

@@ -1,0 +1,491 @@
+//! `isolation: sandbox`: each process a task starts (its `shell` lines, its `python`
+//! callable, `createrepo_c`) runs under bubblewrap (`bwrap`, Debian's `bubblewrap`).
+//!
+//! What the process sees: a root of its own holding the host's `/usr` (and the
+//! `/bin`, `/lib*` links to it), a few files of `/etc` that programs need to start
+//! ([`ETC`]; not the config, not credentials), the task directory, read-only; the
+//! run's scratch directory (workdir, `HOME`, `TMPDIR`) and its artifacts directory,
+//! writable; a private `/tmp`, `/proc` and `/dev`; paths the config adds read-only
+//! (`sandbox_paths`). Nothing else of the host exists in it: not the config file,
+//! the state directory (queue, spool, cache, mirrors), other runs' artifacts or
+//! scratch, or the worker's home. Where one of those lies inside something the
+//! sandbox shows, it is masked (an empty directory, `/dev/null` for a file).
+//!
+//! What it is: its own user (no capabilities, no further user namespaces), mount,
+//! PID, IPC, UTS and cgroup namespaces, and its own network namespace (only a
+//! loopback of its own) unless the formula says `environment.network: true`; killed
+//! with its runner (`--die-with-parent`; the PID namespace ends every process in it
+//! when its first process dies, so nothing is left behind). Resource limits from the
+//! config apply to every process in it: address space, open files and file size as
+//! rlimits, processes as a `pids` cgroup where the runner may make one (cgroup v1's
+//! `pids` hierarchy) and as `RLIMIT_NPROC` otherwise (which the kernel does not
+//! apply to root).
+//!
+//! Directives that fetch (`koji`, `bodhi`, `distgit`) run in the runner, outside
+//! the sandbox, so a task without network still gets its files.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The files and directories of `/etc` a sandbox shows (those that exist): what
+/// programs need to start, resolve names and verify TLS, and nothing with secrets.
+pub const ETC: &[&str] = &[
+    "alternatives",
+    "ca-certificates",
+    "crypto-policies",
+    "gai.conf",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "perl",
+    "pki",
+    "protocols",
+    "resolv.conf",
+    "rpm",
+    "services",
+    "ssl",
+    "timezone",
+];
+
+/// The top-level names that merged-`/usr` systems make links into `/usr` (shown as
+/// the host has them: a link, or a directory read-only).
+const USR_LINKS: &[&str] = &["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+
+/// Limits of every process in a sandbox; `None`: no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Address space of each process, in bytes (`RLIMIT_AS`).
+    pub memory: Option<u64>,
+    /// Processes at once (a `pids` cgroup, or `RLIMIT_NPROC`).
+    pub processes: Option<u64>,
+    /// Open files of each process (`RLIMIT_NOFILE`).
+    pub open_files: Option<u64>,
+    /// Size of any file a process writes, in bytes (`RLIMIT_FSIZE`).
+    pub file_size: Option<u64>,
+}
+
+/// How sandboxes are made, from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// The limits of every sandboxed process.
+    pub limits: Limits,
+    /// Whether a formula may have network (`environment.network: true`); when not,
+    /// such a formula is refused before it runs.
+    pub allow_network: bool,
+    /// Host paths shown read-only besides `/usr` (an interpreter under `/opt`).
+    pub read_only: Vec<PathBuf>,
+    /// Paths never shown, masked where they lie inside a shown one: the config
+    /// file, the state directory, the artifacts and scratch roots.
+    pub hidden: Vec<PathBuf>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            allow_network: true,
+            read_only: Vec::new(),
+            hidden: Vec::new(),
+        }
+    }
+}
+
+/// Why a sandbox cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// bubblewrap is not installed.
+    #[error("`isolation: sandbox` needs bubblewrap (`bwrap`), which is not installed on this machine; install it (Debian and Fedora: the `bubblewrap` package) or run with `--isolation none`")]
+    Missing,
+}
+
+/// A host path shown in the sandbox at the same place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// Shown read-only.
+    ReadOnly(PathBuf),
+    /// Shown writable.
+    Writable(PathBuf),
+}
+
+/// The sandbox of one run: what it shows and how it is limited. Each process of the
+/// run is wrapped by [`Sandbox::confine`].
+#[derive(Debug)]
+pub struct Sandbox {
+    bwrap: PathBuf,
+    /// Arguments of every `bwrap` of the run, up to the per-process part.
+    args: Vec<OsString>,
+    /// What the sandbox shows, to tell a program that exists in it from one that
+    /// does not before starting it.
+    shown: Vec<PathBuf>,
+    limits: Limits,
+    /// Where this run's `pids` cgroups go, when the runner may make them.
+    pids: Option<PathBuf>,
+    run_id: String,
+    next: std::sync::atomic::AtomicU32,
+}
+
+/// `bwrap` on `path` (the runner's `PATH`).
+///
+/// # Errors
+/// It is not there.
+pub fn locate(path: &OsStr) -> Result<PathBuf, SandboxError> {
+    std::env::split_paths(path)
+        .map(|d| d.join("bwrap"))
+        .find(|p| is_executable(p))
+        .ok_or(SandboxError::Missing)
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// What one run's sandbox is made of.
+#[derive(Debug, Clone)]
+pub struct RunPaths<'a> {
+    /// The run's id (names its cgroups).
+    pub run_id: &'a str,
+    /// The task directory (read-only).
+    pub task: &'a Path,
+    /// The run's own directories (writable): its scratch and its artifacts.
+    pub writable: &'a [&'a Path],
+    /// Whether the formula has network.
+    pub network: bool,
+}
+
+impl Sandbox {
+    /// The sandbox of a run, with `bwrap` found on `path`.
+    ///
+    /// # Errors
+    /// bubblewrap is not installed.
+    pub fn new(
+        settings: &SandboxSettings,
+        run: &RunPaths<'_>,
+        path: &OsStr,
+    ) -> Result<Self, SandboxError> {
+        let bwrap = locate(path)?;
+        let mut args: Vec<OsString> = Vec::new();
+        let mut push = |items: &[&OsStr]| args.extend(items.iter().map(|s| s.to_os_string()));
+        push(&[
+            "--die-with-parent".as_ref(),
+            "--new-session".as_ref(),
+            "--unshare-user".as_ref(),
+            "--disable-userns".as_ref(),
+            "--unshare-pid".as_ref(),
+            "--unshare-ipc".as_ref(),
+            "--unshare-uts".as_ref(),
+            "--unshare-cgroup-try".as_ref(),
+            "--cap-drop".as_ref(),
+            "ALL".as_ref(),
+            "--hostname".as_ref(),
+            "taskotron".as_ref(),
+        ]);
+        if !run.network {
+            push(&["--unshare-net".as_ref()]);
+        }
+        let mut shown: Vec<PathBuf> = vec![PathBuf::from("/usr")];
+        push(&["--ro-bind".as_ref(), "/usr".as_ref(), "/usr".as_ref()]);
+        for name in USR_LINKS {
+            let host = Path::new("/").join(name);
+            match std::fs::read_link(&host) {
+                Ok(target) => push(&["--symlink".as_ref(), target.as_os_str(), host.as_os_str()]),
+                Err(_) if host.is_dir() => {
+                    push(&["--ro-bind".as_ref(), host.as_os_str(), host.as_os_str()]);
+                    shown.push(host);
+                }
+                Err(_) => {}
+            }
+        }
+        push(&[
+            "--proc".as_ref(),
+            "/proc".as_ref(),
+            "--dev".as_ref(),
+            "/dev".as_ref(),
+        ]);
+        // The private `/tmp` is memory: it holds no more than one file may.
+        if let Some(size) = settings.limits.file_size {
+            push(&["--size".as_ref(), OsStr::new(&size.to_string())]);
+        }
+        push(&[
+            "--tmpfs".as_ref(),
+            "/tmp".as_ref(),
+            "--dir".as_ref(),
+            "/etc".as_ref(),
+        ]);
+        let mut etc: Vec<OsString> = ETC.iter().map(OsString::from).collect();
+        // Interpreters' own settings (`/etc/python3.11`) come with them.
+        etc.extend(
+            std::fs::read_dir("/etc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|n| n.to_string_lossy().starts_with("python")),
+        );
+        for name in etc {
+            let p = Path::new("/etc").join(name);
+            push(&["--ro-bind-try".as_ref(), p.as_os_str(), p.as_os_str()]);
+        }
+        for p in settings
+            .read_only
+            .iter()
+            .map(|p| p.as_path())
+            .chain([run.task])
+        {
+            push(&["--ro-bind".as_ref(), p.as_os_str(), p.as_os_str()]);
+            shown.push(p.to_path_buf());
+        }
+        // What must stay unseen is masked where a shown path holds it; the run's own
+        // directories are bound after, so they appear inside the masks.
+        for h in &settings.hidden {
+            if !shown.iter().any(|s| h.starts_with(s)) {
+                continue;
+            }
+            if h.is_dir() {
+                push(&["--tmpfs".as_ref(), h.as_os_str()]);
+            } else if h.exists() {
+                push(&["--ro-bind".as_ref(), "/dev/null".as_ref(), h.as_os_str()]);
+            }
+        }
+        for p in run.writable {
+            push(&["--bind".as_ref(), p.as_os_str(), p.as_os_str()]);
+            shown.push(p.to_path_buf());
+        }
+        Ok(Self {
+            bwrap,
+            args,
+            shown,
+            limits: settings.limits,
+            pids: settings.limits.processes.and_then(|_| pids_root()),
+            run_id: run.run_id.to_string(),
+            next: std::sync::atomic::AtomicU32::new(0),
+        })
+    }
+
+    /// `command` as it runs in the sandbox, with `extra` shown too (a directive's own
+    /// hand-off files). The environment is the caller's to set, as for any command;
+    /// bubblewrap hands it on unchanged.
+    ///
+    /// # Errors
+    /// The program does not exist in the sandbox (`NotFound`, as for a missing
+    /// program outside), or its `pids` cgroup cannot be made.
+    pub fn confine(&self, command: &Command, extra: &[Bind], path: &OsStr) -> io::Result<Confined> {
+        let program = command.get_program();
+        if !self.finds(program, path) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("`{}` is not in the sandbox", program.to_string_lossy()),
+            ));
+        }
+        let mut c = Command::new(&self.bwrap);
+        c.args(&self.args);
+        for b in extra {
+            match b {
+                Bind::ReadOnly(p) => c.arg("--ro-bind").arg(p).arg(p),
+                Bind::Writable(p) => c.arg("--bind").arg(p).arg(p),
+            };
+        }
+        // The root itself (where the mount points were made) takes no writes.
+        c.args(["--remount-ro", "/"]);
+        if let Some(dir) = command.get_current_dir() {
+            c.arg("--chdir").arg(dir);
+        }
+        c.arg("--").arg(program).args(command.get_args());
+        for (k, v) in command.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let cgroup = match &self.pids {
+            Some(root) => Some(PidsCgroup::make(
+                root,
+                &format!(
+                    "{}-{}",
+                    self.run_id,
+                    self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                ),
+                self.limits.processes.unwrap_or(u64::MAX),
+            )?),
+            None => None,
+        };
+        limit(&mut c, self.limits, cgroup.as_ref().map(|g| g.procs_fd()));
+        Ok(Confined { command: c, cgroup })
+    }
+
+    /// Whether `program` exists in the sandbox: a path under what it shows, or a
+    /// name found on `path` in a directory it shows.
+    fn finds(&self, program: &OsStr, path: &OsStr) -> bool {
+        let visible = |p: &Path| self.shown.iter().any(|s| p.starts_with(s)) && p.exists();
+        let p = Path::new(program);
+        if p.components().count() > 1 {
+            return visible(p) || !p.is_absolute();
+        }
+        std::env::split_paths(path).any(|d| {
+            let candidate = d.join(p);
+            // `/bin/x` is `/usr/bin/x` on a merged-`/usr` host.
+            let resolved = candidate.canonicalize().unwrap_or(candidate);
+            visible(&resolved) && is_executable(&resolved)
+        })
+    }
+}
+
+/// A command ready to run in a sandbox; keep it until the command has ended (it
+/// removes the command's cgroup when dropped).
+#[derive(Debug)]
+pub struct Confined {
+    /// `bwrap ... -- <the command>`.
+    pub command: Command,
+    cgroup: Option<PidsCgroup>,
+}
+
+impl Confined {
+    /// A command run as it is (`isolation: none`).
+    pub fn plain(command: Command) -> Self {
+        Self {
+            command,
+            cgroup: None,
+        }
+    }
+
+    /// Takes what must outlive the command (its cgroup), leaving the command to run.
+    pub fn limit_guard(&mut self) -> LimitGuard {
+        LimitGuard(self.cgroup.take())
+    }
+}
+
+/// What a confined command's limits hold while it runs; dropped after it ended.
+#[derive(Debug)]
+pub struct LimitGuard(Option<PidsCgroup>);
+
+impl LimitGuard {
+    /// `Some` with the limit when the command's processes were refused a fork at
+    /// the process limit.
+    pub fn process_limit_hit(&self) -> Option<u64> {
+        self.0.as_ref().and_then(PidsCgroup::hit)
+    }
+}
+
+/// Sets the rlimits (and the cgroup) of `limits` on `command` and its children.
+fn limit(command: &mut Command, limits: Limits, procs: Option<i32>) {
+    let pairs: Vec<(libc::__rlimit_resource_t, u64)> = [
+        (libc::RLIMIT_AS, limits.memory),
+        (libc::RLIMIT_NOFILE, limits.open_files),
+        (libc::RLIMIT_FSIZE, limits.file_size),
+        // Where a cgroup counts the processes, the rlimit (which counts every process
+        // of the user, not only the sandbox's) is not needed.
+        (
+            libc::RLIMIT_NPROC,
+            limits.processes.filter(|_| procs.is_none()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(r, v)| v.map(|v| (r, v)))
+    .collect();
+    // SAFETY: the closure runs between fork and exec and makes only async-signal-safe
+    // system calls (setrlimit, write) on values prepared before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(fd) = procs {
+                // `0` moves the writing process (this child) into the cgroup.
+                if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            for (resource, value) in &pairs {
+                let lim = libc::rlimit {
+                    rlim_cur: *value,
+                    rlim_max: *value,
+                };
+                if libc::setrlimit(*resource, &lim) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The directory under which this runner may make `pids` cgroups: cgroup v1's
+/// `pids` hierarchy, writable (root). `None` elsewhere (cgroup v2 delegates no
+/// controller to a process's own cgroup; there `RLIMIT_NPROC` applies).
+fn pids_root() -> Option<PathBuf> {
+    let root = Path::new("/sys/fs/cgroup/pids");
+    if !root.join("pids.max").exists() && !root.join("cgroup.procs").exists() {
+        return None;
+    }
+    let ours = root.join("taskotron");
+    match std::fs::create_dir(&ours) {
+        Ok(()) => Some(ours),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(ours),
+        Err(_) => None,
+    }
+}
+
+/// One process tree's `pids` cgroup, removed when dropped.
+#[derive(Debug)]
+struct PidsCgroup {
+    dir: PathBuf,
+    procs: std::fs::File,
+}
+
+impl PidsCgroup {
+    fn make(root: &Path, name: &str, max: u64) -> io::Result<Self> {
+        let dir = root.join(name);
+        let _ = std::fs::remove_dir(&dir);
+        std::fs::create_dir(&dir)?;
+        std::fs::write(dir.join("pids.max"), max.to_string())?;
+        let procs = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.procs"))?;
+        Ok(Self { dir, procs })
+    }
+
+    fn procs_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.procs.as_raw_fd()
+    }
+
+    /// The limit, when a fork was refused at it.
+    fn hit(&self) -> Option<u64> {
+        let events = std::fs::read_to_string(self.dir.join("pids.events")).ok()?;
+        let refused: u64 = events
+            .lines()
+            .find_map(|l| l.strip_prefix("max "))?
+            .trim()
+            .parse()
+            .ok()?;
+        if refused == 0 {
+            return None;
+        }
+        std::fs::read_to_string(self.dir.join("pids.max"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for PidsCgroup {
+    fn drop(&mut self) {
+        // The processes were killed with their group and namespace; the kernel may
+        // take a moment to let go of them.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() || !self.dir.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}

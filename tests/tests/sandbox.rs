@@ -1,0 +1,337 @@
+//! Tasks nobody trusts, as `taskotron run --isolation sandbox` (and a worker) runs
+//! them: bubblewrap, its namespaces and the config's limits, against tasks that try
+//! to read secrets, write outside their run, reach the network, fork without end,
+//! fill the disk, eat memory or leave processes behind. Each is stopped or
+//! contained, the run ends with a clear status, and the next run is unaffected.
+//!
+//! `isolation: none` is tested for what it promises (the environment allow-list)
+//! and for what it does not (files the runner's user can read).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use taskotron_tests::workers::{running_with, Setup};
+
+/// Runs task `name` of `s` with `args`; the report and the process's output.
+fn run(s: &Setup, name: &str, args: &[&str]) -> (Value, Output) {
+    let task = s.dir.path().join("tasks").join(name);
+    let mut all = vec![
+        "run",
+        task.to_str().unwrap(),
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    let o = s.command(&all).output().unwrap();
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no report ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (report, o)
+}
+
+/// What the run's actions printed, all of them.
+fn printed(report: &Value) -> String {
+    let dir = PathBuf::from(report["artifacts"].as_str().unwrap()).join("actions");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "stdout" || e == "stderr")
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A shell action of one line per item, each allowed to fail.
+fn lines(items: &[String]) -> String {
+    let mut text = String::from("actions:\n  - name: probe\n    shell:\n");
+    for i in items {
+        text.push_str(&format!("      - {}\n", serde_json::to_string(i).unwrap()));
+    }
+    text
+}
+
+fn secrets(s: &Setup) -> (PathBuf, PathBuf) {
+    s.configure("resultsdb_password: canary-config-7f3a\n");
+    let other = s.dir.path().join("artifacts/an-earlier-run");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("secret.txt"), "canary-other-run\n").unwrap();
+    let state = s.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("canary"), "canary-state\n").unwrap();
+    (other, state)
+}
+
+/// A secret in the config file, in the worker's environment, in the state
+/// directory and in another run's artifacts: a sandboxed task reads none of them;
+/// without a sandbox, only the environment is kept from it.
+#[test]
+fn secrets_stay_out_of_reach() {
+    let s = Setup::new();
+    let (other, state) = secrets(&s);
+    let config = s.config();
+    s.task(
+        "peek",
+        &lines(&[
+            format!("cat {} || true", config.display()),
+            "env".into(),
+            format!("cat {}/secret.txt || true", other.display()),
+            format!("cat {}/canary || true", state.display()),
+            format!("ls {} || true", s.dir.path().display()),
+        ]),
+    );
+    let peek = |isolation: &str| {
+        let mut c = s.command(&[
+            "run",
+            s.dir.path().join("tasks/peek").to_str().unwrap(),
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+            "--isolation",
+            isolation,
+        ]);
+        c.env("TASKOTRON_BODHI_TOKEN", "canary-env-token")
+            .env("AWS_SECRET_ACCESS_KEY", "canary-env-aws");
+        let o = c.output().unwrap();
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(report["execution_status"], "OK", "{report}");
+        assert_eq!(report["isolation"], isolation, "the report says how it ran");
+        printed(&report)
+    };
+    let sandboxed = peek("sandbox");
+    for canary in [
+        "canary-config",
+        "canary-env",
+        "canary-other-run",
+        "canary-state",
+    ] {
+        assert!(!sandboxed.contains(canary), "{canary} leaked:\n{sandboxed}");
+    }
+    // The directory holding everything shows only the way to the run's own parts.
+    for hidden in ["taskotron.yaml", "state"] {
+        assert!(
+            !sandboxed.lines().any(|l| l == hidden),
+            "{hidden} is listed:\n{sandboxed}"
+        );
+    }
+    assert!(
+        sandboxed.contains("No such file or directory"),
+        "{sandboxed}"
+    );
+    let plain = peek("none");
+    assert!(
+        !plain.contains("canary-env"),
+        "the allow-list holds in every mode"
+    );
+    // What `none` does not promise (README says so): files the runner's user can read.
+    assert!(plain.contains("canary-config-7f3a") && plain.contains("canary-other-run"));
+}
+
+/// Only the run's own directories take writes: not the task, not `/usr`, not the
+/// rest of the machine.
+#[test]
+fn a_sandbox_writes_only_to_its_run() {
+    let s = Setup::new();
+    let task = s.dir.path().join("tasks/scribble");
+    let outside = s.dir.path().join("outside");
+    s.task(
+        "scribble",
+        &lines(&[
+            format!("touch {}/x && echo wrote-task || true", task.display()),
+            "touch /usr/x && echo wrote-usr || true".into(),
+            // The sandbox's `/tmp` is its own: this lands there, not on the host.
+            format!("touch {} && echo wrote-private-tmp || true", outside.display()),
+            "touch /etc/x /x && echo wrote-root || true".into(),
+            "touch $$TASKOTRON_WORKDIR/w $$TASKOTRON_ARTIFACTSDIR/a $$HOME/h $$TMPDIR/t /tmp/p && echo wrote-own".into(),
+        ]),
+    );
+    let (report, _) = run(&s, "scribble", &["--isolation", "sandbox"]);
+    assert_eq!(report["execution_status"], "OK", "{report}");
+    let out = printed(&report);
+    assert!(out.contains("wrote-own"), "{out}");
+    for refused in ["wrote-task", "wrote-usr", "wrote-root"] {
+        assert!(!out.contains(refused), "{refused}: {out}");
+    }
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(!task.join("x").exists() && !outside.exists() && !Path::new("/usr/x").exists());
+    let artifacts = PathBuf::from(report["artifacts"].as_str().unwrap());
+    assert!(
+        artifacts.join("a").is_file(),
+        "the artifacts are the run's to write"
+    );
+}
+
+/// No network unless the formula asks for it; asking where the config forbids it
+/// stops the run before anything runs.
+#[test]
+fn network_only_when_asked_and_allowed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || for _ in listener.incoming() {});
+    let connect = format!(
+        "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 5); print('connected')\" || true"
+    );
+    let s = Setup::new();
+    s.task("offline", &lines(std::slice::from_ref(&connect)));
+    s.task(
+        "online",
+        &format!("environment:\n  network: true\n{}", lines(&[connect])),
+    );
+    let (report, _) = run(&s, "offline", &["--isolation", "sandbox"]);
+    let out = printed(&report);
+    assert!(!out.contains("connected"), "{out}");
+    assert!(out.contains("Connection refused"), "{out}");
+    let (report, _) = run(&s, "online", &["--isolation", "sandbox"]);
+    assert!(printed(&report).contains("connected"), "{report}");
+    s.configure("allow_network: false\n");
+    let (report, o) = run(&s, "online", &["--isolation", "sandbox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(report["execution_status"], "NOT_OK");
+    assert_eq!(report["failure"]["kind"], "NETWORK_FORBIDDEN");
+    assert_eq!(report["failure"]["cause"], "task");
+    assert!(
+        report["status"]
+            .as_str()
+            .unwrap()
+            .contains("`environment.network: true`"),
+        "{report}"
+    );
+    assert_eq!(report["actions"][0]["status"], "skipped", "nothing ran");
+}
+
+/// Forking without end, filling the disk, eating memory and leaving a process
+/// behind: each is held by the config's limits or the sandbox's PID namespace, and
+/// the next run is unaffected.
+#[test]
+fn runaway_tasks_are_contained() {
+    let s = Setup::new();
+    s.configure("sandbox_processes: 64\nsandbox_file_size: 10 MiB\nsandbox_memory: 512 MiB\n");
+    let marker = format!("taskotron-left-behind-{}", std::process::id());
+    s.task(
+        "runaway",
+        &lines(&[
+            // Bounded, so that a machine without the limit is not taken down.
+            "python3 -c \"import os, time\nn = 0\nfor i in range(2000):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n    n += 1\nprint('forked', n)\" || true".into(),
+            "dd if=/dev/zero of=$$TASKOTRON_WORKDIR/big bs=1M count=50 2>/dev/null; echo dd-exit $$?".into(),
+            "python3 -c \"b = bytearray(1024 * 1024 * 1024)\" 2>&1 | tail -1".into(),
+            format!("setsid sh -c 'sleep 300' {marker} & echo left"),
+        ]),
+    );
+    s.task(
+        "fine",
+        "actions:\n  - name: pass\n    dummy: {result: PASS}\n",
+    );
+    let (report, _) = run(&s, "runaway", &["--isolation", "sandbox"]);
+    assert_eq!(report["execution_status"], "OK", "{report}");
+    let out = printed(&report);
+    let forked: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("forked "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..64).contains(&forked),
+        "the process limit held: {forked}"
+    );
+    assert!(
+        out.contains("the sandbox refused to start more than 64 processes"),
+        "the action's log says which limit: {out}"
+    );
+    // SIGXFSZ (25) ended dd at the file size limit.
+    assert!(out.contains("dd-exit 153"), "{out}");
+    let workdir = std::fs::read_dir(s.dir.path().join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("workdir/big"))
+        .find(|p| p.exists());
+    if let Some(big) = workdir {
+        assert!(std::fs::metadata(big).unwrap().len() <= 10 * 1024 * 1024);
+    }
+    assert!(out.contains("MemoryError"), "{out}");
+    assert!(out.contains("left"));
+    assert!(!running_with(&marker), "a process outlived its sandbox");
+    let (next, _) = run(&s, "fine", &["--isolation", "sandbox"]);
+    assert_eq!(next["execution_status"], "OK", "{next}");
+    assert_eq!(next["actions"][0]["status"], "ok", "{next}");
+}
+
+/// Without bubblewrap, a sandboxed run does not start unisolated: it stops with
+/// `TOOL_MISSING` and says what to install.
+#[test]
+fn without_bubblewrap_a_sandboxed_run_stops() {
+    let s = Setup::new();
+    s.task(
+        "fine",
+        "actions:\n  - name: pass\n    dummy: {result: PASS}\n",
+    );
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
+    let o = s
+        .command(&[
+            "run",
+            s.dir.path().join("tasks/fine").to_str().unwrap(),
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+            "--isolation",
+            "sandbox",
+        ])
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["execution_status"], "NOT_OK");
+    assert_eq!(report["failure"]["kind"], "TOOL_MISSING");
+    let status = report["status"].as_str().unwrap();
+    assert!(
+        status.contains("bubblewrap") && status.contains("--isolation none"),
+        "{status}"
+    );
+}
+
+/// A worker runs its jobs in a sandbox unless the config says otherwise, and the
+/// report says so.
+#[test]
+fn a_workers_jobs_run_sandboxed() {
+    let s = Setup::new();
+    let (_, state) = secrets(&s);
+    s.task(
+        "peek",
+        &lines(&[format!("cat {}/canary || echo hidden", state.display())]),
+    );
+    s.schedule("peek", &[]);
+    s.ok(&["worker", "--once", "--name", "w"]);
+    let jobs = s.jobs();
+    let report = &jobs[0]["report"];
+    assert_eq!(report["isolation"], "sandbox", "{report}");
+    let out = printed(report);
+    assert!(
+        out.contains("hidden") && !out.contains("canary-state"),
+        "{out}"
+    );
+}
