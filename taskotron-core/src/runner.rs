@@ -447,7 +447,7 @@ pub fn run(
         match crate::sandbox::Sandbox::new(&opts.sandbox, &paths, &run_path(&env)) {
             Ok(sandbox) => setting.sandbox = Some(std::sync::Arc::new(sandbox)),
             Err(e) => {
-                let kind = crate::directive::FailureKind::TOOL_MISSING;
+                let kind = e.kind();
                 stop = Some((kind, format!("{}: {e}", kind.name)));
             }
         }

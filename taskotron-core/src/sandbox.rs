@@ -107,6 +107,24 @@ pub enum SandboxError {
     /// bubblewrap is not installed.
     #[error("`isolation: sandbox` needs bubblewrap (`bwrap`), which is not installed on this machine; install it (Debian and Fedora: the `bubblewrap` package) or run with `--isolation none`")]
     Missing,
+    /// A path the config wants shown does not exist.
+    #[error("`sandbox_paths` names `{}`, which does not exist on this machine", .0.display())]
+    NoSuchPath(PathBuf),
+}
+
+impl SandboxError {
+    /// The failure a run stopped by it names: `TOOL_MISSING` without bubblewrap,
+    /// `SANDBOX_MISCONFIGURED` for a config that cannot be followed; both the
+    /// machine's problem, not the task's.
+    pub fn kind(&self) -> crate::failure::FailureKind {
+        match self {
+            SandboxError::Missing => crate::failure::FailureKind::TOOL_MISSING,
+            SandboxError::NoSuchPath(_) => crate::failure::FailureKind::new(
+                "SANDBOX_MISCONFIGURED",
+                crate::failure::Cause::Infrastructure,
+            ),
+        }
+    }
 }
 
 /// A host path shown in the sandbox at the same place.
@@ -146,6 +164,29 @@ pub fn locate(path: &OsStr) -> Result<PathBuf, SandboxError> {
         .ok_or(SandboxError::Missing)
 }
 
+/// Whether this bubblewrap is 0.8.0 or later (`--disable-userns`, `--size`); older
+/// ones (Ubuntu 22.04's 0.6) get a sandbox without them. Asked once per process.
+fn is_modern(bwrap: &Path) -> bool {
+    static MODERN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODERN.get_or_init(|| {
+        let Some(program) = bwrap.to_str() else {
+            return false;
+        };
+        let out = crate::process::tool_output(program, &["--version"]).ok();
+        let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        text.as_deref()
+            .and_then(|t| t.split_whitespace().nth(1))
+            .is_some_and(|v| version_at_least(v, (0, 8)))
+    })
+}
+
+/// Whether `version` (`0.8.0`) is at least `(major, minor)`.
+fn version_at_least(version: &str, (major, minor): (u64, u64)) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -175,13 +216,16 @@ impl Sandbox {
         path: &OsStr,
     ) -> Result<Self, SandboxError> {
         let bwrap = locate(path)?;
+        if let Some(p) = settings.read_only.iter().find(|p| !p.exists()) {
+            return Err(SandboxError::NoSuchPath(p.clone()));
+        }
+        let modern = is_modern(&bwrap);
         let mut args: Vec<OsString> = Vec::new();
         let mut push = |items: &[&OsStr]| args.extend(items.iter().map(|s| s.to_os_string()));
         push(&[
             "--die-with-parent".as_ref(),
             "--new-session".as_ref(),
             "--unshare-user".as_ref(),
-            "--disable-userns".as_ref(),
             "--unshare-pid".as_ref(),
             "--unshare-ipc".as_ref(),
             "--unshare-uts".as_ref(),
@@ -191,6 +235,10 @@ impl Sandbox {
             "--hostname".as_ref(),
             "taskotron".as_ref(),
         ]);
+        if modern {
+            // No user namespace of its own inside: nothing to regain capabilities in.
+            push(&["--disable-userns".as_ref()]);
+        }
         if !run.network {
             push(&["--unshare-net".as_ref()]);
         }
@@ -214,7 +262,7 @@ impl Sandbox {
             "/dev".as_ref(),
         ]);
         // The private `/tmp` is memory: it holds no more than one file may.
-        if let Some(size) = settings.limits.file_size {
+        if let Some(size) = settings.limits.file_size.filter(|_| modern) {
             push(&["--size".as_ref(), OsStr::new(&size.to_string())]);
         }
         push(&[
@@ -398,7 +446,10 @@ fn limit(command: &mut Command, limits: Limits, procs: Option<i32>) {
     unsafe {
         command.pre_exec(move || {
             if let Some(fd) = procs {
-                // `0` moves the writing process (this child) into the cgroup.
+                // `0` moves the writing thread: this child, one thread after fork, and
+                // what it starts after. Through `tasks` rather than `cgroup.procs`:
+                // a whole-process move takes the kernel's thread-group lock, whose RCU
+                // wait cost about 10 ms per sandboxed process (`bench isolation`).
                 if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
                     return Err(io::Error::last_os_error());
                 }
@@ -428,12 +479,22 @@ fn pids_root() -> Option<PathBuf> {
     let ours = root.join("taskotron");
     match std::fs::create_dir(&ours) {
         Ok(()) => Some(ours),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Some(ours),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            // Groups of ended runs: removing one that still has processes fails,
+            // which is what leaves running sandboxes alone.
+            for entry in std::fs::read_dir(&ours).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+            Some(ours)
+        }
         Err(_) => None,
     }
 }
 
-/// One process tree's `pids` cgroup, removed when dropped.
+/// One process tree's `pids` cgroup (its `tasks` file open for the move), removed
+/// when dropped.
 #[derive(Debug)]
 struct PidsCgroup {
     dir: PathBuf,
@@ -448,7 +509,7 @@ impl PidsCgroup {
         std::fs::write(dir.join("pids.max"), max.to_string())?;
         let procs = std::fs::OpenOptions::new()
             .write(true)
-            .open(dir.join("cgroup.procs"))?;
+            .open(dir.join("tasks"))?;
         Ok(Self { dir, procs })
     }
 
@@ -479,13 +540,89 @@ impl PidsCgroup {
 
 impl Drop for PidsCgroup {
     fn drop(&mut self) {
-        // The processes were killed with their group and namespace; the kernel may
-        // take a moment to let go of them.
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.dir).is_ok() || !self.dir.exists() {
-                return;
+        // The processes were killed with their group and namespace, but the kernel
+        // may hold the group a few milliseconds more while it reaps them; the run
+        // does not wait for that. What is left is removed by the next sandbox's
+        // sweep (`pids_root`).
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_by_number() {
+        assert!(version_at_least("0.8.0", (0, 8)));
+        assert!(version_at_least("0.10.0", (0, 8)));
+        assert!(version_at_least("1.0", (0, 8)));
+        assert!(!version_at_least("0.6.1", (0, 8)));
+        assert!(!version_at_least("junk", (0, 8)));
+    }
+
+    #[test]
+    fn a_missing_path_to_show_is_named() {
+        let settings = SandboxSettings {
+            read_only: vec![PathBuf::from("/no/such/interpreter")],
+            ..SandboxSettings::default()
+        };
+        let run = RunPaths {
+            run_id: "r",
+            task: Path::new("/tmp"),
+            writable: &[],
+            network: false,
+        };
+        match Sandbox::new(&settings, &run, OsStr::new("/usr/bin:/bin")) {
+            Err(e @ SandboxError::NoSuchPath(_)) => {
+                assert!(e.to_string().contains("/no/such/interpreter"), "{e}")
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            Err(SandboxError::Missing) => {} // no bubblewrap here
+            Ok(_) => panic!("a sandbox that cannot be made"),
         }
+    }
+
+    #[test]
+    fn only_what_the_sandbox_shows_is_found() {
+        let settings = SandboxSettings::default();
+        let task = tempfile::tempdir().unwrap();
+        let run = RunPaths {
+            run_id: "r",
+            task: task.path(),
+            writable: &[],
+            network: false,
+        };
+        let Ok(sandbox) = Sandbox::new(&settings, &run, OsStr::new("/usr/bin:/bin")) else {
+            return; // no bubblewrap here
+        };
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("tool"), "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            elsewhere.path().join("tool"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let path = std::env::join_paths([elsewhere.path(), Path::new("/usr/bin")]).unwrap();
+        assert!(sandbox.finds(OsStr::new("sh"), &path));
+        assert!(!sandbox.finds(OsStr::new("tool"), &path), "not shown");
+        let err = sandbox
+            .confine(&Command::new("tool"), &[], &path)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let confined = sandbox.confine(&Command::new("sh"), &[], &path).unwrap();
+        let args: Vec<String> = confined
+            .command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let at = |flag: &str| args.iter().position(|a| a == flag);
+        assert!(at("--unshare-net").is_some(), "no network unless asked");
+        assert!(at("--cap-drop").is_some() && at("--die-with-parent").is_some());
+        assert!(
+            at("--remount-ro") < at("--"),
+            "the root is read-only before the command"
+        );
+        assert_eq!(args.last().map(String::as_str), Some("sh"));
     }
 }

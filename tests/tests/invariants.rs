@@ -58,7 +58,10 @@ fn only_the_process_module_starts_programs() {
             "worker/mod.rs"
         ]
     );
-    assert_eq!(holding("tool_output("), ["process.rs", "rpmenv.rs"]);
+    assert_eq!(
+        holding("tool_output("),
+        ["process.rs", "rpmenv.rs", "sandbox.rs"]
+    );
     // No process of a sandboxed run starts outside its sandbox: the directives go
     // through the context, and only the context calls `process::run_task`.
     for file in [
