@@ -359,8 +359,11 @@ impl Sandbox {
         let cgroup = match &self.pids {
             Some(root) => Some(PidsCgroup::make(
                 root,
+                // The runner's pid first: the sweep of a later runner tells
+                // whose group it is.
                 &format!(
-                    "{}-{}",
+                    "{}-{}-{}",
+                    std::process::id(),
                     self.run_id,
                     self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 ),
@@ -480,10 +483,16 @@ fn pids_root() -> Option<PathBuf> {
     match std::fs::create_dir(&ours) {
         Ok(()) => Some(ours),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            // Groups of ended runs: removing one that still has processes fails,
-            // which is what leaves running sandboxes alone.
+            // Groups that runners which have ended left behind. A group is named
+            // after the runner's pid, and one of a live runner may be about to take
+            // its first process (an empty group is removable), so only the dead's go.
             for entry in std::fs::read_dir(&ours).into_iter().flatten().flatten() {
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let name = entry.file_name();
+                let owner = name
+                    .to_str()
+                    .and_then(|n| n.split('-').next())
+                    .and_then(|p| p.parse::<libc::pid_t>().ok());
+                if owner.is_some_and(|pid| !alive(pid)) {
                     let _ = std::fs::remove_dir(entry.path());
                 }
             }
@@ -491,6 +500,15 @@ fn pids_root() -> Option<PathBuf> {
         }
         Err(_) => None,
     }
+}
+
+/// Whether process `pid` exists.
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: kill(2) with signal 0 sends nothing; it only checks that the process
+    // exists (EPERM: it does, and is another user's).
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 /// One process tree's `pids` cgroup (its `tasks` file open for the move), removed
@@ -551,6 +569,41 @@ impl Drop for PidsCgroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runners start sandboxes side by side: a new one's sweep of ended runners'
+    /// groups must not take the still empty group of a runner about to use it.
+    #[test]
+    fn a_new_sandbox_leaves_a_live_runners_groups_alone() {
+        let settings = SandboxSettings {
+            limits: Limits {
+                processes: Some(16),
+                ..Limits::default()
+            },
+            ..SandboxSettings::default()
+        };
+        let task = tempfile::tempdir().unwrap();
+        let run = RunPaths {
+            run_id: "sweep",
+            task: task.path(),
+            writable: &[],
+            network: false,
+        };
+        let path = OsStr::new("/usr/bin:/bin");
+        let Ok(first) = Sandbox::new(&settings, &run, path) else {
+            return; // no bubblewrap here
+        };
+        if first.pids.is_none() {
+            return; // no pids cgroup to make here
+        }
+        let mut confined = first.confine(&Command::new("true"), &[], path).unwrap();
+        let _second = Sandbox::new(&settings, &run, path).unwrap();
+        let _guard = confined.limit_guard();
+        let status = confined.command.status().unwrap();
+        assert!(
+            status.success(),
+            "the first runner's group was swept: {status}"
+        );
+    }
 
     #[test]
     fn versions_compare_by_number() {

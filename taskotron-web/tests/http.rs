@@ -90,6 +90,24 @@ fn report(build_id: &str, run_id: &str, artifacts: &Path, outcome: &str) -> Exec
     .unwrap()
 }
 
+/// Serves `queue` and `artifacts` (the state under `root`) on a free loopback port
+/// until the flag is set.
+fn serve(root: &Path, queue: PathBuf, artifacts: PathBuf) -> (SocketAddr, Arc<AtomicBool>) {
+    let settings = WebSettings {
+        queue,
+        artifacts,
+        spool: root.join("state/spool/resultsdb"),
+        results: root.join("state/results.sqlite"),
+        trigger: None,
+    };
+    let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
+    let addr = bound.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    std::thread::spawn(move || bound.run(s));
+    (addr, stop)
+}
+
 struct Site {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -201,18 +219,7 @@ fn site() -> Site {
         .collect();
     store.insert(&entries, t0).unwrap();
     drop(store);
-    let settings = WebSettings {
-        queue: queue_path,
-        artifacts,
-        spool: root.join("state/spool/resultsdb"),
-        results: root.join("state/results.sqlite"),
-        trigger: None,
-    };
-    let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
-    let addr = bound.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = Arc::clone(&stop);
-    std::thread::spawn(move || bound.run(s));
+    let (addr, stop) = serve(&root, queue_path, artifacts);
     Site {
         _dir: dir,
         root,
@@ -619,18 +626,7 @@ fn a_running_jobs_log_is_followed_until_it_ends() {
         .unwrap();
     assert!(q.started(&job.build_id, "w1", run, t0).unwrap());
     let waiting = ids.iter().find(|i| **i != job.build_id).unwrap();
-    let settings = WebSettings {
-        queue: queue_path,
-        artifacts: artifacts.clone(),
-        spool: dir.path().join("state/spool/resultsdb"),
-        results: dir.path().join("state/results.sqlite"),
-        trigger: None,
-    };
-    let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
-    let addr = bound.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = Arc::clone(&stop);
-    std::thread::spawn(move || bound.run(s));
+    let (addr, stop) = serve(dir.path(), queue_path, artifacts.clone());
 
     let page = get(addr, &format!("/jobs/{}", job.build_id), "");
     assert_eq!(page.status, 200);

@@ -13,8 +13,9 @@ use std::process::Output;
 use serde_json::Value;
 use taskotron_tests::workers::{running_with, Setup};
 
-/// Runs task `name` of `s` with `args`; the report and the process's output.
-fn run(s: &Setup, name: &str, args: &[&str]) -> (Value, Output) {
+/// `taskotron run` of task `name` of `s` for the usual item, printing its report as
+/// JSON, with `args` added.
+fn command(s: &Setup, name: &str, args: &[&str]) -> std::process::Command {
     let task = s.dir.path().join("tasks").join(name);
     let mut all = vec![
         "run",
@@ -27,15 +28,24 @@ fn run(s: &Setup, name: &str, args: &[&str]) -> (Value, Output) {
         "json",
     ];
     all.extend_from_slice(args);
-    let o = s.command(&all).output().unwrap();
-    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+    s.command(&all)
+}
+
+/// The report a finished `taskotron run` printed.
+fn report_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
             "no report ({e}): {}\n{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         )
-    });
-    (report, o)
+    })
+}
+
+/// Runs task `name` of `s` with `args`; the report and the process's output.
+fn run(s: &Setup, name: &str, args: &[&str]) -> (Value, Output) {
+    let o = command(s, name, args).output().unwrap();
+    (report_of(&o), o)
 }
 
 /// What the run's actions printed, all of them.
@@ -97,22 +107,12 @@ fn secrets_stay_out_of_reach() {
         ]),
     );
     let peek = |isolation: &str| {
-        let mut c = s.command(&[
-            "run",
-            s.dir.path().join("tasks/peek").to_str().unwrap(),
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-            "--format",
-            "json",
-            "--isolation",
-            isolation,
-        ]);
-        c.env("TASKOTRON_BODHI_TOKEN", "canary-env-token")
-            .env("AWS_SECRET_ACCESS_KEY", "canary-env-aws");
-        let o = c.output().unwrap();
-        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let o = command(&s, "peek", &["--isolation", isolation])
+            .env("TASKOTRON_BODHI_TOKEN", "canary-env-token")
+            .env("AWS_SECRET_ACCESS_KEY", "canary-env-aws")
+            .output()
+            .unwrap();
+        let report = report_of(&o);
         assert_eq!(report["execution_status"], "OK", "{report}");
         assert_eq!(report["isolation"], isolation, "the report says how it ran");
         printed(&report)
@@ -288,23 +288,11 @@ fn without_bubblewrap_a_sandboxed_run_stops() {
     let bin = s.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
-    let o = s
-        .command(&[
-            "run",
-            s.dir.path().join("tasks/fine").to_str().unwrap(),
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-            "--format",
-            "json",
-            "--isolation",
-            "sandbox",
-        ])
+    let o = command(&s, "fine", &["--isolation", "sandbox"])
         .env("PATH", &bin)
         .output()
         .unwrap();
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report = report_of(&o);
     assert_eq!(report["execution_status"], "NOT_OK");
     assert_eq!(report["failure"]["kind"], "TOOL_MISSING");
     let status = report["status"].as_str().unwrap();
