@@ -303,23 +303,43 @@ fn without_bubblewrap_a_sandboxed_run_stops() {
 }
 
 /// A worker runs its jobs in a sandbox unless the config says otherwise, and the
-/// report says so.
+/// report says so; a job that forks without end is held at the process limit and
+/// the worker goes on to the next job.
 #[test]
 fn a_workers_jobs_run_sandboxed() {
     let s = Setup::new();
+    s.configure("sandbox_processes: 32\n");
     let (_, state) = secrets(&s);
     s.task(
         "peek",
         &lines(&[format!("cat {}/canary || echo hidden", state.display())]),
     );
+    s.task(
+        "forks",
+        &lines(&["python3 -c \"import os, time\nn = 0\nfor i in range(500):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n    n += 1\nprint('forked', n)\" || true".into()]),
+    );
+    s.schedule("forks", &[]);
     s.schedule("peek", &[]);
     s.ok(&["worker", "--once", "--name", "w"]);
     let jobs = s.jobs();
-    let report = &jobs[0]["report"];
-    assert_eq!(report["isolation"], "sandbox", "{report}");
-    let out = printed(report);
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        assert_eq!(job["state"], "FINISHED", "{job}");
+        assert_eq!(job["report"]["isolation"], "sandbox", "{job}");
+        assert_eq!(job["report"]["execution_status"], "OK", "{job}");
+    }
+    let by_task = |t: &str| {
+        let job = jobs.iter().find(|j| j["request"]["taskname"] == t).unwrap();
+        printed(&job["report"])
+    };
+    let forks = by_task("forks");
     assert!(
-        out.contains("hidden") && !out.contains("canary-state"),
-        "{out}"
+        forks.contains("refused to start more than 32 processes"),
+        "{forks}"
+    );
+    let peek = by_task("peek");
+    assert!(
+        peek.contains("hidden") && !peek.contains("canary-state"),
+        "{peek}"
     );
 }
