@@ -40,6 +40,9 @@ pub enum Ended {
     TimedOut,
     /// The caller was interrupted (SIGINT, SIGTERM, SIGHUP); the child was stopped.
     Interrupted(i32),
+    /// The caller's watch found a limit passed ([`run_task_watched`]); its process
+    /// group was killed. The watch says which limit.
+    Stopped,
 }
 
 /// How long a supervised child has to stop after SIGTERM before it is killed, and
@@ -275,7 +278,7 @@ impl Ended {
     pub fn code(self) -> Option<i32> {
         match self {
             Ended::Exited(status) => status.code().or_else(|| status.signal().map(|s| 128 + s)),
-            Ended::TimedOut | Ended::Interrupted(_) => None,
+            Ended::TimedOut | Ended::Interrupted(_) | Ended::Stopped => None,
         }
     }
 
@@ -288,7 +291,7 @@ impl Ended {
     pub fn exit_code(self) -> Option<i32> {
         match self {
             Ended::Exited(status) => status.code(),
-            Ended::TimedOut | Ended::Interrupted(_) => None,
+            Ended::TimedOut | Ended::Interrupted(_) | Ended::Stopped => None,
         }
     }
 
@@ -296,7 +299,7 @@ impl Ended {
     pub fn signal(self) -> Option<i32> {
         match self {
             Ended::Exited(status) => status.signal(),
-            Ended::TimedOut | Ended::Interrupted(_) => None,
+            Ended::TimedOut | Ended::Interrupted(_) | Ended::Stopped => None,
         }
     }
 
@@ -312,6 +315,7 @@ impl Ended {
             ),
             (Some(code), _) => format!("exited with code {code}"),
             (None, Some(sig)) => format!("was killed by signal {sig} ({})", signal_name(sig)),
+            _ if self == Ended::Stopped => "was stopped at a limit of its sandbox".to_string(),
             _ => "was stopped".to_string(),
         }
     }
@@ -354,7 +358,26 @@ pub fn run_task(
     env: &[(String, String)],
 ) -> io::Result<Ended> {
     command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    run(command, stdout, stderr, timeout, Role::Task)
+    run(command, stdout, stderr, timeout, Role::Task, &mut || false)
+}
+
+/// [`run_task`], asking `over_limit` between looks at the child (every 20 ms at
+/// most) whether it has passed a limit the caller keeps (the disk a sandbox may
+/// fill); when it says so, the process group is killed and the run is
+/// [`Ended::Stopped`].
+///
+/// # Errors
+/// The program could not be started (not found, not executable).
+pub fn run_task_watched(
+    mut command: Command,
+    stdout: &File,
+    stderr: &File,
+    timeout: Duration,
+    env: &[(String, String)],
+    over_limit: &mut dyn FnMut() -> bool,
+) -> io::Result<Ended> {
+    command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    run(command, stdout, stderr, timeout, Role::Task, over_limit)
 }
 
 /// Runs one of taskotron's own programs (a job's `taskotron run`) as [`run_task`]
@@ -369,7 +392,14 @@ pub fn run_supervised(
     stderr: &File,
     timeout: Duration,
 ) -> io::Result<Ended> {
-    run(command, stdout, stderr, timeout, Role::Supervised)
+    run(
+        command,
+        stdout,
+        stderr,
+        timeout,
+        Role::Supervised,
+        &mut || false,
+    )
 }
 
 fn run(
@@ -378,6 +408,7 @@ fn run(
     stderr: &File,
     timeout: Duration,
     role: Role,
+    over_limit: &mut dyn FnMut() -> bool,
 ) -> io::Result<Ended> {
     command
         .stdin(Stdio::null())
@@ -412,6 +443,11 @@ fn run(
             // SIGKILL cannot be ignored; reap the leader so it leaves no zombie.
             let _ = child.wait();
             break Ended::TimedOut;
+        }
+        if over_limit() {
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait();
+            break Ended::Stopped;
         }
         if let Some(signal) = interrupted() {
             // The handler has sent the stop signal; a supervised child gets GRACE.

@@ -73,6 +73,9 @@ pub struct Limits {
     pub open_files: Option<u64>,
     /// Size of any file a process writes, in bytes (`RLIMIT_FSIZE`).
     pub file_size: Option<u64>,
+    /// What the run's writable directories may hold on disk, in bytes: a process
+    /// that writes past it is stopped (looked at four times a second).
+    pub disk: Option<u64>,
 }
 
 /// How sandboxes are made, from the config.
@@ -147,6 +150,8 @@ pub struct Sandbox {
     /// does not before starting it.
     shown: Vec<PathBuf>,
     limits: Limits,
+    /// The run's writable directories, whose disk use [`Sandbox::disk_used`] adds up.
+    writable: Vec<PathBuf>,
     /// Where this run's `pids` cgroups go, when the runner may make them.
     pids: Option<PathBuf>,
     run_id: String,
@@ -315,6 +320,7 @@ impl Sandbox {
             args,
             shown,
             limits: settings.limits,
+            writable: run.writable.iter().map(|p| p.to_path_buf()).collect(),
             pids: settings.limits.processes.and_then(|_| pids_root()),
             run_id: run.run_id.to_string(),
             next: std::sync::atomic::AtomicU32::new(0),
@@ -373,6 +379,34 @@ impl Sandbox {
         };
         limit(&mut c, self.limits, cgroup.as_ref().map(|g| g.procs_fd()));
         Ok(Confined { command: c, cgroup })
+    }
+
+    /// What the run's processes may write to disk in all (`sandbox_disk`).
+    pub fn disk_limit(&self) -> Option<u64> {
+        self.limits.disk
+    }
+
+    /// The disk the run's writable directories use now: allocated blocks, so a
+    /// sparse file counts for what it holds, and a hard link once per link (an
+    /// overestimate that errs on the side of the limit).
+    pub fn disk_used(&self) -> u64 {
+        fn walk(dir: &Path, total: &mut u64) {
+            use std::os::unix::fs::MetadataExt;
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let Ok(meta) = entry.path().symlink_metadata() else {
+                    continue;
+                };
+                *total = total.saturating_add(meta.blocks().saturating_mul(512));
+                if meta.is_dir() {
+                    walk(&entry.path(), total);
+                }
+            }
+        }
+        let mut total = 0;
+        for dir in &self.writable {
+            walk(dir, &mut total);
+        }
+        total
     }
 
     /// Whether `program` exists in the sandbox: a path under what it shows, or a

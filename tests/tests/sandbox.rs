@@ -240,6 +240,22 @@ fn runaway_tasks_are_contained() {
         "fine",
         "actions:\n  - name: pass\n    dummy: {result: PASS}\n",
     );
+    // Many files, each under the file size limit, past what the run may hold.
+    s.configure("sandbox_disk: 20 MiB\n");
+    s.task(
+        "filler",
+        &lines(&["for i in $$(seq 80); do head -c 1048576 /dev/zero > $$TASKOTRON_WORKDIR/f$$i; sleep 0.03; done; echo filled".into()]),
+    );
+    let (report, o) = run(&s, "filler", &["--isolation", "sandbox"]);
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    assert_eq!(report["execution_status"], "NOT_OK");
+    let status = report["status"].as_str().unwrap();
+    assert!(
+        status.contains("was stopped at a limit of its sandbox")
+            && status.contains("more than the 20.0 MiB they may (sandbox_disk)"),
+        "{status}"
+    );
+    assert!(!printed(&report).contains("filled"));
     let (report, _) = run(&s, "runaway", &["--isolation", "sandbox"]);
     assert_eq!(report["execution_status"], "OK", "{report}");
     let out = printed(&report);

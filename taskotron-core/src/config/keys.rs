@@ -264,6 +264,11 @@ pub const KEYS: &[Key] = &[
         Scalar,
         "largest file a sandboxed process may write (`4 GiB`); null: no limit",
     ),
+    key(
+        "sandbox_disk",
+        Scalar,
+        "what a sandboxed run's workdir and artifacts may hold (`20 GiB`); null: no limit",
+    ),
 ];
 
 /// The key names, for suggestions.

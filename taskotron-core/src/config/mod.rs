@@ -178,6 +178,8 @@ pub struct Config {
     pub sandbox_open_files: Option<u64>,
     /// Largest file a sandboxed process may write.
     pub sandbox_file_size: Option<bytesize::ByteSize>,
+    /// What a sandboxed run's directories may hold on disk.
+    pub sandbox_disk: Option<bytesize::ByteSize>,
 }
 
 /// Who a run is for, which decides its isolation when the config sets none.
@@ -341,6 +343,7 @@ impl Config {
                 processes: self.sandbox_processes,
                 open_files: self.sandbox_open_files,
                 file_size: self.sandbox_file_size.map(|b| b.as_u64()),
+                disk: self.sandbox_disk.map(|b| b.as_u64()),
             },
             allow_network: self.allow_network,
             read_only: self.sandbox_paths.clone(),
@@ -679,6 +682,7 @@ impl Config {
             sandbox_processes: Some(1024),
             sandbox_open_files: Some(1024),
             sandbox_file_size: Some(bytesize::ByteSize::gib(4)),
+            sandbox_disk: Some(bytesize::ByteSize::gib(20)),
         }
     }
 

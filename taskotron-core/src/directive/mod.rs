@@ -248,13 +248,44 @@ impl Context {
             .unwrap_or_default();
         let mut confined = sandbox.confine(&command, extra, &path)?;
         let limit = confined.limit_guard();
-        let ended =
-            crate::process::run_task(confined.command, &self.stdout, &self.stderr, timeout, env)?;
+        // The disk is looked at four times a second, not at every look at the child.
+        let mut looked = std::time::Instant::now();
+        let mut full = None;
+        let mut over_disk = || {
+            let Some(max) = sandbox.disk_limit() else {
+                return false;
+            };
+            if looked.elapsed() < Duration::from_millis(250) {
+                return false;
+            }
+            looked = std::time::Instant::now();
+            let used = sandbox.disk_used();
+            if used > max {
+                full = Some((used, max));
+            }
+            full.is_some()
+        };
+        let ended = crate::process::run_task_watched(
+            confined.command,
+            &self.stdout,
+            &self.stderr,
+            timeout,
+            env,
+            &mut over_disk,
+        )?;
+        use std::io::Write;
         if let Some(max) = limit.process_limit_hit() {
-            use std::io::Write;
             let _ = writeln!(
                 &self.stderr,
                 "taskotron: the sandbox refused to start more than {max} processes (sandbox_processes)"
+            );
+        }
+        if let Some((used, max)) = full {
+            let _ = writeln!(
+                &self.stderr,
+                "taskotron: the run's directories held {} on disk, more than the {} they may (sandbox_disk); the action was stopped",
+                bytesize::ByteSize::b(used).display().iec(),
+                bytesize::ByteSize::b(max).display().iec()
             );
         }
         Ok(ended)

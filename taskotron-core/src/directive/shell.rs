@@ -123,6 +123,7 @@ impl Directive for Shell {
                             "`{shown}` was killed: taskotron was interrupted by signal {signal}"
                         )))
                     }
+                    Ended::Stopped => format!("`{shown}` {}", ended.describe()),
                     Ended::Exited(_) => match &ctx.exit_ok {
                         Some(ok) if index + 1 == count && ended.exit_code().is_some() => format!(
                             "`{shown}` {}, which is not one of the suite's exit codes ({})",

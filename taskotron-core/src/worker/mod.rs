@@ -292,6 +292,8 @@ impl Executor for CommandExecutor {
                 format!("killed after {}", humantime::format_duration(self.timeout)),
             ),
             Ok(process::Ended::Interrupted(signal)) => Execution::Stopped(signal),
+            // A job's own run is never watched for limits.
+            Ok(process::Ended::Stopped) => infra("the run was stopped".into()),
             Ok(process::Ended::Exited(status)) => match report {
                 Ok(report) => Execution::Report(Box::new(report)),
                 // A runner of another build: say so, whatever it printed.
