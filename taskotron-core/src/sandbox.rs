@@ -58,6 +58,15 @@ pub const ETC: &[&str] = &[
     "timezone",
 ];
 
+/// Directories of [`ETC`] entries that hold private keys: masked with an empty
+/// directory. (A sandbox started by root keeps root as the owner of root's files,
+/// so modes alone would not keep them out.)
+const ETC_PRIVATE: &[&str] = &[
+    "/etc/ssl/private",
+    "/etc/pki/tls/private",
+    "/etc/pki/CA/private",
+];
+
 /// The top-level names that merged-`/usr` systems make links into `/usr` (shown as
 /// the host has them: a link, or a directory read-only).
 const USR_LINKS: &[&str] = &["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -289,6 +298,9 @@ impl Sandbox {
         for name in etc {
             let p = Path::new("/etc").join(name);
             push(&["--ro-bind-try".as_ref(), p.as_os_str(), p.as_os_str()]);
+        }
+        for private in ETC_PRIVATE.iter().map(Path::new).filter(|p| p.is_dir()) {
+            push(&["--tmpfs".as_ref(), private.as_os_str()]);
         }
         for p in settings
             .read_only
@@ -711,5 +723,13 @@ mod tests {
             "the root is read-only before the command"
         );
         assert_eq!(args.last().map(String::as_str), Some("sh"));
+        // Root's private keys stay out, modes notwithstanding.
+        if Path::new("/etc/ssl/private").is_dir() {
+            assert!(
+                args.windows(2)
+                    .any(|w| w[0] == "--tmpfs" && w[1] == "/etc/ssl/private"),
+                "{args:?}"
+            );
+        }
     }
 }
