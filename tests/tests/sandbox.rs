@@ -146,6 +146,31 @@ fn secrets_stay_out_of_reach() {
     assert!(plain.contains("canary-config-7f3a") && plain.contains("canary-other-run"));
 }
 
+/// A config file kept where the sandbox looks (here in the task directory) is masked
+/// all the same.
+#[test]
+fn a_config_file_in_the_task_is_masked() {
+    let s = Setup::new();
+    let task = s.dir.path().join("tasks/nosy");
+    s.task(
+        "nosy",
+        &lines(&["cat ./taskotron.yaml || echo masked".into()]),
+    );
+    let config = task.join("taskotron.yaml");
+    std::fs::copy(s.config(), &config).unwrap();
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config).unwrap() + "resultsdb_password: canary-in-task\n",
+    )
+    .unwrap();
+    let o = command(&s, "nosy", &["--isolation", "sandbox"])
+        .env("TASKOTRON_CONFIG", &config)
+        .output()
+        .unwrap();
+    let out = printed(&report_of(&o));
+    assert!(!out.contains("canary-in-task"), "{out}");
+}
+
 /// Only the run's own directories take writes: not the task, not `/usr`, not the
 /// rest of the machine.
 #[test]

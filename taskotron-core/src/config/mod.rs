@@ -180,6 +180,10 @@ pub struct Config {
     pub sandbox_file_size: Option<bytesize::ByteSize>,
     /// What a sandboxed run's directories may hold on disk.
     pub sandbox_disk: Option<bytesize::ByteSize>,
+    /// The file this configuration was read from ([`Config::load`]): never shown in
+    /// a sandbox. Not a key.
+    #[serde(skip)]
+    pub read_from: Option<PathBuf>,
 }
 
 /// Who a run is for, which decides its isolation when the config sets none.
@@ -335,7 +339,8 @@ impl Config {
     }
 
     /// How this configuration's sandboxes are made: its limits and paths, with the
-    /// state directory, the artifacts and scratch roots and the cache hidden.
+    /// config file, the state directory (the cache in it) and the artifacts and
+    /// scratch roots hidden.
     pub fn sandbox(&self) -> crate::sandbox::SandboxSettings {
         crate::sandbox::SandboxSettings {
             limits: crate::sandbox::Limits {
@@ -350,6 +355,7 @@ impl Config {
             hidden: [&self.state_dir, &self.artifacts, &self.tmpdir]
                 .into_iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .chain(self.read_from.clone())
                 .collect(),
         }
     }
@@ -683,6 +689,7 @@ impl Config {
             sandbox_open_files: Some(1024),
             sandbox_file_size: Some(bytesize::ByteSize::gib(4)),
             sandbox_disk: Some(bytesize::ByteSize::gib(20)),
+            read_from: None,
         }
     }
 
@@ -728,6 +735,10 @@ impl Config {
         };
         let source = text.as_deref().zip(file.as_deref());
         let mut loaded = Self::layered(source, env, true)?;
+        loaded.config.read_from = file
+            .as_deref()
+            .map(std::path::absolute)
+            .and_then(Result::ok);
         loaded.file = file;
         Ok(loaded)
     }
