@@ -68,6 +68,20 @@ fn printed(report: &Value) -> String {
         .join("\n")
 }
 
+/// Whether this machine can hold a sandbox's processes to a number: as root, only
+/// through a cgroup v1 `pids` hierarchy the runner may write (the kernel exempts
+/// root from `RLIMIT_NPROC`); as anyone else, through `RLIMIT_NPROC`. README says
+/// so; where neither holds, the tests check that the run ends and the next one
+/// works, not the count.
+fn process_limit_holds() -> bool {
+    // SAFETY: geteuid(2) and access(2) have no preconditions; the path is a valid
+    // NUL-terminated string.
+    unsafe {
+        libc::geteuid() != 0
+            || libc::access(c"/sys/fs/cgroup/pids/cgroup.procs".as_ptr(), libc::W_OK) == 0
+    }
+}
+
 /// A shell action of one line per item, each allowed to fail.
 fn lines(items: &[String]) -> String {
     let mut text = String::from("actions:\n  - name: probe\n    shell:\n");
@@ -291,14 +305,16 @@ fn runaway_tasks_are_contained() {
         .trim()
         .parse()
         .unwrap();
-    assert!(
-        (1..64).contains(&forked),
-        "the process limit held: {forked}"
-    );
-    assert!(
-        out.contains("the sandbox refused to start more than 64 processes"),
-        "the action's log says which limit: {out}"
-    );
+    if process_limit_holds() {
+        assert!(
+            (1..64).contains(&forked),
+            "the process limit held: {forked}"
+        );
+        assert!(
+            out.contains("the sandbox refused to start more than 64 processes"),
+            "the action's log says which limit: {out}"
+        );
+    }
     // SIGXFSZ (25) ended dd at the file size limit.
     assert!(out.contains("dd-exit 153"), "{out}");
     let workdir = std::fs::read_dir(s.dir.path().join("tmp"))
@@ -374,10 +390,12 @@ fn a_workers_jobs_run_sandboxed() {
         printed(&job["report"])
     };
     let forks = by_task("forks");
-    assert!(
-        forks.contains("refused to start more than 32 processes"),
-        "{forks}"
-    );
+    if process_limit_holds() {
+        assert!(
+            forks.contains("refused to start more than 32 processes"),
+            "{forks}"
+        );
+    }
     let peek = by_task("peek");
     assert!(
         peek.contains("hidden") && !peek.contains("canary-state"),
