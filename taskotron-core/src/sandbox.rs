@@ -424,16 +424,21 @@ impl Sandbox {
     /// Whether `program` exists in the sandbox: a path under what it shows, or a
     /// name found on `path` in a directory it shows.
     fn finds(&self, program: &OsStr, path: &OsStr) -> bool {
-        let visible = |p: &Path| self.shown.iter().any(|s| p.starts_with(s)) && p.exists();
+        // Compared as the host resolves them: `/bin/x` is `/usr/bin/x` on a
+        // merged-`/usr` host, and a task directory may be reached through a link.
+        let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let visible = |p: &Path| {
+            let p = real(p);
+            p.exists() && self.shown.iter().any(|s| p.starts_with(real(s)))
+        };
         let p = Path::new(program);
         if p.components().count() > 1 {
-            return visible(p) || !p.is_absolute();
+            // A relative path is the task's own (commands run in its directory).
+            return !p.is_absolute() || visible(p);
         }
         std::env::split_paths(path).any(|d| {
             let candidate = d.join(p);
-            // `/bin/x` is `/usr/bin/x` on a merged-`/usr` host.
-            let resolved = candidate.canonicalize().unwrap_or(candidate);
-            visible(&resolved) && is_executable(&resolved)
+            visible(&candidate) && is_executable(&candidate)
         })
     }
 }
@@ -704,6 +709,11 @@ mod tests {
         .unwrap();
         let path = std::env::join_paths([elsewhere.path(), Path::new("/usr/bin")]).unwrap();
         assert!(sandbox.finds(OsStr::new("sh"), &path));
+        // An absolute path through a link into `/usr` (merged `/usr`: `/bin/sh`).
+        if std::fs::read_link("/bin").is_ok() {
+            assert!(sandbox.finds(OsStr::new("/bin/sh"), &path));
+        }
+        assert!(!sandbox.finds(OsStr::new("/root/tool"), &path));
         assert!(!sandbox.finds(OsStr::new("tool"), &path), "not shown");
         let err = sandbox
             .confine(&Command::new("tool"), &[], &path)
