@@ -15,6 +15,21 @@ use taskotron_tests::workers::{signal, wait_for, Setup};
 
 const MESSAGE: &str = r#"{"topic": "org.fedoraproject.prod.buildsys.build.state.change", "msg_id": "2026-web-1", "msg": {"instance": "primary", "name": "htop", "version": "3.3.0", "release": "1.fc41", "new": 1, "build_id": 1, "owner": "a"}}"#;
 
+/// Starts `command` (`serve --http` or `web --http` on port 0) and reads the
+/// address it says it serves on from its stderr, which is drained after.
+fn listening(command: &mut std::process::Command) -> (std::process::Child, String) {
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("it says where it serves").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
 #[test]
 #[ignore = "needs Debian chromium; run by cargo xtask integration"]
 fn serve_shows_its_jobs_to_a_browser() {
@@ -35,24 +50,14 @@ fn serve_shows_its_jobs_to_a_browser() {
     )
     .unwrap();
     std::fs::write(dir.join("messages.jsonl"), format!("{MESSAGE}\n")).unwrap();
-    let mut serve = setup
-        .command(&["serve", "--rules"])
+    let mut serve = setup.command(&["serve", "--rules"]);
+    serve
         .arg(dir.join("rules.yml"))
         .arg("--from")
         .arg(dir.join("messages.jsonl"))
         .args(["--http", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve says where it serves").unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+        .stdout(Stdio::null());
+    let (mut serve, addr) = listening(&mut serve);
     let jobs = || -> Vec<Value> {
         let (status, body) = get(&addr, "/api/v1/jobs");
         assert_eq!(status, 200);
@@ -175,19 +180,7 @@ fn the_resultsdb_client_reads_the_embedded_store() {
     );
     let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(doc["stored"], 3);
-    let mut web = setup
-        .command(&["web", "--http", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(web.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("web says where it serves").unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut web, addr) = listening(&mut setup.command(&["web", "--http", "127.0.0.1:0"]));
     let script = r#"
 import json, sys
 from resultsdb_api import ResultsDBapi
