@@ -171,14 +171,17 @@ pub struct Config {
     /// Host paths a sandbox shows read-only besides `/usr` and the task.
     pub sandbox_paths: Vec<PathBuf>,
     /// Address space of each sandboxed process.
+    #[serde(with = "size_text")]
     pub sandbox_memory: Option<bytesize::ByteSize>,
     /// Processes a sandbox may have at once.
     pub sandbox_processes: Option<u64>,
     /// Open files of each sandboxed process.
     pub sandbox_open_files: Option<u64>,
     /// Largest file a sandboxed process may write.
+    #[serde(with = "size_text")]
     pub sandbox_file_size: Option<bytesize::ByteSize>,
     /// What a sandboxed run's directories may hold on disk.
+    #[serde(with = "size_text")]
     pub sandbox_disk: Option<bytesize::ByteSize>,
     /// The file this configuration was read from ([`Config::load`]): never shown in
     /// a sandbox. Not a key.
@@ -443,6 +446,55 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Self::defaults_from(&|k| std::env::var(k).ok())
+    }
+}
+
+/// Sizes as people write them (`8 GiB`, `512 MiB`, a number of bytes), or null for
+/// no limit; a bad one is named with what was expected.
+mod size_text {
+    use bytesize::ByteSize;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<ByteSize>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_str(&b.display().iec().to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ByteSize>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Option<ByteSize>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a size such as `8 GiB`, `512 MiB` or a number of bytes, or null")
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(Some(ByteSize::b(n)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                u64::try_from(n)
+                    .map(|n| Some(ByteSize::b(n)))
+                    .map_err(|_| E::custom(format!("{n} is not a size; a size is not negative")))
+            }
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Self::Value, E> {
+                t.parse::<ByteSize>().map(Some).map_err(|_| {
+                    E::custom(format!(
+                        "`{t}` is not a size; expected one such as `8 GiB`, `512 MiB` or a number of bytes"
+                    ))
+                })
+            }
+        }
+        d.deserialize_option(Visitor)
     }
 }
 
@@ -1019,6 +1071,31 @@ mod tests {
         }
         let secrets = KEYS.len() - fields.len();
         assert_eq!(secrets, 3, "the three secrets are the keys never shown");
+    }
+
+    /// Sizes read as people write them, null is no limit, and a bad one says what a
+    /// size looks like, where it is.
+    #[test]
+    fn sizes_are_read_with_their_position() {
+        let path = Path::new("/etc/taskotron.yaml");
+        let c = Config::parse(
+            "sandbox_memory: 2 GiB\nsandbox_disk: null\nsandbox_file_size: 1024\n",
+            path,
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.sandbox_memory, Some(bytesize::ByteSize::gib(2)));
+        assert_eq!(c.sandbox_disk, None);
+        assert_eq!(c.sandbox_file_size, Some(bytesize::ByteSize::b(1024)));
+        let e = Config::parse("sandbox_memory: lots\n", path, &env(&[]))
+            .unwrap_err()
+            .diagnostic();
+        let text = crate::diagnostic::render_all(&[e]);
+        assert!(
+            text.contains("`lots` is not a size; expected one such as `8 GiB`")
+                && text.contains("taskotron.yaml:1:"),
+            "{text}"
+        );
     }
 
     /// Every key takes its `TASKOTRON_<KEY>`, and says where its value came from.
