@@ -570,6 +570,15 @@ pub struct RunArgs {
     /// as a worker does [default: the config's `isolation`, else none].
     #[arg(long, value_name = "MODE", value_parser = Choices::new(parse_isolation, taskotron_core::Isolation::ALL.map(taskotron_core::Isolation::as_str)))]
     pub isolation: Option<taskotron_core::Isolation>,
+    /// Run on this machine over SSH, `user@host[:port]`, as the original's `--ssh`:
+    /// the task goes there, the same taskotron runs it, the artifacts come back
+    /// [default: the config's `remote`, else this machine].
+    #[arg(long, value_name = "USER@HOST[:PORT]", value_parser = parse_ssh)]
+    pub ssh: Option<taskotron_core::SshTarget>,
+    /// The private key for `--ssh` (`ssh -i`) [default: the config's `ssh_privkey`,
+    /// else what ssh picks].
+    #[arg(long, value_name = "PATH")]
+    pub ssh_privkey: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
@@ -582,6 +591,12 @@ pub struct RunArgs {
     /// The run id the worker chose (`run-job`).
     #[arg(skip)]
     pub run_id: Option<String>,
+    /// Stay on this machine whatever the config's `remote` says (`runtask --local`).
+    #[arg(skip)]
+    pub local: bool,
+    /// Defer reporting into the report file (`run-job` of a remote run).
+    #[arg(skip)]
+    pub defer_reporting: bool,
 }
 
 /// Arguments of `runtask`, the original runner's flags.
@@ -607,9 +622,19 @@ pub struct RuntaskArgs {
     /// Set a variable, winning over every other definition.
     #[arg(long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
     pub overrides: Vec<(String, String)>,
-    /// Accepted for compatibility: runs are always local.
-    #[arg(short, long)]
+    /// Run on this machine (the default unless the config names a `remote`).
+    #[arg(short, long, conflicts_with = "ssh")]
     pub local: bool,
+    /// Run on this machine over SSH, `user@host[:port]`, as the original's `--ssh`:
+    /// the task goes there, the same taskotron runs it, the artifacts come back
+    /// [default: the config's `remote`, else this machine].
+    #[arg(long, value_name = "USER@HOST[:PORT]", value_parser = parse_ssh)]
+    pub ssh: Option<taskotron_core::SshTarget>,
+    /// The private key for `--ssh` (`ssh -i`) [default: the config's `ssh_privkey`,
+    /// else what ssh picks].
+    #[arg(long, value_name = "PATH")]
+    pub ssh_privkey: Option<PathBuf>,
+
     /// Accepted for compatibility (use `--verbose` for the actions' output).
     #[arg(short, long)]
     pub debug: bool,
@@ -633,6 +658,10 @@ impl RuntaskArgs {
             report_file: None,
             run_id: None,
             isolation: None,
+            ssh: self.ssh,
+            ssh_privkey: self.ssh_privkey,
+            local: self.local,
+            defer_reporting: false,
         }
     }
 }
@@ -716,6 +745,11 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
             e.suggestion,
         )
     })
+}
+
+fn parse_ssh(s: &str) -> Result<taskotron_core::SshTarget, String> {
+    s.parse::<taskotron_core::SshTarget>()
+        .map_err(|e| e.to_string())
 }
 
 fn parse_isolation(s: &str) -> Result<taskotron_core::Isolation, String> {

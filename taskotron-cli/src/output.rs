@@ -82,6 +82,13 @@ impl Shell {
         }
     }
 
+    /// A status line of a run on a remote machine, as it printed it.
+    pub fn remote_line(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
     /// Prints diagnostics; warnings are dropped when quiet.
     pub fn diagnostics(&self, diagnostics: &[Diagnostic]) {
         let mut err = std::io::stderr().lock();
@@ -195,6 +202,7 @@ impl RunProgress {
             Event::Warning { message } => {
                 self.emit("warning", &serde_json::json!({ "message": message }))
             }
+            Event::Remote { line } => self.emit("remote", &serde_json::json!({ "line": line })),
             Event::ActionFinished { index, report, .. } => self.emit(
                 "action_finished",
                 &ForAction {
@@ -223,6 +231,7 @@ impl Observer for RunProgress {
             }
             Event::Results { .. } => {}
             Event::Warning { message } => shell.status("Warning", message, Tone::Warn),
+            Event::Remote { line } => shell.remote_line(line),
             Event::Started { run_id, artifacts } => {
                 shell.status("Running", &self.headline, Tone::Good);
                 shell.status(

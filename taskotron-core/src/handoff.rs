@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::dict::{Dictionary, ExecutionReport, Job};
 
 /// The version of both files this build writes and reads.
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 
 /// What a worker hands its child: the job and where things are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +34,13 @@ pub struct JobFile {
     /// picks its own when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// `--override` pairs of the run (version 3: a remote run carries its caller's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<(String, String)>,
+    /// Set when the run goes on a remote machine for another one (version 3): its
+    /// reporting is deferred into the report file ([`crate::deferred`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub defer_reporting: bool,
 }
 
 /// What the child hands back.
@@ -44,6 +51,9 @@ pub struct ReportFile {
     pub version: u64,
     /// The run's report.
     pub report: ExecutionReport,
+    /// What the run's reporting deferred (version 3, a remote run's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<crate::deferred::Deferred>,
 }
 
 /// A hand-off file that cannot be used.
@@ -143,12 +153,17 @@ pub fn read_job(path: &Path) -> Result<JobFile, HandoffError> {
 ///
 /// # Errors
 /// It cannot be written.
-pub fn write_report(path: &Path, report: &ExecutionReport) -> Result<(), HandoffError> {
+pub fn write_report(
+    path: &Path,
+    report: &ExecutionReport,
+    deferred: Option<crate::deferred::Deferred>,
+) -> Result<(), HandoffError> {
     write(
         path,
         &ReportFile {
             version: VERSION,
             report: report.clone(),
+            deferred,
         },
     )
 }
@@ -158,11 +173,17 @@ pub fn write_report(path: &Path, report: &ExecutionReport) -> Result<(), Handoff
 /// # Errors
 /// Unreadable, another version, or not a report.
 pub fn read_report(path: &Path) -> Result<ExecutionReport, HandoffError> {
+    read_report_file(path).map(|f| f.report)
+}
+
+/// Reads a whole report file (with what the run deferred), its version first.
+///
+/// # Errors
+/// Unreadable, another version, or not a report.
+pub fn read_report_file(path: &Path) -> Result<ReportFile, HandoffError> {
     let what = "report file";
     let value = read_versioned(path, what)?;
-    serde_json::from_value::<ReportFile>(value)
-        .map(|f| f.report)
-        .map_err(|e| HandoffError::Shape {
+    serde_json::from_value::<ReportFile>(value).map_err(|e| HandoffError::Shape {
             path: path.to_path_buf(),
             what,
             message: e.to_string(),
@@ -196,21 +217,23 @@ mod tests {
             artifacts: "/a".into(),
             report: dir.path().join("report.json"),
             run_id: Some("r-1".into()),
+            overrides: vec![("koji_tag".into(), "f41".into())],
+            defer_reporting: true,
         };
         write_job(&path, &file).unwrap();
         assert_eq!(read_job(&path).unwrap(), file);
         let mut value: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        value["version"] = Value::from(3);
+        value["version"] = Value::from(VERSION + 1);
         std::fs::write(&path, value.to_string()).unwrap();
         let e = read_job(&path).unwrap_err().to_string();
         assert!(
-            e.contains("is a job file of format version 3")
-                && e.contains("reads version 2")
+            e.contains(&format!("is a job file of format version {}", VERSION + 1))
+                && e.contains(&format!("reads version {VERSION}"))
                 && e.contains("different builds"),
             "{e}"
         );
-        std::fs::write(&path, r#"{"version": 2, "job": {"item": "x"}}"#).unwrap();
+        std::fs::write(&path, &format!(r#"{{"version": {VERSION}, "job": {{"item": "x"}}}}"#)).unwrap();
         let e = read_job(&path).unwrap_err().to_string();
         assert!(e.contains("is not a valid job file"), "{e}");
         let report = dir.path().join("report.json");

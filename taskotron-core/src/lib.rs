@@ -24,6 +24,7 @@ pub mod bodhi;
 pub mod buildbot;
 pub mod bus;
 pub mod config;
+pub mod deferred;
 pub mod directive;
 pub mod download;
 pub mod follow;
@@ -37,6 +38,7 @@ pub mod namespaces;
 pub mod process;
 pub mod pylib;
 pub mod redact;
+pub mod remote;
 pub mod resultsdb;
 pub mod rpmenv;
 pub mod runner;
@@ -53,7 +55,7 @@ pub mod yumrepoinfo;
 
 pub use diagnostic::Diagnostic;
 pub use taskotron_model::{
-    Arch, Dictionary, ExecutionReport, ExecutionStatus, Isolation, ItemType, Job, JobRequest,
+    Arch, Dictionary, ExecutionReport, ExecutionStatus, Isolation, ItemType, Job, JobRequest, SshTarget,
     TaskInput,
 };
 

@@ -135,6 +135,41 @@ impl Namespaces {
     }
 }
 
+/// Checks every result name in `names` (each once) against the `namespaces.yaml`
+/// at `path`, for the task in `taskdir`: the check before anything is reported.
+///
+/// # Errors
+/// The file cannot be read ([`Refusal::Unreadable`]), or the
+/// first name the task may not post ([`Refusal::Refused`]).
+pub fn check_all<'a>(
+    path: &Path,
+    taskdir: &Path,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), Refusal> {
+    let rules = Namespaces::load(path).map_err(Refusal::Unreadable)?;
+    let origin = task_origin(taskdir);
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        if seen.insert(name) {
+            rules
+                .check(name, origin.as_deref(), taskdir)
+                .map_err(|e| Refusal::Refused(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Why [`check_all`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The namespaces file cannot be used (the machine's problem).
+    #[error("{0}")]
+    Unreadable(String),
+    /// A result is in a namespace the task may not post into (the task's).
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// The URL of the `origin` remote of the git repository holding `taskdir`.
 pub fn task_origin(taskdir: &Path) -> Option<String> {
     let repo = git2::Repository::discover(taskdir).ok()?;

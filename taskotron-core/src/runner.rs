@@ -72,6 +72,8 @@ pub struct RunOptions {
     /// How a sandbox is made and limited (`isolation: sandbox`), and whether a
     /// formula may have network.
     pub sandbox: crate::sandbox::SandboxSettings,
+    /// The machine the run goes to over SSH; `None`: this one.
+    pub remote: Option<crate::remote::Remote>,
 }
 
 /// What a run tells its observer as it goes, for status lines and progress bars.
@@ -117,6 +119,12 @@ pub enum Event<'a> {
     Warning {
         /// What.
         message: &'a str,
+    },
+    /// A status line of a run on a remote machine, as it printed it (the remote
+    /// runner's own events stay there; its report comes back at the end).
+    Remote {
+        /// The line, without its end.
+        line: &'a str,
     },
     /// An action ended (or was skipped).
     ActionFinished {
@@ -361,6 +369,9 @@ pub fn run(
     observer: &mut dyn Observer,
 ) -> Result<ExecutionReport, Vec<Diagnostic>> {
     prepare(formula, opts)?;
+    if let Some(remote) = &opts.remote {
+        return Ok(crate::remote::run(formula, opts, remote, ports, observer));
+    }
     let started = Instant::now();
     let run_id = opts.run_id.clone().unwrap_or_else(|| ports.ids.run_id());
     let arch = opts.arch.unwrap_or(Arch::Noarch);
@@ -385,6 +396,7 @@ pub fn run(
         task_commit: None,
         failure: None,
         isolation: Some(opts.isolation),
+        remote: None,
     };
     for dir in [
         run_dir.join("actions"),

@@ -36,6 +36,7 @@ impl Observer for Recorder {
                 format!("action {} gave {} results", index + 1, results.len())
             }
             Event::Warning { message } => format!("warning: {message}"),
+            Event::Remote { line } => format!("remote: {line}"),
             Event::ActionFinished {
                 index,
                 total,

@@ -23,9 +23,11 @@ pub mod failure;
 pub mod isolation;
 pub mod item;
 pub mod ports;
+pub mod remote;
 pub mod template;
 
 pub use arch::Arch;
 pub use dict::{Dictionary, ExecutionReport, ExecutionStatus, Job, JobRequest, TaskInput};
 pub use isolation::Isolation;
 pub use item::ItemType;
+pub use remote::SshTarget;

@@ -1,5 +1,6 @@
 //! Cross-crate integration tests live in `tests/`; this library holds what several of
-//! them share: [`bin`], the `taskotron` binary they run; [`rabbitmq`], a private
+//! them share: [`bin`], the `taskotron` binary they run; [`sshd`], a private OpenSSH
+//! server on loopback; [`rabbitmq`], a private
 //! RabbitMQ node on loopback; [`git`], real repositories; [`workers`], a private queue
 //! and task path driven through the binary; [`python`], the interpreters tasks run on.
 
@@ -8,4 +9,5 @@ pub mod browser;
 pub mod git;
 pub mod python;
 pub mod rabbitmq;
+pub mod sshd;
 pub mod workers;

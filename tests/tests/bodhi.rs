@@ -98,6 +98,7 @@ fn run_as(
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting,
         services: Default::default(),
     };

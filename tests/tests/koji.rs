@@ -262,6 +262,7 @@ fn run(
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting: Default::default(),
         services: Services {
             koji_url: format!("{}/kojihub", server.url()),
@@ -516,6 +517,7 @@ fn a_command_that_is_not_installed_is_named_too() {
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting: Default::default(),
         services: Services::default(),
     };
@@ -581,6 +583,7 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting: Default::default(),
         services: mocks.services(Services::default()),
     };

@@ -46,6 +46,7 @@ fn options(nvr: &str, dir: &Path) -> RunOptions {
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting: Default::default(),
         services: Default::default(),
     }

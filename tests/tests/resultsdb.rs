@@ -388,6 +388,7 @@ mod directive {
             run_id: None,
             isolation: Default::default(),
             sandbox: Default::default(),
+            remote: None,
             reporting,
             services: Default::default(),
         };

@@ -54,6 +54,7 @@ fn run_scenario(name: &str) -> (serde_json::Value, Vec<String>) {
         run_id: None,
         isolation: Default::default(),
         sandbox: Default::default(),
+        remote: None,
         reporting: Default::default(),
         services: Default::default(),
     };

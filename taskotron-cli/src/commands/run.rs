@@ -40,6 +40,27 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     if let Some(dir) = &args.artifacts {
         opts.artifacts_root.clone_from(dir);
     }
+    if let Some(target) = &args.ssh {
+        opts.remote = Some(config.remote_to(target.clone()));
+    }
+    if args.local {
+        opts.remote = None;
+    }
+    if let (Some(remote), Some(key)) = (&mut opts.remote, &args.ssh_privkey) {
+        remote.privkey = Some(key.clone());
+    }
+    if args.defer_reporting {
+        opts.reporting.deferred = Some(taskotron_core::deferred::Collector::default());
+    }
+    if let (Some(remote), Some(_)) = (&opts.remote, &args.mock) {
+        return Err(ExpectedError::invalid(
+            Diagnostic::error(format!(
+                "`--mock` starts its services on this machine's loopback, which a run on {} cannot reach",
+                remote.target
+            ))
+            .help("leave out `--ssh` (or run with `--local`) to try the task against the mocks"),
+        ));
+    }
     if let Some(m) = &mocks {
         shell.status(
             "Mocking",
@@ -90,7 +111,8 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         }
     }
     if let Some(path) = &args.report_file {
-        taskotron_core::handoff::write_report(path, &report)
+        let deferred = opts.reporting.deferred.as_ref().map(|c| c.take());
+        taskotron_core::handoff::write_report(path, &report, deferred)
             .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
     }
     if args.resultyaml {

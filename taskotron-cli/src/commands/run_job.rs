@@ -23,7 +23,7 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         item_type: job.item_type,
         arch: Some(job.arch),
         build_id: job.build_id,
-        overrides: Vec::new(),
+        overrides: handoff.overrides,
         artifacts: Some(handoff.artifacts),
         mock: None,
         fail_on_results: false,
@@ -33,6 +33,10 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         run_id: handoff.run_id,
         // A worker's job runs as a job: in a sandbox unless the config says otherwise.
         isolation: Some(config.isolation_for(taskotron_core::config::RunFor::Job)),
+        ssh: None,
+        ssh_privkey: None,
+        local: false,
+        defer_reporting: handoff.defer_reporting,
     };
     super::run::run(shell, config, &args)
 }

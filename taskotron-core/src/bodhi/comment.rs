@@ -15,7 +15,8 @@ use crate::results::{CheckDetail, Outcome};
 pub const DEFAULT_SPAN_MINUTES: u64 = 4320;
 
 /// `doreport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DoReport {
     /// Only when the outcome changed (or a FAILED after the span).
     OnChange,

@@ -98,3 +98,78 @@ pub fn comment_on(request: &CommentRequest<'_>) -> Result<Commented, CommentErro
     }
     Ok(done)
 }
+
+/// One `bodhi_comment` request, without the Bodhi it goes to.
+pub struct Submission<'a> {
+    /// Every result, or only changes.
+    pub doreport: DoReport,
+    /// The results.
+    pub details: &'a [CheckDetail],
+    /// The task's checkname.
+    pub checkname: &'a str,
+    /// The run's arch.
+    pub arch: &'a str,
+    /// A result's log URL.
+    pub log_url: &'a dyn Fn(&CheckDetail) -> String,
+}
+
+/// Comments as `reporting` says, the one flow of the `bodhi_comment` directive and
+/// of a remote run's deferred comments: posted to `bodhi_url`, or, without one,
+/// the comments that would have been posted written to
+/// `<artifacts>/bodhi-comments.json`. Says what it did on `out`. Returns the
+/// comments, each `{update, text, id}` (`id` null when not posted).
+///
+/// # Errors
+/// Why some comment was not posted, or the file could not be written.
+pub fn submit(
+    request: &Submission<'_>,
+    reporting: &crate::resultsdb::Reporting,
+    artifacts: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> Result<Vec<serde_json::Value>, String> {
+    use serde_json::json;
+    let Some(url) = &reporting.bodhi_url else {
+        let rules = Rules {
+            doreport: request.doreport,
+            span: Duration::from_secs(reporting.bodhi_comment_span * 60),
+            now: SystemTime::now(),
+        };
+        let planned = super::decide(
+            request.details,
+            request.checkname,
+            request.arch,
+            &|_| Vec::new(),
+            request.log_url,
+            rules,
+        );
+        let list: Vec<serde_json::Value> = planned
+            .iter()
+            .map(|p| json!({"update": p.update, "text": p.text, "id": null}))
+            .collect();
+        let path = artifacts.join("bodhi-comments.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&list).unwrap_or_default())
+            .map_err(|e| format!("bodhi_comment: cannot write `{}`: {e}", path.display()))?;
+        let _ = writeln!(out, "Commenting in Bodhi is disabled (no bodhi_url); these {} comments would have been posted: {}", list.len(), path.display());
+        return Ok(list);
+    };
+    let done = comment_on(&CommentRequest {
+        url,
+        user: &reporting.bodhi_user,
+        token: reporting.bodhi_token.as_deref(),
+        span_minutes: reporting.bodhi_comment_span,
+        doreport: request.doreport,
+        details: request.details,
+        checkname: request.checkname,
+        arch: request.arch,
+        log_url: request.log_url,
+    })
+    .map_err(|e| format!("bodhi_comment: {e}"))?;
+    if !done.errors.is_empty() {
+        return Err(format!("bodhi_comment: {}", done.errors.join("; ")));
+    }
+    Ok(done
+        .posted
+        .into_iter()
+        .map(|p| json!({"update": p.update, "text": p.text, "id": p.id}))
+        .collect())
+}

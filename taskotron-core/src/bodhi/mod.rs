@@ -9,4 +9,4 @@ pub use client::{BodhiClient, BodhiError, PostedComment};
 pub use comment::{
     decide, parse_comment, text, DoReport, Earlier, Planned, Rules, DEFAULT_SPAN_MINUTES,
 };
-pub use flow::{comment_on, CommentError, CommentRequest, Commented, Posted};
+pub use flow::{comment_on, submit, CommentError, CommentRequest, Commented, Posted, Submission};

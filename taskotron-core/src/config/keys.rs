@@ -269,6 +269,26 @@ pub const KEYS: &[Key] = &[
         Scalar,
         "what a sandboxed run's workdir and artifacts may hold (`20 GiB`); null: no limit",
     ),
+    key(
+        "remote",
+        Scalar,
+        "`user@host[:port]`: run tasks on that machine over SSH; unset: this machine",
+    ),
+    key(
+        "ssh_privkey",
+        Scalar,
+        "the private key for `remote` (`ssh -i`); unset: what ssh picks",
+    ),
+    key(
+        "ssh_config",
+        Scalar,
+        "an ssh_config(5) file for remote runs; unset: ~/.ssh/config",
+    ),
+    key(
+        "ssh_known_hosts",
+        Scalar,
+        "a known_hosts file for remote runs; unset: the user's; unknown hosts are refused",
+    ),
 ];
 
 /// The key names, for suggestions.

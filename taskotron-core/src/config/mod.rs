@@ -183,6 +183,16 @@ pub struct Config {
     /// What a sandboxed run's directories may hold on disk.
     #[serde(with = "size_text")]
     pub sandbox_disk: Option<bytesize::ByteSize>,
+    /// The machine runs go to over SSH (`user@host[:port]`); unset: this machine.
+    pub remote: Option<crate::SshTarget>,
+    /// The private key for `remote` (`ssh -i`); unset: what ssh picks (its config,
+    /// the agent, `~/.ssh/id_*`).
+    pub ssh_privkey: Option<PathBuf>,
+    /// An ssh_config(5) file for remote runs; unset: the user's `~/.ssh/config`.
+    pub ssh_config: Option<PathBuf>,
+    /// A known_hosts file for remote runs; unset: the user's. A host it does not
+    /// know is refused, never added.
+    pub ssh_known_hosts: Option<PathBuf>,
     /// The file this configuration was read from ([`Config::load`]): never shown in
     /// a sandbox. Not a key.
     #[serde(skip)]
@@ -267,6 +277,7 @@ impl Config {
                 .resultsdb_url
                 .is_none()
                 .then(|| self.state_dir.join(crate::resultsdb::local::FILE)),
+            deferred: None,
         }
     }
 
@@ -329,6 +340,37 @@ impl Config {
             run_id: None,
             isolation: self.isolation_for(RunFor::Author),
             sandbox: self.sandbox(),
+            remote: self.remote.clone().map(|t| self.remote_to(t)),
+        }
+    }
+
+    /// Runs on `target` over SSH with this configuration's ssh settings. The
+    /// runner there reads this configuration without what it must not have or
+    /// cannot use: the secrets (never serialised), ResultsDB (reporting is sent
+    /// from here), the namespaces file (checked here) and `remote` itself.
+    pub fn remote_to(&self, target: crate::SshTarget) -> crate::remote::Remote {
+        let mut config = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = config.as_object_mut() {
+            for key in [
+                "remote",
+                "ssh_privkey",
+                "ssh_config",
+                "ssh_known_hosts",
+                "resultsdb_url",
+                "resultsdb_username",
+                "namespaces",
+            ] {
+                map.insert(key.into(), serde_json::Value::Null);
+            }
+        }
+        crate::remote::Remote {
+            target,
+            privkey: self.ssh_privkey.clone(),
+            ssh_config: self.ssh_config.clone(),
+            known_hosts: self.ssh_known_hosts.clone(),
+            connect_timeout: Duration::from_secs(10),
+            program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("taskotron")),
+            config,
         }
     }
 
@@ -736,6 +778,10 @@ impl Config {
             isolation: None,
             allow_network: true,
             sandbox_paths: Vec::new(),
+            remote: None,
+            ssh_privkey: None,
+            ssh_config: None,
+            ssh_known_hosts: None,
             sandbox_memory: Some(bytesize::ByteSize::gib(8)),
             sandbox_processes: Some(1024),
             sandbox_open_files: Some(1024),
@@ -1112,6 +1158,7 @@ mod tests {
                 "buildbot_workers" => Some("[{name: x86-1, arch: x86_64}]"),
                 "isolation" => Some("sandbox"),
                 "sandbox_paths" => Some("/opt/python"),
+                "remote" => Some("taskotron@minion.example.org:2222"),
                 _ => None,
             };
             let text = match defaults.get(key.name) {

@@ -2,12 +2,10 @@
 //! following the original posting rules (see [`crate::bodhi`]). Without a configured
 //! Bodhi the comments it would post are written into the artifacts.
 
-use std::time::{Duration, SystemTime};
-
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
-use crate::bodhi::{self, DoReport, Rules};
+use crate::bodhi::{self, DoReport};
 use crate::results;
 
 /// The `bodhi_comment` directive.
@@ -68,62 +66,36 @@ impl Directive for BodhiComment {
         let urls = ctx.log_urls();
         let log_url =
             |d: &results::CheckDetail| urls.comment_url(d.artifact.as_deref()).unwrap_or_default();
-        let rules = Rules {
-            doreport,
-            span: Duration::from_secs(r.bodhi_comment_span * 60),
-            now: SystemTime::now(),
-        };
-        let Some(url) = &r.bodhi_url else {
-            let planned = bodhi::decide(
-                &details,
-                &ctx.checkname,
-                &ctx.arch,
-                &|_| Vec::new(),
-                &log_url,
-                rules,
-            );
-            let list: Vec<Value> = planned
-                .iter()
-                .map(|p| json!({"update": p.update, "text": p.text, "id": null}))
-                .collect();
-            let path = ctx.artifactsdir.join("bodhi-comments.json");
-            std::fs::write(
-                &path,
-                serde_json::to_string_pretty(&list).unwrap_or_default(),
-            )
-            .map_err(|e| {
-                Failure::new(format!(
-                    "bodhi_comment: cannot write `{}`: {e}",
-                    path.display()
-                ))
-            })?;
+        if let Some(collector) = &r.deferred {
+            // A remote run: the machine that started it posts these
+            // (crate::deferred).
+            collector.comments(crate::deferred::Comments {
+                doreport,
+                log_urls: details.iter().map(log_url).collect(),
+                details,
+                checkname: ctx.checkname.clone(),
+                arch: ctx.arch.clone(),
+            });
             use std::io::Write;
-            let _ = writeln!(ctx.stdout, "Commenting in Bodhi is disabled (no bodhi_url); these {} comments would have been posted: {}", list.len(), path.display());
-            return Ok(Value::Array(list));
-        };
-        let done = bodhi::comment_on(&bodhi::CommentRequest {
-            url,
-            user: &r.bodhi_user,
-            token: r.bodhi_token.as_deref(),
-            span_minutes: r.bodhi_comment_span,
-            doreport,
-            details: &details,
-            checkname: &ctx.checkname,
-            arch: &ctx.arch,
-            log_url: &log_url,
-        })
-        .map_err(|e| Failure::new(format!("bodhi_comment: {e}")))?;
-        if !done.errors.is_empty() {
-            return Err(Failure::new(format!(
-                "bodhi_comment: {}",
-                done.errors.join("; ")
-            )));
+            let _ = writeln!(
+                ctx.stdout,
+                "Comments deferred: the machine that started this remote run posts them"
+            );
+            return Ok(Value::Array(Vec::new()));
         }
-        let posted: Vec<Value> = done
-            .posted
-            .into_iter()
-            .map(|p| json!({"update": p.update, "text": p.text, "id": p.id}))
-            .collect();
-        Ok(Value::Array(posted))
+        let list = bodhi::submit(
+            &bodhi::Submission {
+                doreport,
+                details: &details,
+                checkname: &ctx.checkname,
+                arch: &ctx.arch,
+                log_url: &log_url,
+            },
+            r,
+            &ctx.artifactsdir,
+            &mut ctx.stdout,
+        )
+        .map_err(Failure::new)?;
+        Ok(Value::Array(list))
     }
 }

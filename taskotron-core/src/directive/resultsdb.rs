@@ -68,22 +68,18 @@ impl Directive for ResultsDb {
         let r = &ctx.reporting;
         if let Some(path) = &r.namespaces {
             // Checked before anything is sent or written, as production did.
-            let rules = crate::namespaces::Namespaces::load(path).map_err(Failure::new)?;
-            let origin = crate::namespaces::task_origin(&ctx.taskdir);
-            let mut seen = std::collections::BTreeSet::new();
-            for d in &details {
-                let name = d.testcase(&ctx.checkname);
-                if seen.insert(name.to_string()) {
-                    rules
-                        .check(name, origin.as_deref(), &ctx.taskdir)
-                        .map_err(|e| {
-                            Failure::named(
-                                NAMESPACE_REFUSED,
-                                format!("resultsdb: nothing was sent: {e}"),
-                            )
-                        })?;
-                }
-            }
+            let names: Vec<String> = details
+                .iter()
+                .map(|d| d.testcase(&ctx.checkname).to_string())
+                .collect();
+            crate::namespaces::check_all(path, &ctx.taskdir, names.iter().map(String::as_str))
+                .map_err(|e| match e {
+                    crate::namespaces::Refusal::Unreadable(e) => Failure::new(e),
+                    crate::namespaces::Refusal::Refused(e) => Failure::named(
+                        NAMESPACE_REFUSED,
+                        format!("resultsdb: nothing was sent: {e}"),
+                    ),
+                })?;
         }
         let group_id = ctx.build_id.clone().unwrap_or_else(|| ctx.run_id.clone());
         let urls = ctx.log_urls();
@@ -121,63 +117,20 @@ impl Directive for ResultsDb {
                     .collect(),
             )
         };
-        let Some(url) = &r.resultsdb_url else {
-            if let Some(store) = &r.local {
-                // No external ResultsDB: the embedded store keeps them, and
-                // `taskotron web` serves them at /api/v2.0/results.
-                let ids = crate::resultsdb::local::keep(store, &entries)
-                    .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
-                use std::io::Write;
-                let _ = writeln!(
-                    ctx.stdout,
-                    "No resultsdb_url: {} results kept in {} (`taskotron web` serves them at /api/v2.0/results)",
-                    ids.len(),
-                    store.display()
-                );
-                return Ok(exported(&ids.into_iter().map(Some).collect::<Vec<_>>()));
-            }
-            let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
-            let path = ctx.artifactsdir.join("resultsdb-payloads.json");
-            std::fs::write(
-                &path,
-                serde_json::to_string_pretty(&payloads).unwrap_or_default(),
-            )
-            .map_err(|e| {
-                Failure::new(format!("resultsdb: cannot write `{}`: {e}", path.display()))
-            })?;
+        if let Some(collector) = &r.deferred {
+            // A remote run: the machine that started it has the credentials and
+            // sends these (crate::deferred).
+            let n = entries.len();
+            collector.results(entries);
             use std::io::Write;
-            let _ = writeln!(ctx.stdout, "Reporting to ResultsDB is disabled (no resultsdb_url); these {} results would have been sent: {}", entries.len(), path.display());
-            return Ok(exported(&vec![None; details.len()]));
-        };
-        let reporter = crate::resultsdb::Reporter::open(url, r)
-            .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
-        let order: Vec<String> = entries.iter().map(|e| e.result_id.clone()).collect();
-        let outcome = reporter
-            .send(entries, false)
-            .map_err(|e| Failure::new(format!("resultsdb: {e}")))?;
-        if !outcome.is_complete() {
-            let mut why = format!(
-                "reporting to ResultsDB failed: {} delivered, {} refused, {} left in the spool (send them with `taskotron report --resume`)",
-                outcome.delivered.len(),
-                outcome.rejected.len(),
-                outcome.pending.len()
+            let _ = writeln!(
+                ctx.stdout,
+                "{n} results deferred: the machine that started this remote run sends them"
             );
-            for (_, reason) in outcome.rejected.iter().chain(&outcome.pending).take(3) {
-                why.push_str(&format!("\n  {reason}"));
-            }
-            return Err(Failure::new(why));
+            return Ok(exported(&vec![None; details.len()]));
         }
-        let ids: Vec<Option<u64>> = order
-            .iter()
-            .map(|rid| {
-                outcome
-                    .delivered
-                    .iter()
-                    .chain(&outcome.already)
-                    .find(|(r, _)| r == rid)
-                    .map(|(_, id)| *id)
-            })
-            .collect();
+        let ids = crate::resultsdb::submit(&entries, r, &ctx.artifactsdir, &mut ctx.stdout)
+            .map_err(Failure::new)?;
         Ok(exported(&ids))
     }
 }

@@ -19,7 +19,7 @@ pub use identity::Identity;
 pub use payload::{
     format, DataValue, Group, PayloadError, ReportContext, ResultPayload, Testcase, RESULT_ID_KEY,
 };
-pub use reporter::Reporter;
+pub use reporter::{submit, Reporter};
 pub use settings::Reporting;
 pub use spool::{Entry, Spool};
 pub use urls::LogUrls;

@@ -48,3 +48,70 @@ impl Reporter {
         report::send(&self.client, &self.spool, entries, resume, self.policy)
     }
 }
+
+/// Sends `entries` as `reporting` says, the one flow of the `resultsdb` directive
+/// and of a remote run's deferred results: to ResultsDB through the spool; without
+/// a `resultsdb_url`, into the embedded store, or else into
+/// `<artifacts>/resultsdb-payloads.json`. Says what it did on `out`. Returns each
+/// entry's ResultsDB id (`None` when it was not sent).
+///
+/// # Errors
+/// Why not everything was delivered (what is left is in the spool).
+pub fn submit(
+    entries: &[Entry],
+    reporting: &Reporting,
+    artifacts: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> Result<Vec<Option<u64>>, String> {
+    let Some(url) = &reporting.resultsdb_url else {
+        if let Some(store) = &reporting.local {
+            // No external ResultsDB: the embedded store keeps them, and
+            // `taskotron web` serves them at /api/v2.0/results.
+            let ids = super::local::keep(store, entries).map_err(|e| format!("resultsdb: {e}"))?;
+            let _ = writeln!(
+                out,
+                "No resultsdb_url: {} results kept in {} (`taskotron web` serves them at /api/v2.0/results)",
+                ids.len(),
+                store.display()
+            );
+            return Ok(ids.into_iter().map(Some).collect());
+        }
+        let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
+        let path = artifacts.join("resultsdb-payloads.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&payloads).unwrap_or_default(),
+        )
+        .map_err(|e| format!("resultsdb: cannot write `{}`: {e}", path.display()))?;
+        let _ = writeln!(out, "Reporting to ResultsDB is disabled (no resultsdb_url); these {} results would have been sent: {}", entries.len(), path.display());
+        return Ok(vec![None; entries.len()]);
+    };
+    let reporter = Reporter::open(url, reporting).map_err(|e| format!("resultsdb: {e}"))?;
+    let order: Vec<String> = entries.iter().map(|e| e.result_id.clone()).collect();
+    let outcome = reporter
+        .send(entries.to_vec(), false)
+        .map_err(|e| format!("resultsdb: {e}"))?;
+    if !outcome.is_complete() {
+        let mut why = format!(
+            "reporting to ResultsDB failed: {} delivered, {} refused, {} left in the spool (send them with `taskotron report --resume`)",
+            outcome.delivered.len(),
+            outcome.rejected.len(),
+            outcome.pending.len()
+        );
+        for (_, reason) in outcome.rejected.iter().chain(&outcome.pending).take(3) {
+            why.push_str(&format!("\n  {reason}"));
+        }
+        return Err(why);
+    }
+    Ok(order
+        .iter()
+        .map(|rid| {
+            outcome
+                .delivered
+                .iter()
+                .chain(&outcome.already)
+                .find(|(r, _)| r == rid)
+                .map(|(_, id)| *id)
+        })
+        .collect())
+}

@@ -42,4 +42,8 @@ pub struct Reporting {
     /// (`<state_dir>/results.sqlite`); `None` (mock runs, tests) keeps them in the
     /// artifacts only.
     pub local: Option<PathBuf>,
+    /// Set in a run on a remote machine (`run-job` of a remote job file): the
+    /// `resultsdb` and `bodhi_comment` directives collect what they would send here,
+    /// for the machine with the credentials to send ([`crate::deferred`]).
+    pub deferred: Option<crate::deferred::Collector>,
 }

@@ -39,6 +39,7 @@ impl Fixture {
             run_id: None,
             isolation: Default::default(),
             sandbox: Default::default(),
+            remote: None,
         }
     }
 

@@ -266,6 +266,8 @@ impl Executor for CommandExecutor {
             artifacts: self.artifacts.clone(),
             report: report_path.clone(),
             run_id: Some(run_id.to_string()),
+            overrides: Vec::new(),
+            defer_reporting: false,
         };
         if let Err(e) = crate::handoff::write_job(&job_path, &handoff) {
             return infra(format!("cannot hand the job over: {e}"));

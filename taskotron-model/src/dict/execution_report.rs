@@ -137,6 +137,10 @@ pub struct ExecutionReport {
     /// reports of builds before isolation existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<crate::Isolation>,
+    /// The machine the run ran on over SSH (`user@host:port`); absent for a run on
+    /// the runner's own machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }
 
 /// A failure with a stable name and whose problem it is.

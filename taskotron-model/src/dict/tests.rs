@@ -87,6 +87,7 @@ fn not_ok_reports_must_say_why() {
         task_commit: None,
         failure: None,
         isolation: Some(crate::Isolation::Sandbox),
+        remote: None,
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {

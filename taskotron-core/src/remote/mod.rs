@@ -1,0 +1,536 @@
+//! Runs on a remote machine over SSH (`--ssh user@host[:port]`, the config's
+//! `remote`), as the original runner's `--ssh` did: the task, the job and a
+//! configuration without secrets go to the machine; the same `taskotron` runs the
+//! job there (`run-job`, copied first when the machine lacks this very build);
+//! its status lines come back live; its artifacts and report come back at the
+//! end; and what its reporting deferred is sent from here, where the credentials
+//! are ([`crate::deferred`]).
+//!
+//! A connection that cannot be made or drops is an infrastructure failure
+//! (`REMOTE_UNREACHABLE`, `REMOTE_DISCONNECTED`), which a worker's queue tries
+//! again. Four commands go over one multiplexed connection per run: look (binary,
+//! arch, a directory), send (one tar stream), run, fetch (one tar stream, then the
+//! directory is removed).
+
+mod bundle;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::dict::NamedFailure;
+use crate::failure::{Cause, FailureKind};
+use crate::formula::Formula;
+use crate::ports::Ports;
+use crate::runner::{Event, Observer, RunOptions};
+use crate::{Arch, ExecutionReport, ExecutionStatus, SshTarget};
+
+pub use session::SshError;
+
+/// The machine could not be reached: no route, refused, host key unknown or
+/// changed, authentication refused.
+pub const REMOTE_UNREACHABLE: FailureKind =
+    FailureKind::new("REMOTE_UNREACHABLE", Cause::Infrastructure);
+/// The connection dropped while the run was being sent, run or fetched.
+pub const REMOTE_DISCONNECTED: FailureKind =
+    FailureKind::new("REMOTE_DISCONNECTED", Cause::Infrastructure);
+/// The machine has another architecture than this build of taskotron.
+pub const REMOTE_ARCH_MISMATCH: FailureKind =
+    FailureKind::new("REMOTE_ARCH_MISMATCH", Cause::Infrastructure);
+/// A step on the machine failed (no `tar`, a full disk, no report written).
+pub const REMOTE_FAILED: FailureKind = FailureKind::new("REMOTE_FAILED", Cause::Infrastructure);
+
+/// Where and how runs go to a remote machine.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// `user@host[:port]`.
+    pub target: SshTarget,
+    /// The private key (`ssh -i`); `None`: what ssh picks.
+    pub privkey: Option<PathBuf>,
+    /// An ssh_config(5) file; `None`: the user's.
+    pub ssh_config: Option<PathBuf>,
+    /// A known_hosts file; `None`: the user's.
+    pub known_hosts: Option<PathBuf>,
+    /// How long connecting may take.
+    pub connect_timeout: Duration,
+    /// The `taskotron` program copied to the machine (this build).
+    pub program: PathBuf,
+    /// The configuration the remote runner reads, as a mapping of keys: this
+    /// machine's, without its secrets and without `remote` (see
+    /// [`crate::config::Config::remote`]). Its directories are set per run.
+    pub config: serde_json::Value,
+}
+
+/// Runs `formula` as `opts` say on `remote`, telling `observer` as it goes. Never
+/// fails: what goes wrong is a NOT_OK report with a named failure.
+pub fn run(
+    formula: &Formula,
+    opts: &RunOptions,
+    remote: &Remote,
+    ports: Ports<'_>,
+    observer: &mut dyn Observer,
+) -> ExecutionReport {
+    let started = Instant::now();
+    let run_id = opts.run_id.clone().unwrap_or_else(|| ports.ids.run_id());
+    let arch = opts.arch.unwrap_or(Arch::Noarch);
+    let run_dir = std::path::absolute(opts.artifacts_root.join(&run_id))
+        .unwrap_or_else(|_| opts.artifacts_root.join(&run_id));
+    let mut report = ExecutionReport {
+        execution_status: ExecutionStatus::Ok,
+        status: None,
+        build_id: opts.input.build_id.clone(),
+        run_id: run_id.clone(),
+        item: opts.input.item.clone(),
+        item_type: opts.input.item_type,
+        arch,
+        checkname: formula.checkname(),
+        artifacts: run_dir.clone(),
+        started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
+        duration_ms: 0,
+        actions: Vec::new(),
+        outcome: None,
+        results: Vec::new(),
+        exit_code: None,
+        task_commit: None,
+        failure: None,
+        isolation: Some(opts.isolation),
+        remote: Some(remote.target.to_string()),
+    };
+    let mut log = Log::open(&run_dir, ports);
+    observer.event(Event::Started {
+        run_id: &run_id,
+        artifacts: &run_dir,
+    });
+    log.line(&format!(
+        "run {run_id}: {} for {} {} on {arch} (build id {}), on {} over SSH",
+        formula.checkname(),
+        opts.input.item_type,
+        opts.input.item,
+        opts.input.build_id.as_deref().unwrap_or("none, standalone"),
+        remote.target
+    ));
+    let outcome = Attempt {
+        formula,
+        opts,
+        remote,
+        run_id: &run_id,
+        run_dir: &run_dir,
+        log: &mut log,
+        observer,
+    }
+    .go();
+    match outcome {
+        Ok((mut remote_report, deferred)) => {
+            remote_report.remote = report.remote.take();
+            remote_report.started_at = std::mem::take(&mut report.started_at);
+            report = remote_report;
+            if let Some(d) = deferred.filter(|d| !d.is_empty()) {
+                match crate::deferred::deliver(
+                    &d,
+                    &opts.reporting,
+                    formula.taskdir(),
+                    &run_dir,
+                ) {
+                    Ok(done) => done.lines.iter().for_each(|l| log.line(l)),
+                    Err(e) => {
+                        log.line(&e);
+                        report.execution_status = ExecutionStatus::NotOk;
+                        report.status = Some(e);
+                    }
+                }
+            }
+        }
+        Err((kind, why)) => {
+            log.line(&why);
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(why);
+            report.failure = Some(NamedFailure {
+                kind: kind.name.into(),
+                cause: kind.cause,
+            });
+        }
+    }
+    report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report
+}
+
+type Failed = (FailureKind, String);
+
+struct Attempt<'a, 'p> {
+    formula: &'a Formula,
+    opts: &'a RunOptions,
+    remote: &'a Remote,
+    run_id: &'a str,
+    run_dir: &'a Path,
+    log: &'a mut Log<'p>,
+    observer: &'a mut dyn Observer,
+}
+
+impl Attempt<'_, '_> {
+    fn go(&mut self) -> Result<(ExecutionReport, Option<crate::deferred::Deferred>), Failed> {
+        let target = &self.remote.target;
+        let hash = program_hash(&self.remote.program)
+            .map_err(|e| (REMOTE_FAILED, format!("{}: {e}", REMOTE_FAILED.name)))?;
+        let local_tmp = tempfile::Builder::new()
+            .prefix("taskotron-ssh.")
+            .tempdir()
+            .map_err(|e| failed(format!("cannot make a temporary directory: {e}")))?;
+        let session = session::Session::connect(self.remote, local_tmp.path()).map_err(|e| {
+            (
+                REMOTE_UNREACHABLE,
+                format!(
+                    "{}: cannot connect to {target}: {e}",
+                    REMOTE_UNREACHABLE.name
+                ),
+            )
+        })?;
+        let result = self.on(&session, &hash, local_tmp.path());
+        session.close();
+        result
+    }
+
+    fn on(
+        &mut self,
+        session: &session::Session,
+        hash: &str,
+        local_tmp: &Path,
+    ) -> Result<(ExecutionReport, Option<crate::deferred::Deferred>), Failed> {
+        let target = &self.remote.target;
+        // 1. Look: is this build there, which arch, and a directory for the run.
+        // Builds are kept by content hash in the machine's cache directory
+        // (XDG_CACHE_HOME, as other tools keep theirs).
+        let look = session
+            .output(
+                &format!(
+                    "set -e; c=\"${{XDG_CACHE_HOME:-$HOME/.cache}}/taskotron/bin\"; mkdir -p \"$c\"; if [ -x \"$c/taskotron-{hash}\" ]; then echo have; else echo need; fi; uname -m; echo \"$c\"; mktemp -d \"${{TMPDIR:-/tmp}}/taskotron-remote.XXXXXX\""
+                ),
+                None,
+            )
+            .map_err(|e| ssh_failed(&e, "looking at the machine"))?;
+        let text = String::from_utf8_lossy(&look.stdout).into_owned();
+        let mut lines = text.lines();
+        let (Some(have), Some(machine), Some(cache), Some(dir), Some(0)) = (
+            lines.next(),
+            lines.next(),
+            lines.next(),
+            lines.next(),
+            look.code,
+        ) else {
+            return Err(failed(format!(
+                "looking at {target} failed (exit {}): {}",
+                code_text(look.code),
+                look.stderr.trim()
+            )));
+        };
+        let ours = std::env::consts::ARCH;
+        if machine.trim() != ours {
+            return Err((
+                REMOTE_ARCH_MISMATCH,
+                format!(
+                    "{}: {target} is a {} machine and this taskotron is built for {ours}; remote runs copy this very build, so they need a machine of its architecture",
+                    REMOTE_ARCH_MISMATCH.name,
+                    machine.trim()
+                ),
+            ));
+        }
+        let dir = dir.trim().to_string();
+        for path in [dir.as_str(), cache.trim()] {
+            if !is_plain_path(path) {
+                return Err(failed(format!(
+                    "{target} gave `{path}` as a directory, which this runner does not pass to a shell"
+                )));
+            }
+        }
+        let program = format!("{}/taskotron-{hash}", cache.trim());
+        let need = have.trim() == "need";
+        self.log.line(&format!(
+            "remote: {target} ({machine}), run directory {dir}; taskotron {}",
+            if need { "to be copied" } else { "already there" }
+        ));
+        // 2. Send: the task, the job, the config (and this build) as one tar stream.
+        let task_name = self
+            .formula
+            .file
+            .strip_prefix(self.formula.taskdir())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| self.formula.file.clone());
+        let job = self.job_file(&dir, &task_name);
+        let config = self.config(&dir);
+        let archive = local_tmp.join("send.tar");
+        bundle::pack(
+            &archive,
+            self.formula.taskdir(),
+            &[
+                (
+                    "job.json",
+                    serde_json::to_vec_pretty(&job).unwrap_or_default(),
+                ),
+                (
+                    "config.yaml",
+                    serde_json::to_vec_pretty(&config).unwrap_or_default(),
+                ),
+            ],
+            need.then_some(self.remote.program.as_path()),
+        )
+        .map_err(failed)?;
+        let install = if need {
+            format!(" && chmod 755 taskotron && mv -f taskotron {program}.$$ && mv -f {program}.$$ {program}")
+        } else {
+            String::new()
+        };
+        let sent = session
+            .output(&format!("cd {dir} && tar -x -f -{install}"), Some(&archive))
+            .map_err(|e| ssh_failed(&e, "sending the task"))?;
+        let _ = std::fs::remove_file(&archive);
+        if sent.code != Some(0) {
+            return Err(failed(format!(
+                "sending the task to {target} failed (exit {}): {}",
+                code_text(sent.code),
+                sent.stderr.trim()
+            )));
+        }
+        // 3. Run, its status lines followed live.
+        let log = &mut *self.log;
+        let observer = &mut *self.observer;
+        let mut tail: Vec<String> = Vec::new();
+        let ran = session
+            .stream(
+                &format!("cd {dir} && TASKOTRON_CONFIG={dir}/config.yaml exec {program} run-job {dir}/job.json"),
+                &mut |line| {
+                    log.line(&format!("remote: {line}"));
+                    observer.event(Event::Remote { line });
+                    if tail.len() == 20 {
+                        tail.remove(0);
+                    }
+                    tail.push(line.to_string());
+                },
+            )
+            .map_err(|e| ssh_failed(&e, "the run"))?;
+        // 4. Fetch the report and the artifacts, and remove the directory.
+        let fetched = local_tmp.join("fetch.tar");
+        let got = session
+            .output_to(
+                &format!("cd {dir} && tar -c -f - report.json artifacts; s=$?; cd / && rm -rf {dir}; exit $s"),
+                &fetched,
+            )
+            .map_err(|e| ssh_failed(&e, "fetching the artifacts"))?;
+        let remote_run = format!("{dir}/artifacts/{}", self.run_id);
+        let unpacked = bundle::unpack(&fetched, &format!("artifacts/{}", self.run_id), self.run_dir)
+            .map_err(failed)?;
+        if let Some(remote_log) = &unpacked.log {
+            self.log.append("the remote run's own log follows", remote_log);
+        }
+        let Some(text) = unpacked.report.filter(|_| got.code == Some(0)) else {
+            return Err(failed(format!(
+                "the run on {target} wrote no report (`run-job` exit {}){}",
+                code_text(ran),
+                if tail.is_empty() {
+                    String::new()
+                } else {
+                    format!(":\n  {}", tail.join("\n  "))
+                }
+            )));
+        };
+        // Paths in the report name the remote directory; here they are ours.
+        let text = text.replace(
+            &json_text(&remote_run),
+            &json_text(&self.run_dir.display().to_string()),
+        );
+        let file: crate::handoff::ReportFile = serde_json::from_str(&text)
+            .map_err(|e| failed(format!("the report from {target} is not valid: {e}")))?;
+        if file.version != crate::handoff::VERSION {
+            return Err(failed(format!(
+                "the report from {target} has format version {}, not {}",
+                file.version,
+                crate::handoff::VERSION
+            )));
+        }
+        Ok((file.report, file.deferred))
+    }
+
+    fn job_file(&self, dir: &str, task_name: &Path) -> crate::handoff::JobFile {
+        let input = &self.opts.input;
+        crate::handoff::JobFile {
+            version: crate::handoff::VERSION,
+            job: crate::Job {
+                item: input.item.clone(),
+                item_type: input.item_type,
+                build_id: input.build_id.clone(),
+                yamlfile: task_name.display().to_string(),
+                arch: self.opts.arch.unwrap_or(Arch::Noarch),
+                source: None,
+            },
+            task: Path::new(dir).join("task").join(task_name),
+            artifacts: Path::new(dir).join("artifacts"),
+            report: Path::new(dir).join("report.json"),
+            run_id: Some(self.run_id.to_string()),
+            overrides: self.opts.overrides.clone(),
+            defer_reporting: true,
+        }
+    }
+
+    /// The remote's config: ours without secrets, its directories under `dir`,
+    /// and this run's isolation.
+    fn config(&self, dir: &str) -> serde_json::Value {
+        let mut config = self.remote.config.clone();
+        if let Some(map) = config.as_object_mut() {
+            for (key, value) in [
+                ("state_dir", format!("{dir}/state")),
+                ("artifacts", format!("{dir}/artifacts")),
+                ("tmpdir", format!("{dir}/tmp")),
+            ] {
+                map.insert(key.into(), serde_json::Value::String(value));
+            }
+            map.insert(
+                "isolation".into(),
+                serde_json::Value::String(self.opts.isolation.to_string()),
+            );
+        }
+        config
+    }
+}
+
+fn failed(why: String) -> Failed {
+    (REMOTE_FAILED, format!("{}: {why}", REMOTE_FAILED.name))
+}
+
+fn ssh_failed(e: &SshError, during: &str) -> Failed {
+    if e.dropped {
+        (
+            REMOTE_DISCONNECTED,
+            format!(
+                "{}: the connection dropped during {during}: {e}",
+                REMOTE_DISCONNECTED.name
+            ),
+        )
+    } else {
+        failed(format!("{during}: {e}"))
+    }
+}
+
+fn code_text(code: Option<i32>) -> String {
+    code.map_or_else(|| "by a signal".into(), |c| c.to_string())
+}
+
+/// A path the runner puts into remote shell commands unquoted: what `mktemp` and a
+/// home directory normally are.
+fn is_plain_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+}
+
+/// `s` as it appears inside a JSON string.
+fn json_text(s: &str) -> String {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    quoted[1..quoted.len().saturating_sub(1)].to_string()
+}
+
+/// The first 16 hex digits of the SHA-256 of `program`, computed once per process:
+/// the name this build has on remote machines, so another build is never mistaken
+/// for it.
+fn program_hash(program: &Path) -> Result<String, String> {
+    static HASH: OnceLock<(PathBuf, Result<String, String>)> = OnceLock::new();
+    let (path, hash) = HASH.get_or_init(|| (program.to_path_buf(), hash_file(program)));
+    if path == program {
+        hash.clone()
+    } else {
+        hash_file(program)
+    }
+}
+
+fn hash_file(program: &Path) -> Result<String, String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(program)
+        .map_err(|e| format!("cannot read `{}`: {e}", program.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("cannot read `{}`: {e}", program.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
+    Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+}
+
+/// The local run's `taskotron.log`: what happened here, the remote's status lines
+/// as they came, and at the end the remote's own log. Appended only, so a reader
+/// following it by offset never loses its place.
+struct Log<'a> {
+    file: Option<std::fs::File>,
+    ports: Ports<'a>,
+}
+
+impl<'a> Log<'a> {
+    fn open(run_dir: &Path, ports: Ports<'a>) -> Self {
+        let file = std::fs::create_dir_all(run_dir)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(run_dir.join("taskotron.log"))
+            })
+            .ok();
+        Self { file, ports }
+    }
+
+    fn line(&mut self, text: &str) {
+        use std::io::Write;
+        if let Some(f) = &mut self.file {
+            let now = humantime::format_rfc3339_millis(self.ports.clock.now());
+            let _ = writeln!(f, "{now} {text}");
+        }
+    }
+
+    fn append(&mut self, title: &str, bytes: &[u8]) {
+        use std::io::Write;
+        self.line(&format!("--- {title} ---"));
+        if let Some(f) = &mut self.file {
+            let _ = f.write_all(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_absolute_paths_reach_a_remote_shell() {
+        assert!(is_plain_path("/tmp/taskotron-remote.Ab3x_9"));
+        assert!(is_plain_path("/home/task-otron"));
+        for bad in ["tmp/x", "/tmp/a b", "/tmp/$(id)", "/tmp/a;b", "/tmp/'x'", ""] {
+            assert!(!is_plain_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_text_is_the_inside_of_a_json_string() {
+        assert_eq!(json_text("/a/b"), "/a/b");
+        assert_eq!(json_text("/a\"b\\c"), "/a\\\"b\\\\c");
+    }
+
+    #[test]
+    fn a_builds_name_is_its_contents_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::write(&a, b"one build").unwrap();
+        let b = dir.path().join("b");
+        std::fs::write(&b, b"another build").unwrap();
+        let ha = hash_file(&a).unwrap();
+        assert_eq!(ha.len(), 16);
+        assert_eq!(ha, hash_file(&a).unwrap());
+        assert_ne!(ha, hash_file(&b).unwrap());
+        assert!(hash_file(&dir.path().join("none"))
+            .unwrap_err()
+            .contains("cannot read"));
+    }
+}
