@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use taskotron_mock::resultsdb::{MockResultsDb, ResultsDbFixture};
 use taskotron_tests::sshd::{Relay, Sshd};
-use taskotron_tests::workers::Setup;
+use taskotron_tests::workers::{running_with, wait_for, Setup};
 
 /// A task that leaves a marker in its artifacts, prints the configuration its
 /// runner was given (which it can read: `isolation: none`), and reports a result.
@@ -261,6 +261,14 @@ fn a_dropped_connection_is_an_infrastructure_failure() {
     assert_eq!(report["failure"]["kind"], "REMOTE_DISCONNECTED", "{report}");
     assert_eq!(report["failure"]["cause"], "infrastructure");
     assert!(report["status"].as_str().unwrap().contains("dropped during the run"), "{report}");
+    // Over there, the run was stopped and its directory removed: nothing is left.
+    let bin = sshd.path("cache/taskotron/bin");
+    wait_for("the remote run to stop", Duration::from_secs(20), || {
+        !running_with(&bin.display().to_string())
+    });
+    wait_for("the remote run directory to go", Duration::from_secs(10), || {
+        std::fs::read_dir(sshd.path("tmp")).unwrap().next().is_none()
+    });
 }
 
 #[test]

@@ -296,7 +296,7 @@ impl Attempt<'_, '_> {
         let mut tail: Vec<String> = Vec::new();
         let ran = session
             .stream(
-                &format!("cd {dir} && TASKOTRON_CONFIG={dir}/config.yaml exec {program} run-job {dir}/job.json"),
+                &run_script(&dir, &program),
                 &mut |line| {
                     log.line(&format!("remote: {line}"));
                     observer.event(Event::Remote { line });
@@ -389,6 +389,20 @@ impl Attempt<'_, '_> {
         }
         config
     }
+}
+
+/// The remote command of the run: `run-job` in the background, and a watcher on
+/// the command's standard input, which this side holds open and never writes.
+/// When the connection drops, sshd closes it: the watcher stops the run (SIGTERM,
+/// which `run-job` passes to the task's processes) and removes the run directory,
+/// so a dropped connection leaves nothing running or lying there.
+fn run_script(dir: &str, program: &str) -> String {
+    format!(
+        "cd {dir} || exit 1; exec 3<&0; \
+         TASKOTRON_CONFIG={dir}/config.yaml {program} run-job {dir}/job.json 3<&- & p=$!; \
+         {{ cat <&3 >/dev/null 2>&1; if kill -0 $p 2>/dev/null; then kill -TERM $p; while kill -0 $p 2>/dev/null; do sleep 0.2; done; rm -rf {dir}; fi; }} >/dev/null 2>&1 & \
+         exec 3<&-; wait $p"
+    )
 }
 
 fn failed(why: String) -> Failed {

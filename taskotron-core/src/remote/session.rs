@@ -99,7 +99,7 @@ impl Session {
         sink: Option<&Path>,
     ) -> Result<Output, SshError> {
         self.rt.block_on(async {
-            let mut cmd = self.ssh.raw_command(script);
+            let mut cmd = self.ssh.raw_command(posix(script));
             cmd.stdin(if input.is_some() {
                 Stdio::piped()
             } else {
@@ -179,7 +179,9 @@ impl Session {
     }
 
     /// Runs `script`, handing each line of its standard error to `on_line` as it
-    /// comes (its standard output is read and dropped). Returns its exit code.
+    /// comes (its standard output is read and dropped). Returns its exit code. Its
+    /// standard input stays open, and unwritten, until it ends: a script can watch
+    /// it to learn that the connection dropped.
     ///
     /// # Errors
     /// The connection failed or dropped.
@@ -189,11 +191,12 @@ impl Session {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Option<i32>, SshError> {
         self.rt.block_on(async {
-            let mut cmd = self.ssh.raw_command(script);
-            cmd.stdin(Stdio::null())
+            let mut cmd = self.ssh.raw_command(posix(script));
+            cmd.stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             let mut child = cmd.spawn().await.map_err(|e| why(&e))?;
+            let held_stdin = child.stdin().take();
             let mut stdout_pipe = child.stdout().take();
             let stderr_pipe = child.stderr().take();
             let drain = async {
@@ -212,6 +215,7 @@ impl Session {
             };
             tokio::join!(drain, follow);
             let status = child.wait().await.map_err(|e| why(&e))?;
+            drop(held_stdin);
             Ok(status.code())
         })
     }
@@ -221,6 +225,12 @@ impl Session {
         let Self { rt, ssh } = self;
         let _ = rt.block_on(ssh.close());
     }
+}
+
+/// `script` for `sh`, whatever the remote user's login shell is (sshd hands a
+/// command to that shell, which may not be a POSIX one).
+fn posix(script: &str) -> String {
+    format!("sh -c '{}'", script.replace('\'', "'\\''"))
 }
 
 /// Why a command did not run to its end.
