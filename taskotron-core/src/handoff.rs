@@ -184,10 +184,10 @@ pub fn read_report_file(path: &Path) -> Result<ReportFile, HandoffError> {
     let what = "report file";
     let value = read_versioned(path, what)?;
     serde_json::from_value::<ReportFile>(value).map_err(|e| HandoffError::Shape {
-            path: path.to_path_buf(),
-            what,
-            message: e.to_string(),
-        })
+        path: path.to_path_buf(),
+        what,
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -233,7 +233,11 @@ mod tests {
                 && e.contains("different builds"),
             "{e}"
         );
-        std::fs::write(&path, &format!(r#"{{"version": {VERSION}, "job": {{"item": "x"}}}}"#)).unwrap();
+        std::fs::write(
+            &path,
+            &format!(r#"{{"version": {VERSION}, "job": {{"item": "x"}}}}"#),
+        )
+        .unwrap();
         let e = read_job(&path).unwrap_err().to_string();
         assert!(e.contains("is not a valid job file"), "{e}");
         let report = dir.path().join("report.json");

@@ -55,8 +55,8 @@ pub mod yumrepoinfo;
 
 pub use diagnostic::Diagnostic;
 pub use taskotron_model::{
-    Arch, Dictionary, ExecutionReport, ExecutionStatus, Isolation, ItemType, Job, JobRequest, SshTarget,
-    TaskInput,
+    Arch, Dictionary, ExecutionReport, ExecutionStatus, Isolation, ItemType, Job, JobRequest,
+    SshTarget, TaskInput,
 };
 
 /// Reads and validates the formula of `task` (a file or a task directory).

@@ -35,7 +35,9 @@ impl FromStr for SshTarget {
             text: text.to_string(),
             why,
         };
-        let (user, rest) = text.rsplit_once('@').ok_or_else(|| bad("it names no user"))?;
+        let (user, rest) = text
+            .rsplit_once('@')
+            .ok_or_else(|| bad("it names no user"))?;
         if user.is_empty() {
             return Err(bad("the user is empty"));
         }
@@ -61,7 +63,11 @@ impl FromStr for SshTarget {
                 "" => (host, None),
                 _ => (
                     host,
-                    Some(after.strip_prefix(':').ok_or_else(|| bad("text follows `]`"))?),
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or_else(|| bad("text follows `]`"))?,
+                    ),
                 ),
             }
         } else {

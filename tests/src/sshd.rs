@@ -25,8 +25,15 @@ pub struct Sshd {
 pub const SSHD: &str = "/usr/sbin/sshd";
 
 impl Sshd {
-    /// Starts one. Panics, saying what to install, when OpenSSH's server is missing.
+    /// Starts one that lets in the user running the test. Panics, saying what to
+    /// install, when OpenSSH's server is missing.
     pub fn start() -> Self {
+        Self::start_for(None)
+    }
+
+    /// Starts one that lets in `user` (an existing account) instead, as a machine
+    /// set aside for remote runs would have one.
+    pub fn start_for(user: Option<&str>) -> Self {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install Debian's openssh-server (`.ci/run` does)"
@@ -35,7 +42,16 @@ impl Sshd {
         let d = dir.path();
         for (key, _) in [("host_key", ()), ("client_key", ())] {
             let ok = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", "taskotron-test", "-f"])
+                .args([
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    "taskotron-test",
+                    "-f",
+                ])
                 .arg(d.join(key))
                 .stdin(Stdio::null())
                 .status()
@@ -60,10 +76,31 @@ impl Sshd {
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();
-        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+        let user = user.map_or_else(
+            || {
+                String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            },
+            str::to_string,
+        );
+        // Another user must reach the sessions' directories.
+        let ok = Command::new("chmod")
+            .arg("755")
+            .arg(d)
+            .status()
             .unwrap()
-            .trim()
-            .to_string();
+            .success()
+            && Command::new("chown")
+                .arg("-R")
+                .arg(&user)
+                .arg(d.join("cache"))
+                .arg(d.join("tmp"))
+                .status()
+                .unwrap()
+                .success();
+        assert!(ok, "cannot give {user} the sessions' directories");
         let child = Command::new(SSHD)
             .args(["-D", "-e", "-f"])
             .arg(d.join("sshd_config"))
@@ -83,7 +120,11 @@ impl Sshd {
             if let Ok(Some(status)) = sshd.child.try_wait() {
                 panic!("sshd exited ({status}): {}", sshd.log());
             }
-            assert!(Instant::now() < deadline, "sshd did not listen: {}", sshd.log());
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not listen: {}",
+                sshd.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         sshd.trust_port(port);

@@ -115,7 +115,11 @@ fn a_task_runs_there_and_its_artifacts_and_results_come_back() {
     assert_eq!(report["isolation"], "none");
     // The artifacts came back into this machine's run directory.
     let dir = artifacts(&report);
-    assert!(dir.starts_with(s.dir.path().join("artifacts")), "{}", dir.display());
+    assert!(
+        dir.starts_with(s.dir.path().join("artifacts")),
+        "{}",
+        dir.display()
+    );
     assert_eq!(read(&dir.join("marker.txt")), "made-over-there\n");
     assert_eq!(read(&dir.join("sub/file.txt")), "nested\n");
     assert!(dir.join("report.html").is_file());
@@ -123,8 +127,15 @@ fn a_task_runs_there_and_its_artifacts_and_results_come_back() {
     // remote's own log follows at the end.
     assert!(stderr.contains("[3/3] report"), "{stderr}");
     let log = read(&dir.join("taskotron.log"));
-    assert!(log.contains("remote: ") && log.contains("to be copied"), "{log}");
-    assert!(log.contains("--- the remote run's own log follows ---"), "{log}");
+    assert!(
+        log.contains("remote: ") && log.contains("to be copied"),
+        "{log}"
+    );
+    assert!(log.contains("a new connection"), "{log}");
+    assert!(
+        log.contains("--- the remote run's own log follows ---"),
+        "{log}"
+    );
     // What the runner there was given: no password, no ResultsDB.
     let given = printed(&dir, 1);
     assert!(given.contains("\"isolation\": \"none\""), "{given}");
@@ -141,13 +152,18 @@ fn a_task_runs_there_and_its_artifacts_and_results_come_back() {
     let builds = builds_in(&sshd);
     assert_eq!(builds.len(), 1, "{builds:?}");
     assert_eq!(builds[0].len(), "taskotron-".len() + 16);
-    let left: Vec<_> = std::fs::read_dir(sshd.path("tmp")).unwrap().flatten().collect();
+    let left: Vec<_> = std::fs::read_dir(sshd.path("tmp"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 
     // A second run finds the build there.
     let (again, _) = run(&s, "reporting", &["--ssh", &sshd.target()]);
     assert_eq!(again["execution_status"], "OK", "{again}");
-    assert!(read(&artifacts(&again).join("taskotron.log")).contains("already there"));
+    let log = read(&artifacts(&again).join("taskotron.log"));
+    assert!(log.contains("already there"), "{log}");
+    assert!(log.contains("the connection of an earlier run"), "{log}");
     assert_eq!(builds_in(&sshd).len(), 1);
     assert_eq!(db.results(&server.url()).len(), 2);
 }
@@ -165,14 +181,18 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
     );
     let (report, o) = run(&s, "confined", &["--isolation", "sandbox"]);
     assert_eq!(
-        report["execution_status"], "OK",
+        report["execution_status"],
+        "OK",
         "{report}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(report["isolation"], "sandbox");
     assert_eq!(report["remote"], sshd.target());
     let said = printed(&artifacts(&report), 1);
-    assert!(said.contains("Read-only file system") && said.contains("refused"), "{said}");
+    assert!(
+        said.contains("Read-only file system") && said.contains("refused"),
+        "{said}"
+    );
 
     // A worker whose config names the remote runs its jobs there.
     s.schedule("slow", &["x86_64"]);
@@ -181,8 +201,17 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["state"], "FINISHED", "{jobs:?}");
     let run_id = jobs[0]["run_id"].as_str().unwrap();
-    let log = read(&s.dir.path().join("artifacts").join(run_id).join("taskotron.log"));
-    assert!(log.contains(&format!("on {} over SSH", sshd.target())), "{log}");
+    let log = read(
+        &s.dir
+            .path()
+            .join("artifacts")
+            .join(run_id)
+            .join("taskotron.log"),
+    );
+    assert!(
+        log.contains(&format!("on {} over SSH", sshd.target())),
+        "{log}"
+    );
     // `runtask --local` stays here whatever the config says.
     let task = s.dir.path().join("tasks/slow");
     let o = s.ok(&[
@@ -201,7 +230,10 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
         .and_then(|l| l.split(" (run ").next())
         .unwrap_or_else(|| panic!("{err}"));
     let log = read(&Path::new(dir).join("taskotron.log"));
-    assert!(!log.contains("over SSH") && log.contains("isolation: none"), "{log}");
+    assert!(
+        !log.contains("over SSH") && log.contains("isolation: none"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -248,27 +280,45 @@ fn a_dropped_connection_is_an_infrastructure_failure() {
         if running {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the remote action never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the remote action never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     relay.cut();
     let o = child.wait_with_output().unwrap();
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr))
-    });
-    assert!(started.elapsed() < Duration::from_secs(45), "it waited for the task");
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "it waited for the task"
+    );
     assert_eq!(report["execution_status"], "NOT_OK");
     assert_eq!(report["failure"]["kind"], "REMOTE_DISCONNECTED", "{report}");
     assert_eq!(report["failure"]["cause"], "infrastructure");
-    assert!(report["status"].as_str().unwrap().contains("dropped during the run"), "{report}");
+    assert!(
+        report["status"]
+            .as_str()
+            .unwrap()
+            .contains("dropped during the run"),
+        "{report}"
+    );
     // Over there, the run was stopped and its directory removed: nothing is left.
     let bin = sshd.path("cache/taskotron/bin");
     wait_for("the remote run to stop", Duration::from_secs(20), || {
         !running_with(&bin.display().to_string())
     });
-    wait_for("the remote run directory to go", Duration::from_secs(10), || {
-        std::fs::read_dir(sshd.path("tmp")).unwrap().next().is_none()
-    });
+    wait_for(
+        "the remote run directory to go",
+        Duration::from_secs(10),
+        || {
+            std::fs::read_dir(sshd.path("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        },
+    );
 }
 
 #[test]
@@ -282,7 +332,10 @@ fn unknown_hosts_and_bad_destinations_are_refused_clearly() {
         sshd.path("ssh_config").display(),
         s.dir.path().join("empty_known_hosts").display()
     ));
-    s.task("minimal", "actions:\n  - name: pass\n    dummy: {result: PASS}\n");
+    s.task(
+        "minimal",
+        "actions:\n  - name: pass\n    dummy: {result: PASS}\n",
+    );
     let (report, o) = run(&s, "minimal", &["--ssh", &sshd.target()]);
     assert_eq!(o.status.code(), Some(1), "{report}");
     assert_eq!(report["failure"]["kind"], "REMOTE_UNREACHABLE", "{report}");
@@ -321,5 +374,8 @@ fn unknown_hosts_and_bad_destinations_are_refused_clearly() {
     let o = s.command(&["config"]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("names no user") && err.contains("taskotron.yaml:"), "{err}");
+    assert!(
+        err.contains("names no user") && err.contains("taskotron.yaml:"),
+        "{err}"
+    );
 }

@@ -147,8 +147,11 @@ pub fn submit(
             .map(|p| json!({"update": p.update, "text": p.text, "id": null}))
             .collect();
         let path = artifacts.join("bodhi-comments.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&list).unwrap_or_default())
-            .map_err(|e| format!("bodhi_comment: cannot write `{}`: {e}", path.display()))?;
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&list).unwrap_or_default(),
+        )
+        .map_err(|e| format!("bodhi_comment: cannot write `{}`: {e}", path.display()))?;
         let _ = writeln!(out, "Commenting in Bodhi is disabled (no bodhi_url); these {} comments would have been posted: {}", list.len(), path.display());
         return Ok(list);
     };

@@ -369,6 +369,8 @@ impl Config {
             ssh_config: self.ssh_config.clone(),
             known_hosts: self.ssh_known_hosts.clone(),
             connect_timeout: Duration::from_secs(10),
+            control_dir: std::path::absolute(self.state_dir.join("ssh"))
+                .unwrap_or_else(|_| self.state_dir.join("ssh")),
             program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("taskotron")),
             config,
         }

@@ -1,6 +1,5 @@
 //! The two tar streams of a remote run: what goes (the task directory under
-//! `task/`, the job and config files, and this build as `taskotron` when the
-//! machine lacks it) and what comes back (`report.json` and the run's artifacts).
+//! `task/`, the job and config files) and what comes back (`report.json` and the run's artifacts).
 //! Coming back, only regular files and directories under the run's own prefix are
 //! written, and only beneath the local run directory: a task that made links or
 //! odd names in its artifacts cannot write anywhere else on this machine.
@@ -18,12 +17,7 @@ const MAX_TASK_BYTES: u64 = 512 * 1024 * 1024;
 /// # Errors
 /// A file cannot be read or written, or the task directory is larger than
 /// [`MAX_TASK_BYTES`].
-pub fn pack(
-    out: &Path,
-    taskdir: &Path,
-    files: &[(&str, Vec<u8>)],
-    program: Option<&Path>,
-) -> Result<(), String> {
+pub fn pack(out: &Path, taskdir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), String> {
     let file = File::create(out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
     let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
     tar.follow_symlinks(false);
@@ -37,11 +31,6 @@ pub fn pack(
         header.set_cksum();
         tar.append_data(&mut header, name, bytes.as_slice())
             .map_err(|e| format!("cannot pack {name}: {e}"))?;
-    }
-    if let Some(p) = program {
-        let mut f = File::open(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-        tar.append_file("taskotron", &mut f)
-            .map_err(|e| format!("cannot pack `{}`: {e}", p.display()))?;
     }
     tar.into_inner()
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
@@ -99,7 +88,8 @@ pub struct Unpacked {
 /// # Errors
 /// The stream is not a tar stream, or a file cannot be written.
 pub fn unpack(archive: &Path, prefix: &str, run_dir: &Path) -> Result<Unpacked, String> {
-    let file = File::open(archive).map_err(|e| format!("cannot read the fetched artifacts: {e}"))?;
+    let file =
+        File::open(archive).map_err(|e| format!("cannot read the fetched artifacts: {e}"))?;
     let mut tar = tar::Archive::new(std::io::BufReader::new(file));
     let mut out = Unpacked::default();
     let entries = tar
@@ -204,11 +194,31 @@ mod tests {
             &[
                 ("report.json", tar::EntryType::Regular, b"{}", None),
                 ("artifacts/r1/out.txt", tar::EntryType::Regular, b"ok", None),
-                ("artifacts/r1/sub/x.log", tar::EntryType::Regular, b"x", None),
-                ("artifacts/r1/taskotron.log", tar::EntryType::Regular, b"log", None),
-                ("artifacts/r1/../../escape", tar::EntryType::Regular, b"no", None),
+                (
+                    "artifacts/r1/sub/x.log",
+                    tar::EntryType::Regular,
+                    b"x",
+                    None,
+                ),
+                (
+                    "artifacts/r1/taskotron.log",
+                    tar::EntryType::Regular,
+                    b"log",
+                    None,
+                ),
+                (
+                    "artifacts/r1/../../escape",
+                    tar::EntryType::Regular,
+                    b"no",
+                    None,
+                ),
                 ("artifacts/r2/other", tar::EntryType::Regular, b"no", None),
-                ("artifacts/r1/link", tar::EntryType::Symlink, b"", Some("/etc/passwd")),
+                (
+                    "artifacts/r1/link",
+                    tar::EntryType::Symlink,
+                    b"",
+                    Some("/etc/passwd"),
+                ),
                 ("/etc/absolute", tar::EntryType::Regular, b"no", None),
             ],
         );
@@ -231,7 +241,7 @@ mod tests {
         std::fs::write(task.join(".git/HEAD"), "ref").unwrap();
         std::fs::write(task.join("runtask.yml"), "name: x").unwrap();
         let out = tmp.path().join("out.tar");
-        pack(&out, &task, &[("job.json", b"{}".to_vec())], None).unwrap();
+        pack(&out, &task, &[("job.json", b"{}".to_vec())]).unwrap();
         let mut names: Vec<String> = tar::Archive::new(File::open(&out).unwrap())
             .entries()
             .unwrap()

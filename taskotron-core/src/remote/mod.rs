@@ -54,6 +54,8 @@ pub struct Remote {
     pub known_hosts: Option<PathBuf>,
     /// How long connecting may take.
     pub connect_timeout: Duration,
+    /// Where connections are kept for the next run (the state directory's `ssh/`).
+    pub control_dir: PathBuf,
     /// The `taskotron` program copied to the machine (this build).
     pub program: PathBuf,
     /// The configuration the remote runner reads, as a mapping of keys: this
@@ -126,12 +128,7 @@ pub fn run(
             remote_report.started_at = std::mem::take(&mut report.started_at);
             report = remote_report;
             if let Some(d) = deferred.filter(|d| !d.is_empty()) {
-                match crate::deferred::deliver(
-                    &d,
-                    &opts.reporting,
-                    formula.taskdir(),
-                    &run_dir,
-                ) {
+                match crate::deferred::deliver(&d, &opts.reporting, formula.taskdir(), &run_dir) {
                     Ok(done) => done.lines.iter().for_each(|l| log.line(l)),
                     Err(e) => {
                         log.line(&e);
@@ -176,7 +173,7 @@ impl Attempt<'_, '_> {
             .prefix("taskotron-ssh.")
             .tempdir()
             .map_err(|e| failed(format!("cannot make a temporary directory: {e}")))?;
-        let session = session::Session::connect(self.remote, local_tmp.path()).map_err(|e| {
+        let (session, reused) = session::Session::open(self.remote).map_err(|e| {
             (
                 REMOTE_UNREACHABLE,
                 format!(
@@ -185,8 +182,19 @@ impl Attempt<'_, '_> {
                 ),
             )
         })?;
+        self.log.line(&format!(
+            "remote: connected to {target} ({})",
+            if reused {
+                "the connection of an earlier run"
+            } else {
+                "a new connection"
+            }
+        ));
         let result = self.on(&session, &hash, local_tmp.path());
-        session.close();
+        match &result {
+            Err((kind, _)) if *kind == REMOTE_DISCONNECTED => session.close(),
+            _ => session.keep(),
+        }
         result
     }
 
@@ -197,34 +205,70 @@ impl Attempt<'_, '_> {
         local_tmp: &Path,
     ) -> Result<(ExecutionReport, Option<crate::deferred::Deferred>), Failed> {
         let target = &self.remote.target;
-        // 1. Look: is this build there, which arch, and a directory for the run.
-        // Builds are kept by content hash in the machine's cache directory
-        // (XDG_CACHE_HOME, as other tools keep theirs).
-        let look = session
+        // 1. Send the task, the job and the config (one tar stream, paths relative
+        //    to the run's directory, which the machine makes), and look: is this
+        //    build there, which arch is the machine. Builds are kept by content
+        //    hash in the machine's cache directory (XDG_CACHE_HOME, as other tools
+        //    keep theirs).
+        let task_name = self
+            .formula
+            .file
+            .strip_prefix(self.formula.taskdir())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| self.formula.file.clone());
+        let archive = local_tmp.join("send.tar");
+        bundle::pack(
+            &archive,
+            self.formula.taskdir(),
+            &[
+                (
+                    "job.json",
+                    serde_json::to_vec_pretty(&self.job_file(&task_name)).unwrap_or_default(),
+                ),
+                (
+                    "config.yaml",
+                    serde_json::to_vec_pretty(&self.config()).unwrap_or_default(),
+                ),
+            ],
+        )
+        .map_err(failed)?;
+        let sent = session
             .output(
                 &format!(
-                    "set -e; c=\"${{XDG_CACHE_HOME:-$HOME/.cache}}/taskotron/bin\"; mkdir -p \"$c\"; if [ -x \"$c/taskotron-{hash}\" ]; then echo have; else echo need; fi; uname -m; echo \"$c\"; mktemp -d \"${{TMPDIR:-/tmp}}/taskotron-remote.XXXXXX\""
+                    "set -e; c=\"${{XDG_CACHE_HOME:-$HOME/.cache}}/taskotron/bin\"; mkdir -p \"$c\"; \
+                     d=$(mktemp -d \"${{TMPDIR:-/tmp}}/taskotron-remote.XXXXXX\"); cd \"$d\"; tar -x -f -; \
+                     if [ -x \"$c/taskotron-{hash}\" ]; then echo have; else echo need; fi; uname -m; echo \"$c\"; echo \"$d\""
                 ),
-                None,
+                Some(&archive),
             )
-            .map_err(|e| ssh_failed(&e, "looking at the machine"))?;
-        let text = String::from_utf8_lossy(&look.stdout).into_owned();
+            .map_err(|e| ssh_failed(&e, "sending the task"))?;
+        let _ = std::fs::remove_file(&archive);
+        let text = String::from_utf8_lossy(&sent.stdout).into_owned();
         let mut lines = text.lines();
         let (Some(have), Some(machine), Some(cache), Some(dir), Some(0)) = (
             lines.next(),
             lines.next(),
             lines.next(),
             lines.next(),
-            look.code,
+            sent.code,
         ) else {
             return Err(failed(format!(
-                "looking at {target} failed (exit {}): {}",
-                code_text(look.code),
-                look.stderr.trim()
+                "sending the task to {target} failed (exit {}): {}",
+                code_text(sent.code),
+                sent.stderr.trim()
             )));
         };
+        let dir = dir.trim().to_string();
+        for path in [dir.as_str(), cache.trim()] {
+            if !is_plain_path(path) {
+                return Err(failed(format!(
+                    "{target} gave `{path}` as a directory, which this runner does not pass to a shell"
+                )));
+            }
+        }
         let ours = std::env::consts::ARCH;
         if machine.trim() != ours {
+            let _ = session.output(&format!("rm -rf {dir}"), None);
             return Err((
                 REMOTE_ARCH_MISMATCH,
                 format!(
@@ -234,94 +278,63 @@ impl Attempt<'_, '_> {
                 ),
             ));
         }
-        let dir = dir.trim().to_string();
-        for path in [dir.as_str(), cache.trim()] {
-            if !is_plain_path(path) {
-                return Err(failed(format!(
-                    "{target} gave `{path}` as a directory, which this runner does not pass to a shell"
-                )));
-            }
-        }
         let program = format!("{}/taskotron-{hash}", cache.trim());
         let need = have.trim() == "need";
         self.log.line(&format!(
-            "remote: {target} ({machine}), run directory {dir}; taskotron {}",
-            if need { "to be copied" } else { "already there" }
+            "remote: {target} ({}), run directory {dir}; taskotron {}",
+            machine.trim(),
+            if need {
+                "to be copied"
+            } else {
+                "already there"
+            }
         ));
-        // 2. Send: the task, the job, the config (and this build) as one tar stream.
-        let task_name = self
-            .formula
-            .file
-            .strip_prefix(self.formula.taskdir())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| self.formula.file.clone());
-        let job = self.job_file(&dir, &task_name);
-        let config = self.config(&dir);
-        let archive = local_tmp.join("send.tar");
-        bundle::pack(
-            &archive,
-            self.formula.taskdir(),
-            &[
-                (
-                    "job.json",
-                    serde_json::to_vec_pretty(&job).unwrap_or_default(),
-                ),
-                (
-                    "config.yaml",
-                    serde_json::to_vec_pretty(&config).unwrap_or_default(),
-                ),
-            ],
-            need.then_some(self.remote.program.as_path()),
-        )
-        .map_err(failed)?;
-        let install = if need {
-            format!(" && chmod 755 taskotron && mv -f taskotron {program}.$$ && mv -f {program}.$$ {program}")
-        } else {
-            String::new()
-        };
-        let sent = session
-            .output(&format!("cd {dir} && tar -x -f -{install}"), Some(&archive))
-            .map_err(|e| ssh_failed(&e, "sending the task"))?;
-        let _ = std::fs::remove_file(&archive);
-        if sent.code != Some(0) {
-            return Err(failed(format!(
-                "sending the task to {target} failed (exit {}): {}",
-                code_text(sent.code),
-                sent.stderr.trim()
-            )));
+        // 2. This build, when the machine lacks it: written beside, then renamed,
+        //    so two runs copying at once never run half a binary.
+        if need {
+            let copied = session
+                .output(
+                    &format!("set -e; cat > {program}.$$; chmod 755 {program}.$$; mv -f {program}.$$ {program}"),
+                    Some(&self.remote.program),
+                )
+                .map_err(|e| ssh_failed(&e, "copying taskotron"))?;
+            if copied.code != Some(0) {
+                let _ = session.output(&format!("rm -rf {dir}"), None);
+                return Err(failed(format!(
+                    "copying taskotron to {target} failed (exit {}): {}",
+                    code_text(copied.code),
+                    copied.stderr.trim()
+                )));
+            }
         }
-        // 3. Run, its status lines followed live.
+        // 3. Run, its status lines followed live; then the report and the
+        //    artifacts come back on its standard output, and the directory goes.
+        let fetched = local_tmp.join("fetch.tar");
         let log = &mut *self.log;
         let observer = &mut *self.observer;
         let mut tail: Vec<String> = Vec::new();
         let ran = session
-            .stream(
-                &run_script(&dir, &program),
-                &mut |line| {
-                    log.line(&format!("remote: {line}"));
-                    observer.event(Event::Remote { line });
-                    if tail.len() == 20 {
-                        tail.remove(0);
-                    }
-                    tail.push(line.to_string());
-                },
-            )
+            .stream(&run_script(&dir, &program), &fetched, &mut |line| {
+                log.line(&format!("remote: {line}"));
+                observer.event(Event::Remote { line });
+                if tail.len() == 20 {
+                    tail.remove(0);
+                }
+                tail.push(line.to_string());
+            })
             .map_err(|e| ssh_failed(&e, "the run"))?;
-        // 4. Fetch the report and the artifacts, and remove the directory.
-        let fetched = local_tmp.join("fetch.tar");
-        let got = session
-            .output_to(
-                &format!("cd {dir} && tar -c -f - report.json artifacts; s=$?; cd / && rm -rf {dir}; exit $s"),
-                &fetched,
-            )
-            .map_err(|e| ssh_failed(&e, "fetching the artifacts"))?;
         let remote_run = format!("{dir}/artifacts/{}", self.run_id);
-        let unpacked = bundle::unpack(&fetched, &format!("artifacts/{}", self.run_id), self.run_dir)
-            .map_err(failed)?;
+        let unpacked = bundle::unpack(
+            &fetched,
+            &format!("artifacts/{}", self.run_id),
+            self.run_dir,
+        )
+        .map_err(failed)?;
         if let Some(remote_log) = &unpacked.log {
-            self.log.append("the remote run's own log follows", remote_log);
+            self.log
+                .append("the remote run's own log follows", remote_log);
         }
-        let Some(text) = unpacked.report.filter(|_| got.code == Some(0)) else {
+        let Some(text) = unpacked.report else {
             return Err(failed(format!(
                 "the run on {target} wrote no report (`run-job` exit {}){}",
                 code_text(ran),
@@ -349,7 +362,9 @@ impl Attempt<'_, '_> {
         Ok((file.report, file.deferred))
     }
 
-    fn job_file(&self, dir: &str, task_name: &Path) -> crate::handoff::JobFile {
+    /// The job, its paths relative to the run's directory on the machine (where
+    /// `run-job` starts).
+    fn job_file(&self, task_name: &Path) -> crate::handoff::JobFile {
         let input = &self.opts.input;
         crate::handoff::JobFile {
             version: crate::handoff::VERSION,
@@ -361,26 +376,26 @@ impl Attempt<'_, '_> {
                 arch: self.opts.arch.unwrap_or(Arch::Noarch),
                 source: None,
             },
-            task: Path::new(dir).join("task").join(task_name),
-            artifacts: Path::new(dir).join("artifacts"),
-            report: Path::new(dir).join("report.json"),
+            task: Path::new("task").join(task_name),
+            artifacts: PathBuf::from("artifacts"),
+            report: PathBuf::from("report.json"),
             run_id: Some(self.run_id.to_string()),
             overrides: self.opts.overrides.clone(),
             defer_reporting: true,
         }
     }
 
-    /// The remote's config: ours without secrets, its directories under `dir`,
-    /// and this run's isolation.
-    fn config(&self, dir: &str) -> serde_json::Value {
+    /// The remote's config: ours without secrets, its directories in the run's
+    /// directory, and this run's isolation.
+    fn config(&self) -> serde_json::Value {
         let mut config = self.remote.config.clone();
         if let Some(map) = config.as_object_mut() {
             for (key, value) in [
-                ("state_dir", format!("{dir}/state")),
-                ("artifacts", format!("{dir}/artifacts")),
-                ("tmpdir", format!("{dir}/tmp")),
+                ("state_dir", "state"),
+                ("artifacts", "artifacts"),
+                ("tmpdir", "tmp"),
             ] {
-                map.insert(key.into(), serde_json::Value::String(value));
+                map.insert(key.into(), serde_json::Value::String(value.into()));
             }
             map.insert(
                 "isolation".into(),
@@ -395,13 +410,15 @@ impl Attempt<'_, '_> {
 /// the command's standard input, which this side holds open and never writes.
 /// When the connection drops, sshd closes it: the watcher stops the run (SIGTERM,
 /// which `run-job` passes to the task's processes) and removes the run directory,
-/// so a dropped connection leaves nothing running or lying there.
+/// so a dropped connection leaves nothing running or lying there. When the run
+/// ends, the report and the artifacts go out on standard output as a tar stream,
+/// and the directory is removed.
 fn run_script(dir: &str, program: &str) -> String {
     format!(
         "cd {dir} || exit 1; exec 3<&0; \
-         TASKOTRON_CONFIG={dir}/config.yaml {program} run-job {dir}/job.json 3<&- & p=$!; \
+         TASKOTRON_CONFIG={dir}/config.yaml {program} run-job {dir}/job.json 3<&- >/dev/null & p=$!; \
          {{ cat <&3 >/dev/null 2>&1; if kill -0 $p 2>/dev/null; then kill -TERM $p; while kill -0 $p 2>/dev/null; do sleep 0.2; done; rm -rf {dir}; fi; }} >/dev/null 2>&1 & \
-         exec 3<&-; wait $p"
+         exec 3<&-; wait $p; s=$?; tar -c -f - report.json artifacts; cd / && rm -rf {dir}; exit $s"
     )
 }
 
@@ -431,8 +448,7 @@ fn code_text(code: Option<i32>) -> String {
 /// home directory normally are.
 fn is_plain_path(p: &str) -> bool {
     p.starts_with('/')
-        && p
-            .chars()
+        && p.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
 }
 
@@ -521,7 +537,14 @@ mod tests {
     fn only_plain_absolute_paths_reach_a_remote_shell() {
         assert!(is_plain_path("/tmp/taskotron-remote.Ab3x_9"));
         assert!(is_plain_path("/home/task-otron"));
-        for bad in ["tmp/x", "/tmp/a b", "/tmp/$(id)", "/tmp/a;b", "/tmp/'x'", ""] {
+        for bad in [
+            "tmp/x",
+            "/tmp/a b",
+            "/tmp/$(id)",
+            "/tmp/a;b",
+            "/tmp/'x'",
+            "",
+        ] {
             assert!(!is_plain_path(bad), "{bad}");
         }
     }

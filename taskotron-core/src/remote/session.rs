@@ -13,9 +13,100 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use super::Remote;
 
-/// How long the control master outlives its last command when the runner dies
-/// without closing it.
-const MASTER_IDLE: Duration = Duration::from_secs(30);
+/// How long a control master waits for the next run's commands before it exits.
+const MASTER_IDLE: Duration = Duration::from_secs(60);
+
+/// Where the masters of `remote`'s destination live: a directory named after
+/// everything that makes a connection (destination, key, ssh files), under the
+/// configured control directory, or under the temporary directory when that
+/// path would be too long for a socket (108 bytes on Linux).
+fn control_dir(remote: &Remote) -> std::path::PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(remote.target.to_string());
+    for p in [&remote.privkey, &remote.ssh_config, &remote.known_hosts] {
+        h.update([0u8]);
+        if let Some(p) = p {
+            h.update(p.as_os_str().as_encoded_bytes());
+        }
+    }
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let preferred = remote.control_dir.join(&key);
+    // The fallback is shared by every state directory: its name says which one.
+    let mut h = Sha256::new();
+    h.update(preferred.as_os_str().as_encoded_bytes());
+    let fallback: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // `<dir>/.ssh-connectionXXXXXX/master`, to which ssh adds a 17-byte suffix
+    // while it makes the socket.
+    if preferred.as_os_str().len() + 48 < 108 {
+        preferred
+    } else {
+        // SAFETY: getuid(2) has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        std::env::temp_dir()
+            .join(format!("taskotron-ssh-{uid}"))
+            .join(fallback)
+    }
+}
+
+/// Makes `dir` (and its parent) this user's alone, or says why it cannot be: a
+/// directory another user made or may write (in `/tmp`, say) could hand our
+/// connections to someone else.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: getuid(2) has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    for d in [dir.parent().unwrap_or(dir), dir] {
+        match std::fs::create_dir(d) {
+            Ok(()) => std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(d)?;
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))?;
+            }
+            Err(e) => return Err(e),
+        }
+        let m = std::fs::symlink_metadata(d)?;
+        if !m.is_dir() || m.uid() != uid || m.mode() & 0o022 != 0 {
+            return Err(std::io::Error::other(format!(
+                "`{}` is not a directory of this user's that only it may write",
+                d.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on a file, released when dropped.
+struct Lock {
+    _file: std::fs::File,
+}
+
+impl Lock {
+    fn take(path: &Path) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        // SAFETY: flock(2) on a descriptor this struct owns.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Self { _file: f })
+    }
+}
 
 /// A command's exit code and what it printed.
 #[derive(Debug)]
@@ -35,15 +126,44 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connects to `remote`, the control socket under `control_dir`.
+    /// Connects to `remote`: through the control master an earlier run left for
+    /// the same destination, key and ssh files when it still answers, else
+    /// through a new one. Masters live in `remote.control_dir`, one directory per
+    /// destination, and exit after [`MASTER_IDLE`] without commands; a worker's
+    /// jobs to one machine so pay for one SSH handshake, not one each. Returns
+    /// whether the connection was reused.
     ///
     /// # Errors
     /// Why ssh could not connect, in its words.
-    pub fn connect(remote: &Remote, control_dir: &Path) -> Result<Self, SshError> {
+    pub fn open(remote: &Remote) -> Result<(Self, bool), SshError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| local(format!("cannot start the ssh runtime: {e}")))?;
+        let dir = control_dir(remote);
+        private_dir(&dir).map_err(|e| local(format!("cannot use `{}`: {e}", dir.display())))?;
+        // One run at a time looks for, or makes, the master of a destination.
+        let _lock = Lock::take(&dir.join("lock"))
+            .map_err(|e| local(format!("cannot lock `{}`: {e}", dir.display())))?;
+        let current = dir.join("current");
+        if let Ok(socket) = std::fs::read_link(&current) {
+            let ssh = openssh::Session::resume(socket.into_boxed_path(), None);
+            if rt.block_on(ssh.check()).is_ok() {
+                return Ok((Self { rt, ssh }, true));
+            }
+        }
+        // Whatever is left in the directory belongs to masters that are gone.
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".ssh-connection")
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&current);
         let mut b = SessionBuilder::default();
         b.user(remote.target.user.clone())
             // A host not in known_hosts is refused, never trusted on first use: a
@@ -51,7 +171,7 @@ impl Session {
             .known_hosts_check(KnownHosts::Strict)
             .connect_timeout(remote.connect_timeout)
             .server_alive_interval(Duration::from_secs(5))
-            .control_directory(control_dir)
+            .control_directory(&dir)
             .control_persist(ControlPersist::IdleFor(
                 std::num::NonZeroUsize::new(MASTER_IDLE.as_secs() as usize)
                     .unwrap_or(std::num::NonZeroUsize::MIN),
@@ -71,7 +191,8 @@ impl Session {
         let ssh = rt
             .block_on(b.connect(&remote.target.host))
             .map_err(|e| why(&e))?;
-        Ok(Self { rt, ssh })
+        let _ = std::os::unix::fs::symlink(ssh.control_socket(), &current);
+        Ok((Self { rt, ssh }, false))
     }
 
     /// Runs `script` with the remote user's shell, its standard input read from
@@ -80,24 +201,10 @@ impl Session {
     /// # Errors
     /// The connection failed or dropped, or `input` cannot be read.
     pub fn output(&self, script: &str, input: Option<&Path>) -> Result<Output, SshError> {
-        self.exec(script, input, None)
+        self.exec(script, input)
     }
 
-    /// Runs `script`, its standard output written to the file `sink` (which may
-    /// be large: a tar stream of artifacts) rather than kept.
-    ///
-    /// # Errors
-    /// The connection failed or dropped, or `sink` cannot be written.
-    pub fn output_to(&self, script: &str, sink: &Path) -> Result<Output, SshError> {
-        self.exec(script, None, Some(sink))
-    }
-
-    fn exec(
-        &self,
-        script: &str,
-        input: Option<&Path>,
-        sink: Option<&Path>,
-    ) -> Result<Output, SshError> {
+    fn exec(&self, script: &str, input: Option<&Path>) -> Result<Output, SshError> {
         self.rt.block_on(async {
             let mut cmd = self.ssh.raw_command(posix(script));
             cmd.stdin(if input.is_some() {
@@ -115,9 +222,9 @@ impl Session {
                         .map_err(|e| local(format!("cannot read `{}`: {e}", path.display())))?;
                     let mut buf = vec![0u8; 256 * 1024];
                     loop {
-                        let n = file.read(&mut buf).map_err(|e| {
-                            local(format!("cannot read `{}`: {e}", path.display()))
-                        })?;
+                        let n = file
+                            .read(&mut buf)
+                            .map_err(|e| local(format!("cannot read `{}`: {e}", path.display())))?;
                         if n == 0 {
                             break;
                         }
@@ -130,29 +237,11 @@ impl Session {
             let mut stdout_pipe = child.stdout().take();
             let mut stderr_pipe = child.stderr().take();
             let read_out = async {
-                let mut kept = Vec::new();
-                let mut file = match sink {
-                    Some(p) => Some(std::fs::File::create(p).map_err(|e| {
-                        local(format!("cannot write `{}`: {e}", p.display()))
-                    })?),
-                    None => None,
-                };
-                if let Some(pipe) = &mut stdout_pipe {
-                    let mut buf = vec![0u8; 256 * 1024];
-                    loop {
-                        let n = match pipe.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        match &mut file {
-                            Some(f) => std::io::Write::write_all(f, &buf[..n]).map_err(|e| {
-                                local(format!("cannot write the fetched artifacts: {e}"))
-                            })?,
-                            None => kept.extend_from_slice(&buf[..n]),
-                        }
-                    }
+                let mut v = Vec::new();
+                if let Some(p) = &mut stdout_pipe {
+                    let _ = p.read_to_end(&mut v).await;
                 }
-                Ok::<Vec<u8>, SshError>(kept)
+                v
             };
             let read_err = async {
                 let mut v = Vec::new();
@@ -165,7 +254,7 @@ impl Session {
             let status = child.wait().await.map_err(|e| why(&e))?;
             let out = Output {
                 code: status.code(),
-                stdout: stdout?,
+                stdout,
                 stderr: String::from_utf8_lossy(&stderr).into_owned(),
             };
             match fed {
@@ -179,7 +268,8 @@ impl Session {
     }
 
     /// Runs `script`, handing each line of its standard error to `on_line` as it
-    /// comes (its standard output is read and dropped). Returns its exit code. Its
+    /// comes, its standard output written to the file `sink`. Returns its exit
+    /// code. Its
     /// standard input stays open, and unwritten, until it ends: a script can watch
     /// it to learn that the connection dropped.
     ///
@@ -188,6 +278,7 @@ impl Session {
     pub fn stream(
         &self,
         script: &str,
+        sink: &Path,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Option<i32>, SshError> {
         self.rt.block_on(async {
@@ -200,10 +291,21 @@ impl Session {
             let mut stdout_pipe = child.stdout().take();
             let stderr_pipe = child.stderr().take();
             let drain = async {
-                if let Some(p) = &mut stdout_pipe {
-                    let mut sink = tokio::io::sink();
-                    let _ = tokio::io::copy(p, &mut sink).await;
+                let mut file = std::fs::File::create(sink)
+                    .map_err(|e| local(format!("cannot write `{}`: {e}", sink.display())))?;
+                if let Some(pipe) = &mut stdout_pipe {
+                    let mut buf = vec![0u8; 256 * 1024];
+                    loop {
+                        let n = match pipe.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        std::io::Write::write_all(&mut file, &buf[..n]).map_err(|e| {
+                            local(format!("cannot write `{}`: {e}", sink.display()))
+                        })?;
+                    }
                 }
+                Ok::<(), SshError>(())
             };
             let follow = async {
                 if let Some(p) = stderr_pipe {
@@ -213,14 +315,23 @@ impl Session {
                     }
                 }
             };
-            tokio::join!(drain, follow);
+            let (drained, ()) = tokio::join!(drain, follow);
             let status = child.wait().await.map_err(|e| why(&e))?;
             drop(held_stdin);
+            drained?;
             Ok(status.code())
         })
     }
 
-    /// Closes the connection (the control master exits).
+    /// Leaves the connection for the next run to the same destination (its
+    /// master exits by itself once idle).
+    pub fn keep(self) {
+        let Self { rt: _rt, ssh } = self;
+        let _ = ssh.detach();
+    }
+
+    /// Closes the connection: its master exits now (after a dropped connection,
+    /// so the next run starts afresh).
     pub fn close(self) {
         let Self { rt, ssh } = self;
         let _ = rt.block_on(ssh.close());
@@ -280,5 +391,31 @@ fn sending(e: &std::io::Error) -> SshError {
     SshError {
         text: format!("the connection dropped while sending: {e}"),
         dropped: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn connections_live_only_in_this_users_private_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("ssh/abc");
+        private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // A parent others may write is refused, not used.
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = private_dir(&shared.join("abc")).unwrap_err().to_string();
+        assert!(e.contains("only it may write"), "{e}");
+    }
+
+    #[test]
+    fn scripts_reach_sh_whole_whatever_they_quote() {
+        assert_eq!(posix("echo 'a b'"), "sh -c 'echo '\\''a b'\\'''");
     }
 }
