@@ -379,3 +379,76 @@ fn unknown_hosts_and_bad_destinations_are_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn a_remote_runs_bodhi_comments_are_posted_from_here_and_once() {
+    const UPDATE: &str = "FEDORA-2024-1a2b3c4d5e";
+    let fixture: taskotron_mock::bodhi::BodhiFixture = serde_norway::from_str(&format!(
+        "users:\n  - {{name: taskotron, token: t0ken-canary}}\nupdates:\n  - alias: {UPDATE}\n    comments: []\n"
+    ))
+    .unwrap();
+    let mock = taskotron_mock::bodhi::MockBodhi::new(&fixture);
+    let server = mock.serve().unwrap();
+    let sshd = Sshd::start();
+    let s = setup(&sshd);
+    s.configure(&format!("bodhi_url: {}\nbodhi_token: t0ken-canary\n", server.url()));
+    let task = s.dir.path().join("tasks/comment");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(
+        task.join("runtask.yml"),
+        "name: upgradepath\nnamespace: dist\ndesc: x\nmaintainer: t\ninput:\n  args: [bodhi_update]\nactions:\n  - name: check\n    shell:\n      - \"printf 'results:\\\\n  - item: %s\\\\n    type: bodhi_update\\\\n    outcome: FAILED\\\\n' ${bodhi_update}\"\n      - cat ${taskdir}/../config.yaml >&2\n    export: out\n  - name: comment\n    bodhi_comment:\n      results: ${out}\n",
+    )
+    .unwrap();
+    let run = || {
+        let o = s
+            .command(&[
+                "run",
+                task.to_str().unwrap(),
+                "-i",
+                UPDATE,
+                "-t",
+                "bodhi_update",
+                "-a",
+                "x86_64",
+                "--format",
+                "json",
+                "--ssh",
+                &sshd.target(),
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        assert_eq!(report["execution_status"], "OK", "{report}");
+        report
+    };
+    let report = run();
+    let ours = || {
+        mock.comments(UPDATE)
+            .into_iter()
+            .filter(|c| c.user == "taskotron")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ours().len(), 1);
+    assert!(
+        ours()[0]
+            .text
+            .starts_with("Taskotron: dist.upgradepath test FAILED on x86_64."),
+        "{}",
+        ours()[0].text
+    );
+    // The token stayed here.
+    let dir = artifacts(&report);
+    let stderr_file = std::fs::read_dir(dir.join("actions"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("01-check.stderr"))
+        .unwrap();
+    let given = read(&stderr_file);
+    assert!(given.contains("bodhi_url") && !given.contains("t0ken-canary"), "{given}");
+    // The posting rules ran here, against what Bodhi already has: an unchanged
+    // FAILED is not said again.
+    run();
+    assert_eq!(ours().len(), 1);
+}
