@@ -235,7 +235,7 @@ mod tests {
         );
         std::fs::write(
             &path,
-            &format!(r#"{{"version": {VERSION}, "job": {{"item": "x"}}}}"#),
+            format!(r#"{{"version": {VERSION}, "job": {{"item": "x"}}}}"#),
         )
         .unwrap();
         let e = read_job(&path).unwrap_err().to_string();

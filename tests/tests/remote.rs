@@ -391,7 +391,10 @@ fn a_remote_runs_bodhi_comments_are_posted_from_here_and_once() {
     let server = mock.serve().unwrap();
     let sshd = Sshd::start();
     let s = setup(&sshd);
-    s.configure(&format!("bodhi_url: {}\nbodhi_token: t0ken-canary\n", server.url()));
+    s.configure(&format!(
+        "bodhi_url: {}\nbodhi_token: t0ken-canary\n",
+        server.url()
+    ));
     let task = s.dir.path().join("tasks/comment");
     std::fs::create_dir_all(&task).unwrap();
     std::fs::write(
@@ -446,7 +449,10 @@ fn a_remote_runs_bodhi_comments_are_posted_from_here_and_once() {
         .find(|p| p.to_string_lossy().ends_with("01-check.stderr"))
         .unwrap();
     let given = read(&stderr_file);
-    assert!(given.contains("bodhi_url") && !given.contains("t0ken-canary"), "{given}");
+    assert!(
+        given.contains("bodhi_url") && !given.contains("t0ken-canary"),
+        "{given}"
+    );
     // The posting rules ran here, against what Bodhi already has: an unchanged
     // FAILED is not said again.
     run();

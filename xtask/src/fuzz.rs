@@ -16,6 +16,7 @@ const TARGETS: &[&str] = &[
     "trigger",
     "koji",
     "messages",
+    "ssh_target",
 ];
 
 /// The targets that fuzz only `taskotron-tap`.

@@ -33,6 +33,8 @@ const PACKAGES: &[(&str, Check)] = &[
     ("createrepo-c", Check::File("/usr/bin/createrepo_c")),
     // Workers run jobs in a bubblewrap sandbox (the e2e matrix, the sandbox tests).
     ("bubblewrap", Check::File("/usr/bin/bwrap")),
+    // Remote runs are tested against a real OpenSSH server on loopback.
+    ("openssh-server", Check::File("/usr/sbin/sshd")),
 ];
 
 /// How to tell a package is installed.
