@@ -570,7 +570,7 @@ pub struct RunArgs {
     /// as a worker does [default: the config's `isolation`, else none].
     #[arg(long, value_name = "MODE", value_parser = Choices::new(parse_isolation, taskotron_core::Isolation::ALL.map(taskotron_core::Isolation::as_str)))]
     pub isolation: Option<taskotron_core::Isolation>,
-    /// Run on this machine over SSH, `user@host[:port]`, as the original's `--ssh`:
+    /// Run on another machine over SSH, `user@host[:port]`, as the original's `--ssh`:
     /// the task goes there, the same taskotron runs it, the artifacts come back
     /// [default: the config's `remote`, else this machine].
     #[arg(long, value_name = "USER@HOST[:PORT]", value_parser = parse_ssh)]
@@ -625,7 +625,7 @@ pub struct RuntaskArgs {
     /// Run on this machine (the default unless the config names a `remote`).
     #[arg(short, long, conflicts_with = "ssh")]
     pub local: bool,
-    /// Run on this machine over SSH, `user@host[:port]`, as the original's `--ssh`:
+    /// Run on another machine over SSH, `user@host[:port]`, as the original's `--ssh`:
     /// the task goes there, the same taskotron runs it, the artifacts come back
     /// [default: the config's `remote`, else this machine].
     #[arg(long, value_name = "USER@HOST[:PORT]", value_parser = parse_ssh)]

@@ -357,6 +357,38 @@ fn is_run_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
+/// The report of run `run_id` of `formula` as it starts (OK, nothing done yet), its
+/// artifacts in `run_dir`: what a local and a remote run both begin with.
+pub(crate) fn starting_report(
+    formula: &Formula,
+    opts: &RunOptions,
+    run_id: &str,
+    run_dir: &Path,
+    ports: Ports<'_>,
+) -> ExecutionReport {
+    ExecutionReport {
+        execution_status: ExecutionStatus::Ok,
+        status: None,
+        build_id: opts.input.build_id.clone(),
+        run_id: run_id.to_string(),
+        item: opts.input.item.clone(),
+        item_type: opts.input.item_type,
+        arch: opts.arch.unwrap_or(Arch::Noarch),
+        checkname: formula.checkname(),
+        artifacts: absolute(run_dir),
+        started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
+        duration_ms: 0,
+        actions: Vec::new(),
+        outcome: None,
+        results: Vec::new(),
+        exit_code: None,
+        task_commit: None,
+        failure: None,
+        isolation: Some(opts.isolation),
+        remote: opts.remote.as_ref().map(|r| r.target.to_string()),
+    }
+}
+
 /// Runs `formula` as `opts` say, telling `observer` how it goes.
 ///
 /// # Errors
@@ -377,27 +409,7 @@ pub fn run(
     let arch = opts.arch.unwrap_or(Arch::Noarch);
     let run_dir = opts.artifacts_root.join(&run_id);
     let workdir = workdir(opts, &run_id);
-    let mut report = ExecutionReport {
-        execution_status: ExecutionStatus::Ok,
-        status: None,
-        build_id: opts.input.build_id.clone(),
-        run_id: run_id.clone(),
-        item: opts.input.item.clone(),
-        item_type: opts.input.item_type,
-        arch,
-        checkname: formula.checkname(),
-        artifacts: absolute(&run_dir),
-        started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
-        duration_ms: 0,
-        actions: Vec::new(),
-        outcome: None,
-        results: Vec::new(),
-        exit_code: None,
-        task_commit: None,
-        failure: None,
-        isolation: Some(opts.isolation),
-        remote: None,
-    };
+    let mut report = starting_report(formula, opts, &run_id, &run_dir, ports);
     for dir in [
         run_dir.join("actions"),
         workdir.clone(),

@@ -38,14 +38,25 @@ fn setup(sshd: &Sshd) -> Setup {
 }
 
 fn run(s: &Setup, task: &str, args: &[&str]) -> (Value, Output) {
+    run_for(s, task, ("htop-3.3.0-1.fc41", "koji_build"), args)
+}
+
+/// `taskotron run` of `task` for `item` of its type on x86_64, printing its report
+/// as JSON, with `args` added.
+fn run_for(
+    s: &Setup,
+    task: &str,
+    (item, item_type): (&str, &str),
+    args: &[&str],
+) -> (Value, Output) {
     let task = s.dir.path().join("tasks").join(task);
     let mut all = vec![
         "run",
         task.to_str().unwrap(),
         "-i",
-        "htop-3.3.0-1.fc41",
+        item,
         "-t",
-        "koji_build",
+        item_type,
         "-a",
         "x86_64",
         "--format",
@@ -403,26 +414,18 @@ fn a_remote_runs_bodhi_comments_are_posted_from_here_and_once() {
     )
     .unwrap();
     let run = || {
-        let o = s
-            .command(&[
-                "run",
-                task.to_str().unwrap(),
-                "-i",
-                UPDATE,
-                "-t",
-                "bodhi_update",
-                "-a",
-                "x86_64",
-                "--format",
-                "json",
-                "--ssh",
-                &sshd.target(),
-            ])
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
-        assert_eq!(report["execution_status"], "OK", "{report}");
+        let (report, o) = run_for(
+            &s,
+            "comment",
+            (UPDATE, "bodhi_update"),
+            &["--ssh", &sshd.target()],
+        );
+        assert_eq!(
+            report["execution_status"],
+            "OK",
+            "{report}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         report
     };
     let report = run();

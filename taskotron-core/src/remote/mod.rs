@@ -78,27 +78,9 @@ pub fn run(
     let arch = opts.arch.unwrap_or(Arch::Noarch);
     let run_dir = std::path::absolute(opts.artifacts_root.join(&run_id))
         .unwrap_or_else(|_| opts.artifacts_root.join(&run_id));
-    let mut report = ExecutionReport {
-        execution_status: ExecutionStatus::Ok,
-        status: None,
-        build_id: opts.input.build_id.clone(),
-        run_id: run_id.clone(),
-        item: opts.input.item.clone(),
-        item_type: opts.input.item_type,
-        arch,
-        checkname: formula.checkname(),
-        artifacts: run_dir.clone(),
-        started_at: humantime::format_rfc3339_millis(ports.clock.now()).to_string(),
-        duration_ms: 0,
-        actions: Vec::new(),
-        outcome: None,
-        results: Vec::new(),
-        exit_code: None,
-        task_commit: None,
-        failure: None,
-        isolation: Some(opts.isolation),
-        remote: Some(remote.target.to_string()),
-    };
+    // The report names this machine's run directory; the remote's names its own
+    // (and is rewritten when it comes back).
+    let mut report = crate::runner::starting_report(formula, opts, &run_id, &run_dir, ports);
     let mut log = Log::open(&run_dir, ports);
     observer.event(Event::Started {
         run_id: &run_id,
