@@ -205,6 +205,34 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
         "{said}"
     );
 
+    // Machine output carries the remote's status lines as they come.
+    let task = s.dir.path().join("tasks/confined");
+    let o = s
+        .command(&[
+            "run",
+            task.to_str().unwrap(),
+            "-i",
+            "htop-3.3.0-1.fc41",
+            "-t",
+            "koji_build",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "run_started", "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "remote" && e["line"].as_str().unwrap().contains("[1/1] try")),
+        "{events:?}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "summary");
+
     // A worker whose config names the remote runs its jobs there.
     s.schedule("slow", &["x86_64"]);
     s.ok(&["worker", "--once", "--name", "w", "--arch", "x86_64"]);

@@ -16,7 +16,6 @@ mod bundle;
 mod session;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::dict::NamedFailure;
@@ -149,8 +148,11 @@ struct Attempt<'a, 'p> {
 impl Attempt<'_, '_> {
     fn go(&mut self) -> Result<(ExecutionReport, Option<crate::deferred::Deferred>), Failed> {
         let target = &self.remote.target;
-        let hash = program_hash(&self.remote.program)
-            .map_err(|e| (REMOTE_FAILED, format!("{}: {e}", REMOTE_FAILED.name)))?;
+        let hash = program_hash(
+            &self.remote.program,
+            &self.remote.control_dir.join("builds"),
+        )
+        .map_err(|e| (REMOTE_FAILED, format!("{}: {e}", REMOTE_FAILED.name)))?;
         let local_tmp = tempfile::Builder::new()
             .prefix("taskotron-ssh.")
             .tempdir()
@@ -440,17 +442,37 @@ fn json_text(s: &str) -> String {
     quoted[1..quoted.len().saturating_sub(1)].to_string()
 }
 
-/// The first 16 hex digits of the SHA-256 of `program`, computed once per process:
-/// the name this build has on remote machines, so another build is never mistaken
-/// for it.
-fn program_hash(program: &Path) -> Result<String, String> {
-    static HASH: OnceLock<(PathBuf, Result<String, String>)> = OnceLock::new();
-    let (path, hash) = HASH.get_or_init(|| (program.to_path_buf(), hash_file(program)));
-    if path == program {
-        hash.clone()
-    } else {
-        hash_file(program)
+/// The first 16 hex digits of the SHA-256 of `program`: the name this build has on
+/// remote machines, so another build is never mistaken for it. Hashing the release
+/// binary takes about 17 ms, which every job of a worker (a process each) would
+/// pay; the hash is kept in `cache` under the file's identity (device, inode, size,
+/// modification time), which any rebuild or reinstall changes.
+fn program_hash(program: &Path, cache: &Path) -> Result<String, String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(program)
+        .map_err(|e| format!("cannot read `{}`: {e}", program.display()))?;
+    let key = cache.join(format!(
+        "{}-{}-{}-{}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    ));
+    if let Ok(kept) = std::fs::read_to_string(&key) {
+        if kept.len() == 16 && kept.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(kept);
+        }
     }
+    let hash = hash_file(program)?;
+    // A cache that cannot be written costs the next run 17 ms, nothing more.
+    if std::fs::create_dir_all(cache).is_ok() {
+        let partial = key.with_extension("partial");
+        if std::fs::write(&partial, &hash).is_ok() {
+            let _ = std::fs::rename(&partial, &key);
+        }
+    }
+    Ok(hash)
 }
 
 fn hash_file(program: &Path) -> Result<String, String> {
@@ -551,5 +573,16 @@ mod tests {
         assert!(hash_file(&dir.path().join("none"))
             .unwrap_err()
             .contains("cannot read"));
+        // Kept under the file's identity: a second look reads the cache, and a
+        // rewritten file (new size and time) is hashed again.
+        let cache = dir.path().join("cache");
+        assert_eq!(program_hash(&a, &cache).unwrap(), ha);
+        let kept: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+        assert_eq!(kept.len(), 1);
+        std::fs::write(kept[0].path(), "0123456789abcdef").unwrap();
+        assert_eq!(program_hash(&a, &cache).unwrap(), "0123456789abcdef");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&a, b"one build, rebuilt").unwrap();
+        assert_eq!(program_hash(&a, &cache).unwrap(), hash_file(&a).unwrap());
     }
 }
