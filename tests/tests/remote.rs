@@ -41,6 +41,21 @@ fn run(s: &Setup, task: &str, args: &[&str]) -> (Value, Output) {
     run_for(s, task, ("htop-3.3.0-1.fc41", "koji_build"), args)
 }
 
+/// `taskotron run` of `task` for the usual build, with `args` added.
+fn command(s: &Setup, task: &str, args: &[&str]) -> std::process::Command {
+    let task = s.dir.path().join("tasks").join(task);
+    let mut all = vec![
+        "run",
+        task.to_str().unwrap(),
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+    ];
+    all.extend_from_slice(args);
+    s.command(&all)
+}
+
 /// `taskotron run` of `task` for `item` of its type on x86_64, printing its report
 /// as JSON, with `args` added.
 fn run_for(
@@ -206,18 +221,7 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
     );
 
     // Machine output carries the remote's status lines as they come.
-    let task = s.dir.path().join("tasks/confined");
-    let o = s
-        .command(&[
-            "run",
-            task.to_str().unwrap(),
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-            "--format",
-            "jsonl",
-        ])
+    let o = command(&s, "confined", &["--format", "jsonl"])
         .output()
         .unwrap();
     let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
@@ -285,21 +289,8 @@ fn a_dropped_connection_is_an_infrastructure_failure() {
         "long",
         "actions:\n  - name: wait\n    shell:\n      - sleep 60\n",
     );
-    let task = s.dir.path().join("tasks/long");
     let target = sshd.target_on(relay.port);
-    let child = s
-        .command(&[
-            "run",
-            task.to_str().unwrap(),
-            "-i",
-            "htop-3.3.0-1.fc41",
-            "-t",
-            "koji_build",
-            "--format",
-            "json",
-            "--ssh",
-            &target,
-        ])
+    let child = command(&s, "long", &["--format", "json", "--ssh", &target])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -390,20 +381,7 @@ fn unknown_hosts_and_bad_destinations_are_refused_clearly() {
         ("127.0.0.1", "names no user"),
         ("me@127.0.0.1:http", "port is not a number"),
     ] {
-        let task = s.dir.path().join("tasks/minimal");
-        let o = s
-            .command(&[
-                "run",
-                task.to_str().unwrap(),
-                "-i",
-                "htop-3.3.0-1.fc41",
-                "-t",
-                "koji_build",
-                "--ssh",
-                bad,
-            ])
-            .output()
-            .unwrap();
+        let o = command(&s, "minimal", &["--ssh", bad]).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(why) && err.contains("user@host:port"), "{err}");
