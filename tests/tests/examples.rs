@@ -327,3 +327,68 @@ fn every_example_in_help_and_readme_runs() {
         failures.join("\n\n")
     );
 }
+
+/// The inputs a help example names exist where the examples run (`tasks/` of the
+/// repository, or `tests/data/examples/`): a tidy test that names the example and
+/// the path, faster and plainer than the example failing as a run. Outputs (after
+/// `>`, `>>` or `--out`) and paths in the home directory are not inputs; a glob
+/// must match something.
+#[test]
+fn help_examples_name_files_that_exist() {
+    // The check itself: a glob that matches, and paths that are not there.
+    assert!(example_file_exists("tasks/*/runtask.yml") && example_file_exists("t/basic.t"));
+    assert!(!example_file_exists("tasks/no-such-task") && !example_file_exists("nope/*.yml"));
+    let mut missing = Vec::new();
+    for group in help_groups() {
+        for line in &group.lines {
+            let command = line.split(" #").next().unwrap_or(line);
+            let mut previous = "";
+            for word in command.split_whitespace() {
+                let output = matches!(previous, ">" | ">>" | "--out");
+                previous = word;
+                let input = !output
+                    && !word.starts_with(['-', '~', '$', '>', '|'])
+                    && !word.contains("://")
+                    && (word.contains('/')
+                        || [".yml", ".yaml", ".json", ".jsonl", ".t", ".tap", ".xml"]
+                            .iter()
+                            .any(|e| word.ends_with(e)));
+                if input && !example_file_exists(word) {
+                    missing.push(format!("{}: `{word}` in `{line}`", group.origin));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "help examples name files that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+fn example_file_exists(path: &str) -> bool {
+    let root = if path.starts_with("tasks/") || path == "tasks" {
+        workspace()
+    } else {
+        workspace().join("tests/data/examples")
+    };
+    let mut found = vec![root];
+    for part in path.trim_end_matches('/').split('/') {
+        found = found
+            .into_iter()
+            .flat_map(|dir| match part.split_once('*') {
+                None => vec![dir.join(part)],
+                Some((head, tail)) => std::fs::read_dir(&dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(head) && n.ends_with(tail))
+                    .map(|n| dir.join(n))
+                    .collect(),
+            })
+            .filter(|p| p.exists())
+            .collect();
+    }
+    !found.is_empty()
+}
