@@ -95,7 +95,7 @@ pub fn deliver(
     reporting: &Reporting,
     taskdir: &Path,
     artifacts: &Path,
-) -> Result<Delivered, String> {
+) -> Result<Delivered, Undelivered> {
     let mut done = Delivered::default();
     if !deferred.resultsdb.is_empty() {
         if let Some(path) = &reporting.namespaces {
@@ -103,11 +103,14 @@ pub fn deliver(
                 .resultsdb
                 .iter()
                 .map(|e| e.payload.testcase.name.as_str());
-            crate::namespaces::check_all(path, taskdir, names)
-                .map_err(|e| format!("resultsdb: nothing was sent: {e}"))?;
+            crate::namespaces::check_all(path, taskdir, names).map_err(|e| Undelivered {
+                kind: e.kind(),
+                message: format!("resultsdb: nothing was sent: {e}"),
+            })?;
         }
         let mut out = Vec::new();
-        crate::resultsdb::submit(&deferred.resultsdb, reporting, artifacts, &mut out)?;
+        crate::resultsdb::submit(&deferred.resultsdb, reporting, artifacts, &mut out)
+            .map_err(Undelivered::from)?;
         done.lines.extend(lines(&out));
     }
     for request in &deferred.bodhi {
@@ -131,23 +134,86 @@ pub fn deliver(
             reporting,
             artifacts,
             &mut out,
-        )?;
+        )
+        .map_err(Undelivered::from)?;
         done.lines.extend(lines(&out));
     }
     Ok(done)
 }
 
-fn lines(out: &[u8]) -> impl Iterator<Item = String> + '_ {
+/// What [`deliver`] could not send, and the named failure it is, if any.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Undelivered {
+    /// `NAMESPACE_REFUSED` when the task may not post a result's name.
+    pub kind: Option<crate::failure::FailureKind>,
+    /// Why, and where what was kept is.
+    pub message: String,
+}
+
+impl From<String> for Undelivered {
+    fn from(message: String) -> Self {
+        Self {
+            kind: None,
+            message,
+        }
+    }
+}
+
+fn lines(out: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(out)
         .lines()
         .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A deferred result in a namespace the task may not post into is refused here
+    /// as the directive would refuse it there: named, and nothing written.
+    #[test]
+    fn deferred_results_meet_this_machines_namespaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("namespaces.yaml");
+        std::fs::write(
+            &rules,
+            "namespaces_safe: [scratch]\nnamespaces_whitelist: {}\n",
+        )
+        .unwrap();
+        let entry = |name: &str| -> Entry {
+            serde_json::from_value(serde_json::json!({
+                "result_id": format!("r-{name}"),
+                "payload": {"outcome": "PASSED", "testcase": {"name": name}, "groups": [],
+                            "note": null, "ref_url": null, "data": {}},
+            }))
+            .unwrap()
+        };
+        let reporting = Reporting {
+            namespaces: Some(rules),
+            ..Reporting::default()
+        };
+        let refused = Deferred {
+            resultsdb: vec![entry("scratch.ok"), entry("dist.rpmlint")],
+            bodhi: Vec::new(),
+        };
+        let e = deliver(&refused, &reporting, dir.path(), dir.path()).unwrap_err();
+        assert_eq!(e.kind, Some(crate::namespaces::NAMESPACE_REFUSED));
+        assert!(
+            e.message.contains("nothing was sent") && e.message.contains("dist"),
+            "{e}"
+        );
+        assert!(!dir.path().join("resultsdb-payloads.json").exists());
+        // Allowed names go where this machine's reporting says (here: a file).
+        let allowed = Deferred {
+            resultsdb: vec![entry("scratch.ok")],
+            bodhi: Vec::new(),
+        };
+        let done = deliver(&allowed, &reporting, dir.path(), dir.path()).unwrap();
+        assert!(dir.path().join("resultsdb-payloads.json").is_file());
+        assert!(done.lines[0].contains("would have been sent"), "{done:?}");
+    }
 
     #[test]
     fn a_collector_is_shared_and_emptied_by_take() {

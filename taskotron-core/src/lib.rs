@@ -33,6 +33,7 @@ pub mod gc;
 pub mod handoff;
 pub mod html;
 pub mod koji;
+pub mod lock;
 pub mod mirror;
 pub mod namespaces;
 pub mod process;

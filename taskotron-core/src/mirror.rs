@@ -7,9 +7,8 @@
 //! upstream server sees one clone and then periodic fetches, never one per job.
 //! Workers share a mirror through a lock file, so two never clone or fetch it at once.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -105,22 +104,7 @@ impl Mirror {
             source,
         };
         std::fs::create_dir_all(&self.root).map_err(io)?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(bare.with_extension("lock"))
-            .map_err(io)?;
-        // SAFETY: flock on a descriptor we own; released when the file is closed.
-        let mode = if exclusive {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_SH
-        };
-        if unsafe { libc::flock(lock.as_raw_fd(), mode) } != 0 {
-            return Err(io(std::io::Error::last_os_error()));
-        }
-        Ok(lock)
+        crate::lock::take(&bare.with_extension("lock"), exclusive).map_err(io)
     }
 
     /// Makes the mirror of `url` exist and be no older than the interval (or fetches

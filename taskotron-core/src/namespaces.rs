@@ -159,6 +159,10 @@ pub fn check_all<'a>(
     Ok(())
 }
 
+/// A result in a namespace the task's repository may not post into.
+pub const NAMESPACE_REFUSED: crate::failure::FailureKind =
+    crate::failure::FailureKind::new("NAMESPACE_REFUSED", crate::failure::Cause::Task);
+
 /// Why [`check_all`] refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -168,6 +172,17 @@ pub enum Refusal {
     /// A result is in a namespace the task may not post into (the task's).
     #[error("{0}")]
     Refused(String),
+}
+
+impl Refusal {
+    /// The named failure a run stopped by it reports: [`NAMESPACE_REFUSED`] for a
+    /// refused name; none for a file that cannot be used.
+    pub fn kind(&self) -> Option<crate::failure::FailureKind> {
+        match self {
+            Refusal::Unreadable(_) => None,
+            Refusal::Refused(_) => Some(NAMESPACE_REFUSED),
+        }
+    }
 }
 
 /// The URL of the `origin` remote of the git repository holding `taskdir`.

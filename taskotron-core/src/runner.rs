@@ -76,6 +76,22 @@ pub struct RunOptions {
     pub remote: Option<crate::remote::Remote>,
 }
 
+impl RunOptions {
+    /// Makes the run's `resultsdb` and `bodhi_comment` actions defer what they
+    /// would send (a remote run's `run-job`); [`RunOptions::deferred`] takes it.
+    pub fn defer_reporting(&mut self) {
+        self.reporting.deferred = Some(crate::deferred::Collector::default());
+    }
+
+    /// What the run deferred, when it defers.
+    pub fn deferred(&self) -> Option<crate::deferred::Deferred> {
+        self.reporting
+            .deferred
+            .as_ref()
+            .map(crate::deferred::Collector::take)
+    }
+}
+
 /// What a run tells its observer as it goes, for status lines and progress bars.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -1231,24 +1247,33 @@ fn kept_note(why: &str, kept: usize, tests: &crate::dict::ActionTests) -> String
     )
 }
 
-/// The run's log file; logging never fails the run.
-struct RunLog<'a> {
+/// The run's log file (`taskotron.log`); logging never fails the run.
+pub(crate) struct RunLog<'a> {
     file: Option<File>,
     ports: Ports<'a>,
 }
 
 impl<'a> RunLog<'a> {
-    fn open(path: &Path, ports: Ports<'a>) -> Self {
+    pub(crate) fn open(path: &Path, ports: Ports<'a>) -> Self {
         Self {
             file: File::create(path).ok(),
             ports,
         }
     }
 
-    fn line(&mut self, text: &str) {
+    /// One line, with the time.
+    pub(crate) fn line(&mut self, text: &str) {
         if let Some(f) = &mut self.file {
             let now = humantime::format_rfc3339_millis(self.ports.clock.now());
             let _ = writeln!(f, "{now} {text}");
+        }
+    }
+
+    /// Another log whole (a remote run's), after a line naming it.
+    pub(crate) fn embed(&mut self, title: &str, bytes: &[u8]) {
+        self.line(&format!("--- {title} ---"));
+        if let Some(f) = &mut self.file {
+            let _ = f.write_all(bytes);
         }
     }
 }

@@ -40,17 +40,9 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     if let Some(dir) = &args.artifacts {
         opts.artifacts_root.clone_from(dir);
     }
-    if let Some(target) = &args.ssh {
-        opts.remote = Some(config.remote_to(target.clone()));
-    }
-    if args.local {
-        opts.remote = None;
-    }
-    if let (Some(remote), Some(key)) = (&mut opts.remote, &args.ssh_privkey) {
-        remote.privkey = Some(key.clone());
-    }
+    opts.remote = config.remote_for(args.ssh.clone(), args.ssh_privkey.clone(), args.local);
     if args.defer_reporting {
-        opts.reporting.deferred = Some(taskotron_core::deferred::Collector::default());
+        opts.defer_reporting();
     }
     if let (Some(remote), Some(_)) = (&opts.remote, &args.mock) {
         return Err(ExpectedError::invalid(
@@ -111,8 +103,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         }
     }
     if let Some(path) = &args.report_file {
-        let deferred = opts.reporting.deferred.as_ref().map(|c| c.take());
-        taskotron_core::handoff::write_report(path, &report, deferred)
+        taskotron_core::handoff::write_report(path, &report, opts.deferred())
             .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
     }
     if args.resultyaml {

@@ -340,8 +340,25 @@ impl Config {
             run_id: None,
             isolation: self.isolation_for(RunFor::Author),
             sandbox: self.sandbox(),
-            remote: self.remote.clone().map(|t| self.remote_to(t)),
+            remote: self.remote_for(None, None, false),
         }
+    }
+
+    /// Where a run goes: to `ssh` when given, else to the config's `remote`, else
+    /// here; `local` keeps it here whatever the rest says (`runtask --local`). A
+    /// `privkey` given wins over `ssh_privkey`.
+    pub fn remote_for(
+        &self,
+        ssh: Option<crate::SshTarget>,
+        privkey: Option<PathBuf>,
+        local: bool,
+    ) -> Option<crate::remote::Remote> {
+        let target = ssh.or_else(|| self.remote.clone()).filter(|_| !local)?;
+        let mut remote = self.remote_to(target);
+        if privkey.is_some() {
+            remote.privkey = privkey;
+        }
+        Some(remote)
     }
 
     /// Runs on `target` over SSH with this configuration's ssh settings. The
@@ -1144,6 +1161,28 @@ mod tests {
                 && text.contains("taskotron.yaml:1:"),
             "{text}"
         );
+    }
+
+    /// `--ssh` wins over the config's `remote`, `--local` over both, and
+    /// `--ssh-privkey` over `ssh_privkey`; the remote's config has no secrets.
+    #[test]
+    fn where_a_run_goes() {
+        let text = "remote: me@minion:2222\nssh_privkey: /k/config\nresultsdb_password: s3cret\n";
+        let c = Config::parse(text, Path::new("t.yaml"), &env(&[])).unwrap();
+        let r = c.remote_for(None, None, false).unwrap();
+        assert_eq!(r.target.to_string(), "me@minion:2222");
+        assert_eq!(r.privkey.as_deref(), Some(Path::new("/k/config")));
+        assert!(!r.config.to_string().contains("s3cret"));
+        assert_eq!(r.config["remote"], serde_json::Value::Null);
+        let flag: crate::SshTarget = "you@other".parse().unwrap();
+        let r = c
+            .remote_for(Some(flag), Some("/k/flag".into()), false)
+            .unwrap();
+        assert_eq!(r.target.to_string(), "you@other");
+        assert_eq!(r.privkey.as_deref(), Some(Path::new("/k/flag")));
+        assert!(c.remote_for(None, None, true).is_none());
+        let here = Config::parse("", Path::new("t.yaml"), &env(&[])).unwrap();
+        assert!(here.remote_for(None, None, false).is_none());
     }
 
     /// Every key takes its `TASKOTRON_<KEY>`, and says where its value came from.

@@ -10,10 +10,6 @@ use super::{Context, Directive, Failure, Param, ParamKind, Params, Shape, Spec};
 use crate::results::CheckDetail;
 use crate::resultsdb::{report, Group, ReportContext};
 
-/// A result in a namespace the task's repository may not post into.
-pub const NAMESPACE_REFUSED: super::FailureKind =
-    super::FailureKind::new("NAMESPACE_REFUSED", super::Cause::Task);
-
 /// The `resultsdb` directive.
 pub struct ResultsDb;
 
@@ -73,12 +69,9 @@ impl Directive for ResultsDb {
                 .map(|d| d.testcase(&ctx.checkname).to_string())
                 .collect();
             crate::namespaces::check_all(path, &ctx.taskdir, names.iter().map(String::as_str))
-                .map_err(|e| match e {
-                    crate::namespaces::Refusal::Unreadable(e) => Failure::new(e),
-                    crate::namespaces::Refusal::Refused(e) => Failure::named(
-                        NAMESPACE_REFUSED,
-                        format!("resultsdb: nothing was sent: {e}"),
-                    ),
+                .map_err(|e| match e.kind() {
+                    Some(kind) => Failure::named(kind, format!("resultsdb: nothing was sent: {e}")),
+                    None => Failure::new(e.to_string()),
                 })?;
         }
         let group_id = ctx.build_id.clone().unwrap_or_else(|| ctx.run_id.clone());

@@ -22,7 +22,7 @@ use crate::dict::NamedFailure;
 use crate::failure::{Cause, FailureKind};
 use crate::formula::Formula;
 use crate::ports::Ports;
-use crate::runner::{Event, Observer, RunOptions};
+use crate::runner::{Event, Observer, RunLog, RunOptions};
 use crate::{Arch, ExecutionReport, ExecutionStatus, SshTarget};
 
 pub use session::SshError;
@@ -59,7 +59,7 @@ pub struct Remote {
     pub program: PathBuf,
     /// The configuration the remote runner reads, as a mapping of keys: this
     /// machine's, without its secrets and without `remote` (see
-    /// [`crate::config::Config::remote`]). Its directories are set per run.
+    /// [`crate::config::Config::remote_to`]). Its directories are set per run.
     pub config: serde_json::Value,
 }
 
@@ -80,7 +80,10 @@ pub fn run(
     // The report names this machine's run directory; the remote's names its own
     // (and is rewritten when it comes back).
     let mut report = crate::runner::starting_report(formula, opts, &run_id, &run_dir, ports);
-    let mut log = Log::open(&run_dir, ports);
+    // The local run's `taskotron.log`: what happens here, the remote's status lines
+    // as they come, and at the end the remote's own log, appended.
+    let _ = std::fs::create_dir_all(&run_dir);
+    let mut log = RunLog::open(&run_dir.join("taskotron.log"), ports);
     observer.event(Event::Started {
         run_id: &run_id,
         artifacts: &run_dir,
@@ -112,9 +115,13 @@ pub fn run(
                 match crate::deferred::deliver(&d, &opts.reporting, formula.taskdir(), &run_dir) {
                     Ok(done) => done.lines.iter().for_each(|l| log.line(l)),
                     Err(e) => {
-                        log.line(&e);
+                        log.line(&e.message);
                         report.execution_status = ExecutionStatus::NotOk;
-                        report.status = Some(e);
+                        report.status = Some(e.message);
+                        report.failure = e.kind.map(|k| NamedFailure {
+                            kind: k.name.into(),
+                            cause: k.cause,
+                        });
                     }
                 }
             }
@@ -141,7 +148,7 @@ struct Attempt<'a, 'p> {
     remote: &'a Remote,
     run_id: &'a str,
     run_dir: &'a Path,
-    log: &'a mut Log<'p>,
+    log: &'a mut RunLog<'p>,
     observer: &'a mut dyn Observer,
 }
 
@@ -316,7 +323,7 @@ impl Attempt<'_, '_> {
         .map_err(failed)?;
         if let Some(remote_log) = &unpacked.log {
             self.log
-                .append("the remote run's own log follows", remote_log);
+                .embed("the remote run's own log follows", remote_log);
         }
         let Some(text) = unpacked.report else {
             return Err(failed(format!(
@@ -491,46 +498,13 @@ fn hash_file(program: &Path) -> Result<String, String> {
         }
         hasher.update(&buf[..n]);
     }
-    let digest = hasher.finalize();
-    Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+    Ok(hex16(&hasher.finalize()))
 }
 
-/// The local run's `taskotron.log`: what happened here, the remote's status lines
-/// as they came, and at the end the remote's own log. Appended only, so a reader
-/// following it by offset never loses its place.
-struct Log<'a> {
-    file: Option<std::fs::File>,
-    ports: Ports<'a>,
-}
-
-impl<'a> Log<'a> {
-    fn open(run_dir: &Path, ports: Ports<'a>) -> Self {
-        let file = std::fs::create_dir_all(run_dir)
-            .and_then(|()| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(run_dir.join("taskotron.log"))
-            })
-            .ok();
-        Self { file, ports }
-    }
-
-    fn line(&mut self, text: &str) {
-        use std::io::Write;
-        if let Some(f) = &mut self.file {
-            let now = humantime::format_rfc3339_millis(self.ports.clock.now());
-            let _ = writeln!(f, "{now} {text}");
-        }
-    }
-
-    fn append(&mut self, title: &str, bytes: &[u8]) {
-        use std::io::Write;
-        self.line(&format!("--- {title} ---"));
-        if let Some(f) = &mut self.file {
-            let _ = f.write_all(bytes);
-        }
-    }
+/// The first 8 bytes of a digest as 16 hex digits: short names that do not collide
+/// in practice (builds, connection directories).
+pub(crate) fn hex16(digest: &[u8]) -> String {
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

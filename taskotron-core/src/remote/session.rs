@@ -30,22 +30,12 @@ fn control_dir(remote: &Remote) -> std::path::PathBuf {
             h.update(p.as_os_str().as_encoded_bytes());
         }
     }
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = super::hex16(&h.finalize());
     let preferred = remote.control_dir.join(&key);
     // The fallback is shared by every state directory: its name says which one.
     let mut h = Sha256::new();
     h.update(preferred.as_os_str().as_encoded_bytes());
-    let fallback: String = h
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fallback = super::hex16(&h.finalize());
     // `<dir>/.ssh-connectionXXXXXX/master`, to which ssh adds a 17-byte suffix
     // while it makes the socket.
     if preferred.as_os_str().len() + 48 < 108 {
@@ -87,27 +77,6 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// An exclusive `flock` on a file, released when dropped.
-struct Lock {
-    _file: std::fs::File,
-}
-
-impl Lock {
-    fn take(path: &Path) -> std::io::Result<Self> {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
-        // SAFETY: flock(2) on a descriptor this struct owns.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(Self { _file: f })
-    }
-}
-
 /// A command's exit code and what it printed.
 #[derive(Debug)]
 pub struct Output {
@@ -143,7 +112,7 @@ impl Session {
         let dir = control_dir(remote);
         private_dir(&dir).map_err(|e| local(format!("cannot use `{}`: {e}", dir.display())))?;
         // One run at a time looks for, or makes, the master of a destination.
-        let _lock = Lock::take(&dir.join("lock"))
+        let _lock = crate::lock::take(&dir.join("lock"), true)
             .map_err(|e| local(format!("cannot lock `{}`: {e}", dir.display())))?;
         let current = dir.join("current");
         if let Ok(socket) = std::fs::read_link(&current) {
@@ -201,10 +170,6 @@ impl Session {
     /// # Errors
     /// The connection failed or dropped, or `input` cannot be read.
     pub fn output(&self, script: &str, input: Option<&Path>) -> Result<Output, SshError> {
-        self.exec(script, input)
-    }
-
-    fn exec(&self, script: &str, input: Option<&Path>) -> Result<Output, SshError> {
         self.rt.block_on(async {
             let mut cmd = self.ssh.raw_command(posix(script));
             cmd.stdin(if input.is_some() {
