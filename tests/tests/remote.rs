@@ -320,10 +320,6 @@ fn a_dropped_connection_is_an_infrastructure_failure() {
     let o = child.wait_with_output().unwrap();
     let report: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
-    assert!(
-        started.elapsed() < Duration::from_secs(45),
-        "it waited for the task"
-    );
     assert_eq!(report["execution_status"], "NOT_OK");
     assert_eq!(report["failure"]["kind"], "REMOTE_DISCONNECTED", "{report}");
     assert_eq!(report["failure"]["cause"], "infrastructure");
