@@ -225,6 +225,7 @@ fn a_broker_restart_with_1000_messages_in_flight_yields_each_job_once() {
         bindings: bus::bindings(&rules),
         prefetch: 100,
         tls: None,
+        exchange_timeout: amqp::EXCHANGE_TIMEOUT,
     };
     assert_eq!(settings.bindings, ["#.buildsys.build.state.change"]);
     // No dedupe window: only the scheduler's once-per-message-id rule may keep a
@@ -280,9 +281,21 @@ fn a_broker_restart_with_1000_messages_in_flight_yields_each_job_once() {
         "the broker died with messages in flight"
     );
     broker.restart();
-    wait_until("every job", Duration::from_secs(120), || {
-        scheduler.jobs().len() >= MESSAGES
-    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while scheduler.jobs().len() < MESSAGES {
+        // What the consumer saw, so that a failure here can be told apart: a consumer
+        // that never noticed the broker died, one that cannot reconnect, or messages lost.
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for every job: {} of {MESSAGES} (at the kill {at_kill}), \
+             {} hand-offs, {} redelivered; events: {:?}",
+            scheduler.jobs().len(),
+            scheduler.calls(),
+            redelivered.lock().unwrap(),
+            events.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Anything still to come back would show up within a moment.
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);

@@ -27,8 +27,10 @@ use crate::trigger::message::{Message, MessageError};
 pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
 /// The longest delay between two connection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// How often a waiting consumer looks at its stop flag.
+/// How often a waiting consumer looks at its stop flag and at its connection.
 const POLL: Duration = Duration::from_millis(100);
+/// The default [`AmqpSettings::exchange_timeout`].
+pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Client certificate files for `amqps://` with the EXTERNAL mechanism.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,11 @@ pub struct AmqpSettings {
     pub prefetch: u16,
     /// Client certificates, for `amqps://`.
     pub tls: Option<TlsFiles>,
+    /// The longest one exchange with the broker may take (connecting and declaring,
+    /// or settling a delivery) before the connection counts as lost and is made
+    /// again. A broker that accepts the TCP connection and then says nothing (one
+    /// still booting, one half gone) must not stall the consumer for ever.
+    pub exchange_timeout: Duration,
 }
 
 /// Why consuming could not even start. Once it has started, broker trouble is retried,
@@ -169,6 +176,18 @@ async fn pause(d: Duration, stop: &AtomicBool) {
     }
 }
 
+/// The connection lost because the broker said nothing for the exchange timeout
+/// while `doing`.
+fn silent(settings: &AmqpSettings, doing: &str, progressed: bool) -> Ended {
+    Ended::Lost {
+        error: format!(
+            "the broker did not answer within {:?} while {doing}",
+            settings.exchange_timeout
+        ),
+        progressed,
+    }
+}
+
 /// How one connection ended.
 enum Ended {
     Stopped,
@@ -224,11 +243,8 @@ async fn session(
         error: e.to_string(),
         progressed,
     };
-    let conn = match connect(settings).await {
-        Ok(c) => c,
-        Err(e) => return lost(e, false),
-    };
     let setup = async {
+        let conn = connect(settings).await?;
         let ch = conn.create_channel().await?;
         ch.queue_declare(
             settings.queue.as_str().into(),
@@ -259,12 +275,14 @@ async fn session(
                 FieldTable::default(),
             )
             .await?;
-        Ok::<_, lapin::Error>((ch, consumer))
+        Ok::<_, lapin::Error>((conn, ch, consumer))
     };
-    let (_channel, mut consumer) = match setup.await {
-        Ok(x) => x,
-        Err(e) => return lost(e, false),
-    };
+    let (conn, channel, mut consumer) =
+        match tokio::time::timeout(settings.exchange_timeout, setup).await {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return lost(e, false),
+            Err(_) => return silent(settings, "connecting", progressed),
+        };
     on_event(BusEvent::Consuming {
         queue: settings.queue.clone(),
         bindings: settings.bindings.clone(),
@@ -277,6 +295,14 @@ async fn session(
             return Ended::Stopped;
         }
         let Ok(next) = tokio::time::timeout(POLL, consumer.next()).await else {
+            // A consumer is not always told that its connection died; its connection
+            // and channel are, so an idle consumer looks at them.
+            if !conn.status().connected() || !channel.status().connected() {
+                return Ended::Lost {
+                    error: "the connection to the broker closed".into(),
+                    progressed,
+                };
+            }
             continue;
         };
         let delivery = match next {
@@ -296,33 +322,39 @@ async fn session(
             .map(|s| s.as_str().to_string());
         let message =
             message_from_delivery(delivery.routing_key.as_str(), id.as_deref(), &delivery.data);
-        let settled = match handler(message, delivery.redelivered) {
-            Verdict::Ack => {
-                retry = MIN_BACKOFF;
-                progressed = true;
-                delivery.ack(BasicAckOptions::default()).await
-            }
-            Verdict::Reject(reason) => {
-                on_event(BusEvent::Rejected {
-                    id: id.unwrap_or_else(|| "without id".into()),
-                    reason,
-                });
-                delivery.reject(BasicRejectOptions { requeue: false }).await
-            }
-            Verdict::Retry => {
-                let r = delivery
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        multiple: false,
-                    })
-                    .await;
-                pause(retry, stop).await;
-                retry = (retry * 2).min(MAX_BACKOFF);
-                r
+        let verdict = handler(message, delivery.redelivered);
+        let settle = async {
+            match &verdict {
+                Verdict::Ack => {
+                    retry = MIN_BACKOFF;
+                    progressed = true;
+                    delivery.ack(BasicAckOptions::default()).await
+                }
+                Verdict::Reject(reason) => {
+                    on_event(BusEvent::Rejected {
+                        id: id.unwrap_or_else(|| "without id".into()),
+                        reason: reason.clone(),
+                    });
+                    delivery.reject(BasicRejectOptions { requeue: false }).await
+                }
+                Verdict::Retry => {
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            multiple: false,
+                        })
+                        .await
+                }
             }
         };
-        if let Err(e) = settled {
-            return lost(e, progressed);
+        match tokio::time::timeout(settings.exchange_timeout, settle).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return lost(e, progressed),
+            Err(_) => return silent(settings, "settling a delivery", progressed),
+        }
+        if matches!(verdict, Verdict::Retry) {
+            pause(retry, stop).await;
+            retry = (retry * 2).min(MAX_BACKOFF);
         }
     }
 }
@@ -421,6 +453,7 @@ mod tests {
             bindings: vec![],
             prefetch: 1,
             tls: None,
+            exchange_timeout: EXCHANGE_TIMEOUT,
         };
         let e = check_uri(&settings("http://x:pw@h/"))
             .unwrap_err()
@@ -432,5 +465,55 @@ mod tests {
                 Err(AmqpError::TlsUnavailable)
             ));
         }
+    }
+
+    #[test]
+    fn a_broker_that_accepts_and_says_nothing_is_left_and_tried_again() {
+        // A TCP server that takes connections and never answers the AMQP header, as
+        // a broker still booting can.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let held = {
+            let accepted = accepted.clone();
+            std::thread::spawn(move || {
+                let mut open = Vec::new();
+                for conn in listener.incoming().take(2) {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    open.push(conn);
+                }
+                std::thread::sleep(Duration::from_secs(3));
+            })
+        };
+        let settings = AmqpSettings {
+            uri: format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+            queue: "q".into(),
+            bindings: vec![],
+            prefetch: 1,
+            tls: None,
+            exchange_timeout: Duration::from_millis(300),
+        };
+        let stop = AtomicBool::new(false);
+        let mut events = Vec::new();
+        let mut on_event = |e: BusEvent| {
+            if matches!(e, BusEvent::Reconnecting { .. }) && events.len() == 1 {
+                stop.store(true, Ordering::Relaxed);
+            }
+            events.push(e);
+        };
+        let mut handler = |_: Result<Message, MessageError>, _: bool| Verdict::Ack;
+        consume(&settings, &stop, &mut on_event, &mut handler).unwrap();
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "it connected again");
+        assert_eq!(events.len(), 2, "{events:?}");
+        for (e, delay_ms) in events.iter().zip([200, 400]) {
+            assert_eq!(
+                e,
+                &BusEvent::Reconnecting {
+                    error: "the broker did not answer within 300ms while connecting".into(),
+                    delay_ms,
+                }
+            );
+        }
+        held.join().unwrap();
     }
 }

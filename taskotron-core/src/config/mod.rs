@@ -460,6 +460,7 @@ impl Config {
             bindings: crate::bus::bindings(rules),
             prefetch: self.amqp_prefetch,
             tls,
+            exchange_timeout: crate::bus::amqp::EXCHANGE_TIMEOUT,
         }
     }
 
