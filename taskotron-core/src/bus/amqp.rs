@@ -503,6 +503,7 @@ mod tests {
         };
         let mut handler = |_: Result<Message, MessageError>, _: bool| Verdict::Ack;
         consume(&settings, &stop, &mut on_event, &mut handler).unwrap();
+        held.join().unwrap();
         assert_eq!(accepted.load(Ordering::SeqCst), 2, "it connected again");
         assert_eq!(events.len(), 2, "{events:?}");
         for (e, delay_ms) in events.iter().zip([200, 400]) {
@@ -514,6 +515,5 @@ mod tests {
                 }
             );
         }
-        held.join().unwrap();
     }
 }
