@@ -3,6 +3,13 @@
 //! `/usr/lib/rabbitmq/bin` ones, because the `/usr/sbin` wrappers `su` to the
 //! rabbitmq user when run as root). It can be killed and started again on the same
 //! data, which is what the broker-restart tests need. Every wait is bounded.
+//!
+//! The server script runs the Erlang VM as its child, in the background, so the
+//! script's own exit says nothing about the VM's: a kill waits until no live process
+//! of the node's group is left, its port is closed and epmd has let go of its name.
+//! Without that, a restart could start a second node beside a dying first one (which
+//! then refuses to boot: its name is taken) and mistake the dying node's port for
+//! the new one's.
 
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -111,9 +118,16 @@ impl Broker {
             )
             // Its own process group, so stopping it takes the whole Erlang VM.
             .process_group(0);
-        self.server = Some(cmd.spawn().expect("rabbitmq-server starts"));
+        let mut server = cmd.spawn().expect("rabbitmq-server starts");
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = server.try_wait() {
+                panic!(
+                    "RabbitMQ exited while booting ({status}): {}\nlogs in {}",
+                    tail(&d.join("server.err")),
+                    d.join("log").display()
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "RabbitMQ did not listen on 127.0.0.1:{} within 60 s; see {}",
@@ -122,9 +136,41 @@ impl Broker {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        self.server = Some(server);
     }
 
-    fn signal(&mut self, signal: i32) {
+    /// Whether epmd still has the node's name registered.
+    fn registered(&self) -> bool {
+        Command::new("epmd")
+            .args(["-port", &self.epmd_port.to_string(), "-names"])
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.starts_with("name rabbit "))
+            })
+    }
+
+    /// Waits (at most 30 s) until the node is gone: no live process in `group`, the
+    /// AMQP port closed, the name free in epmd. False when it is still there.
+    fn wait_gone(&self, group: i32) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while live_in_group(group)
+            || TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            || self.registered()
+        {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    }
+
+    /// Sends `signal` to the node's group, then SIGKILL after 30 s; false when the
+    /// node is still not gone after that.
+    fn signal(&mut self, signal: i32) -> bool {
         if let Some(mut child) = self.server.take() {
             let group = i32::try_from(child.id()).unwrap_or(0);
             // SAFETY: kill(2) on the process group we created; no memory involved.
@@ -140,13 +186,22 @@ impl Broker {
                 libc::kill(-group, libc::SIGKILL);
             }
             let _ = child.wait();
+            return self.wait_gone(group);
         }
+        true
     }
 
     /// Kills the node the hard way (SIGKILL to its whole process group), as a crash or
     /// a power cut would; its data stays for [`Broker::restart`].
+    ///
+    /// # Panics
+    /// The node is still there 30 s later.
     pub fn kill(&mut self) {
-        self.signal(libc::SIGKILL);
+        assert!(
+            self.signal(libc::SIGKILL),
+            "the RabbitMQ node in {} did not go away within 30 s of SIGKILL",
+            self.dir.display()
+        );
     }
 
     /// Starts the node again on the same data and ports.
@@ -155,9 +210,36 @@ impl Broker {
     }
 }
 
+/// Whether a process of process group `group` is alive (a zombie is not: it holds no
+/// socket or file any more, and nobody may be there to reap it in a container).
+fn live_in_group(group: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        matches!(fields.as_slice(), [state, _ppid, pgrp, ..]
+            if pgrp.parse() == Ok(group) && *state != "Z" && *state != "X")
+    })
+}
+
+/// The last lines of `path`, for a failure message.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
-        self.signal(libc::SIGTERM);
+        let _ = self.signal(libc::SIGTERM);
         let _ = Command::new("epmd")
             .args(["-port", &self.epmd_port.to_string(), "-kill"])
             .env("ERL_EPMD_PORT", self.epmd_port.to_string())

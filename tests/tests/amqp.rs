@@ -332,3 +332,66 @@ fn a_broker_restart_with_1000_messages_in_flight_yields_each_job_once() {
         "messages in flight at the kill came again (at the kill {at_kill} jobs)"
     );
 }
+
+#[test]
+#[ignore = "needs rabbitmq-server: run `cargo xtask integration`"]
+fn a_quiet_consumer_that_worked_reconnects_at_once_after_each_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start(&dir.path().join("broker"));
+    let settings = AmqpSettings {
+        uri: broker.uri(),
+        queue: "quiet-test".into(),
+        bindings: vec!["#.buildsys.tag".into()],
+        prefetch: 10,
+        tls: None,
+        exchange_timeout: amqp::EXCHANGE_TIMEOUT,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let events = Arc::new(Mutex::new(Vec::<BusEvent>::new()));
+    let consumer = {
+        let (stop, events) = (stop.clone(), events.clone());
+        std::thread::spawn(move || {
+            let mut on_event = |e: BusEvent| events.lock().unwrap().push(e);
+            let mut handler = |_: Result<_, _>, _: bool| Verdict::Ack;
+            amqp::consume(&settings, &stop, &mut on_event, &mut handler)
+        })
+    };
+    let count = |events: &Mutex<Vec<BusEvent>>, consuming: bool| {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, BusEvent::Consuming { .. }) == consuming)
+            .count()
+    };
+    // Two restarts, each after the connection has consumed (no message) for longer
+    // than STEADY: each loss starts the back-off afresh.
+    for round in 1..=2 {
+        wait_until("the consumer", Duration::from_secs(90), || {
+            count(&events, true) == round
+        });
+        std::thread::sleep(amqp::STEADY + Duration::from_secs(1));
+        let before = count(&events, false);
+        broker.kill();
+        wait_until("the loss", Duration::from_secs(30), || {
+            count(&events, false) > before
+        });
+        let first = events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| !matches!(e, BusEvent::Consuming { .. }))
+            .nth(before)
+            .cloned();
+        assert!(
+            matches!(first, Some(BusEvent::Reconnecting { delay_ms: 200, .. })),
+            "round {round}: {first:?}"
+        );
+        broker.restart();
+    }
+    wait_until("the consumer again", Duration::from_secs(90), || {
+        count(&events, true) == 3
+    });
+    stop.store(true, Ordering::Relaxed);
+    consumer.join().unwrap().unwrap();
+}

@@ -29,6 +29,10 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a waiting consumer looks at its stop flag and at its connection.
 const POLL: Duration = Duration::from_millis(100);
+/// How long a connection must have been consuming to count as having worked, so
+/// that losing it starts the back-off afresh even on a quiet bus (a broker that
+/// drops every connection at once still waits out the doubling delays).
+pub const STEADY: Duration = Duration::from_secs(10);
 /// The default [`AmqpSettings::exchange_timeout`].
 pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -191,7 +195,8 @@ fn silent(settings: &AmqpSettings, doing: &str, progressed: bool) -> Ended {
 /// How one connection ended.
 enum Ended {
     Stopped,
-    /// The broker went away; `progressed` when something was acknowledged first.
+    /// The broker went away; `progressed` when something was acknowledged first or
+    /// the connection had been consuming for [`STEADY`].
     Lost {
         error: String,
         progressed: bool,
@@ -288,7 +293,9 @@ async fn session(
         bindings: settings.bindings.clone(),
     });
     let mut retry = MIN_BACKOFF;
+    let consuming_since = tokio::time::Instant::now();
     loop {
+        progressed = progressed || consuming_since.elapsed() >= STEADY;
         if stop.load(Ordering::Relaxed) {
             // Deliveries still prefetched go back to the queue when the connection closes.
             let _ = conn.close(200, "taskotron trigger stopping".into()).await;
