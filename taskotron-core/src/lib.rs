@@ -51,6 +51,7 @@ pub mod taskenv;
 pub mod tasktest;
 pub mod testrun;
 pub mod trigger;
+mod unsent;
 pub mod worker;
 pub mod yumrepoinfo;
 

@@ -146,13 +146,14 @@ pub fn submit(
             .iter()
             .map(|p| json!({"update": p.update, "text": p.text, "id": null}))
             .collect();
-        let path = artifacts.join("bodhi-comments.json");
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&list).unwrap_or_default(),
-        )
-        .map_err(|e| format!("bodhi_comment: cannot write `{}`: {e}", path.display()))?;
-        let _ = writeln!(out, "Commenting in Bodhi is disabled (no bodhi_url); these {} comments would have been posted: {}", list.len(), path.display());
+        crate::unsent::Unsent {
+            file: "bodhi-comments.json",
+            who: "bodhi_comment",
+            activity: "Commenting in Bodhi",
+            key: "bodhi_url",
+            items: ("comments", "posted"),
+        }
+        .keep(&list, artifacts, out)?;
         return Ok(list);
     };
     let done = comment_on(&CommentRequest {

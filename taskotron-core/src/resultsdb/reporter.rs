@@ -77,13 +77,14 @@ pub fn submit(
             return Ok(ids.into_iter().map(Some).collect());
         }
         let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
-        let path = artifacts.join("resultsdb-payloads.json");
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&payloads).unwrap_or_default(),
-        )
-        .map_err(|e| format!("resultsdb: cannot write `{}`: {e}", path.display()))?;
-        let _ = writeln!(out, "Reporting to ResultsDB is disabled (no resultsdb_url); these {} results would have been sent: {}", entries.len(), path.display());
+        crate::unsent::Unsent {
+            file: "resultsdb-payloads.json",
+            who: "resultsdb",
+            activity: "Reporting to ResultsDB",
+            key: "resultsdb_url",
+            items: ("results", "sent"),
+        }
+        .keep(&payloads, artifacts, out)?;
         return Ok(vec![None; entries.len()]);
     };
     let reporter = Reporter::open(url, reporting).map_err(|e| format!("resultsdb: {e}"))?;
