@@ -20,6 +20,24 @@ pub(crate) struct Unsent<'a> {
     pub items: (&'a str, &'a str),
 }
 
+/// The `resultsdb` directive's (and `taskotron report`'s) results.
+pub(crate) const RESULTSDB: Unsent<'static> = Unsent {
+    file: "resultsdb-payloads.json",
+    who: "resultsdb",
+    activity: "Reporting to ResultsDB",
+    key: "resultsdb_url",
+    items: ("results", "sent"),
+};
+
+/// The `bodhi_comment` directive's comments.
+pub(crate) const BODHI: Unsent<'static> = Unsent {
+    file: "bodhi-comments.json",
+    who: "bodhi_comment",
+    activity: "Commenting in Bodhi",
+    key: "bodhi_url",
+    items: ("comments", "posted"),
+};
+
 impl Unsent<'_> {
     /// Writes `items` to `<artifacts>/<file>` and says so on `out`.
     ///

@@ -146,14 +146,7 @@ pub fn submit(
             .iter()
             .map(|p| json!({"update": p.update, "text": p.text, "id": null}))
             .collect();
-        crate::unsent::Unsent {
-            file: "bodhi-comments.json",
-            who: "bodhi_comment",
-            activity: "Commenting in Bodhi",
-            key: "bodhi_url",
-            items: ("comments", "posted"),
-        }
-        .keep(&list, artifacts, out)?;
+        crate::unsent::BODHI.keep(&list, artifacts, out)?;
         return Ok(list);
     };
     let done = comment_on(&CommentRequest {

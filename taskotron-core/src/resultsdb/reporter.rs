@@ -77,14 +77,7 @@ pub fn submit(
             return Ok(ids.into_iter().map(Some).collect());
         }
         let payloads: Vec<_> = entries.iter().map(|e| &e.payload).collect();
-        crate::unsent::Unsent {
-            file: "resultsdb-payloads.json",
-            who: "resultsdb",
-            activity: "Reporting to ResultsDB",
-            key: "resultsdb_url",
-            items: ("results", "sent"),
-        }
-        .keep(&payloads, artifacts, out)?;
+        crate::unsent::RESULTSDB.keep(&payloads, artifacts, out)?;
         return Ok(vec![None; entries.len()]);
     };
     let reporter = Reporter::open(url, reporting).map_err(|e| format!("resultsdb: {e}"))?;
