@@ -209,10 +209,7 @@ impl Dir {
     /// No descriptor is left.
     pub fn try_clone(&self) -> Result<Dir, Error> {
         Ok(Dir {
-            fd: self
-                .fd
-                .try_clone()
-                .map_err(|e| self.io(Path::new(""), e))?,
+            fd: self.fd.try_clone().map_err(|e| self.io(Path::new(""), e))?,
             path: self.path.clone(),
         })
     }
@@ -426,6 +423,30 @@ impl Dir {
         self.rename_into(&parent, &tmp, name, rel)
     }
 
+    /// The entries of this directory (without `.` and `..`), each as it is,
+    /// links not followed; read through the open descriptor, so a name swapped for
+    /// a link after [`Dir::open_dir`] lists nothing elsewhere.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    pub fn list(&self) -> Result<Vec<(std::ffi::OsString, Entry)>, Error> {
+        use std::os::unix::ffi::OsStrExt;
+        let here = Path::new("");
+        let mut out = Vec::new();
+        let entries = rustix::fs::Dir::read_from(&self.fd).map_err(|e| self.io_errno(here, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io_errno(here, e))?;
+            let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            if name == "." || name == ".." {
+                continue;
+            }
+            if let Some(found) = self.entry(name)? {
+                out.push((name.to_os_string(), found));
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether `rel` is still `file` (the same inode on the same device): a file
     /// the runner made before a task ran, checked after it, since the task could
     /// have put another in its place.
@@ -527,9 +548,8 @@ impl Dir {
         .map_err(|e| match e {
             // O_DIRECTORY on a link says ENOTDIR on some kernels, ELOOP on others.
             Errno::NOTDIR
-                if rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(
-                    |s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink,
-                ) =>
+                if rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink) =>
             {
                 Error::Link {
                     path: self.shown(rel),

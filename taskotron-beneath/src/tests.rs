@@ -62,7 +62,10 @@ fn reads_refuse_every_link_and_what_is_not_a_file() {
     let t = tree();
     let d = t.dir();
     let mut text = String::new();
-    d.read("sub/file").unwrap().read_to_string(&mut text).unwrap();
+    d.read("sub/file")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(text, "inside\n");
     for rel in ["link", "inlink", "dirlink/canary", "reldirlink/file"] {
         let e = d.read(rel).unwrap_err();
@@ -70,12 +73,25 @@ fn reads_refuse_every_link_and_what_is_not_a_file() {
         assert!(e.is_refusal());
         assert!(e.to_string().contains("symbolic link"), "{e}");
     }
-    for rel in ["../outside/canary", "/etc/passwd", "sub/../../outside/canary"] {
+    for rel in [
+        "../outside/canary",
+        "/etc/passwd",
+        "sub/../../outside/canary",
+    ] {
         let e = d.read(rel).unwrap_err();
         assert!(matches!(e, Error::Outside { .. }), "{rel}: {e}");
     }
     let e = d.read("sub").unwrap_err();
-    assert!(matches!(e, Error::NotRegular { what: "a directory", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::NotRegular {
+                what: "a directory",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(d.read("missing").unwrap_err().is_not_found());
     t.canary_untouched();
 }
@@ -84,14 +100,7 @@ fn reads_refuse_every_link_and_what_is_not_a_file() {
 fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let t = tree();
     let fifo = t.root.join("fifo");
-    rustix::fs::mknodat(
-        CWD,
-        &fifo,
-        FileType::Fifo,
-        Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    rustix::fs::mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
     let e = t.dir().read("fifo").unwrap_err();
     assert!(matches!(e, Error::NotRegular { what: "a FIFO", .. }), "{e}");
 }
@@ -132,7 +141,10 @@ fn writes_replace_a_planted_link_and_never_write_through_it() {
     assert!(!t.root.join("link").symlink_metadata().unwrap().is_symlink());
     let mut f = d.create("inlink").unwrap();
     f.write_all(b"log\n").unwrap();
-    assert_eq!(std::fs::read_to_string(t.root.join("sub/file")).unwrap(), "inside\n");
+    assert_eq!(
+        std::fs::read_to_string(t.root.join("sub/file")).unwrap(),
+        "inside\n"
+    );
     for rel in ["dirlink/new", "reldirlink/new", "../outside/new"] {
         assert!(d.write(rel, "x").unwrap_err().is_refusal(), "{rel}");
         assert!(d.create(rel).unwrap_err().is_refusal(), "{rel}");
@@ -161,12 +173,20 @@ fn a_failed_write_leaves_the_old_file_and_no_temporary() {
         })
         .unwrap_err();
     assert!(e.to_string().contains("disk full"), "{e}");
-    assert_eq!(std::fs::read_to_string(t.root.join("kept")).unwrap(), "old\n");
+    assert_eq!(
+        std::fs::read_to_string(t.root.join("kept")).unwrap(),
+        "old\n"
+    );
     assert_eq!(
         std::fs::read_dir(&t.root).unwrap().count(),
         std::fs::read_dir(&t.root)
             .unwrap()
-            .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .filter(|e| !e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp"))
             .count()
     );
 }
@@ -229,7 +249,10 @@ fn placing_links_or_copies_over_what_was_there() {
     let source = t._tmp.path().join("cached.rpm");
     std::fs::write(&source, "rpm bytes").unwrap();
     d.place("link", &source).unwrap();
-    assert_eq!(std::fs::read_to_string(t.root.join("link")).unwrap(), "rpm bytes");
+    assert_eq!(
+        std::fs::read_to_string(t.root.join("link")).unwrap(),
+        "rpm bytes"
+    );
     assert!(d.place("dirlink/x.rpm", &source).unwrap_err().is_refusal());
     t.canary_untouched();
 }
@@ -241,14 +264,25 @@ fn roots_take_the_longest_fitting_directory_and_nothing_else() {
     let sub = Dir::open(&t.root.join("sub")).unwrap();
     let roots = Roots::new(vec![("the task directory", task), ("the workdir", sub)]);
     let (dir, rel) = roots.locate(&t.root.join("sub/file")).unwrap();
-    assert_eq!((dir.path(), rel.as_path()), (t.root.join("sub").as_path(), Path::new("file")));
+    assert_eq!(
+        (dir.path(), rel.as_path()),
+        (t.root.join("sub").as_path(), Path::new("file"))
+    );
     let (dir, rel) = roots.locate(Path::new("sub/file")).unwrap();
-    assert_eq!((dir.path(), rel.as_path()), (t.root.as_path(), Path::new("sub/file")));
+    assert_eq!(
+        (dir.path(), rel.as_path()),
+        (t.root.as_path(), Path::new("sub/file"))
+    );
     let e = roots.locate(&t.canary).unwrap_err();
     let text = e.to_string();
     assert!(text.contains("under none of them"), "{text}");
-    assert!(text.contains("the task directory `") && text.contains(" or the workdir `"), "{text}");
-    let e = roots.locate(&t.root.join("sub/../../outside/canary")).unwrap_err();
+    assert!(
+        text.contains("the task directory `") && text.contains(" or the workdir `"),
+        "{text}"
+    );
+    let e = roots
+        .locate(&t.root.join("sub/../../outside/canary"))
+        .unwrap_err();
     assert!(e.to_string().contains("climbs with `..`"), "{e}");
     assert!(roots.read(&t.root.join("link")).unwrap_err().is_refusal());
 }
@@ -288,4 +322,24 @@ proptest! {
             prop_assert!(names.iter().all(|n| *n != ".." && !n.is_empty()));
         }
     }
+}
+
+#[test]
+fn a_listing_shows_links_as_links() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("a"), "12345").unwrap();
+    std::fs::create_dir(t.path().join("d")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", t.path().join("l")).unwrap();
+    let dir = Dir::open(t.path()).unwrap();
+    let mut listed: Vec<(String, Kind, u64)> = dir
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|(n, e)| (n.to_string_lossy().into_owned(), e.kind, e.len))
+        .collect();
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(listed[0], ("a".into(), Kind::File, 5));
+    assert_eq!(listed[1].1, Kind::Dir);
+    assert_eq!(listed[2].1, Kind::Link);
+    assert_eq!(listed.len(), 3);
 }
