@@ -247,11 +247,12 @@ impl Observer for RunProgress {
                 output,
             } => {
                 self.failing.clear();
-                if shell.verbose {
+                let files = output.and_then(|o| o.iter().map(|f| f.try_clone().ok()).collect());
+                if let (true, Some(files)) = (shell.verbose, files) {
                     let prefix = format!("[{}] ", action.name);
                     let paint = shell;
                     self.follower = Some(taskotron_core::follow::Follower::start(
-                        output.iter().map(|p| p.to_path_buf()).collect(),
+                        files,
                         move |stream, line| {
                             let tag = if stream == 1 {
                                 paint.paint(&prefix, Tone::Warn)

@@ -61,6 +61,12 @@ pub enum DownloadError {
         /// What failed.
         reason: String,
     },
+    /// The destination leaves the run's directories or passes through a link.
+    #[error("{reason}")]
+    Refused {
+        /// What was refused, and why.
+        reason: String,
+    },
     /// A local file could not be written.
     #[error("cannot write {path}: {reason}")]
     Io {
@@ -83,6 +89,7 @@ impl DownloadError {
             Self::Checksum { .. } => FailureKind::new("CHECKSUM_MISMATCH", Cause::Infrastructure),
             Self::Unreachable { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
             Self::Io { .. } => FailureKind::new("DOWNLOAD_FAILED", Cause::Infrastructure),
+            Self::Refused { .. } => FailureKind::PATH_REFUSED,
         }
     }
 
@@ -176,6 +183,75 @@ impl Downloader {
             url: url.to_string(),
             reason: "no attempt was made".into(),
         }))
+    }
+
+    /// Fetches `url` as [`Downloader::fetch`] does, into `rel` beneath `dir` (a
+    /// directory of the run, which a task may have written): the file is staged
+    /// where only the runner writes (the cache, or a private temporary directory)
+    /// and put in place without following any link the task left on the way.
+    ///
+    /// # Errors
+    /// As [`Downloader::fetch`]; [`DownloadError::Refused`] when `rel` climbs or
+    /// passes through a link.
+    pub fn fetch_into(
+        &self,
+        url: &str,
+        expected: &Expected,
+        dir: &taskotron_beneath::Dir,
+        rel: &Path,
+    ) -> Result<Source, DownloadError> {
+        let beneath = |e: taskotron_beneath::Error| {
+            if e.is_refusal() {
+                DownloadError::Refused {
+                    reason: e.to_string(),
+                }
+            } else {
+                DownloadError::Io {
+                    path: e.path().to_path_buf(),
+                    reason: e.to_string(),
+                }
+            }
+        };
+        let io = |path: &Path, e: std::io::Error| DownloadError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let (parent, name) = match (rel.parent(), rel.file_name()) {
+            (Some(p), Some(n)) if !p.as_os_str().is_empty() => {
+                (dir.create_dir_all(p).map_err(beneath)?, n)
+            }
+            (_, Some(n)) => (dir.try_clone().map_err(beneath)?, n),
+            (_, None) => {
+                return Err(DownloadError::Refused {
+                    reason: format!("`{}` names no file", rel.display()),
+                })
+            }
+        };
+        // Refused before anything is transferred: a link at the name itself is
+        // replaced, but a directory there is an error to report now.
+        if let Some(e) = parent.entry(name).map_err(beneath)? {
+            if e.kind == taskotron_beneath::Kind::Dir {
+                return Err(DownloadError::Io {
+                    path: parent.shown(name),
+                    reason: "a directory is in the way".into(),
+                });
+            }
+        }
+        let stage_in = match &self.cache {
+            Some(c) => {
+                std::fs::create_dir_all(c).map_err(|e| io(c, e))?;
+                c.clone()
+            }
+            None => std::env::temp_dir(),
+        };
+        let stage = tempfile::Builder::new()
+            .prefix(".taskotron-download-")
+            .tempdir_in(&stage_in)
+            .map_err(|e| io(&stage_in, e))?;
+        let staged = stage.path().join("file");
+        let source = self.fetch(url, expected, &staged)?;
+        parent.place(name, &staged).map_err(beneath)?;
+        Ok(source)
     }
 
     /// One transfer into `<target>.part`, verified, then renamed to `target`.

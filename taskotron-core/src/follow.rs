@@ -7,8 +7,7 @@
 //! than one printing a line.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -26,25 +25,26 @@ pub struct Follower {
     thread: Option<JoinHandle<()>>,
 }
 
-/// One followed file: its path, the position read so far and the unfinished line.
+/// One followed file: the runner's handle on it (never its name, which a task
+/// could replace with a link), the position read so far and the unfinished line.
 struct Followed {
-    path: PathBuf,
+    file: File,
     index: usize,
     offset: u64,
     partial: Vec<u8>,
 }
 
 impl Follower {
-    /// Follows `files`; `line(i, text)` gets each line of `files[i]`.
-    pub fn start(files: Vec<PathBuf>, mut line: impl FnMut(usize, &str) + Send + 'static) -> Self {
+    /// Follows `files` (open handles); `line(i, text)` gets each line of `files[i]`.
+    pub fn start(files: Vec<File>, mut line: impl FnMut(usize, &str) + Send + 'static) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             let mut followed: Vec<Followed> = files
                 .into_iter()
                 .enumerate()
-                .map(|(index, path)| Followed {
-                    path,
+                .map(|(index, file)| Followed {
+                    file,
                     index,
                     offset: 0,
                     partial: Vec::new(),
@@ -95,15 +95,9 @@ impl Drop for Follower {
 impl Followed {
     /// Reads what was appended since the last look.
     fn read(&mut self, line: &mut impl FnMut(usize, &str)) {
-        let Ok(mut file) = File::open(&self.path) else {
-            return;
-        };
-        if file.seek(SeekFrom::Start(self.offset)).is_err() {
-            return;
-        }
         let mut buf = vec![0; PIECE];
         loop {
-            let n = match file.read(&mut buf) {
+            let n = match self.file.read_at(&mut buf, self.offset) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
@@ -137,10 +131,21 @@ mod tests {
         let path = dir.path().join("out");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&seen);
-        let f = Follower::start(vec![path.clone(), dir.path().join("never")], move |i, l| {
+        // Read and write, as the runner makes an action's logs.
+        let open = |p: &std::path::Path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(p)
+                .unwrap()
+        };
+        let mut file = open(&path);
+        let quiet = open(&dir.path().join("quiet"));
+        let f = Follower::start(vec![file.try_clone().unwrap(), quiet], move |i, l| {
             keep.lock().unwrap().push(format!("{i}:{l}"));
         });
-        let mut file = File::create(&path).unwrap();
         writeln!(file, "one").unwrap();
         write!(file, "two, unfinished").unwrap();
         file.flush().unwrap();

@@ -25,6 +25,7 @@ use crate::ports::Ports;
 use crate::results::{resultyaml, Case, CheckDetail, Outcome};
 use crate::template::{Scope, SubstError, Template};
 use crate::yaml::{Node, NodeValue};
+use taskotron_beneath::{Dir, Roots};
 
 /// How long an action may run when neither the formula nor the config says.
 pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -111,8 +112,9 @@ pub enum Event<'a> {
         /// The action.
         action: &'a Action,
         /// Its standard output and standard error files, which its processes write
-        /// as they run (they may not exist yet).
-        output: [&'a Path; 2],
+        /// as they run: read them through these handles, never by name (a task may
+        /// put a link in their place). `None` when they could not be made.
+        output: Option<[&'a File; 2]>,
     },
     /// A test of an action's results was read (after the action ended, in the
     /// order of its stream).
@@ -424,7 +426,9 @@ pub fn run(
     let run_id = opts.run_id.clone().unwrap_or_else(|| ports.ids.run_id());
     let arch = opts.arch.unwrap_or(Arch::Noarch);
     let run_dir = opts.artifacts_root.join(&run_id);
-    let workdir = workdir(opts, &run_id);
+    // Absolute: `${workdir}` is handed to the task, and a path it gives back is
+    // matched against it (see `Roots::locate`).
+    let workdir = absolute(&workdir(opts, &run_id));
     let mut report = starting_report(formula, opts, &run_id, &run_dir, ports);
     for dir in [
         run_dir.join("actions"),
@@ -439,7 +443,28 @@ pub fn run(
             return Ok(report);
         }
     }
-    let mut log = RunLog::open(&run_dir.join("taskotron.log"), ports);
+    // Every file the runner reads or writes for the task is opened beneath these,
+    // following no link the task may leave: the task can write in all three.
+    let taskdir = absolute(formula.taskdir());
+    let opened = (|| {
+        let run = Dir::open(&report.artifacts)?;
+        let roots = Roots::new(vec![
+            ("the task directory", Dir::open(&taskdir)?),
+            ("the workdir", Dir::open(&workdir)?),
+            ("the artifacts directory", run.try_clone()?),
+        ]);
+        Ok::<_, taskotron_beneath::Error>((run, std::sync::Arc::new(roots)))
+    })();
+    let (run, roots) = match opened {
+        Ok(o) => o,
+        Err(e) => {
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(format!("cannot open the run's directories: {e}"));
+            report.duration_ms = millis(started.elapsed());
+            return Ok(report);
+        }
+    };
+    let mut log = RunLog::open(Some(&run), ports);
     log.line(&format!(
         "run {run_id}: {} for {} {} on {arch} (build id {})",
         formula.checkname(),
@@ -457,10 +482,11 @@ pub fn run(
         opts,
         arch,
         run_id: &run_id,
-        run_dir: &run_dir,
         workdir: &workdir,
         artifactsdir: &report.artifacts.clone(),
-        taskdir: &absolute(formula.taskdir()),
+        taskdir: &taskdir,
+        run: &run,
+        roots: &roots,
         sandbox: None,
     };
     let mut scope = setting.scope();
@@ -577,15 +603,17 @@ pub fn run(
             continue;
         }
         let stem = format!("actions/{:02}-{}", index + 1, formula::slug(&action.name));
-        let (out_path, err_path) = (
-            run_dir.join(format!("{stem}.stdout")),
-            run_dir.join(format!("{stem}.stderr")),
-        );
+        // Made before the action starts, so the follower reads them from the start;
+        // a link the task left at either name (or at `actions/`) is refused.
+        let logs = run
+            .create(format!("{stem}.stdout"))
+            .and_then(|out| Ok([out, run.create(format!("{stem}.stderr"))?]))
+            .map_err(|e| crate::directive::path_failure("the action's log", &e));
         observer.event(Event::ActionStarted {
             index,
             total,
             action,
-            output: [&out_path, &err_path],
+            output: logs.as_ref().ok().map(|[o, e]| [o, e]),
         });
         log.line(&format!(
             "action {}/{total} `{}` ({}) started",
@@ -594,7 +622,8 @@ pub fn run(
             spec.name
         ));
         let action_start = Instant::now();
-        let mut ran = setting.run_action(action, &scope, &stem, &env, &mut report.exit_code);
+        let (mut ran, logs) =
+            setting.run_action(action, &scope, &stem, logs, &env, &mut report.exit_code);
         entry.exit_code = ran.process_exit;
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
@@ -611,6 +640,7 @@ pub fn run(
                 stream,
                 &stem,
                 &ran,
+                logs.as_ref().map(|[out, _]| out),
                 &result,
                 &scope,
                 &mut report.results,
@@ -658,15 +688,21 @@ pub fn run(
             });
         }
         entry.duration_ms = millis(action_start.elapsed());
-        for ext in ["stdout", "stderr"] {
+        for (ext, file) in ["stdout", "stderr"].into_iter().zip(logs.iter().flatten()) {
             let rel = format!("{stem}.{ext}");
-            let path = run_dir.join(&rel);
-            match std::fs::metadata(&path) {
-                Ok(m) if m.len() > 0 => entry.logs.push(rel),
-                _ => {
-                    let _ = std::fs::remove_file(&path);
-                }
+            if crate::directive::log_len(file) == 0 {
+                let _ = run.remove_file(&rel);
+                continue;
             }
+            match put_back(&run, &rel, file) {
+                Ok(false) => {}
+                Ok(true) => log.line(&format!(
+                    "the task put something else at `{rel}` while the action ran; \
+                     the runner's log was put back, nothing was followed"
+                )),
+                Err(e) => log.line(&format!("cannot put `{rel}` back: {e}")),
+            }
+            entry.logs.push(rel);
         }
         match result {
             Ok(value) => {
@@ -718,9 +754,36 @@ pub fn run(
         report.actions.push(entry);
     }
     report.outcome = Outcome::worst(report.results.iter().map(|d| d.outcome));
+    // Looked at before the log is put back, so a link in its place is named too.
+    let planted = planted(&run);
+    if let Err(why) = log.keep(&run) {
+        log.line(&why);
+    }
+    if !planted.is_empty() {
+        let kind = crate::directive::FailureKind::PATH_REFUSED;
+        let why = format!(
+            "{}: the task left symbolic links at {} in the artifacts directory, where the \
+             runner writes its own files; they were replaced, not followed",
+            kind.name,
+            planted
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        log.line(&why);
+        if report.failure.is_none() {
+            report.failure = Some(crate::dict::NamedFailure {
+                kind: kind.name.into(),
+                cause: kind.cause,
+            });
+            report.execution_status = ExecutionStatus::NotOk;
+            report.status = Some(why);
+        }
+    }
     let has_tests = report.actions.iter().any(|a| a.tests.is_some());
     if !report.results.is_empty() || has_tests {
-        if let Err(e) = write_results(&run_dir, &report.results, junit, &formula.checkname()) {
+        if let Err(e) = write_results(&run, &report.results, junit, &formula.checkname()) {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot write the results: {e}"));
         }
@@ -742,12 +805,9 @@ pub fn run(
     // and a run does not fail because it could not be written.
     let written = std::thread::scope(|scope| {
         let page = scope.spawn(|| {
-            let _ = std::fs::write(
-                run_dir.join(crate::html::FILE),
-                crate::html::render(&report, &pages),
-            );
+            let _ = run.write(crate::html::FILE, crate::html::render(&report, &pages));
         });
-        let written = write_json(&run_dir.join("execution.json"), &report);
+        let written = write_json(&run, &report);
         let _ = page.join();
         written
     });
@@ -767,10 +827,14 @@ struct Setting<'a> {
     opts: &'a RunOptions,
     arch: Arch,
     run_id: &'a str,
-    run_dir: &'a Path,
     workdir: &'a Path,
     artifactsdir: &'a Path,
     taskdir: &'a Path,
+    /// The artifacts directory, opened: the runner's files are made beneath it.
+    run: &'a Dir,
+    /// The task directory, the workdir and the artifacts directory, opened: every
+    /// path a task names is resolved beneath one of them.
+    roots: &'a std::sync::Arc<Roots>,
     /// The run's sandbox, under `isolation: sandbox`.
     sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
 }
@@ -866,22 +930,33 @@ impl Setting<'_> {
     }
 
     /// Renders an action's parameters and runs its directive, its output going to
-    /// `<run_dir>/<stem>.stdout|stderr`.
+    /// `logs` (`<run_dir>/<stem>.stdout|stderr`), which come back for reading.
     fn run_action(
         &self,
         action: &Action,
         scope: &Scope,
         stem: &str,
+        logs: Result<[File; 2], Failure>,
         env: &[(String, String)],
         exit_code: &mut Option<i32>,
-    ) -> Ran {
-        let stdout_path = self.run_dir.join(format!("{stem}.stdout"));
+    ) -> (Ran, Option<[File; 2]>) {
         let mut ran = Ran {
             value: Ok(Value::Null),
             process_exit: None,
             stream_start: 0,
-            stdout_path: stdout_path.clone(),
+            stdout_shown: self.run.shown(format!("{stem}.stdout")),
             cases: Vec::new(),
+        };
+        let (logs, kept) = match logs {
+            Ok(files) => {
+                let cloned = files
+                    .iter()
+                    .map(File::try_clone)
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(|e| Failure::new(format!("cannot use the action's log: {e}")));
+                (cloned, Some(files))
+            }
+            Err(f) => (Err(f), None),
         };
         ran.value = (|| {
             let params = render_params(action, scope).map_err(|e| {
@@ -891,14 +966,10 @@ impl Setting<'_> {
                 }
                 Failure::new(msg)
             })?;
-            let open = |ext: &str| {
-                let path = self.run_dir.join(format!("{stem}.{ext}"));
-                File::create(&path)
-                    .map(|f| (f, path))
-                    .map_err(|e| Failure::new(format!("cannot create action log: {e}")))
+            let mut logs = logs?.into_iter();
+            let (Some(stdout), Some(stderr)) = (logs.next(), logs.next()) else {
+                return Err(Failure::new("the action's logs are missing"));
             };
-            let (stdout, stdout_path) = open("stdout")?;
-            let (stderr, stderr_path) = open("stderr")?;
             let mut ctx = Context {
                 taskdir: self.taskdir.to_path_buf(),
                 workdir: self.workdir.to_path_buf(),
@@ -907,8 +978,7 @@ impl Setting<'_> {
                 timeout: action.timeout.unwrap_or(self.opts.default_timeout),
                 stdout,
                 stderr,
-                stdout_path,
-                stderr_path,
+                roots: std::sync::Arc::clone(self.roots),
                 python: self.opts.python.clone(),
                 item: self.opts.input.item.clone(),
                 item_type: self.opts.input.item_type.as_str().to_string(),
@@ -933,7 +1003,7 @@ impl Setting<'_> {
             ran.cases = std::mem::take(&mut ctx.cases);
             value
         })();
-        ran
+        (ran, kept)
     }
 
     /// Reads an action's result stream, whatever became of the action: its
@@ -946,6 +1016,7 @@ impl Setting<'_> {
         declared: &formula::ResultStream,
         stem: &str,
         ran: &Ran,
+        stdout: Option<&File>,
         value: &Result<Value, Failure>,
         scope: &Scope,
         results: &mut Vec<CheckDetail>,
@@ -954,11 +1025,12 @@ impl Setting<'_> {
     ) -> (crate::dict::ActionTests, stream::Listed) {
         let checkname = self.formula.stream_checkname(action);
         let mut sink =
-            stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname, junit);
+            stream::TestSink::create(self.run, stream::tests_file(stem), &checkname, junit);
         // A callable's returned text is its stream; a command's is what it printed.
-        let source = match value {
-            Ok(Value::String(text)) => stream::Source::Text(text),
-            _ => stream::Source::File(&ran.stdout_path, ran.stream_start),
+        let source = match (value, stdout) {
+            (Ok(Value::String(text)), _) => stream::Source::Text(text),
+            (_, Some(file)) => stream::Source::File(file, ran.stream_start),
+            (_, None) => stream::Source::Text(""),
         };
         let item = &self.opts.input;
         let (mut details, problem) = match &declared.format {
@@ -968,7 +1040,7 @@ impl Setting<'_> {
                     item_type: Some(item.item_type.as_str().to_string()),
                 };
                 let file = match source {
-                    stream::Source::File(p, _) => Some(p),
+                    stream::Source::File(..) => Some(ran.stdout_shown.as_path()),
                     stream::Source::Text(_) => None,
                 };
                 stream::read_tap(&source, ctx, file, &mut sink, on_case)
@@ -978,11 +1050,15 @@ impl Setting<'_> {
             }
             formula::StreamFormat::Junit(node) => match render(node, scope) {
                 Ok(Value::String(shown)) => {
-                    let path = self.taskdir.join(&shown);
+                    let (path, opened) = match self.roots.locate(Path::new(&shown)) {
+                        Ok((dir, rel)) => (dir.shown(&rel), dir.read(&rel)),
+                        Err(e) => (self.taskdir.join(&shown), Err(e)),
+                    };
                     let artifact = path
                         .strip_prefix(self.artifactsdir)
                         .map_or_else(|_| shown.clone(), |p| p.display().to_string());
                     stream::read_junit(
+                        opened,
                         &path,
                         &shown,
                         (&item.item, item.item_type.as_str()),
@@ -1053,7 +1129,7 @@ impl Setting<'_> {
             return Ok(None);
         }
         let mut sink =
-            stream::TestSink::create(self.run_dir, stream::tests_file(stem), &checkname, junit);
+            stream::TestSink::create(self.run, stream::tests_file(stem), &checkname, junit);
         // Test cases the directive read itself (`xunit`) are the tests.
         let format = if !read.is_empty() {
             "junit"
@@ -1086,7 +1162,8 @@ struct Ran {
     value: Result<Value, Failure>,
     process_exit: Option<i32>,
     stream_start: u64,
-    stdout_path: PathBuf,
+    /// Where the action's standard output is, for messages.
+    stdout_shown: PathBuf,
     cases: Vec<Case>,
 }
 
@@ -1185,50 +1262,84 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, SubstError> {
 
 /// Writes the run's results as ResultYAML and TAP13, and every action's tests as
 /// one JUnit document, into the run directory; the three are independent and are
-/// written side by side.
+/// written side by side, each under a fresh name renamed over whatever the task
+/// left at its name.
 fn write_results(
-    run_dir: &Path,
+    run: &Dir,
     results: &[CheckDetail],
     junit: crate::results::junit::JunitWriter,
     checkname: &str,
-) -> std::io::Result<()> {
+) -> Result<(), taskotron_beneath::Error> {
     std::thread::scope(|scope| {
-        let yaml = scope
-            .spawn(|| std::fs::write(run_dir.join("results.yml"), resultyaml::export(results)));
+        let yaml = scope.spawn(|| run.write("results.yml", resultyaml::export(results)));
         let tap = scope.spawn(|| {
-            let mut out = std::io::BufWriter::new(File::create(run_dir.join("results.tap"))?);
-            crate::tap::emit(results, checkname, &mut out)?;
-            out.flush()
+            run.write_with("results.tap", |out| {
+                crate::tap::emit(results, checkname, out)
+            })
         });
-        let xml = write_atomically(&run_dir.join("results.junit.xml"), |out| junit.finish(out));
+        let xml = run.write_with("results.junit.xml", |out| junit.finish(out));
         for handle in [yaml, tap] {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("a writer panicked")))?;
+            handle.join().unwrap_or_else(|_| {
+                Err(taskotron_beneath::Error::Io {
+                    path: run.shown("results"),
+                    source: std::io::Error::other("a writer panicked"),
+                })
+            })?;
         }
         xml
     })
 }
 
 /// `execution.json`, pretty-printed, written through a buffer.
-fn write_json(path: &Path, report: &ExecutionReport) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(File::create(path)?);
-    serde_json::to_writer_pretty(&mut out, report)?;
-    out.write_all(b"\n")?;
-    out.flush()
+fn write_json(run: &Dir, report: &ExecutionReport) -> Result<(), taskotron_beneath::Error> {
+    run.write_with("execution.json", |out| {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        out.write_all(b"\n")
+    })
 }
 
-/// Writes `path` through `<path>.part`, renamed into place once whole.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let part = PathBuf::from(format!("{}.part", path.display()));
-    let mut out = std::io::BufWriter::new(File::create(&part)?);
-    write(&mut out)?;
-    out.flush()?;
-    drop(out);
-    std::fs::rename(&part, path)
+/// The files the runner writes at the end of a run, and the directory of the
+/// actions' logs: the names a task could plant a link at to have the runner
+/// write elsewhere.
+const RUNNER_FILES: &[&str] = &[
+    "actions",
+    "results.yml",
+    "results.tap",
+    "results.junit.xml",
+    crate::html::FILE,
+    "execution.json",
+    LOG,
+];
+
+/// The runner's file names under which the task left a link (or a path through
+/// one): they are replaced, never followed, and the run says so.
+fn planted(run: &Dir) -> Vec<&'static str> {
+    RUNNER_FILES
+        .iter()
+        .copied()
+        .filter(|name| match run.entry(name) {
+            Ok(Some(e)) => e.kind == taskotron_beneath::Kind::Link,
+            Ok(None) => false,
+            Err(e) => e.is_refusal(),
+        })
+        .collect()
+}
+
+/// Puts the runner's `file` back at `rel` when the task put something else there
+/// (a link, another file): a fresh copy of it, made without following anything.
+/// True when it had to.
+fn put_back(run: &Dir, rel: &str, file: &File) -> Result<bool, taskotron_beneath::Error> {
+    if run.holds(rel, file) {
+        return Ok(false);
+    }
+    let mut fresh = run.create(rel)?;
+    std::io::copy(&mut stream::At::new(file, 0), &mut fresh).map_err(|e| {
+        taskotron_beneath::Error::Io {
+            path: run.shown(rel),
+            source: e,
+        }
+    })?;
+    Ok(true)
 }
 
 /// A stream's problem or an action's failure, saying what of the stream was kept.
@@ -1247,6 +1358,9 @@ fn kept_note(why: &str, kept: usize, tests: &crate::dict::ActionTests) -> String
     )
 }
 
+/// The run log's name in the artifacts directory.
+pub(crate) const LOG: &str = "taskotron.log";
+
 /// The run's log file (`taskotron.log`); logging never fails the run.
 pub(crate) struct RunLog<'a> {
     file: Option<File>,
@@ -1254,11 +1368,42 @@ pub(crate) struct RunLog<'a> {
 }
 
 impl<'a> RunLog<'a> {
-    pub(crate) fn open(path: &Path, ports: Ports<'a>) -> Self {
+    /// The log, made fresh in `run` (none: no log is kept).
+    pub(crate) fn open(run: Option<&Dir>, ports: Ports<'a>) -> Self {
         Self {
-            file: File::create(path).ok(),
+            file: run.and_then(|r| r.create(LOG).ok()),
             ports,
         }
+    }
+
+    /// Checks, once the task is done, that `taskotron.log` in `run` is still the
+    /// runner's log (the task can write the artifacts directory, and could have
+    /// put a link there); puts it back when it is not, and writes on in the copy.
+    ///
+    /// # Errors
+    /// It could not be put back; the text says why.
+    pub(crate) fn keep(&mut self, run: &Dir) -> Result<(), String> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        if run.holds(LOG, file) {
+            return Ok(());
+        }
+        let what = match run.entry(LOG) {
+            Ok(Some(e)) if e.kind == taskotron_beneath::Kind::Link => "a symbolic link",
+            Ok(None) => "nothing",
+            _ => "another file",
+        };
+        let mut fresh = run
+            .create(LOG)
+            .map_err(|e| format!("cannot put {LOG} back: {e}"))?;
+        std::io::copy(&mut stream::At::new(file, 0), &mut fresh)
+            .map_err(|e| format!("cannot put {LOG} back: {e}"))?;
+        self.file = Some(fresh);
+        self.line(&format!(
+            "the task left {what} in place of {LOG}; the runner's log was put back, nothing was followed"
+        ));
+        Ok(())
     }
 
     /// One line, with the time.

@@ -42,4 +42,8 @@ impl FailureKind {
 
     /// A program the task needs is not installed on this machine.
     pub const TOOL_MISSING: Self = Self::new("TOOL_MISSING", Cause::Infrastructure);
+
+    /// The runner refused a path the task gave or left: one outside the run's
+    /// directories, or a symbolic link where the runner reads or writes a file.
+    pub const PATH_REFUSED: Self = Self::new("PATH_REFUSED", Cause::Task);
 }

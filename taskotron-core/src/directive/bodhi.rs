@@ -45,7 +45,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "target_dir",
                 required: false,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "where to put the files (default ${workdir})",
             },
         ],
@@ -114,7 +114,7 @@ impl Directive for Bodhi {
             debuginfo: false,
             build_log: false,
         };
-        let target = target_dir(params, ctx);
+        let target = target_dir(params, ctx)?;
         download_builds(&client, &builds, &want, &target, ctx)
     }
 }

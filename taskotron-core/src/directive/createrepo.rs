@@ -19,7 +19,7 @@ static SPEC: Spec = Spec {
         params: &[Param {
             name: "repodir",
             required: true,
-            kind: ParamKind::Str,
+            kind: ParamKind::Path,
             doc: "the directory of RPM files (relative to the task directory)",
         }],
         extra: false,
@@ -34,13 +34,17 @@ impl Directive for CreateRepo {
     }
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let dir = ctx.taskdir.join(super::text_param(params, "repodir"));
-        if !dir.is_dir() {
-            return Err(Failure::new(format!(
-                "createrepo: `{}` is not a directory",
-                dir.display()
-            )));
-        }
+        let given = super::text_param(params, "repodir");
+        // createrepo_c runs as the task (in its sandbox); the check is that the
+        // formula names a directory of the run, not one elsewhere on the host.
+        let dir = ctx
+            .roots
+            .locate(std::path::Path::new(&given))
+            .and_then(|(root, rel)| root.open_dir(&rel).map(|d| d.path().to_path_buf()))
+            .map_err(|e| match e {
+                e if e.is_refusal() => super::path_failure("createrepo: `repodir`", &e),
+                e => Failure::new(format!("createrepo: `{given}` is not a directory: {e}")),
+            })?;
         let path = ctx
             .env
             .iter()
@@ -57,7 +61,7 @@ impl Directive for CreateRepo {
                 ),
             ));
         }
-        let start = std::fs::metadata(&ctx.stdout_path).map_or(0, |m| m.len());
+        let start = super::log_len(&ctx.stdout);
         let mut cmd = Command::new("createrepo_c");
         cmd.arg(&dir).current_dir(&ctx.taskdir);
         let ended = ctx
@@ -68,13 +72,11 @@ impl Directive for CreateRepo {
                 "createrepo_c {} ({}); its stderr ends with:\n{}",
                 dir.display(),
                 ended.describe(),
-                tail(&read_end(&ctx.stderr_path, 0), 20)
+                tail(&read_end(&ctx.stderr, 0), 20)
             )));
         }
         Ok(Value::String(
-            super::read_from(&ctx.stdout_path, start)
-                .trim_end()
-                .to_string(),
+            super::read_from(&ctx.stdout, start).trim_end().to_string(),
         ))
     }
 }

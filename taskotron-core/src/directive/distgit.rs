@@ -2,6 +2,8 @@
 //! (`{baseurl}/{namespace}/{package}/raw/{gitref}/f/{path}`), as the original did.
 //! With `nvr`, the package and the branch come from the build (`fc39` → `f39`).
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 
 use super::{
@@ -57,7 +59,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "target_dir",
                 required: false,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "where to put the files (default ${workdir})",
             },
             Param {
@@ -147,23 +149,25 @@ impl Directive for DistGit {
             .get("ignore_missing")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let target = super::koji::target_dir(params, ctx);
+        let target = super::koji::target_dir(params, ctx)?;
         let downloader = Downloader::new(ctx.services.timeout, None);
         let mut out = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let save = local.get(i).unwrap_or(path);
-            if save.split('/').any(|c| c == "..") || save.starts_with('/') {
-                return Err(Failure::new(format!(
-                    "distgit: `{save}` would be saved outside target_dir"
-                )));
+            if let Err(why) = taskotron_beneath::plain(Path::new(save)) {
+                return Err(Failure::named(
+                    crate::failure::FailureKind::PATH_REFUSED,
+                    format!(
+                        "PATH_REFUSED: distgit: `{save}` would be saved outside target_dir: {why}"
+                    ),
+                ));
             }
             let url = format!(
                 "{}/{namespace}/{package}/raw/{gitref}/f/{path}",
                 base.trim_end_matches('/')
             );
-            let dest = target.join(save);
-            match downloader.fetch(&url, &Expected::default(), &dest) {
-                Ok(_) => out.push(dest.display().to_string()),
+            match downloader.fetch_into(&url, &Expected::default(), &target, Path::new(save)) {
+                Ok(_) => out.push(target.shown(save).display().to_string()),
                 Err(DownloadError::NotFound { .. }) if ignore => {}
                 Err(DownloadError::NotFound { .. }) => {
                     return Err(Failure::named(

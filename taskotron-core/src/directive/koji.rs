@@ -15,6 +15,7 @@ use crate::download::{DownloadError, Downloader, Expected, Source};
 use crate::item::{distgit_branch, split_nvr};
 use crate::koji::{paths, Build, KojiClient, KojiError, Rpm};
 use crate::Arch;
+use taskotron_beneath::Dir;
 
 /// The `koji` directive.
 pub struct Koji;
@@ -77,7 +78,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "target_dir",
                 required: false,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "where to put the files (default ${workdir}); created if missing",
             },
         ],
@@ -124,7 +125,7 @@ impl Directive for Koji {
             debuginfo: flag("debuginfo"),
             build_log: flag("build_log"),
         };
-        let target = target_dir(params, ctx);
+        let target = target_dir(params, ctx)?;
         let client = KojiClient::new(&ctx.services.koji_url, ctx.services.timeout);
         let required = |k: &str| {
             let v = super::text_param(params, k);
@@ -182,13 +183,22 @@ fn download_failure(e: DownloadError) -> Failure {
     Failure::named(e.kind(), format!("{}: {e}", e.kind().name))
 }
 
-pub(super) fn target_dir(params: &Params, ctx: &Context) -> PathBuf {
+/// The directory `target_dir` names (relative to the task directory, or under
+/// `${workdir}` or `${artifactsdir}`), created as needed and opened beneath the
+/// run's directories: the workdir when none is given.
+///
+/// # Errors
+/// `PATH_REFUSED` when it leaves them or passes through a link.
+pub(super) fn target_dir(params: &Params, ctx: &Context) -> Result<Dir, Failure> {
     let t = super::text_param(params, "target_dir");
-    if t.is_empty() {
+    let given = if t.is_empty() {
         ctx.workdir.clone()
     } else {
-        ctx.taskdir.join(t)
-    }
+        PathBuf::from(t)
+    };
+    ctx.roots
+        .create_dir_all(&given)
+        .map_err(|e| super::path_failure("target_dir", &e))
 }
 
 fn writeln_out(ctx: &mut Context, line: &str) {
@@ -327,7 +337,7 @@ pub(super) fn download_builds(
     client: &KojiClient,
     builds: &[Build],
     want: &Selection,
-    target: &Path,
+    target: &Dir,
     ctx: &mut Context,
 ) -> Result<Value, Failure> {
     let rpms = if builds.is_empty() {
@@ -349,12 +359,12 @@ pub(super) fn download_builds(
                     size: Some(r.size),
                     payload_md5: Some(r.payloadhash.clone()),
                 },
-                target.join(r.filename()),
+                PathBuf::from(r.filename()),
             ));
         }
     }
     let downloader = Downloader::new(ctx.services.timeout, ctx.services.cache_dir.clone());
-    let fetched = fetch_all(&downloader, &files).map_err(download_failure)?;
+    let fetched = fetch_all(&downloader, target, &files).map_err(download_failure)?;
     let mut rpms_out: Vec<String> = Vec::new();
     for ((url, _, path), source) in files.iter().zip(&fetched) {
         let how = match source {
@@ -362,7 +372,7 @@ pub(super) fn download_builds(
             Source::Network => "downloaded",
         };
         writeln_out(ctx, &format!("{how} {url}"));
-        rpms_out.push(path.display().to_string());
+        rpms_out.push(target.shown(path).display().to_string());
     }
     rpms_out.sort();
     let mut out = json!({ "downloaded_rpms": rpms_out });
@@ -380,9 +390,9 @@ pub(super) fn download_builds(
                 .collect();
             for arch in arches {
                 let url = paths::log_url(&topurl, build, arch);
-                let dest = target.join(format!("build.log.{arch}"));
-                match uncached.fetch(&url, &Expected::default(), &dest) {
-                    Ok(_) => logs.push(dest.display().to_string()),
+                let name = format!("build.log.{arch}");
+                match uncached.fetch_into(&url, &Expected::default(), target, Path::new(&name)) {
+                    Ok(_) => logs.push(target.shown(&name).display().to_string()),
                     Err(DownloadError::NotFound { .. }) => errors.push(arch.to_string()),
                     Err(e) => return Err(download_failure(e)),
                 }
@@ -396,6 +406,7 @@ pub(super) fn download_builds(
 
 fn fetch_all(
     downloader: &Downloader,
+    target: &Dir,
     files: &[(String, Expected, PathBuf)],
 ) -> Result<Vec<Source>, DownloadError> {
     let next = AtomicUsize::new(0);
@@ -408,7 +419,7 @@ fn fetch_all(
                 let Some((url, expected, dest)) = files.get(i) else {
                     break;
                 };
-                let r = downloader.fetch(url, expected, dest);
+                let r = downloader.fetch_into(url, expected, target, dest);
                 let failed = r.is_err();
                 if let Ok(mut all) = results.lock() {
                     all[i] = Some(r);
@@ -433,7 +444,7 @@ fn fetch_all(
         // all of them must not look as if it had.
         for ((_, _, path), r) in files.iter().zip(&all) {
             if matches!(r, Some(Ok(_))) {
-                let _ = std::fs::remove_file(path);
+                let _ = target.remove_file(path);
             }
         }
         return Err(e);

@@ -36,6 +36,10 @@ pub enum ParamKind {
     Str,
     /// A boolean.
     Bool,
+    /// A path the runner itself reads or writes: a string that must stay beneath
+    /// the task directory, `${workdir}` or `${artifactsdir}` (checked when the
+    /// formula loads where it can be, and again when the action runs).
+    Path,
 }
 
 /// One parameter of a directive.
@@ -113,14 +117,16 @@ pub struct Context {
     pub env: Vec<(String, String)>,
     /// How long the action may take in all.
     pub timeout: Duration,
-    /// Where the action's processes write their standard output.
+    /// Where the action's processes write their standard output; open for
+    /// reading too, since output is read back through the handle and never by
+    /// name (a task may put a link where the file was).
     pub stdout: File,
-    /// Where they write their standard error.
+    /// Where they write their standard error (readable the same way).
     pub stderr: File,
-    /// The same two files' paths, to read output back.
-    pub stdout_path: PathBuf,
-    /// Path of the standard error file.
-    pub stderr_path: PathBuf,
+    /// The run's directories (the task directory first, then the workdir and the
+    /// artifacts directory): every path a directive reads or writes for the task
+    /// is opened beneath one of them, following no link.
+    pub roots: std::sync::Arc<taskotron_beneath::Roots>,
     /// The Python interpreter for the `python` directive.
     pub python: String,
     /// The item, its type and the testcase name, for directives that make results.
@@ -151,7 +157,7 @@ pub struct Context {
     /// for a signal.
     pub process_exit: Option<i32>,
     /// Set by `shell`: where the last command's standard output starts in
-    /// `stdout_path`, which is where a result stream starts.
+    /// `stdout`, which is where a result stream starts.
     pub stream_start: u64,
     /// Test cases a directive read (`xunit`), to be kept per test in the run's JUnit.
     pub cases: Vec<crate::results::Case>,
@@ -423,21 +429,73 @@ pub(crate) fn tail(text: &str, lines: usize) -> String {
 /// prints more declares `results:` and is read as a stream.
 pub const MAX_EXPORT: u64 = 64 * 1024 * 1024;
 
-/// Reads a log file from byte `from` on, lossily, for exports and messages.
-pub(crate) fn read_from(path: &std::path::Path, from: u64) -> String {
-    use std::io::{Read, Seek, SeekFrom};
+/// Reads an action's log from byte `from` on, lossily, for exports and messages;
+/// through the runner's own handle (positioned reads leave the processes' shared
+/// offset alone).
+pub(crate) fn read_from(file: &File, from: u64) -> String {
+    use std::os::unix::fs::FileExt;
     let mut text = Vec::new();
-    if let Ok(mut f) = File::open(path) {
-        let _ = f.seek(SeekFrom::Start(from));
-        let _ = f.read_to_end(&mut text);
+    let mut buf = vec![0; 64 * 1024];
+    let mut at = from;
+    loop {
+        match file.read_at(&mut buf, at) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                text.extend_from_slice(&buf[..n]);
+                at += n as u64;
+            }
+        }
     }
     String::from_utf8_lossy(&text).into_owned()
 }
 
-/// The end of a log file from byte `from` on (at most its last 64 KiB), for
+/// The length of an action's log so far.
+pub(crate) fn log_len(file: &File) -> u64 {
+    file.metadata().map_or(0, |m| m.len())
+}
+
+/// The end of an action's log from byte `from` on (at most its last 64 KiB), for
 /// messages: a process that printed a gigabyte of errors costs no more to quote.
-pub(crate) fn read_end(path: &std::path::Path, from: u64) -> String {
+pub(crate) fn read_end(file: &File, from: u64) -> String {
     const END: u64 = 64 * 1024;
-    let len = std::fs::metadata(path).map_or(0, |m| m.len());
-    read_from(path, from.max(len.saturating_sub(END)))
+    read_from(file, from.max(log_len(file).saturating_sub(END)))
+}
+
+/// The most a directive reads of a file the task names (`xunit`, `resultsdb`).
+pub const MAX_TASK_FILE: u64 = 256 * 1024 * 1024;
+
+impl Context {
+    /// The text of the file `given` (a directive's `what` parameter), opened
+    /// beneath the run's directories without following links, and where it is.
+    ///
+    /// # Errors
+    /// `PATH_REFUSED` when it leaves them or is a link; a plain failure when it
+    /// cannot be read.
+    pub(crate) fn read_task_file(
+        &self,
+        what: &str,
+        given: &str,
+    ) -> Result<(String, PathBuf), Failure> {
+        let path = std::path::Path::new(given);
+        let (dir, rel) = self
+            .roots
+            .locate(path)
+            .map_err(|e| path_failure(what, &e))?;
+        let text = dir
+            .read_to_string(&rel, MAX_TASK_FILE)
+            .map_err(|e| path_failure(what, &e))?;
+        Ok((text, dir.shown(&rel)))
+    }
+}
+
+/// The failure of a path the runner could not use for the task: `PATH_REFUSED`
+/// (the task's doing) when it leaves the run's directories or meets a link, a
+/// plain failure when the file system said no.
+pub(crate) fn path_failure(what: &str, e: &taskotron_beneath::Error) -> Failure {
+    if e.is_refusal() {
+        let kind = FailureKind::PATH_REFUSED;
+        Failure::named(kind, format!("{}: {what}: {e}", kind.name))
+    } else {
+        Failure::new(format!("{what}: {e}"))
+    }
 }

@@ -27,7 +27,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "file",
                 required: true,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "path of the .py file, relative to the task directory",
             },
             Param {
@@ -130,7 +130,10 @@ impl Directive for Python {
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
         let text = |key: &str| super::text_param(params, key);
         let (file, callable) = (text("file"), text("callable"));
-        let path = ctx.taskdir.join(&file);
+        let path = match ctx.roots.locate(std::path::Path::new(&file)) {
+            Ok((root, rel)) => root.shown(rel),
+            Err(e) => return Err(super::path_failure("python: `file`", &e)),
+        };
         if !path.is_file() {
             return Err(Failure::new(format!(
                 "python: no file `{}`",
@@ -153,14 +156,14 @@ impl Directive for Python {
             .prefix("taskotron-python-")
             .tempdir_in(&tmp)
             .map_err(|e| Failure::new(format!("python: cannot make a temporary directory: {e}")))?;
+        // Opened before the task runs: the task may write in its TMPDIR, so the
+        // answer is read beneath this handle, following no link it left there.
+        let hand = taskotron_beneath::Dir::open(handoff.path())
+            .map_err(|e| Failure::new(format!("python: {e}")))?;
         let kwargs_path = handoff.path().join("kwargs.json");
-        let out_path = handoff.path().join("return.json");
-        std::fs::write(&kwargs_path, Value::Object(kwargs).to_string()).map_err(|e| {
-            Failure::new(format!(
-                "python: cannot write {}: {e}",
-                kwargs_path.display()
-            ))
-        })?;
+        let out_path = handoff.path().join(RETURNED);
+        hand.write("kwargs.json", Value::Object(kwargs).to_string())
+            .map_err(|e| Failure::new(format!("python: cannot write the arguments: {e}")))?;
         let libdir = library_dir(ctx)?;
         let mut cmd = Command::new(&ctx.python);
         // -B: no bytecode written next to the task's modules (the task directory
@@ -178,9 +181,9 @@ impl Directive for Python {
         let ended = ctx
             .run_task(cmd, &shown, ctx.timeout, &ctx.env)
             .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
-        let stderr = || tail(&read_end(&ctx.stderr_path, 0), 20);
+        let stderr = || tail(&read_end(&ctx.stderr, 0), 20);
         ctx.process_exit = ended.code();
-        if let Some(raised) = raised(&out_path) {
+        if let Some(raised) = raised(&hand) {
             return Err(Failure::named(
                 TASK_EXCEPTION,
                 format!("{file}:{callable} raised {raised} (its traceback is in the action's log)"),
@@ -219,9 +222,12 @@ impl Directive for Python {
             }
             _ => {}
         }
-        let returned = std::fs::read_to_string(&out_path).map_err(|e| {
-            Failure::new(format!("{file}:{callable} returned nothing readable: {e}"))
-        })?;
+        let returned = hand
+            .read_to_string(RETURNED, super::MAX_TASK_FILE)
+            .map_err(|e| match e {
+                e if e.is_refusal() => super::path_failure(&format!("{file}:{callable}"), &e),
+                e => Failure::new(format!("{file}:{callable} returned nothing readable: {e}")),
+            })?;
         let mut doc: Value = serde_json::from_str(&returned).map_err(|e| {
             Failure::new(format!("{file}:{callable}: unreadable return value: {e}"))
         })?;
@@ -229,9 +235,12 @@ impl Directive for Python {
     }
 }
 
+/// The file the bootstrap writes the return value (or the exception) to.
+const RETURNED: &str = "return.json";
+
 /// The exception a task raised, as `Name: message`, when the bootstrap wrote one.
-fn raised(out_path: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(out_path).ok()?;
+fn raised(hand: &taskotron_beneath::Dir) -> Option<String> {
+    let text = hand.read_to_string(RETURNED, super::MAX_TASK_FILE).ok()?;
     let doc: Value = serde_json::from_str(&text).ok()?;
     let error = doc.get("error")?;
     let kind = error

@@ -27,7 +27,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "file",
                 required: false,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "a file holding the results, relative to the task directory",
             },
         ],
@@ -46,10 +46,8 @@ impl Directive for ResultsDb {
         let text = match (params.get("results"), params.get("file")) {
             (Some(v), None) => v.as_str().map_or_else(|| v.to_string(), str::to_string),
             (None, Some(f)) => {
-                let path = ctx.taskdir.join(f.as_str().unwrap_or_default());
-                std::fs::read_to_string(&path).map_err(|e| {
-                    Failure::new(format!("resultsdb: cannot read `{}`: {e}", path.display()))
-                })?
+                ctx.read_task_file("resultsdb: `file`", f.as_str().unwrap_or_default())?
+                    .0
             }
             _ => {
                 return Err(Failure::new(

@@ -106,7 +106,7 @@ impl Directive for Shell {
                     .zip(ended.exit_code())
                     .is_some_and(|(ok, code)| ok.contains(&code));
             if !ended.success() && !suite_ran {
-                let stderr = tail(&read_end(&ctx.stderr_path, err_start), 20);
+                let stderr = tail(&read_end(&ctx.stderr, err_start), 20);
                 let what = match ended {
                     Ended::TimedOut => {
                         return Err(Failure {
@@ -154,9 +154,7 @@ impl Directive for Shell {
             // A result stream is read from the file by the runner, whatever its size.
             return Ok(Value::Null);
         }
-        let printed = std::fs::metadata(&ctx.stdout_path)
-            .map_or(0, |m| m.len())
-            .saturating_sub(last_start);
+        let printed = super::log_len(&ctx.stdout).saturating_sub(last_start);
         if printed > super::MAX_EXPORT {
             return Err(Failure::new(format!(
                 "the last command printed {} MiB, more than the {} MiB a `shell` action \
@@ -166,7 +164,7 @@ impl Directive for Shell {
                 super::MAX_EXPORT >> 20
             )));
         }
-        let out = read_from(&ctx.stdout_path, last_start);
+        let out = read_from(&ctx.stdout, last_start);
         Ok(Value::String(
             out.trim_end_matches(['\n', '\r']).to_string(),
         ))

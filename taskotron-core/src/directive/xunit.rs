@@ -17,7 +17,7 @@ static SPEC: Spec = Spec {
             Param {
                 name: "file",
                 required: true,
-                kind: ParamKind::Str,
+                kind: ParamKind::Path,
                 doc: "the JUnit XML file, relative to the task directory",
             },
             Param {
@@ -74,9 +74,7 @@ impl Directive for Xunit {
                 )))
             }
         };
-        let file = ctx.taskdir.join(text("file"));
-        let xml = std::fs::read_to_string(&file)
-            .map_err(|e| Failure::new(format!("xunit: cannot read `{}`: {e}", file.display())))?;
+        let (xml, file) = ctx.read_task_file("xunit: `file`", &text("file"))?;
         let cases = junit::import(&xml, Some(&file))
             .map_err(|d| Failure::new(format!("xunit: {}", d.to_string().trim_end())))?;
         let suite = text("checkname");

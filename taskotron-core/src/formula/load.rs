@@ -547,6 +547,12 @@ impl Cx<'_> {
                     return None;
                 }
                 self.templates(path);
+                if let NodeValue::Str(text, _) = &path.value {
+                    if let Some(d) = path_problem("the JUnit file", text) {
+                        self.error(path, d);
+                        return None;
+                    }
+                }
                 Some(StreamFormat::Junit(path.clone()))
             }
             _ => {
@@ -770,16 +776,24 @@ impl Cx<'_> {
         kind: ParamKind,
         v: &Node,
     ) {
+        let spec = directive.spec();
+        // A path the runner uses is checked as far as its text allows: the rest
+        // when the action runs.
+        if let (ParamKind::Path, NodeValue::Str(s, _)) = (kind, &v.value) {
+            if let Some(d) = path_problem(&format!("`{}.{name}`", spec.name), s) {
+                self.error(v, d);
+                return;
+            }
+        }
         // A value with a variable in it can only be checked once it is substituted.
         if let NodeValue::Str(s, _) = &v.value {
             if Template::parse(s).map(|t| !t.is_literal()).unwrap_or(true) {
                 return;
             }
         }
-        let spec = directive.spec();
         let fits = match kind {
             ParamKind::Any => true,
-            ParamKind::Str => matches!(v.value, NodeValue::Str(..)),
+            ParamKind::Str | ParamKind::Path => matches!(v.value, NodeValue::Str(..)),
             ParamKind::Bool => matches!(v.value, NodeValue::Bool(_)),
         };
         if !fits {
@@ -830,4 +844,38 @@ impl Cx<'_> {
             _ => {}
         }
     }
+}
+
+/// The run's directories a path may start with; the runner reads and writes
+/// nothing for a task anywhere else.
+const PATH_ROOTS: &[&str] = &["${workdir}", "${artifactsdir}", "${taskdir}"];
+
+/// Why the path `text` (a formula's value, perhaps with variables) would leave the
+/// run's directories, as far as its text tells: absolute, or climbing with `..`.
+/// `None` when it stays, or when only its substituted value can tell.
+fn path_problem(what: &str, text: &str) -> Option<Diagnostic> {
+    let help = "give a path relative to the task directory, or one under `${workdir}` or `${artifactsdir}`";
+    let rest = PATH_ROOTS
+        .iter()
+        .find_map(|root| text.strip_prefix(root))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    if rest.is_none() && text.starts_with('/') {
+        return Some(
+            Diagnostic::error(format!(
+                "{what} is the absolute path `{text}`, outside the task and the run"
+            ))
+            .expected("a path inside the task directory or the run")
+            .help(help),
+        );
+    }
+    if rest.unwrap_or(text).split('/').any(|c| c == "..") {
+        return Some(
+            Diagnostic::error(format!(
+                "{what} `{text}` climbs out with `..`; the runner follows no path out of the task and the run"
+            ))
+            .expected("a path without `..`")
+            .help(help),
+        );
+    }
+    None
 }

@@ -82,8 +82,8 @@ pub fn run(
     let mut report = crate::runner::starting_report(formula, opts, &run_id, &run_dir, ports);
     // The local run's `taskotron.log`: what happens here, the remote's status lines
     // as they come, and at the end the remote's own log, appended.
-    let _ = std::fs::create_dir_all(&run_dir);
-    let mut log = RunLog::open(&run_dir.join("taskotron.log"), ports);
+    let opened = taskotron_beneath::Dir::create_at(&run_dir).ok();
+    let mut log = RunLog::open(opened.as_ref(), ports);
     observer.event(Event::Started {
         run_id: &run_id,
         artifacts: &run_dir,

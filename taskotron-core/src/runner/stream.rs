@@ -8,7 +8,8 @@
 //! the first [`SHOWN_FAILING`] failing tests and the first [`SHOWN_OTHERS`] others.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::dict::ActionTests;
@@ -27,8 +28,9 @@ pub const MAX_DOCUMENT: u64 = 256 * 1024 * 1024;
 /// Where a stream is.
 #[derive(Debug)]
 pub enum Source<'a> {
-    /// A file from a byte offset on (a command's standard output).
-    File(&'a Path, u64),
+    /// A file the runner holds open, from a byte offset on (a command's standard
+    /// output, read through the runner's handle and never by name).
+    File(&'a File, u64),
     /// Text in memory (a callable's return value).
     Text(&'a str),
 }
@@ -36,11 +38,7 @@ pub enum Source<'a> {
 impl Source<'_> {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
         Ok(match self {
-            Source::File(path, from) => {
-                let mut f = File::open(path)?;
-                f.seek(SeekFrom::Start(*from))?;
-                Box::new(f)
-            }
+            Source::File(file, from) => Box::new(At { file, at: *from }),
             Source::Text(text) => Box::new(text.as_bytes()),
         })
     }
@@ -58,6 +56,28 @@ impl Source<'_> {
             ));
         }
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// Reads `file` from `at` on with positioned reads, leaving the offset the
+/// action's processes shared alone.
+pub(crate) struct At<'a> {
+    file: &'a File,
+    at: u64,
+}
+
+impl<'a> At<'a> {
+    /// Reads `file` from byte `at` on.
+    pub(crate) fn new(file: &'a File, at: u64) -> Self {
+        Self { file, at }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
     }
 }
 
@@ -107,17 +127,17 @@ pub struct TestSink<'a> {
 }
 
 impl<'a> TestSink<'a> {
-    /// A sink writing to `<run_dir>/<rel>` and to `junit`, for tests of the suite
-    /// `checkname`.
+    /// A sink writing to `<run>/<rel>` (made fresh, replacing whatever the task
+    /// left there) and to `junit`, for tests of the suite `checkname`.
     pub fn create(
-        run_dir: &Path,
+        run: &taskotron_beneath::Dir,
         rel: String,
         checkname: &str,
         junit: &'a mut results::junit::JunitWriter,
     ) -> Self {
-        let (out, error) = match File::create(run_dir.join(&rel)) {
+        let (out, error) = match run.create(&rel) {
             Ok(f) => (Some(BufWriter::new(f)), None),
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, Some(std::io::Error::other(e.to_string()))),
         };
         Self {
             junit,
@@ -280,6 +300,7 @@ pub fn read_resultyaml(
 /// (PASSED when every case passed) stands for them in ResultsDB, as the original
 /// `xunit` directive's `allpass`.
 pub fn read_junit(
+    opened: Result<File, taskotron_beneath::Error>,
     path: &Path,
     shown: &str,
     item: (&str, &str),
@@ -287,13 +308,31 @@ pub fn read_junit(
     sink: &mut TestSink<'_>,
     on_case: &mut dyn FnMut(&Case),
 ) -> (Vec<CheckDetail>, Option<String>) {
-    if !path.is_file() {
-        return (
-            Vec::new(),
-            Some(format!("the suite wrote no JUnit file at `{shown}`")),
-        );
-    }
-    let text = match Source::File(path, 0).read_document("JUnit file") {
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() => {
+            return (
+                Vec::new(),
+                Some(format!("the suite wrote no JUnit file at `{shown}`")),
+            )
+        }
+        Err(e) if e.is_refusal() => {
+            return (
+                Vec::new(),
+                Some(format!(
+                    "{}: the JUnit file `{shown}` was not read: {e}",
+                    crate::failure::FailureKind::PATH_REFUSED.name
+                )),
+            )
+        }
+        Err(e) => {
+            return (
+                Vec::new(),
+                Some(format!("cannot read the JUnit file `{shown}`: {e}")),
+            )
+        }
+    };
+    let text = match Source::File(&file, 0).read_document("JUnit file") {
         Ok(t) => t,
         Err(why) => return (Vec::new(), Some(why)),
     };

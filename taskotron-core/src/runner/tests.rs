@@ -384,15 +384,21 @@ fn the_run_variables_are_the_ones_taskenv_lists() {
     let text = "name: env\nactions:\n  - name: print\n    shell:\n      - env\n    export: env\n";
     let formula = fx.formula(text);
     let opts = fx.opts("htop-1-1.fc41", ItemType::KojiBuild);
+    let run = Dir::open(fx.dir.path()).unwrap();
+    let roots = std::sync::Arc::new(Roots::new(vec![(
+        "the task directory",
+        run.try_clone().unwrap(),
+    )]));
     let setting = Setting {
         formula: &formula,
         opts: &opts,
         arch: Arch::X86_64,
         run_id: "r",
-        run_dir: fx.dir.path(),
         workdir: fx.dir.path(),
         artifactsdir: fx.dir.path(),
         taskdir: fx.dir.path(),
+        run: &run,
+        roots: &roots,
         sandbox: None,
     };
     let mut given: Vec<String> = setting
