@@ -6,8 +6,11 @@
 //!
 //! *Invariant: never a byte outside the artifacts directory.* A path with an encoded
 //! slash or backslash, a `.` or `..` segment, or a NUL is refused before the file
-//! system is touched; what remains is resolved (symlinks followed) and served only
-//! if it is still under the artifacts directory. Every refusal is a plain 404.
+//! system is touched; what remains is opened beneath the artifacts directory with
+//! `taskotron-beneath`, following no symbolic link (a running task can write its
+//! run's directory, and could swap a name for a link between a check and a read),
+//! and the file is served from that open descriptor. Links are neither served nor
+//! listed. Every refusal is a plain 404.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -120,28 +123,40 @@ pub async fn serve(State(s): State<Arc<WebSettings>>, request: Request) -> Respo
         .await
         .ok()
         .flatten();
-    let Some((path, is_dir)) = resolved else {
-        return crate::pages::not_found().await;
-    };
-    if is_dir {
-        if !trailing {
-            return Redirect::permanent(&format!("{}/", request.uri().path())).into_response();
-        }
-        let path_shown = request.uri().path().to_string();
-        return match tokio::task::spawn_blocking(move || listing(&listed_root, &path, &path_shown))
+    let (path, file) = match resolved {
+        Some(Found::Dir(dir)) => {
+            if !trailing {
+                return Redirect::permanent(&format!("{}/", request.uri().path())).into_response();
+            }
+            let path_shown = request.uri().path().to_string();
+            return match tokio::task::spawn_blocking(move || {
+                listing(&listed_root, &dir, &path_shown)
+            })
             .await
-        {
-            Ok(Some(page)) => page.into_response(),
-            _ => crate::pages::not_found().await,
-        };
-    }
+            {
+                Ok(Some(page)) => page.into_response(),
+                _ => crate::pages::not_found().await,
+            };
+        }
+        Some(Found::File(file, path)) => (path, file),
+        None => return crate::pages::not_found().await,
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mime = HeaderValue::from_static(content_type(&name));
-    // ServeFile guesses a type; ours (text with its charset for logs) replaces it.
-    match ServeFile::new(&path).oneshot(request).await {
+    // ServeFile opens by path: the descriptor's own (`/proc/self/fd/N`), so what is
+    // served is the file opened beneath the directory, whatever the name is now.
+    // `file` stays open until ServeFile has opened it. It guesses a type; ours
+    // (text with its charset for logs) replaces it.
+    let by_fd = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&file)
+    ));
+    let served = ServeFile::new(&by_fd).oneshot(request).await;
+    drop(file);
+    match served {
         Ok(mut response) => {
             response.headers_mut().insert(header::CONTENT_TYPE, mime);
             response.headers_mut().insert(
@@ -154,44 +169,56 @@ pub async fn serve(State(s): State<Arc<WebSettings>>, request: Request) -> Respo
     }
 }
 
-/// The file or directory `segs` name under `root`, if it exists and, with every
-/// symlink resolved, is still under `root`.
-pub fn resolve(root: &Path, segs: &[String]) -> Option<(PathBuf, bool)> {
-    let root = root.canonicalize().ok()?;
-    let mut path = root.clone();
-    for s in segs {
-        path.push(s);
+/// What a path of the artifacts names, opened.
+#[derive(Debug)]
+pub enum Found {
+    /// A directory.
+    Dir(taskotron_beneath::Dir),
+    /// A regular file, open for reading, and its path (for its name).
+    File(std::fs::File, PathBuf),
+}
+
+/// The directory or regular file `segs` name under `root`, opened beneath it
+/// without following any link; `None` for anything else (missing, a link, a
+/// FIFO, a path that climbs).
+pub fn resolve(root: &Path, segs: &[String]) -> Option<Found> {
+    let base = taskotron_beneath::Dir::open(root).ok()?;
+    let rel: PathBuf = segs.iter().collect();
+    if rel.as_os_str().is_empty() {
+        return Some(Found::Dir(base));
     }
-    let real = path.canonicalize().ok()?;
-    if !real.starts_with(&root) {
-        return None;
-    }
-    let meta = std::fs::metadata(&real).ok()?;
-    if meta.is_dir() {
-        Some((real, true))
-    } else if meta.is_file() {
-        Some((real, false))
-    } else {
-        None
+    match base.entry(&rel).ok()??.kind {
+        taskotron_beneath::Kind::Dir => base.open_dir(&rel).ok().map(Found::Dir),
+        taskotron_beneath::Kind::File => {
+            let file = base.read(&rel).ok()?;
+            Some(Found::File(file, base.shown(&rel)))
+        }
+        _ => None,
     }
 }
 
+/// The entries of `dir` the route serves (directories and regular files, never
+/// links): name, whether a directory, length.
+pub fn served_entries(dir: &taskotron_beneath::Dir) -> Option<Vec<(String, bool, u64)>> {
+    Some(
+        dir.list()
+            .ok()?
+            .into_iter()
+            .filter_map(|(name, e)| {
+                let name = name.into_string().ok()?;
+                match e.kind {
+                    taskotron_beneath::Kind::Dir => Some((name, true, 0)),
+                    taskotron_beneath::Kind::File => Some((name, false, e.len)),
+                    _ => None,
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A directory's listing page: what the route serves (no symlink out of `root`).
-fn listing(root: &Path, dir: &Path, shown: &str) -> Option<maud::Markup> {
-    let root = root.canonicalize().ok()?;
-    let mut entries: Vec<(String, bool, u64)> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let real = e.path().canonicalize().ok()?;
-            if !real.starts_with(&root) {
-                return None;
-            }
-            let meta = std::fs::metadata(&real).ok()?;
-            Some((name, meta.is_dir(), meta.len()))
-        })
-        .collect();
+fn listing(_root: &Path, dir: &taskotron_beneath::Dir, shown: &str) -> Option<maud::Markup> {
+    let mut entries: Vec<(String, bool, u64)> = served_entries(dir)?;
     entries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let title = percent_decode_str(shown).decode_utf8_lossy().into_owned();
     let body = html! {
@@ -265,11 +292,17 @@ mod tests {
         std::fs::write(root.join("run/ok.log"), "ok").unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret"), root.join("run/out")).unwrap();
         std::os::unix::fs::symlink(root.join("run/ok.log"), root.join("run/in")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), root.join("run/up")).unwrap();
         let r = |p: &[&str]| resolve(&root, &p.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert!(r(&["run", "ok.log"]).is_some_and(|(_, d)| !d));
-        assert!(r(&["run"]).is_some_and(|(_, d)| d));
-        assert!(r(&["run", "in"]).is_some());
+        assert!(matches!(r(&["run", "ok.log"]), Some(Found::File(..))));
+        assert!(matches!(r(&["run"]), Some(Found::Dir(_))));
+        // No link is followed, even one that stays inside: a task can swap a name
+        // for a link at any time, so a check on the target proves nothing.
+        assert!(r(&["run", "in"]).is_none());
         assert!(r(&["run", "out"]).is_none());
+        assert!(r(&["run", "up", "secret"]).is_none());
         assert!(r(&["run", "missing"]).is_none());
+        let listed = served_entries(&taskotron_beneath::Dir::open(&root.join("run")).unwrap());
+        assert_eq!(listed, Some(vec![("ok.log".into(), false, 2)]));
     }
 }

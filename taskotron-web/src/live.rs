@@ -63,9 +63,8 @@ pub struct LogTail {
 /// The end of the log of run `run`, as the page shows it; empty when the run has
 /// written nothing yet.
 pub fn tail(artifacts: &Path, run: &str) -> LogTail {
-    let path = artifacts.join(run).join(LOG);
     let read = || -> std::io::Result<LogTail> {
-        let mut f = std::fs::File::open(&path)?;
+        let mut f = open_log(artifacts, run)?;
         let len = f.metadata()?.len();
         let start = len.saturating_sub(PAGE_TAIL);
         f.seek(SeekFrom::Start(start))?;
@@ -86,6 +85,16 @@ pub fn tail(artifacts: &Path, run: &str) -> LogTail {
         text: String::new(),
         offset: 0,
     })
+}
+
+/// The log of run `run`, opened beneath the artifacts directory without following
+/// a link: the running task can write its run's directory, and a link it left at
+/// the log's name would otherwise stream another file to the page.
+fn open_log(artifacts: &Path, run: &str) -> std::io::Result<std::fs::File> {
+    let rel = Path::new(run).join(LOG);
+    taskotron_beneath::Dir::open(artifacts)
+        .and_then(|d| d.read(&rel))
+        .map_err(std::io::Error::other)
 }
 
 /// Reads the `from` parameter (the offset to start at).
@@ -147,7 +156,7 @@ pub async fn log(
         );
     };
     let follow = Follow {
-        path: s.artifacts.join(&run).join(LOG),
+        artifacts: s.artifacts.clone(),
         offset: resumed.or(from).unwrap_or(0),
         queue: s.queue.clone(),
         uuid,
@@ -173,7 +182,7 @@ enum Phase {
 /// One stream's place in the file.
 #[derive(Debug)]
 struct Follow {
-    path: PathBuf,
+    artifacts: PathBuf,
     offset: u64,
     queue: PathBuf,
     uuid: String,
@@ -215,8 +224,8 @@ impl Follow {
     /// The bytes after the offset as one event (only whole lines when `whole_lines`),
     /// moving the offset past them; `None` when there is nothing to send.
     async fn read(&mut self, whole_lines: bool) -> Option<Event> {
-        let (path, offset) = (self.path.clone(), self.offset);
-        let bytes = tokio::task::spawn_blocking(move || read_at(&path, offset))
+        let (artifacts, run, offset) = (self.artifacts.clone(), self.run.clone(), self.offset);
+        let bytes = tokio::task::spawn_blocking(move || read_at(&artifacts, &run, offset))
             .await
             .ok()?;
         let end = if whole_lines {
@@ -263,9 +272,9 @@ impl Follow {
 
 /// Up to [`CHUNK`] bytes of `path` from `offset`; nothing when it cannot be read
 /// (not written yet) or ends before.
-fn read_at(path: &Path, offset: u64) -> Vec<u8> {
+fn read_at(artifacts: &Path, run: &str, offset: u64) -> Vec<u8> {
     let read = || -> std::io::Result<Vec<u8>> {
-        let mut f = std::fs::File::open(path)?;
+        let mut f = open_log(artifacts, run)?;
         f.seek(SeekFrom::Start(offset))?;
         let mut bytes = Vec::new();
         f.take(CHUNK as u64).read_to_end(&mut bytes)?;

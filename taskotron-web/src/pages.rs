@@ -162,16 +162,15 @@ pub fn run_files(artifacts: &Path, job: &QueuedJob) -> Vec<String> {
     let Some(run_id) = crate::live::run_of(job) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = std::fs::read_dir(artifacts.join(&run_id))
+    // Only what the artifacts route serves: no link, wherever it points.
+    let Some(crate::artifacts::Found::Dir(dir)) = crate::artifacts::resolve(artifacts, &[run_id])
+    else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = crate::artifacts::served_entries(&dir)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            // Only what the artifacts route serves: no symlink out of the directory.
-            let (_, dir) = crate::artifacts::resolve(artifacts, &[run_id.clone(), name.clone()])?;
-            Some(if dir { format!("{name}/") } else { name })
-        })
+        .map(|(name, is_dir, _)| if is_dir { format!("{name}/") } else { name })
         .collect();
     names.sort();
     names
