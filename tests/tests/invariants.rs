@@ -272,3 +272,100 @@ fn the_web_server_is_read_only() {
     }
     assert!(all.contains("Queue::open_read_only("));
 }
+
+/// The ways to open a file by name; only `taskotron-beneath` may use them on a
+/// path a task can influence.
+const OPENS: &[&str] = &[
+    "std::fs::",
+    "fs::read",
+    "fs::write",
+    "File::open(",
+    "File::create(",
+    "OpenOptions",
+    "fs::metadata(",
+    "fs::remove_file(",
+    ".is_file()",
+    ".is_dir()",
+    ".canonicalize()",
+];
+
+/// Every file the runner reads or writes for a task (the run's artifacts, its
+/// workdir, the task directory, paths a formula gives) is opened through
+/// `taskotron-beneath`, which follows no link out of the run (issue 29). The
+/// runner, its directives and the follower open nothing by name otherwise; the
+/// allowed uses below are on paths the runner chose itself, before a task ran.
+#[test]
+fn the_runner_opens_task_paths_only_beneath_the_run() {
+    let allowed: &[(&str, &str)] = &[
+        // Creating the run's directories before the task runs, and removing the
+        // scratch directory after an OK one (remove_dir_all follows no link).
+        ("runner.rs", "std::fs::create_dir_all(&dir)"),
+        (
+            "runner.rs",
+            "std::fs::remove_dir_all(scratch(opts, &run_id))",
+        ),
+        // The python directive checks that the task's module exists (the
+        // interpreter reads it, inside the sandbox); the path was located first.
+        ("directive/python.rs", "!path.is_file()"),
+    ];
+    let mut found = Vec::new();
+    for (name, code) in sources_of(&core_src()) {
+        let runner = name == "runner.rs"
+            || name.starts_with("runner/")
+            || name.starts_with("directive/")
+            || name == "follow.rs";
+        if !runner {
+            continue;
+        }
+        for (n, line) in code.lines().enumerate() {
+            let line = line.trim();
+            // The type is fine: what matters is how a file is opened.
+            if line.starts_with("//") || line == "use std::fs::File;" {
+                continue;
+            }
+            for open in OPENS {
+                if line.contains(open)
+                    && !allowed.iter().any(|(f, a)| *f == name && line.contains(a))
+                {
+                    found.push(format!("{name}:{}: `{open}` in `{line}`", n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the runner opens paths by name; go through taskotron-beneath:\n{}",
+        found.join("\n")
+    );
+    // The module exists and the runner holds it.
+    assert!(holding("taskotron_beneath::").contains(&"runner.rs".to_string()));
+    assert!(holding("Roots").contains(&"directive/mod.rs".to_string()));
+    // The library itself forbids unsafe code, so its guarantees are the kernel's.
+    let lib = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-beneath/src/lib.rs"),
+    )
+    .unwrap();
+    assert!(lib.contains("#![forbid(unsafe_code)]"));
+    assert!(lib.contains("RESOLVE_BENEATH") || lib.contains("ResolveFlags::BENEATH"));
+}
+
+/// The web server serves and lists a run's files through `taskotron-beneath`
+/// only: a running task writes its run directory and could swap a name for a
+/// link between a check and a read.
+#[test]
+fn the_web_server_reads_artifacts_beneath_the_directory() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-web/src");
+    for (name, code) in sources_of(&src) {
+        if !matches!(name.as_str(), "artifacts.rs" | "live.rs" | "pages.rs") {
+            continue;
+        }
+        for open in [
+            "File::open(",
+            "fs::read_dir(",
+            ".canonicalize()",
+            "fs::metadata(",
+        ] {
+            assert!(!code.contains(open), "{name} uses `{open}`");
+        }
+    }
+}

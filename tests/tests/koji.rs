@@ -212,8 +212,10 @@ struct Run {
 }
 
 impl Run {
+    /// Where the downloads go: under the task directory, since the runner refuses
+    /// a `target_dir` outside the task and the run.
     fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
+        self.dir.path().join("task/out")
     }
 
     fn files(&self, dir: &Path) -> Vec<String> {
@@ -252,7 +254,10 @@ fn run(
     let opts = RunOptions {
         input: runner::task_input(item, ItemType::KojiBuild, None),
         arch: None,
-        overrides: vec![("out".into(), dir.path().join("out").display().to_string())],
+        overrides: vec![(
+            "out".into(),
+            dir.path().join("task/out").display().to_string(),
+        )],
         artifacts_root: dir.path().join("artifacts"),
         tmpdir: dir.path().join("tmp"),
         default_timeout: Duration::from_secs(60),
@@ -569,7 +574,7 @@ fn run_with_services(fixture: &str, actions: &str) -> (Run, PathBuf) {
     )
     .unwrap();
     let loaded = taskotron_core::load_task(&task).unwrap();
-    let out = dir.path().join("out");
+    let out = dir.path().join("task/out");
     let opts = RunOptions {
         input: runner::task_input("htop-3.3.0-1.fc41", ItemType::KojiBuild, None),
         arch: None,
