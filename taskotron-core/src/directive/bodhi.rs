@@ -46,7 +46,7 @@ static SPEC: Spec = Spec {
                 name: "target_dir",
                 required: false,
                 kind: ParamKind::Path,
-                doc: "where to put the files (default ${workdir})",
+                doc: "where to put the files (default ${workdir}): relative to the task directory or under ${workdir} or ${artifactsdir}",
             },
         ],
         extra: false,

@@ -20,7 +20,7 @@ static SPEC: Spec = Spec {
             name: "repodir",
             required: true,
             kind: ParamKind::Path,
-            doc: "the directory of RPM files (relative to the task directory)",
+            doc: "the directory of RPM files, relative to the task directory or under ${workdir} or ${artifactsdir}",
         }],
         extra: false,
     },

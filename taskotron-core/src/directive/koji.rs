@@ -79,7 +79,7 @@ static SPEC: Spec = Spec {
                 name: "target_dir",
                 required: false,
                 kind: ParamKind::Path,
-                doc: "where to put the files (default ${workdir}); created if missing",
+                doc: "where to put the files (default ${workdir}; created if missing): relative to the task directory or under ${workdir} or ${artifactsdir}",
             },
         ],
         extra: false,

@@ -28,7 +28,7 @@ static SPEC: Spec = Spec {
                 name: "file",
                 required: true,
                 kind: ParamKind::Path,
-                doc: "path of the .py file, relative to the task directory",
+                doc: "path of the .py file, relative to the task directory or under ${workdir} or ${artifactsdir}",
             },
             Param {
                 name: "callable",

@@ -28,7 +28,7 @@ static SPEC: Spec = Spec {
                 name: "file",
                 required: false,
                 kind: ParamKind::Path,
-                doc: "a file holding the results, relative to the task directory",
+                doc: "a file holding the results, relative to the task directory or under ${workdir} or ${artifactsdir}",
             },
         ],
         extra: false,

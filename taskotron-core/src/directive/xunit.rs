@@ -18,7 +18,7 @@ static SPEC: Spec = Spec {
                 name: "file",
                 required: true,
                 kind: ParamKind::Path,
-                doc: "the JUnit XML file, relative to the task directory",
+                doc: "the JUnit XML file, relative to the task directory or under ${workdir} or ${artifactsdir}",
             },
             Param {
                 name: "item",
