@@ -264,6 +264,7 @@ impl Cx<'_> {
         };
         Some(Formula {
             file: self.file.to_path_buf(),
+            taskdir: Formula::taskdir_of(self.file),
             source: self.source.to_string(),
             name: name?,
             namespace: namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()),

@@ -150,8 +150,12 @@ impl std::fmt::Debug for Action {
 /// A validated task formula.
 #[derive(Debug, Clone)]
 pub struct Formula {
-    /// The file it was read from.
+    /// The file it was read from, as it was named (diagnostics show it so).
     pub file: PathBuf,
+    /// The directory `file` is in, made absolute once when the formula is loaded:
+    /// a bare file name (`runtask.yml`) has an empty parent, which a process's
+    /// working directory or a sandbox's bind cannot take.
+    pub taskdir: PathBuf,
     /// The source text, kept so later checks can point into it.
     pub source: String,
     /// The task's name.
@@ -193,7 +197,16 @@ impl Formula {
 
     /// The directory the formula lives in; relative paths in it resolve from here.
     pub fn taskdir(&self) -> &Path {
-        self.file.parent().unwrap_or(Path::new("."))
+        &self.taskdir
+    }
+
+    /// The absolute directory of the formula file `file`; `.` for a bare name.
+    pub fn taskdir_of(file: &Path) -> PathBuf {
+        let parent = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
     }
 
     /// A diagnostic pointing into this formula.

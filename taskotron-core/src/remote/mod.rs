@@ -201,12 +201,12 @@ impl Attempt<'_, '_> {
         //    build there, which arch is the machine. Builds are kept by content
         //    hash in the machine's cache directory (XDG_CACHE_HOME, as other tools
         //    keep theirs).
+        // The formula is always directly in its task directory.
         let task_name = self
             .formula
             .file
-            .strip_prefix(self.formula.taskdir())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| self.formula.file.clone());
+            .file_name()
+            .map_or_else(|| self.formula.file.clone(), PathBuf::from);
         let archive = local_tmp.join("send.tar");
         bundle::pack(
             &archive,
