@@ -307,6 +307,9 @@ fn the_runner_opens_task_paths_only_beneath_the_run() {
         // The python directive checks that the task's module exists (the
         // interpreter reads it, inside the sandbox); the path was located first.
         ("directive/python.rs", "!path.is_file()"),
+        // A process that did not start: was its working directory, the task
+        // directory itself (the runner's, not a path in it), there at all?
+        ("directive/mod.rs", "!cwd.is_dir()"),
     ];
     let mut found = Vec::new();
     for (name, code) in sources_of(&core_src()) {

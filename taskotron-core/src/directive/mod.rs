@@ -488,6 +488,34 @@ impl Context {
     }
 }
 
+/// The failure of a process that did not start: `TOOL_MISSING` only when the
+/// lookup of its program failed, since a missing working directory gives the
+/// same `NotFound` and is no tool's absence.
+pub(crate) fn spawn_failure(
+    e: &std::io::Error,
+    program: &str,
+    shown: &str,
+    cwd: &std::path::Path,
+) -> Failure {
+    if e.kind() != std::io::ErrorKind::NotFound {
+        Failure::new(format!("cannot run `{shown}`: {e}"))
+    } else if !cwd.is_dir() {
+        Failure::new(format!(
+            "cannot run `{shown}`: its working directory `{}` does not exist",
+            cwd.display()
+        ))
+    } else {
+        let kind = FailureKind::TOOL_MISSING;
+        Failure::named(
+            kind,
+            format!(
+                "{}: cannot run `{shown}`: `{program}` is not installed (not found on PATH)",
+                kind.name
+            ),
+        )
+    }
+}
+
 /// The failure of a path the runner could not use for the task: `PATH_REFUSED`
 /// (the task's doing) when it leaves the run's directories or meets a link, a
 /// plain failure when the file system said no.

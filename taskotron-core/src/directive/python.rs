@@ -180,7 +180,7 @@ impl Directive for Python {
         let shown = [crate::sandbox::Bind::ReadOnly(libdir.clone())];
         let ended = ctx
             .run_task(cmd, &shown, ctx.timeout, &ctx.env)
-            .map_err(|e| Failure::new(format!("cannot run `{}`: {e}", ctx.python)))?;
+            .map_err(|e| super::spawn_failure(&e, &ctx.python, &ctx.python, &ctx.taskdir))?;
         let stderr = || tail(&read_end(&ctx.stderr, 0), 20);
         ctx.process_exit = ended.code();
         if let Some(raised) = raised(&hand) {

@@ -90,13 +90,10 @@ impl Directive for Shell {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let err_start = ctx.stderr.stream_position().unwrap_or(0);
             ctx.stream_start = last_start;
-            let ended = ctx.run_task(cmd, &[], remaining, &env).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    missing_tool(&shown)
-                } else {
-                    Failure::new(format!("cannot run `{shown}`: {e}"))
-                }
-            })?;
+            let program = cmd.get_program().to_string_lossy().into_owned();
+            let ended = ctx
+                .run_task(cmd, &[], remaining, &env)
+                .map_err(|e| super::spawn_failure(&e, &program, &shown, &ctx.taskdir))?;
             ctx.process_exit = ended.code();
             // A suite's last command: an allowed exit code means "the suite ran".
             let suite_ran = index + 1 == count
@@ -133,12 +130,23 @@ impl Directive for Shell {
                         _ => format!("`{shown}` {}", ended.describe()),
                     },
                 };
-                // `sh` exits 127 when it cannot find the command.
+                // `sh` exits 127 when it cannot find a command: the task ran and
+                // named a program this machine does not have, which is the task's
+                // failure (retrying elsewhere would not help), never TOOL_MISSING.
                 if ended.exit_code() == Some(127) {
-                    let mut f = missing_tool(&shown);
-                    f.message
-                        .push_str(&format!("; its stderr ends with:\n{stderr}"));
-                    return Err(f);
+                    let kind = COMMAND_NOT_FOUND;
+                    return Err(Failure::named(
+                        kind,
+                        format!(
+                            "{}: {what}, the shell's code for a command it cannot find{}",
+                            kind.name,
+                            if stderr.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; its stderr ends with:\n{stderr}")
+                            }
+                        ),
+                    ));
                 }
                 return Err(Failure::new(if stderr.is_empty() {
                     what
@@ -171,13 +179,6 @@ impl Directive for Shell {
     }
 }
 
-fn missing_tool(shown: &str) -> Failure {
-    let kind = super::FailureKind::TOOL_MISSING;
-    Failure::named(
-        kind,
-        format!(
-            "{}: `{shown}` needs a program that is not installed (exit code 127)",
-            kind.name
-        ),
-    )
-}
+/// A command the task ran exited 127: the shell could not find a program it named.
+pub(crate) const COMMAND_NOT_FOUND: super::FailureKind =
+    super::FailureKind::new("COMMAND_NOT_FOUND", super::Cause::Task);

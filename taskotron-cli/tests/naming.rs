@@ -1,0 +1,156 @@
+//! A task named the ways people name it, from where they stand: a bare file name
+//! from inside the task's directory runs exactly as `./file`, `.` and an absolute
+//! path do (issue 24, item 1), and a command the task runs that the shell cannot
+//! find is the task's failure, never a missing tool of the machine.
+
+use serde_json::Value;
+
+mod common;
+use common::{json, stderr, Env};
+
+/// A task directory under the test's home with formula `sb2.yml`.
+fn task(env: &Env, shell: &str) -> std::path::PathBuf {
+    env.write(
+        "sb2/sb2.yml",
+        &format!(
+            "name: sb2\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: hi\n    shell:\n      - {shell}\n"
+        ),
+    )
+    .parent()
+    .unwrap()
+    .to_path_buf()
+}
+
+fn isolations() -> Vec<&'static str> {
+    let mut all = vec!["none"];
+    // CI installs bubblewrap; a machine without it cannot try the sandbox.
+    if std::path::Path::new("/usr/bin/bwrap").exists() {
+        all.push("sandbox");
+    }
+    all
+}
+
+#[test]
+fn a_bare_file_name_runs_with_its_directory_as_the_task_directory() {
+    let env = Env::new();
+    let dir = task(&env, "echo hi from $$(basename $$(pwd))");
+    let absolute = dir.join("sb2.yml").display().to_string();
+    for isolation in isolations() {
+        for name in ["sb2.yml", "./sb2.yml", ".", absolute.as_str()] {
+            let o = env.run_at(
+                &dir,
+                &[
+                    "run",
+                    name,
+                    "-i",
+                    "x-1-1.fc41",
+                    "-t",
+                    "koji_build",
+                    "--isolation",
+                    isolation,
+                    "--format",
+                    "json",
+                ],
+            );
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{name} ({isolation}): {}",
+                stderr(&o, &env)
+            );
+            let report = json(&o);
+            assert_eq!(report["execution_status"], "OK", "{name}: {report}");
+            let out = std::path::Path::new(report["artifacts"].as_str().unwrap())
+                .join("actions/01-hi.stdout");
+            assert_eq!(
+                std::fs::read_to_string(&out).unwrap(),
+                "hi from sb2\n",
+                "{name} ({isolation}) ran elsewhere"
+            );
+        }
+    }
+    // The original command line, with the formula named as its users named it.
+    let o = env.run_at(
+        &dir,
+        &[
+            "runtask",
+            "-i",
+            "x-1-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+            "sb2.yml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "runtask: {}", stderr(&o, &env));
+}
+
+#[test]
+fn a_command_the_shell_cannot_find_is_the_tasks_failure() {
+    let env = Env::new();
+    let dir = task(&env, "no-such-program-anywhere --version");
+    for isolation in isolations() {
+        let o = env.run_at(
+            &dir,
+            &[
+                "run",
+                "sb2.yml",
+                "-i",
+                "x-1-1.fc41",
+                "-t",
+                "koji_build",
+                "--isolation",
+                isolation,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o, &env));
+        let report = json(&o);
+        assert_eq!(report["execution_status"], "NOT_OK");
+        assert_eq!(
+            report["failure"],
+            serde_json::json!({"kind": "COMMAND_NOT_FOUND", "cause": "task"}),
+            "{isolation}: {report}"
+        );
+        let status = report["status"].as_str().unwrap();
+        assert!(status.contains("exited with code 127"), "{status}");
+        assert!(status.contains("no-such-program-anywhere"), "{status}");
+    }
+}
+
+#[test]
+fn a_program_missing_before_anything_ran_is_tool_missing() {
+    let env = Env::new();
+    env.write(
+        "argv/runtask.yml",
+        "name: argv\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: hi\n    shell:\n      - [no-such-program-anywhere, --version]\n",
+    );
+    let o = env.run_at(
+        env.home.path(),
+        &[
+            "run",
+            "argv",
+            "-i",
+            "x-1-1.fc41",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = json(&o);
+    assert_eq!(
+        report["failure"],
+        serde_json::json!({"kind": "TOOL_MISSING", "cause": "infrastructure"}),
+        "{report}"
+    );
+    assert!(
+        report["status"]
+            .as_str()
+            .unwrap()
+            .contains("`no-such-program-anywhere` is not installed"),
+        "{report}"
+    );
+}
