@@ -527,11 +527,16 @@ fn a_command_that_is_not_installed_is_named_too() {
         services: Services::default(),
     };
     let report = runner::run(&loaded.formula, &opts, Ports::system(), &mut Quiet).unwrap();
+    // The shell ran and could not find the task's program: the task's failure,
+    // which no retry on another worker would mend.
     let f = report.failure.unwrap();
     assert_eq!(
         (f.kind.as_str(), f.cause),
-        ("TOOL_MISSING", Cause::Infrastructure)
+        ("COMMAND_NOT_FOUND", Cause::Task)
     );
+    let status = report.status.unwrap();
+    assert!(status.contains("taskotron-no-such-linter"), "{status}");
+    assert!(status.contains("not found"), "{status}");
 }
 
 #[test]
