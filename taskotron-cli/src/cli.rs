@@ -162,7 +162,7 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Delete old run directories and finished jobs.
     #[command(
-        after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the FINISHED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
+        after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the COMPLETED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
     )]
     Gc(GcArgs),
     /// Clone or fetch the mirrors of tasks kept in git.
@@ -343,7 +343,8 @@ fn parse_age(s: &str) -> Result<std::time::Duration, String> {
 /// Arguments of `jobs`.
 #[derive(Debug, Args)]
 pub struct JobsArgs {
-    /// Only jobs in this state: scheduled, running, finished or crashed.
+    /// Only jobs in this state: scheduled, running, completed or crashed (ExecDB's
+    /// names, as the web and the API show them; `finished` is taken for completed).
     #[arg(long, value_parser = Choices::new(parse_state, JobState::ALL.map(JobState::flag)))]
     pub state: Option<JobState>,
     /// Output format.

@@ -919,8 +919,8 @@ fn trigger_schedules_each_message_once_across_runs() {
         .iter()
         .map(|j| {
             (
-                j["request"]["taskname"].as_str().unwrap(),
-                j["request"]["arch"].as_str().unwrap(),
+                j["task"].as_str().unwrap(),
+                j["arch"].as_str().unwrap(),
                 j["state"].as_str().unwrap(),
             )
         })
@@ -1026,7 +1026,7 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
         .collect();
     assert_eq!(ran.len(), 1);
     assert_eq!(ran[0]["state"], "CRASHED");
-    assert_eq!(ran[0]["crash"][0], "task");
+    assert_eq!(ran[0]["crash"]["cause"], "task");
     let o = run(&[
         "worker", "--once", "--arch", "x86_64", "--arch", "aarch64", "--jobs", "2",
     ]);
@@ -1040,14 +1040,14 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
     let jobs: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(jobs.len(), 3);
     for job in &jobs[..2] {
-        assert_eq!(job["state"], "FINISHED", "{job:#}");
+        assert_eq!(job["state"], "COMPLETED", "{job:#}");
         assert_eq!(job["attempts"], 1);
         let report = &job["report"];
         assert_eq!(
-            report["build_id"], job["build_id"],
+            report["build_id"], job["uuid"],
             "the run carries the job's build id"
         );
-        assert_eq!(report["arch"], job["request"]["arch"]);
+        assert_eq!(report["arch"], job["arch"]);
         assert_eq!(report["outcome"], "PASSED");
         let artifacts = PathBuf::from(report["artifacts"].as_str().unwrap());
         assert!(
@@ -1063,7 +1063,7 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
     );
     let o = run(&["jobs", "--state", "runing"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("SCHEDULED, RUNNING, FINISHED or CRASHED"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("SCHEDULED, RUNNING, COMPLETED or CRASHED"));
     // gc: nothing is 120 days old; everything is older than now.
     let o = run(&["gc", "--older-than", "120d", "--format", "json"]);
     let gone: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -1142,7 +1142,7 @@ fn serve_triggers_queues_and_runs_every_job_of_a_message_file() {
         .iter()
         .map(|j| {
             (
-                j["request"]["arch"].as_str().unwrap().to_string(),
+                j["arch"].as_str().unwrap().to_string(),
                 j["state"].as_str().unwrap().to_string(),
             )
         })
@@ -1151,8 +1151,8 @@ fn serve_triggers_queues_and_runs_every_job_of_a_message_file() {
     assert_eq!(
         ran,
         [
-            ("aarch64".to_string(), "FINISHED".to_string()),
-            ("x86_64".into(), "FINISHED".into())
+            ("aarch64".to_string(), "COMPLETED".to_string()),
+            ("x86_64".into(), "COMPLETED".into())
         ]
     );
 }

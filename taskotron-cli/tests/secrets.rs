@@ -129,7 +129,7 @@ fn a_workers_job_shows_the_task_no_secret() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = taskotron(&env, &config, &["jobs", "--format", "json"]);
     let jobs = String::from_utf8_lossy(&o.stdout);
-    assert!(jobs.contains("FINISHED"), "{jobs}");
+    assert!(jobs.contains("COMPLETED"), "{jobs}");
     assert!(!jobs.contains("canary"), "{jobs}");
     assert_no_canary(&env.home.path().join("artifacts"));
 }

@@ -50,13 +50,13 @@ pub async fn jobs(State(s): State<Arc<WebSettings>>, RawQuery(raw): RawQuery) ->
     }
 }
 
-/// One job: its view, its history and its execution report.
+/// One job: its view (with its execution report), its history and the command
+/// that runs it again.
 pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<String>) -> Response {
     match store::job(&s.queue, uuid.clone()).await {
         Ok(Some((job, history))) => {
             let mut doc = serde_json::to_value(JobView::of(&job)).unwrap_or_default();
             doc["history"] = serde_json::to_value(&history).unwrap_or_default();
-            doc["report"] = serde_json::to_value(&job.report).unwrap_or_default();
             doc["reproducer"] = json!(crate::pages::reproducer(&job));
             Json(doc).into_response()
         }

@@ -42,13 +42,7 @@ pub const PAGE_TAIL: u64 = 64 * 1024;
 /// else the run that made its report (or the last that started). `None` when no run
 /// has started or the id could not name a directory.
 pub fn run_of(job: &QueuedJob) -> Option<String> {
-    let report = job.report.as_ref().map(|r| r.run_id.clone());
-    let run = if job.state == JobState::Running {
-        job.run_id.clone()
-    } else {
-        report.or_else(|| job.run_id.clone())
-    };
-    run.filter(|r| crate::artifacts::is_plain_name(r))
+    taskotron_core::scheduler::run_of(job).filter(|r| crate::artifacts::is_plain_name(r))
 }
 
 /// What a job page shows of a running job's log when it is rendered.

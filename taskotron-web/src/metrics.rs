@@ -1,7 +1,8 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4) and `/healthz`.
 //!
 //! From the queue: jobs by state, queue depth by arch, the duration histogram of
-//! finished runs and their results by outcome; from the state directory: the
+//! finished runs, their runs by execution status and failure kind, and their
+//! results by outcome; from the state directory: the
 //! ResultsDB spool's depth; from the trigger, when it runs in this process
 //! (`serve`): messages handled, jobs made, duplicates, and messages ignored by why.
 
@@ -28,6 +29,8 @@ pub struct QueueFigures {
     pub durations: Durations,
     /// Results of finished runs by outcome.
     pub outcomes: Vec<(String, u64)>,
+    /// Completed jobs' runs by execution status and failure kind.
+    pub runs: Vec<(String, String, u64)>,
     /// Results in the embedded results store by outcome (when it exists).
     pub stored: Option<Vec<(String, u64)>>,
 }
@@ -82,6 +85,23 @@ pub fn render(q: &QueueFigures, spool: Option<u64>, trigger: Option<&Tally>) -> 
         "taskotron_job_duration_seconds",
         "histogram",
         "How long finished runs took.",
+        &s,
+    );
+    s.clear();
+    for (status, kind, n) in &q.runs {
+        let _ = writeln!(
+            s,
+            "taskotron_runs{{execution_status=\"{}\",failure_kind=\"{}\"}} {n}",
+            escape(status),
+            escape(kind)
+        );
+    }
+    section(
+        &mut out,
+        "taskotron_runs",
+        "gauge",
+        "Runs of the completed jobs in the queue, by execution status (OK, NOT_OK) and \
+         failure kind (empty when none was named): NOT_OK runs never executed their check.",
         &s,
     );
     s.clear();
@@ -186,6 +206,7 @@ pub async fn metrics(State(s): State<Arc<WebSettings>>) -> Response {
             depth: q.depth_by_arch()?,
             durations: q.durations()?,
             outcomes: q.outcomes()?,
+            runs: q.runs_by_status()?,
             stored: None,
         })
     })

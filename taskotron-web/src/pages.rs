@@ -9,7 +9,7 @@ use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use taskotron_core::scheduler::{JobEvent, JobState, QueuedJob};
+use taskotron_core::scheduler::{JobEvent, JobState, QueuedJob, Verdict};
 
 use crate::params::{state_name, ListQuery, ParamError};
 use crate::store::{self, JobView};
@@ -21,6 +21,7 @@ main{padding:1em 1.5em;max-width:80em}h1{font-size:1.35em}table{border-collapse:
 th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}th{background:#eaeef2}\
 .s{font-weight:600;padding:.1em .45em;border-radius:.3em;color:#fff;font-size:.85em}\
 .SCHEDULED{background:#6e7781}.RUNNING{background:#0969da}.COMPLETED{background:#1a7f37}.CRASHED{background:#cf222e}\
+.NOT_OK{background:#bc4c00}\
 .o-PASSED,.o-INFO{background:#1a7f37}.o-FAILED,.o-CRASHED{background:#cf222e}.o-NEEDS_INSPECTION,.o-ABORTED{background:#9a6700}\
 .CRASHED-o{color:#cf222e}\
 form{margin:.5em 0 1em}input,select{margin-right:.6em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}\
@@ -111,14 +112,22 @@ pub fn list_page(q: &ListQuery, jobs: &[QueuedJob], more: bool) -> Markup {
                     @for job in jobs {
                         @let v = JobView::of(job);
                         tr {
-                            td { a href={ "/jobs/" (v.uuid) } { span class={ "s " (v.state) } { (v.state) } } }
+                            // A run that ended NOT_OK never executed its check: its
+                            // badge is never COMPLETED's green.
+                            td { a href={ "/jobs/" (v.uuid) } { span class={ "s " (v.verdict().as_str(job.state)) } { (v.state) } } }
                             td { a href={ "/jobs/" (v.uuid) } { (v.item) } }
                             td { (v.item_type) }
                             td { (v.task) }
                             td { (v.arch) }
                             td { (v.attempts) }
                             td { (v.duration_ms.map(seconds).unwrap_or_default()) }
-                            td { @if let Some(o) = &v.outcome { span class={ "s o-" (o) } { (o) } } @else if let Some(c) = &v.crash { span class="CRASHED-o" { (c.cause) } } }
+                            td {
+                                @if v.verdict() == Verdict::NotOk {
+                                    span class="s NOT_OK" { "NOT_OK" }
+                                    @if let Some(f) = &v.failure { " " code { (f.kind) } " (" (f.cause.as_str()) ")" }
+                                } @else if let Some(o) = &v.outcome { span class={ "s o-" (o) } { (o) } }
+                                @else if let Some(c) = &v.crash { span class="CRASHED-o" { (c.cause) } }
+                            }
                             td { (v.scheduled_at) }
                         }
                     }
@@ -231,7 +240,8 @@ pub fn job_page(
         .and(v.run_id.as_ref());
     let body = html! {
         h1 {
-            span class={ "s " (v.state) } { (v.state) }
+            span class={ "s " (v.verdict().as_str(job.state)) } { (v.state) }
+            @if v.verdict() == Verdict::NotOk { " " span class="s NOT_OK" { "NOT_OK" } }
             // The verdict up front: a COMPLETED job may still have failed its check.
             @if let Some(o) = &v.outcome { " " span class={ "s o-" (o) } { (o) } }
             " " (v.task) " on " (v.item) " (" (v.arch) ")"

@@ -148,23 +148,15 @@ impl ListQuery {
     }
 }
 
-/// The original ExecDB's name of a state: SCHEDULED, RUNNING, COMPLETED, CRASHED.
-/// (ExecDB's ABORTED, a job an operator cancelled, has no counterpart: jobs are
-/// never cancelled here.)
+/// The original ExecDB's name of a state: SCHEDULED, RUNNING, COMPLETED, CRASHED
+/// (the one vocabulary of every listing, [`JobState::as_str`]). ExecDB's ABORTED, a
+/// job an operator cancelled, has no counterpart: jobs are never cancelled here.
 pub fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Scheduled => "SCHEDULED",
-        JobState::Running => "RUNNING",
-        JobState::Finished => "COMPLETED",
-        JobState::Crashed => "CRASHED",
-    }
+    state.as_str()
 }
 
-/// A state by ExecDB's name or ours (`finished` is `COMPLETED`), any case.
+/// A state by ExecDB's name (or `finished`, for `COMPLETED`), any case.
 fn state(value: &str) -> Result<JobState, String> {
-    if value.eq_ignore_ascii_case("completed") {
-        return Ok(JobState::Finished);
-    }
     value.parse::<JobState>().map_err(|_| {
         let names = ["SCHEDULED", "RUNNING", "COMPLETED", "CRASHED"];
         match did_you_mean(&value.to_ascii_uppercase(), names.iter().copied()) {

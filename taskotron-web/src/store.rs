@@ -5,12 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
-use taskotron_core::scheduler::{
-    JobEvent, JobFilter, JobState, Queue, QueueError, QueuedJob, Waiting,
-};
-
-use crate::params::state_name;
+use taskotron_core::scheduler::{JobEvent, JobFilter, Queue, QueueError, QueuedJob, Waiting};
 
 /// How long a request waits for a lock (a reader only waits while a writer
 /// checkpoints, briefly).
@@ -96,92 +91,5 @@ pub async fn job(
     .await
 }
 
-/// A job as the list and the API show it: ExecDB's state names, the run's summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobView {
-    /// The job's uuid (its build id).
-    pub uuid: String,
-    /// SCHEDULED, RUNNING, COMPLETED or CRASHED.
-    pub state: &'static str,
-    /// The item.
-    pub item: String,
-    /// Its type.
-    #[serde(rename = "type")]
-    pub item_type: String,
-    /// The task's name.
-    pub task: String,
-    /// The arch.
-    pub arch: String,
-    /// Claims so far.
-    pub attempts: u32,
-    /// The worker that holds or held it.
-    pub worker: Option<String>,
-    /// When it was scheduled (RFC 3339).
-    pub scheduled_at: String,
-    /// When it last changed (RFC 3339).
-    pub updated_at: String,
-    /// How long its run took, once it ran.
-    pub duration_ms: Option<u64>,
-    /// OK or NOT_OK, once it ran.
-    pub execution_status: Option<String>,
-    /// The worst outcome of its results.
-    pub outcome: Option<String>,
-    /// How many results of each outcome.
-    pub results: std::collections::BTreeMap<String, u64>,
-    /// The run's id, which names its artifacts directory.
-    pub run_id: Option<String>,
-    /// Why it crashed (`task`, `infrastructure`, `timeout`) and what happened.
-    pub crash: Option<Crash>,
-    /// The message it came from.
-    pub origin: Option<taskotron_core::scheduler::JobOrigin>,
-}
-
-/// Why a job crashed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Crash {
-    /// `task`, `infrastructure` or `timeout`.
-    pub cause: &'static str,
-    /// What happened.
-    pub detail: String,
-}
-
-impl JobView {
-    /// The view of a queued job.
-    pub fn of(job: &QueuedJob) -> Self {
-        let report = job.report.as_ref();
-        let mut results = std::collections::BTreeMap::new();
-        for d in report.map(|r| r.results.as_slice()).unwrap_or_default() {
-            *results.entry(d.outcome.as_str().to_string()).or_insert(0) += 1;
-        }
-        Self {
-            uuid: job.build_id.clone(),
-            state: state_name(job.state),
-            item: job.request.item.clone(),
-            item_type: job.request.item_type.to_string(),
-            task: job.request.taskname.clone(),
-            arch: job.request.arch.to_string(),
-            attempts: job.attempts,
-            worker: job.worker.clone(),
-            scheduled_at: job.scheduled_at.clone(),
-            updated_at: job.updated_at.clone(),
-            // A report kept from a failed attempt of a job back in the queue is not
-            // this job's result yet.
-            duration_ms: report
-                .filter(|_| job.state != JobState::Scheduled)
-                .map(|r| r.duration_ms),
-            execution_status: report
-                .filter(|_| job.state != JobState::Scheduled)
-                .map(|r| r.execution_status.as_str().to_string()),
-            outcome: report
-                .and_then(|r| r.outcome)
-                .map(|o| o.as_str().to_string()),
-            results,
-            run_id: crate::live::run_of(job),
-            crash: job.crash.as_ref().map(|(cause, detail)| Crash {
-                cause: cause.as_str(),
-                detail: detail.clone(),
-            }),
-            origin: job.origin.clone(),
-        }
-    }
-}
+/// A job as the list and the API show it: the one shape every listing shares.
+pub use taskotron_core::scheduler::{Crash, JobView};

@@ -165,12 +165,12 @@ fn the_cli_consumes_real_messages_and_schedules_their_jobs() {
     let jobs: Vec<String> = entries
         .iter()
         .map(|j| {
-            assert_eq!(j["request"]["item"], "grep-3.11-1.fc39", "{j:#}");
+            assert_eq!(j["item"], "grep-3.11-1.fc39", "{j:#}");
             assert_eq!(j["state"], "SCHEDULED");
             format!(
                 "{} {}",
-                j["request"]["taskname"].as_str().unwrap(),
-                j["request"]["arch"].as_str().unwrap()
+                j["task"].as_str().unwrap(),
+                j["arch"].as_str().unwrap()
             )
         })
         .collect();

@@ -52,7 +52,7 @@ fn running(s: &Setup, shared: &PathBuf) -> String {
         let text = std::fs::read_to_string(shared).unwrap_or_default();
         text.contains("grouped") && text.contains("escaped")
     });
-    s.jobs()[0]["build_id"].as_str().unwrap().to_string()
+    s.jobs()[0]["uuid"].as_str().unwrap().to_string()
 }
 
 /// The lines of the shared file as (run id, loop).
@@ -77,7 +77,7 @@ fn quiet(shared: &PathBuf) -> bool {
 fn second_attempt_runs_alone(s: &Setup, shared: &PathBuf, build_id: &str, attempts: u64) {
     s.ok(&["worker", "--once", "--name", "second", "--arch", "x86_64"]);
     let job = &s.jobs()[0];
-    assert_eq!(job["state"], "FINISHED", "{job:#}");
+    assert_eq!(job["state"], "COMPLETED", "{job:#}");
     assert_eq!(job["attempts"], attempts, "{job:#}");
     assert_eq!(job["report"]["execution_status"], "OK", "{job:#}");
     let second = job["report"]["run_id"].as_str().unwrap().to_string();

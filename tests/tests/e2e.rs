@@ -181,8 +181,7 @@ impl Case<'_> {
                 .and_then(|a| std::fs::read_to_string(a.join(name)).ok())
         };
         let item = job
-            .pointer("/request/item")
-            .or_else(|| job.get("item"))
+            .get("item")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
@@ -232,7 +231,7 @@ impl Case<'_> {
             }
         }
         let item_type = job
-            .pointer("/request/item_type")
+            .get("type")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();

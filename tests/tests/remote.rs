@@ -242,7 +242,7 @@ fn a_remote_run_keeps_the_sandbox_and_the_worker_sends_its_jobs_there() {
     s.ok(&["worker", "--once", "--name", "w", "--arch", "x86_64"]);
     let jobs = s.jobs();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0]["state"], "FINISHED", "{jobs:?}");
+    assert_eq!(jobs[0]["state"], "COMPLETED", "{jobs:?}");
     let run_id = jobs[0]["run_id"].as_str().unwrap();
     let log = read(
         &s.dir

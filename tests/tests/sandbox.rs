@@ -381,12 +381,12 @@ fn a_workers_jobs_run_sandboxed() {
     let jobs = s.jobs();
     assert_eq!(jobs.len(), 2);
     for job in &jobs {
-        assert_eq!(job["state"], "FINISHED", "{job}");
+        assert_eq!(job["state"], "COMPLETED", "{job}");
         assert_eq!(job["report"]["isolation"], "sandbox", "{job}");
         assert_eq!(job["report"]["execution_status"], "OK", "{job}");
     }
     let by_task = |t: &str| {
-        let job = jobs.iter().find(|j| j["request"]["taskname"] == t).unwrap();
+        let job = jobs.iter().find(|j| j["task"] == t).unwrap();
         printed(&job["report"])
     };
     let forks = by_task("forks");

@@ -5,30 +5,14 @@
 //! must carry the outcomes and the links; every link on the pages answers 200.
 //! Ignored by default; `cargo xtask integration` installs Chromium and runs it.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 use taskotron_tests::browser::{self, get, local_links};
-use taskotron_tests::workers::{signal, wait_for, Setup};
+use taskotron_tests::workers::{listening, signal, wait_for, Setup};
 
 const MESSAGE: &str = r#"{"topic": "org.fedoraproject.prod.buildsys.build.state.change", "msg_id": "2026-web-1", "msg": {"instance": "primary", "name": "htop", "version": "3.3.0", "release": "1.fc41", "new": 1, "build_id": 1, "owner": "a"}}"#;
-
-/// Starts `command` (`serve --http` or `web --http` on port 0) and reads the
-/// address it says it serves on from its stderr, which is drained after.
-fn listening(command: &mut std::process::Command) -> (std::process::Child, String) {
-    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("it says where it serves").unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
-}
 
 #[test]
 #[ignore = "needs Debian chromium; run by cargo xtask integration"]

@@ -25,7 +25,7 @@ fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {
     wait_for("the job to start", Duration::from_secs(20), || {
         s.jobs().first().is_some_and(|j| j["state"] == "RUNNING")
     });
-    let build_id = s.jobs()[0]["build_id"].as_str().unwrap().to_string();
+    let build_id = s.jobs()[0]["uuid"].as_str().unwrap().to_string();
     wait_for("the job's run to start", Duration::from_secs(20), || {
         running_with(&build_id)
     });
@@ -49,11 +49,11 @@ fn a_job_whose_worker_is_killed_is_requeued_and_finishes_once() {
     let jobs = s.jobs();
     assert_eq!(jobs.len(), 1, "the job shows once");
     let job = &jobs[0];
-    assert_eq!(job["state"], "FINISHED", "{job:#}");
+    assert_eq!(job["state"], "COMPLETED", "{job:#}");
     assert_eq!(job["worker"], "rescuer");
     assert_eq!(job["attempts"], 2);
     assert_eq!(job["report"]["execution_status"], "OK");
-    assert_eq!(job["report"]["build_id"], job["build_id"]);
+    assert_eq!(job["report"]["build_id"], job["uuid"]);
 }
 
 #[test]
@@ -86,12 +86,12 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
     s.ok(&["worker", "--once"]);
     let jobs = s.jobs();
     assert_eq!(jobs[0]["state"], "CRASHED");
-    assert_eq!(jobs[0]["crash"][0], "task");
-    assert!(jobs[0]["crash"][1]
+    assert_eq!(jobs[0]["crash"]["cause"], "task");
+    assert!(jobs[0]["crash"]["detail"]
         .as_str()
         .unwrap()
         .contains("does not exist"));
-    assert_eq!(jobs[1]["state"], "FINISHED");
+    assert_eq!(jobs[1]["state"], "COMPLETED");
     // The worker's own scratch space cannot be written: that job crashes with the
     // cause `infrastructure`; the queue and the worker carry on.
     let scratch = s.dir.path().join("state/worker");
@@ -101,11 +101,11 @@ fn an_unwritable_state_directory_or_a_missing_task_is_a_clear_error() {
     s.ok(&["worker", "--once"]);
     let job = &s.jobs()[2];
     assert_eq!(
-        (job["state"].as_str(), job["crash"][0].as_str()),
+        (job["state"].as_str(), job["crash"]["cause"].as_str()),
         (Some("CRASHED"), Some("infrastructure"))
     );
     assert!(
-        job["crash"][1]
+        job["crash"]["detail"]
             .as_str()
             .unwrap()
             .starts_with("cannot create"),
@@ -162,7 +162,7 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
     let jobs = s.jobs();
     assert_eq!(jobs.len(), JOBS);
     for job in &jobs {
-        assert_eq!(job["state"], "FINISHED", "{job:#}");
+        assert_eq!(job["state"], "COMPLETED", "{job:#}");
         assert_eq!(
             job["report"]["task_commit"],
             head.as_str(),
@@ -207,9 +207,9 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
         .iter()
         .map(|j| {
             (
-                j["request"]["taskname"].as_str().unwrap(),
+                j["task"].as_str().unwrap(),
                 j["state"].as_str().unwrap(),
-                j["crash"][0].as_str().unwrap_or(""),
+                j["crash"]["cause"].as_str().unwrap_or(""),
             )
         })
         .collect();
@@ -218,14 +218,14 @@ fn jobs_of_a_task_in_git_run_from_one_mirror_clone_pinned_to_a_commit() {
         [
             ("gone", "CRASHED", "infrastructure"),
             ("badref", "CRASHED", "task"),
-            ("fast", "FINISHED", "")
+            ("fast", "COMPLETED", "")
         ]
     );
-    assert!(jobs[JOBS]["crash"][1]
+    assert!(jobs[JOBS]["crash"]["detail"]
         .as_str()
         .unwrap()
         .starts_with("cannot clone"));
-    assert!(jobs[JOBS + 1]["crash"][1]
+    assert!(jobs[JOBS + 1]["crash"]["detail"]
         .as_str()
         .unwrap()
         .starts_with("unknown ref `no-such-branch`"));
@@ -262,7 +262,7 @@ fn a_run_stopped_by_the_infrastructure_is_tried_again() {
     assert!(err.contains("Retrying"), "{err}");
     let jobs = s.jobs();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0]["state"], "FINISHED");
+    assert_eq!(jobs[0]["state"], "COMPLETED");
     assert_eq!(jobs[0]["attempts"], 2);
     assert_eq!(jobs[0]["report"]["execution_status"], "OK");
     assert_eq!(koji.downloads(), 1, "the x86_64 RPM, once");

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::Queue;
+use taskotron_core::scheduler::{JobView, Queue};
 
 use super::print_json;
 use super::queue::{line, queue_failed, waiting};
@@ -26,7 +26,10 @@ pub fn run(shell: &Shell, config: &Config, args: &JobsArgs) -> Outcome {
         Err(e) => return Err(queue_failed(&e)),
     };
     match args.format {
-        Format::Json => print_json(&serde_json::to_value(&jobs).unwrap_or_default()),
+        Format::Json => {
+            let shown: Vec<JobView> = jobs.iter().map(JobView::of).collect();
+            print_json(&serde_json::to_value(&shown).unwrap_or_default())
+        }
         Format::Human if jobs.is_empty() => {
             let which = args
                 .state

@@ -2,7 +2,7 @@
 //! process holds it), reporting its failures, and a job as one line.
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{Queue, QueueError, QueuedJob, Waiting};
+use taskotron_core::scheduler::{JobView, Queue, QueueError, QueuedJob, Waiting};
 use taskotron_core::Diagnostic;
 
 use crate::error::ExpectedError;
@@ -47,28 +47,16 @@ pub fn queue_failed(e: &QueueError) -> ExpectedError {
     }
 }
 
-/// One job as a line for people.
+/// One job as a line for people: its state, what it is, and what became of it
+/// (the outcome of an OK run, the failure of a NOT_OK one, a crash's cause).
 pub fn line(job: &QueuedJob) -> String {
-    let r = &job.request;
+    let v = JobView::of(job);
     let mut text = format!(
         "{:<9} {} {} {} {} on {}",
-        job.state.as_str(),
-        job.build_id,
-        r.taskname,
-        r.item_type,
-        r.item,
-        r.arch
+        v.state, v.uuid, v.task, v.item_type, v.item, v.arch
     );
-    match (&job.report, &job.crash) {
-        (Some(report), _) => {
-            let outcome = report.outcome.map_or("no results", |o| o.as_str());
-            text.push_str(&format!(" ({outcome}, run {})", report.run_id));
-        }
-        (_, Some((cause, why))) => {
-            let first = why.lines().next().unwrap_or_default();
-            text.push_str(&format!(" ({}: {first})", cause.as_str()));
-        }
-        _ => {}
+    if let Some(summary) = v.summary() {
+        text.push_str(&format!(" ({summary})"));
     }
     text
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::atomic::AtomicBool;
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{JobState, QueuedJob};
+use taskotron_core::scheduler::{JobState, JobView, QueuedJob, Verdict};
 use taskotron_core::worker::{self, CommandExecutor};
 use taskotron_core::{Arch, Diagnostic};
 
@@ -150,14 +150,14 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
     match format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
-            let _ = serde_json::to_writer(&mut out, job);
+            let _ = serde_json::to_writer(&mut out, &JobView::of(job));
             let _ = out.write_all(b"\n");
         }
         Format::Human => {
-            let (verb, tone) = match job.state {
-                JobState::Finished => ("Ran", Tone::Good),
+            let (verb, tone) = match (job.state, JobView::of(job).verdict()) {
+                (_, Verdict::Done) => ("Ran", Tone::Good),
                 // Back in the queue: an infrastructure failure stopped this attempt.
-                JobState::Scheduled => ("Retrying", Tone::Warn),
+                (JobState::Scheduled, _) => ("Retrying", Tone::Warn),
                 _ => ("Ran", Tone::Bad),
             };
             shell.status(verb, &line(job), tone);

@@ -8,9 +8,11 @@
 //! directory, which workers claim jobs from. The mock that records jobs in memory
 //! lives in `taskotron-mock`.
 
+mod job_view;
 mod queue;
 mod view;
 
+pub use job_view::{run_of, Crash, JobView, Verdict};
 pub use queue::{CrashCause, JobEvent, JobOrigin, JobState, Queue, QueueError, QueuedJob, Waiting};
 pub use view::{Durations, JobFilter, DURATION_BUCKETS};
 

@@ -40,23 +40,33 @@ impl JobState {
         JobState::Crashed,
     ];
 
-    /// The name on the command line (`--state crashed`).
+    /// The name on the command line (`--state completed`).
     pub fn flag(self) -> &'static str {
         match self {
             JobState::Scheduled => "scheduled",
             JobState::Running => "running",
-            JobState::Finished => "finished",
+            JobState::Finished => "completed",
             JobState::Crashed => "crashed",
         }
     }
 
-    /// The name stored and shown.
+    /// The name every listing shows: the original ExecDB's (`COMPLETED` for a job
+    /// that ran to a report, whatever the report says).
     pub fn as_str(self) -> &'static str {
         match self {
             JobState::Scheduled => "SCHEDULED",
             JobState::Running => "RUNNING",
-            JobState::Finished => "FINISHED",
+            JobState::Finished => "COMPLETED",
             JobState::Crashed => "CRASHED",
+        }
+    }
+
+    /// The name in the queue file, which queues written by earlier builds hold
+    /// too; never shown.
+    pub(crate) fn stored(self) -> &'static str {
+        match self {
+            JobState::Finished => "FINISHED",
+            other => other.as_str(),
         }
     }
 }
@@ -71,10 +81,11 @@ impl std::str::FromStr for JobState {
             JobState::Finished,
             JobState::Crashed,
         ];
+        // The stored name is read back too (`FINISHED`, as earlier builds showed it).
         ALL.into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .find(|st| st.as_str().eq_ignore_ascii_case(s) || st.stored().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("`{s}` is not a job state (SCHEDULED, RUNNING, FINISHED or CRASHED)")
+                format!("`{s}` is not a job state (SCHEDULED, RUNNING, COMPLETED or CRASHED)")
             })
     }
 }
@@ -1032,7 +1043,7 @@ impl Queue {
             ))
             .map_err(self.sql())?;
         let rows = stmt
-            .query_map([state.map(JobState::as_str)], row)
+            .query_map([state.map(JobState::stored)], row)
             .map_err(self.sql())?;
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }

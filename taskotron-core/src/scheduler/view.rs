@@ -56,7 +56,7 @@ impl Queue {
             clauses.push(format!("{column} = ?{}", values.len()));
         };
         if let Some(s) = filter.state {
-            add("state", s.as_str().to_string());
+            add("state", s.stored().to_string());
         }
         if let Some(t) = &filter.task {
             add("taskname", t.clone());
@@ -95,7 +95,7 @@ impl Queue {
             .map(|s| {
                 let n = counted
                     .iter()
-                    .find(|(k, _)| k == s.as_str())
+                    .find(|(k, _)| k == s.stored())
                     .map_or(0, |(_, n)| *n);
                 (s, n)
             })
@@ -154,6 +154,30 @@ impl Queue {
              FROM jobs, json_each(jobs.report, '$.results') AS r \
              WHERE jobs.state = 'FINISHED' GROUP BY 1 ORDER BY 1",
         )
+    }
+
+    /// How many completed jobs' runs ended with each execution status and failure
+    /// kind: `(OK|NOT_OK, kind or "", count)`, what an operator alerts on.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn runs_by_status(&self) -> Result<Vec<(String, String, u64)>, QueueError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT json_extract(report, '$.execution_status'), \
+                 coalesce(json_extract(report, '$.failure.kind'), ''), count(*) \
+                 FROM jobs WHERE state = 'FINISHED' AND report IS NOT NULL \
+                 GROUP BY 1, 2 ORDER BY 1, 2",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    r.get(1)?,
+                    u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                ))
+            })?;
+            rows.collect()
+        })
     }
 
     /// Rows of `(text, count)`.
