@@ -123,7 +123,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
         None,
         |d| counts[d.outcome as usize] += 1,
     );
-    let (summary, diagnostics) = match read {
+    let (summary, diagnostics, leaves) = match read {
         Ok(r) => r,
         Err(e) => return Err(cannot_read(&args.input, &e)),
     };
@@ -157,6 +157,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
                 "valid": summary.is_valid(),
                 "failures": failing,
                 "summary": summary,
+                "tests": leaves,
                 "results": by_outcome,
                 "worst": worst,
                 "diagnostics": diagnostics,
@@ -165,12 +166,13 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
         Format::Human => {
             print_diagnostics(shell, &summary, &diagnostics);
             let mut out = io::stdout().lock();
+            // The leaf tests, subtests included: the count the results say too.
             let line = results::test_counts(
-                summary.tests,
-                summary.passed,
-                summary.failed,
-                summary.skipped,
-                summary.todo,
+                leaves.tests,
+                leaves.passed,
+                leaves.failed + leaves.errors,
+                leaves.skipped,
+                leaves.todo,
             );
             let _ = writeln!(out, "{line}");
             let plan = summary

@@ -228,7 +228,7 @@ pub fn read_tap(
         details.push(d);
     });
     let summary = match read {
-        Ok((summary, _)) => summary,
+        Ok((summary, _, _)) => summary,
         Err(e) => {
             return (
                 details,

@@ -2,8 +2,10 @@
 //! or `outcome`; then `type`, `summary`/`note`, `details.output`, `checkname`,
 //! `artifact`, and anything else as a keyval) is one CheckDetail. The other
 //! top-level test points, as any TAP test suite prints them, are aggregated into one
-//! CheckDetail for the run's item, with the counts in the note and the failing tests
-//! named in the output. Every leaf test is also kept as a [`Case`].
+//! CheckDetail for the run's item, with the counts of their leaf tests (subtests
+//! included, the same count as the [`Case`]s) and the first failing ones in the
+//! note, and every failing one named in the output. Every leaf test is also kept as
+//! a [`Case`].
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::case::{Case, CaseStatus, Tracker};
+use super::case::{Case, CaseCounts, CaseStatus, Tracker};
 use super::resultyaml::{outcome_error, scalar_text};
 use super::{CheckDetail, Outcome};
 use crate::diagnostic::Diagnostic;
@@ -20,6 +22,26 @@ use crate::yaml::{Node, NodeValue};
 
 /// How many failing tests the aggregated result names; the rest are counted.
 const MAX_NAMED_FAILURES: usize = 1000;
+
+/// How many failing tests the aggregated result's note names.
+const NAMED_IN_NOTE: usize = 3;
+
+/// Leaf tests counted, with the names of the failing ones (at most
+/// [`MAX_NAMED_FAILURES`]).
+#[derive(Debug, Default)]
+struct Leaves {
+    counts: super::case::CaseCounts,
+    failing: Vec<String>,
+}
+
+impl Leaves {
+    fn add(&mut self, case: &Case) {
+        self.counts.add(case.status);
+        if case.status.is_bad() && self.failing.len() < MAX_NAMED_FAILURES {
+            self.failing.push(format!("not ok - {}", case.name));
+        }
+    }
+}
 
 /// What a stream's results are about, for test points that do not say.
 #[derive(Debug, Clone, Default)]
@@ -52,11 +74,16 @@ pub struct Converter {
     decode: bool,
     tests: u64,
     keyless: u64,
+    /// Leaf tests counted into the aggregate.
+    leaves: u64,
     passed: u64,
     failed: u64,
     skipped: u64,
     todo: u64,
     failing: Vec<String>,
+    /// The leaf tests since the last top-level test point: they are the
+    /// aggregate's unless that point turns out to be a result of its own.
+    pending: Leaves,
     diagnostics: Vec<Diagnostic>,
     /// Diagnostics beyond [`crate::tap::MAX_DIAGNOSTICS`], counted.
     omitted: u64,
@@ -72,11 +99,13 @@ impl Converter {
             decode,
             tests: 0,
             keyless: 0,
+            leaves: 0,
             passed: 0,
             failed: 0,
             skipped: 0,
             todo: 0,
             failing: Vec::new(),
+            pending: Leaves::default(),
             diagnostics: Vec::new(),
             omitted: 0,
         }
@@ -116,21 +145,37 @@ impl Converter {
             return Some(self.detail(t, outcome, node));
         }
         self.keyless += 1;
-        match &t.directive {
-            Some(Directive::Skip(_)) => self.skipped += 1,
-            Some(Directive::Todo(_)) => self.todo += 1,
-            None => {}
-        }
-        if t.is_failure() {
-            self.failed += 1;
-            if self.failing.len() < MAX_NAMED_FAILURES {
-                self.failing
-                    .push(format!("not ok {id} - {}", t.description));
-            }
-        } else if !matches!(t.directive, Some(Directive::Skip(_))) {
-            self.passed += 1;
-        }
         None
+    }
+
+    /// Takes a leaf test (see [`Tracker`]): the aggregate counts leaves, not
+    /// top-level points, so a suite of nested `describe` blocks says how many tests
+    /// it ran, as its own summary does.
+    pub fn case(&mut self, case: &Case) {
+        self.pending.add(case);
+    }
+
+    /// Ends a top-level test point: its leaf tests are the aggregate's unless it
+    /// was a result of its own (`keyed`).
+    pub fn settle(&mut self, keyed: bool) {
+        let leaves = std::mem::take(&mut self.pending);
+        if keyed {
+            return;
+        }
+        self.tests_counted(leaves);
+    }
+
+    fn tests_counted(&mut self, leaves: Leaves) {
+        self.passed += leaves.counts.passed;
+        self.failed += leaves.counts.failed + leaves.counts.errors;
+        self.skipped += leaves.counts.skipped;
+        self.todo += leaves.counts.todo;
+        self.leaves += leaves.counts.tests;
+        for name in leaves.failing {
+            if self.failing.len() < MAX_NAMED_FAILURES {
+                self.failing.push(name);
+            }
+        }
     }
 
     fn detail(&mut self, t: &TestPoint, outcome: Outcome, node: Node) -> CheckDetail {
@@ -234,6 +279,9 @@ impl Converter {
                 self.omitted
             )));
         }
+        // Leaves after the last top-level point: a stream cut short in a subtest.
+        let rest = std::mem::take(&mut self.pending);
+        self.tests_counted(rest);
         let broken = !summary.is_valid();
         if self.keyless == 0 && self.tests > 0 && !broken {
             return (None, self.diagnostics);
@@ -251,7 +299,7 @@ impl Converter {
             outcome,
         );
         let mut note = super::test_counts(
-            self.keyless,
+            self.leaves,
             self.passed,
             self.failed,
             self.skipped,
@@ -262,6 +310,19 @@ impl Converter {
         } else if let Some(first) = summary.diagnostics.iter().find(|d| d.is_error()) {
             note.push_str(&format!("; invalid TAP: {}", first.message));
         }
+        // The first failing tests by name, where Bodhi and ResultsDB show the note.
+        if !self.failing.is_empty() {
+            let named: Vec<&str> = self
+                .failing
+                .iter()
+                .take(NAMED_IN_NOTE)
+                .map(|f| f.strip_prefix("not ok - ").unwrap_or(f))
+                .collect();
+            note.push_str(&format!("; failing: {}", named.join(", ")));
+            if self.failed > named.len() as u64 {
+                note.push_str(&format!(" and {} more", self.failed - named.len() as u64));
+            }
+        }
         d.note = note;
         d.output = self.failing;
         let more = self.failed.saturating_sub(d.output.len() as u64);
@@ -269,7 +330,7 @@ impl Converter {
             d.output.push(format!("... and {more} more failing tests"));
         }
         for (k, n) in [
-            ("tests", self.keyless),
+            ("tests", self.leaves),
             ("passed", self.passed),
             ("failed", self.failed),
             ("skipped", self.skipped),
@@ -302,8 +363,9 @@ fn lines(s: &str) -> Vec<String> {
 /// Reads a TAP stream, validating it and converting it to results as it goes;
 /// `on_case`, when given, gets every leaf test (see [`Tracker`]) and, for a stream
 /// that is not valid TAP (cut short, bailed out, no plan), one more case in error
-/// that says why; `on_detail` gets every result. Memory stays constant whatever the
-/// stream's length.
+/// that says why; `on_detail` gets every result. Returns the stream's summary, the
+/// diagnostics and the leaf tests' counts (the cases, the broken stream's not
+/// among them). Memory stays constant whatever the stream's length.
 ///
 /// # Errors
 /// Only I/O errors of `input`.
@@ -314,7 +376,7 @@ pub fn read_tap(
     decode: bool,
     mut on_case: Option<&mut dyn FnMut(Case)>,
     mut on_detail: impl FnMut(CheckDetail),
-) -> io::Result<(Summary, Vec<Diagnostic>)> {
+) -> io::Result<(Summary, Vec<Diagnostic>, CaseCounts)> {
     let mut validator = Validator::new(file);
     let mut converter = Converter::new(ctx, file, decode);
     let mut tracker = Tracker::new();
@@ -329,14 +391,19 @@ pub fn read_tap(
         let event = event?;
         validator.feed(&event);
         last_line = event.line();
+        let top = matches!(&event, Event::Test(t) if t.depth == 0);
         let detail = match &event {
             Event::Test(t) if t.depth == 0 => converter.test(t),
             _ => None,
         };
-        if let Some(f) = on_case.as_mut() {
-            if let Some(case) = tracker.feed(event, detail.as_ref()) {
+        if let Some(case) = tracker.feed(event, detail.as_ref()) {
+            converter.case(&case);
+            if let Some(f) = on_case.as_mut() {
                 f(case);
             }
+        }
+        if top {
+            converter.settle(detail.is_some());
         }
         if let Some(d) = detail {
             on_detail(d);
@@ -350,7 +417,7 @@ pub fn read_tap(
     if let Some(d) = aggregate {
         on_detail(d);
     }
-    Ok((summary, diagnostics))
+    Ok((summary, diagnostics, tracker.counts()))
 }
 
 /// The case in error that stands for a stream that is not valid TAP: no leaf
@@ -389,7 +456,7 @@ pub fn parse_tap(text: &str, ctx: &Context, decode: bool) -> TapResults {
     let (details, tests) = (&mut results.details, &mut results.tests);
     // Reading from memory cannot fail.
     let mut keep = |c| tests.push(c);
-    if let Ok((summary, diagnostics)) = read_tap(
+    if let Ok((summary, diagnostics, _)) = read_tap(
         text.as_bytes(),
         ctx.clone(),
         None,

@@ -28,9 +28,11 @@ pub fn is_tap_reserved(key: &str) -> bool {
     RESERVED_KEYS.contains(&key) || TAP_RESERVED_KEYS.contains(&key)
 }
 
-/// `N tests: P passed, F failed[, S skipped][, T todo]`, as summaries of TAP streams say it.
+/// `N tests: P passed, F failed[, S skipped][, T todo]` (`1 test: ...`), as summaries of
+/// TAP streams say it.
 pub fn test_counts(tests: u64, passed: u64, failed: u64, skipped: u64, todo: u64) -> String {
-    let mut text = format!("{tests} tests: {passed} passed, {failed} failed");
+    let noun = if tests == 1 { "test" } else { "tests" };
+    let mut text = format!("{tests} {noun}: {passed} passed, {failed} failed");
     if skipped > 0 {
         text.push_str(&format!(", {skipped} skipped"));
     }

@@ -233,7 +233,7 @@ pub fn convert<W: Write>(
         }
     };
     let wants_tests = w.borrow().wants_tests();
-    let (summary, diagnostics) = super::read_tap(
+    let (summary, diagnostics, _) = super::read_tap(
         input,
         ctx,
         file,
@@ -340,7 +340,7 @@ mod tests {
         let mut w = Writer::new(format, Vec::new(), "dist.check").unwrap();
         let mut failed = None;
         let mut results = Vec::new();
-        let (summary, diagnostics) = {
+        let (summary, diagnostics, _) = {
             let w = &mut w;
             let mut on_test = |t: Case| {
                 if let Err(e) = w.test(t) {

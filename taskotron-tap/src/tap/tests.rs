@@ -247,11 +247,58 @@ fn a_generic_test_suite_becomes_one_aggregated_result() {
         (d.item.as_str(), d.outcome),
         ("pkg-1-1.fc41", Outcome::Failed)
     );
-    assert_eq!(d.note, "3 tests: 1 passed, 1 failed, 1 skipped, 1 todo");
-    assert_eq!(d.output, vec!["not ok 1 - top".to_string()]);
+    // Leaf tests, as the cases count them: `top` is two subtests.
+    assert_eq!(
+        d.note,
+        "4 tests: 1 passed, 1 failed, 1 skipped, 1 todo; failing: top > sub fail"
+    );
+    assert_eq!(d.output, vec!["not ok - top > sub fail".to_string()]);
+    assert_eq!(d.keyvals["tests"], 4);
+    assert_eq!(r.tests.len(), 4);
     let r = results::parse_tap(&case("10_bail_out.tap"), &ctx, true);
     assert_eq!(r.details[0].outcome, Outcome::Aborted);
     assert!(r.details[0].note.contains("bailed out: db down"));
+}
+
+/// A node suite of two `describe` blocks with six leaf tests: one count everywhere,
+/// the leaves', and a FAILED aggregate names its failing tests in the note.
+#[test]
+fn the_aggregate_counts_leaf_tests_and_names_the_failing_ones() {
+    let text = "TAP version 13\n\
+# Subtest: distTag\n    # Subtest: fedora\n    ok 1 - fedora\n    \
+# Subtest: epel minor release\n    not ok 2 - epel minor release\n      ---\n      \
+error: 'expected el9 got el9_4'\n      ...\n    # Subtest: eln\n    ok 3 - eln # SKIP no eln\n    1..3\n\
+not ok 1 - distTag\n\
+# Subtest: parse\n    ok 1 - nvr\n    ok 2 - epoch\n    ok 3 - release\n    1..3\n\
+ok 2 - parse\n1..2\n";
+    let ctx = Context {
+        item: "pkg-1-1.fc41".into(),
+        item_type: Some("koji_build".into()),
+    };
+    let r = results::parse_tap(text, &ctx, true);
+    assert_eq!(r.tests.len(), 6);
+    let d = &r.details[0];
+    assert_eq!(d.outcome, Outcome::Failed);
+    assert_eq!(
+        d.note,
+        "6 tests: 4 passed, 1 failed, 1 skipped; failing: distTag > epel minor release"
+    );
+    assert_eq!(d.keyvals["tests"], 6);
+    assert_eq!(d.keyvals["passed"], 4);
+    // Many failures: the first few by name, the rest counted.
+    let mut many = String::from("TAP version 13\n");
+    for i in 1..=5 {
+        many.push_str(&format!("not ok {i} - case {i}\n"));
+    }
+    many.push_str("ok 6 - fine\n1..6\n");
+    let d = &results::parse_tap(&many, &ctx, true).details[0];
+    assert_eq!(
+        d.note,
+        "6 tests: 1 passed, 5 failed; failing: case 1, case 2, case 3 and 2 more"
+    );
+    // One test is one test.
+    let d = &results::parse_tap("TAP version 13\nok 1 - a\n1..1\n", &ctx, true).details[0];
+    assert_eq!(d.note, "1 test: 1 passed, 0 failed");
 }
 
 #[test]
