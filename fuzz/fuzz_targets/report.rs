@@ -11,6 +11,11 @@ use taskotron_core::resultsdb::{report, DataValue, Group, LogUrls, ReportContext
 fuzz_target!(|text: &str| {
     let _ = taskotron_core::bodhi::parse_comment(text);
     let ctx = results::Context { item: "pkg-1-1.fc41".into(), item_type: Some("koji_build".into()) };
+    // What `taskotron report` accepts is a subset of what the runner reads.
+    if let Ok(strict) = results::parse_report(text, &ctx, std::path::Path::new("f")) {
+        let _ = report::check_subjects(&strict.details, std::path::Path::new("f"));
+        assert!(results::parse_any(text, &ctx).is_ok());
+    }
     let Ok(parsed) = results::parse_any(text, &ctx) else { return };
     let rctx = ReportContext {
         checkname: "scratch.fuzz".into(),

@@ -478,7 +478,8 @@ pub enum TapCommand {
 /// What a TAP stream is about, for test points that do not say.
 #[derive(Debug, Args)]
 pub struct TapSubject {
-    /// The item results are for when the TAP does not name one [default: the file name].
+    /// The item results are for when the TAP does not name one [`tap`: default the file
+    /// name; `report` has no default].
     #[arg(long)]
     pub item: Option<String>,
     /// The item's type.

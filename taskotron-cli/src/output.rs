@@ -388,3 +388,8 @@ mod tests {
         assert!(!use_color(Color::Auto, true, vars(&[("CLICOLOR", "0")])));
     }
 }
+
+/// `n` and `word`, with an `s` unless `n` is 1: "1 result", "2 results".
+pub fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}

@@ -768,7 +768,7 @@ fn report_dry_run_shows_payloads_and_refuses_bad_input() {
     );
     let colon = env.write(
         "colon.yml",
-        "results:\n  - item: a-1-1\n    outcome: PASSED\n    'a:b': c\n",
+        "results:\n  - item: a-1-1\n    type: koji_build\n    outcome: PASSED\n    'a:b': c\n",
     );
     let o = env.run(&["report", colon.to_str().unwrap(), "--dry-run"]);
     assert_eq!(o.status.code(), Some(2));
@@ -794,6 +794,93 @@ fn report_dry_run_shows_payloads_and_refuses_bad_input() {
         "{}",
         stderr(&o, &env)
     );
+}
+
+/// `taskotron report` sends nothing from a file it could not read as results, nor
+/// results about an item `run` would refuse; the file's place and a way out are
+/// named, the exit code is 2, and nothing lands in the spool or the store.
+#[test]
+fn report_refuses_what_is_not_results() {
+    let env = Env::new();
+    let tap = env.write("ok.tap", "TAP version 13\n1..1\nok 1 - a\n");
+    let cases: Vec<(std::path::PathBuf, Vec<&str>, &str)> = vec![
+        (
+            env.write("broken.yml", "results:\n  - item: [\n"),
+            vec![],
+            "broken.yml:2:",
+        ),
+        (env.write("empty.txt", ""), vec![], "the file is empty"),
+        (
+            env.write("r.json", "{\"results\": []}\n"),
+            vec![],
+            "r.json:1:1",
+        ),
+        (
+            env.write("other.yml", "name: x\nitems: []\n"),
+            vec![],
+            "without `results:`",
+        ),
+        (
+            tap.clone(),
+            vec!["--item", "x-1-1.fc41", "--type", "koji-build"],
+            "did you mean `koji_build`?",
+        ),
+        (
+            tap.clone(),
+            vec!["--item", "notannvr", "--type", "koji_build"],
+            "`notannvr` is not a valid koji_build",
+        ),
+        (tap.clone(), vec![], "names no item"),
+        (
+            tap.clone(),
+            vec!["--item", "x-1-1.fc41"],
+            "has no item type",
+        ),
+    ];
+    for (file, flags, needed) in cases {
+        let mut args = vec!["report", file.to_str().unwrap()];
+        args.extend(flags);
+        let o = env.run(&args);
+        let err = stderr(&o, &env);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needed), "{args:?}: no `{needed}` in\n{err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    // Nothing was spooled or stored from any of them.
+    let state = env.home.path().to_path_buf();
+    let kept: Vec<_> = walk(&state);
+    assert!(
+        kept.iter().all(|p| !p.to_string_lossy().contains("spool")
+            && !p.to_string_lossy().ends_with("results.sqlite")),
+        "{kept:?}"
+    );
+    let o = env.run(&[
+        "report",
+        tap.to_str().unwrap(),
+        "--item",
+        "x-1-1.fc41",
+        "--type",
+        "koji_build",
+        "--dry-run",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    assert!(
+        stderr(&o, &env).contains("1 result would be sent"),
+        "{}",
+        stderr(&o, &env)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
 }
 
 #[test]

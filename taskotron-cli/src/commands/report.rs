@@ -17,6 +17,14 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
     let mut details: Vec<CheckDetail> = Vec::new();
     let mut problems = Vec::new();
     let mut contents: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
+    // The flags first, once, as `run` checks them.
+    let flagged = report::check_flags(
+        args.subject.item.as_deref(),
+        args.subject.item_type.as_deref(),
+    );
+    if !flagged.is_empty() {
+        return Err(ExpectedError::InvalidInput(flagged));
+    }
     for file in &args.files {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
@@ -29,30 +37,17 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             }
         };
         contents.push((file.as_path(), text.clone().into_bytes()));
+        // No default item: a result about "the file name" is no result about a build.
         let ctx = Context {
-            item: args.subject.item.clone().unwrap_or_else(|| {
-                file.file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            }),
+            item: args.subject.item.clone().unwrap_or_default(),
             item_type: args.subject.item_type.clone(),
         };
-        match results::parse_any(&text, &ctx) {
+        match results::parse_report(&text, &ctx, file) {
             Ok(r) => {
-                problems.extend(
-                    r.diagnostics
-                        .into_iter()
-                        .filter(Diagnostic::is_error)
-                        .map(|d| d.in_file(file)),
-                );
+                problems.extend(report::check_subjects(&r.details, file));
                 details.extend(r.details);
             }
-            Err(d) => problems.extend(d.into_iter().map(|d| {
-                if d.file.is_none() {
-                    d.in_file(file)
-                } else {
-                    d
-                }
-            })),
+            Err(d) => problems.extend(d),
         }
     }
     if !problems.is_empty() {
@@ -118,7 +113,10 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
         }
         shell.status(
             "Dry run",
-            &format!("{} results would be sent; nothing was", entries.len()),
+            &format!(
+                "{} would be sent; nothing was",
+                crate::output::plural(entries.len() as u64, "result")
+            ),
             Tone::Warn,
         );
         return Ok(exit::OK);

@@ -12,6 +12,79 @@ use super::delivery::{self, Policy};
 use super::{format, Client, Entry, Identity, PayloadError, ReportContext, Spool};
 use crate::results::CheckDetail;
 
+/// Checks what results read from `file` are about, as `taskotron run` checks its
+/// item: each names an item, its type is a known one (a near miss is suggested),
+/// and the item has that type's shape. All problems at once; a report sends
+/// nothing when there is any.
+pub fn check_subjects(details: &[CheckDetail], file: &std::path::Path) -> Vec<crate::Diagnostic> {
+    use crate::item::ItemType;
+    let mut problems = Vec::new();
+    for (n, d) in details.iter().enumerate() {
+        let which = format!(
+            "result {} ({})",
+            n + 1,
+            d.checkname.as_deref().unwrap_or("no checkname")
+        );
+        if d.item.is_empty() {
+            problems.push(
+                crate::Diagnostic::error(format!("{which} names no item"))
+                    .help("give `--item` for results the file does not say the item of")
+                    .in_file(file),
+            );
+            continue;
+        }
+        let Some(name) = d.item_type.as_deref() else {
+            problems.push(
+                crate::Diagnostic::error(format!("{which}: `{}` has no item type", d.item))
+                    .expected(crate::item::ItemTypeError::expected())
+                    .help("give `--type` (`koji_build`, `bodhi_update`, ...)")
+                    .in_file(file),
+            );
+            continue;
+        };
+        match name.parse::<ItemType>() {
+            Err(e) => problems.push(
+                crate::Diagnostic::error(format!("{which}: `{name}` is not an item type"))
+                    .expected(crate::item::ItemTypeError::expected())
+                    .suggest(e.suggestion)
+                    .in_file(file),
+            ),
+            Ok(t) => {
+                if let Err(e) = t.validate(&d.item) {
+                    problems.push(
+                        crate::Diagnostic::error(format!("{which}: {e}"))
+                            .help(format!("a {} looks like `{}`", t.as_str(), t.example()))
+                            .in_file(file),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Checks `--item` and `--type` of `taskotron report` as `taskotron run` checks them.
+pub fn check_flags(item: Option<&str>, item_type: Option<&str>) -> Vec<crate::Diagnostic> {
+    use crate::item::ItemType;
+    let Some(name) = item_type else {
+        return Vec::new();
+    };
+    match name.parse::<ItemType>() {
+        Err(e) => vec![
+            crate::Diagnostic::error(format!("--type: `{name}` is not an item type"))
+                .expected(crate::item::ItemTypeError::expected())
+                .suggest(e.suggestion),
+        ],
+        Ok(t) => {
+            match item.map(|i| t.validate(i)) {
+                Some(Err(e)) => vec![crate::Diagnostic::error(format!("--item: {e}"))
+                    .help(format!("a {} looks like `{}`", t.as_str(), t.example()))],
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
 /// Formats every detail, each with its id from `identity`; all problems at once,
 /// and nothing is spooled if any.
 ///
