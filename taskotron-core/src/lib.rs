@@ -36,6 +36,7 @@ pub mod koji;
 pub mod lock;
 pub mod mirror;
 pub mod namespaces;
+pub mod private_dir;
 pub mod process;
 pub mod pylib;
 pub mod redact;

@@ -430,6 +430,12 @@ pub fn run(
     // matched against it (see `Roots::locate`).
     let workdir = absolute(&workdir(opts, &run_id));
     let mut report = starting_report(formula, opts, &run_id, &run_dir, ports);
+    if let Err(why) = crate::private_dir::ensure(&opts.tmpdir) {
+        report.execution_status = ExecutionStatus::NotOk;
+        report.status = Some(why);
+        report.duration_ms = millis(started.elapsed());
+        return Ok(report);
+    }
     for dir in [
         run_dir.join("actions"),
         workdir.clone(),

@@ -173,7 +173,15 @@ pub fn run_case(
         Err(e) => return outcome(vec![e], None),
     };
     match runner::run(&loaded.formula, &opts, Ports::system(), observer) {
-        Ok(report) => outcome(case.expect.judge(&report), Some(report.artifacts)),
+        Ok(report) => {
+            let problems = case.expect.judge(&report);
+            // A NOT_OK run keeps its scratch for a look; a case that expected it
+            // passed, and nobody will look: only failing cases keep theirs.
+            if problems.is_empty() {
+                let _ = std::fs::remove_dir_all(runner::scratch(&opts, &report.run_id));
+            }
+            outcome(problems, Some(report.artifacts))
+        }
         Err(d) => outcome(vec![crate::diagnostic::render_all(&d)], None),
     }
 }

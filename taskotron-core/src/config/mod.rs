@@ -219,6 +219,7 @@ pub enum InstallRpms {
     Dnf,
 }
 
+pub mod home;
 pub mod keys;
 
 pub use keys::{Key, KEYS};
@@ -745,7 +746,8 @@ impl Config {
         Self {
             profile: Profile::Development,
             artifacts,
-            tmpdir: std::env::temp_dir().join("taskotron"),
+            // Per user: a shared `/tmp/taskotron` made by one user refuses the next.
+            tmpdir: std::env::temp_dir().join(format!("taskotron-{}", current_uid())),
             action_timeout: crate::runner::DEFAULT_ACTION_TIMEOUT,
             python: "python3".into(),
             task_env: Vec::new(),
@@ -861,6 +863,48 @@ impl Config {
         Ok(loaded)
     }
 
+    /// Expands `~` and `$HOME` at the start of every path key (see [`home`]).
+    ///
+    /// # Errors
+    /// A path that cannot be expanded, naming its key.
+    fn expand_home(&mut self, h: Option<&str>) -> Result<(), home::HomeError> {
+        use home::expand;
+        self.artifacts = expand("artifacts", &self.artifacts, h)?;
+        self.tmpdir = expand("tmpdir", &self.tmpdir, h)?;
+        self.state_dir = expand("state_dir", &self.state_dir, h)?;
+        for (key, value) in [
+            ("amqp_ca_cert", &mut self.amqp_ca_cert),
+            ("amqp_client_cert", &mut self.amqp_client_cert),
+            ("amqp_client_key", &mut self.amqp_client_key),
+            ("namespaces", &mut self.namespaces),
+            ("yumrepoinfo", &mut self.yumrepoinfo),
+            ("ssh_privkey", &mut self.ssh_privkey),
+            ("ssh_config", &mut self.ssh_config),
+            ("ssh_known_hosts", &mut self.ssh_known_hosts),
+        ] {
+            if let Some(p) = value {
+                *p = expand(key, p, h)?;
+            }
+        }
+        for (key, list) in [
+            ("task_path", &mut self.task_path),
+            ("sandbox_paths", &mut self.sandbox_paths),
+        ] {
+            for (i, p) in list.iter_mut().enumerate() {
+                *p = expand(&format!("{key}[{i}]"), p, h)?;
+            }
+        }
+        // Strings that are paths when they look like one of the home directory.
+        let text = |key: &str, v: &str| -> Result<String, home::HomeError> {
+            Ok(expand(key, Path::new(v), h)?.to_string_lossy().into_owned())
+        };
+        self.python = text("python", &self.python)?;
+        for (name, place) in &mut self.tasks {
+            *place = text(&format!("tasks.{name}"), place)?;
+        }
+        Ok(())
+    }
+
     /// Parses config text; missing keys take the defaults.
     ///
     /// # Errors
@@ -952,6 +996,13 @@ impl Config {
                 None => ConfigError::Invalid(Box::new(Diagnostic::error(short_message(&e)))),
             }
         })?;
+        let mut config = config;
+        config.expand_home(env("HOME").as_deref()).map_err(|e| {
+            ConfigError::Invalid(Box::new(
+                Diagnostic::error(format!("invalid config: {e}"))
+                    .help("`~` and `$HOME` at the start of a path are expanded from HOME"),
+            ))
+        })?;
         Ok(Loaded {
             config,
             file: None,
@@ -1030,6 +1081,48 @@ mod tests {
         let c = Config::defaults_from(&env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/home/u")]));
         assert_eq!(c.artifacts, PathBuf::from("/d/taskotron/artifacts"));
         assert_eq!(c.action_timeout, Duration::from_secs(1200));
+        // Scratch is per user, so a second user's run is not refused by the first's.
+        assert_eq!(
+            c.tmpdir,
+            std::env::temp_dir().join(format!("taskotron-{}", current_uid()))
+        );
+    }
+
+    #[test]
+    fn home_in_paths_is_expanded_from_home_and_refused_where_it_cannot_be() {
+        let vars = env(&[("HOME", "/home/qa")]);
+        let c = Config::parse(
+            "artifacts: ~/.local/share/taskotron/artifacts\ntask_path: [~/tasks, $HOME/more, rel]\nstate_dir: ${HOME}/s\nssh_privkey: ~/.ssh/id\npython: ~/.pyenv/shims/python3\n",
+            Path::new("taskotron.yaml"),
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(
+            c.artifacts,
+            PathBuf::from("/home/qa/.local/share/taskotron/artifacts")
+        );
+        assert_eq!(
+            c.task_path,
+            [
+                PathBuf::from("/home/qa/tasks"),
+                "/home/qa/more".into(),
+                "rel".into()
+            ]
+        );
+        assert_eq!(c.state_dir, PathBuf::from("/home/qa/s"));
+        assert_eq!(c.ssh_privkey, Some(PathBuf::from("/home/qa/.ssh/id")));
+        assert_eq!(c.python, "/home/qa/.pyenv/shims/python3");
+        let e = Config::parse("tmpdir: ~bob/t\n", Path::new("taskotron.yaml"), &vars)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tmpdir: `~bob/t` names another user's home"),
+            "{e}"
+        );
+        let e = Config::parse("tmpdir: ~/t\n", Path::new("taskotron.yaml"), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HOME is not set"), "{e}");
     }
 
     #[test]
@@ -1259,4 +1352,10 @@ mod tests {
             );
         }
     }
+}
+
+/// The real user id of this process: the default scratch directory is per user.
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid(2) has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
 }
