@@ -267,3 +267,53 @@ fn a_run_stopped_by_the_infrastructure_is_tried_again() {
     assert_eq!(jobs[0]["report"]["execution_status"], "OK");
     assert_eq!(koji.downloads(), 1, "the x86_64 RPM, once");
 }
+
+/// `serve --from FILE --http` is a service: once the file's jobs ran, a job
+/// scheduled afterwards still runs, and `serve` ends only at SIGTERM (issue 24,
+/// item 8: its workers stopped once the file was read).
+#[test]
+fn serve_with_pages_keeps_its_workers_after_the_file() {
+    use taskotron_tests::workers::{listening, signal};
+    let s = Setup::new();
+    let dir = s.dir.path();
+    s.task(
+        "passes",
+        "actions:\n  - name: pass\n    shell: [\"true\"]\n",
+    );
+    std::fs::write(
+        dir.join("rules.yml"),
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do:\n    - {tasks: [passes], arches: [noarch]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("messages.jsonl"),
+        r#"{"topic": "org.fedoraproject.prod.buildsys.build.state.change", "msg_id": "serve-1", "msg": {"instance": "primary", "name": "htop", "version": "3.3.0", "release": "1.fc41", "new": 1, "build_id": 1, "owner": "a"}}"#
+            .to_string()
+            + "\n",
+    )
+    .unwrap();
+    let mut serve = s.command(&["serve", "--rules"]);
+    serve
+        .arg(dir.join("rules.yml"))
+        .arg("--from")
+        .arg(dir.join("messages.jsonl"))
+        .args(["--http", "127.0.0.1:0"])
+        .stdout(Stdio::null());
+    let (mut child, _addr) = listening(&mut serve);
+    wait_for(
+        "the file's job to complete",
+        Duration::from_secs(30),
+        || s.jobs().iter().any(|j| j["state"] == "COMPLETED"),
+    );
+    // Well after the file was read, a job from elsewhere.
+    std::thread::sleep(Duration::from_secs(1));
+    s.schedule("passes", &["noarch"]);
+    wait_for("the later job to complete", Duration::from_secs(30), || {
+        let jobs = s.jobs();
+        jobs.len() == 2 && jobs.iter().all(|j| j["state"] == "COMPLETED")
+    });
+    assert!(child.try_wait().unwrap().is_none(), "serve ended by itself");
+    signal(&child, libc::SIGTERM);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

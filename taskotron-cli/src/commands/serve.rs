@@ -19,8 +19,8 @@ use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Runs workers in threads while the trigger reads messages on this one. From a file
-/// the workers then drain the queue and stop; from a broker everything runs until
-/// SIGINT or SIGTERM.
+/// without `--http` the workers then drain the queue and stop; with `--http`, or
+/// from a broker, everything runs until SIGINT or SIGTERM.
 pub fn run(
     shell: &Shell,
     config: &Config,
@@ -73,12 +73,20 @@ pub fn run(
         });
         let running = scope.spawn(|| workers.run(&drain));
         let triggered = trigger::run_counting(shell, config, &trigger_args, Some(tally));
-        drain.store(true, Ordering::Relaxed);
+        // Without pages, a file's jobs are drained and `serve` ends. With them it is a
+        // service: jobs scheduled afterwards (`taskotron schedule`) must still run,
+        // so the workers live as long as the pages, until SIGINT or SIGTERM.
+        if serving.is_none() {
+            drain.store(true, Ordering::Relaxed);
+        } else if taskotron_core::process::interrupted().is_none() {
+            shell.status(
+                "Serving",
+                "the pages and running jobs until SIGINT or SIGTERM",
+                Tone::Good,
+            );
+        }
         let failed = running.join().unwrap_or(true);
         if let Some(serving) = serving {
-            if taskotron_core::process::interrupted().is_none() {
-                shell.status("Serving", "the pages until SIGINT or SIGTERM", Tone::Good);
-            }
             // The flag turns on at the signal; the server then finishes its requests.
             if let Ok(Err(e)) = serving.join() {
                 shell.diagnostics(&[Diagnostic::error(e.to_string())]);
