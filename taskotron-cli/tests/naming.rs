@@ -154,3 +154,52 @@ fn a_program_missing_before_anything_ran_is_tool_missing() {
         "{report}"
     );
 }
+
+/// Every process a task starts has `PWD`, its working directory, as a shell would
+/// set it: the 2014 csmock task reads `os.environ['PWD']` (issue 24, item 9).
+#[test]
+fn every_process_has_pwd() {
+    let env = Env::new();
+    let dir = env.write(
+        "pwd/runtask.yml",
+        "name: pwd\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: argv\n    shell:\n      - [printenv, PWD]\n  - name: py\n    python:\n      file: check.py\n      callable: run\n",
+    );
+    let dir = dir.parent().unwrap();
+    env.write(
+        "pwd/check.py",
+        "import os\n\ndef run(**kwargs):\n    print(os.environ['PWD'])\n    return ''\n",
+    );
+    for isolation in isolations() {
+        let o = env.run_at(
+            env.home.path(),
+            &[
+                "run",
+                "pwd",
+                "-i",
+                "x-1-1.fc41",
+                "-t",
+                "koji_build",
+                "--isolation",
+                isolation,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{isolation}: {}",
+            stderr(&o, &env)
+        );
+        let report = json(&o);
+        let actions = std::path::Path::new(report["artifacts"].as_str().unwrap()).join("actions");
+        for log in ["01-argv.stdout", "02-py.stdout"] {
+            let printed = std::fs::read_to_string(actions.join(log)).unwrap_or_default();
+            assert_eq!(
+                printed.trim(),
+                dir.display().to_string(),
+                "{isolation}: {log}"
+            );
+        }
+    }
+}

@@ -244,6 +244,17 @@ impl Context {
         timeout: Duration,
         env: &[(String, String)],
     ) -> std::io::Result<crate::process::Ended> {
+        // A shell sets PWD for every program it starts, and tasks of 2014 read it
+        // (`os.environ['PWD']`); it is no secret, so each process gets its own.
+        let mut with_pwd: Vec<(String, String)>;
+        let env = match command.get_current_dir() {
+            Some(dir) if !env.iter().any(|(k, _)| k == "PWD") => {
+                with_pwd = env.to_vec();
+                with_pwd.push(("PWD".into(), dir.to_string_lossy().into_owned()));
+                &with_pwd[..]
+            }
+            _ => env,
+        };
         let Some(sandbox) = &self.sandbox else {
             return crate::process::run_task(command, &self.stdout, &self.stderr, timeout, env);
         };
