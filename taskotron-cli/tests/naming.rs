@@ -203,3 +203,50 @@ fn every_process_has_pwd() {
         }
     }
 }
+
+/// libtaskotron's `export_TAP` leaves `$CHECKNAME` in test descriptions for the
+/// runner to fill in, as the 2014 runner did: with the result's checkname, else the
+/// formula's name (issue 24, item 10).
+#[test]
+fn checkname_placeholders_in_tap_are_filled_in() {
+    let env = Env::new();
+    env.write(
+        "seed/runtask.yml",
+        "name: seedcheck\nnamespace: scratch\ndesc: d\nmaintainer: m\ninput:\n  args: [koji_build]\nactions:\n  - name: tap\n    results: tap\n    shell:\n      - [cat, seed.tap]\n",
+    );
+    env.write(
+        "seed/seed.tap",
+        "TAP version 13\n1..2\nok - $CHECKNAME for Koji build xchat-0.5-1.fc20\n  ---\n  item: xchat-0.5-1.fc20\n  outcome: PASSED\n  type: koji_build\n  ...\nnot ok - $CHECKNAME for Bodhi update foobar-1.2-3.fc20\n  ---\n  item: FEDORA-2024-1a2b3c4d5e\n  outcome: FAILED\n  type: bodhi_update\n  checkname: depcheck\n  ...\n",
+    );
+    let o = env.run_at(
+        env.home.path(),
+        &[
+            "run",
+            "seed",
+            "-i",
+            "xchat-0.5-1.fc20",
+            "-t",
+            "koji_build",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let report = json(&o);
+    let dir = std::path::Path::new(report["artifacts"].as_str().unwrap());
+    let tests = std::fs::read_to_string(dir.join("actions/01-tap.tests.jsonl")).unwrap();
+    assert!(
+        tests.contains("seedcheck for Koji build xchat-0.5-1.fc20"),
+        "{tests}"
+    );
+    assert!(tests.contains("depcheck for Bodhi update"), "{tests}");
+    for file in [
+        "actions/01-tap.tests.jsonl",
+        "results.junit.xml",
+        "report.html",
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.contains("$CHECKNAME"), "{file} shows the placeholder");
+    }
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("$CHECKNAME"));
+}

@@ -1030,8 +1030,12 @@ impl Setting<'_> {
         on_case: &mut dyn FnMut(&Case),
     ) -> (crate::dict::ActionTests, stream::Listed) {
         let checkname = self.formula.stream_checkname(action);
-        let mut sink =
-            stream::TestSink::create(self.run, stream::tests_file(stem), &checkname, junit);
+        let mut sink = stream::TestSink::create(
+            self.run,
+            stream::tests_file(stem),
+            (&checkname, &self.formula.name),
+            junit,
+        );
         // A callable's returned text is its stream; a command's is what it printed.
         let source = match (value, stdout) {
             (Ok(Value::String(text)), _) => stream::Source::Text(text),
@@ -1134,8 +1138,12 @@ impl Setting<'_> {
         if details.is_empty() || already {
             return Ok(None);
         }
-        let mut sink =
-            stream::TestSink::create(self.run, stream::tests_file(stem), &checkname, junit);
+        let mut sink = stream::TestSink::create(
+            self.run,
+            stream::tests_file(stem),
+            (&checkname, &self.formula.name),
+            junit,
+        );
         // Test cases the directive read itself (`xunit`) are the tests.
         let format = if !read.is_empty() {
             "junit"

@@ -114,6 +114,9 @@ fn truncate(text: &mut String, max: usize) {
     }
 }
 
+/// The placeholder libtaskotron's `export_TAP` leaves in test descriptions.
+const CHECKNAME: &str = "$CHECKNAME";
+
 /// Writes the tests of one action to its file and keeps count.
 pub struct TestSink<'a> {
     /// The run's JUnit document, which every test also goes to.
@@ -121,6 +124,9 @@ pub struct TestSink<'a> {
     out: Option<BufWriter<File>>,
     rel: String,
     checkname: String,
+    /// What `$CHECKNAME` in a test's name stands for when its result names no
+    /// checkname: the formula's name, as the 2014 runner substituted it.
+    task_name: String,
     counts: CaseCounts,
     listed: Listed,
     error: Option<std::io::Error>,
@@ -128,11 +134,12 @@ pub struct TestSink<'a> {
 
 impl<'a> TestSink<'a> {
     /// A sink writing to `<run>/<rel>` (made fresh, replacing whatever the task
-    /// left there) and to `junit`, for tests of the suite `checkname`.
+    /// left there) and to `junit`, for tests of the suite `checkname` of the task
+    /// `task_name`.
     pub fn create(
         run: &taskotron_beneath::Dir,
         rel: String,
-        checkname: &str,
+        (checkname, task_name): (&str, &str),
         junit: &'a mut results::junit::JunitWriter,
     ) -> Self {
         let (out, error) = match run.create(&rel) {
@@ -144,6 +151,7 @@ impl<'a> TestSink<'a> {
             out,
             rel,
             checkname: checkname.to_string(),
+            task_name: task_name.to_string(),
             counts: CaseCounts::default(),
             listed: Listed::default(),
             error,
@@ -163,6 +171,12 @@ impl<'a> TestSink<'a> {
     }
 
     fn case(&mut self, mut case: Case) -> Case {
+        // libtaskotron's `export_TAP` writes `ok - $CHECKNAME for ...` for the
+        // runner to fill in; every place a test's name is shown gets the name.
+        if case.name.contains(CHECKNAME) {
+            let by = case.classname.as_deref().unwrap_or(&self.task_name);
+            case.name = case.name.replace(CHECKNAME, by);
+        }
         case.classname.get_or_insert_with(|| self.checkname.clone());
         self.counts.add(case.status);
         keep(&mut self.listed, &case);
