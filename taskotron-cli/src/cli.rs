@@ -636,6 +636,10 @@ pub struct RuntaskArgs {
     /// else what ssh picks].
     #[arg(long, value_name = "PATH")]
     pub ssh_privkey: Option<PathBuf>,
+    /// Run against mock Koji, Bodhi and dist-git services started from this fixture,
+    /// as `run --mock` (not one of the original's flags).
+    #[arg(long, value_name = "FIXTURE", conflicts_with = "ssh")]
+    pub mock: Option<PathBuf>,
 
     /// Accepted for compatibility (use `--verbose` for the actions' output).
     #[arg(short, long)]
@@ -653,7 +657,7 @@ impl RuntaskArgs {
             build_id: self.jobid,
             overrides: self.overrides,
             artifacts: None,
-            mock: None,
+            mock: self.mock,
             fail_on_results: false,
             format: RunFormat::Human,
             resultyaml: true,

@@ -508,3 +508,60 @@ fn runtask_takes_the_original_flags_and_prints_resultyaml() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("Finished OK"));
     }
 }
+
+/// The original command line tried against the mocks, two ways: `runtask --mock`
+/// as `run --mock`, and the unchanged flags pointed at `taskotron-mock koji` by
+/// its printed configuration, as a third-party harness would (issue 24, item 11).
+#[test]
+fn runtask_runs_against_the_mocks() {
+    use taskotron_core::results::resultyaml;
+    let task = workspace().join("tests/legacy/csmock-2014");
+    let fixture = task.join("fixtures/koji.yaml");
+    let python = interpreters().into_iter().next().unwrap();
+    let flags = [
+        "runtask",
+        "-i",
+        "defective-1.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+    ];
+    let check = |o: &Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+        let stdout = String::from_utf8(o.stdout.clone()).unwrap();
+        let read = resultyaml::import(&stdout, None).unwrap_or_else(|e| panic!("{e:?}\n{stdout}"));
+        assert_eq!(read.details[0].note, "2 defects found", "{stdout}");
+    };
+    let home = tempfile::tempdir().unwrap();
+    let csmock = task.join("csmock.yml");
+    let mut args = flags.to_vec();
+    args.extend(["--mock", fixture.to_str().unwrap(), csmock.to_str().unwrap()]);
+    check(&run(home.path(), &python, &args, &[]));
+
+    let mock = taskotron_tests::bin::dir().join("taskotron-mock");
+    assert!(mock.exists(), "build it with `cargo build -p taskotron-mock`");
+    let mut child = Command::new(mock)
+        .arg("koji")
+        .arg(&fixture)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut vars = Vec::new();
+    for _ in 0..3 {
+        let mut l = String::new();
+        std::io::BufRead::read_line(&mut out, &mut l).unwrap();
+        if let Some((k, v)) = l.trim_end().split_once('=') {
+            vars.push((k.to_string(), v.to_string()));
+        }
+    }
+    assert_eq!(vars.len(), 2, "{vars:?}");
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let home = tempfile::tempdir().unwrap();
+    let mut args = flags.to_vec();
+    args.push(csmock.to_str().unwrap());
+    check(&run(home.path(), &python, &args, &vars));
+    let _ = child.kill();
+    let _ = child.wait();
+}
