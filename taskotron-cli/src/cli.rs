@@ -13,7 +13,7 @@ use taskotron_core::{Arch, ItemType};
     name = "taskotron",
     version,
     propagate_version = true,
-    after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron validate tasks/*/runtask.yml\n  taskotron new my-check\n\nExit codes: 0 OK, 1 the task did not execute properly (NOT_OK), 2 invalid input."
+    after_help = "Examples:\n  taskotron run tasks/nvr-check --item htop-3.3.0-1.fc41 --type koji_build --arch x86_64\n  taskotron validate tasks/*/runtask.yml\n  taskotron new my-check\n\nExit codes: 0 OK, 1 the task did not execute properly (NOT_OK), 2 invalid input,\n100 an `exitcode` action asked for it (or `run --fail-on-results` and a failed result)."
 )]
 pub struct Cli {
     /// Configuration file (default: $TASKOTRON_CONFIG, then

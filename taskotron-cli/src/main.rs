@@ -49,8 +49,29 @@ fn signals(command: &cli::Command) {
 /// A command line clap refuses: its message on stderr as clap prints it and, when
 /// the command line asks for JSON output, the error document on stdout as every
 /// command gives it, so a program reading stdout is never left with nothing.
-fn usage_error(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
+fn usage_error(mut e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // clap's own suggestion misses a transposition (`rnu`); ours does not.
+    if e.kind() == ErrorKind::InvalidSubcommand && e.get(ContextKind::SuggestedSubcommand).is_none()
+    {
+        if let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidSubcommand) {
+            let cmd = <cli::Cli as clap::CommandFactory>::command();
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let near =
+                taskotron_core::suggest::did_you_mean(given, names.iter().map(String::as_str))
+                    .map(str::to_string);
+            if let Some(near) = near {
+                e.insert(
+                    ContextKind::SuggestedSubcommand,
+                    ContextValue::Strings(vec![near]),
+                );
+            }
+        }
+    }
     if matches!(
         e.kind(),
         ErrorKind::DisplayHelp

@@ -346,6 +346,11 @@ impl Observer for RunProgress {
     }
 }
 
+/// `n` and `word`, with an `s` unless `n` is 1: "1 result", "2 results".
+pub fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,9 +392,4 @@ mod tests {
         ));
         assert!(!use_color(Color::Auto, true, vars(&[("CLICOLOR", "0")])));
     }
-}
-
-/// `n` and `word`, with an `s` unless `n` is 1: "1 result", "2 results".
-pub fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

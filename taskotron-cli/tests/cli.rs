@@ -1372,6 +1372,25 @@ fn run_with_mock_downloads_from_the_fixture() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["failure"]["kind"], "KOJI_UNKNOWN_BUILD");
     assert_eq!(json(&o)["failure"]["cause"], "task");
+    // The kind is said once, in front of the status.
+    let status = json(&o)["status"].as_str().unwrap().to_string();
+    assert!(status.starts_with("KOJI_UNKNOWN_BUILD: action"), "{status}");
+    assert_eq!(status.matches("KOJI_UNKNOWN_BUILD").count(), 1, "{status}");
+}
+
+/// A misspelt subcommand gets the near one, as a misspelt key does.
+#[test]
+fn a_misspelt_subcommand_is_suggested() {
+    let env = Env::new();
+    let o = env.run(&["rnu", "tasks/minimal"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a similar subcommand exists: 'run'"), "{err}");
+    let help = String::from_utf8_lossy(&env.run(&["--help"]).stdout).into_owned();
+    assert!(
+        help.contains("100 an `exitcode` action asked for it"),
+        "{help}"
+    );
 }
 
 /// The author's loop: a task by name, its cases from anywhere, machine output and

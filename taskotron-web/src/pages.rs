@@ -259,7 +259,7 @@ pub fn job_page(
             }
             @if let Some(r) = report {
                 dt { "Run" } dd { code { (r.run_id) } ", " (seconds(r.duration_ms)) }
-                dt { "Execution" } dd { (v.execution_status.clone().unwrap_or_default()) @if let Some(s) = &r.status { ": " (s) } }
+                dt { "Execution" } dd { (v.execution_status.unwrap_or_default()) @if let Some(s) = &r.status { ": " (s) } }
                 @if let Some(f) = &r.failure { dt { "Failure" } dd { code { (f.kind) } " (" (f.cause.as_str()) ")" } }
                 @if let Some(c) = &r.task_commit { dt { "Task commit" } dd { code { (c) } } }
             }

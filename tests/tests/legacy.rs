@@ -536,11 +536,18 @@ fn runtask_runs_against_the_mocks() {
     let home = tempfile::tempdir().unwrap();
     let csmock = task.join("csmock.yml");
     let mut args = flags.to_vec();
-    args.extend(["--mock", fixture.to_str().unwrap(), csmock.to_str().unwrap()]);
+    args.extend([
+        "--mock",
+        fixture.to_str().unwrap(),
+        csmock.to_str().unwrap(),
+    ]);
     check(&run(home.path(), &python, &args, &[]));
 
     let mock = taskotron_tests::bin::dir().join("taskotron-mock");
-    assert!(mock.exists(), "build it with `cargo build -p taskotron-mock`");
+    assert!(
+        mock.exists(),
+        "build it with `cargo build -p taskotron-mock`"
+    );
     let mut child = Command::new(mock)
         .arg("koji")
         .arg(&fixture)

@@ -99,7 +99,7 @@ fn the_cli_and_the_api_list_a_job_alike_and_a_not_ok_run_is_never_green() {
     };
     assert!(line(&ok).starts_with("COMPLETED"), "{text}");
     assert!(
-        line(&ok).ends_with(&format!("(PASSED, run run-htop-3.3.0-1.fc41)")),
+        line(&ok).ends_with("(PASSED, run run-htop-3.3.0-1.fc41)"),
         "{text}"
     );
     let failed = line(&not_ok);

@@ -1057,6 +1057,12 @@ fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> ConfigError {
     ConfigError::Invalid(Box::new(d))
 }
 
+/// The real user id of this process: the default scratch directory is per user.
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid(2) has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -1352,10 +1358,4 @@ mod tests {
             );
         }
     }
-}
-
-/// The real user id of this process: the default scratch directory is per user.
-pub fn current_uid() -> u32 {
-    // SAFETY: getuid(2) has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
 }
