@@ -207,6 +207,10 @@ pub struct ScheduleArgs {
     /// An arch to run on; repeat for several [default: noarch].
     #[arg(short, long, value_parser = Choices::new(parse_arch, Arch::ALL.map(Arch::as_str)))]
     pub arch: Vec<Arch>,
+    /// Queue it although this machine does not know the task (one that only the
+    /// workers' mirror or another machine's task path has).
+    #[arg(long)]
+    pub allow_unknown: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -1072,6 +1072,7 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // An unknown task is refused before it is queued, with the near miss...
     let o = run(&[
         "schedule",
         "nvr-chek",
@@ -1080,6 +1081,19 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
         "-t",
         "koji_build",
     ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `nvr-check`?"));
+    // ...unless asked for: then it crashes on the worker, the task's fault.
+    let o = run(&[
+        "schedule",
+        "nvr-chek",
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+        "--allow-unknown",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
     assert!(
         String::from_utf8_lossy(&o.stderr)
             .contains("unknown task `nvr-chek`; did you mean `nvr-check`?"),

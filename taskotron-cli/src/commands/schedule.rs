@@ -18,8 +18,13 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> Outcome {
         return Err(ExpectedError::invalid(Diagnostic::error(e.to_string())));
     }
     if let Err(why) = config.tasks().resolve(&args.taskname) {
-        // Scheduling an unknown task is allowed (a worker elsewhere may have it), but
-        // worth a word.
+        // A job for a task nobody has would only crash later, on a worker; a task
+        // that only the workers' side has is said so on purpose.
+        if !args.allow_unknown {
+            return Err(ExpectedError::invalid(Diagnostic::error(why).help(
+                "`--allow-unknown` queues it anyway, for a task only the workers' mirror has",
+            )));
+        }
         shell.diagnostics(&[Diagnostic::warning(why)]);
     }
     let mut queue = match open_queue(shell, config) {
@@ -49,6 +54,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> Outcome {
             let jobs: Vec<_> = ids
                 .iter()
                 .filter_map(|id| queue.get(id).ok().flatten())
+                .map(|j| taskotron_core::scheduler::JobView::of(&j))
                 .collect();
             print_json(&serde_json::to_value(jobs).unwrap_or_default());
         }
