@@ -149,6 +149,18 @@ impl ItemType {
                 if !ver_ok(v) || !ver_ok(r) {
                     return fail("version and release may hold only letters, digits and `._+~^`");
                 }
+                // Items of other types that split into three parts too: say which
+                // type they look like rather than run a check for no build.
+                if ItemType::BodhiUpdate.validate(item).is_ok() {
+                    return fail("it is a Bodhi update alias; its type is bodhi_update");
+                }
+                let digits = |s: &str| s.chars().any(|c| c.is_ascii_digit());
+                if !digits(v) && !digits(r) {
+                    return fail(
+                        "its version and release hold no digit, as a Koji tag's words do; \
+                         is it a koji_tag?",
+                    );
+                }
             }
             ItemType::KojiTag => {
                 let ok = item.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -331,6 +343,28 @@ mod tests {
         ];
         for (t, item) in bad {
             assert!(t.validate(item).is_err(), "{t} {item:?} should be rejected");
+        }
+    }
+
+    /// Another type's item that splits into three parts is named as what it looks
+    /// like, as the trigger tells them apart; real N-V-Rs stay valid.
+    #[test]
+    fn other_types_are_not_taken_for_builds() {
+        for (item, looks) in [
+            ("FEDORA-2024-abc", "bodhi_update"),
+            ("FEDORA-EPEL-2024-1a2b3c4d5e", "bodhi_update"),
+            ("f41-updates-pending", "koji_tag"),
+        ] {
+            let e = ItemType::KojiBuild.validate(item).unwrap_err().to_string();
+            assert!(e.contains(looks), "{item}: {e}");
+        }
+        for nvr in [
+            "htop-3.3.0-1.fc41",
+            "python-rpm-macros-3.12-8.fc41",
+            "git-2.47.0-rc1",
+            "tzdata-2024a-9.fc41",
+        ] {
+            assert!(ItemType::KojiBuild.validate(nvr).is_ok(), "{nvr}");
         }
     }
 
