@@ -731,14 +731,6 @@ pub fn run(
                 };
                 // The report is published with the artifacts: no URL's password in it.
                 let message = crate::redact::in_text(&failure.message);
-                // Directives start their message with the kind, as a status would;
-                // the status says it once, in front.
-                let message = match failure.kind {
-                    Some(k) => message
-                        .strip_prefix(&format!("{}: ", k.name))
-                        .map_or_else(|| message.clone(), str::to_string),
-                    None => message,
-                };
                 let why = format!(
                     "{}action {}/{total} `{}` ({}) failed: {message}",
                     failure

@@ -93,15 +93,10 @@ impl Directive for Bodhi {
             Ok(None) => {
                 return Err(Failure::named(
                     UNKNOWN_UPDATE,
-                    format!("{}: Bodhi has no update `{update}`", UNKNOWN_UPDATE.name),
+                    format!("Bodhi has no update `{update}`"),
                 ))
             }
-            Err(e) => {
-                return Err(Failure::named(
-                    UNREACHABLE,
-                    format!("{}: {e}", UNREACHABLE.name),
-                ))
-            }
+            Err(e) => return Err(Failure::named(UNREACHABLE, e.to_string())),
         };
         let client = KojiClient::new(&ctx.services.koji_url, ctx.services.timeout);
         let builds = nvrs

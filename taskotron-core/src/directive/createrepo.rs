@@ -55,10 +55,7 @@ impl Directive for CreateRepo {
             let kind = super::FailureKind::TOOL_MISSING;
             return Err(Failure::named(
                 kind,
-                format!(
-                    "{}: createrepo needs `createrepo_c`, which is not installed on this machine",
-                    kind.name
-                ),
+                "createrepo needs `createrepo_c`, which is not installed on this machine",
             ));
         }
         let start = super::log_len(&ctx.stdout);

@@ -157,9 +157,7 @@ impl Directive for DistGit {
             if let Err(why) = taskotron_beneath::plain(Path::new(save)) {
                 return Err(Failure::named(
                     crate::failure::FailureKind::PATH_REFUSED,
-                    format!(
-                        "PATH_REFUSED: distgit: `{save}` would be saved outside target_dir: {why}"
-                    ),
+                    format!("distgit: `{save}` would be saved outside target_dir: {why}"),
                 ));
             }
             let url = format!(
@@ -172,13 +170,10 @@ impl Directive for DistGit {
                 Err(DownloadError::NotFound { .. }) => {
                     return Err(Failure::named(
                         MISSING,
-                        format!(
-                            "{}: {package} has no `{path}` at `{gitref}` ({url})",
-                            MISSING.name
-                        ),
+                        format!("{package} has no `{path}` at `{gitref}` ({url})"),
                     ))
                 }
-                Err(e) => return Err(Failure::named(e.kind(), format!("{}: {e}", e.kind().name))),
+                Err(e) => return Err(Failure::named(e.kind(), e.to_string())),
             }
         }
         Ok(json!({ "downloaded_files": out }))

@@ -176,11 +176,11 @@ pub(super) struct Selection {
 }
 
 pub(super) fn koji_failure(e: KojiError) -> Failure {
-    Failure::named(e.kind(), format!("{}: {e}", e.kind().name))
+    Failure::named(e.kind(), e.to_string())
 }
 
 fn download_failure(e: DownloadError) -> Failure {
-    Failure::named(e.kind(), format!("{}: {e}", e.kind().name))
+    Failure::named(e.kind(), e.to_string())
 }
 
 /// The directory `target_dir` names (relative to the task directory, or under

@@ -346,7 +346,8 @@ impl Failure {
         }
     }
 
-    /// A named failure.
+    /// A named failure. The message says what happened without the kind's name:
+    /// the runner puts the name in front of the status, once.
     pub fn named(kind: FailureKind, message: impl Into<String>) -> Self {
         Self {
             kind: Some(kind),
@@ -519,10 +520,7 @@ pub(crate) fn spawn_failure(
         let kind = FailureKind::TOOL_MISSING;
         Failure::named(
             kind,
-            format!(
-                "{}: cannot run `{shown}`: `{program}` is not installed (not found on PATH)",
-                kind.name
-            ),
+            format!("cannot run `{shown}`: `{program}` is not installed (not found on PATH)"),
         )
     }
 }
@@ -533,7 +531,7 @@ pub(crate) fn spawn_failure(
 pub(crate) fn path_failure(what: &str, e: &taskotron_beneath::Error) -> Failure {
     if e.is_refusal() {
         let kind = FailureKind::PATH_REFUSED;
-        Failure::named(kind, format!("{}: {what}: {e}", kind.name))
+        Failure::named(kind, format!("{what}: {e}"))
     } else {
         Failure::new(format!("{what}: {e}"))
     }

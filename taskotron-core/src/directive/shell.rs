@@ -138,8 +138,7 @@ impl Directive for Shell {
                     return Err(Failure::named(
                         kind,
                         format!(
-                            "{}: {what}, the shell's code for a command it cannot find{}",
-                            kind.name,
+                            "{what}, the shell's code for a command it cannot find{}",
                             if stderr.is_empty() {
                                 String::new()
                             } else {
