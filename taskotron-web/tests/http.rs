@@ -141,7 +141,6 @@ fn site() -> Site {
         .unwrap();
     let queue_path = root.join("state/queue.sqlite");
     let mut q = Queue::open(&queue_path).unwrap();
-    let t0 = SystemTime::now();
     let req = |item: &str, task: &str| JobRequest {
         item: item.into(),
         item_type: ItemType::KojiBuild,
@@ -156,6 +155,10 @@ fn site() -> Site {
         &[req("htop-3.3.0-1.fc41", "rpmlint")],
     )
     .unwrap();
+    // After the accept, which stamps the job with the clock: a history ordered by
+    // time must see the claim and the finish after it, not in the same millisecond
+    // by luck.
+    let t0 = SystemTime::now();
     let a = q
         .claim("w1", &[Arch::X86_64], Duration::from_secs(60), 3, t0)
         .unwrap()
