@@ -21,6 +21,25 @@ fn task(env: &Env, shell: &str) -> std::path::PathBuf {
     .to_path_buf()
 }
 
+/// `taskotron run NAME` for the usual item from `cwd`, as JSON.
+fn run_json(env: &Env, cwd: &std::path::Path, name: &str, isolation: &str) -> std::process::Output {
+    env.run_at(
+        cwd,
+        &[
+            "run",
+            name,
+            "-i",
+            "x-1-1.fc41",
+            "-t",
+            "koji_build",
+            "--isolation",
+            isolation,
+            "--format",
+            "json",
+        ],
+    )
+}
+
 fn isolations() -> Vec<&'static str> {
     let mut all = vec!["none"];
     // CI installs bubblewrap; a machine without it cannot try the sandbox.
@@ -37,21 +56,7 @@ fn a_bare_file_name_runs_with_its_directory_as_the_task_directory() {
     let absolute = dir.join("sb2.yml").display().to_string();
     for isolation in isolations() {
         for name in ["sb2.yml", "./sb2.yml", ".", absolute.as_str()] {
-            let o = env.run_at(
-                &dir,
-                &[
-                    "run",
-                    name,
-                    "-i",
-                    "x-1-1.fc41",
-                    "-t",
-                    "koji_build",
-                    "--isolation",
-                    isolation,
-                    "--format",
-                    "json",
-                ],
-            );
+            let o = run_json(&env, &dir, name, isolation);
             assert_eq!(
                 o.status.code(),
                 Some(0),
@@ -91,21 +96,7 @@ fn a_command_the_shell_cannot_find_is_the_tasks_failure() {
     let env = Env::new();
     let dir = task(&env, "no-such-program-anywhere --version");
     for isolation in isolations() {
-        let o = env.run_at(
-            &dir,
-            &[
-                "run",
-                "sb2.yml",
-                "-i",
-                "x-1-1.fc41",
-                "-t",
-                "koji_build",
-                "--isolation",
-                isolation,
-                "--format",
-                "json",
-            ],
-        );
+        let o = run_json(&env, &dir, "sb2.yml", isolation);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o, &env));
         let report = json(&o);
         assert_eq!(report["execution_status"], "NOT_OK");
@@ -170,21 +161,7 @@ fn every_process_has_pwd() {
         "import os\n\ndef run(**kwargs):\n    print(os.environ['PWD'])\n    return ''\n",
     );
     for isolation in isolations() {
-        let o = env.run_at(
-            env.home.path(),
-            &[
-                "run",
-                "pwd",
-                "-i",
-                "x-1-1.fc41",
-                "-t",
-                "koji_build",
-                "--isolation",
-                isolation,
-                "--format",
-                "json",
-            ],
-        );
+        let o = run_json(&env, env.home.path(), "pwd", isolation);
         assert_eq!(
             o.status.code(),
             Some(0),
