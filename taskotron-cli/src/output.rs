@@ -117,6 +117,7 @@ impl Shell {
             spinner: None,
             follower: None,
             failing: Vec::new(),
+            artifacts: None,
             events,
         }
     }
@@ -132,8 +133,11 @@ pub struct RunProgress {
     headline: String,
     spinner: Option<ProgressBar>,
     follower: Option<taskotron_core::follow::Follower>,
-    /// The first failing tests of the action at hand, and how many there were.
-    failing: Vec<String>,
+    /// The first failing tests of the action at hand, each with the lines that
+    /// say why ([`taskotron_core::results::highlights`]).
+    failing: Vec<(String, Vec<String>)>,
+    /// The run's artifacts directory, once it started: action logs are named in it.
+    artifacts: Option<std::path::PathBuf>,
     events: Option<Box<dyn Write>>,
 }
 
@@ -226,13 +230,15 @@ impl Observer for RunProgress {
         match event {
             Event::Test { case, .. } => {
                 if case.status.is_bad() && self.failing.len() <= NAMED_FAILING {
-                    self.failing.push(case.name.clone());
+                    let why = taskotron_core::results::highlights(case);
+                    self.failing.push((case.name.clone(), why));
                 }
             }
             Event::Results { .. } => {}
             Event::Warning { message } => shell.status("Warning", message, Tone::Warn),
             Event::Remote { line } => shell.remote_line(line),
             Event::Started { run_id, artifacts } => {
+                self.artifacts = Some(artifacts.to_path_buf());
                 shell.status("Running", &self.headline, Tone::Good);
                 shell.status(
                     "Artifacts",
@@ -287,6 +293,7 @@ impl Observer for RunProgress {
                 index,
                 total,
                 report,
+                failure,
             } => {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
@@ -306,8 +313,11 @@ impl Observer for RunProgress {
                     );
                     let tone = if c.bad() > 0 { Tone::Bad } else { Tone::Good };
                     shell.status("Tests", &format!("{}: {counts}", t.checkname), tone);
-                    for name in self.failing.iter().take(NAMED_FAILING) {
+                    for (name, why) in self.failing.iter().take(NAMED_FAILING) {
                         shell.status("FAILED", name, Tone::Bad);
+                        for line in why {
+                            shell.status("", &format!("  {line}"), Tone::Bad);
+                        }
                     }
                     if c.bad() > NAMED_FAILING as u64 {
                         shell.status(
@@ -334,11 +344,30 @@ impl Observer for RunProgress {
                         } else {
                             "Failed"
                         };
+                        let kind = failure.map_or(String::new(), |f| format!("{}: ", f.kind));
+                        let mut error = report.error.as_deref().unwrap_or_default().lines();
+                        let why = error
+                            .next()
+                            .map_or(String::new(), |first| format!(": {kind}{first}"));
                         shell.status(
                             verb,
-                            &format!("{what} after {} ms", report.duration_ms),
+                            &format!("{what} after {} ms{why}", report.duration_ms),
                             Tone::Bad,
-                        )
+                        );
+                        // A shell failure's message goes on with the tail of the
+                        // command's stderr; the log below holds it whole.
+                        for line in error {
+                            shell.status("", &format!("  {line}"), Tone::Bad);
+                        }
+                        if let Some(dir) = &self.artifacts {
+                            for log in report.logs.iter().filter(|l| l.ends_with(".stderr")) {
+                                shell.status(
+                                    "Log",
+                                    &dir.join(log).display().to_string(),
+                                    Tone::Bad,
+                                );
+                            }
+                        }
                     }
                 }
             }

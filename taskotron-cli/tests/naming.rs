@@ -111,6 +111,43 @@ fn a_command_the_shell_cannot_find_is_the_tasks_failure() {
     }
 }
 
+/// The stderr line of a failed action says why, with the failure's kind, the tail
+/// of the command's stderr and the log that holds all of it (issue 24, item 12):
+/// people read stderr, not the JSON.
+#[test]
+fn a_failed_action_says_its_kind_reason_and_log_on_stderr() {
+    let env = Env::new();
+    let dir = task(&env, "echo going; no-such-program-anywhere --version");
+    let o = env.run_at(
+        &dir,
+        &["run", "sb2.yml", "-i", "x-1-1.fc41", "-t", "koji_build"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o, &env);
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("Failed [1/1] hi after"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains(" ms: COMMAND_NOT_FOUND: "),
+        "the kind, once, after the time: {line}"
+    );
+    assert_eq!(line.matches("COMMAND_NOT_FOUND").count(), 1, "{line}");
+    assert!(
+        err.contains("no-such-program-anywhere: not found")
+            || err.contains("no-such-program-anywhere: command not found"),
+        "the shell's own words: {err}"
+    );
+    let raw = String::from_utf8_lossy(&o.stderr);
+    let log = raw
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("Log "))
+        .unwrap_or_else(|| panic!("no Log line: {err}"));
+    assert!(log.ends_with("actions/01-hi.stderr"), "{log}");
+    let kept = std::fs::read_to_string(log).unwrap();
+    assert!(kept.contains("no-such-program-anywhere"), "{kept}");
+}
+
 #[test]
 fn a_program_missing_before_anything_ran_is_tool_missing() {
     let env = Env::new();

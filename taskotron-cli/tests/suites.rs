@@ -322,6 +322,67 @@ fn node_test_runner_counts_match_its_own_junit_reporter() {
     );
 }
 
+/// A failing test is printed with why it failed, as nextest prints a failing
+/// test's output: the message, expected and actual, and where; JUnit's `message=`
+/// carries the whole message, not its first line (issue 24, item 12).
+#[test]
+fn a_failing_test_says_why_on_stderr_and_in_junit() {
+    let env = Env::new();
+    let js = "const test = require('node:test');\nconst assert = require('node:assert');\n\
+              test('distTag', async (t) => {\n\
+              await t.test('epel minor release', () => { assert.strictEqual(1, 2); });\n});\n";
+    let dir = task(
+        &env,
+        "nodewhy",
+        "#!/bin/sh\nexec node --test --test-reporter=tap t.test.js\n",
+        "    results: tap\n",
+    );
+    env.write("nodewhy/t.test.js", js);
+    let args = [
+        "run",
+        dir.to_str().unwrap(),
+        "-i",
+        "htop-3.3.0-1.fc41",
+        "-t",
+        "koji_build",
+    ];
+    let out = env.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out, &env));
+    let err = stderr(&out, &env);
+    let lines: Vec<&str> = err.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "FAILED distTag > epel minor release")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        lines[at + 1..at + 5],
+        [
+            "Expected values to be strictly equal:",
+            "1 !== 2",
+            "expected: 2",
+            "actual: 1"
+        ],
+        "{err}"
+    );
+    let place = lines[at + 5];
+    assert!(
+        place.starts_with("at ") && place.ends_with("t.test.js:4:9"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("FAILED distTag > epel minor release").count(),
+        1,
+        "each failing test once: {err}"
+    );
+    let (_, report) = run(&env, &dir, &[]);
+    let junit = artifact(&report, "results.junit.xml");
+    assert!(
+        junit.contains("message=\"Expected values to be strictly equal:&#10;&#10;1 !== 2\"")
+            || junit.contains("message=\"Expected values to be strictly equal:\n\n1 !== 2\""),
+        "the whole message: {junit}"
+    );
+}
+
 /// GLib's installed tests (Debian's libglib2.0-tests), whose `--tap` output has no
 /// version line; the counts are Perl TAP::Parser's.
 #[test]

@@ -152,6 +152,8 @@ pub enum Event<'a> {
         total: usize,
         /// How it went.
         report: &'a ActionReport,
+        /// The name and cause of its failure, when it failed with one.
+        failure: Option<&'a crate::dict::NamedFailure>,
     },
 }
 
@@ -604,6 +606,7 @@ pub fn run(
                 index,
                 total,
                 report: &entry,
+                failure: None,
             });
             report.actions.push(entry);
             continue;
@@ -756,6 +759,7 @@ pub fn run(
             index,
             total,
             report: &entry,
+            failure: report.failure.as_ref().filter(|_| entry.error.is_some()),
         });
         report.actions.push(entry);
     }

@@ -41,6 +41,7 @@ impl Observer for Recorder {
                 index,
                 total,
                 report,
+                ..
             } => {
                 format!(
                     "action {}/{total} {} {:?}",

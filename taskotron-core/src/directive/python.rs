@@ -186,7 +186,7 @@ impl Directive for Python {
         if let Some(raised) = raised(&hand) {
             return Err(Failure::named(
                 TASK_EXCEPTION,
-                format!("{file}:{callable} raised {raised} (its traceback is in the action's log)"),
+                format!("{file}:{callable} raised {raised} (its traceback is in the action's stderr log)"),
             ));
         }
         // A suite that ends with an allowed exit code without returning

@@ -325,26 +325,14 @@ fn duration_ms(text: &str) -> Option<f64> {
     top_level(text, "duration_ms")?.parse().ok()
 }
 
-/// The first line of `error` or `message` (node writes `error`, TAP::Harness
-/// producers `message`), quotes removed.
+/// The whole `error` or `message` of a block (node writes `error`, TAP::Harness
+/// producers `message`). Looked for by a substring search first: decoding every
+/// block of a suite with many failures would cost more than the search.
 fn message(text: &str) -> Option<String> {
-    let value = top_level(text, "error").or_else(|| top_level(text, "message"))?;
-    let value = value.trim_start_matches(['|', '>', '-', '+']).trim();
-    let value = if value.is_empty() {
-        // A block scalar: its first content line.
-        let key = text
-            .lines()
-            .position(|l| l.starts_with("error:") || l.starts_with("message:"))?;
-        text.lines().nth(key + 1)?.trim()
-    } else {
-        value
-    };
-    let unquoted = value
-        .strip_prefix('\'')
-        .and_then(|v| v.strip_suffix('\''))
-        .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
-        .unwrap_or(value);
-    (!unquoted.is_empty()).then(|| unquoted.to_string())
+    if top_level(text, "error").is_none() && top_level(text, "message").is_none() {
+        return None;
+    }
+    super::highlights::message_of(text)
 }
 
 /// The text after `key:` on a line of the block's top level.
@@ -404,7 +392,7 @@ mod tests {
         let fail = &cases[1];
         assert_eq!(
             fail.message.as_deref(),
-            Some("Expected values to be strictly equal:")
+            Some("Expected values to be strictly equal:\n\n1 !== 2")
         );
         assert!(fail.diagnostics.as_deref().unwrap().contains("actual: 1"));
         assert_eq!(fail.duration_ms, Some(9.11638));

@@ -6,6 +6,7 @@
 pub mod case;
 mod check_detail;
 mod from_tap;
+pub mod highlights;
 pub mod junit;
 mod junit_writer;
 mod outcome;
@@ -15,6 +16,7 @@ pub mod writer;
 pub use case::{Case, CaseCounts, CaseStatus, Tracker};
 pub use check_detail::{CheckDetail, RESERVED_KEYS};
 pub use from_tap::{broken_stream, parse_tap, read_tap, Context, Converter, TapResults};
+pub use highlights::highlights;
 pub use outcome::{summary, Outcome, OutcomeError};
 
 /// Keys a TAP13 YAML block gives a meaning beyond ResultYAML's (`summary` is the
