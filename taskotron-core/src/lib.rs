@@ -82,13 +82,32 @@ pub fn load_named_task(
     load_task_from(task::locate_or_resolve(task, resolve).map_err(|d| vec![*d])?)
 }
 
+/// Loads the formula `task` names with its variables checked against `defined`:
+/// every problem at once, as `validate` reports them ([`formula::load_checked`]).
+///
+/// # Errors
+/// As [`load_task`], with the undefined variables among them.
+pub fn load_task_checked(
+    task: &std::path::Path,
+    defined: &formula::Defined,
+) -> Result<formula::Loaded, Vec<Diagnostic>> {
+    let file = task::locate(task).map_err(|d| vec![*d])?;
+    let source = read_formula(&file)?;
+    formula::load_checked(&source, &file, defined)
+}
+
 fn load_task_from(file: std::path::PathBuf) -> Result<formula::Loaded, Vec<Diagnostic>> {
-    let bytes = std::fs::read(&file).map_err(|e| {
+    let source = read_formula(&file)?;
+    formula::load(&source, &file)
+}
+
+/// The text of formula `file`, which must be UTF-8.
+fn read_formula(file: &std::path::Path) -> Result<String, Vec<Diagnostic>> {
+    let bytes = std::fs::read(file).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read `{}`: {e}",
             file.display()
         ))]
     })?;
-    let source = diagnostic::utf8(bytes, &file).map_err(|d| vec![*d])?;
-    formula::load(&source, &file)
+    diagnostic::utf8(bytes, file).map_err(|d| vec![*d])
 }

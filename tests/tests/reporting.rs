@@ -114,6 +114,25 @@ fn the_deadline_bounds_the_whole_delivery_and_the_rest_stays_spooled() {
         assert!(err.contains("taskotron report --resume"), "{err}");
         assert_eq!(home.spooled().len(), 200);
     }
+    // Without a ResultsDB, `--resume` says how many wait and how to send them,
+    // and fails: nothing was delivered (issue 24, item 13).
+    let o = Command::new(taskotron_tests::bin::taskotron())
+        .args(["--color", "never", "--config"])
+        .arg(home.path().join("taskotron.yaml"))
+        .args(["report", "--resume"])
+        .env_remove("TASKOTRON_RESULTSDB_URL")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("200 results wait in the spool")
+            && err.contains("none is configured")
+            && err.contains("--resultsdb URL"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("stored"));
+    assert_eq!(home.spooled().len(), 200, "still there");
 }
 
 #[test]

@@ -134,6 +134,18 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             // Only Bodhi was asked for.
             return Ok(bodhi_status);
         }
+        // What an earlier report left in the spool waits for a ResultsDB: with none
+        // configured, `--resume` can only say so.
+        let waiting = if args.resume {
+            taskotron_core::resultsdb::Spool::open(&reporting.spool_dir())
+                .and_then(|s| s.pending())
+                .map_or(0, |p| p.len())
+        } else {
+            0
+        };
+        if args.files.is_empty() {
+            return resume_without_resultsdb(shell, &reporting, waiting);
+        }
         // No external ResultsDB: the embedded store keeps them.
         let Some(store) = config.reporting().local else {
             let d = Diagnostic::error("no ResultsDB to report to").help("pass `--resultsdb URL`, set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL, or use `--dry-run`");
@@ -155,6 +167,10 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             ),
             Tone::Good,
         );
+        if waiting > 0 {
+            resume_without_resultsdb(shell, &reporting, waiting)?;
+            return Ok(exit::NOT_OK);
+        }
         return Ok(bodhi_status);
     };
     let reporter = match taskotron_core::resultsdb::Reporter::open(&url, &config.reporting()) {
@@ -257,6 +273,30 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
         }
         Ok(exit::NOT_OK)
     }
+}
+
+/// `--resume` with no ResultsDB configured: the spool's results cannot go anywhere,
+/// and the user learns how many wait and what would send them.
+fn resume_without_resultsdb(
+    shell: &Shell,
+    reporting: &taskotron_core::resultsdb::Reporting,
+    waiting: usize,
+) -> Outcome {
+    if waiting == 0 {
+        shell.status("Resumed", "nothing: the spool is empty", Tone::Good);
+        return Ok(exit::OK);
+    }
+    shell.status(
+        "Pending",
+        &format!(
+            "{} wait in the spool `{}` for a ResultsDB, and none is configured; none was sent: \
+             pass `--resultsdb URL`, or set `resultsdb_url` in taskotron.yaml or $TASKOTRON_RESULTSDB_URL",
+            crate::output::plural(waiting as u64, "result"),
+            reporting.spool_dir().display()
+        ),
+        Tone::Bad,
+    );
+    Ok(exit::NOT_OK)
 }
 
 /// Comments on Bodhi updates about the `bodhi_update` results, by the original rules.

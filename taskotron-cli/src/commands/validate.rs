@@ -1,7 +1,7 @@
 //! `taskotron validate`.
 
 use serde_json::json;
-use taskotron_core::formula::{self, Defined};
+use taskotron_core::formula::Defined;
 use taskotron_core::Diagnostic;
 
 use super::print_json;
@@ -19,12 +19,8 @@ pub fn run(shell: &Shell, args: &ValidateArgs) -> Outcome {
     let mut results = Vec::new();
     let mut invalid = 0;
     for task in &args.tasks {
-        let diagnostics: Vec<Diagnostic> = match taskotron_core::load_task(task) {
-            Ok(loaded) => {
-                let mut all = formula::check_variables(&loaded.formula, &defined);
-                all.extend(loaded.warnings);
-                all
-            }
+        let diagnostics: Vec<Diagnostic> = match taskotron_core::load_task_checked(task, &defined) {
+            Ok(loaded) => loaded.warnings,
             Err(diagnostics) => diagnostics,
         };
         let valid = !diagnostics.iter().any(Diagnostic::is_error);

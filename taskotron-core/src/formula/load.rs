@@ -42,14 +42,44 @@ const STREAM_FORMATS: &[&str] = &["tap", "resultyaml", "junit"];
 /// # Errors
 /// Every problem found, errors first in file order; warnings are kept with them.
 pub fn load(source: &str, file: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(source, file, None)
+}
+
+/// As [`load`], with the variables checked against `defined` too, so every problem
+/// comes in one list: a misspelt `${koji_buidl}` is reported with a misspelt key,
+/// not once the key is fixed. An action with a structural error is left out of the
+/// variable check, and what it exports counts as defined (it would be, once fixed).
+///
+/// # Errors
+/// Every problem found, structural and undefined variables, errors first in file
+/// order; warnings are kept with them.
+pub fn load_checked(
+    source: &str,
+    file: &Path,
+    defined: &super::Defined,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(source, file, Some(defined))
+}
+
+fn load_with(
+    source: &str,
+    file: &Path,
+    defined: Option<&super::Defined>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let root = yaml::parse_all(source, Some(file))?;
     let mut cx = Cx {
         file,
         source,
         errors: Vec::new(),
         warnings: Vec::new(),
+        rejected_exports: Vec::new(),
     };
     let formula = cx.formula(&root);
+    if let (Some(formula), Some(defined)) = (&formula, defined) {
+        let mut defined = defined.clone();
+        defined.names.extend(cx.rejected_exports.drain(..));
+        cx.errors.extend(super::check_variables(formula, &defined));
+    }
     if cx.errors.is_empty() {
         if let Some(formula) = formula {
             return Ok(Loaded {
@@ -71,6 +101,8 @@ struct Cx<'a> {
     source: &'a str,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// What the actions left out for their errors export.
+    rejected_exports: Vec<String>,
 }
 
 fn is_name(s: &str) -> bool {
@@ -357,7 +389,18 @@ impl Cx<'_> {
                 .expected("`- name: ...` entries");
             self.error(key, d);
         }
-        items.iter().filter_map(|item| self.action(item)).collect()
+        let mut actions = Vec::new();
+        for item in items {
+            match self.action(item) {
+                Some(action) => actions.push(action),
+                None => self.rejected_exports.extend(
+                    item.get("export")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                ),
+            }
+        }
+        actions
     }
 
     fn action(&mut self, node: &Node) -> Option<Action> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use load::load;
+pub use load::{load, load_checked};
 pub use variables::{check_variables, Defined, BUILTINS};
 
 use crate::diagnostic::{Diagnostic, Location};

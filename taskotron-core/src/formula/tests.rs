@@ -26,13 +26,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 fn load_fixture(path: &Path) -> Result<Loaded, Vec<crate::Diagnostic>> {
     let source = std::fs::read_to_string(path).unwrap();
     let name = Path::new("testdata").join(path.file_name().unwrap());
-    let loaded = load(&source, &name)?;
-    let undefined = check_variables(&loaded.formula, &Defined::for_validation());
-    if undefined.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(undefined)
-    }
+    load_checked(&source, &name, &Defined::for_validation())
 }
 
 #[test]

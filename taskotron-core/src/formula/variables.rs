@@ -78,11 +78,18 @@ pub fn check_variables(formula: &Formula, defined: &Defined) -> Vec<Diagnostic> 
             if defined.has(&var.name) || exported.contains(&var.name) {
                 continue;
             }
+            // Under `validate` the item's name under any type is defined, so each
+            // type's name is a candidate: `koji_buidl` is `koji_build` misspelt.
+            let types = ItemType::ALL
+                .iter()
+                .filter(|_| defined.any_item_type)
+                .map(|t| t.as_str());
             let visible: Vec<&str> = defined
                 .names
                 .iter()
                 .map(String::as_str)
                 .chain(exported.iter().map(String::as_str))
+                .chain(types)
                 .collect();
             let later = formula.actions[index..]
                 .iter()

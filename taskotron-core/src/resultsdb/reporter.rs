@@ -27,7 +27,7 @@ impl Reporter {
     /// # Errors
     /// The spool cannot be opened (it says where).
     pub fn open(url: &str, reporting: &Reporting) -> Result<Self, String> {
-        let spool = Spool::open(&reporting.state_dir.join("spool/resultsdb")).map_err(|e| {
+        let spool = Spool::open(&reporting.spool_dir()).map_err(|e| {
             format!(
                 "cannot open the spool in `{}`: {e}",
                 reporting.state_dir.display()

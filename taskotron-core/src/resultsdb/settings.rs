@@ -47,3 +47,10 @@ pub struct Reporting {
     /// for the machine with the credentials to send ([`crate::deferred`]).
     pub deferred: Option<crate::deferred::Collector>,
 }
+
+impl Reporting {
+    /// Where results wait to be delivered to ResultsDB: `<state_dir>/spool/resultsdb`.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.state_dir.join("spool/resultsdb")
+    }
+}
