@@ -386,6 +386,23 @@ fn config_errors_point_into_the_file() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// Every problem of a config at once, in words, with the valid values and a
+/// suggestion, the file's and the variables' alike (issue 24, item 14).
+#[test]
+fn config_problems_come_all_at_once_in_words() {
+    let env = Env::new();
+    let cfg = env.write(
+        "taskotron.yaml",
+        "max_attempts: three\nsupported_arches: [x86_64, amd64]\nretry_dely: 3s\n",
+    );
+    let o = env.run_with(
+        &["--config", cfg.to_str().unwrap(), "config"],
+        &[("TASKOTRON_DOWNLOAD_CACHE", std::path::Path::new("maybe"))],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!("config_problems", stderr(&o, &env));
+}
+
 #[test]
 fn config_shows_where_values_come_from() {
     let env = Env::new();
@@ -659,7 +676,7 @@ fn tap_parse_converts_to_every_format() {
         junit.contains(
             "<testcase name=\"top &gt; sub fail\" classname=\"scratch.tap\" time=\"0.009\">"
         ) && junit.contains(
-            "<failure message=\"Expected values to be strictly equal:\" type=\"failed\">"
+            "<failure message=\"Expected values to be strictly equal:&#10;&#10;1 !== 2\" type=\"failed\">"
         ) && junit.contains("1 !== 2")
             && junit.matches("<testcase ").count() == 4,
         "{junit}"

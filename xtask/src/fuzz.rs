@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use crate::util::{cargo, root, step};
 
 const TARGETS: &[&str] = &[
+    "config",
     "formula",
     "template",
     "yaml",

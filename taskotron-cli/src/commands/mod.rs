@@ -171,7 +171,7 @@ fn load_config(
             ));
             Ok(loaded)
         }
-        Err(e) => Err(ExpectedError::invalid(e.diagnostic())),
+        Err(e) => Err(ExpectedError::InvalidInput(e.diagnostics())),
     }
 }
 

@@ -219,6 +219,7 @@ pub enum InstallRpms {
     Dnf,
 }
 
+pub mod check;
 pub mod home;
 pub mod keys;
 
@@ -679,14 +680,24 @@ pub enum ConfigError {
     /// The file or an environment override is invalid.
     #[error("{}", .0.message)]
     Invalid(Box<Diagnostic>),
+    /// Several keys of the file, or several variables, are invalid: every one is
+    /// said at once (never empty).
+    #[error("{}", .0.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Problems(Vec<Diagnostic>),
 }
 
 impl ConfigError {
-    /// The problem as a diagnostic for rendering.
+    /// The first problem as a diagnostic for rendering.
     pub fn diagnostic(&self) -> Diagnostic {
+        self.diagnostics().swap_remove(0)
+    }
+
+    /// Every problem, in file order, for rendering.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            ConfigError::Invalid(d) => (**d).clone(),
-            other => Diagnostic::error(other.to_string()),
+            ConfigError::Invalid(d) => vec![(**d).clone()],
+            ConfigError::Problems(all) if !all.is_empty() => all.clone(),
+            other => vec![Diagnostic::error(other.to_string())],
         }
     }
 }
@@ -963,28 +974,42 @@ impl Config {
             }
         }
         let mut used = Vec::new();
+        let mut bad_vars = Vec::new();
         if with_env {
             for key in KEYS {
                 let var = keys::env_var(key.name);
                 let Some(text) = env(&var).filter(|v| !v.is_empty()) else {
                     continue;
                 };
-                let bad = |msg: String| {
-                    ConfigError::Invalid(Box::new(Diagnostic::error(format!(
-                        "invalid ${var}: {msg}"
-                    ))))
+                let value = match keys::env_value(key, &text) {
+                    Ok(v) => v,
+                    Err(msg) => {
+                        bad_vars.push(Diagnostic::error(format!("invalid ${var}: {msg}")));
+                        continue;
+                    }
                 };
-                let value = keys::env_value(key, &text).map_err(bad)?;
                 // Checked alone first, so a bad value names its variable.
                 let mut alone = Mapping::new();
                 alone.insert(Value::from(key.name), value.clone());
                 if let Err(e) = serde_norway::from_value::<Config>(Value::Mapping(alone)) {
-                    return Err(bad(short_message(&e)));
+                    let (d, _) = check::in_words(key.name, &e.to_string());
+                    bad_vars.push(Diagnostic {
+                        message: format!("invalid ${var}: {}", d.message),
+                        ..d
+                    });
+                    continue;
                 }
                 map.insert(Value::from(key.name), value);
                 sources.insert(key.name.to_string(), Source::Env);
                 used.push(var);
             }
+        }
+        // Every problem at once: the file's keys, each read alone, then the
+        // variables.
+        let mut all = file.map_or_else(Vec::new, |(text, path)| check::problems(text, path));
+        all.extend(bad_vars);
+        if !all.is_empty() {
+            return Err(ConfigError::Problems(all));
         }
         let config = serde_norway::from_value::<Config>(Value::Mapping(map)).map_err(|e| {
             // Re-read from the text for positions when the file is what is wrong.
