@@ -108,7 +108,7 @@ pub enum Command {
     },
     /// Run the test cases of tasks (their `tests.yaml`) against the mock services.
     #[command(
-        after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n  taskotron test --schema             # the tests.yaml schema\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture (a path relative to the task directory), and compares\nthe execution report with `expect`. A tests.yaml looks like:\n\n  cases:\n    - name: a passing build\n      item: htop-3.3.0-1.fc41\n      type: koji_build\n      arch: x86_64\n      mock: fixtures/koji.yaml\n      expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n\nExit codes: 0 every case passed, 100 a case failed, 4 no test case found,\n2 invalid input."
+        after_help = "Examples:\n  taskotron test tasks/rpmlint\n  taskotron test                      # every task under task_path\n  taskotron test tasks/* --filter unknown --format json\n  taskotron test --schema             # the tests.yaml schema\n  taskotron test --schema fixture     # the mock fixture schema\n\nEach case runs the task for its item against mock Koji, Bodhi and dist-git\nstarted from its fixture (a path relative to the task directory), and compares\nthe execution report with `expect`. A tests.yaml looks like:\n\n  cases:\n    - name: a passing build\n      item: htop-3.3.0-1.fc41\n      type: koji_build\n      arch: x86_64\n      mock: fixtures/koji.yaml\n      expect: {execution_status: OK, outcomes: {scratch.my-check: PASSED}}\n\nExit codes: 0 every case passed, 100 a case failed, 4 no test case found,\n2 invalid input."
     )]
     Test(TestArgs),
     /// Check formulas without running them; reports every problem at once.
@@ -424,6 +424,15 @@ pub struct TriggerArgs {
     pub format: Format,
 }
 
+/// Which schema `taskotron test --schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaOf {
+    /// A task's `tests.yaml`.
+    Tests,
+    /// A mock fixture (a case's `mock:`, `run --mock FILE`).
+    Fixture,
+}
+
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -685,9 +694,10 @@ pub struct TestArgs {
     /// Run only the cases whose `task::name` contains this text.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
-    /// Print the schema of tests.yaml (JSON Schema) and exit.
-    #[arg(long)]
-    pub schema: bool,
+    /// Print a JSON Schema and exit: of tests.yaml (the default) or of a mock
+    /// fixture (`--schema fixture`).
+    #[arg(long, value_enum, value_name = "OF", num_args = 0..=1, default_missing_value = "tests")]
+    pub schema: Option<SchemaOf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,

@@ -1,6 +1,31 @@
 //! The `taskotron` binary: parses arguments, loads configuration, calls the library
 //! and renders its results. No domain logic lives here.
 
+/// `println!` that never panics: a closed stdout (`taskotron directives | head`)
+/// ends the output, not the process with a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics (see `outln!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics on a closed stderr.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod error;
@@ -99,7 +124,7 @@ fn usage_error(mut e: clap::Error) -> ! {
             "error": "invalid input",
             "diagnostics": [Diagnostic::error(first)],
         });
-        println!("{doc}");
+        outln!("{doc}");
     }
     let _ = e.print();
     std::process::exit(exit::INVALID_INPUT);

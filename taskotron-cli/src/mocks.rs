@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use taskotron_core::runner::RunOptions;
+use taskotron_core::Diagnostic;
 
 /// The running mocks.
 #[cfg(feature = "mock")]
@@ -19,24 +20,32 @@ pub enum Mocks {}
 /// Starts the mocks of a fixture file, or empty ones.
 ///
 /// # Errors
-/// The fixture cannot be read or started.
+/// The fixture cannot be read or started: where and why.
 #[cfg(feature = "mock")]
-pub fn start(fixture: Option<&Path>) -> Result<Mocks, String> {
+pub fn start(fixture: Option<&Path>) -> Result<Mocks, Box<Diagnostic>> {
     use taskotron_mock::services::{MockServices, ServicesFixture};
     let dict = match fixture {
-        Some(path) => ServicesFixture::load(path).map_err(|e| e.to_string())?,
+        Some(path) => ServicesFixture::load(path).map_err(|e| Box::new(e.diagnostic()))?,
         None => ServicesFixture::default(),
     };
-    MockServices::start(&dict).map_err(|e| e.to_string())
+    MockServices::start(&dict).map_err(|e| Box::new(e.diagnostic()))
 }
+
+/// The JSON Schema of a mock fixture.
+#[cfg(feature = "mock")]
+pub const FIXTURE_SCHEMA: Option<&str> = Some(taskotron_mock::services::SCHEMA);
+
+/// No fixtures in this build.
+#[cfg(not(feature = "mock"))]
+pub const FIXTURE_SCHEMA: Option<&str> = None;
 
 /// This build has no mocks.
 ///
 /// # Errors
 /// Always: it was built without the `mock` feature.
 #[cfg(not(feature = "mock"))]
-pub fn start(_fixture: Option<&Path>) -> Result<Mocks, String> {
-    Err("this taskotron was built without mock services (the `mock` feature): `run --mock` and `taskotron test` need them".into())
+pub fn start(_fixture: Option<&Path>) -> Result<Mocks, Box<Diagnostic>> {
+    Err(Box::new(Diagnostic::error("this taskotron was built without mock services (the `mock` feature): `run --mock` and `taskotron test` need them")))
 }
 
 /// Points a run at the mocks and keeps its results from the real services: they

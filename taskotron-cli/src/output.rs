@@ -78,14 +78,14 @@ impl Shell {
     /// A cargo-style line: the verb right-aligned in 12 columns, then the message.
     pub fn status(&self, verb: &str, message: &str, tone: Tone) {
         if !self.quiet {
-            eprintln!("{} {message}", self.paint(&format!("{verb:>12}"), tone));
+            errln!("{} {message}", self.paint(&format!("{verb:>12}"), tone));
         }
     }
 
     /// A status line of a run on a remote machine, as it printed it.
     pub fn remote_line(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 
@@ -265,7 +265,7 @@ impl Observer for RunProgress {
                             } else {
                                 prefix.clone()
                             };
-                            eprintln!("{tag}{line}");
+                            errln!("{tag}{line}");
                         },
                     ));
                 }

@@ -1309,18 +1309,27 @@ fn taskotron_test_prints_cargo_test_style_results() {
         (Some(1), Some(0))
     );
     assert_eq!(doc["tests"][0]["name"], "greet::passes");
-    // A task without test cases is invalid input.
+    // A task without test cases: no test case found, exit 4 as README says; with
+    // another task that has cases, a warning and the others run. A path that is no
+    // directory is invalid input.
     let bare = env.write(
         "tasks/bare/runtask.yml",
         "name: bare\nactions:\n  - name: a\n    dummy: {result: PASS}\n",
     );
-    let o = env.run(&["test", bare.parent().unwrap().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    let bare = bare.parent().unwrap().to_str().unwrap();
+    let o = env.run(&["test", bare]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o, &env));
     assert!(
-        stderr(&o, &env).contains("has no tests.yaml"),
+        stderr(&o, &env).contains("no test cases found: no tests.yaml in"),
         "{}",
         stderr(&o, &env)
     );
+    let o = env.run(&["test", bare, task.to_str().unwrap(), "--filter", "passes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    assert!(stderr(&o, &env).contains("has no tests.yaml; none of its cases runs"));
+    let o = env.run(&["test", "no/such/task"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o, &env).contains("is not a directory"));
 }
 
 /// Times and run ids change from run to run.
@@ -1554,4 +1563,28 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
         err.contains("is a job file of format version 4") && err.contains("different builds"),
         "{err}"
     );
+}
+
+/// A closed stdout ends the output, not the process with a panic (`taskotron
+/// directives | head -1`).
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    for args in [
+        &["directives"][..],
+        &["config"],
+        &["directives", "--format", "json"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskotron"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the child writes a byte.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
 }

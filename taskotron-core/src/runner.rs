@@ -1309,7 +1309,10 @@ fn write_results(
 }
 
 /// `execution.json`, pretty-printed, written through a buffer.
-fn write_json(run: &Dir, report: &ExecutionReport) -> Result<(), taskotron_beneath::Error> {
+pub(crate) fn write_json(
+    run: &Dir,
+    report: &ExecutionReport,
+) -> Result<(), taskotron_beneath::Error> {
     run.write_with("execution.json", |out| {
         serde_json::to_writer_pretty(&mut *out, report)?;
         out.write_all(b"\n")

@@ -27,25 +27,40 @@ pub fn discover(task_path: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
+/// The suites found in the directories asked for, and the task directories that
+/// have no `tests.yaml` (no case of theirs runs; that is no error, since "no test
+/// case found" is its own exit code).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Each directory with its suite.
+    pub suites: Vec<(PathBuf, Suite)>,
+    /// Directories without a `tests.yaml`.
+    pub without: Vec<PathBuf>,
+}
+
 /// The suites of `dirs`.
 ///
 /// # Errors
-/// Every directory without a `tests.yaml` or with an invalid one, as diagnostics.
-pub fn load(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Suite)>, Vec<Diagnostic>> {
-    let mut suites = Vec::new();
+/// A path that is no directory, and every invalid `tests.yaml`, as diagnostics.
+pub fn load(dirs: &[PathBuf]) -> Result<Found, Vec<Diagnostic>> {
+    let mut found = Found::default();
     let mut invalid = Vec::new();
     for dir in dirs {
+        if !dir.is_dir() {
+            invalid.push(
+                Diagnostic::error(format!("`{}` is not a directory", dir.display()))
+                    .expected("a task directory (its formula, and a tests.yaml with the cases)"),
+            );
+            continue;
+        }
         match Suite::load(dir) {
-            Ok(Some(s)) => suites.push((dir.clone(), s)),
-            Ok(None) => invalid.push(
-                Diagnostic::error(format!("{} has no {FILE}", dir.display()))
-                    .help("add test cases there; see `taskotron test --help`"),
-            ),
+            Ok(Some(s)) => found.suites.push((dir.clone(), s)),
+            Ok(None) => found.without.push(dir.clone()),
             Err(d) => invalid.push(*d),
         }
     }
     if invalid.is_empty() {
-        Ok(suites)
+        Ok(found)
     } else {
         Err(invalid)
     }
@@ -84,9 +99,16 @@ pub fn plan<'a>(suites: &'a [(PathBuf, Suite)], filter: Option<&str>) -> Vec<Pla
 
 /// Why there is nothing to run, for the error: no task, a filter that matches
 /// nothing, or empty files.
-pub fn why_none(dirs: &[PathBuf], filter: Option<&str>) -> String {
+pub fn why_none(dirs: &[PathBuf], found: &Found, filter: Option<&str>) -> String {
     if dirs.is_empty() {
         "no task with a tests.yaml on the task path".to_string()
+    } else if found.suites.is_empty() {
+        let names: Vec<String> = found
+            .without
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        format!("no {FILE} in {}", names.join(", "))
     } else if let Some(f) = filter {
         format!("no test case matches `--filter {f}`")
     } else {

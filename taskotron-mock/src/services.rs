@@ -17,7 +17,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use taskotron_core::diagnostic::Location;
 use taskotron_core::directive::Services;
+use taskotron_core::suggest::did_you_mean;
+use taskotron_core::Diagnostic;
 
 use crate::bodhi::{BodhiFixture, MockBodhi};
 use crate::http::{Request, Response, Server};
@@ -43,6 +46,11 @@ pub struct ServicesFixture {
     pub yumrepoinfo: Option<String>,
 }
 
+/// The JSON Schema of a mock fixture (`taskotron test --schema fixture`), for
+/// editors and for people; [`ServicesFixture::load`] reads the same keys (a test
+/// compares the two at every level).
+pub const SCHEMA: &str = include_str!("fixture.schema.json");
+
 /// A fixture that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -54,14 +62,10 @@ pub enum FixtureError {
         /// Why.
         reason: String,
     },
-    /// The YAML is invalid or has unknown keys.
-    #[error("invalid mock fixture {path}: {reason}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// Why, with line and column.
-        reason: String,
-    },
+    /// The YAML is invalid or has unknown keys: where, what was expected and
+    /// the near miss.
+    #[error("invalid mock fixture: {}", .0.message)]
+    Invalid(Box<Diagnostic>),
     /// A server could not start.
     #[error("cannot start the mock services: {0}")]
     Start(String),
@@ -97,14 +101,11 @@ impl ServicesFixture {
     pub fn load(path: &Path) -> Result<Self, FixtureError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| FixtureError::Read {
-            path: shown.clone(),
+            path: shown,
             reason: e.to_string(),
         })?;
-        let mut fixture: Self =
-            serde_norway::from_str(&text).map_err(|e| FixtureError::Invalid {
-                path: shown,
-                reason: e.to_string(),
-            })?;
+        let mut fixture: Self = serde_norway::from_str(&text)
+            .map_err(|e| FixtureError::Invalid(Box::new(invalid(&e, &text, path))))?;
         // Real RPM files are named relative to the fixture, wherever it is read from.
         let base = path.parent().unwrap_or(Path::new("."));
         if let Some(text) = &mut fixture.yumrepoinfo {
@@ -122,6 +123,59 @@ impl ServicesFixture {
         }
         Ok(fixture)
     }
+}
+
+impl FixtureError {
+    /// The problem as a diagnostic, with the place in the file when it has one.
+    pub fn diagnostic(&self) -> Diagnostic {
+        match self {
+            FixtureError::Invalid(d) => (**d).clone(),
+            other => Diagnostic::error(other.to_string()),
+        }
+    }
+}
+
+/// serde's refusal of fixture `text` as a diagnostic: the key path said in words,
+/// the keys that would do and the near miss, the caret at the place.
+fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> Diagnostic {
+    let full = e.to_string();
+    let message = full.split(" at line ").next().unwrap_or(&full);
+    let (within, what) = match message.split_once(": ") {
+        Some((p, w)) if !p.contains(' ') => (Some(p), w),
+        _ => (None, message),
+    };
+    let mut width = 1;
+    let mut d = match what.strip_prefix("unknown field `") {
+        Some(rest) => {
+            let (given, valid) = rest.split_once('`').unwrap_or((rest, ""));
+            let valid: Vec<&str> = valid.split('`').skip(1).step_by(2).collect();
+            width = given.chars().count();
+            let place = within.map_or("at the top".to_string(), |p| format!("in `{p}`"));
+            let d = Diagnostic::error(format!("unknown key `{given}` {place}"))
+                .expected(format!("one of {}", valid.join(", ")));
+            match did_you_mean(given, valid.iter().copied()) {
+                Some(s) => d.suggest(Some(s)),
+                None => d.help("`taskotron test --schema fixture` prints every key"),
+            }
+        }
+        None => Diagnostic::error(match within {
+            Some(p) => format!("`{p}`: {what}"),
+            None => what.to_string(),
+        }),
+    };
+    d = match e.location() {
+        Some(loc) => d.at(
+            Some(path),
+            text,
+            Location {
+                line: loc.line(),
+                column: loc.column(),
+            },
+            width,
+        ),
+        None => d.in_file(path),
+    };
+    d
 }
 
 impl MockServices {
@@ -195,4 +249,95 @@ fn distgit(files: &BTreeMap<String, String>, r: &Request) -> Response {
         }
     }
     Response::html(404, "<h1>Page not found</h1>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<ServicesFixture, FixtureError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        std::fs::write(&path, text).unwrap();
+        ServicesFixture::load(&path)
+    }
+
+    /// The keys serde accepts at one level: what it lists after an unknown one.
+    fn accepted(text: &str) -> Vec<String> {
+        let d = load(text).unwrap_err().diagnostic();
+        let expected = d.expected.unwrap_or_else(|| panic!("{}", d.message));
+        let mut keys: Vec<String> = expected
+            .trim_start_matches("one of ")
+            .split(", ")
+            .map(str::to_string)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn the_schema_names_every_key_the_loader_reads_at_every_level() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let updates = "/properties/bodhi/properties/updates/items";
+        for (pointer, text) in [
+            ("", "zzz: 1\n"),
+            ("/properties/koji", "koji: {zzz: 1}\n"),
+            ("/$defs/build", "koji: {builds: [{nvr: a-1-1, zzz: 1}]}\n"),
+            (
+                "/$defs/package",
+                "koji: {builds: [{nvr: a-1-1, packages: [{zzz: 1}]}]}\n",
+            ),
+            ("/properties/bodhi", "bodhi: {zzz: 1}\n"),
+            (
+                "/properties/bodhi/properties/users/items",
+                "bodhi: {users: [{name: a, token: b, zzz: 1}]}\n",
+            ),
+            (updates, "bodhi: {updates: [{alias: A, zzz: 1}]}\n"),
+            (
+                "/properties/bodhi/properties/updates/items/properties/comments/items",
+                "bodhi: {updates: [{alias: A, comments: [{user: u, text: t, timestamp: x, zzz: 1}]}]}\n",
+            ),
+        ] {
+            let object = schema.pointer(pointer).unwrap_or_else(|| panic!("{pointer}"));
+            assert_eq!(object["additionalProperties"], false, "{pointer}");
+            let mut named: Vec<String> = object["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            named.sort();
+            assert_eq!(named, accepted(text), "{pointer}");
+        }
+        // The enums are the loader's too.
+        let faults =
+            &schema["$defs"]["build"]["properties"]["faults"]["additionalProperties"]["enum"];
+        for f in faults.as_array().unwrap() {
+            let text = format!(
+                "koji: {{builds: [{{nvr: a-1-1, faults: {{a.rpm: {}}}}}]}}\n",
+                f.as_str().unwrap()
+            );
+            assert!(load(&text).is_ok(), "{text}");
+        }
+        assert!(load("koji: {builds: [{nvr: a-1-1, faults: {a.rpm: slow}}]}\n").is_err());
+    }
+
+    #[test]
+    fn an_unknown_key_says_where_what_would_do_and_the_near_miss() {
+        let d = load("koji:\n  buils: []\n").unwrap_err().diagnostic();
+        assert_eq!(d.message, "unknown key `buils` in `koji`");
+        assert_eq!(d.location.map(|l| (l.line, l.column)), Some((2, 3)));
+        assert_eq!(
+            d.expected.as_deref(),
+            Some("one of builds, tags, inheritance")
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `builds`?"));
+        let d = load("kojj: {}\n").unwrap_err().diagnostic();
+        assert_eq!(d.message, "unknown key `kojj` at the top");
+        assert_eq!(d.help.as_deref(), Some("did you mean `koji`?"));
+        let d = load("koji: {builds: [{nvr: a-1-1, arches: x86_64}]}\n")
+            .unwrap_err()
+            .diagnostic();
+        assert!(d.location.is_some(), "{d}");
+    }
 }

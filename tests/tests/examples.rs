@@ -392,3 +392,57 @@ fn example_file_exists(path: &str) -> bool {
     }
     !found.is_empty()
 }
+
+/// README's whole formulas (```yaml blocks that start with `name:`) validate, and
+/// those that need nothing but the shell run as README says: the TAP suite with an
+/// `exitcode` action ends with exit 100, its failing test in the results.
+#[test]
+fn every_whole_formula_in_readme_validates_and_runs() {
+    let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let mut formulas = 0;
+    for block in text.split("```yaml\n").skip(1) {
+        let body = block.split("\n```").next().unwrap();
+        if !body.starts_with("name:") {
+            continue;
+        }
+        formulas += 1;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("runtask.yml"), body).unwrap();
+        // A formula shown alone names its Python file; the file is the reader's.
+        for line in body.lines() {
+            if let Some(rest) = line.split("file: ").nth(1) {
+                let name = rest.split([',', ' ', '}']).next().unwrap();
+                std::fs::write(dir.path().join(name), "def run(**kwargs):\n    return ''\n")
+                    .unwrap();
+            }
+        }
+        let taskotron = |args: &[&str]| {
+            Command::new(taskotron_tests::bin::taskotron())
+                .args(["--color", "never"])
+                .args(args)
+                .arg(dir.path())
+                .env("TASKOTRON_ARTIFACTS", dir.path().join("artifacts"))
+                .env("TASKOTRON_TMPDIR", dir.path().join("tmp"))
+                .output()
+                .unwrap()
+        };
+        let o = taskotron(&["validate"]);
+        let first = body.lines().next().unwrap();
+        assert!(
+            o.status.success(),
+            "README formula `{first}`: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if body.contains("exitcode:") {
+            let o = taskotron(&["run", "-i", "htop-3.3.0-1.fc41", "-t", "koji_build"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(
+                o.status.code(),
+                Some(100),
+                "README formula `{first}`: {err}"
+            );
+            assert!(err.contains("FAILED adds"), "{err}");
+        }
+    }
+    assert!(formulas >= 2, "README lost its formulas");
+}

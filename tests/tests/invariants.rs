@@ -372,3 +372,24 @@ fn the_web_server_reads_artifacts_beneath_the_directory() {
         }
     }
 }
+
+/// The CLI writes to its standard streams only through `outln!`, `out!` and
+/// `errln!`, which end the output on a closed pipe (`taskotron directives | head`)
+/// where `println!` would panic.
+#[test]
+fn the_cli_never_panics_on_a_closed_pipe() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-cli/src");
+    let mut offenders = Vec::new();
+    for (name, code) in sources_of(&src) {
+        // The macros themselves are defined in terms of `writeln!`.
+        for needle in ["println!(", "eprintln!(", "eprint!(", " print!("] {
+            if code.contains(needle) {
+                offenders.push(format!("{name}: {needle}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "use outln!/out!/errln!: {offenders:?}"
+    );
+}

@@ -149,6 +149,12 @@ fn a_task_runs_there_and_its_artifacts_and_results_come_back() {
     assert_eq!(read(&dir.join("marker.txt")), "made-over-there\n");
     assert_eq!(read(&dir.join("sub/file.txt")), "nested\n");
     assert!(dir.join("report.html").is_file());
+    // The saved report is the one printed: where the run went, this machine's
+    // directory (issue 24, item 15).
+    let saved: Value = serde_json::from_str(&read(&dir.join("execution.json"))).unwrap();
+    assert_eq!(saved["remote"], sshd.target(), "{saved}");
+    assert_eq!(saved["artifacts"], report["artifacts"]);
+    assert_eq!(saved["run_id"], report["run_id"]);
     // The remote's status lines came live to stderr and into the log, and the
     // remote's own log follows at the end.
     assert!(stderr.contains("[3/3] report"), "{stderr}");
@@ -330,6 +336,11 @@ fn a_dropped_connection_is_an_infrastructure_failure() {
             .contains("dropped during the run"),
         "{report}"
     );
+    // A run that never came back still leaves its report here.
+    let saved: Value =
+        serde_json::from_str(&read(&self::artifacts(&report).join("execution.json"))).unwrap();
+    assert_eq!(saved["failure"]["kind"], "REMOTE_DISCONNECTED", "{saved}");
+    assert_eq!(saved["remote"], target);
     // Over there, the run was stopped and its directory removed: nothing is left.
     let bin = sshd.path("cache/taskotron/bin");
     wait_for("the remote run to stop", Duration::from_secs(20), || {

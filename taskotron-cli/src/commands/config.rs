@@ -13,13 +13,13 @@ pub fn run(loaded: &Loaded, format: Format) -> Outcome {
         Format::Json => print_json(&loaded.shown()),
         Format::Human => {
             match &loaded.file {
-                Some(f) => println!("# from {}", f.display()),
-                None => println!("# no config file; embedded defaults"),
+                Some(f) => outln!("# from {}", f.display()),
+                None => outln!("# no config file; embedded defaults"),
             }
             for var in &loaded.env_overrides {
-                println!("# overridden by ${var}");
+                outln!("# overridden by ${var}");
             }
-            print!("{}", config_text(loaded));
+            out!("{}", config_text(loaded));
         }
     }
     Ok(exit::OK)

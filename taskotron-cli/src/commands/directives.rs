@@ -2,13 +2,14 @@
 
 use serde_json::json;
 use taskotron_core::directive::{self, Shape};
+use taskotron_core::formula::{ActionKey, ACTION_KEY_DOCS};
 
 use super::print_json;
 use crate::cli::Format;
 use crate::error::Outcome;
 use crate::exit;
 
-/// Lists every directive and its parameters.
+/// Lists the keys of every action, then every directive and its parameters.
 pub fn run(format: Format) -> Outcome {
     let specs: Vec<_> = directive::REGISTRY.iter().map(|d| d.spec()).collect();
     match format {
@@ -24,21 +25,32 @@ pub fn run(format: Format) -> Outcome {
                         Shape::Commands => Vec::new(),
                     };
                     let extra = matches!(s.shape, Shape::Params { extra: true, .. });
-                    json!({"name": s.name, "summary": s.summary, "commands": matches!(s.shape, Shape::Commands), "params": params, "extra_params": extra, "returns": s.returns})
+                    let keys: Vec<_> = action_keys(s.name)
+                        .map(|k| json!({"name": k.name, "doc": k.doc}))
+                        .collect();
+                    json!({"name": s.name, "summary": s.summary, "commands": matches!(s.shape, Shape::Commands), "params": params, "extra_params": extra, "returns": s.returns, "action_keys": keys})
                 })
                 .collect();
             print_json(&json!(list));
         }
         Format::Human => {
+            outln!("Every action: `name`, one directive, and these keys:");
+            for k in ACTION_KEY_DOCS {
+                let only = k
+                    .only
+                    .map_or(String::new(), |d| format!(" ({} only)", d.join(", ")));
+                outln!("    {}{only}: {}", k.name, k.doc);
+            }
+            outln!();
             for s in specs {
-                println!("{}: {}", s.name, s.summary);
+                outln!("{}: {}", s.name, s.summary);
                 match s.shape {
-                    Shape::Commands => println!(
+                    Shape::Commands => outln!(
                         "    a list of commands: strings run under `sh -c`, lists run as argv"
                     ),
                     Shape::Params { params, extra } => {
                         for p in params {
-                            println!(
+                            outln!(
                                 "    {}{}: {}",
                                 p.name,
                                 if p.required { "" } else { " (optional)" },
@@ -46,13 +58,20 @@ pub fn run(format: Format) -> Outcome {
                             );
                         }
                         if extra {
-                            println!("    ...: any other key is passed on as a keyword argument");
+                            outln!("    ...: any other key is passed on as a keyword argument");
                         }
                     }
                 }
-                println!("    exports: {}", s.returns);
+                outln!("    exports: {}", s.returns);
             }
         }
     }
     Ok(exit::OK)
+}
+
+/// The action keys that apply to directive `name`.
+fn action_keys(name: &str) -> impl Iterator<Item = &'static ActionKey> + '_ {
+    ACTION_KEY_DOCS
+        .iter()
+        .filter(move |k| k.only.is_none_or(|only| only.contains(&name)))
 }

@@ -16,7 +16,7 @@ pub fn run(shell: &Shell, args: &NewArgs) -> Outcome {
                 Tone::Good,
             );
             for f in files {
-                println!("{}", f.display());
+                outln!("{}", f.display());
             }
             Ok(exit::OK)
         }

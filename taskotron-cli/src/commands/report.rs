@@ -107,7 +107,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             Format::Json => print_json(&json!({"dry_run": true, "payloads": payloads})),
             Format::Human => {
                 for p in payloads {
-                    println!("{}", serde_json::to_string_pretty(p).unwrap_or_default());
+                    outln!("{}", serde_json::to_string_pretty(p).unwrap_or_default());
                 }
             }
         }
@@ -157,7 +157,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
             Format::Json => print_json(
                 &json!({"group": group_id, "stored": ids.len(), "ids": ids, "store": store}),
             ),
-            Format::Human => println!("stored: {} in {}", ids.len(), store.display()),
+            Format::Human => outln!("stored: {} in {}", ids.len(), store.display()),
         }
         shell.status(
             "Stored",
@@ -240,7 +240,7 @@ pub fn run(shell: &Shell, config: &Config, args: &ReportArgs) -> Outcome {
         Format::Json => print_json(
             &json!({"group": group_id, "delivered": outcome.delivered.len(), "already": outcome.already.len(), "rejected": outcome.rejected, "pending": outcome.pending, "spool": spool.dir()}),
         ),
-        Format::Human => println!(
+        Format::Human => outln!(
             "delivered: {}, already there: {}, refused: {}, left in the spool: {left}",
             outcome.delivered.len(),
             outcome.already.len(),

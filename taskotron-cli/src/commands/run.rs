@@ -25,7 +25,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         Some(fixture) => match crate::mocks::start(Some(&fixture_path(formula.taskdir(), fixture)))
         {
             Ok(m) => Some(m),
-            Err(e) => return Err(ExpectedError::invalid(Diagnostic::error(e))),
+            Err(d) => return Err(ExpectedError::invalid(*d)),
         },
     };
     let mut opts = config.run_options(

@@ -12,26 +12,50 @@ use taskotron_core::testrun::{self, CaseOutcome};
 use taskotron_core::Diagnostic;
 
 use super::print_json;
-use crate::cli::{RunFormat, TestArgs};
+use crate::cli::{RunFormat, SchemaOf, TestArgs};
 use crate::error::{ExpectedError, Outcome as ExitOutcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
 /// Finds the suites, runs every case, prints the results.
 pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> ExitOutcome {
-    if args.schema {
-        println!("{}", taskotron_core::tasktest::SCHEMA.trim_end());
-        return Ok(exit::OK);
+    match args.schema {
+        Some(SchemaOf::Tests) => {
+            outln!("{}", taskotron_core::tasktest::SCHEMA.trim_end());
+            return Ok(exit::OK);
+        }
+        Some(SchemaOf::Fixture) => {
+            let Some(schema) = crate::mocks::FIXTURE_SCHEMA else {
+                return Err(ExpectedError::invalid(Diagnostic::error(
+                    "this taskotron was built without mock services (the `mock` feature)",
+                )));
+            };
+            outln!("{}", schema.trim_end());
+            return Ok(exit::OK);
+        }
+        None => {}
     }
     let dirs = if args.tasks.is_empty() {
         testrun::discover(&config.task_path)
     } else {
         args.tasks.clone()
     };
-    let suites = testrun::load(&dirs).map_err(ExpectedError::InvalidInput)?;
-    let cases = testrun::plan(&suites, args.filter.as_deref());
+    let found = testrun::load(&dirs).map_err(ExpectedError::InvalidInput)?;
+    // A task named without a tests.yaml runs no case: said, and exit 4 when no
+    // other task has one (README: "no test case was found").
+    if !found.suites.is_empty() {
+        for dir in &found.without {
+            shell.diagnostics(&[Diagnostic::warning(format!(
+                "{} has no {}; none of its cases runs",
+                dir.display(),
+                taskotron_core::tasktest::FILE
+            ))]);
+        }
+    }
+    let suites = &found.suites;
+    let cases = testrun::plan(suites, args.filter.as_deref());
     if cases.is_empty() {
-        let why = testrun::why_none(&dirs, args.filter.as_deref());
+        let why = testrun::why_none(&dirs, &found, args.filter.as_deref());
         if args.format != RunFormat::Human {
             print_json(&json!({"tests": [], "passed": 0, "failed": 0, "error": why}));
         }
@@ -47,7 +71,7 @@ pub fn run(shell: &Shell, config: &Config, args: &TestArgs) -> ExitOutcome {
         None,
     );
     let mut start = |fixture: Option<&Path>, opts: &mut RunOptions| {
-        let mocks = crate::mocks::start(fixture)?;
+        let mocks = crate::mocks::start(fixture).map_err(|d| d.to_string())?;
         crate::mocks::apply(opts, &mocks);
         Ok(Box::new(mocks) as Box<dyn std::any::Any>)
     };

@@ -47,7 +47,7 @@ pub fn problems(text: &str, path: &Path) -> Vec<Diagnostic> {
             continue;
         }
         if let Some(d) = value_problem(&name, value) {
-            let place = item_at_fault(value, &d.1).unwrap_or(value);
+            let place = item_at_fault(&name, value, &d.1).unwrap_or(value);
             out.push(d.0.at(Some(path), text, place.location, place.width));
         }
     }
@@ -151,11 +151,22 @@ fn expected_in_words(expected: &str) -> (String, String) {
     (short.to_string(), long.to_string())
 }
 
-/// The item of a list that holds `given`, so the caret is under `amd64`, not the
-/// list's `[`.
-fn item_at_fault<'a>(value: &'a Node, given: &Option<String>) -> Option<&'a Node> {
-    let given = given.as_deref()?;
-    value.as_seq()?.iter().find(|i| i.as_str() == Some(given))
+/// The item of a list at fault, so the caret is under `amd64`, not the list's
+/// start: the one serde quoted, else the first refused alone.
+fn item_at_fault<'a>(name: &str, value: &'a Node, given: &Option<String>) -> Option<&'a Node> {
+    let items = value.as_seq()?;
+    if let Some(given) = given.as_deref() {
+        if let Some(item) = items.iter().find(|i| i.as_str() == Some(given)) {
+            return Some(item);
+        }
+    }
+    items.iter().find(|item| {
+        let one = Node {
+            value: NodeValue::Seq(vec![(*item).clone()]),
+            ..value.clone()
+        };
+        value_problem(name, &one).is_some()
+    })
 }
 
 #[cfg(test)]

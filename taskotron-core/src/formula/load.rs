@@ -23,16 +23,12 @@ const TOP_KEYS: &[&str] = &[
     "environment",
     "actions",
 ];
-const ACTION_KEYS: &[&str] = &[
-    "name",
-    "export",
-    "timeout",
-    "results",
-    "exit_ok",
-    "checkname",
-];
+/// The names of the keys every action may have beside its directive.
+fn action_keys() -> impl Iterator<Item = &'static str> + Clone {
+    super::ACTION_KEY_DOCS.iter().map(|k| k.name)
+}
 /// The directives whose output can be a result stream.
-const STREAM_DIRECTIVES: &[&str] = &["shell", "python"];
+pub(super) const STREAM_DIRECTIVES: &[&str] = &["shell", "python"];
 /// The formats `results:` accepts.
 const STREAM_FORMATS: &[&str] = &["tap", "resultyaml", "junit"];
 
@@ -470,14 +466,13 @@ impl Cx<'_> {
                         }
                     }
                     None => {
-                        let candidates: Vec<&str> = directive::names()
-                            .chain(ACTION_KEYS.iter().copied())
-                            .collect();
+                        let candidates: Vec<&str> =
+                            directive::names().chain(action_keys()).collect();
                         let d = Diagnostic::error(format!("unknown directive `{other}`"))
                             .expected(format!(
                                 "a directive ({}) or an action key ({})",
                                 one_of(directive::names()),
-                                one_of(ACTION_KEYS.iter().copied())
+                                one_of(action_keys())
                             ))
                             .suggest(did_you_mean(other, candidates));
                         self.error(key, d);

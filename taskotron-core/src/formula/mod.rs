@@ -75,6 +75,52 @@ impl From<InputArg> for String {
 /// 0 (everything passed) and 1 (some test failed), what every test runner uses.
 pub const DEFAULT_EXIT_OK: &[i32] = &[0, 1];
 
+/// A key an action may have beside its directive, for `taskotron directives`.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionKey {
+    /// The key.
+    pub name: &'static str,
+    /// What it does, one line.
+    pub doc: &'static str,
+    /// The directives it applies to; `None` for every one.
+    pub only: Option<&'static [&'static str]>,
+}
+
+/// Every key of an action besides its directive; the loader accepts exactly these
+/// (a test keeps the two equal).
+pub const ACTION_KEY_DOCS: &[ActionKey] = &[
+    ActionKey {
+        name: "name",
+        doc: "what this step does, shown in status lines and logs (required)",
+        only: None,
+    },
+    ActionKey {
+        name: "export",
+        doc: "a variable later actions read as `${NAME}`: what the directive returns",
+        only: None,
+    },
+    ActionKey {
+        name: "timeout",
+        doc: "how long the action may run (`90`, `20m`); the config's `action_timeout` otherwise",
+        only: None,
+    },
+    ActionKey {
+        name: "results",
+        doc: "the output is a result stream: `tap`, `resultyaml`, or `{junit: FILE}`",
+        only: Some(load::STREAM_DIRECTIVES),
+    },
+    ActionKey {
+        name: "exit_ok",
+        doc: "with `results`: the exit codes that mean the suite ran (default [0, 1])",
+        only: Some(load::STREAM_DIRECTIVES),
+    },
+    ActionKey {
+        name: "checkname",
+        doc: "with `results`: the results' checkname (default: the task's)",
+        only: Some(load::STREAM_DIRECTIVES),
+    },
+];
+
 /// What a `shell` or `python` action's output is, when it is a result stream
 /// (`results:`): then an allowed exit code is not a failure, and the stream's
 /// results and tests are kept whatever happens to the action.

@@ -137,6 +137,16 @@ pub fn run(
         }
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // The saved report is this machine's: it says where the run went (`remote`),
+    // names this machine's directory, and exists when the machine was never
+    // reached. Opened anew, since the artifacts that came back may have replaced
+    // the directory.
+    let saved = taskotron_beneath::Dir::create_at(&run_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|dir| crate::runner::write_json(&dir, &report).map_err(|e| e.to_string()));
+    if let Err(e) = saved {
+        log.line(&format!("cannot write execution.json: {e}"));
+    }
     report
 }
 

@@ -51,7 +51,11 @@ fn main() {
 /// Koji alone, or every service of a task's fixture, until killed.
 fn serve_fixture(which: &str, path: &std::path::Path) -> ! {
     use taskotron_mock::services::{MockServices, ServicesFixture};
-    let fixture = ServicesFixture::load(path).unwrap_or_else(|e| fail(&e.to_string()));
+    let fixture = ServicesFixture::load(path).unwrap_or_else(|e| {
+        // The rendered diagnostic starts with `error:` and points into the file.
+        eprintln!("{}", e.diagnostic());
+        std::process::exit(2)
+    });
     let mut lines = Vec::new();
     // Kept alive until the process ends.
     let _running: Box<dyn std::any::Any> = if which == "koji" {
