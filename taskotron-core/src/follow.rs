@@ -32,11 +32,27 @@ struct Followed {
     index: usize,
     offset: u64,
     partial: Vec<u8>,
+    /// The most bytes read of it.
+    limit: u64,
+    /// Whether the limit was reached.
+    cut: bool,
 }
 
 impl Follower {
     /// Follows `files` (open handles); `line(i, text)` gets each line of `files[i]`.
-    pub fn start(files: Vec<File>, mut line: impl FnMut(usize, &str) + Send + 'static) -> Self {
+    pub fn start(files: Vec<File>, line: impl FnMut(usize, &str) + Send + 'static) -> Self {
+        Self::start_limited(files, u64::MAX, line, |_| {})
+    }
+
+    /// As [`Follower::start`], reading at most `limit` bytes of each file: past
+    /// it, `cut(i)` is called once and the rest of `files[i]` is left unread, so
+    /// following a suite that prints a gigabyte costs a megabyte.
+    pub fn start_limited(
+        files: Vec<File>,
+        limit: u64,
+        mut line: impl FnMut(usize, &str) + Send + 'static,
+        mut cut: impl FnMut(usize) + Send + 'static,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -48,12 +64,18 @@ impl Follower {
                     index,
                     offset: 0,
                     partial: Vec::new(),
+                    limit,
+                    cut: false,
                 })
                 .collect();
             loop {
                 let last = stopping.load(Ordering::Acquire);
                 for f in &mut followed {
                     f.read(&mut line);
+                    if f.offset >= f.limit && !f.cut {
+                        f.cut = true;
+                        cut(f.index);
+                    }
                 }
                 if last {
                     for f in &mut followed {
@@ -97,7 +119,11 @@ impl Followed {
     fn read(&mut self, line: &mut impl FnMut(usize, &str)) {
         let mut buf = vec![0; PIECE];
         loop {
-            let n = match self.file.read_at(&mut buf, self.offset) {
+            let room = self.limit.saturating_sub(self.offset).min(PIECE as u64) as usize;
+            if room == 0 {
+                return;
+            }
+            let n = match self.file.read_at(&mut buf[..room], self.offset) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
@@ -156,5 +182,31 @@ mod tests {
             seen.lock().unwrap().as_slice(),
             ["0:one", "0:two, unfinished"]
         );
+    }
+
+    #[test]
+    fn a_limited_follower_stops_reading_at_its_limit_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&format!("line {i:04}\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (keep, cuts) = (Arc::clone(&seen), Arc::clone(&seen));
+        let f = Follower::start_limited(
+            vec![File::open(&path).unwrap()],
+            100,
+            move |_, l| keep.lock().unwrap().push(l.to_string()),
+            move |i| cuts.lock().unwrap().push(format!("cut {i}")),
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        f.stop();
+        let seen = seen.lock().unwrap();
+        // 100 bytes: ten whole lines of ten bytes, then the cut, once.
+        assert_eq!(seen.len(), 11, "{seen:?}");
+        assert_eq!(seen[9], "line 0009");
+        assert_eq!(seen[10], "cut 0");
     }
 }

@@ -130,8 +130,23 @@ fn verdict(report: &ExecutionReport) -> (String, &'static str) {
     }
 }
 
-/// Renders the page of `report`, listing the tests of `listed` (per action index).
-pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
+/// Where a job's page is, for the link back from its run's page: `job_url_template`
+/// (`<web_url>/jobs/{build_id}`) filled in, or, without one, the path the web
+/// server gives a job next to the artifacts it serves (`/artifacts/<run>/` →
+/// `/jobs/<uuid>`). `None` for a run that was no job (no build id).
+pub fn job_link(report: &ExecutionReport, job_url_template: Option<&str>) -> Option<String> {
+    let build = report.build_id.as_deref()?;
+    Some(match job_url_template {
+        Some(t) => t
+            .replace("{build_id}", build)
+            .replace("{run_id}", &report.run_id),
+        None => format!("../../jobs/{build}"),
+    })
+}
+
+/// Renders the page of `report`, listing the tests of `listed` (per action index),
+/// linking back to the job's page at `job` when the run was a job's.
+pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)], job: Option<&str>) -> String {
     let mut h = String::new();
     let status = match report.execution_status {
         ExecutionStatus::Ok => ("OK", "good"),
@@ -193,6 +208,13 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)]) -> String {
             .unwrap_or_default(),
         report.duration_ms as f64 / 1000.0
     );
+    if let Some(url) = job {
+        let _ = writeln!(
+            h,
+            "<p>Job: <a id=\"job\" href=\"{}\">its page</a> (its history, the message that triggered it, its attempts)</p>",
+            escape(url)
+        );
+    }
     files(&mut h, report);
     tests(&mut h, report, listed);
     results_table(&mut h, report);
@@ -466,7 +488,30 @@ mod tests {
 
     #[test]
     fn the_page_of_a_run_with_results() {
-        insta::assert_snapshot!("report_ok", render(&report(serde_json::json!({})), &[]));
+        insta::assert_snapshot!(
+            "report_ok",
+            render(&report(serde_json::json!({})), &[], None)
+        );
+    }
+
+    #[test]
+    fn a_jobs_page_links_back_to_the_job() {
+        let standalone = report(serde_json::json!({"build_id": null}));
+        assert_eq!(
+            job_link(&standalone, Some("https://t/jobs/{build_id}")),
+            None
+        );
+        let job = report(serde_json::json!({"build_id": "b-7"}));
+        assert_eq!(
+            job_link(&job, Some("https://t/jobs/{build_id}")).as_deref(),
+            Some("https://t/jobs/b-7")
+        );
+        assert_eq!(job_link(&job, None).as_deref(), Some("../../jobs/b-7"));
+        let page = render(&job, &[], Some("https://t/jobs/b-7?a=<1>"));
+        assert!(
+            page.contains("<a id=\"job\" href=\"https://t/jobs/b-7?a=&lt;1&gt;\">"),
+            "{page}"
+        );
     }
 
     #[test]
@@ -483,6 +528,7 @@ mod tests {
                 ]
             })),
             &[],
+            None,
         );
         assert!(!page.contains("<script"));
         insta::assert_snapshot!("report_not_ok", page);

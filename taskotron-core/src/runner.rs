@@ -630,9 +630,16 @@ pub fn run(
             action.name,
             spec.name
         ));
+        let tee = logs
+            .as_ref()
+            .ok()
+            .and_then(|l| log.tee(l, &action.name, &stem));
         let action_start = Instant::now();
         let (mut ran, logs) =
             setting.run_action(action, &scope, &stem, logs, &env, &mut report.exit_code);
+        if let Some(t) = tee {
+            t.stop();
+        }
         entry.exit_code = ran.process_exit;
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
@@ -815,7 +822,11 @@ pub fn run(
     // and a run does not fail because it could not be written.
     let written = std::thread::scope(|scope| {
         let page = scope.spawn(|| {
-            let _ = run.write(crate::html::FILE, crate::html::render(&report, &pages));
+            let job = crate::html::job_link(&report, opts.reporting.job_url_template.as_deref());
+            let _ = run.write(
+                crate::html::FILE,
+                crate::html::render(&report, &pages, job.as_deref()),
+            );
         });
         let written = write_json(&run, &report);
         let _ = page.join();
@@ -1382,6 +1393,9 @@ fn kept_note(why: &str, kept: usize, tests: &crate::dict::ActionTests) -> String
 /// The run log's name in the artifacts directory.
 pub(crate) const LOG: &str = "taskotron.log";
 
+/// How much of each of an action's outputs the run log copies.
+const TEE_LIMIT: u64 = 1024 * 1024;
+
 /// The run's log file (`taskotron.log`); logging never fails the run.
 pub(crate) struct RunLog<'a> {
     file: Option<File>,
@@ -1427,12 +1441,50 @@ impl<'a> RunLog<'a> {
         Ok(())
     }
 
-    /// One line, with the time.
+    /// One line, with the time, in one write: the action's output is written
+    /// into the same file from the follower's thread ([`RunLog::tee`]).
     pub(crate) fn line(&mut self, text: &str) {
         if let Some(f) = &mut self.file {
             let now = humantime::format_rfc3339_millis(self.ports.clock.now());
-            let _ = writeln!(f, "{now} {text}");
+            let _ = f.write_all(format!("{now} {text}\n").as_bytes());
         }
+    }
+
+    /// Copies what an action prints (`logs`: its stdout and stderr, at `stem`)
+    /// into the log as it is written, each line after `[<action>]`, so a running
+    /// job's live log shows the task and not only the runner. At most
+    /// [`TEE_LIMIT`] bytes of each; the files keep all of it.
+    pub(crate) fn tee(
+        &self,
+        logs: &[File; 2],
+        name: &str,
+        stem: &str,
+    ) -> Option<crate::follow::Follower> {
+        let log = self.file.as_ref()?.try_clone().ok()?;
+        let files = logs
+            .iter()
+            .map(File::try_clone)
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let tags = [format!("[{name}] "), format!("[{name} stderr] ")];
+        let cut_tags = tags.clone();
+        let cut_log = log.try_clone().ok()?;
+        let stem = stem.to_string();
+        let mut log = log;
+        Some(crate::follow::Follower::start_limited(
+            files,
+            TEE_LIMIT,
+            move |i, line| {
+                let _ = log.write_all(format!("{}{line}\n", tags[i]).as_bytes());
+            },
+            move |i| {
+                let ext = if i == 0 { "stdout" } else { "stderr" };
+                let mut log = &cut_log;
+                let _ = log.write_all(
+                    format!("{}... the rest is in {stem}.{ext}\n", cut_tags[i]).as_bytes(),
+                );
+            },
+        ))
     }
 
     /// Another log whole (a remote run's), after a line naming it.

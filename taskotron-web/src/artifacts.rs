@@ -85,8 +85,12 @@ pub fn content_type(name: &str) -> &'static str {
         "png" => "image/png",
         "rpm" => "application/x-rpm",
         "gz" => "application/gzip",
+        // An action's `.stdout` and `.stderr` are what people open most: shown in
+        // the browser, never downloaded.
         "log" | "txt" | "tap" | "yml" | "yaml" | "jsonl" | "spec" | "py" | "sh" | "out" | "err"
-        | "conf" | "cfg" | "ini" | "md" | "diff" | "patch" | "" => "text/plain; charset=utf-8",
+        | "stdout" | "stderr" | "conf" | "cfg" | "ini" | "md" | "diff" | "patch" | "" => {
+            "text/plain; charset=utf-8"
+        }
         _ => "application/octet-stream",
     }
 }
@@ -280,6 +284,13 @@ mod tests {
         assert_eq!(content_type("execution.json"), "application/json");
         assert_eq!(content_type("results.junit.xml"), "application/xml");
         assert_eq!(content_type("README"), "text/plain; charset=utf-8");
+        for log in [
+            "01-unit-tests.stdout",
+            "01-unit-tests.stderr",
+            "02-x.tests.jsonl",
+        ] {
+            assert_eq!(content_type(log), "text/plain; charset=utf-8", "{log}");
+        }
         assert_eq!(content_type("x.bin"), "application/octet-stream");
     }
 

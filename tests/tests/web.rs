@@ -85,6 +85,27 @@ fn serve_shows_its_jobs_to_a_browser() {
     ] {
         assert!(page.contains(needed), "the job page lacks {needed}");
     }
+    // An action's output is shown, not downloaded: Chromium renders text/plain.
+    let stdout = browser::dom(
+        &format!("{base}/artifacts/{run}/actions/01-suite.stdout"),
+        dir,
+    );
+    assert!(
+        stdout.contains("not ok 2 - b"),
+        "the browser did not show it: {stdout}"
+    );
+    // The run's page links back to its job.
+    let report = browser::dom(&format!("{base}/artifacts/{run}/report.html"), dir);
+    // (`serve --http` sets `web_url` to its address, so the link is absolute.)
+    assert!(
+        report.contains(&format!("id=\"job\" href=\"{base}/jobs/{uuid}\"")),
+        "report.html has no link to its job: {report}"
+    );
+    // The job's log carries the task's output, not only the runner's lines.
+    let (status, live) = get(&addr, &format!("/jobs/{uuid}/log"));
+    assert_eq!(status, 200);
+    assert!(live.contains("[suite] not ok 2 - b"), "{live}");
+    assert!(live.contains("event: end"), "{live}");
     for (name, html) in [("/", &list), ("the job page", &page)] {
         for href in local_links(html) {
             assert_eq!(get(&addr, &href).0, 200, "{name} links to {href}");
