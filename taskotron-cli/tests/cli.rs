@@ -263,7 +263,7 @@ fn json_mode_reports_invalid_input_on_stdout() {
         ),
         (
             &["test", "/nonexistent", "--format", "json"][..],
-            "tests.yaml",
+            "is not a directory",
         ),
     ] {
         let o = env.run(args);
@@ -1587,4 +1587,52 @@ fn a_closed_stdout_is_no_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
     }
+}
+
+/// `validate` looks for the Python file a `python` action names (issue 24, item
+/// 18): a formula whose `file:` is not there is invalid, with a suggestion; a file
+/// named through a variable is known only when it runs.
+#[test]
+fn validate_finds_a_missing_python_file() {
+    let env = Env::new();
+    let formula = env.write(
+        "py/runtask.yml",
+        "name: py\nnamespace: scratch\ndesc: d\nmaintainer: m\nactions:\n  - name: check\n    python:\n      file: chek.py\n      callable: run\n  - name: later\n    python:\n      file: ${workdir}/made.py\n      callable: run\n",
+    );
+    env.write("py/check.py", "def run(**kw):\n    return ''\n");
+    let dir = formula.parent().unwrap().to_str().unwrap().to_string();
+    let o = env.run(&["validate", &dir]);
+    let err = stderr(&o, &env);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`python.file` names `chek.py`"), "{err}");
+    assert!(err.contains("did you mean `check.py`?"), "{err}");
+    assert!(!err.contains("made.py"), "{err}");
+    std::fs::rename(
+        env.home.path().join("py/check.py"),
+        env.home.path().join("py/chek.py"),
+    )
+    .unwrap();
+    let o = env.run(&["validate", &dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+}
+
+/// `tap check` names the failing tests with their lines, on stdout and in JSON
+/// (issue 24, item 18).
+#[test]
+fn tap_check_names_the_failing_tests() {
+    let env = Env::new();
+    let file = "taskotron-tap/src/tap/testdata/17_node_test_runner.tap";
+    let o = env.run(&["tap", "check", file]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("\n  FAILED top > sub fail (line 9)\n"),
+        "{out}"
+    );
+    // One failing test and the results line; the TODO is no failure.
+    assert_eq!(out.matches("FAILED ").count(), 2, "{out}");
+    let doc = json(&env.run(&["tap", "check", file, "--format", "json"]));
+    assert_eq!(doc["failing_tests"][0]["name"], "top > sub fail");
+    assert_eq!(doc["failing_tests"][0]["line"], 9);
+    assert_eq!(doc["failing_tests"].as_array().unwrap().len(), 1);
 }

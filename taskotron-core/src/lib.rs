@@ -82,8 +82,10 @@ pub fn load_named_task(
     load_task_from(task::locate_or_resolve(task, resolve).map_err(|d| vec![*d])?)
 }
 
-/// Loads the formula `task` names with its variables checked against `defined`:
-/// every problem at once, as `validate` reports them ([`formula::load_checked`]).
+/// Loads the formula `task` names with its variables checked against `defined`
+/// and the files it names in the task directory looked for: every problem at
+/// once, as `validate` reports them ([`formula::load_checked`],
+/// [`task::missing_files`]).
 ///
 /// # Errors
 /// As [`load_task`], with the undefined variables among them.
@@ -93,7 +95,15 @@ pub fn load_task_checked(
 ) -> Result<formula::Loaded, Vec<Diagnostic>> {
     let file = task::locate(task).map_err(|d| vec![*d])?;
     let source = read_formula(&file)?;
-    formula::load_checked(&source, &file, defined)
+    let loaded = formula::load_checked(&source, &file, defined)?;
+    let missing = task::missing_files(&loaded.formula);
+    if missing.is_empty() {
+        Ok(loaded)
+    } else {
+        let mut all = missing;
+        all.extend(loaded.warnings.into_iter().filter(|w| w.location.is_some()));
+        Err(all)
+    }
 }
 
 fn load_task_from(file: std::path::PathBuf) -> Result<formula::Loaded, Vec<Diagnostic>> {

@@ -640,6 +640,11 @@ pub fn run(
         if let Some(t) = tee {
             t.stop();
         }
+        for w in std::mem::take(&mut ran.warnings) {
+            let message = format!("action {}/{total} `{}`: {w}", index + 1, action.name);
+            log.line(&format!("warning: {message}"));
+            observer.event(Event::Warning { message: &message });
+        }
         entry.exit_code = ran.process_exit;
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
@@ -967,6 +972,7 @@ impl Setting<'_> {
             stream_start: 0,
             stdout_shown: self.run.shown(format!("{stem}.stdout")),
             cases: Vec::new(),
+            warnings: Vec::new(),
         };
         let (logs, kept) = match logs {
             Ok(files) => {
@@ -1015,6 +1021,7 @@ impl Setting<'_> {
                 process_exit: None,
                 stream_start: 0,
                 cases: Vec::new(),
+                warnings: Vec::new(),
                 sandbox: self.sandbox.clone(),
             };
             let value = action.directive.run(&params, &mut ctx);
@@ -1022,6 +1029,7 @@ impl Setting<'_> {
             ran.process_exit = ctx.process_exit;
             ran.stream_start = ctx.stream_start;
             ran.cases = std::mem::take(&mut ctx.cases);
+            ran.warnings = std::mem::take(&mut ctx.warnings);
             value
         })();
         (ran, kept)
@@ -1194,6 +1202,7 @@ struct Ran {
     /// Where the action's standard output is, for messages.
     stdout_shown: PathBuf,
     cases: Vec<Case>,
+    warnings: Vec<String>,
 }
 
 /// Substitutes an action's parameters as its directive's shape says. A shell line

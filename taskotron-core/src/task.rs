@@ -278,6 +278,44 @@ impl Tasks {
     }
 }
 
+/// The files a formula names in its task directory that are not there: each
+/// `python` action's `file` written as a plain relative path (one with a variable
+/// is known only at run time), as errors at the value, with a did-you-mean among
+/// the task's `.py` files. `validate` says this before a run fails on it.
+pub fn missing_files(formula: &crate::formula::Formula) -> Vec<Diagnostic> {
+    let taskdir = formula.taskdir();
+    let mut out = Vec::new();
+    for action in &formula.actions {
+        if action.directive.spec().name != "python" {
+            continue;
+        }
+        let Some(node) = action.params.get("file") else {
+            continue;
+        };
+        let Some(file) = node.as_str() else {
+            continue;
+        };
+        if file.contains('$') || Path::new(file).is_absolute() || taskdir.join(file).is_file() {
+            continue;
+        }
+        let present: Vec<String> = std::fs::read_dir(taskdir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".py"))
+            .collect();
+        let d = Diagnostic::error(format!(
+            "`python.file` names `{file}`, which is not in the task directory `{}`",
+            taskdir.display()
+        ))
+        .expected("a Python file of the task")
+        .suggest(did_you_mean(file, present.iter().map(String::as_str)));
+        out.push(formula.diagnostic_at(d, node.location, node.width));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

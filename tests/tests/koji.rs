@@ -332,6 +332,31 @@ fn arches_expand_and_debuginfo_and_logs_are_chosen() {
     );
 }
 
+/// A download that matches no RPM for the arch works, but says so, and leaves the
+/// directory a next `cd ${target_dir}` needs (issue 24, item 18).
+#[test]
+fn a_download_of_no_rpm_warns_and_makes_the_directory() {
+    let (_mock, server) = koji();
+    let r = download(
+        &server,
+        "{action: download, koji_build: sed-4.9-1.fc39, arch: [aarch64], target_dir: '${out}'}",
+        "sed-4.9-1.fc39",
+    );
+    assert_ok(&r);
+    assert!(r.out().is_dir(), "target_dir was not made");
+    assert!(r.files(&r.out()).is_empty());
+    let log = std::fs::read_to_string(r.report.artifacts.join("taskotron.log")).unwrap();
+    let warning = log
+        .lines()
+        .find(|l| l.contains("warning: action 1/1 `download`"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        warning.contains("no RPM of sed-4.9-1.fc39 matched the arches aarch64, noarch")
+            && warning.contains("`downloaded_rpms` is []"),
+        "{warning}"
+    );
+}
+
 #[test]
 fn tags_and_the_latest_stable_build_are_downloaded() {
     let (_mock, server) = koji();

@@ -115,12 +115,29 @@ fn parse(shell: &Shell, input: &Path, format: TapFormat, subject: &TapSubject) -
 fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
     let (reader, file) = open(&args.input)?;
     let mut counts = [0u64; 6];
+    // The failing tests by name and line, the first NAMED of them: what a person
+    // checking a stream looks for first.
+    const NAMED: usize = 20;
+    let mut failing_tests: Vec<serde_json::Value> = Vec::new();
+    let mut more_failing = 0u64;
+    let mut on_case = |case: results::Case| {
+        // A stream that is not whole is said by its diagnostic, not as a test.
+        let whole_stream = case.status == results::CaseStatus::Error && case.name == "TAP stream";
+        if case.status.is_bad() && !whole_stream {
+            if failing_tests.len() < NAMED {
+                failing_tests
+                    .push(json!({"name": case.name, "line": case.line, "message": case.message}));
+            } else {
+                more_failing += 1;
+            }
+        }
+    };
     let read = results::read_tap(
         reader,
         context(&args.subject, &args.input),
         file,
         !args.structure_only,
-        None,
+        Some(&mut on_case),
         |d| counts[d.outcome as usize] += 1,
     );
     let (summary, diagnostics, leaves) = match read {
@@ -158,6 +175,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
                 "failures": failing,
                 "summary": summary,
                 "tests": leaves,
+                "failing_tests": failing_tests,
                 "results": by_outcome,
                 "worst": worst,
                 "diagnostics": diagnostics,
@@ -175,6 +193,17 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
                 leaves.todo,
             );
             let _ = writeln!(out, "{line}");
+            for t in &failing_tests {
+                let _ = writeln!(
+                    out,
+                    "  FAILED {} (line {})",
+                    t["name"].as_str().unwrap_or_default(),
+                    t["line"]
+                );
+            }
+            if more_failing > 0 {
+                let _ = writeln!(out, "  ... and {more_failing} more failing tests");
+            }
             let plan = summary
                 .planned
                 .map_or("none".to_string(), |n| format!("1..{n}"));

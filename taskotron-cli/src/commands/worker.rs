@@ -160,7 +160,21 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
                 (JobState::Scheduled, _) => ("Retrying", Tone::Warn),
                 _ => ("Ran", Tone::Bad),
             };
-            shell.status(verb, &line(job), tone);
+            let mut text = line(job);
+            if job.state == JobState::Scheduled {
+                // Why this attempt stopped: the report it left says.
+                if let Some(r) = &job.report {
+                    let kind = r
+                        .failure
+                        .as_ref()
+                        .map_or(String::new(), |f| format!("{}: ", f.kind));
+                    let status = r.status.as_deref().unwrap_or("an infrastructure failure");
+                    let status = status.lines().next().unwrap_or_default();
+                    let status = status.strip_prefix(kind.as_str()).unwrap_or(status);
+                    text.push_str(&format!(" (run {} stopped: {kind}{status})", r.run_id));
+                }
+            }
+            shell.status(verb, &text, tone);
         }
     }
 }

@@ -375,6 +375,33 @@ pub(super) fn download_builds(
         rpms_out.push(target.shown(path).display().to_string());
     }
     rpms_out.sort();
+    if rpms_out.is_empty() {
+        // The directory is made anyway, so `cd ${target_dir}` works; the task
+        // decides what no RPM means (`downloaded_rpms` is an empty list).
+        let arches: Vec<&str> = want.arches.iter().map(String::as_str).collect();
+        let what = if builds.is_empty() {
+            "no build to download".to_string()
+        } else {
+            format!(
+                "no RPM of {} matched the arches {}{}",
+                builds
+                    .iter()
+                    .map(|b| b.nvr.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                arches.join(", "),
+                if want.debuginfo {
+                    ""
+                } else {
+                    " (debuginfo left out)"
+                }
+            )
+        };
+        ctx.warnings.push(format!(
+            "{what}; `{}` is empty and `downloaded_rpms` is []",
+            target.shown(Path::new("")).display()
+        ));
+    }
     let mut out = json!({ "downloaded_rpms": rpms_out });
     if want.build_log {
         // Logs change while a build is young and have no recorded checksum, so they

@@ -161,6 +161,9 @@ pub struct Context {
     pub stream_start: u64,
     /// Test cases a directive read (`xunit`), to be kept per test in the run's JUnit.
     pub cases: Vec<crate::results::Case>,
+    /// What the action did that worked but may not be what the task meant (a
+    /// download that matched no RPM), said as a warning on the run's stderr and log.
+    pub warnings: Vec<String>,
     /// The run's sandbox (`isolation: sandbox`): every process a directive starts
     /// for the task runs in it ([`Context::run_task`]).
     pub sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,

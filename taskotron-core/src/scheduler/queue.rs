@@ -836,7 +836,7 @@ impl Queue {
         let not_before =
             millis(now).saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
         let detail = format!(
-            "{}; tried again after {}",
+            "{}; to be tried again in {}",
             report
                 .status
                 .as_deref()
