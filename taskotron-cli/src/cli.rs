@@ -85,6 +85,27 @@ pub enum Format {
     Json,
 }
 
+/// Output format of commands that print as things happen (`trigger`, `worker`,
+/// `serve`): one line each, whichever format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LinesFormat {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON object a line (JSON Lines), each as it happens: a stable contract.
+    #[value(alias = "jsonl")]
+    Json,
+}
+
+impl From<LinesFormat> for Format {
+    fn from(f: LinesFormat) -> Self {
+        match f {
+            LinesFormat::Human => Format::Human,
+            LinesFormat::Json => Format::Json,
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -234,7 +255,7 @@ pub struct WorkerArgs {
     pub name: Option<String>,
     /// Output format (of the line printed per job).
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: LinesFormat,
 }
 
 /// Arguments of `serve`.
@@ -261,7 +282,7 @@ pub struct ServeArgs {
     pub http: Option<String>,
     /// Output format (of the lines printed per job).
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: LinesFormat,
 }
 
 /// Arguments of `web`.
@@ -419,9 +440,9 @@ pub struct TriggerArgs {
     /// Print the jobs; schedule nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Output format.
+    /// Output format (of the line printed per job).
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: LinesFormat,
 }
 
 /// Which schema `taskotron test --schema` prints.

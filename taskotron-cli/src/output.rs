@@ -82,10 +82,11 @@ impl Shell {
         }
     }
 
-    /// A status line of a run on a remote machine, as it printed it.
-    pub fn remote_line(&self, line: &str) {
+    /// A status line of a run on a remote machine, as it printed it, after the
+    /// machine's name: the remote's `Running` lines stand beside this machine's.
+    pub fn remote_line(&self, on: &str, line: &str) {
         if !self.quiet {
-            errln!("{line}");
+            errln!("{} {line}", self.paint(&format!("[{on}]"), Tone::Warn));
         }
     }
 
@@ -118,6 +119,7 @@ impl Shell {
             follower: None,
             failing: Vec::new(),
             artifacts: None,
+            remote: None,
             events,
         }
     }
@@ -138,6 +140,8 @@ pub struct RunProgress {
     failing: Vec<(String, Vec<String>)>,
     /// The run's artifacts directory, once it started: action logs are named in it.
     artifacts: Option<std::path::PathBuf>,
+    /// The machine a remote run runs on, which tags its status lines.
+    remote: Option<String>,
     events: Option<Box<dyn Write>>,
 }
 
@@ -217,6 +221,12 @@ impl RunProgress {
         }
     }
 
+    /// Says the run goes to `target` over SSH: its status lines are tagged with it.
+    pub fn on_remote(mut self, target: Option<String>) -> Self {
+        self.remote = target;
+        self
+    }
+
     /// Ends the event stream with the run's summary.
     pub fn finish(&mut self, summary: &impl serde::Serialize) {
         self.emit("summary", summary);
@@ -236,7 +246,9 @@ impl Observer for RunProgress {
             }
             Event::Results { .. } => {}
             Event::Warning { message } => shell.status("Warning", message, Tone::Warn),
-            Event::Remote { line } => shell.remote_line(line),
+            Event::Remote { line } => {
+                shell.remote_line(self.remote.as_deref().unwrap_or("remote"), line)
+            }
             Event::Started { run_id, artifacts } => {
                 self.artifacts = Some(artifacts.to_path_buf());
                 shell.status("Running", &self.headline, Tone::Good);

@@ -1043,7 +1043,7 @@ fn trigger_schedules_each_message_once_across_runs() {
     assert_eq!(second.status.code(), Some(0));
     assert!(second.stdout.is_empty());
     assert!(
-        stderr(&second, &env).contains("1 messages: 0 jobs, 4 duplicates dropped"),
+        stderr(&second, &env).contains("1 message: 0 jobs, 4 duplicates dropped"),
         "{}",
         stderr(&second, &env)
     );
@@ -1635,4 +1635,39 @@ fn tap_check_names_the_failing_tests() {
     assert_eq!(doc["failing_tests"][0]["name"], "top > sub fail");
     assert_eq!(doc["failing_tests"][0]["line"], 9);
     assert_eq!(doc["failing_tests"].as_array().unwrap().len(), 1);
+}
+
+/// Commands that print a line per job say so of `--format json` (and take `jsonl`
+/// for it); commands that print one document say that (issue 24, item 16).
+#[test]
+fn streaming_commands_describe_their_json_as_lines() {
+    let env = Env::new();
+    for cmd in ["trigger", "worker", "serve"] {
+        let help = String::from_utf8_lossy(&env.run(&[cmd, "--help"]).stdout).into_owned();
+        assert!(help.contains("One JSON object a line"), "{cmd}: {help}");
+        assert!(!help.contains("One JSON document"), "{cmd}: {help}");
+    }
+    let help = String::from_utf8_lossy(&env.run(&["jobs", "--help"]).stdout).into_owned();
+    assert!(help.contains("One JSON document"), "{help}");
+    let o = env.run(&[
+        "trigger",
+        "--rules",
+        "tests/data/examples/trigger_rules.yml",
+        "--from",
+        "tests/data/examples/messages.jsonl",
+        "--dry-run",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o, &env));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().count() >= 1);
+    for line in out.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    assert!(
+        stderr(&o, &env).contains("2 messages: "),
+        "{}",
+        stderr(&o, &env)
+    );
 }

@@ -158,6 +158,10 @@ fn a_task_runs_there_and_its_artifacts_and_results_come_back() {
     // The remote's status lines came live to stderr and into the log, and the
     // remote's own log follows at the end.
     assert!(stderr.contains("[3/3] report"), "{stderr}");
+    // The remote's lines are told apart from this machine's by its name.
+    for line in stderr.lines().filter(|l| l.contains("[3/3] report")) {
+        assert!(line.starts_with(&format!("[{}] ", sshd.target())), "{line}");
+    }
     let log = read(&dir.join("taskotron.log"));
     assert!(
         log.contains("remote: ") && log.contains("to be copied"),

@@ -70,7 +70,9 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     );
     let events: Option<Box<dyn Write>> =
         (args.format == RunFormat::Jsonl).then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
-    let mut progress = shell.run_progress(headline, events);
+    let mut progress = shell
+        .run_progress(headline, events)
+        .on_remote(opts.remote.as_ref().map(|r| r.target.to_string()));
     let report = runner::run(&formula, &opts, Ports::system(), &mut progress)
         .map_err(ExpectedError::InvalidInput)?;
     let code = exit::of_run(&report, args.fail_on_results);

@@ -34,7 +34,7 @@ pub fn run(
         None,
         &args.arch,
         args.jobs,
-        args.format,
+        args.format.into(),
     )?;
     let trigger_args = TriggerArgs {
         rules: args.rules.clone(),

@@ -140,7 +140,7 @@ pub fn run_counting(
     };
     let mut printer = Printer {
         shell,
-        format: args.format,
+        format: args.format.into(),
         out: io::BufWriter::new(io::stdout().lock()),
         file: (!amqp).then_some(Path::new(&args.from)),
         flush_each: amqp,

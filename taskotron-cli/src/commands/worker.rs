@@ -28,7 +28,7 @@ pub fn run(
         args.name.clone(),
         &args.arch,
         args.jobs,
-        args.format,
+        args.format.into(),
     )?;
     // Open once up front, so a bad state directory is one clear error, not one per job.
     open_queue(shell, config).map_err(|e| queue_failed(&e))?;

@@ -78,14 +78,19 @@ impl Tally {
             .iter()
             .map(|(k, n)| format!("{n} {k}"))
             .collect();
+        let n = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         let mut line = format!(
-            "{} messages: {} jobs, {} duplicates dropped",
-            self.messages, self.jobs, self.duplicates
+            "{}: {}, {} dropped",
+            n(self.messages, "message", "messages"),
+            n(self.jobs, "job", "jobs"),
+            n(self.duplicates, "duplicate", "duplicates")
         );
         if self.replayed > 0 {
             line.push_str(&format!(
-                ", {} redelivered messages already scheduled",
-                self.replayed
+                ", {} already scheduled",
+                n(self.replayed, "redelivered message", "redelivered messages")
             ));
         }
         if !skipped.is_empty() {
@@ -324,7 +329,7 @@ mod tests {
         assert_eq!(tally.ignored.get("unreadable"), Some(&1));
         assert_eq!(
             tally.summary(),
-            "3 messages: 1 jobs, 1 duplicates dropped; ignored: 1 unreadable"
+            "3 messages: 1 job, 1 duplicate dropped; ignored: 1 unreadable"
         );
         drop(pump);
         assert_eq!(
