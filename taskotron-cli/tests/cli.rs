@@ -1671,3 +1671,18 @@ fn streaming_commands_describe_their_json_as_lines() {
         stderr(&o, &env)
     );
 }
+
+/// Completions offer what a person types, not the hidden `run-job` (which workers
+/// start) or `man` (issue 24, item 19).
+#[test]
+fn completions_leave_out_the_hidden_commands() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = env.run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(script.contains("runtask"), "{shell}");
+        assert!(!script.contains("run-job"), "{shell}");
+        assert!(!script.contains("Print the man page"), "{shell}");
+    }
+}

@@ -130,7 +130,7 @@ fn without_config(shell: &Shell, command: Command) -> Outcome {
         Command::Completions { shell: target } => {
             clap_complete::generate(
                 target,
-                &mut Cli::command(),
+                &mut completed(),
                 "taskotron",
                 &mut std::io::stdout(),
             );
@@ -138,7 +138,11 @@ fn without_config(shell: &Shell, command: Command) -> Outcome {
         }
         Command::Man { out } => {
             let written = match &out {
-                None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
+                None => {
+                    let mut root = Cli::command();
+                    root.build();
+                    man_page(&root, "taskotron", &mut std::io::stdout())
+                }
                 Some(dir) => write_man_pages(dir),
             };
             written.map(|()| exit::OK).map_err(|e| {
@@ -175,6 +179,24 @@ fn load_config(
     }
 }
 
+/// The CLI as completions offer it: without the hidden commands (`run-job`, which
+/// workers start, and `man`), which clap's generators would list.
+fn completed() -> clap::Command {
+    let full = Cli::command();
+    let visible: Vec<clap::Command> = full
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let mut cmd = clap::Command::new("taskotron")
+        .args(full.get_arguments().cloned())
+        .subcommands(visible);
+    if let Some(about) = full.get_about() {
+        cmd = cmd.about(about.clone());
+    }
+    cmd
+}
+
 /// Prints one JSON document on a line of stdout.
 pub fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
@@ -186,9 +208,7 @@ pub fn print_json(value: &serde_json::Value) {
 fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
     fn write(cmd: clap::Command, name: &str, dir: &std::path::Path) -> std::io::Result<()> {
         let mut page = Vec::new();
-        clap_mangen::Man::new(cmd.clone())
-            .title(name.to_string())
-            .render(&mut page)?;
+        man_page(&cmd, name, &mut page)?;
         std::fs::write(dir.join(format!("{name}.1")), page)?;
         for sub in cmd
             .get_subcommands()
@@ -202,4 +222,146 @@ fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
     let mut root = Cli::command();
     root.build();
     write(root, "taskotron", dir)
+}
+
+/// One man page: clap_mangen's sections, then the help's own text in man's
+/// sections: EXAMPLES with each command on a line of its own (never filled and
+/// wrapped mid-command), EXIT STATUS, and the rest as NOTES.
+fn man_page(cmd: &clap::Command, name: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone()).title(name.to_string());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(out)?;
+    }
+    let extra = cmd
+        .get_after_long_help()
+        .or_else(|| cmd.get_after_help())
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let sections = man_sections(&extra);
+    if !sections.examples.is_empty() {
+        writeln!(out, ".SH EXAMPLES")?;
+        for example in &sections.examples {
+            writeln!(out, ".PP\n.nf\n{}\n.fi", roff(example))?;
+        }
+    }
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    let status = sections.exit_status.unwrap_or_else(|| {
+        "0 success, 1 failure (a service or the state directory failed it), 2 invalid input: nothing was done.".into()
+    });
+    writeln!(out, "{}", roff(&status))?;
+    if !sections.notes.is_empty() {
+        writeln!(out, ".SH NOTES")?;
+        for paragraph in &sections.notes {
+            writeln!(out, ".PP\n{}", roff(paragraph))?;
+        }
+    }
+    // clap_mangen's version section needs a version, which subcommands lack.
+    if cmd.get_version().is_some() {
+        man.render_version_section(out)?;
+    }
+    Ok(())
+}
+
+/// A help's after-text cut into man sections.
+#[derive(Debug, Default, PartialEq)]
+struct ManSections {
+    /// Each example command, as typed.
+    examples: Vec<String>,
+    /// The `Exit codes:` paragraph, without its label.
+    exit_status: Option<String>,
+    /// The other paragraphs, their lines joined.
+    notes: Vec<String>,
+}
+
+/// Reads `Examples:` (indented lines), `Exit codes: ...` and the other paragraphs
+/// of a help's after-text.
+fn man_sections(text: &str) -> ManSections {
+    let mut s = ManSections::default();
+    for paragraph in text.split("\n\n") {
+        let mut lines = paragraph.lines().peekable();
+        if lines.peek().is_some_and(|l| l.trim() == "Examples:") {
+            lines.next();
+            s.examples.extend(
+                lines
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty()),
+            );
+            continue;
+        }
+        let mut notes: Vec<&str> = Vec::new();
+        let mut exit: Vec<&str> = Vec::new();
+        for line in lines {
+            if let Some(rest) = line.strip_prefix("Exit codes:") {
+                exit.push(rest.trim());
+            } else if !exit.is_empty() {
+                exit.push(line.trim());
+            } else {
+                notes.push(line.trim());
+            }
+        }
+        if !notes.is_empty() {
+            s.notes.push(notes.join(" "));
+        }
+        if !exit.is_empty() {
+            s.exit_status = Some(exit.join(" "));
+        }
+    }
+    s
+}
+
+/// Text as roff reads it literally: backslashes escaped, a leading `.` or `'`
+/// guarded, `-` as the minus sign a copied command needs.
+fn roff(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = l.replace('\\', "\\e").replace('-', "\\-");
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_text_becomes_examples_exit_status_and_notes() {
+        let s = man_sections(
+            "Examples:\n  taskotron run a --item x\n  taskotron test\n\nSome prose\nover lines.\nExit codes: 0 ok,\n1 not.",
+        );
+        assert_eq!(s.examples, ["taskotron run a --item x", "taskotron test"]);
+        assert_eq!(s.notes, ["Some prose over lines."]);
+        assert_eq!(s.exit_status.as_deref(), Some("0 ok, 1 not."));
+        assert_eq!(roff(".x -y \\n"), "\\&.x \\-y \\en");
+    }
+
+    #[test]
+    fn every_man_page_has_examples_kept_whole_and_an_exit_status() {
+        let mut root = Cli::command();
+        root.build();
+        let mut page = Vec::new();
+        man_page(&root, "taskotron", &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(".SH \"EXIT STATUS\"\n0 OK, 1"), "{page}");
+        assert!(
+            page.contains(".nf\ntaskotron run tasks/nvr\\-check \\-\\-item htop\\-3.3.0\\-1.fc41"),
+            "{page}"
+        );
+        for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let mut page = Vec::new();
+            man_page(sub, sub.get_name(), &mut page).unwrap();
+            let page = String::from_utf8(page).unwrap();
+            assert!(page.contains(".SH \"EXIT STATUS\""), "{}", sub.get_name());
+        }
+    }
 }
