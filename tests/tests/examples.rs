@@ -114,10 +114,38 @@ fn help_groups() -> Vec<Group> {
     groups
 }
 
-/// README's ```sh blocks, without the `cargo` lines.
+/// README and the book's chapters (`docs/src/*.md`), named relative to the
+/// workspace, with their text.
+fn documents() -> Vec<(String, String)> {
+    let mut names = vec!["README.md".to_string()];
+    let mut chapters: Vec<String> = std::fs::read_dir(workspace().join("docs/src"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md") && n != "SUMMARY.md")
+        .map(|n| format!("docs/src/{n}"))
+        .collect();
+    chapters.sort();
+    names.extend(chapters);
+    names
+        .into_iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(workspace().join(&n)).unwrap();
+            (n, text)
+        })
+        .collect()
+}
+
+/// The ```sh blocks of README and the book, without the `cargo` lines.
 fn readme_groups() -> Vec<Group> {
-    let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     let mut groups = Vec::new();
+    for (name, text) in documents() {
+        sh_groups(&name, &text, &mut groups);
+    }
+    groups
+}
+
+fn sh_groups(name: &str, text: &str, groups: &mut Vec<Group>) {
     let mut current: Option<(usize, Vec<String>)> = None;
     for (n, line) in text.lines().enumerate() {
         match (&mut current, line.trim_end()) {
@@ -129,7 +157,7 @@ fn readme_groups() -> Vec<Group> {
                     .collect();
                 if !lines.is_empty() {
                     groups.push(Group {
-                        origin: format!("README.md:{start}"),
+                        origin: format!("{name}:{start}"),
                         lines,
                     });
                 }
@@ -139,7 +167,6 @@ fn readme_groups() -> Vec<Group> {
             _ => {}
         }
     }
-    groups
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -393,12 +420,12 @@ fn example_file_exists(path: &str) -> bool {
     !found.is_empty()
 }
 
-/// README's whole formulas (```yaml blocks that start with `name:`) validate, and
-/// those that need nothing but the shell run as README says: the TAP suite with an
-/// `exitcode` action ends with exit 100, its failing test in the results.
+/// The whole formulas of README and the book (```yaml blocks that start with
+/// `name:`) validate, and those with an `exitcode` action run as the book says:
+/// the TAP suite ends with exit 100, its failing test in the results.
 #[test]
 fn every_whole_formula_in_readme_validates_and_runs() {
-    let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let text: String = documents().into_iter().map(|(_, t)| t).collect();
     let mut formulas = 0;
     for block in text.split("```yaml\n").skip(1) {
         let body = block.split("\n```").next().unwrap();
@@ -445,4 +472,75 @@ fn every_whole_formula_in_readme_validates_and_runs() {
         }
     }
     assert!(formulas >= 2, "README lost its formulas");
+}
+
+/// The deployment chapter's units are the files in `contrib/systemd/` (the first
+/// line of each names its file), each `ExecStart` is a command line taskotron
+/// takes, and the chapter's configuration loads.
+#[test]
+fn the_deployment_chapter_matches_the_shipped_units() {
+    let chapter = std::fs::read_to_string(workspace().join("docs/src/deployment.md")).unwrap();
+    let mut units = 0;
+    for block in chapter.split("```ini\n").skip(1) {
+        let body = &block[..block.find("```").unwrap()];
+        let file = body
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .expect("a unit's first line names its file");
+        let shipped = std::fs::read_to_string(workspace().join(file)).unwrap();
+        assert_eq!(body, shipped, "{file} and the chapter differ");
+        let exec = body
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart=/usr/bin/taskotron "))
+            .unwrap_or_else(|| panic!("{file} has no ExecStart"));
+        // systemd's specifiers, filled in as systemd would.
+        let exec = exec
+            .replace("%%", "%")
+            .replace("%i", "aarch64")
+            .replace("%H", "host");
+        let mut args: Vec<&str> = exec.split_whitespace().collect();
+        args.push("--help");
+        let o = Command::new(taskotron_tests::bin::taskotron())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        units += 1;
+    }
+    assert_eq!(units, 3);
+    let start = chapter.find("```yaml\n").unwrap() + 8;
+    let config = &chapter[start..];
+    let config = &config[..config.find("```").unwrap()];
+    taskotron_core::config::Config::parse(config, Path::new("taskotron.yaml"), &|_| None)
+        .unwrap_or_else(|e| panic!("the chapter's config: {e}"));
+}
+
+/// The book's summary lists every chapter, and README's links into the book lead
+/// to chapters that exist.
+#[test]
+fn the_book_is_whole_and_readme_links_into_it() {
+    let summary = std::fs::read_to_string(workspace().join("docs/src/SUMMARY.md")).unwrap();
+    for (name, _) in documents().into_iter().skip(1) {
+        let file = name.strip_prefix("docs/src/").unwrap();
+        assert!(
+            summary.contains(&format!("({file})")),
+            "SUMMARY.md lacks {file}"
+        );
+    }
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let mut links = 0;
+    for part in readme.split("](docs/src/").skip(1) {
+        let file = &part[..part.find(')').unwrap()];
+        assert!(
+            workspace().join("docs/src").join(file).is_file(),
+            "README links to {file}"
+        );
+        links += 1;
+    }
+    assert!(links >= 8, "README lost its links into the book");
 }

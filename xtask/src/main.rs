@@ -24,6 +24,7 @@ mod bench_tap;
 mod bench_trigger;
 mod bench_web;
 mod ci;
+mod docs;
 mod e2e;
 mod fuzz;
 mod integration;
@@ -61,6 +62,8 @@ commands:
                               against the same queries on the state database
   bench rebuild [--runs N]    the CLI's incremental rebuild after a one-line change of
                               the TAP crate, against the commit before the split
+  docs                        render the book in docs/ with mdBook into target/book
+                              (installs mdBook into target/tools when missing)
   release                     release build, completions and man pages from the CLI
                               definition, a tarball and SHA256SUMS in target/dist;
                               refuses unless CHANGELOG.md has the version's section
@@ -84,6 +87,7 @@ fn run() -> Result<()> {
         Some("bench") => bench::run(rest),
         Some("fuzz") => fuzz::run(rest),
         Some("release") => release::run(rest),
+        Some("docs") => docs::run(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -1356,13 +1356,13 @@ mod tests {
         }
     }
 
-    /// README's configuration block names every key, and only keys.
+    /// The book's configuration block names every key, and only keys.
     #[test]
     fn readme_lists_every_key() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../../docs/src/configuration.md");
         let start = readme
             .find("```yaml\nprofile:")
-            .expect("README's config block");
+            .expect("the configuration chapter's config block");
         let block = &readme[start + 8..];
         let block = &block[..block.find("```").unwrap()];
         for key in KEYS {
