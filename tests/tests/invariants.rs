@@ -180,7 +180,12 @@ fn the_model_crate_does_no_io() {
 fn architecture_names_the_modules_that_exist() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
-    for krate in ["taskotron-tap", "taskotron-model", "taskotron-core"] {
+    for krate in [
+        "taskotron-tap",
+        "taskotron-fmf",
+        "taskotron-model",
+        "taskotron-core",
+    ] {
         let section = map
             .split(&format!("### `{krate}`"))
             .nth(1)
@@ -392,4 +397,42 @@ fn the_cli_never_panics_on_a_closed_pipe() {
         offenders.is_empty(),
         "use outln!/out!/errln!: {offenders:?}"
     );
+}
+
+/// The fmf reader reads files and does nothing else: no process, no network, no
+/// write, and no taskotron crate beneath it but the TAP crate's YAML reader.
+#[test]
+fn the_fmf_crate_only_reads_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-fmf/src");
+    for (name, code) in sources_of(&src) {
+        for needle in [
+            "std::process",
+            "Command::new",
+            "TcpStream",
+            "UdpSocket",
+            "fs::write",
+            "File::create",
+            "OpenOptions",
+            "create_dir",
+            "remove_",
+            "rename(",
+        ] {
+            assert!(
+                !code.contains(needle),
+                "taskotron-fmf's {name} uses {needle}"
+            );
+        }
+    }
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../taskotron-fmf/Cargo.toml"),
+    )
+    .unwrap();
+    let deps = manifest.split("[dependencies]").nth(1).unwrap();
+    let deps = deps.split("\n[").next().unwrap();
+    for line in deps.lines().filter(|l| l.starts_with("taskotron")) {
+        assert!(
+            line.starts_with("taskotron-tap"),
+            "taskotron-fmf depends on {line}"
+        );
+    }
 }

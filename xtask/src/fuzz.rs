@@ -6,6 +6,7 @@ use crate::util::{cargo, root, step};
 
 const TARGETS: &[&str] = &[
     "config",
+    "fmf_merge",
     "formula",
     "template",
     "yaml",
@@ -20,8 +21,8 @@ const TARGETS: &[&str] = &[
     "ssh_target",
 ];
 
-/// The targets that fuzz only `taskotron-tap`.
-const TAP_ONLY: &[&str] = &["tap", "junit", "resultyaml", "yaml"];
+/// The targets that need no `taskotron-core` (`taskotron-tap` and `taskotron-fmf`).
+const TAP_ONLY: &[&str] = &["tap", "junit", "resultyaml", "yaml", "fmf_merge"];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
 pub fn run(args: &[String]) -> Result<()> {
