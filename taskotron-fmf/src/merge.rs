@@ -96,7 +96,7 @@ fn named(k: &Node, name: &str) -> Node {
 }
 
 fn apply(parent: &Node, child: &Node, op: Op) -> Result<Node, MergeError> {
-    use NodeValue::{Map, Seq, Str};
+    use NodeValue::{Float, Int, Map, Seq, Str};
     let value = match (op, &parent.value, &child.value) {
         (Op::Append, Seq(p), Seq(c)) => Seq(p.iter().chain(c).cloned().collect()),
         (Op::Prepend, Seq(p), Seq(c)) => Seq(c.iter().chain(p).cloned().collect()),
@@ -114,6 +114,48 @@ fn apply(parent: &Node, child: &Node, op: Op) -> Result<Node, MergeError> {
             }
             Map(m)
         }
+        // A list of mappings and a mapping: each item gets the mapping merged in
+        // (`discover+: {filter: ...}` over several discover phases).
+        (Op::Append | Op::Prepend | Op::Remove, Seq(p), Map(c)) => {
+            let mut items = Vec::with_capacity(p.len());
+            for item in p {
+                let Map(entries) = &item.value else {
+                    return err(format!(
+                        "cannot merge a mapping into a list of {}",
+                        kind(&item.value)
+                    ));
+                };
+                let mut m = entries.clone();
+                merge_into(&mut m, &suffixed(c, op))?;
+                items.push(Node {
+                    value: Map(m),
+                    ..item.clone()
+                });
+            }
+            Seq(items)
+        }
+        // A mapping and a list of mappings: each item is the mapping with the item
+        // merged in (one discover phase becoming several).
+        (Op::Append | Op::Prepend, Map(p), Seq(c)) => {
+            let mut items = Vec::with_capacity(c.len());
+            for item in c {
+                let Map(entries) = &item.value else {
+                    return err(format!("cannot merge {} into a mapping", kind(&item.value)));
+                };
+                let mut m = p.clone();
+                merge_into(&mut m, entries)?;
+                items.push(Node {
+                    value: Map(m),
+                    ..item.clone()
+                });
+            }
+            Seq(items)
+        }
+        (Op::Append, Int(p), Int(c)) => Int(p.saturating_add(*c)),
+        (Op::Remove, Int(p), Int(c)) => Int(p.saturating_sub(*c)),
+        (Op::Append, Float(p), Float(c)) => Float(p + c),
+        (Op::Remove, Float(p), Float(c)) => Float(p - c),
+        (Op::Append, Int(p), Float(c)) | (Op::Append, Float(c), Int(p)) => Float(*p as f64 + c),
         (Op::Append, Str(p, f), Str(c, _)) => Str(format!("{p}{c}"), *f),
         (Op::Prepend, Str(p, f), Str(c, _)) => Str(format!("{c}{p}"), *f),
         (Op::Remove, Seq(p), Seq(c)) => Seq(p
@@ -126,8 +168,31 @@ fn apply(parent: &Node, child: &Node, op: Op) -> Result<Node, MergeError> {
             .filter(|(k, _)| !c.iter().any(|x| x.key_text() == k.key_text()))
             .cloned()
             .collect()),
-        (Op::Remove, Str(p, f), Str(c, _)) => Str(p.replace(c.as_str(), ""), *f),
+        // What matches the regex goes.
+        (Op::Remove, Str(p, f), Str(c, _)) => {
+            let re = regex::Regex::new(c).map_err(|e| MergeError {
+                message: format!("`{c}` is not a regular expression: {e}"),
+            })?;
+            Str(re.replace_all(p, "").into_owned(), *f)
+        }
         (Op::Substitute, _, _) => return substitute(parent, child),
+        (Op::RemoveMatching, Str(p, f), _) => {
+            let patterns = patterns(child)?;
+            Str(
+                patterns
+                    .iter()
+                    .fold(p.clone(), |t, re| re.replace_all(&t, "").into_owned()),
+                *f,
+            )
+        }
+        (Op::RemoveMatching, Map(p), _) => {
+            let patterns = patterns(child)?;
+            Map(p
+                .iter()
+                .filter(|(k, _)| !patterns.iter().any(|re| re.is_match(&k.key_text())))
+                .cloned()
+                .collect())
+        }
         (Op::RemoveMatching, Seq(p), _) => {
             let patterns = patterns(child)?;
             Seq(p
@@ -159,6 +224,27 @@ fn apply(parent: &Node, child: &Node, op: Op) -> Result<Node, MergeError> {
         value,
         ..parent.clone()
     })
+}
+
+/// The keys of `c` given `op`'s suffix where they have none, so that merging a
+/// mapping into each item of a list merges as the operator said.
+fn suffixed(c: &[(Node, Node)], op: Op) -> Vec<(Node, Node)> {
+    let suffix = match op {
+        Op::Append => "+",
+        Op::Prepend => "+<",
+        Op::Remove => "-",
+        _ => "",
+    };
+    c.iter()
+        .map(|(k, v)| {
+            let key = k.key_text();
+            if split_key(&key).1 == Op::Set && op == Op::Remove {
+                (named(k, &format!("{key}{suffix}")), v.clone())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
 }
 
 fn kind(v: &NodeValue) -> &'static str {

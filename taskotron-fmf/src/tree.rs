@@ -103,7 +103,9 @@ impl Tree {
         }
         let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
         let mut problems = Vec::new();
-        read_dir(root, "/", &mut raw, &mut problems);
+        let include = explore_include(root);
+        raw.entry("/".to_string()).or_default();
+        read_dir(root, "/", &include, &mut raw, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -133,13 +135,30 @@ fn join(parent: &str, child: &str) -> String {
     }
 }
 
+/// The dot-names `.fmf/config` asks to be read (`explore: {include: [.plans]}`).
+fn explore_include(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join(".fmf/config")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = yaml::parse(&text, None) else {
+        return Vec::new();
+    };
+    doc.get("explore")
+        .and_then(|e| e.get("include"))
+        .and_then(Yaml::as_seq)
+        .map(|items| items.iter().map(Yaml::key_text).collect())
+        .unwrap_or_default()
+}
+
+/// Reads directory `dir` as node `name`; true when it, or a directory below it,
+/// holds metadata (a directory without any is no node).
 fn read_dir(
     dir: &Path,
     name: &str,
+    include: &[String],
     raw: &mut BTreeMap<String, Raw>,
     problems: &mut Vec<Diagnostic>,
-) {
-    raw.entry(name.to_string()).or_default();
+) -> bool {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(d) => d.flatten().map(|e| e.path()).collect(),
         Err(e) => {
@@ -147,31 +166,38 @@ fn read_dir(
                 "cannot read `{}`: {e}",
                 dir.display()
             )));
-            return;
+            return false;
         }
     };
     entries.sort();
+    let mut found = false;
     // main.fmf first: a directory's own data comes before its children's files.
     let main = dir.join("main.fmf");
     if main.is_file() {
         read_file(&main, name, raw, problems);
+        found = true;
     }
     for path in entries {
         let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
             continue;
         };
-        if file.starts_with('.') || path == main {
+        if (file.starts_with('.') && !include.iter().any(|i| i == file)) || path == main {
             continue;
         }
         // A nested tree is a tree of its own.
         if path.is_dir() {
             if !path.join(VERSION_FILE).is_file() {
-                read_dir(&path, &join(name, file), raw, problems);
+                found |= read_dir(&path, &join(name, file), include, raw, problems);
             }
         } else if let Some(stem) = file.strip_suffix(".fmf") {
             read_file(&path, &join(name, stem), raw, problems);
+            found = true;
         }
     }
+    if found {
+        raw.entry(name.to_string()).or_default();
+    }
+    found
 }
 
 fn read_file(

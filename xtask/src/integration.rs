@@ -61,10 +61,58 @@ impl Check {
 }
 
 /// The test targets that use real services.
-const TARGETS: &[&str] = &["amqp", "buildbot", "report_html", "web"];
+const TARGETS: &[&str] = &["amqp", "buildbot", "fmf_oracle", "report_html", "web"];
 
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];
+
+/// The Python fmf the fmf reader is compared with (the version `reference/` names).
+const FMF: &str = "fmf==1.7.0";
+
+/// Installs the Python fmf into `target/fmf-venv`, and unpacks its sdist (whose
+/// `examples/` trees the oracle test reads) into `target/fmf-sdist`, unless there.
+fn install_fmf() -> Result<()> {
+    let root = crate::util::root();
+    let venv = root.join("target/fmf-venv");
+    let has = Command::new(venv.join("bin/python"))
+        .args(["-c", "import fmf"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        install_venv("fmf-venv", &[FMF])?;
+    }
+    let sdist = root.join("target/fmf-sdist");
+    if sdist.join("fmf-1.7.0/examples").is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&sdist)?;
+    let status = Command::new(venv.join("bin/pip"))
+        .args([
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            FMF,
+            "-d",
+        ])
+        .arg(&sdist)
+        .status()
+        .context("cannot run pip download")?;
+    if !status.success() {
+        bail!("pip download {FMF} failed ({status})");
+    }
+    let status = Command::new("tar")
+        .args(["xzf", "fmf-1.7.0.tar.gz"])
+        .current_dir(&sdist)
+        .status()
+        .context("cannot run tar")?;
+    if !status.success() {
+        bail!("cannot unpack the fmf sdist ({status})");
+    }
+    Ok(())
+}
 
 /// The official ResultsDB client the web test reads `/api/v2.0` with.
 const RESULTSDB_API: &[&str] = &["resultsdb-api==2.1.6"];
@@ -160,6 +208,7 @@ pub fn run_tests() -> Result<(u64, u64)> {
     install()?;
     install_buildbot()?;
     install_resultsdb_api()?;
+    install_fmf()?;
     let (build, test) = plan();
     crate::util::step(&build.0, build.1)?;
     tests(test, "cargo test (integration, real services)")
