@@ -151,11 +151,12 @@ fn apply(parent: &Node, child: &Node, op: Op) -> Result<Node, MergeError> {
             }
             Seq(items)
         }
-        (Op::Append, Int(p), Int(c)) => Int(p.saturating_add(*c)),
+        (Op::Append | Op::Prepend, Int(p), Int(c)) => Int(p.saturating_add(*c)),
         (Op::Remove, Int(p), Int(c)) => Int(p.saturating_sub(*c)),
-        (Op::Append, Float(p), Float(c)) => Float(p + c),
+        (Op::Append | Op::Prepend, Float(p), Float(c)) => Float(p + c),
         (Op::Remove, Float(p), Float(c)) => Float(p - c),
-        (Op::Append, Int(p), Float(c)) | (Op::Append, Float(c), Int(p)) => Float(*p as f64 + c),
+        (Op::Append | Op::Prepend, Int(p), Float(c))
+        | (Op::Append | Op::Prepend, Float(c), Int(p)) => Float(*p as f64 + c),
         (Op::Append, Str(p, f), Str(c, _)) => Str(format!("{p}{c}"), *f),
         (Op::Prepend, Str(p, f), Str(c, _)) => Str(format!("{c}{p}"), *f),
         (Op::Remove, Seq(p), Seq(c)) => Seq(p
