@@ -148,7 +148,7 @@ fn invalid(e: &serde_norway::Error, text: &str, path: &Path) -> Diagnostic {
     let mut d = match what.strip_prefix("unknown field `") {
         Some(rest) => {
             let (given, valid) = rest.split_once('`').unwrap_or((rest, ""));
-            let valid: Vec<&str> = valid.split('`').skip(1).step_by(2).collect();
+            let valid = taskotron_core::suggest::backquoted(valid);
             width = given.chars().count();
             let place = within.map_or("at the top".to_string(), |p| format!("in `{p}`"));
             let d = Diagnostic::error(format!("unknown key `{given}` {place}"))

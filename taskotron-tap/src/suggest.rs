@@ -23,6 +23,13 @@ where
     best.map(|(c, _)| c)
 }
 
+/// The names a text quotes in backquotes, in order: serde's "expected one of
+/// `builds`, `tags`" gives `builds` and `tags`. Used to put serde's refusals into
+/// our own words, with a did-you-mean among them.
+pub fn backquoted(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
 /// Formats candidates as "`a`, `b` or `c`" for "expected ..." texts.
 pub fn one_of<'a, I>(candidates: I) -> String
 where
@@ -38,6 +45,15 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn backquoted_names_are_read_in_order() {
+        assert_eq!(
+            super::backquoted(", expected one of `builds`, `tags`, `inheritance`"),
+            ["builds", "tags", "inheritance"]
+        );
+        assert!(super::backquoted("no names").is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -74,12 +74,7 @@ const FMF: &str = "fmf==1.7.0";
 fn install_fmf() -> Result<()> {
     let root = crate::util::root();
     let venv = root.join("target/fmf-venv");
-    let has = Command::new(venv.join("bin/python"))
-        .args(["-c", "import fmf"])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has {
+    if !venv_has("fmf-venv", "fmf") {
         install_venv("fmf-venv", &[FMF])?;
     }
     let sdist = root.join("target/fmf-sdist");
@@ -128,16 +123,24 @@ fn install_buildbot() -> Result<()> {
 
 /// Installs the ResultsDB client into `target/resultsdb-venv` unless it is there.
 fn install_resultsdb_api() -> Result<()> {
-    let venv = crate::util::root().join("target/resultsdb-venv");
-    let has = Command::new(venv.join("bin/python"))
-        .args(["-c", "import resultsdb_api"])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if has {
+    if venv_has("resultsdb-venv", "resultsdb_api") {
         return Ok(());
     }
     install_venv("resultsdb-venv", RESULTSDB_API)
+}
+
+/// Whether the venv `target/<name>` imports `module`.
+fn venv_has(name: &str, module: &str) -> bool {
+    Command::new(
+        crate::util::root()
+            .join("target")
+            .join(name)
+            .join("bin/python"),
+    )
+    .args(["-c", &format!("import {module}")])
+    .stderr(std::process::Stdio::null())
+    .status()
+    .is_ok_and(|s| s.success())
 }
 
 /// A venv `target/<name>` with `packages` from PyPI.

@@ -122,8 +122,7 @@ fn check(shell: &Shell, args: &TapCheckArgs) -> ExitOutcome {
     let mut more_failing = 0u64;
     let mut on_case = |case: results::Case| {
         // A stream that is not whole is said by its diagnostic, not as a test.
-        let whole_stream = case.status == results::CaseStatus::Error && case.name == "TAP stream";
-        if case.status.is_bad() && !whole_stream {
+        if case.status.is_bad() && !case.is_broken_stream() {
             if failing_tests.len() < NAMED {
                 failing_tests
                     .push(json!({"name": case.name, "line": case.line, "message": case.message}));

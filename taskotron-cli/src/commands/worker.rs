@@ -161,18 +161,8 @@ fn report(shell: &Shell, format: Format, job: &QueuedJob) {
                 _ => ("Ran", Tone::Bad),
             };
             let mut text = line(job);
-            if job.state == JobState::Scheduled {
-                // Why this attempt stopped: the report it left says.
-                if let Some(r) = &job.report {
-                    let kind = r
-                        .failure
-                        .as_ref()
-                        .map_or(String::new(), |f| format!("{}: ", f.kind));
-                    let status = r.status.as_deref().unwrap_or("an infrastructure failure");
-                    let status = status.lines().next().unwrap_or_default();
-                    let status = status.strip_prefix(kind.as_str()).unwrap_or(status);
-                    text.push_str(&format!(" (run {} stopped: {kind}{status})", r.run_id));
-                }
+            if let Some(why) = taskotron_core::scheduler::stopped_attempt(job) {
+                text.push_str(&format!(" ({why})"));
             }
             shell.status(verb, &text, tone);
         }

@@ -173,6 +173,25 @@ impl JobView {
     }
 }
 
+/// Why the last attempt of a job that is back in the queue stopped, from the
+/// report it left: `run <id> stopped: KOJI_UNREACHABLE: ...` (the first line of
+/// its status, the kind said once). `None` for a job that is not waiting for
+/// another attempt.
+pub fn stopped_attempt(job: &QueuedJob) -> Option<String> {
+    if job.state != JobState::Scheduled {
+        return None;
+    }
+    let r = job.report.as_ref()?;
+    let kind = r
+        .failure
+        .as_ref()
+        .map_or(String::new(), |f| format!("{}: ", f.kind));
+    let status = r.status.as_deref().unwrap_or("an infrastructure failure");
+    let status = status.lines().next().unwrap_or_default();
+    let status = status.strip_prefix(kind.as_str()).unwrap_or(status);
+    Some(format!("run {} stopped: {kind}{status}", r.run_id))
+}
+
 /// The run whose artifacts a job's page shows: the running attempt's while it
 /// runs, else the report's. Only a plain name, which cannot leave the artifacts
 /// directory.

@@ -12,7 +12,7 @@ mod job_view;
 mod queue;
 mod view;
 
-pub use job_view::{run_of, Crash, JobView, Verdict};
+pub use job_view::{run_of, stopped_attempt, Crash, JobView, Verdict};
 pub use queue::{CrashCause, JobEvent, JobOrigin, JobState, Queue, QueueError, QueuedJob, Waiting};
 pub use view::{Durations, JobFilter, DURATION_BUCKETS};
 

@@ -96,6 +96,15 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether this case stands for a stream that is not whole
+    /// ([`super::broken_stream`]) rather than for a test: its diagnostic says
+    /// why, and no test count includes it.
+    pub fn is_broken_stream(&self) -> bool {
+        self.status == CaseStatus::Error
+            && self.classname.is_none()
+            && self.name == super::from_tap::STREAM_CASE
+    }
+
     /// A result that did not come from a test point (ResultYAML, a check's own
     /// results) as a case named by its item.
     pub fn of_detail(d: &CheckDetail, checkname: &str) -> Self {

@@ -420,6 +420,9 @@ pub fn read_tap(
     Ok((summary, diagnostics, tracker.counts()))
 }
 
+/// The name of the case [`broken_stream`] makes: the stream itself, not a test.
+pub const STREAM_CASE: &str = "TAP stream";
+
 /// The case in error that stands for a stream that is not valid TAP: no leaf
 /// shows a stream cut short, so without it a suite killed halfway looks green.
 pub fn broken_stream(summary: &Summary, last_line: usize) -> Option<Case> {
@@ -433,7 +436,7 @@ pub fn broken_stream(summary: &Summary, last_line: usize) -> Option<Case> {
         (None, None) => return None,
     };
     Some(Case {
-        name: "TAP stream".into(),
+        name: STREAM_CASE.into(),
         status: CaseStatus::Error,
         line: summary
             .diagnostics

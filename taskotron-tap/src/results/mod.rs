@@ -15,7 +15,9 @@ pub mod writer;
 
 pub use case::{Case, CaseCounts, CaseStatus, Tracker};
 pub use check_detail::{CheckDetail, RESERVED_KEYS};
-pub use from_tap::{broken_stream, parse_tap, read_tap, Context, Converter, TapResults};
+pub use from_tap::{
+    broken_stream, parse_tap, read_tap, Context, Converter, TapResults, STREAM_CASE,
+};
 pub use highlights::highlights;
 pub use outcome::{summary, Outcome, OutcomeError};
 
