@@ -7,8 +7,10 @@
 //! *Invariant: this crate reads files and does nothing else: no process, no
 //! network, no writes.* Every problem is a [`Diagnostic`] with its file and place.
 
+pub mod context;
 pub mod merge;
 pub mod tree;
 
+pub use context::{Context, Decision};
 pub use taskotron_tap::Diagnostic;
 pub use tree::{Node, Tree};
