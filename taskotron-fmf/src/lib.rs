@@ -7,6 +7,7 @@
 //! *Invariant: this crate reads files and does nothing else: no process, no
 //! network, no writes.* Every problem is a [`Diagnostic`] with its file and place.
 
+pub mod adjust;
 pub mod context;
 pub mod merge;
 pub mod tree;

@@ -120,6 +120,38 @@ impl Tree {
         }
     }
 
+    /// Applies every node's `adjust` rules for `ctx`, and says what each rule did.
+    ///
+    /// # Errors
+    /// A rule whose keys do not merge into its node, with the node's file.
+    pub fn adjust(
+        &mut self,
+        ctx: &crate::Context,
+    ) -> Result<Vec<crate::adjust::Applied>, Vec<Diagnostic>> {
+        let mut applied = Vec::new();
+        let mut problems = Vec::new();
+        for node in &mut self.nodes {
+            match crate::adjust::apply(&node.name, &mut node.data, ctx) {
+                Ok(a) => applied.extend(a),
+                Err(message) => {
+                    let d = Diagnostic::error(format!(
+                        "in `{}`: an `adjust` rule {message}",
+                        node.name
+                    ));
+                    problems.push(match node.sources.last() {
+                        Some(f) => d.in_file(f),
+                        None => d,
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(applied)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The listed nodes (leaves, and branches with `select: true`).
     pub fn selected(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| n.selected)
@@ -281,6 +313,9 @@ fn add(
                 ),
             }
         } else {
+            if merge::split_key(&key).0 == "adjust" {
+                problems.extend(crate::adjust::check(&v, path, text));
+            }
             own.push((k, v));
         }
     }

@@ -14,12 +14,22 @@ fn target() -> PathBuf {
 /// What the Python fmf lists of the tree at `root`: each selected node's name and
 /// data, by name.
 fn python_fmf(root: &Path) -> Result<Vec<(String, Value)>, String> {
+    python_fmf_for(root, None)
+}
+
+/// As [`python_fmf`], after `adjust` for `distro` as tmt applies it (values
+/// compared without case).
+fn python_fmf_for(root: &Path, distro: Option<&str>) -> Result<Vec<(String, Value)>, String> {
     let script = "import fmf, json, sys\n\
+                  from fmf.context import Context\n\
                   t = fmf.Tree(sys.argv[1])\n\
+                  if len(sys.argv) > 2:\n\
+                  \x20   t.adjust(Context(distro=sys.argv[2]), case_sensitive=False)\n\
                   print(json.dumps([[n.name, n.data] for n in t.prune()]))\n";
     let o = Command::new(target().join("fmf-venv/bin/python"))
         .args(["-c", script])
         .arg(root)
+        .args(distro)
         .output()
         .expect("target/fmf-venv (cargo xtask integration installs it)");
     if !o.status.success() {
@@ -32,12 +42,22 @@ fn python_fmf(root: &Path) -> Result<Vec<(String, Value)>, String> {
 }
 
 fn ours(root: &Path) -> Result<Vec<(String, Value)>, String> {
-    let tree = taskotron_fmf::Tree::read(root).map_err(|d| {
+    ours_for(root, None)
+}
+
+fn ours_for(root: &Path, distro: Option<&str>) -> Result<Vec<(String, Value)>, String> {
+    let words = |d: Vec<taskotron_fmf::Diagnostic>| {
         d.iter()
             .map(|d| d.message.clone())
             .collect::<Vec<_>>()
             .join("; ")
-    })?;
+    };
+    let mut tree = taskotron_fmf::Tree::read(root).map_err(words)?;
+    if let Some(distro) = distro {
+        let mut ctx = taskotron_fmf::Context::new().ignoring_case();
+        ctx.set("distro", vec![distro.to_string()]);
+        tree.adjust(&ctx).map_err(words)?;
+    }
     let mut list: Vec<(String, Value)> = tree
         .selected()
         .map(|n| (n.name.clone(), n.to_json()))
@@ -317,5 +337,84 @@ proptest::proptest! {
             proptest::prop_assert!(theirs.iter().any(|t| t == kind), "no {kind} among {theirs:?}");
         }
         proptest::prop_assert!(differences.is_empty(), "{}", differences.join("\n"));
+    }
+}
+
+/// An `adjust` rule: a `when` on `distro`, keys to change and now and then
+/// `continue: false` or a `because`.
+fn adjust_rule() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let when = prop::sample::select(vec![
+        "distro == fedora-40",
+        "distro < fedora-41",
+        "distro ~ ^centos",
+        "arch == x86_64",
+        "distro == Fedora",
+        "distro >= fedora-40 and distro is defined",
+    ]);
+    let tail = prop::sample::select(vec!["", "\n    continue: false", "\n    because: why"]);
+    (proptest::option::weighted(0.9, when), data_line(), tail).prop_map(|(w, line, tail)| match w {
+        Some(w) => format!("  - when: {w}\n    {line}{tail}\n"),
+        None => format!("  - {line}{tail}\n"),
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 32, ..Default::default() })]
+
+    /// Generated `adjust` rules (inherited, replaced by a child's own, extended
+    /// with `adjust+`) change the nodes as the Python fmf changes them for a
+    /// context, as tmt applies them.
+    #[test]
+    #[ignore = "needs target/fmf-venv; run by cargo xtask integration"]
+    fn generated_adjust_rules_apply_as_python_fmf_applies_them(
+        base in proptest::collection::vec(data_line(), 0..3),
+        root_rules in proptest::collection::vec(adjust_rule(), 0..4),
+        child_rules in proptest::collection::vec(adjust_rule(), 0..3),
+        child_key in proptest::sample::select(vec!["adjust", "adjust+"]),
+        distro in proptest::sample::select(vec!["fedora-40", "fedora-41", "centos-stream-9", "FEDORA-39"]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".fmf")).unwrap();
+        std::fs::write(dir.path().join(".fmf/version"), "1\n").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut main: String = base
+            .iter()
+            .filter(|l| seen.insert(l.split(':').next().unwrap().to_string()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if !root_rules.is_empty() {
+            main.push_str("adjust:\n");
+            main.extend(root_rules.iter().cloned());
+        }
+        main.push_str("/plain:\n  summary: plain\n");
+        if !child_rules.is_empty() {
+            main.push_str(&format!("/own:\n  {child_key}:\n"));
+            for r in &child_rules {
+                main.push_str(&r.lines().map(|l| format!("  {l}\n")).collect::<String>());
+            }
+        }
+        std::fs::write(dir.path().join("main.fmf"), &main).unwrap();
+        // The `adjust` key itself is left out: the Python fmf merges a rule's
+        // mapping into the node by reference, so a later `key+` shows through
+        // in the rule it came from (an aliasing slip, not a rule of the format).
+        let without_adjust = |r: Result<Vec<(String, Value)>, String>| {
+            r.map(|nodes| {
+                nodes
+                    .into_iter()
+                    .map(|(n, mut d)| {
+                        d.as_object_mut().map(|o| o.remove("adjust"));
+                        (n, d)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let theirs = without_adjust(python_fmf_for(dir.path(), Some(distro)));
+        let mine = without_adjust(ours_for(dir.path(), Some(distro)));
+        match (&theirs, &mine) {
+            (Ok(t), Ok(m)) => proptest::prop_assert_eq!(t, m, "{}", main),
+            (Err(_), Err(_)) => {}
+            _ => proptest::prop_assert!(false, "{main}\nfmf: {theirs:?}\nours: {mine:?}"),
+        }
     }
 }
