@@ -197,6 +197,12 @@ pub enum Command {
     /// Read TAP (13 or 14, from any producer): convert it, or check it.
     #[command(subcommand)]
     Tap(TapCommand),
+    /// List, show or export the tmt tests of an fmf tree, as `tmt tests` does.
+    #[command(subcommand)]
+    Tests(FmfCommand),
+    /// List, show or export the tmt plans of an fmf tree, as `tmt plans` does.
+    #[command(subcommand)]
+    Plans(FmfCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  mkdir -p ~/.local/share/bash-completion/completions\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
@@ -828,4 +834,61 @@ mod tests {
         assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_override("novalue").is_err());
     }
+}
+
+/// `tests` and `plans` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FmfCommand {
+    /// Their names, one per line.
+    #[command(
+        after_help = "Examples:\n  taskotron tests ls --root tasks/tmt-smoke\n  taskotron tests ls --root tasks/tmt-smoke -c distro=fedora-41 --filter 'tag: quick'\n  taskotron plans ls --root tasks/tmt-smoke --format json\n\nExit codes: 0 listed, 2 the tree or an argument is invalid."
+    )]
+    Ls(FmfArgs),
+    /// Each with its fields, for people.
+    #[command(
+        after_help = "Examples:\n  taskotron tests show --root tasks/tmt-smoke /tests/basic\n  taskotron plans show --root tasks/tmt-smoke -c distro=centos-stream-9\n\nExit codes: 0 shown, 2 the tree or an argument is invalid."
+    )]
+    Show(FmfArgs),
+    /// Each with every field and tmt's defaults, in the shape `tmt tests export`
+    /// and `tmt plans export` give (YAML, or `--format json`).
+    #[command(
+        after_help = "Examples:\n  taskotron tests export --root tasks/tmt-smoke\n  taskotron plans export --root tasks/tmt-smoke --format json -c distro=fedora-41 -c arch=aarch64\n\nExit codes: 0 exported, 2 the tree or an argument is invalid."
+    )]
+    Export(FmfArgs),
+}
+
+/// What `tests`/`plans` read and which of them they keep.
+#[derive(Debug, Args)]
+pub struct FmfArgs {
+    /// Keep those whose name matches one of these regexes (searched, as tmt does).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// The tree: a directory holding `.fmf/version`, or one below it.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// A context dimension for `adjust` rules: `distro=fedora-41`, `arch=x86_64`
+    /// (repeatable; `dim=a,b` gives several values).
+    #[arg(short = 'c', long = "context", value_name = "DIM=VALUE")]
+    pub context: Vec<String>,
+    /// Keep those the fmf filter holds for: `tag: quick & tier: 1` (repeatable,
+    /// all must hold).
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// Leave out those whose name matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Output format: `human` for people, `yaml` (export's default) or `json`.
+    #[arg(long, value_enum)]
+    pub format: Option<FmfFormat>,
+}
+
+/// Output format of `tests` and `plans`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FmfFormat {
+    /// For people.
+    Human,
+    /// YAML, as tmt prints it.
+    Yaml,
+    /// JSON: a list, one object per test or plan.
+    Json,
 }

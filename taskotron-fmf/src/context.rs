@@ -205,6 +205,25 @@ impl Context {
     }
 }
 
+/// The dimensions of `ctx` that are a letter or two from a known one
+/// (`dsitro`), each as an error with the suggestion. Other unknown dimensions
+/// are allowed: contexts are open.
+pub fn check_dimensions(ctx: &Context) -> Vec<taskotron_tap::Diagnostic> {
+    ctx.dims
+        .keys()
+        .filter(|d| !KNOWN_DIMENSIONS.contains(&d.as_str()))
+        .filter_map(|d| {
+            taskotron_tap::suggest::did_you_mean(d, KNOWN_DIMENSIONS.iter().copied()).map(|near| {
+                taskotron_tap::Diagnostic::error(format!("`{d}` is no context dimension"))
+                    .expected(taskotron_tap::suggest::one_of(
+                        KNOWN_DIMENSIONS.iter().copied(),
+                    ))
+                    .suggest(Some(near))
+            })
+        })
+        .collect()
+}
+
 fn is_dim_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-'
 }

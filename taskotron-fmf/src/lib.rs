@@ -1,7 +1,8 @@
 //! fmf trees as tmt reads them: the tree from `.fmf/version`, node names from paths
 //! and `/`-keys, scattered definitions merged, inheritance (`/: {inherit: false}`),
 //! the merge operators (`+`, `+<`, `-`, `-~`, `~`) and which nodes are listed
-//! (`select`). No Rust crate reads fmf; this one is written against the Python fmf
+//! (`select`), `adjust` rules for a context, the `--filter` language, and tmt's
+//! tests and plans over a tree with the fields of `tmt tests export`. No Rust crate reads fmf; this one is written against the Python fmf
 //! as the oracle (facts from its documentation, never its code).
 //!
 //! *Invariant: this crate reads files and does nothing else: no process, no
@@ -9,7 +10,9 @@
 
 pub mod adjust;
 pub mod context;
+pub mod filter;
 pub mod merge;
+pub mod tmt;
 pub mod tree;
 
 pub use context::{Context, Decision};

@@ -3,7 +3,7 @@
 //! `target/buildbot-venv`), then runs the ignored tests of `tests/` that use them;
 //! each test starts its own private services on 127.0.0.1 and stops them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -35,6 +35,8 @@ const PACKAGES: &[(&str, Check)] = &[
     ("bubblewrap", Check::File("/usr/bin/bwrap")),
     // Remote runs are tested against a real OpenSSH server on loopback.
     ("openssh-server", Check::File("/usr/sbin/sshd")),
+    // tmt's `provision -h local` copies the tree with rsync (the tmt oracle test).
+    ("rsync", Check::File("/usr/bin/rsync")),
 ];
 
 /// How to tell a package is installed.
@@ -61,7 +63,14 @@ impl Check {
 }
 
 /// The test targets that use real services.
-const TARGETS: &[&str] = &["amqp", "buildbot", "fmf_oracle", "report_html", "web"];
+const TARGETS: &[&str] = &[
+    "amqp",
+    "buildbot",
+    "fmf_oracle",
+    "tmt_oracle",
+    "report_html",
+    "web",
+];
 
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];
@@ -105,6 +114,67 @@ fn install_fmf() -> Result<()> {
         .context("cannot run tar")?;
     if !status.success() {
         bail!("cannot unpack the fmf sdist ({status})");
+    }
+    Ok(())
+}
+
+/// The tmt whose listings and `results.yaml` ours are compared with.
+pub(crate) const TMT: &str = "tmt==1.80.0";
+
+/// A Python of at least 3.12 (tmt 1.80 needs it): one on PATH, else pyenv's.
+pub(crate) fn python312() -> Option<PathBuf> {
+    let works = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import sys; assert sys.version_info >= (3, 12)"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut candidates: Vec<PathBuf> = ["python3.13", "python3.12", "python3"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
+    if let Some(versions) = pyenv.map(|p| p.join("versions")) {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(versions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("bin/python3"))
+            .collect();
+        found.sort();
+        candidates.extend(found.into_iter().rev());
+    }
+    candidates.into_iter().find(|p| works(p))
+}
+
+/// Installs tmt into `target/tmt-venv` with a Python of at least 3.12, unless there.
+pub(crate) fn install_tmt() -> Result<()> {
+    if venv_has("tmt-venv", "tmt") {
+        return Ok(());
+    }
+    let python =
+        python312().context("tmt 1.80 needs Python 3.12 or later: none on PATH or in pyenv")?;
+    let venv = crate::util::root().join("target/tmt-venv");
+    eprintln!(
+        "{:>12} {TMT} into target/tmt-venv ({})",
+        "Installing",
+        python.display()
+    );
+    let status = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()?;
+    if !status.success() {
+        bail!("{} -m venv failed ({status})", python.display());
+    }
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", TMT])
+        .status()?;
+    if !status.success() {
+        bail!("pip install {TMT} failed ({status})");
     }
     Ok(())
 }
@@ -212,6 +282,7 @@ pub fn run_tests() -> Result<(u64, u64)> {
     install_buildbot()?;
     install_resultsdb_api()?;
     install_fmf()?;
+    install_tmt()?;
     let (build, test) = plan();
     crate::util::step(&build.0, build.1)?;
     tests(test, "cargo test (integration, real services)")

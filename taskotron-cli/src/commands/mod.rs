@@ -4,6 +4,7 @@
 mod buildbot;
 mod config;
 mod directives;
+mod fmf;
 mod gc;
 mod jobs;
 mod mirror;
@@ -60,6 +61,8 @@ fn reads_config(command: &Command) -> bool {
             | Command::Man { .. }
             | Command::New(_)
             | Command::Tap(_)
+            | Command::Tests(_)
+            | Command::Plans(_)
             | Command::Directives(_)
             | Command::Validate(_)
     )
@@ -76,6 +79,7 @@ fn error_format(command: &Command) -> Format {
             _ => Format::Human,
         },
         Command::Tap(TapCommand::Check(a)) => a.format,
+        Command::Tests(c) | Command::Plans(c) => fmf::error_format(c),
         Command::Directives(a) => a.format,
         Command::Validate(a) => a.format,
         Command::Config(a) => a.format,
@@ -151,6 +155,8 @@ fn without_config(shell: &Shell, command: Command) -> Outcome {
         }
         Command::New(args) => new::run(shell, &args),
         Command::Tap(command) => tap::run(shell, &command),
+        Command::Tests(command) => fmf::run(shell, fmf::Kind::Tests, &command),
+        Command::Plans(command) => fmf::run(shell, fmf::Kind::Plans, &command),
         Command::Directives(args) => directives::run(args.format),
         Command::Validate(args) => validate::run(shell, &args),
         // Every other command reads the configuration (`config_format`).

@@ -1,0 +1,548 @@
+//! tmt's metadata over an fmf tree: which nodes are tests (a `test` key) and
+//! plans (an `execute` key), each normalised to the fields and defaults `tmt
+//! tests export` and `tmt plans export` give, in the same order, so a script
+//! written against tmt's export reads ours. *Invariant: no I/O* (the tree was
+//! read before).
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use crate::{Node, Tree};
+
+/// An exported record: fields in tmt's order (JSON keeps it; YAML sorts, as
+/// tmt's YAML does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record(pub Vec<(String, Value)>);
+
+impl Record {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The record as a JSON object (keys sorted, as `serde_json` keeps them).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.iter().cloned().collect()
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        self.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+impl serde::Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The test keys tmt knows (L1 metadata); a key outside them is most likely a
+/// typo (`extra-*` keys are free).
+pub const TEST_KEYS: &[&str] = &[
+    "summary",
+    "description",
+    "author",
+    "contact",
+    "enabled",
+    "order",
+    "link",
+    "id",
+    "tag",
+    "tier",
+    "component",
+    "test",
+    "path",
+    "framework",
+    "manual",
+    "tty",
+    "require",
+    "recommend",
+    "environment",
+    "duration",
+    "result",
+    "where",
+    "check",
+    "restart-on-exit-code",
+    "restart-max-count",
+    "restart-with-reboot",
+    "adjust",
+    "serial-number",
+];
+
+/// The plan keys tmt knows (L2 metadata).
+pub const PLAN_KEYS: &[&str] = &[
+    "summary",
+    "description",
+    "author",
+    "contact",
+    "enabled",
+    "order",
+    "link",
+    "id",
+    "tag",
+    "tier",
+    "discover",
+    "provision",
+    "prepare",
+    "execute",
+    "report",
+    "finish",
+    "cleanup",
+    "environment",
+    "environment-file",
+    "context",
+    "gate",
+    "login",
+    "import",
+    "adjust",
+    "ansible",
+];
+
+/// The steps of a plan, in the order they run, with each one's default `how`.
+pub const STEPS: &[(&str, &str)] = &[
+    ("discover", "shell"),
+    ("provision", "virtual"),
+    ("prepare", "shell"),
+    ("execute", "tmt"),
+    ("report", "display"),
+    ("finish", "shell"),
+    ("cleanup", "tmt"),
+];
+
+/// Whether a node is a test: it has a `test` key.
+pub fn is_test(node: &Node) -> bool {
+    node.selected && node.get("test").is_some()
+}
+
+/// Whether a node is a plan: it has an `execute` key.
+pub fn is_plan(node: &Node) -> bool {
+    node.selected && node.get("execute").is_some()
+}
+
+fn list_of(v: Option<&Value>) -> Value {
+    match v {
+        None | Some(Value::Null) => json!([]),
+        Some(Value::Array(a)) => Value::Array(a.clone()),
+        Some(other) => json!([other]),
+    }
+}
+
+fn or(v: Option<&Value>, default: Value) -> Value {
+    v.cloned().unwrap_or(default)
+}
+
+/// `link` as tmt normalises it: a list of `{relation: target}` mappings, a bare
+/// target relating (`relates`).
+fn links(v: Option<&Value>) -> Value {
+    let item = |x: &Value| match x {
+        Value::String(s) => json!({"relates": s}),
+        other => other.clone(),
+    };
+    match v {
+        None | Some(Value::Null) => json!([]),
+        Some(Value::Array(a)) => Value::Array(a.iter().map(item).collect()),
+        Some(other) => json!([item(other)]),
+    }
+}
+
+fn tier(v: Option<&Value>) -> Value {
+    match v {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::String(s)) => Value::String(s.clone()),
+        Some(other) => Value::String(other.to_string()),
+    }
+}
+
+fn sources(tree: &Tree, node: &Node) -> Value {
+    // Every file on the way from the root that defines part of this node or
+    // its parents, as tmt lists them: parents' files first.
+    let mut files: Vec<String> = Vec::new();
+    let mut name = node.name.as_str();
+    let mut chain = vec![node];
+    while let Some(parent) = name
+        .rfind('/')
+        .map(|i| if i == 0 { "/" } else { &name[..i] })
+    {
+        if parent == name {
+            break;
+        }
+        if let Some(p) = tree.nodes.iter().find(|n| n.name == parent) {
+            chain.push(p);
+        }
+        name = parent;
+        if name == "/" {
+            break;
+        }
+    }
+    for n in chain.iter().rev() {
+        for f in &n.sources {
+            let f = f.display().to_string();
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    json!(files)
+}
+
+/// The directory of the file that defines the node last, from the root, as
+/// tmt's default `path` (`/tests/basic`).
+fn default_path(tree: &Tree, node: &Node) -> String {
+    let Some(file) = node.sources.last() else {
+        return node.name.clone();
+    };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let rel = dir.strip_prefix(&tree.root).unwrap_or(dir);
+    let text = rel.to_string_lossy();
+    if text.is_empty() {
+        "/".into()
+    } else {
+        format!("/{text}")
+    }
+}
+
+/// The record `tmt tests export` gives for a test node.
+pub fn export_test(tree: &Tree, node: &Node) -> Record {
+    let d = node.to_json();
+    let g = |k: &str| d.get(k).filter(|v| !v.is_null());
+    let mut r = vec![
+        ("name", json!(node.name)),
+        ("summary", or(g("summary"), Value::Null)),
+        ("description", or(g("description"), Value::Null)),
+        ("author", list_of(g("author"))),
+        ("contact", list_of(g("contact"))),
+        ("enabled", or(g("enabled"), json!(true))),
+        ("order", or(g("order"), json!(50))),
+        ("link", links(g("link"))),
+        ("id", or(g("id"), Value::Null)),
+        ("tag", list_of(g("tag"))),
+        ("tier", tier(g("tier"))),
+        ("component", list_of(g("component"))),
+        ("test", or(g("test"), Value::Null)),
+        ("path", or(g("path"), json!(default_path(tree, node)))),
+        ("framework", or(g("framework"), json!("shell"))),
+        ("manual", or(g("manual"), json!(false))),
+        ("tty", or(g("tty"), json!(false))),
+        ("require", list_of(g("require"))),
+        ("recommend", list_of(g("recommend"))),
+        ("environment", or(g("environment"), json!({}))),
+        ("duration", or(g("duration"), json!("5m"))),
+        ("result", or(g("result"), json!("respect"))),
+        ("where", or(g("where"), Value::Null)),
+        ("check", checks(g("check"))),
+        ("restart-on-exit-code", list_of(g("restart-on-exit-code"))),
+        ("restart-max-count", or(g("restart-max-count"), json!(1))),
+        (
+            "restart-with-reboot",
+            or(g("restart-with-reboot"), json!(false)),
+        ),
+        ("sources", sources(tree, node)),
+    ];
+    // Free `extra-*` keys travel along, as tmt exports them.
+    let mut extra: Vec<(&str, Value)> = d
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("extra-"))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    r.append(&mut extra);
+    Record(r.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn checks(v: Option<&Value>) -> Value {
+    let item = |x: &Value| match x {
+        Value::String(s) => json!({"how": s}),
+        other => other.clone(),
+    };
+    match v {
+        None | Some(Value::Null) => json!([]),
+        Some(Value::Array(a)) => Value::Array(a.iter().map(item).collect()),
+        Some(other) => json!([item(other)]),
+    }
+}
+
+/// A step's phases as tmt normalises them: a list of mappings, each with `how`
+/// (the step's default when missing) and `name` (`default-N` when missing).
+pub fn phases(step: &str, value: Option<&Value>) -> Vec<Map<String, Value>> {
+    let default_how = STEPS
+        .iter()
+        .find(|(s, _)| *s == step)
+        .map_or("shell", |(_, h)| h);
+    let items: Vec<Value> = match value {
+        None | Some(Value::Null) => vec![json!({})],
+        Some(Value::Array(a)) if a.is_empty() => vec![json!({})],
+        Some(Value::Array(a)) => a.clone(),
+        Some(other) => vec![other.clone()],
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut m = match item {
+                Value::Object(m) => m,
+                other => {
+                    let mut m = Map::new();
+                    m.insert("script".into(), other);
+                    m
+                }
+            };
+            m.entry("how").or_insert_with(|| json!(default_how));
+            m.entry("name")
+                .or_insert_with(|| json!(format!("default-{i}")));
+            m
+        })
+        .collect()
+}
+
+/// The record `tmt plans export` gives for a plan node, its `context` the
+/// plan's own with `ctx` (the command line's) over it, as tmt merges them.
+pub fn export_plan(tree: &Tree, node: &Node, ctx: &crate::Context) -> Record {
+    let d = node.to_json();
+    let g = |k: &str| d.get(k).filter(|v| !v.is_null());
+    let step = |s: &str| Value::Array(phases(s, g(s)).into_iter().map(Value::Object).collect());
+    let mut context: Map<String, Value> = match g("context") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), list_of(Some(v))))
+            .collect(),
+        _ => Map::new(),
+    };
+    for (dim, values) in ctx.dimensions() {
+        context.insert(dim.to_string(), json!(values));
+    }
+    let context = Value::Object(context);
+    let mut r: Vec<(&str, Value)> = vec![
+        ("name", json!(node.name)),
+        ("summary", or(g("summary"), Value::Null)),
+        ("description", or(g("description"), Value::Null)),
+        ("author", list_of(g("author"))),
+        ("contact", list_of(g("contact"))),
+        ("enabled", or(g("enabled"), json!(true))),
+        ("order", or(g("order"), json!(50))),
+        ("link", links(g("link"))),
+        ("id", or(g("id"), Value::Null)),
+        ("tag", list_of(g("tag"))),
+        ("tier", tier(g("tier"))),
+        ("discover", step("discover")),
+        ("provision", step("provision")),
+        ("prepare", step("prepare")),
+        ("execute", step("execute")),
+        ("report", step("report")),
+        ("finish", step("finish")),
+        ("cleanup", step("cleanup")),
+        ("context", context),
+        ("gate", list_of(g("gate"))),
+        ("login", or(g("login"), Value::Null)),
+        ("ansible", or(g("ansible"), json!({}))),
+    ];
+    // tmt exports `environment` only when the plan sets it.
+    if let Some(env) = g("environment") {
+        r.push(("environment", env.clone()));
+    }
+    r.push(("sources", sources(tree, node)));
+    Record(r.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// The tree at `root`, or at the nearest directory above it holding
+/// `.fmf/version` (as tmt finds its root), with `adjust` applied for `ctx` the
+/// way tmt applies it (values compared without case).
+///
+/// # Errors
+/// No tree, or every problem [`Tree::read`] and [`Tree::adjust`] find.
+pub fn load(root: &Path, ctx: &crate::Context) -> Result<Tree, Vec<crate::Diagnostic>> {
+    // Absolute, as tmt names the `sources`.
+    let start = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let found = start
+        .ancestors()
+        .find(|d| d.join(crate::tree::VERSION_FILE).is_file())
+        .unwrap_or(&start);
+    let mut tree = Tree::read(found)?;
+    tree.adjust(&ctx.clone().ignoring_case())?;
+    Ok(tree)
+}
+
+/// Every test of the tree, exported, in name order.
+pub fn tests(tree: &Tree) -> Vec<Record> {
+    tree.nodes
+        .iter()
+        .filter(|n| is_test(n))
+        .map(|n| export_test(tree, n))
+        .collect()
+}
+
+/// Every plan of the tree, exported for `ctx`, in name order.
+pub fn plans(tree: &Tree, ctx: &crate::Context) -> Vec<Record> {
+    tree.nodes
+        .iter()
+        .filter(|n| is_plan(n))
+        .map(|n| export_plan(tree, n, ctx))
+        .collect()
+}
+
+/// Which records a listing keeps: names (regexes searched in the name, any may
+/// match), `--filter`s (all must hold; a record without a filtered key is left
+/// out, as tmt leaves it out) and `--exclude`s (none may match the name).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Name regexes; empty keeps every name.
+    pub names: Vec<String>,
+    /// Filter expressions.
+    pub filters: Vec<String>,
+    /// Name regexes to leave out.
+    pub excludes: Vec<String>,
+}
+
+impl Selection {
+    /// Whether `record` is kept.
+    ///
+    /// # Errors
+    /// A name, exclude or filter value that is no regex.
+    pub fn keeps(&self, record: &Record) -> Result<bool, String> {
+        let name = record.name();
+        let search = |p: &str| {
+            regex::Regex::new(p)
+                .map(|r| r.is_match(name))
+                .map_err(|e| format!("`{p}` is no regular expression: {e}"))
+        };
+        if !self.names.is_empty() {
+            let mut any = false;
+            for p in &self.names {
+                any |= search(p)?;
+            }
+            if !any {
+                return Ok(false);
+            }
+        }
+        for p in &self.excludes {
+            if search(p)? {
+                return Ok(false);
+            }
+        }
+        let values = crate::filter::values_of(&record.to_map());
+        for f in &self.filters {
+            match crate::filter::matches(f, &values, name) {
+                Ok(true) => {}
+                Ok(false) | Err(crate::filter::FilterError::MissingKey(_)) => return Ok(false),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> (tempfile::TempDir, Tree) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".fmf")).unwrap();
+        std::fs::write(dir.path().join(".fmf/version"), "1\n").unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let t = Tree::read(dir.path()).unwrap();
+        (dir, t)
+    }
+
+    #[test]
+    fn tests_get_tmt_defaults_and_normalised_lists() {
+        let (_d, t) = tree(&[
+            ("tests/main.fmf", "contact: QA <qa@example.org>\ntier: 1\n"),
+            (
+                "tests/basic/main.fmf",
+                "test: ./run.sh\ntag: quick\nlink: https://bugzilla.redhat.com/1\n",
+            ),
+            ("tests/more.fmf", "/inline:\n  test: true\n"),
+        ]);
+        let all = tests(&t);
+        assert_eq!(all.len(), 2);
+        let basic = &all[0];
+        assert_eq!(basic.name(), "/tests/basic");
+        assert_eq!(basic.get("tier").unwrap(), "1");
+        assert_eq!(basic.get("tag").unwrap(), &json!(["quick"]));
+        assert_eq!(
+            basic.get("contact").unwrap(),
+            &json!(["QA <qa@example.org>"])
+        );
+        assert_eq!(
+            basic.get("link").unwrap(),
+            &json!([{"relates": "https://bugzilla.redhat.com/1"}])
+        );
+        assert_eq!(basic.get("duration").unwrap(), "5m");
+        assert_eq!(basic.get("path").unwrap(), "/tests/basic");
+        assert_eq!(basic.get("sources").unwrap().as_array().unwrap().len(), 2);
+        assert_eq!(all[1].get("path").unwrap(), "/tests");
+    }
+
+    #[test]
+    fn plans_get_every_step_with_named_phases() {
+        let (_d, t) = tree(&[(
+            "plans/main.fmf",
+            "discover:\n  how: fmf\nprepare:\n  - how: install\n    package: [make]\n  - script: echo hi\nexecute:\n  how: tmt\n",
+        )]);
+        let p = &plans(&t, &crate::Context::new())[0];
+        assert_eq!(
+            p.get("provision").unwrap(),
+            &json!([{"how": "virtual", "name": "default-0"}])
+        );
+        assert_eq!(
+            p.get("prepare").unwrap()[1],
+            json!({"how": "shell", "name": "default-1", "script": "echo hi"})
+        );
+        assert!(p.get("environment").is_none());
+    }
+
+    #[test]
+    fn selections_keep_by_name_filter_and_exclude() {
+        let (_d, t) = tree(&[
+            ("a.fmf", "test: x\ntag: [quick]\ntier: 1\n"),
+            ("b.fmf", "test: y\ntier: 2\n"),
+        ]);
+        let all = tests(&t);
+        let keep = |s: Selection| {
+            all.iter()
+                .filter(|r| s.keeps(r).unwrap())
+                .map(|r| r.name().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keep(Selection {
+                filters: vec!["tier: 1".into()],
+                ..Default::default()
+            }),
+            ["/a"]
+        );
+        assert_eq!(
+            keep(Selection {
+                names: vec!["b".into()],
+                ..Default::default()
+            }),
+            ["/b"]
+        );
+        assert_eq!(
+            keep(Selection {
+                excludes: vec!["a".into()],
+                ..Default::default()
+            }),
+            ["/b"]
+        );
+        assert_eq!(
+            keep(Selection {
+                filters: vec!["tag: -quick".into()],
+                ..Default::default()
+            }),
+            ["/b"]
+        );
+    }
+}
