@@ -93,8 +93,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("rebuild") => return crate::bench_rebuild::run(&args[1..]),
         Some("web") => return crate::bench_web::run(&args[1..]),
         Some("isolation") => return crate::bench_isolation::run(&args[1..]),
+        Some("tmt") => return crate::bench_tmt::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web [--runs N]"
+            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web|isolation|tmt [--runs N]"
         ),
     }
     let runs = crate::util::runs_arg(args, 30);

@@ -21,6 +21,7 @@ mod bench_rebuild;
 mod bench_report;
 mod bench_schedule;
 mod bench_tap;
+mod bench_tmt;
 mod bench_trigger;
 mod bench_web;
 mod ci;
