@@ -596,6 +596,15 @@ pub struct RunArgs {
     /// Set a variable, winning over every other definition.
     #[arg(short = 'o', long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
     pub overrides: Vec<(String, String)>,
+    /// For a task that is an fmf tree: run the plans whose name matches this
+    /// regex (default: every enabled plan).
+    #[arg(long, value_name = "NAME")]
+    pub plan: Option<String>,
+    /// For a task that is an fmf tree: a context dimension over the run's
+    /// (`distro` from the item's dist tag, `arch`, `trigger`), such as
+    /// `distro=fedora-40` (repeatable).
+    #[arg(short = 'c', long = "context", value_name = "DIM=VALUE")]
+    pub context: Vec<String>,
     /// Where run directories go (overrides the config's `artifacts`).
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
@@ -696,6 +705,8 @@ impl RuntaskArgs {
             arch: self.arch,
             build_id: self.jobid,
             overrides: self.overrides,
+            plan: None,
+            context: Vec::new(),
             artifacts: None,
             mock: self.mock,
             fail_on_results: false,

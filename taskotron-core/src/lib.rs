@@ -28,6 +28,7 @@ pub mod deferred;
 pub mod directive;
 pub mod download;
 pub mod follow;
+pub mod format;
 pub mod formula;
 pub mod gc;
 pub mod handoff;
@@ -113,6 +114,9 @@ fn load_task_from(file: std::path::PathBuf) -> Result<formula::Loaded, Vec<Diagn
 
 /// The text of formula `file`, which must be UTF-8.
 fn read_formula(file: &std::path::Path) -> Result<String, Vec<Diagnostic>> {
+    if format::of(file) == format::TaskFormat::Fmf {
+        return format::fmf_formula(file.parent().unwrap_or(std::path::Path::new(".")));
+    }
     let bytes = std::fs::read(file).map_err(|e| {
         vec![Diagnostic::error(format!(
             "cannot read `{}`: {e}",

@@ -891,6 +891,10 @@ impl Setting<'_> {
             ("taskdir", path(self.taskdir)),
             ("checkname", Value::String(self.formula.checkname())),
             ("namespace", text(&self.formula.namespace)),
+            // Which of an fmf tree's plans run and the context over the run's
+            // (`run --plan`, `run -c`): empty unless overridden.
+            ("tmt_plan", text("")),
+            ("tmt_context", text("")),
         ] {
             scope.set_builtin(name, value);
         }

@@ -67,6 +67,11 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
             return Ok(candidate);
         }
     }
+    // An fmf tree (a dist-git repository's tmt plans) before any other YAML: such
+    // a repository holds `gating.yaml` and the like, which are no formulas.
+    if let Some(fmf) = crate::format::fmf_task(task) {
+        return Ok(fmf);
+    }
     let mut ymls: Vec<PathBuf> = std::fs::read_dir(task)
         .map_err(|e| {
             Box::new(Diagnostic::error(format!(

@@ -1,12 +1,15 @@
 //! tmt's metadata over an fmf tree: which nodes are tests (a `test` key) and
 //! plans (an `execute` key), each normalised to the fields and defaults `tmt
 //! tests export` and `tmt plans export` give, in the same order, so a script
-//! written against tmt's export reads ours. *Invariant: no I/O* (the tree was
-//! read before).
+//! written against tmt's export reads ours; and [`lint`], what `validate` says
+//! of them. *Invariant: it reads files (a diagnostic's excerpt) and does nothing
+//! else.*
 
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
+
+use taskotron_tap::yaml::Node as Yaml;
 
 use crate::{Node, Tree};
 
@@ -436,6 +439,224 @@ impl Selection {
         }
         Ok(true)
     }
+}
+
+/// The file among `node`'s sources where `key` is written at `line`, with its
+/// text, for a diagnostic that points there.
+fn where_written(node: &Node, key: &Yaml) -> Option<(std::path::PathBuf, String)> {
+    let name = key.key_text();
+    node.sources.iter().rev().find_map(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        let line = text.lines().nth(key.location.line.checked_sub(1)?)?;
+        line.contains(&name).then(|| (f.clone(), text))
+    })
+}
+
+fn at(d: crate::Diagnostic, node: &Node, key: &Yaml) -> crate::Diagnostic {
+    match where_written(node, key) {
+        Some((file, text)) => d.at(Some(&file), &text, key.location, key.width),
+        None => match node.sources.last() {
+            Some(f) => d.in_file(f),
+            None => d,
+        },
+    }
+}
+
+/// What `taskotron validate` says of a tree's tests and plans: unknown keys
+/// (with the near miss), a test without `test`, a plan without `execute`, a
+/// `duration` that is none, a `path` that leaves the tree, an unknown `how`.
+pub fn lint(tree: &Tree) -> Vec<crate::Diagnostic> {
+    use crate::Diagnostic;
+    use taskotron_tap::suggest::did_you_mean;
+    let mut out = Vec::new();
+    for node in tree.selected() {
+        let under_plans = node.name.starts_with("/plans/") || node.name == "/plans";
+        let (keys, kind) = if is_plan(node) || (under_plans && node.get("test").is_none()) {
+            (PLAN_KEYS, "plan")
+        } else {
+            (TEST_KEYS, "test")
+        };
+        if kind == "plan" && node.get("execute").is_none() {
+            out.push(
+                Diagnostic::error(format!("plan `{}` has no `execute`", node.name))
+                    .expected("`execute: {how: tmt}` (a node with `execute` is a plan)")
+                    .in_file(
+                        node.sources
+                            .last()
+                            .map_or(tree.root.as_path(), |p| p.as_path()),
+                    ),
+            );
+        }
+        if kind == "test" && node.get("test").is_none() && !under_plans {
+            // A leaf with neither `test` nor `execute` is a story or plain data;
+            // only one that looks like a test (it has test keys) is said.
+            let looks_like_test = node.data.iter().any(|(k, _)| {
+                ["framework", "duration", "require", "result", "tier"]
+                    .contains(&k.key_text().as_str())
+            });
+            if looks_like_test {
+                out.push(
+                    Diagnostic::error(format!("test `{}` has no `test`", node.name))
+                        .expected("`test: ./runtest.sh` (the command to run)")
+                        .in_file(
+                            node.sources
+                                .last()
+                                .map_or(tree.root.as_path(), |p| p.as_path()),
+                        ),
+                );
+            }
+        }
+        for (k, v) in &node.data {
+            let key = k.key_text();
+            let (base, _) = crate::merge::split_key(&key);
+            if base.starts_with("extra-") || base.starts_with('/') {
+                continue;
+            }
+            // Keys inherited from a parent of the other kind (a test's keys on a
+            // plan's parent) are the parent's to check.
+            if !keys.contains(&base) {
+                let other = if kind == "plan" { TEST_KEYS } else { PLAN_KEYS };
+                if other.contains(&base) {
+                    continue;
+                }
+                let near = did_you_mean(base, keys.iter().copied());
+                out.push(at(
+                    Diagnostic::error(format!("unknown {kind} key `{base}`"))
+                        .expected(format!("a {kind} key (`extra-*` keys are free)"))
+                        .suggest(near),
+                    node,
+                    k,
+                ));
+                continue;
+            }
+            match base {
+                "duration" => {
+                    let text = v.key_text();
+                    if !is_duration(&text) {
+                        out.push(at(
+                            Diagnostic::error(format!("`duration: {text}` is no duration"))
+                                .expected("a duration such as `5m`, `1h 30m` or `10m *2`"),
+                            node,
+                            k,
+                        ));
+                    }
+                }
+                "path" => {
+                    let text = v.key_text();
+                    if text.split('/').any(|c| c == "..") {
+                        out.push(at(
+                            Diagnostic::error(format!("`path: {text}` leaves the tree"))
+                                .expected("a path from the tree's root, such as `/tests/basic`"),
+                            node,
+                            k,
+                        ));
+                    }
+                }
+                "framework" => {
+                    let text = v.key_text();
+                    if !["shell", "beakerlib"].contains(&text.as_str()) {
+                        out.push(at(
+                            Diagnostic::error(format!("unknown framework `{text}`"))
+                                .expected("`shell` or `beakerlib`")
+                                .suggest(did_you_mean(&text, ["shell", "beakerlib"])),
+                            node,
+                            k,
+                        ));
+                    }
+                }
+                "result" => {
+                    let text = v.key_text();
+                    let all = [
+                        "respect",
+                        "xfail",
+                        "pass",
+                        "info",
+                        "warn",
+                        "error",
+                        "fail",
+                        "custom",
+                        "restraint",
+                    ];
+                    if !all.contains(&text.as_str()) {
+                        out.push(at(
+                            Diagnostic::error(format!("unknown result `{text}`"))
+                                .expected(taskotron_tap::suggest::one_of(all))
+                                .suggest(did_you_mean(&text, all)),
+                            node,
+                            k,
+                        ));
+                    }
+                }
+                "provision" if kind == "plan" => {
+                    for phase in phases("provision", Some(&v.to_json())) {
+                        let how = phase.get("how").and_then(Value::as_str).unwrap_or_default();
+                        let known = [
+                            "local",
+                            "connect",
+                            "container",
+                            "virtual",
+                            "artemis",
+                            "beaker",
+                            "bootc",
+                            "mock",
+                        ];
+                        if !known.contains(&how) {
+                            out.push(at(
+                                Diagnostic::error(format!("unknown provisioner `{how}`"))
+                                    .expected(taskotron_tap::suggest::one_of(known))
+                                    .suggest(did_you_mean(how, known)),
+                                node,
+                                k,
+                            ));
+                        } else if !["local", "connect"].contains(&how) {
+                            out.push(at(
+                                Diagnostic::error(format!("provision `how: {how}` is not here"))
+                                    .expected("`how: local` (taskotron runs a plan where the run is: its sandbox, or the `--ssh` host)")
+                                    .help("leave `provision` out, or run this plan with `tmt run`"),
+                                node,
+                                k,
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `5m`, `1h 30m`, `2d`, `90` (seconds), with `*N` multipliers applied after
+/// the sum, as tmt reads `duration`; `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let mut total = 0.0_f64;
+    let mut factor = 1.0_f64;
+    let mut any = false;
+    for word in text.split_whitespace() {
+        if let Some(f) = word.strip_prefix('*') {
+            factor *= f.parse::<f64>().ok().filter(|f| *f > 0.0)?;
+            continue;
+        }
+        let (number, unit) = word
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .map_or((word, ""), |i| word.split_at(i));
+        let n: f64 = number.parse().ok()?;
+        let scale = match unit {
+            "" | "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return None,
+        };
+        total += n * scale;
+        any = true;
+    }
+    any.then(|| std::time::Duration::from_secs_f64(total * factor))
+}
+
+/// Whether `text` is a tmt duration.
+pub fn is_duration(text: &str) -> bool {
+    parse_duration(text).is_some()
 }
 
 #[cfg(test)]

@@ -102,3 +102,94 @@ fn generated_trees_list_and_export_as_tmt_does() {
         }
     }
 }
+
+/// tmt's `results.yaml` of a plan, by test name, with what differs by nature
+/// left out: timestamps and durations, tmt's own class tags, its extra
+/// `failures.yaml` log.
+fn comparable(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let list: Vec<Value> = serde_norway::from_str(&text).unwrap();
+    list.into_iter()
+        .map(|mut r| {
+            let o = r.as_object_mut().unwrap();
+            for k in ["__class__", "start-time", "end-time", "duration"] {
+                o.remove(k);
+            }
+            if let Some(g) = o.get_mut("guest").and_then(Value::as_object_mut) {
+                g.remove("__class__");
+            }
+            if let Some(Value::Array(logs)) = o.get_mut("log") {
+                logs.retain(|l| !l.as_str().unwrap_or("").ends_with("failures.yaml"));
+            }
+            r
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs target/tmt-venv and rsync; run by cargo xtask integration"]
+fn a_plan_run_writes_the_results_yaml_tmt_writes() {
+    let dir = root().join("tasks/tmt-smoke");
+    let work = tempfile::tempdir().unwrap();
+    let tmt_run = work.path().join("tmt-run");
+    let o = Command::new(tmt())
+        .args([
+            "--feeling-safe",
+            "-c",
+            "distro=fedora-41",
+            "-c",
+            "arch=x86_64",
+            "-c",
+            "trigger=build",
+            "run",
+            "-i",
+        ])
+        .arg(&tmt_run)
+        .args([
+            "-a",
+            "provision",
+            "-h",
+            "local",
+            "plan",
+            "-n",
+            "/plans/smoke",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    // tmt run exits 1 when a test failed, as this plan's `fails` does.
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let artifacts = work.path().join("ours");
+    let o = Command::new(taskotron())
+        .args(["run"])
+        .arg(&dir)
+        .args([
+            "-i",
+            "tmt-smoke-1.0-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+            "--plan",
+            "/plans/smoke",
+            "--format",
+            "json",
+            "--artifacts",
+        ])
+        .arg(&artifacts)
+        .env("TASKOTRON_TMPDIR", work.path().join("tmp"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = json(&String::from_utf8_lossy(&o.stdout));
+    let run_dir = artifacts.join(report["run_id"].as_str().unwrap());
+    let ours = comparable(&run_dir.join("tmt/plans/smoke/execute/results.yaml"));
+    let theirs = comparable(&tmt_run.join("plans/smoke/execute/results.yaml"));
+    assert_eq!(ours.len(), 2);
+    assert_eq!(ours, theirs);
+}

@@ -33,6 +33,14 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         args.arch,
     );
     opts.overrides.clone_from(&args.overrides);
+    // An fmf tree's plan and context travel as the variables its formula reads.
+    if let Some(plan) = &args.plan {
+        opts.overrides.push(("tmt_plan".into(), plan.clone()));
+    }
+    if !args.context.is_empty() {
+        opts.overrides
+            .push(("tmt_context".into(), args.context.join(";")));
+    }
     opts.run_id.clone_from(&args.run_id);
     if let Some(isolation) = args.isolation {
         opts.isolation = isolation;

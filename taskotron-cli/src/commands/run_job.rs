@@ -24,6 +24,8 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         arch: Some(job.arch),
         build_id: job.build_id,
         overrides: handoff.overrides,
+        plan: None,
+        context: Vec::new(),
         artifacts: Some(handoff.artifacts),
         mock: None,
         fail_on_results: false,

@@ -17,6 +17,7 @@ mod koji;
 mod python;
 mod resultsdb;
 mod shell;
+pub mod tmt;
 mod xunit;
 mod yumrepoinfo;
 
@@ -400,6 +401,7 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &distgit::DistGit,
     &yumrepoinfo::YumRepoInfo,
     &createrepo::CreateRepo,
+    &tmt::Tmt,
 ];
 
 /// The directive called `name`.

@@ -25,6 +25,8 @@ pub const BUILTINS: &[&str] = &[
     "checkname",
     "taskdir",
     "namespace",
+    "tmt_plan",
+    "tmt_context",
 ];
 
 /// The names defined before the first action runs.
