@@ -49,11 +49,12 @@ pub fn fmf_task(dir: &Path) -> Option<PathBuf> {
 /// # Errors
 /// Every problem the fmf reader and the tmt lint find, with its place.
 pub fn fmf_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
-    let tree = taskotron_fmf::Tree::read(dir)?;
-    let problems: Vec<Diagnostic> = taskotron_fmf::tmt::lint(&tree)
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
+    let (tree, mut problems) = taskotron_fmf::Tree::read_all(dir);
+    let Some(tree) = tree else {
+        return Err(problems);
+    };
+    problems.extend(taskotron_fmf::tmt::lint(&tree));
+    problems.retain(Diagnostic::is_error);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -70,6 +71,7 @@ pub fn fmf_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "tmt".into());
+    // A task name starts with a letter or digit (a `.tmpXYZ` directory's does not).
     let name: String = name
         .chars()
         .map(|c| {
@@ -79,7 +81,14 @@ pub fn fmf_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
                 '-'
             }
         })
-        .collect();
+        .collect::<String>()
+        .trim_start_matches(['-', '_'])
+        .to_string();
+    let name = if name.is_empty() {
+        "tmt".to_string()
+    } else {
+        name
+    };
     Ok(format!(
         "# The formula of an fmf tree: its tmt plans, run for the item and arch.\n\
          name: {name}\n\

@@ -80,44 +80,57 @@ impl Tree {
     /// No `.fmf/version`, an unreadable file, invalid YAML, data that is not a
     /// mapping, a merge of the wrong types: every problem found, with its file.
     pub fn read(root: &Path) -> Result<Tree, Vec<Diagnostic>> {
+        match Tree::read_all(root) {
+            (Some(tree), problems) if problems.is_empty() => Ok(tree),
+            (_, problems) => Err(problems),
+        }
+    }
+
+    /// Reads the tree rooted at `root` as far as it can be read: the tree when
+    /// its files and merges are sound (even if some `adjust` rule is not, so
+    /// that a lint can say everything else too), and every problem found.
+    pub fn read_all(root: &Path) -> (Option<Tree>, Vec<Diagnostic>) {
         let version = root.join(VERSION_FILE);
         match std::fs::read_to_string(&version) {
             Ok(v) if v.trim() == "1" => {}
             Ok(v) => {
-                return Err(vec![Diagnostic::error(format!(
-                    "unsupported fmf version `{}`",
-                    v.trim()
-                ))
-                .expected("`1`")
-                .in_file(&version)])
+                return (
+                    None,
+                    vec![
+                        Diagnostic::error(format!("unsupported fmf version `{}`", v.trim()))
+                            .expected("`1`")
+                            .in_file(&version),
+                    ],
+                )
             }
             Err(e) => {
-                return Err(vec![Diagnostic::error(format!(
-                    "`{}` is no fmf tree: cannot read {VERSION_FILE}: {e}",
-                    root.display()
-                ))
-                .help(
-                    "`fmf init` (or `echo 1 > .fmf/version`) makes a directory a tree",
-                )])
+                return (
+                    None,
+                    vec![Diagnostic::error(format!(
+                        "`{}` is no fmf tree: cannot read {VERSION_FILE}: {e}",
+                        root.display()
+                    ))
+                    .help("`fmf init` (or `echo 1 > .fmf/version`) makes a directory a tree")],
+                )
             }
         }
         let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
         let mut problems = Vec::new();
+        let mut rules = Vec::new();
         let include = explore_include(root);
         raw.entry("/".to_string()).or_default();
-        read_dir(root, "/", &include, &mut raw, &mut problems);
+        read_dir(root, "/", &include, &mut raw, &mut problems, &mut rules);
         if !problems.is_empty() {
-            return Err(problems);
+            problems.extend(rules);
+            return (None, problems);
         }
         let nodes = resolve(&raw, &mut problems);
-        if problems.is_empty() {
-            Ok(Tree {
-                root: root.to_path_buf(),
-                nodes,
-            })
-        } else {
-            Err(problems)
-        }
+        let tree = problems.is_empty().then(|| Tree {
+            root: root.to_path_buf(),
+            nodes,
+        });
+        problems.extend(rules);
+        (tree, problems)
     }
 
     /// Applies every node's `adjust` rules for `ctx`, and says what each rule did.
@@ -190,6 +203,7 @@ fn read_dir(
     include: &[String],
     raw: &mut BTreeMap<String, Raw>,
     problems: &mut Vec<Diagnostic>,
+    rules: &mut Vec<Diagnostic>,
 ) -> bool {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(d) => d.flatten().map(|e| e.path()).collect(),
@@ -206,7 +220,7 @@ fn read_dir(
     // main.fmf first: a directory's own data comes before its children's files.
     let main = dir.join("main.fmf");
     if main.is_file() {
-        read_file(&main, name, raw, problems);
+        read_file(&main, name, raw, problems, rules);
         found = true;
     }
     for path in entries {
@@ -219,10 +233,10 @@ fn read_dir(
         // A nested tree is a tree of its own.
         if path.is_dir() {
             if !path.join(VERSION_FILE).is_file() {
-                found |= read_dir(&path, &join(name, file), include, raw, problems);
+                found |= read_dir(&path, &join(name, file), include, raw, problems, rules);
             }
         } else if let Some(stem) = file.strip_suffix(".fmf") {
-            read_file(&path, &join(name, stem), raw, problems);
+            read_file(&path, &join(name, stem), raw, problems, rules);
             found = true;
         }
     }
@@ -237,6 +251,7 @@ fn read_file(
     name: &str,
     raw: &mut BTreeMap<String, Raw>,
     problems: &mut Vec<Diagnostic>,
+    rules: &mut Vec<Diagnostic>,
 ) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -259,7 +274,7 @@ fn read_file(
         NodeValue::Null => {
             raw.entry(name.to_string()).or_default();
         }
-        NodeValue::Map(entries) => add(path, &text, name, entries, raw, problems),
+        NodeValue::Map(entries) => add(path, &text, name, entries, raw, problems, rules),
         _ => problems.push(
             Diagnostic::error(format!("fmf data must be a mapping, not {}", doc.kind()))
                 .expected("`key: value` lines")
@@ -277,6 +292,7 @@ fn add(
     entries: Vec<(Yaml, Yaml)>,
     raw: &mut BTreeMap<String, Raw>,
     problems: &mut Vec<Diagnostic>,
+    rules: &mut Vec<Diagnostic>,
 ) {
     let mut own = Vec::new();
     for (k, v) in entries {
@@ -300,7 +316,7 @@ fn add(
                 .filter(|c| !c.is_empty())
                 .fold(name.to_string(), |n, c| join(&n, c));
             match v.value {
-                NodeValue::Map(inner) => add(path, text, &child_name, inner, raw, problems),
+                NodeValue::Map(inner) => add(path, text, &child_name, inner, raw, problems, rules),
                 NodeValue::Null => {
                     raw.entry(child_name).or_default();
                 }
@@ -314,7 +330,7 @@ fn add(
             }
         } else {
             if merge::split_key(&key).0 == "adjust" {
-                problems.extend(crate::adjust::check(&v, path, text));
+                rules.extend(crate::adjust::check(&v, path, text));
             }
             own.push((k, v));
         }

@@ -978,18 +978,17 @@ fn run_test(
 /// `result: custom`: the test's own `results.yaml` or `results.json` in its data
 /// directory; its worst result.
 fn custom_result(data: &Path) -> Result<String, String> {
-    let list: Vec<Map<String, Value>> = if let Ok(t) =
-        std::fs::read_to_string(data.join("results.yaml"))
-    {
-        serde_norway::from_str(&t).map_err(|e| format!("results.yaml: {e}"))?
-    } else if let Ok(t) = std::fs::read_to_string(data.join("results.json")) {
-        serde_json::from_str(&t).map_err(|e| format!("results.json: {e}"))?
-    } else {
-        return Err(
+    let list: Vec<Map<String, Value>> =
+        if let Ok(t) = std::fs::read_to_string(data.join("results.yaml")) {
+            serde_norway::from_str(&t).map_err(|e| format!("results.yaml: {e}"))?
+        } else if let Ok(t) = std::fs::read_to_string(data.join("results.json")) {
+            serde_json::from_str(&t).map_err(|e| format!("results.json: {e}"))?
+        } else {
+            return Err(
             "`result: custom` but the test wrote no results.yaml or results.json in $TMT_TEST_DATA"
                 .into(),
         );
-    };
+        };
     list.iter()
         .filter_map(|m| m.get("result").and_then(Value::as_str))
         .max_by_key(|r| rank(r))

@@ -1,0 +1,245 @@
+//! tmt plans run as tasks (issue 25): `taskotron run` on an fmf tree, the context
+//! from the item, bad trees refused before anything runs, and tests that hang,
+//! flood their output or fork away dealt with while the others still run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use taskotron_tests::bin::taskotron;
+
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".fmf")).unwrap();
+    std::fs::write(dir.path().join(".fmf/version"), "1\n").unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// `taskotron run DIR` for `item`, its JSON report and the run's directory.
+fn run(dir: &Path, item: &str, extra: &[&str]) -> (Option<i32>, Value, PathBuf, String) {
+    let work = tempfile::tempdir().unwrap().keep();
+    let o = Command::new(taskotron())
+        .arg("run")
+        .arg(dir)
+        .args([
+            "-i",
+            item,
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+            "--format",
+            "json",
+            "--artifacts",
+        ])
+        .arg(work.join("artifacts"))
+        .args(extra)
+        .env("TASKOTRON_TMPDIR", work.join("tmp"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let run_dir = report["run_id"]
+        .as_str()
+        .map_or_else(PathBuf::new, |id| work.join("artifacts").join(id));
+    (o.status.code(), report, run_dir, stderr)
+}
+
+fn results_yaml(run_dir: &Path, plan: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(run_dir.join("tmt").join(plan).join("execute/results.yaml"))
+        .unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/tmt-smoke")
+}
+
+#[test]
+fn a_build_runs_every_enabled_plan_for_its_distro() {
+    let (code, report, run_dir, stderr) = run(&smoke(), "tmt-smoke-1.0-1.fc41", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report["execution_status"], "OK", "{report}");
+    let names: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["checkname"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "fedora-ci.koji-build./plans/full.functional",
+            "fedora-ci.koji-build./plans/smoke.functional"
+        ]
+    );
+    // The smoke plan: tier 1 only, one failing test.
+    let smoke = results_yaml(&run_dir, "plans/smoke");
+    let got: Vec<(&str, &str)> = smoke
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [("/tests/basic", "pass"), ("/tests/fails", "fail")]);
+    assert_eq!(smoke[0]["context"]["distro"][0], "fedora-41");
+    // restraint-style results: the test's own two, the worst of them decides.
+    let full = results_yaml(&run_dir, "plans/full");
+    let reported: Vec<(&str, &str)> = full
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with("/tests/report/"))
+        .map(|r| (r["name"].as_str().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("/tests/report/report/first", "pass"),
+            ("/tests/report/report/second", "warn")
+        ]
+    );
+    // The plan's environment reached its test.
+    let env = full.iter().find(|r| r["name"] == "/tests/env").unwrap();
+    assert_eq!(env["result"], "pass");
+    let log = run_dir
+        .join("tmt/plans/full/execute")
+        .join(env["log"][0].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(log).unwrap().trim(),
+        "GREETING=hello"
+    );
+    // Every test is a case of the run's JUnit.
+    let junit = std::fs::read_to_string(run_dir.join("results.junit.xml")).unwrap();
+    assert!(junit.contains("name=\"/tests/fails\""), "{junit}");
+}
+
+#[test]
+fn the_context_follows_the_item_and_the_command_line_wins() {
+    // fedora-39 is older than the full plan allows.
+    let (_, report, _, stderr) = run(&smoke(), "tmt-smoke-1.0-1.fc39", &[]);
+    assert_eq!(
+        report["results"].as_array().map(Vec::len),
+        Some(1),
+        "{stderr}"
+    );
+    let (_, report, _, _) = run(
+        &smoke(),
+        "tmt-smoke-1.0-1.fc39",
+        &["-c", "distro=fedora-41"],
+    );
+    assert_eq!(report["results"].as_array().map(Vec::len), Some(2));
+    let (_, report, _, _) = run(
+        &smoke(),
+        "tmt-smoke-1.0-1.fc41",
+        &["--plan", "/plans/smoke"],
+    );
+    assert_eq!(report["results"].as_array().map(Vec::len), Some(1));
+    let (code, _, _, stderr) = run(
+        &smoke(),
+        "tmt-smoke-1.0-1.fc41",
+        &["--plan", "/plans/smok3"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("did you mean `/plans/smoke`"), "{stderr}");
+}
+
+#[test]
+fn bad_trees_are_refused_with_their_places_before_anything_runs() {
+    let t = tree(&[
+        ("plans/main.fmf", "execute:\n  how: tmt\nprovision:\n  how: contaner\n"),
+        (
+            "tests/a/main.fmf",
+            "test: touch ran\nduraton: 5m\nadjust:\n  - when: dsitro == fedora-40\n    tag+: [x]\npath: /../etc\n",
+        ),
+    ]);
+    let o = Command::new(taskotron())
+        .arg("validate")
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    for want in [
+        "tests/a/main.fmf:4:11",
+        "did you mean `distro`?",
+        "unknown provisioner `contaner`",
+        "did you mean `container`?",
+        "plans/main.fmf:3:1",
+        "unknown test key `duraton`",
+        "tests/a/main.fmf:2:1",
+        "`path: /../etc` leaves the tree",
+    ] {
+        assert!(e.contains(want), "no {want:?} in\n{e}");
+    }
+    let (code, _, _, stderr) = run(t.path(), "x-1-1.fc41", &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!t.path().join("tests/a/ran").exists());
+    // A merge of the wrong type and YAML that does not parse, with the file.
+    let t = tree(&[
+        ("plans/main.fmf", "execute:\n  how: tmt\n"),
+        ("tests/main.fmf", "tag: [a]\n"),
+        ("tests/a.fmf", "test: x\ntag+: not-a-list\n"),
+    ]);
+    let (code, _, _, stderr) = run(t.path(), "x-1-1.fc41", &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("tests/a.fmf"), "{stderr}");
+    std::fs::write(t.path().join("tests/a.fmf"), "test: [\n").unwrap();
+    let (code, _, _, stderr) = run(t.path(), "x-1-1.fc41", &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("tests/a.fmf:1:1"), "{stderr}");
+}
+
+#[test]
+fn a_test_that_hangs_floods_or_forks_away_is_dealt_with_and_the_others_run() {
+    let t = tree(&[
+        (
+            "plans/main.fmf",
+            "discover:\n  how: fmf\nexecute:\n  how: tmt\n",
+        ),
+        ("tests/a-hangs.fmf", "test: sleep 60\nduration: 2s\n"),
+        (
+            "tests/b-floods.fmf",
+            "test: head -c 20000000 /dev/zero | tr '\\\\0' x\n",
+        ),
+        (
+            "tests/c-forks.fmf",
+            "test: (sleep 60 > /dev/null 2>&1 &) ; echo forked\n",
+        ),
+        ("tests/d-passes.fmf", "test: echo fine\n"),
+    ]);
+    let start = Instant::now();
+    let (code, report, run_dir, stderr) = run(t.path(), "x-1-1.fc41", &[]);
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        report["results"][0]["outcome"], "NEEDS_INSPECTION",
+        "{report}"
+    );
+    let results = results_yaml(&run_dir, "plans");
+    let by_name = |n: &str| results.iter().find(|r| r["name"] == n).unwrap().clone();
+    let hung = by_name("/tests/a-hangs");
+    assert_eq!(hung["result"], "error");
+    assert!(
+        hung["note"][0].as_str().unwrap().contains("timeout"),
+        "{hung}"
+    );
+    let flood = by_name("/tests/b-floods");
+    assert_eq!(flood["result"], "pass");
+    let out = run_dir
+        .join("tmt/plans/execute")
+        .join(flood["log"][0].as_str().unwrap());
+    assert_eq!(
+        std::fs::metadata(out).unwrap().len(),
+        20_000_000,
+        "nothing of the output is lost"
+    );
+    assert_eq!(by_name("/tests/c-forks")["result"], "pass");
+    assert_eq!(by_name("/tests/d-passes")["result"], "pass");
+}
