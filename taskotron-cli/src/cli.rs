@@ -860,8 +860,7 @@ pub enum FmfCommand {
         after_help = "Examples:\n  taskotron tests show --root tasks/tmt-smoke /tests/basic\n  taskotron plans show --root tasks/tmt-smoke -c distro=centos-stream-9\n\nExit codes: 0 shown, 2 the tree or an argument is invalid."
     )]
     Show(FmfArgs),
-    /// Each with every field and tmt's defaults, in the shape `tmt tests export`
-    /// and `tmt plans export` give (YAML, or `--format json`).
+    /// Each with every field and tmt's defaults, as tmt exports them.
     #[command(
         after_help = "Examples:\n  taskotron tests export --root tasks/tmt-smoke\n  taskotron plans export --root tasks/tmt-smoke --format json -c distro=fedora-41 -c arch=aarch64\n\nExit codes: 0 exported, 2 the tree or an argument is invalid."
     )]

@@ -499,7 +499,8 @@ fn directives_lists_the_registry_as_json() {
             "bodhi",
             "distgit",
             "yumrepoinfo",
-            "createrepo"
+            "createrepo",
+            "tmt"
         ]
     );
 }

@@ -56,6 +56,7 @@ fn only_the_process_module_starts_programs() {
             "directive/createrepo.rs",
             "directive/python.rs",
             "directive/shell.rs",
+            "directive/tmt.rs",
             "process.rs",
             "sandbox.rs",
             "worker/mod.rs"
@@ -71,6 +72,7 @@ fn only_the_process_module_starts_programs() {
         "directive/createrepo.rs",
         "directive/python.rs",
         "directive/shell.rs",
+        "directive/tmt.rs",
     ] {
         assert!(holding(".run_task(").contains(&file.to_string()), "{file}");
     }

@@ -298,12 +298,16 @@ impl Directive for Tmt {
                 }
             }
         }
+        // Every file a run's directories hold is opened beneath them, never by a
+        // name a test could have made a link of.
         let helpers = ctx.workdir.join("tmt-bin");
-        std::fs::create_dir_all(&helpers).map_err(|e| Failure::new(format!("tmt: {e}")))?;
+        let bin = ctx.roots.create_dir_all(&helpers).map_err(beneath)?;
         for (name, script) in HELPERS {
-            let path = helpers.join(name);
-            std::fs::write(&path, script).map_err(|e| Failure::new(format!("tmt: {e}")))?;
-            set_executable(&path)?;
+            let mut f = bin.create(name).map_err(beneath)?;
+            use std::io::Write as _;
+            f.write_all(script.as_bytes())
+                .map_err(|e| Failure::new(format!("tmt: {e}")))?;
+            set_executable(&f)?;
         }
         let template = match p("checkname").as_str() {
             "" => DEFAULT_CHECKNAME.to_string(),
@@ -332,10 +336,28 @@ fn is_default_provision(tree: &taskotron_fmf::Tree, plan: &str) -> bool {
         .is_some_and(|n| n.get("provision").is_none())
 }
 
-fn set_executable(path: &Path) -> Result<(), Failure> {
+fn set_executable(file: &File) -> Result<(), Failure> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+    file.set_permissions(PermissionsExt::from_mode(0o755))
         .map_err(|e| Failure::new(format!("tmt: {e}")))
+}
+
+fn beneath(e: taskotron_beneath::Error) -> Failure {
+    Failure::new(format!("tmt: {e}"))
+}
+
+/// Reads `rel` beneath `dir`, at most 1 MiB; none when it is not there.
+fn read_small(dir: &taskotron_beneath::Dir, rel: &str) -> Option<String> {
+    dir.read_to_string(rel, 1 << 20).ok()
+}
+
+/// Whether `a` and `b` name one directory (by its device and inode).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (a.metadata(), b.metadata()) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// A name as a directory name: `/plans/smoke` is `plans/smoke`.
@@ -355,6 +377,7 @@ fn slug(name: &str) -> String {
 
 fn discover(
     tree: &taskotron_fmf::Tree,
+    base: &Path,
     plan: &fmt_tmt::Record,
     problems: &mut Vec<String>,
 ) -> Vec<Test> {
@@ -393,8 +416,8 @@ fn discover(
                     }
                     let map = r.to_map();
                     let rel = map.get("path").map(text).unwrap_or_default();
-                    let path = tree.root.join(rel.trim_start_matches('/'));
-                    if !path.starts_with(&tree.root) || rel.split('/').any(|c| c == "..") {
+                    let path = base.join(rel.trim_start_matches('/'));
+                    if rel.split('/').any(|c| c == "..") {
                         problems.push(format!(
                             "test `{}`: its `path` `{rel}` leaves the tree",
                             r.name()
@@ -419,7 +442,7 @@ fn discover(
                     };
                     let mut map = m.clone();
                     map.entry("framework").or_insert(json!("shell"));
-                    let path = tree.root.join(
+                    let path = base.join(
                         m.get("path")
                             .map(text)
                             .unwrap_or_default()
@@ -530,23 +553,29 @@ fn run_plan(
     template: &str,
     artifact: &str,
 ) -> Result<(CheckDetail, Vec<Case>), Failure> {
-    let io = |e: std::io::Error| Failure::new(format!("tmt: {e}"));
     let plan_dir_rel = PathBuf::from("tmt").join(slug(plan.name()));
     let plan_dir = ctx.artifactsdir.join(&plan_dir_rel);
     // tmt's layout: each test's files under its guest's directory.
     let data_dir = plan_dir.join("execute/data/guest/default-0");
-    std::fs::create_dir_all(&data_dir).map_err(io)?;
-    let plan_log = File::options()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(plan_dir.join("log.txt"))
-        .map_err(io)?;
+    let plan_handle = ctx.roots.create_dir_all(&plan_dir).map_err(beneath)?;
+    let data_handle = plan_handle
+        .create_dir_all("execute/data/guest/default-0")
+        .map_err(beneath)?;
+    let plan_log = plan_handle.create("log.txt").map_err(beneath)?;
     let checkname = template
         .replace("{plan}", plan.name())
         .replace("{artifact}", artifact);
     let mut problems = Vec::new();
-    let tests = discover(tree, plan, &mut problems);
+    // The tree's root as the run's roots name it (the task directory, not its
+    // canonical path), so every path a test uses is found beneath them.
+    let canonical = std::path::absolute(&tree.root).unwrap_or_else(|_| tree.root.clone());
+    let base = ctx
+        .roots
+        .locate(&ctx.taskdir)
+        .ok()
+        .filter(|_| same_dir(&ctx.taskdir, &canonical))
+        .map_or_else(|| tree.root.clone(), |_| ctx.taskdir.clone());
+    let tests = discover(tree, &base, plan, &mut problems);
     let plan_env: BTreeMap<String, String> = match plan.get("environment") {
         Some(Value::Object(e)) => e.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
         _ => BTreeMap::new(),
@@ -564,13 +593,13 @@ fn run_plan(
         .cloned()
         .collect();
     base_env.push(("PATH".into(), format!("{}:{path_var}", helpers.display())));
-    base_env.push(("TMT_TREE".into(), tree.root.display().to_string()));
+    base_env.push(("TMT_TREE".into(), base.display().to_string()));
     base_env.push((
         "TMT_PLAN_DATA".into(),
         plan_dir.join("data").display().to_string(),
     ));
     base_env.push(("TMT_VERSION".into(), "1.80.0".into()));
-    let _ = std::fs::create_dir_all(plan_dir.join("data"));
+    plan_handle.create_dir_all("data").map_err(beneath)?;
     base_env.extend(plan_env.iter().map(|(k, v)| (k.clone(), v.clone())));
 
     // prepare
@@ -578,8 +607,10 @@ fn run_plan(
         for phase in fmt_tmt::phases("prepare", plan.get("prepare")) {
             let how = phase.get("how").map(text).unwrap_or_default();
             let r = match how.as_str() {
-                "shell" => run_scripts(ctx, "prepare", &phase, &tree.root, &base_env, &plan_log),
-                "install" => missing_packages(&phase).map_or(Ok(()), Err),
+                "shell" => run_scripts(ctx, "prepare", &phase, &base, &base_env, &plan_log),
+                "install" => {
+                    missing_packages(ctx, &phase, &base_env, &plan_log).map_or(Ok(()), Err)
+                }
                 other => Err(format!(
                     "prepare `how: {other}` is not here: use `shell` or `install`"
                 )),
@@ -603,7 +634,7 @@ fn run_plan(
                 ctx,
                 test,
                 serial,
-                &data_dir,
+                (&data_dir, &data_handle),
                 &plan_dir,
                 &base_env,
                 &plan_env,
@@ -616,15 +647,16 @@ fn run_plan(
         }
         for phase in fmt_tmt::phases("finish", plan.get("finish")) {
             if phase.get("how").map(text).as_deref() == Some("shell") {
-                if let Err(e) = run_scripts(ctx, "finish", &phase, &tree.root, &base_env, &plan_log)
-                {
+                if let Err(e) = run_scripts(ctx, "finish", &phase, &base, &base_env, &plan_log) {
                     problems.push(e);
                 }
             }
         }
     }
     let yaml = serde_norway::to_string(&results).map_err(|e| Failure::new(format!("tmt: {e}")))?;
-    std::fs::write(plan_dir.join("execute/results.yaml"), yaml).map_err(io)?;
+    plan_handle
+        .write("execute/results.yaml", yaml)
+        .map_err(beneath)?;
 
     let worst = results
         .iter()
@@ -682,28 +714,34 @@ fn run_plan(
     Ok((detail, cases))
 }
 
-/// The `install` phase's packages that `rpm -q --whatprovides` does not find.
-fn missing_packages(phase: &Map<String, Value>) -> Option<String> {
+/// The `install` phase's packages that `rpm -q --whatprovides` does not find
+/// where the run's processes run (its sandbox, if any).
+fn missing_packages(
+    ctx: &mut Context,
+    phase: &Map<String, Value>,
+    env: &[(String, String)],
+    log: &File,
+) -> Option<String> {
     let packages: Vec<String> = match phase.get("package") {
         Some(Value::Array(a)) => a.iter().map(text).collect(),
         Some(v) => vec![text(v)],
         None => Vec::new(),
     };
-    let missing: Vec<&String> = packages
-        .iter()
-        .filter(|p| {
-            !Command::new("rpm")
-                .args(["-q", "--whatprovides", p.as_str()])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .collect();
+    let mut missing = Vec::new();
+    for p in &packages {
+        let mut c = Command::new("rpm");
+        c.args(["-q", "--whatprovides", p.as_str()]);
+        let found = with_output(ctx, log, |ctx| {
+            ctx.run_task(c, &[], Duration::from_secs(60), env)
+        });
+        if !matches!(found, Ok(crate::process::Ended::Exited(s)) if s.success()) {
+            missing.push(p.as_str());
+        }
+    }
     (!missing.is_empty()).then(|| {
         format!(
             "prepare `install`: not installed here: {} (taskotron does not install packages on the worker; install them in its image, or add a `prepare: how: shell` that does)",
-            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            missing.join(", ")
         )
     })
 }
@@ -713,31 +751,27 @@ fn run_test(
     ctx: &mut Context,
     test: &Test,
     serial: usize,
-    data_dir: &Path,
+    (data_dir, data_handle): (&Path, &taskotron_beneath::Dir),
     plan_dir: &Path,
     base_env: &[(String, String)],
     plan_env: &BTreeMap<String, String>,
     context_json: &Value,
     checkname: &str,
 ) -> Result<(Vec<Value>, Case, bool), Failure> {
-    let io = |e: std::io::Error| Failure::new(format!("tmt: {e}"));
     let dir_name = format!("{}-{serial}", slug(&test.name));
     let test_dir = data_dir.join(&dir_name);
     let test_data = test_dir.join("data");
-    std::fs::create_dir_all(&test_data).map_err(io)?;
+    let test_handle = data_handle.create_dir_all(&dir_name).map_err(beneath)?;
+    let data = test_handle.create_dir_all("data").map_err(beneath)?;
     let output_path = test_dir.join("output.txt");
-    let output = File::options()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .read(true)
-        .open(&output_path)
-        .map_err(io)?;
+    let output = test_handle.create("output.txt").map_err(beneath)?;
     let metadata = test_dir.join("metadata.yaml");
-    let _ = std::fs::write(
-        &metadata,
-        serde_norway::to_string(&test.record).unwrap_or_default(),
-    );
+    test_handle
+        .write(
+            "metadata.yaml",
+            serde_norway::to_string(&test.record).unwrap_or_default(),
+        )
+        .map_err(beneath)?;
     let mut env: Vec<(String, String)> = base_env.to_vec();
     // The test's environment, then the plan's over it (a plan's wins).
     for (k, v) in &test.environment {
@@ -769,7 +803,11 @@ fn run_test(
                 .into(),
         );
         None
-    } else if !test.path.is_dir() {
+    } else if !ctx
+        .roots
+        .locate(&test.path)
+        .is_ok_and(|(dir, rel)| rel.as_os_str().is_empty() || dir.open_dir(&rel).is_ok())
+    {
         notes.push(format!(
             "the test's path `{}` is no directory",
             test.path.display()
@@ -799,7 +837,7 @@ fn run_test(
     let original = match &ended {
         None => "error".to_string(),
         Some(Ended::Exited(s)) if beakerlib => {
-            let file = std::fs::read_to_string(test_data.join("TestResults")).unwrap_or_default();
+            let file = read_small(&data, "TestResults").unwrap_or_default();
             let said = file
                 .lines()
                 .find_map(|l| l.strip_prefix("TESTRESULT_RESULT_STRING="))
@@ -848,28 +886,26 @@ fn run_test(
             "error".into()
         }
     };
-    let abort = test_data.join("abort").exists();
+    let abort = matches!(data.entry("abort"), Ok(Some(_)));
     if abort {
         notes.push("aborted by tmt-abort: the plan's remaining tests were not run".into());
     }
     // Results the test reported itself (tmt-report-result): once called, the exit
     // code no longer decides; the worst of them does.
-    let reported: Vec<(String, String)> =
-        std::fs::read_to_string(test_data.join("tmt-report-results.yaml"))
-            .ok()
-            .and_then(|t| serde_norway::from_str::<Vec<Map<String, Value>>>(&t).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| {
-                (
-                    m.get("name").map(text).unwrap_or_default(),
-                    m.get("result").map(text).unwrap_or_default(),
-                )
-            })
-            .collect();
+    let reported: Vec<(String, String)> = read_small(&data, "tmt-report-results.yaml")
+        .and_then(|t| serde_norway::from_str::<Vec<Map<String, Value>>>(&t).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            (
+                m.get("name").map(text).unwrap_or_default(),
+                m.get("result").map(text).unwrap_or_default(),
+            )
+        })
+        .collect();
     let mut result = match (&*test.result, reported.is_empty()) {
         (_, _) if abort => "error".to_string(),
-        ("custom", _) => custom_result(&test_data).unwrap_or_else(|why| {
+        ("custom", _) => custom_result(&data).unwrap_or_else(|why| {
             notes.push(why);
             "error".into()
         }),
@@ -895,7 +931,7 @@ fn run_test(
     // Paths as tmt writes them: from the plan's `execute` directory.
     let rel = format!("data/guest/default-0/{dir_name}");
     let mut logs = vec![format!("{rel}/output.txt")];
-    if let Ok(sub) = std::fs::read_to_string(test_data.join(".submitted")) {
+    if let Some(sub) = read_small(&data, ".submitted") {
         logs.extend(sub.lines().map(|f| format!("{rel}/data/{f}")));
     }
     let subresults: Vec<Value> = reported
@@ -939,16 +975,7 @@ fn run_test(
             })
             .collect();
     }
-    let text_out = std::fs::read_to_string(&output_path).unwrap_or_default();
-    let tail: String = text_out
-        .lines()
-        .rev()
-        .take(20)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("\n");
+    let tail = tail_of(&output);
     let case = Case {
         name: test.name.clone(),
         status: case_status(&result),
@@ -975,20 +1002,35 @@ fn run_test(
     Ok((records, case, abort))
 }
 
+/// The last 20 lines of a test's output, read through its handle (the end of
+/// at most 64 KiB, however much it wrote).
+fn tail_of(output: &File) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = output.try_clone() else {
+        return String::new();
+    };
+    let len = f.seek(SeekFrom::End(0)).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
+    let mut bytes = Vec::new();
+    let _ = f.take(64 * 1024).read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 /// `result: custom`: the test's own `results.yaml` or `results.json` in its data
 /// directory; its worst result.
-fn custom_result(data: &Path) -> Result<String, String> {
-    let list: Vec<Map<String, Value>> =
-        if let Ok(t) = std::fs::read_to_string(data.join("results.yaml")) {
-            serde_norway::from_str(&t).map_err(|e| format!("results.yaml: {e}"))?
-        } else if let Ok(t) = std::fs::read_to_string(data.join("results.json")) {
-            serde_json::from_str(&t).map_err(|e| format!("results.json: {e}"))?
-        } else {
-            return Err(
+fn custom_result(data: &taskotron_beneath::Dir) -> Result<String, String> {
+    let list: Vec<Map<String, Value>> = if let Some(t) = read_small(data, "results.yaml") {
+        serde_norway::from_str(&t).map_err(|e| format!("results.yaml: {e}"))?
+    } else if let Some(t) = read_small(data, "results.json") {
+        serde_json::from_str(&t).map_err(|e| format!("results.json: {e}"))?
+    } else {
+        return Err(
             "`result: custom` but the test wrote no results.yaml or results.json in $TMT_TEST_DATA"
                 .into(),
         );
-        };
+    };
     list.iter()
         .filter_map(|m| m.get("result").and_then(Value::as_str))
         .max_by_key(|r| rank(r))
