@@ -857,7 +857,7 @@ pub enum FmfCommand {
     Ls(FmfArgs),
     /// Each with its fields, for people.
     #[command(
-        after_help = "Examples:\n  taskotron tests show --root tasks/tmt-smoke /tests/basic\n  taskotron plans show --root tasks/tmt-smoke -c distro=centos-stream-9\n\nExit codes: 0 shown, 2 the tree or an argument is invalid."
+        after_help = "Examples:\n  taskotron tests show --root tasks/tmt-smoke basic\n  taskotron plans show --root tasks/tmt-smoke -c distro=centos-stream-9\n\nExit codes: 0 shown, 2 the tree or an argument is invalid."
     )]
     Show(FmfArgs),
     /// Each with every field and tmt's defaults, as tmt exports them.
