@@ -108,6 +108,22 @@ pub const PLAN_KEYS: &[&str] = &[
     "ansible",
 ];
 
+/// The test frameworks a test may name.
+pub const FRAMEWORKS: &[&str] = &["shell", "beakerlib"];
+
+/// The `result:` modes of a test.
+pub const RESULTS: &[&str] = &[
+    "respect",
+    "xfail",
+    "pass",
+    "info",
+    "warn",
+    "error",
+    "fail",
+    "custom",
+    "restraint",
+];
+
 /// The steps of a plan, in the order they run, with each one's default `how`.
 pub const STEPS: &[(&str, &str)] = &[
     ("discover", "shell"),
@@ -141,11 +157,11 @@ fn or(v: Option<&Value>, default: Value) -> Value {
     v.cloned().unwrap_or(default)
 }
 
-/// `link` as tmt normalises it: a list of `{relation: target}` mappings, a bare
-/// target relating (`relates`).
-fn links(v: Option<&Value>) -> Value {
+/// A list whose bare strings tmt turns into one-key mappings: `link` (a bare
+/// target relates, `{relates: target}`) and `check` (`{how: name}`).
+fn keyed_list(v: Option<&Value>, key: &str) -> Value {
     let item = |x: &Value| match x {
-        Value::String(s) => json!({"relates": s}),
+        Value::String(s) => json!({ key: s }),
         other => other.clone(),
     };
     match v {
@@ -223,7 +239,7 @@ pub fn export_test(tree: &Tree, node: &Node) -> Record {
         ("contact", list_of(g("contact"))),
         ("enabled", or(g("enabled"), json!(true))),
         ("order", or(g("order"), json!(50))),
-        ("link", links(g("link"))),
+        ("link", keyed_list(g("link"), "relates")),
         ("id", or(g("id"), Value::Null)),
         ("tag", list_of(g("tag"))),
         ("tier", tier(g("tier"))),
@@ -239,7 +255,7 @@ pub fn export_test(tree: &Tree, node: &Node) -> Record {
         ("duration", or(g("duration"), json!("5m"))),
         ("result", or(g("result"), json!("respect"))),
         ("where", or(g("where"), Value::Null)),
-        ("check", checks(g("check"))),
+        ("check", keyed_list(g("check"), "how")),
         ("restart-on-exit-code", list_of(g("restart-on-exit-code"))),
         ("restart-max-count", or(g("restart-max-count"), json!(1))),
         (
@@ -258,18 +274,6 @@ pub fn export_test(tree: &Tree, node: &Node) -> Record {
         .collect();
     r.append(&mut extra);
     Record(r.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-}
-
-fn checks(v: Option<&Value>) -> Value {
-    let item = |x: &Value| match x {
-        Value::String(s) => json!({"how": s}),
-        other => other.clone(),
-    };
-    match v {
-        None | Some(Value::Null) => json!([]),
-        Some(Value::Array(a)) => Value::Array(a.iter().map(item).collect()),
-        Some(other) => json!([item(other)]),
-    }
 }
 
 /// A step's phases as tmt normalises them: a list of mappings, each with `how`
@@ -330,7 +334,7 @@ pub fn export_plan(tree: &Tree, node: &Node, ctx: &crate::Context) -> Record {
         ("contact", list_of(g("contact"))),
         ("enabled", or(g("enabled"), json!(true))),
         ("order", or(g("order"), json!(50))),
-        ("link", links(g("link"))),
+        ("link", keyed_list(g("link"), "relates")),
         ("id", or(g("id"), Value::Null)),
         ("tag", list_of(g("tag"))),
         ("tier", tier(g("tier"))),
@@ -552,36 +556,18 @@ pub fn lint(tree: &Tree) -> Vec<crate::Diagnostic> {
                         ));
                     }
                 }
-                "framework" => {
+                "framework" | "result" => {
                     let text = v.key_text();
-                    if !["shell", "beakerlib"].contains(&text.as_str()) {
-                        out.push(at(
-                            Diagnostic::error(format!("unknown framework `{text}`"))
-                                .expected("`shell` or `beakerlib`")
-                                .suggest(did_you_mean(&text, ["shell", "beakerlib"])),
-                            node,
-                            k,
-                        ));
-                    }
-                }
-                "result" => {
-                    let text = v.key_text();
-                    let all = [
-                        "respect",
-                        "xfail",
-                        "pass",
-                        "info",
-                        "warn",
-                        "error",
-                        "fail",
-                        "custom",
-                        "restraint",
-                    ];
+                    let all = if base == "framework" {
+                        FRAMEWORKS
+                    } else {
+                        RESULTS
+                    };
                     if !all.contains(&text.as_str()) {
                         out.push(at(
-                            Diagnostic::error(format!("unknown result `{text}`"))
-                                .expected(taskotron_tap::suggest::one_of(all))
-                                .suggest(did_you_mean(&text, all)),
+                            Diagnostic::error(format!("unknown {base} `{text}`"))
+                                .expected(taskotron_tap::suggest::one_of(all.iter().copied()))
+                                .suggest(did_you_mean(&text, all.iter().copied())),
                             node,
                             k,
                         ));
