@@ -37,6 +37,8 @@ fn main() {
             item_type: ItemType::KojiBuild,
             taskname: "noop".into(),
             arch: Arch::X86_64,
+            source: None,
+            plan: None,
         };
         queue
             .enqueue(&[request], SystemTime::now())

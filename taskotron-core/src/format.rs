@@ -41,6 +41,11 @@ pub fn fmf_task(dir: &Path) -> Option<PathBuf> {
         .then(|| dir.join(FMF_TASK))
 }
 
+/// The `tmt_plan` pattern that selects exactly the plan `name` (a job's `plan`).
+pub fn exact_plan(name: &str) -> String {
+    format!("^{}$", regex::escape(name))
+}
+
 /// The formula of the fmf tree in `dir`: one `tmt` action running the plans
 /// `${tmt_plan}` names (all, when empty) for the context `${tmt_context}` adds
 /// to the run's. The tree is read and linted first, so a bad tree is refused

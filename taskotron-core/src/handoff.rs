@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::dict::{Dictionary, ExecutionReport, Job};
 
 /// The version of both files this build writes and reads.
-pub const VERSION: u64 = 3;
+pub const VERSION: u64 = 4;
 
 /// What a worker hands its child: the job and where things are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,7 @@ pub struct JobFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     /// `--override` pairs of the run (version 3: a remote run carries its caller's).
+    /// Version 4 added the job's `plan`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<(String, String)>,
     /// Set when the run goes on a remote machine for another one (version 3): its
@@ -203,6 +204,7 @@ mod tests {
             yamlfile: "runtask.yml".into(),
             arch: Arch::X86_64,
             source: None,
+            plan: Some("/plans/smoke".into()),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod bus;
 pub mod config;
 pub mod deferred;
 pub mod directive;
+pub mod dist_git_tests;
 pub mod download;
 pub mod follow;
 pub mod format;

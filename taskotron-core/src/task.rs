@@ -202,27 +202,47 @@ impl Tasks {
                 dir,
                 commit: None,
             }),
-            TaskLocation::Git { url, git_ref } => {
-                self.mirror
-                    .update(&url, false)
-                    .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
-                let dir = self.checkouts.join(build_id);
-                let _ = std::fs::remove_dir_all(&dir);
-                match self.mirror.checkout(&url, git_ref.as_deref(), &dir) {
-                    Ok(commit) => Ok(Prepared {
-                        dir,
-                        source: TaskSource {
-                            repo: url,
-                            git_ref: Some(commit.clone()),
-                        },
-                        commit: Some(commit),
-                    }),
-                    Err(e @ MirrorError::UnknownRef { .. }) => {
-                        Err((CrashCause::Task, e.to_string()))
-                    }
-                    Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
-                }
-            }
+            TaskLocation::Git { url, git_ref } => self.checkout(&url, git_ref.as_deref(), build_id),
+        }
+    }
+
+    /// Makes the task of a job that names its own source (a `dist_git_tests` job: the
+    /// build's dist-git at its commit) ready to run, as [`Tasks::prepare`] does for a
+    /// task from git.
+    ///
+    /// # Errors
+    /// As [`Tasks::prepare`].
+    pub fn prepare_source(
+        &self,
+        source: &TaskSource,
+        build_id: &str,
+    ) -> Result<Prepared, (CrashCause, String)> {
+        self.checkout(&source.repo, source.git_ref.as_deref(), build_id)
+    }
+
+    /// `url` at `git_ref`, through the mirror, into the job's own checkout directory.
+    fn checkout(
+        &self,
+        url: &str,
+        git_ref: Option<&str>,
+        build_id: &str,
+    ) -> Result<Prepared, (CrashCause, String)> {
+        self.mirror
+            .update(url, false)
+            .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
+        let dir = self.checkouts.join(build_id);
+        let _ = std::fs::remove_dir_all(&dir);
+        match self.mirror.checkout(url, git_ref, &dir) {
+            Ok(commit) => Ok(Prepared {
+                dir,
+                source: TaskSource {
+                    repo: url.to_string(),
+                    git_ref: Some(commit.clone()),
+                },
+                commit: Some(commit),
+            }),
+            Err(e @ MirrorError::UnknownRef { .. }) => Err((CrashCause::Task, e.to_string())),
+            Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
         }
     }
 

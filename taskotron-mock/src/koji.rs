@@ -94,6 +94,10 @@ pub struct BuildSpec {
     /// Storage volume (`DEFAULT` when absent).
     #[serde(default)]
     pub volume: Option<String>,
+    /// Where it was built from, as `getBuild`'s `source` says (`git+URL#COMMIT`); a
+    /// made-up Fedora dist-git commit when absent.
+    #[serde(default)]
+    pub source: Option<String>,
     /// Faults by file name (`htop-3.3.0-1.fc41.x86_64.rpm: truncated`).
     #[serde(default)]
     pub faults: BTreeMap<String, FileFault>,
@@ -372,7 +376,7 @@ impl MockKoji {
                 "creation_time": "2026-01-01 00:00:00.000000+00:00", "creation_ts": 1_767_225_600.0,
                 "start_time": "2026-01-01 00:00:00.000000+00:00", "start_ts": 1_767_225_600.0,
                 "completion_time": "2026-01-01 00:30:00.000000+00:00", "completion_ts": 1_767_227_400.0,
-                "source": format!("git+https://src.fedoraproject.org/rpms/{name}.git#0000000"),
+                "source": spec.source.clone().unwrap_or_else(|| format!("git+https://src.fedoraproject.org/rpms/{name}.git#0000000")),
                 "extra": null, "cg_id": null, "cg_name": null,
                 "promotion_time": null, "promotion_ts": null, "promoter_id": null, "promoter_name": null,
             });

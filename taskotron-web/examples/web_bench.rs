@@ -58,6 +58,8 @@ fn main() {
                 item_type: ItemType::KojiBuild,
                 taskname: format!("task{}", i % 25),
                 arch: arches[i % 3],
+                source: None,
+                plan: None,
             })
             .collect();
         q.enqueue(&requests, t0 + Duration::from_millis(batch as u64 * 5000))

@@ -26,6 +26,8 @@ fn job(state: JobState, n: u32) -> QueuedJob {
             item_type: ItemType::KojiBuild,
             taskname: "rpmlint".into(),
             arch: Arch::X86_64,
+            source: None,
+            plan: None,
         },
         state,
         attempts: if state == JobState::Scheduled { 0 } else { 1 },

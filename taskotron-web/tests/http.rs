@@ -146,6 +146,8 @@ fn site() -> Site {
         item_type: ItemType::KojiBuild,
         taskname: task.into(),
         arch: Arch::X86_64,
+        source: None,
+        plan: None,
     };
     q.accept(
         Origin {
@@ -452,6 +454,8 @@ fn a_thousand_requests_while_a_worker_writes() {
                     item_type: ItemType::KojiBuild,
                     taskname: "rpmlint".into(),
                     arch: Arch::Aarch64,
+                    source: None,
+                    plan: None,
                 }],
                 SystemTime::now(),
             )
@@ -621,6 +625,8 @@ fn a_running_jobs_log_is_followed_until_it_ends() {
         item_type: ItemType::KojiBuild,
         taskname: "rpmlint".into(),
         arch: Arch::X86_64,
+        source: None,
+        plan: None,
     };
     let ids = q.enqueue(&[req.clone(), req], t0).unwrap();
     let job = q

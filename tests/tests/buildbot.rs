@@ -193,6 +193,8 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
         item_type: ItemType::KojiBuild,
         taskname: "nvr-check".into(),
         arch,
+        source: None,
+        plan: None,
     };
     let submitted: Vec<(Arch, String, u64)> = [Arch::X86_64, Arch::I386, Arch::X86_64]
         .into_iter()

@@ -20,6 +20,8 @@ fn request(item: &str) -> JobRequest {
         item_type: ItemType::KojiBuild,
         taskname: "rpmlint".into(),
         arch: Arch::X86_64,
+        source: None,
+        plan: None,
     }
 }
 

@@ -53,6 +53,8 @@ pub fn run(shell: &Shell, config: &Config, command: &BuildbotCommand) -> Outcome
                     item_type: *item_type,
                     taskname: taskname.clone(),
                     arch: *a,
+                    source: None,
+                    plan: None,
                 };
                 let build_id = taskotron_core::resultsdb::new_group_id();
                 match client.submit(&job, &build_id) {

@@ -24,7 +24,7 @@ pub fn run(shell: &Shell, config: &Config, file: &Path) -> Outcome {
         arch: Some(job.arch),
         build_id: job.build_id,
         overrides: handoff.overrides,
-        plan: None,
+        plan: job.plan.as_deref().map(taskotron_core::format::exact_plan),
         context: Vec::new(),
         artifacts: Some(handoff.artifacts),
         mock: None,

@@ -43,6 +43,8 @@ pub fn run(shell: &Shell, config: &Config, args: &ScheduleArgs) -> Outcome {
             item_type: args.item_type,
             taskname: args.taskname.clone(),
             arch: *arch,
+            source: None,
+            plan: None,
         })
         .collect();
     let ids = match queue.enqueue(&requests, SystemTime::now()) {

@@ -427,14 +427,28 @@ impl Config {
     }
 
     /// The trigger of this configuration for `rules`: its arches, dedupe window and
-    /// blacklisted releases.
+    /// blacklisted releases, and, when a rule asks for `dist_git_tests`, a plan finder
+    /// asking the configured Koji and fetching through the task mirror.
     pub fn trigger(&self, rules: crate::trigger::Rules) -> crate::trigger::Trigger {
-        crate::trigger::Trigger::new(
+        let wants = rules
+            .rules()
+            .iter()
+            .any(|r| r.actions.iter().any(|a| a.dist_git_tests));
+        let trigger = crate::trigger::Trigger::new(
             rules,
             self.supported_arches.clone(),
             self.trigger_window,
             self.blacklist_releases.clone(),
-        )
+        );
+        if !wants {
+            return trigger;
+        }
+        let services = self.services();
+        trigger.with_plan_finder(Box::new(crate::dist_git_tests::KojiPlanFinder::new(
+            crate::koji::KojiClient::new(&services.koji_url, services.timeout),
+            self.tasks().mirror,
+            self.state_dir.join("checkouts"),
+        )))
     }
 
     /// How the trigger consumes from the broker at `uri`: the configured queue unless

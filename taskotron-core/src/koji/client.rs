@@ -34,6 +34,9 @@ pub struct Build {
     pub volume_name: Option<String>,
     /// The tag, in `listTagged` answers.
     pub tag_name: Option<String>,
+    /// Where it was built from (`git+https://src.fedoraproject.org/rpms/grep.git#<commit>`),
+    /// in `getBuild` answers.
+    pub source: Option<String>,
 }
 
 /// The wire form: hubs send `id`, `build_id` or both.
@@ -54,6 +57,8 @@ struct RawBuild {
     volume_name: Option<String>,
     #[serde(default)]
     tag_name: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
 }
 
 impl TryFrom<RawBuild> for Build {
@@ -73,6 +78,7 @@ impl TryFrom<RawBuild> for Build {
             state: r.state,
             volume_name: r.volume_name,
             tag_name: r.tag_name,
+            source: r.source,
         })
     }
 }

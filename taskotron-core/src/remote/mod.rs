@@ -376,6 +376,7 @@ impl Attempt<'_, '_> {
                 yamlfile: task_name.display().to_string(),
                 arch: self.opts.arch.unwrap_or(Arch::Noarch),
                 source: None,
+                plan: None,
             },
             task: Path::new("task").join(task_name),
             artifacts: PathBuf::from("artifacts"),

@@ -28,6 +28,13 @@ pub struct JobView {
     pub task: String,
     /// The arch.
     pub arch: String,
+    /// The one tmt plan it runs (a `dist_git_tests` job), if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Where its task comes from, when the job names it (a `dist_git_tests` job: the
+    /// build's dist-git and commit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::dict::TaskSource>,
     /// Claims so far.
     pub attempts: u32,
     /// The worker that holds or held it.
@@ -113,6 +120,8 @@ impl JobView {
             item_type: job.request.item_type.to_string(),
             task: job.request.taskname.clone(),
             arch: job.request.arch.to_string(),
+            plan: job.request.plan.clone(),
+            source: job.request.source.clone(),
             attempts: job.attempts,
             worker: job.worker.clone(),
             scheduled_at: job.scheduled_at.clone(),

@@ -50,6 +50,10 @@ pub enum SchedulerError {
     /// The scheduler is not available now (a mock's injected fault, a queue that is down).
     #[error("the scheduler is unavailable: {0}")]
     Unavailable(String),
+    /// The message's jobs could not be made now (the trigger could not reach Koji or
+    /// dist-git to find a build's plans); the message should come again.
+    #[error("cannot make the message's jobs now: {0}")]
+    NotYet(String),
 }
 
 /// The port the trigger hands jobs to.

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::{Deserialize, Serialize};
 
 use super::{Accepted, Origin, Scheduler, SchedulerError};
-use crate::dict::{ExecutionReport, JobRequest};
+use crate::dict::{ExecutionReport, JobRequest, TaskSource};
 use crate::{Arch, ItemType};
 
 /// Where a job is in its life.
@@ -304,6 +304,8 @@ pub struct Queue {
     waiting: Waiting,
     /// A file from before the history and origin columns, opened read-only.
     legacy: bool,
+    /// The columns a read-only queue file has ([`columns_of`]); `None`: all of them.
+    columns: Option<String>,
 }
 
 /// A path as a `file:` URI's path: `%`, `?` and `#` escaped.
@@ -423,6 +425,9 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("message_id", "TEXT"),
     ("topic", "TEXT"),
     ("run_id", "TEXT"),
+    ("source_repo", "TEXT"),
+    ("source_ref", "TEXT"),
+    ("plan", "TEXT"),
 ];
 
 /// Adds the [`ADDED_COLUMNS`] a queue file lacks.
@@ -441,13 +446,25 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 const COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, worker, \
                        scheduled_at, updated_at, report, crash_cause, crash_detail, \
-                       message_id, topic, run_id";
+                       message_id, topic, run_id, source_repo, source_ref, plan";
 
-/// [`COLUMNS`] of a queue file from before [`ADDED_COLUMNS`], opened read-only (it
-/// cannot gain them): the missing ones read as NULL.
-const LEGACY_COLUMNS: &str = "build_id, item, item_type, taskname, arch, state, attempts, \
-                              worker, scheduled_at, updated_at, report, crash_cause, \
-                              crash_detail, NULL, NULL, NULL";
+/// [`COLUMNS`] of a queue file that lacks some [`ADDED_COLUMNS`] and is opened
+/// read-only (it cannot gain them): the missing ones read as NULL.
+fn columns_of(have: &[String]) -> String {
+    let mut out = String::from(
+        "build_id, item, item_type, taskname, arch, state, attempts, worker, scheduled_at, \
+         updated_at, report, crash_cause, crash_detail",
+    );
+    for (name, _) in ADDED_COLUMNS {
+        out.push_str(", ");
+        out.push_str(if have.iter().any(|h| h == name) {
+            name
+        } else {
+            "NULL"
+        });
+    }
+    out
+}
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     let text = |i: usize| r.get::<_, String>(i);
@@ -469,6 +486,16 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
             item_type,
             taskname: text(3)?,
             arch,
+            source: r
+                .get::<_, Option<String>>(16)?
+                .map(|repo| -> rusqlite::Result<TaskSource> {
+                    Ok(TaskSource {
+                        repo,
+                        git_ref: r.get(17)?,
+                    })
+                })
+                .transpose()?,
+            plan: r.get(18)?,
         },
         state,
         attempts: r.get(6)?,
@@ -542,6 +569,7 @@ impl Queue {
             path: path.to_path_buf(),
             waiting,
             legacy: false,
+            columns: None,
         })
     }
 
@@ -584,11 +612,23 @@ impl Queue {
                 |r| r.get::<_, bool>(0),
             )
             .map_err(sql)?;
+        let have: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('jobs')")
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(sql)?;
+        let columns = ADDED_COLUMNS
+            .iter()
+            .any(|(name, _)| !have.iter().any(|h| h == name))
+            .then(|| columns_of(&have));
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             waiting,
             legacy,
+            columns,
         })
     }
 
@@ -982,12 +1022,8 @@ impl Queue {
     }
 
     /// The columns a job is read from, for this file.
-    fn columns(&self) -> &'static str {
-        if self.legacy {
-            LEGACY_COLUMNS
-        } else {
-            COLUMNS
-        }
+    fn columns(&self) -> &str {
+        self.columns.as_deref().unwrap_or(COLUMNS)
     }
 
     /// The jobs `SELECT <columns> FROM jobs <tail>` finds, `values` bound.
@@ -1135,7 +1171,8 @@ fn insert(
     let now = millis(now);
     let mut stmt = tx.prepare(
         "INSERT INTO jobs (build_id, item, item_type, taskname, arch, state, scheduled_at, \
-         updated_at, message_id, topic) VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6, ?7, ?8)",
+         updated_at, message_id, topic, source_repo, source_ref, plan) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'SCHEDULED', ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     // One statement for every job's first line of history, prepared once: a message
     // can make many jobs and a backlog many messages.
@@ -1158,6 +1195,9 @@ fn insert(
             now,
             origin.and_then(|o| o.message_id),
             origin.map(|o| o.topic),
+            r.source.as_ref().map(|s| s.repo.as_str()),
+            r.source.as_ref().and_then(|s| s.git_ref.as_deref()),
+            r.plan,
         ])?;
         scheduled.execute(params![id, now, detail])?;
         ids.push(id);
@@ -1250,6 +1290,8 @@ mod tests {
             item_type: ItemType::KojiBuild,
             taskname: "rpmlint".into(),
             arch,
+            source: None,
+            plan: None,
         }
     }
 

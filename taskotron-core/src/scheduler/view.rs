@@ -205,6 +205,8 @@ mod tests {
             item_type: ItemType::KojiBuild,
             taskname: task.into(),
             arch,
+            source: None,
+            plan: None,
         }
     }
 

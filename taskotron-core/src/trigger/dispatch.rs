@@ -20,7 +20,8 @@ pub struct Dispatched {
 /// Handles `message` and hands its jobs to `scheduler`.
 ///
 /// # Errors
-/// The scheduler could not store the jobs: the message must not be acknowledged.
+/// The scheduler could not store the jobs, or the trigger's plan finder could not
+/// reach Koji or dist-git: the message must not be acknowledged.
 pub fn dispatch(
     trigger: &mut Trigger,
     scheduler: &mut dyn Scheduler,
@@ -28,6 +29,11 @@ pub fn dispatch(
     now: SystemTime,
 ) -> Result<Dispatched, SchedulerError> {
     let mut handled = trigger.handle(message, now);
+    if let Some(why) = handled.unavailable.take() {
+        // Nothing of the message is kept: delivered again, it makes all its jobs.
+        trigger.forget(&handled.jobs);
+        return Err(SchedulerError::NotYet(why));
+    }
     if handled.jobs.is_empty() {
         return Ok(Dispatched {
             handled,

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use super::dist_git::{self, DistGitPlans, FindError, PlanFinder};
 use super::message::{consume, Consumed, Message};
 use super::Rules;
 use crate::arch::{Arch, ArchSelector};
@@ -33,6 +34,9 @@ pub struct Handled {
     /// Why the message can never be read (its body is not JSON), if so: a bus
     /// should drop it rather than deliver it again.
     pub unreadable: Option<String>,
+    /// Why the message's jobs cannot be made now (the plan finder could not reach
+    /// Koji or dist-git), if so: none are kept, and the message should come again.
+    pub unavailable: Option<String>,
 }
 
 /// One job the dedupe memory holds for an item.
@@ -49,6 +53,8 @@ struct SeenJob {
 struct Plan {
     tasks: Vec<u32>,
     arches: Vec<Arch>,
+    /// The action asks for the build's dist-git tests too.
+    dist_git: bool,
 }
 
 /// The trigger's state: rules, settings and the dedupe memory.
@@ -70,6 +76,24 @@ pub struct Trigger {
     prune_at: usize,
     /// Reused for the matching rules of each message.
     matched: Vec<usize>,
+    /// Finds a build's dist-git plans for `dist_git_tests` actions.
+    finder: Option<Box<dyn PlanFinder>>,
+}
+
+impl std::fmt::Debug for dyn PlanFinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanFinder")
+    }
+}
+
+/// One job a message may make, before the dedupe memory decides.
+struct Candidate {
+    /// The dedupe memory's id of the task (and plan).
+    key: u32,
+    taskname: String,
+    arch: Arch,
+    source: Option<crate::dict::TaskSource>,
+    plan: Option<String>,
 }
 
 impl Trigger {
@@ -91,6 +115,7 @@ impl Trigger {
             seen_len: 0,
             prune_at: 100_000,
             matched: Vec::new(),
+            finder: None,
         };
         let mut plans = Vec::new();
         for rule in t.rules.rules() {
@@ -108,6 +133,7 @@ impl Trigger {
                 per_action.push(Plan {
                     tasks: Vec::new(),
                     arches,
+                    dist_git: action.dist_git_tests,
                 });
             }
             plans.push(per_action);
@@ -127,6 +153,22 @@ impl Trigger {
         t
     }
 
+    /// Gives `dist_git_tests` actions their plan finder; without one such an action
+    /// makes only its `tasks`, with a warning.
+    #[must_use]
+    pub fn with_plan_finder(mut self, finder: Box<dyn PlanFinder>) -> Self {
+        self.finder = Some(finder);
+        self
+    }
+
+    /// The dedupe memory's name of a job's task: its task name, and its plan if any.
+    fn key_of(taskname: &str, plan: Option<&str>) -> String {
+        match plan {
+            Some(p) => format!("{taskname}\0{p}"),
+            None => taskname.to_string(),
+        }
+    }
+
     fn task_id(&mut self, name: &str) -> u32 {
         if let Some(id) = self.task_ids.get(name) {
             return *id;
@@ -140,7 +182,7 @@ impl Trigger {
     /// Remembers a job accepted at `at` (by an earlier run of the trigger, read back
     /// from the job queue), so that it counts as a duplicate within the window.
     pub fn remember(&mut self, job: JobRequest, at: SystemTime) {
-        let task = self.task_id(&job.taskname);
+        let task = self.task_id(&Self::key_of(&job.taskname, job.plan.as_deref()));
         let jobs = self.seen.entry(job.item).or_default();
         match jobs
             .iter_mut()
@@ -164,7 +206,8 @@ impl Trigger {
     /// the scheduler, so that the message, delivered again, yields them again.
     pub fn forget(&mut self, jobs: &[JobRequest]) {
         for job in jobs {
-            let Some(task) = self.task_ids.get(&job.taskname).copied() else {
+            let key = Self::key_of(&job.taskname, job.plan.as_deref());
+            let Some(task) = self.task_ids.get(&key).copied() else {
                 continue;
             };
             if let Some(seen) = self.seen.get_mut(&job.item) {
@@ -258,45 +301,126 @@ impl Trigger {
             self.matched = matched;
             return out;
         }
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for plan in matched.iter().flat_map(|r| &self.plans[*r]) {
+            for &task in &plan.tasks {
+                for &arch in &plan.arches {
+                    candidates.push(Candidate {
+                        key: task,
+                        taskname: self.task_names[task as usize].clone(),
+                        arch,
+                        source: None,
+                        plan: None,
+                    });
+                }
+            }
+        }
+        match self.dist_git_plans(&matched, &item, item_type) {
+            Ok(None) => {}
+            Ok(Some((found, wanted))) => {
+                let taskname = dist_git::taskname(&found.package);
+                for arch in wanted {
+                    let Some((_, names)) = found.plans.iter().find(|(a, _)| *a == arch) else {
+                        continue;
+                    };
+                    for name in names {
+                        candidates.push(Candidate {
+                            key: self.task_id(&Self::key_of(&taskname, Some(name))),
+                            taskname: taskname.clone(),
+                            arch,
+                            source: Some(found.source.clone()),
+                            plan: Some(name.clone()),
+                        });
+                    }
+                }
+            }
+            Err(FindError::Nothing(why)) => out.warnings.push(Diagnostic::warning(format!(
+                "message {id}: no dist-git tests for {item}: {why}"
+            ))),
+            Err(FindError::Unavailable(why)) => {
+                out.unavailable = Some(format!("the dist-git tests of {item}: {why}"));
+                self.matched = matched;
+                return out;
+            }
+        }
+        if candidates.is_empty() && out.warnings.is_empty() {
+            out.ignored = Some("no plan in the build's dist-git".into());
+        }
         self.prune(now);
         let window = self.window;
         let seen = match self.seen.get_mut(item.as_str()) {
             Some(s) => s,
             None => self.seen.entry(item.clone()).or_default(),
         };
-        for plan in matched.iter().flat_map(|r| &self.plans[*r]) {
-            for &task in &plan.tasks {
-                for &arch in &plan.arches {
-                    let old = seen
-                        .iter_mut()
-                        .find(|s| s.item_type == item_type && s.task == task && s.arch == arch);
-                    match old {
-                        Some(s) if now.duration_since(s.at).unwrap_or_default() < window => {
-                            out.duplicates += 1;
-                            continue;
-                        }
-                        Some(s) => s.at = now,
-                        None => {
-                            seen.push(SeenJob {
-                                item_type,
-                                task,
-                                arch,
-                                at: now,
-                            });
-                            self.seen_len += 1;
-                        }
-                    }
-                    out.jobs.push(JobRequest {
-                        item: item.clone(),
+        for c in candidates {
+            let (task, arch) = (c.key, c.arch);
+            let old = seen
+                .iter_mut()
+                .find(|s| s.item_type == item_type && s.task == task && s.arch == arch);
+            match old {
+                Some(s) if now.duration_since(s.at).unwrap_or_default() < window => {
+                    out.duplicates += 1;
+                    continue;
+                }
+                Some(s) => s.at = now,
+                None => {
+                    seen.push(SeenJob {
                         item_type,
-                        taskname: self.task_names[task as usize].clone(),
+                        task,
                         arch,
+                        at: now,
                     });
+                    self.seen_len += 1;
                 }
             }
+            out.jobs.push(JobRequest {
+                item: item.clone(),
+                item_type,
+                taskname: c.taskname,
+                arch,
+                source: c.source,
+                plan: c.plan,
+            });
         }
         self.matched = matched;
         out
+    }
+
+    /// The dist-git plans the matched `dist_git_tests` actions ask for, with the
+    /// arches they want them on (in the actions' order, each once); `None` when no
+    /// matched action asks.
+    fn dist_git_plans(
+        &mut self,
+        matched: &[usize],
+        item: &str,
+        item_type: ItemType,
+    ) -> Result<Option<(DistGitPlans, Vec<Arch>)>, FindError> {
+        let mut wanted: Vec<Arch> = Vec::new();
+        for plan in matched.iter().flat_map(|r| &self.plans[*r]) {
+            if plan.dist_git {
+                for a in &plan.arches {
+                    if !wanted.contains(a) {
+                        wanted.push(*a);
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        if item_type != ItemType::KojiBuild {
+            return Err(FindError::Nothing(format!(
+                "`dist_git_tests` reads a Koji build's dist-git, and this is a {item_type}"
+            )));
+        }
+        let Some(finder) = self.finder.as_mut() else {
+            return Err(FindError::Nothing(
+                "this trigger has no plan finder (it runs without Koji)".into(),
+            ));
+        };
+        finder
+            .find(item, &wanted)
+            .map(|found| Some((found, wanted)))
     }
 }
 
@@ -413,5 +537,125 @@ mod tests {
         assert!(t.handle(&bad, now).warnings[0]
             .message
             .contains("message m-9"));
+    }
+
+    /// Answers with fixed plans, counting its calls; `/plans/full` is off on aarch64.
+    struct Fixed(
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        Option<FindError>,
+    );
+
+    impl PlanFinder for Fixed {
+        fn find(&mut self, nvr: &str, arches: &[Arch]) -> Result<DistGitPlans, FindError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(e) = self.1.clone() {
+                return Err(e);
+            }
+            Ok(DistGitPlans {
+                package: nvr.split('-').next().unwrap().into(),
+                source: crate::dict::TaskSource {
+                    repo: "git://dist-git/rpms/grep.git".into(),
+                    git_ref: Some("abc123".into()),
+                },
+                plans: arches
+                    .iter()
+                    .map(|a| {
+                        let mut names = vec!["/plans/smoke".to_string()];
+                        if *a != Arch::Aarch64 {
+                            names.push("/plans/full".into());
+                        }
+                        (*a, names)
+                    })
+                    .collect(),
+            })
+        }
+    }
+
+    fn dist_git_trigger(
+        error: Option<FindError>,
+    ) -> (Trigger, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let rules = Rules::load(
+            "- when: {message_type: KojiBuildPackageCompleted}\n  do:\n    - {tasks: [rpmlint], arches: [x86_64]}\n    - {dist_git_tests: true, arches: [x86_64, aarch64]}\n",
+            Path::new("r.yml"),
+        )
+        .unwrap();
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let t = Trigger::new(rules, vec![Arch::X86_64], DEFAULT_WINDOW, Vec::new())
+            .with_plan_finder(Box::new(Fixed(calls.clone(), error)));
+        (t, calls)
+    }
+
+    #[test]
+    fn a_build_becomes_every_plan_of_its_dist_git_on_every_arch() {
+        let (mut t, calls) = dist_git_trigger(None);
+        let now = SystemTime::now();
+        let h = t.handle(&build(("grep", "3.11", "1.fc41")), now);
+        let jobs: Vec<(String, Arch, Option<String>)> = h
+            .jobs
+            .iter()
+            .map(|j| (j.taskname.clone(), j.arch, j.plan.clone()))
+            .collect();
+        let job =
+            |task: &str, arch, plan: Option<&str>| (task.to_string(), arch, plan.map(String::from));
+        assert_eq!(
+            jobs,
+            [
+                job("rpmlint", Arch::X86_64, None),
+                job("dist-git:grep", Arch::X86_64, Some("/plans/smoke")),
+                job("dist-git:grep", Arch::X86_64, Some("/plans/full")),
+                job("dist-git:grep", Arch::Aarch64, Some("/plans/smoke")),
+            ]
+        );
+        assert_eq!(
+            h.jobs[1].source.as_ref().unwrap().git_ref.as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one lookup a message"
+        );
+        // The dedupe memory tells plans apart, and forgets them one by one.
+        let again = t.handle(&build(("grep", "3.11", "1.fc41")), now);
+        assert_eq!((again.jobs.len(), again.duplicates), (0, 4));
+        t.forget(&h.jobs[2..3]);
+        let after = t.handle(&build(("grep", "3.11", "1.fc41")), now);
+        assert_eq!(after.jobs, h.jobs[2..3]);
+    }
+
+    #[test]
+    fn a_finder_that_cannot_reach_koji_keeps_nothing_and_one_that_finds_nothing_warns() {
+        let (mut t, _) = dist_git_trigger(Some(FindError::Unavailable("koji down".into())));
+        let now = SystemTime::now();
+        let h = t.handle(&build(("grep", "3.11", "1.fc41")), now);
+        assert!(h.jobs.is_empty());
+        assert_eq!(
+            h.unavailable.as_deref(),
+            Some("the dist-git tests of grep-3.11-1.fc41: koji down")
+        );
+        let (mut t, _) = dist_git_trigger(Some(FindError::Nothing("no fmf tree".into())));
+        let h = t.handle(&build(("grep", "3.11", "1.fc41")), now);
+        assert_eq!(h.jobs.len(), 1, "the rule's tasks still run");
+        assert!(
+            h.warnings[0]
+                .message
+                .contains("no dist-git tests for grep-3.11-1.fc41: no fmf tree"),
+            "{:?}",
+            h.warnings
+        );
+        // Without a finder, a warning says why.
+        let rules = Rules::load(
+            "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{dist_git_tests: true}]\n",
+            Path::new("r.yml"),
+        )
+        .unwrap();
+        let mut bare = Trigger::new(rules, vec![Arch::X86_64], DEFAULT_WINDOW, Vec::new());
+        let h = bare.handle(&build(("grep", "3.11", "1.fc41")), now);
+        assert!(h.jobs.is_empty());
+        assert!(
+            h.warnings[0].message.contains("no plan finder"),
+            "{:?}",
+            h.warnings
+        );
     }
 }

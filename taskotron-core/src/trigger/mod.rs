@@ -1,10 +1,12 @@
 //! The trigger: from bus messages to JobRequests. `message` reads messages and turns
 //! known topics into trigger data, `rules` and `query` decide which tasks a message
 //! asks for, `fanout` makes the JobRequests (per arch, deduplicated), and `dispatch`
-//! hands them to the scheduler port; `pump` drives it from a stream or a broker.
+//! hands them to the scheduler port (`dist_git` is the port that finds a build's
+//! own tmt plans); `pump` drives it from a stream or a broker.
 
 pub mod data;
 pub mod dispatch;
+pub mod dist_git;
 pub mod fanout;
 pub mod message;
 pub mod pump;
@@ -14,6 +16,7 @@ pub mod stream;
 
 pub use data::{Data, Fields};
 pub use dispatch::{dispatch, Dispatched};
+pub use dist_git::{DistGitPlans, FindError, PlanFinder};
 pub use fanout::{Handled, Trigger, DEFAULT_WINDOW};
 pub use message::Message;
 pub use pump::{Pump, PumpEvent, PumpObserver, StreamEnd, Tally};

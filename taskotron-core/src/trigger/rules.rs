@@ -23,6 +23,10 @@ pub struct Action {
     pub tasks: Vec<String>,
     /// Arches; `None` means the configured valid arches.
     pub arches: Option<Vec<ArchSelector>>,
+    /// `dist_git_tests: true`: also the tmt plans of the build's own dist-git, one job
+    /// per plan and arch (a Koji build message only; the trigger's plan finder reads
+    /// the repository).
+    pub dist_git_tests: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -384,7 +388,7 @@ impl Rules {
                 ));
                 continue;
             };
-            let (mut tasks, mut arches) = (Vec::new(), None);
+            let (mut tasks, mut arches, mut dist_git_tests) = (Vec::new(), None, false);
             for (k, v) in entries {
                 let strings = |v: &Node, errors: &mut Vec<Diagnostic>| -> Vec<(String, Node)> {
                     match v.as_seq() {
@@ -434,18 +438,36 @@ impl Rules {
                         }
                         arches = Some(list);
                     }
+                    "dist_git_tests" => match v.value {
+                        NodeValue::Bool(b) => dist_git_tests = b,
+                        _ => errors.push(at(
+                            v,
+                            Diagnostic::error(format!(
+                                "`dist_git_tests` takes true or false, not {}",
+                                v.kind()
+                            ))
+                            .expected("`dist_git_tests: true`"),
+                        )),
+                    },
                     // Recognised from real rules files; acted on once task discovery lands.
                     "discover" | "match_host_arch" => {}
                     other => errors.push(at(
                         k,
                         Diagnostic::error(format!("unknown action key `{other}`"))
-                            .expected("`tasks`, `arches` or `discover`")
-                            .suggest(did_you_mean(other, ["tasks", "arches", "discover"])),
+                            .expected("`tasks`, `arches`, `dist_git_tests` or `discover`")
+                            .suggest(did_you_mean(
+                                other,
+                                ["tasks", "arches", "dist_git_tests", "discover"],
+                            )),
                     )),
                 }
             }
-            if !tasks.is_empty() {
-                out.push(Action { tasks, arches });
+            if !tasks.is_empty() || dist_git_tests {
+                out.push(Action {
+                    tasks,
+                    arches,
+                    dist_git_tests,
+                });
             }
         }
         out
@@ -598,6 +620,25 @@ mod tests {
         assert!(
             r.contains("unknown rule key `wehn`") && r.contains("did you mean `when`?"),
             "{r}"
+        );
+        let text = "- when: {a: b}\n  do: [{dist_git_test: true}, {dist_git_tests: 'yes'}]\n";
+        let r = crate::diagnostic::render_all(&Rules::load(text, Path::new("r.yml")).unwrap_err());
+        assert!(
+            r.contains("r.yml:2:9") && r.contains("did you mean `dist_git_tests`?"),
+            "{r}"
+        );
+        assert!(
+            r.contains("r.yml:2:48")
+                && r.contains("`dist_git_tests` takes true or false, not a string"),
+            "{r}"
+        );
+        let ok = Rules::load(
+            "- when: {a: b}\n  do: [{dist_git_tests: true, arches: [aarch64]}]\n",
+            Path::new("r.yml"),
+        )
+        .unwrap();
+        assert!(
+            ok.rules()[0].actions[0].dist_git_tests && ok.rules()[0].actions[0].tasks.is_empty()
         );
     }
 }

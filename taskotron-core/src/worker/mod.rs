@@ -113,7 +113,11 @@ pub fn step(
             return Ok(Step::Deferred(id, left));
         }
     }
-    let outcome = match tasks.prepare(&claimed.request.taskname, &id) {
+    let prepared = match &claimed.request.source {
+        Some(source) => tasks.prepare_source(source, &id),
+        None => tasks.prepare(&claimed.request.taskname, &id),
+    };
+    let outcome = match prepared {
         Err((cause, why)) => Execution::Crashed(cause, why),
         Ok(Prepared {
             dir,
@@ -127,6 +131,7 @@ pub fn step(
                 yamlfile: "runtask.yml".into(),
                 arch: claimed.request.arch,
                 source: Some(source),
+                plan: claimed.request.plan.clone(),
             };
             // The run id is chosen here, not by the run, and recorded before the run
             // starts: the job page can then follow the run's log while it runs.
@@ -385,6 +390,8 @@ mod tests {
                     item_type: ItemType::KojiBuild,
                     taskname: "t".into(),
                     arch: Arch::X86_64,
+                    source: None,
+                    plan: None,
                 }],
                 SystemTime::now(),
             )
@@ -478,6 +485,7 @@ mod tests {
             yamlfile: "runtask.yml".into(),
             arch: Arch::X86_64,
             source: None,
+            plan: None,
         };
         match executor.execute(&job, dir.path(), "r-1") {
             Execution::Crashed(CrashCause::Infrastructure, why) => assert!(
@@ -520,6 +528,8 @@ mod tests {
                 item_type: ItemType::KojiBuild,
                 taskname: "t".into(),
                 arch: Arch::X86_64,
+                source: None,
+                plan: None,
             })
             .collect();
         q.enqueue(&more, SystemTime::now()).unwrap();

@@ -8,7 +8,7 @@ use crate::item::ItemType;
 
 /// Where a job's task comes from. An addition to the seed, which left the git repository
 /// implicit ("the git repo corresponding to the taskname will be cloned").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSource {
     /// Git URL or local directory of the task.
@@ -37,6 +37,10 @@ pub struct Job {
     /// Where the task comes from (an addition; absent for a local task).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<TaskSource>,
+    /// The one tmt plan to run, by name (an addition, from the JobRequest); every
+    /// plan when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 fn default_arch() -> Arch {
