@@ -1518,7 +1518,7 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
     let env = Env::new();
     let report = env.home.path().join("report.json");
     let job = serde_json::json!({
-        "version": 3,
+        "version": 4,
         "job": {"item": "htop-3.3.0-1.fc41", "item_type": "koji_build", "build_id": "b-7",
                 "yamlfile": "runtask.yml", "arch": "x86_64"},
         "task": workspace().join("tasks/nvr-check"),
@@ -1534,7 +1534,7 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
         "the report goes to the file, not stdout"
     );
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(written["version"], 3);
+    assert_eq!(written["version"], 4);
     // A worker's own run defers nothing.
     assert!(written.get("deferred").is_none(), "{written}");
     assert_eq!(written["report"]["execution_status"], "OK");
@@ -1555,13 +1555,13 @@ fn run_job_reads_the_job_dictionary_and_refuses_another_version() {
     );
     assert!(!env.artifacts().join("../outside").exists());
     let mut newer = job.clone();
-    newer["version"] = 4.into();
+    newer["version"] = 5.into();
     let file = env.write("job2.json", &newer.to_string());
     let o = env.run(&["run-job", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o, &env);
     assert!(
-        err.contains("is a job file of format version 4") && err.contains("different builds"),
+        err.contains("is a job file of format version 5") && err.contains("different builds"),
         "{err}"
     );
 }

@@ -243,3 +243,165 @@ fn a_test_that_hangs_floods_or_forks_away_is_dealt_with_and_the_others_run() {
     assert_eq!(by_name("/tests/c-forks")["result"], "pass");
     assert_eq!(by_name("/tests/d-passes")["result"], "pass");
 }
+
+/// Issue 25, item 4: a Koji build message becomes every plan of the build's own
+/// dist-git (at the commit Koji names) on every arch a plan is enabled for, one job
+/// each, and a worker runs each job's one plan from a mirror checkout of that commit.
+#[test]
+fn a_koji_build_message_runs_every_dist_git_plan_on_every_arch() {
+    use taskotron_tests::git::GitDaemon;
+    use taskotron_tests::workers::Setup;
+    let s = Setup::new();
+    let root = s.dir.path();
+    // A dist-git: the spec, and tmt plans and tests beside it.
+    let work = root.join("dist-git");
+    let files: &[(&str, &str)] = &[
+        (".fmf/version", "1\n"),
+        ("htop.spec", "Name: htop\nVersion: 3.3.0\nRelease: 1%{?dist}\n"),
+        (
+            "plans/main.fmf",
+            "discover:\n    how: fmf\nprovision:\n    how: local\nexecute:\n    how: tmt\n/smoke:\n    summary: everywhere\n/x86:\n    summary: x86_64 only\n    adjust:\n      - when: arch != x86_64\n        enabled: false\n",
+        ),
+        (
+            "tests/main.fmf",
+            "/works:\n    test: echo \"works on $(cat /proc/version | cut -c1-5)\"\n/arch:\n    test: test -n \"$TMT_PLAN_DATA\"\n",
+        ),
+    ];
+    for (path, text) in files {
+        let p = work.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let head = taskotron_tests::git::publish(&work, &root.join("repos/rpms/htop.git"));
+    let plain = root.join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::write(plain.join("nofmf.spec"), "Name: nofmf\n").unwrap();
+    let plain_head = taskotron_tests::git::publish(&plain, &root.join("repos/rpms/nofmf.git"));
+    let daemon = GitDaemon::start(&root.join("repos"), &root.join("daemon.log")).unwrap();
+    let koji = taskotron_mock::koji::MockKoji::from_yaml(&format!(
+        "builds:\n  - nvr: htop-3.3.0-1.fc41\n    arches: [x86_64, aarch64]\n    source: git+git://127.0.0.1:{0}/rpms/htop.git#{head}\n  - nvr: nofmf-1-1.fc41\n    source: git+git://127.0.0.1:{0}/rpms/nofmf.git#{plain_head}\n",
+        daemon.port()
+    ))
+    .unwrap();
+    let server = koji.serve().unwrap();
+    s.configure(&format!(
+        "koji_url: {0}/kojihub\nkoji_pkgs_url: {0}\nsupported_arches: [x86_64, aarch64]\n",
+        server.url()
+    ));
+    std::fs::write(
+        root.join("rules.yml"),
+        "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{dist_git_tests: true, arches: [x86_64, aarch64]}]\n",
+    )
+    .unwrap();
+    let message = |n: &str, name: &str, version: &str| {
+        serde_json::json!({"routing_key": "org.fedoraproject.prod.buildsys.build.state.change",
+            "properties": {"message_id": n},
+            "body": {"new": 1, "name": name, "version": version, "release": "1.fc41"}})
+        .to_string()
+    };
+    std::fs::write(
+        root.join("messages.jsonl"),
+        format!(
+            "{}\n{}\n",
+            message("m-1", "htop", "3.3.0"),
+            message("m-2", "nofmf", "1")
+        ),
+    )
+    .unwrap();
+    let o = s
+        .command(&["trigger", "--rules"])
+        .arg(root.join("rules.yml"))
+        .arg("--from")
+        .arg(root.join("messages.jsonl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    // A build whose dist-git holds no tree is a warning that says so, not a job.
+    assert!(
+        stderr.contains("no dist-git tests for nofmf-1-1.fc41"),
+        "{stderr}"
+    );
+    let planned: Vec<(String, String, String)> = s
+        .jobs()
+        .iter()
+        .map(|j| {
+            assert_eq!(j["source"]["git_ref"], head.as_str(), "{j:#}");
+            (
+                j["task"].as_str().unwrap().to_string(),
+                j["arch"].as_str().unwrap().to_string(),
+                j["plan"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = planned.clone();
+    sorted.sort();
+    let want = |a: &str, p: &str| ("dist-git:htop".to_string(), a.to_string(), p.to_string());
+    assert_eq!(
+        sorted,
+        [
+            want("aarch64", "/plans/smoke"),
+            want("x86_64", "/plans/smoke"),
+            want("x86_64", "/plans/x86"),
+        ],
+        "the x86_64-only plan is not scheduled on aarch64"
+    );
+    s.ok(&["worker", "--once", "--arch", "x86_64", "--arch", "aarch64"]);
+    for job in s.jobs() {
+        assert_eq!(job["state"], "COMPLETED", "{job:#}");
+        assert_eq!(job["report"]["execution_status"], "OK", "{job:#}");
+        assert_eq!(job["report"]["task_commit"], head.as_str());
+        let plan = job["plan"].as_str().unwrap();
+        let names: Vec<&str> = job["report"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["checkname"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [format!("fedora-ci.koji-build.{plan}.functional")],
+            "a job runs its one plan: {job:#}"
+        );
+        let run = root.join("artifacts").join(job["run_id"].as_str().unwrap());
+        let plans: Vec<String> = std::fs::read_dir(run.join("tmt/plans"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            plans,
+            [plan.trim_start_matches("/plans/")],
+            "{}",
+            run.display()
+        );
+        let results = results_yaml(&run, &plan[1..]);
+        assert_eq!(results.len(), 2, "{results:?}");
+        assert!(results.iter().all(|r| r["result"] == "pass"), "{results:?}");
+    }
+    assert_eq!(
+        daemon.upload_packs(),
+        2,
+        "one clone of each repository: the trigger and every job share the mirror"
+    );
+    // Koji unreachable: the message is not used up, and says when to try again.
+    drop(server);
+    std::fs::write(
+        root.join("again.jsonl"),
+        format!("{}\n", message("m-3", "htop", "3.3.0")),
+    )
+    .unwrap();
+    let o = s
+        .command(&["trigger", "--rules"])
+        .arg(root.join("rules.yml"))
+        .arg("--from")
+        .arg(root.join("again.jsonl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stopped at line 1: cannot make the message's jobs now")
+            && stderr.contains("once Koji and the dist-git repository answer"),
+        "{stderr}"
+    );
+}

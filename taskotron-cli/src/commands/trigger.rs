@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use taskotron_core::config::Config;
-use taskotron_core::scheduler::{DryRun, Scheduler};
+use taskotron_core::scheduler::{DryRun, Scheduler, SchedulerError};
 use taskotron_core::trigger::{Pump, PumpEvent, PumpObserver, Rules, StreamEnd, Tally};
 use taskotron_core::Diagnostic;
 
@@ -39,8 +39,15 @@ impl PumpObserver for Printer<'_> {
                         .and_then(|()| self.out.write_all(b"\n")),
                     Format::Human => writeln!(
                         self.out,
-                        "{} {} {} on {}",
-                        job.taskname, job.item_type, job.item, job.arch
+                        "{}{} {} {} on {}",
+                        job.taskname,
+                        job.plan
+                            .as_deref()
+                            .map(|p| format!(" {p}"))
+                            .unwrap_or_default(),
+                        job.item_type,
+                        job.item,
+                        job.arch
                     ),
                 };
             }
@@ -185,11 +192,17 @@ fn from_stream(shell: &Shell, pump: &mut Pump<'_>, input: Source, file: &Path) -
         StreamEnd::ReadFailed(e) => Err(ExpectedError::failed(
             Diagnostic::error(format!("cannot read: {e}")).in_file(file),
         )),
-        StreamEnd::SchedulerFailed { line, error } => Err(ExpectedError::failed(
-            Diagnostic::error(format!("stopped at line {line}: {error}"))
-                .in_file(file)
-                .help("the jobs of the messages before it are scheduled; run again from this line once the state directory is writable"),
-        )),
+        StreamEnd::SchedulerFailed { line, error } => {
+            let once = match error {
+                SchedulerError::NotYet(_) => "Koji and the dist-git repository answer",
+                _ => "the state directory is writable",
+            };
+            Err(ExpectedError::failed(
+                Diagnostic::error(format!("stopped at line {line}: {error}"))
+                    .in_file(file)
+                    .help(format!("the jobs of the messages before it are scheduled; run again from this line once {once}")),
+            ))
+        }
         StreamEnd::NothingReadable(problem) => Err(ExpectedError::invalid(
             Diagnostic::error(format!(
                 "no message could be read; the first problem: {problem}"
