@@ -3,8 +3,8 @@
 //! A task directory holds a formula (`runtask.yml`) or an fmf tree
 //! (`.fmf/version`, tmt plans and tests, as a package's dist-git has them).
 //! Each format becomes a [`crate::formula::Formula`]: a formula is one already,
-//! and an fmf tree is the formula of one `tmt` action that runs its plans
-//! ([`fmf_formula`]). Everything around the steps (workdir, sandbox, `--ssh`,
+//! and an fmf tree is the formula of a `tmt` action that runs its plans and a
+//! `resultsdb` action that reports them ([`fmf_formula`]). Everything around the steps (workdir, sandbox, `--ssh`,
 //! artifacts, execution report, results files, per-test cases, JUnit,
 //! report.html, reporting, jobs and pages) is then the one runner's.
 
@@ -46,9 +46,9 @@ pub fn exact_plan(name: &str) -> String {
     format!("^{}$", regex::escape(name))
 }
 
-/// The formula of the fmf tree in `dir`: one `tmt` action running the plans
+/// The formula of the fmf tree in `dir`: a `tmt` action running the plans
 /// `${tmt_plan}` names (all, when empty) for the context `${tmt_context}` adds
-/// to the run's. The tree is read and linted first, so a bad tree is refused
+/// to the run's, then a `resultsdb` action reporting one result per plan. The tree is read and linted first, so a bad tree is refused
 /// before anything runs.
 ///
 /// # Errors
@@ -104,6 +104,10 @@ pub fn fmf_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
          \x20 - name: tmt plans\n\
          \x20   tmt:\n\
          \x20     plan: ${{tmt_plan}}\n\
-         \x20     context: ${{tmt_context}}\n"
+         \x20     context: ${{tmt_context}}\n\
+         \x20   export: tmt_output\n\
+         \x20 - name: report to ResultsDB\n\
+         \x20   resultsdb:\n\
+         \x20     results: ${{tmt_output}}\n"
     ))
 }

@@ -75,10 +75,10 @@ impl Mirror {
         }
     }
 
-    /// The bare mirror of `url`: a readable name plus a hash of the whole URL.
-    pub fn path_of(&self, url: &str) -> PathBuf {
-        let name: String = url
-            .trim_end_matches('/')
+    /// The readable part of a mirror's name: the repository's last path component
+    /// without `.git`, in file-name characters (`rpms/htop.git` → `htop`).
+    pub fn name_of(&self, url: &str) -> String {
+        url.trim_end_matches('/')
             .rsplit('/')
             .next()
             .unwrap_or("repo")
@@ -91,7 +91,12 @@ impl Mirror {
                     '_'
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// The bare mirror of `url`: a readable name plus a hash of the whole URL.
+    pub fn path_of(&self, url: &str) -> PathBuf {
+        let name = self.name_of(url);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         url.hash(&mut h);
         self.root.join(format!("{name}-{:016x}.git", h.finish()))

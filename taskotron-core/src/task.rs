@@ -217,20 +217,31 @@ impl Tasks {
         source: &TaskSource,
         build_id: &str,
     ) -> Result<Prepared, (CrashCause, String)> {
-        self.checkout(&source.repo, source.git_ref.as_deref(), build_id)
+        // The checkout is named after the repository, as a task directory is after
+        // its task: an fmf tree's formula takes its name from its directory.
+        let name = Some(self.mirror.name_of(&source.repo))
+            .filter(|n| !n.is_empty() && !n.starts_with('.'))
+            .unwrap_or_else(|| "task".into());
+        self.checkout(
+            &source.repo,
+            source.git_ref.as_deref(),
+            &format!("{build_id}/{name}"),
+        )
     }
 
-    /// `url` at `git_ref`, through the mirror, into the job's own checkout directory.
+    /// `url` at `git_ref`, through the mirror, into the job's own checkout directory
+    /// (`<checkouts>/<sub>`; its first component is the build id, which
+    /// [`Tasks::remove_checkout`] removes).
     fn checkout(
         &self,
         url: &str,
         git_ref: Option<&str>,
-        build_id: &str,
+        sub: &str,
     ) -> Result<Prepared, (CrashCause, String)> {
         self.mirror
             .update(url, false)
             .map_err(|e| (CrashCause::Infrastructure, e.to_string()))?;
-        let dir = self.checkouts.join(build_id);
+        let dir = self.checkouts.join(sub);
         let _ = std::fs::remove_dir_all(&dir);
         match self.mirror.checkout(url, git_ref, &dir) {
             Ok(commit) => Ok(Prepared {
@@ -243,6 +254,14 @@ impl Tasks {
             }),
             Err(e @ MirrorError::UnknownRef { .. }) => Err((CrashCause::Task, e.to_string())),
             Err(e) => Err((CrashCause::Infrastructure, e.to_string())),
+        }
+    }
+
+    /// Removes what [`Tasks::prepare`] or [`Tasks::prepare_source`] checked out for
+    /// build `build_id`.
+    pub fn remove_checkout(&self, build_id: &str) {
+        if !build_id.is_empty() && !build_id.contains(['/', '.']) {
+            let _ = std::fs::remove_dir_all(self.checkouts.join(build_id));
         }
     }
 

@@ -117,7 +117,7 @@ pub fn list_page(q: &ListQuery, jobs: &[QueuedJob], more: bool) -> Markup {
                             td { a href={ "/jobs/" (v.uuid) } { span class={ "s " (v.verdict().as_str(job.state)) } { (v.state) } } }
                             td { a href={ "/jobs/" (v.uuid) } { (v.item) } }
                             td { (v.item_type) }
-                            td { (v.task) }
+                            td { (v.task) @if let Some(p) = &v.plan { " " small { (p) } } }
                             td { (v.arch) }
                             td { (v.attempts) }
                             td { (v.duration_ms.map(seconds).unwrap_or_default()) }
@@ -244,12 +244,16 @@ pub fn job_page(
             @if v.verdict() == Verdict::NotOk { " " span class="s NOT_OK" { "NOT_OK" } }
             // The verdict up front: a COMPLETED job may still have failed its check.
             @if let Some(o) = &v.outcome { " " span class={ "s o-" (o) } { (o) } }
-            " " (v.task) " on " (v.item) " (" (v.arch) ")"
+            " " (v.task) @if let Some(p) = &v.plan { " " (p) } " on " (v.item) " (" (v.arch) ")"
         }
         dl {
             dt { "Job" } dd { code { (v.uuid) } }
             dt { "Item" } dd { (v.item) " (" (v.item_type) ")" }
             dt { "Task" } dd { (v.task) }
+            @if let Some(p) = &v.plan { dt { "Plan" } dd { code { (p) } } }
+            @if let Some(src) = &v.source {
+                dt { "Source" } dd { code { (src.repo) } @if let Some(r) = &src.git_ref { " at " code { (r) } } }
+            }
             dt { "Arch" } dd { (v.arch) }
             dt { "Attempts" } dd { (v.attempts) @if let Some(w) = &v.worker { " (last on " (w) ")" } }
             dt { "Scheduled" } dd { (v.scheduled_at) }

@@ -134,3 +134,18 @@ fn a_running_job() {
         .into_string()
     ));
 }
+
+/// A job of a build's dist-git tests names its plan and the commit it runs.
+#[test]
+fn a_dist_git_plan_job() {
+    let mut j = job(JobState::Scheduled, 4);
+    j.request.taskname = "dist-git:htop".into();
+    j.request.plan = Some("/plans/smoke".into());
+    j.request.source = Some(taskotron_core::dict::TaskSource {
+        repo: "https://src.fedoraproject.org/rpms/htop.git".into(),
+        git_ref: Some("0123abc".into()),
+    });
+    insta::assert_snapshot!(lines(
+        taskotron_web::pages::job_page(&j, &[], &[], None).into_string()
+    ));
+}

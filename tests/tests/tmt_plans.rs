@@ -351,6 +351,10 @@ fn a_koji_build_message_runs_every_dist_git_plan_on_every_arch() {
         assert_eq!(job["state"], "COMPLETED", "{job:#}");
         assert_eq!(job["report"]["execution_status"], "OK", "{job:#}");
         assert_eq!(job["report"]["task_commit"], head.as_str());
+        assert_eq!(
+            job["report"]["checkname"], "fedora-ci.htop",
+            "named after the package's repository"
+        );
         let plan = job["plan"].as_str().unwrap();
         let names: Vec<&str> = job["report"]["results"]
             .as_array()
@@ -378,6 +382,11 @@ fn a_koji_build_message_runs_every_dist_git_plan_on_every_arch() {
         assert_eq!(results.len(), 2, "{results:?}");
         assert!(results.iter().all(|r| r["result"] == "pass"), "{results:?}");
     }
+    assert_eq!(
+        std::fs::read_dir(root.join("state/checkouts")).map_or(0, |d| d.count()),
+        0,
+        "checkouts are removed after their run"
+    );
     assert_eq!(
         daemon.upload_packs(),
         2,

@@ -146,7 +146,7 @@ pub fn step(
                 r.task_commit = commit.clone();
             }
             if commit.is_some() {
-                let _ = std::fs::remove_dir_all(&dir);
+                tasks.remove_checkout(&id);
             }
             ran
         }
