@@ -116,6 +116,36 @@ fn a_build_runs_every_enabled_plan_for_its_distro() {
     assert!(junit.contains("name=\"/tests/fails\""), "{junit}");
 }
 
+/// The result names come from the config's `tmt_checkname` (here from the
+/// environment, as every key can), inside the task's namespace as every result
+/// name is.
+#[test]
+fn the_result_name_of_a_plan_is_configurable() {
+    let work = tempfile::tempdir().unwrap();
+    let o = Command::new(taskotron())
+        .arg("run")
+        .arg(smoke())
+        .args([
+            "-i",
+            "tmt-smoke-1.0-1.fc41",
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+        ])
+        .args(["--plan", "smoke", "--format", "json", "--artifacts"])
+        .arg(work.path().join("artifacts"))
+        .env("TASKOTRON_TMPDIR", work.path().join("tmp"))
+        .env("TASKOTRON_TMT_CHECKNAME", "ci.{artifact}.{plan}.tier0")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["results"][0]["checkname"], "fedora-ci.ci.koji-build./plans/smoke.tier0",
+        "{report}"
+    );
+}
+
 #[test]
 fn the_context_follows_the_item_and_the_command_line_wins() {
     // fedora-39 is older than the full plan allows.

@@ -205,6 +205,11 @@ pub const KEYS: &[Key] = &[
     ),
     key("distgit_url", Scalar, "dist-git, for the distgit directive"),
     key(
+        "tmt_checkname",
+        Scalar,
+        "ResultsDB name of a tmt plan's result ({artifact}, {plan})",
+    ),
+    key(
         "download_cache",
         Scalar,
         "keep verified downloads in <state_dir>/cache",

@@ -149,6 +149,9 @@ pub struct Config {
     pub bodhi_api_url: String,
     /// Dist-git, for the `distgit` directive.
     pub distgit_url: String,
+    /// The ResultsDB name of each tmt plan's result (`{artifact}`: `koji-build`,
+    /// `bodhi-update`, ...; `{plan}`: `/plans/smoke`), as Fedora CI names them.
+    pub tmt_checkname: String,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
@@ -490,6 +493,7 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| self.bodhi_api_url.clone()),
             distgit_url: self.distgit_url.clone(),
+            tmt_checkname: self.tmt_checkname.clone(),
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
             timeout: self.download_timeout,
@@ -817,6 +821,7 @@ impl Config {
             koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
             bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
+            tmt_checkname: crate::directive::tmt::DEFAULT_CHECKNAME.into(),
             download_cache: true,
             download_timeout: Duration::from_secs(300),
             namespaces: None,

@@ -182,6 +182,8 @@ pub struct Services {
     pub bodhi_url: String,
     /// Dist-git (`{distgit_url}/{namespace}/{package}/raw/{ref}/f/{path}`).
     pub distgit_url: String,
+    /// The `tmt` directive's result name when a plan's `checkname` is not given.
+    pub tmt_checkname: String,
     /// Where verified downloads are kept between runs; none disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// What `all` means.
@@ -200,6 +202,7 @@ impl Default for Services {
             koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
             bodhi_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
+            tmt_checkname: tmt::DEFAULT_CHECKNAME.into(),
             yumrepoinfo: None,
             cache_dir: None,
             supported_arches: vec![crate::Arch::X86_64],

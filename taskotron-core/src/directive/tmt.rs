@@ -56,7 +56,7 @@ static SPEC: Spec = Spec {
                 name: "checkname",
                 required: false,
                 kind: ParamKind::Str,
-                doc: "each plan's result name; `{plan}` and `{artifact}` are replaced (default `fedora-ci.{artifact}.{plan}.functional`)",
+                doc: "each plan's result name; `{plan}` and `{artifact}` are replaced (default: the config's `tmt_checkname`, `fedora-ci.{artifact}.{plan}.functional`)",
             },
         ],
         extra: false,
@@ -310,7 +310,7 @@ impl Directive for Tmt {
             set_executable(&f)?;
         }
         let template = match p("checkname").as_str() {
-            "" => DEFAULT_CHECKNAME.to_string(),
+            "" => ctx.services.tmt_checkname.clone(),
             t => t.to_string(),
         };
         let artifact = ctx.item_type.replace('_', "-");
