@@ -57,7 +57,7 @@ pub enum Refresh {
 }
 
 /// The mirror cache.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mirror {
     root: PathBuf,
     interval: Duration,

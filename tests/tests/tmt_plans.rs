@@ -444,3 +444,112 @@ fn a_koji_build_message_runs_every_dist_git_plan_on_every_arch() {
         "{stderr}"
     );
 }
+
+/// A discover phase with `url` (and `ref`) runs the tests of another repository,
+/// fetched through the task mirror: tmt's way of sharing tests between packages.
+#[test]
+fn a_plan_discovers_tests_from_another_repository_through_the_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared-tests");
+    std::fs::create_dir_all(shared.join(".fmf")).unwrap();
+    std::fs::write(shared.join(".fmf/version"), "1\n").unwrap();
+    std::fs::create_dir_all(shared.join("suite/sanity")).unwrap();
+    std::fs::write(
+        shared.join("suite/main.fmf"),
+        "/sanity:\n    test: ./check.sh\n    tag: [sanity]\n/other:\n    test: \"false\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        shared.join("suite/check.sh"),
+        "#!/bin/sh\necho \"shared test in $PWD\"\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(shared.join("suite/check.sh"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(shared.join("suite/check.sh"), perms).unwrap();
+    let head = taskotron_tests::git::publish(&shared, &dir.path().join("git/shared.git"));
+    let url = format!("file://{}", dir.path().join("git/shared.git").display());
+    let pkg = tree(&[(
+        "plans/main.fmf",
+        &format!(
+            "discover:\n    how: fmf\n    url: {url}\n    ref: {head}\n    filter: \"tag: sanity\"\nprovision:\n    how: local\nexecute:\n    how: tmt\n"
+        ),
+    )]);
+    let state = dir.path().join("state");
+    let (code, report, run_dir, stderr) = {
+        let work = dir.path().join("work");
+        let o = Command::new(taskotron())
+            .arg("run")
+            .arg(pkg.path())
+            .args(["-i", "pkg-1-1.fc41", "-t", "koji_build", "-a", "x86_64"])
+            .args(["--format", "json", "--artifacts"])
+            .arg(work.join("artifacts"))
+            .env("TASKOTRON_TMPDIR", work.join("tmp"))
+            .env("TASKOTRON_STATE_DIR", &state)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        let run_dir = work
+            .join("artifacts")
+            .join(report["run_id"].as_str().unwrap_or("none"));
+        (
+            o.status.code(),
+            report,
+            run_dir,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report["results"][0]["outcome"], "PASSED", "{report}");
+    let results = results_yaml(&run_dir, "plans");
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["/suite/sanity"],
+        "the filter applies to the fetched tree"
+    );
+    let log = std::fs::read_to_string(
+        run_dir
+            .join("tmt/plans/execute")
+            .join(results[0]["log"][0].as_str().unwrap()),
+    )
+    .unwrap();
+    assert!(
+        log.contains("shared test in") && log.contains("tmt-discover"),
+        "the test ran in the checkout of the other repository: {log}"
+    );
+    assert!(
+        std::fs::read_dir(state.join("mirror")).unwrap().count() > 0,
+        "fetched through the mirror"
+    );
+    // A repository that is not there is an error of the plan that names it.
+    let gone = tree(&[(
+        "plans/main.fmf",
+        "discover:\n    how: fmf\n    url: file:///nonexistent/tests.git\nprovision:\n    how: local\nexecute:\n    how: tmt\n",
+    )]);
+    let o = Command::new(taskotron())
+        .arg("run")
+        .arg(gone.path())
+        .args(["-i", "pkg-1-1.fc41", "-t", "koji_build", "-a", "x86_64"])
+        .args(["--format", "json", "--artifacts"])
+        .arg(dir.path().join("work2/artifacts"))
+        .env("TASKOTRON_TMPDIR", dir.path().join("work2/tmp"))
+        .env("TASKOTRON_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let r = &report["results"][0];
+    assert_eq!(r["outcome"], "NEEDS_INSPECTION", "{report}");
+    assert!(
+        r["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("discover `url: file:///nonexistent/tests.git`"),
+        "{report}"
+    );
+}

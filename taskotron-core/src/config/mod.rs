@@ -494,6 +494,7 @@ impl Config {
                 .unwrap_or_else(|| self.bodhi_api_url.clone()),
             distgit_url: self.distgit_url.clone(),
             tmt_checkname: self.tmt_checkname.clone(),
+            mirror: Some(self.tasks().mirror),
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
             timeout: self.download_timeout,

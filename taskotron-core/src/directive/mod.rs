@@ -184,6 +184,9 @@ pub struct Services {
     pub distgit_url: String,
     /// The `tmt` directive's result name when a plan's `checkname` is not given.
     pub tmt_checkname: String,
+    /// The task mirror, through which the `tmt` directive fetches the tests of a
+    /// discover phase with `url`; none: such a phase is refused.
+    pub mirror: Option<crate::mirror::Mirror>,
     /// Where verified downloads are kept between runs; none disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// What `all` means.
@@ -203,6 +206,7 @@ impl Default for Services {
             bodhi_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: tmt::DEFAULT_CHECKNAME.into(),
+            mirror: None,
             yumrepoinfo: None,
             cache_dir: None,
             supported_arches: vec![crate::Arch::X86_64],

@@ -375,22 +375,84 @@ fn slug(name: &str) -> String {
         .replace("..", "_")
 }
 
+/// Where a discover phase with `url` gets its tests: the repository through the
+/// run's task mirror, checked out under the run's workdir.
+struct Remote<'a> {
+    mirror: Option<&'a crate::mirror::Mirror>,
+    /// The plan's checkouts go under here (`<workdir>/tmt-discover/<plan>-<n>`).
+    dir: PathBuf,
+    ctx: &'a taskotron_fmf::Context,
+}
+
+impl Remote<'_> {
+    /// The fmf tree at `path` of `url` at `git_ref` (the default branch when none),
+    /// adjusted for the run's context, and the directory its tests run in.
+    fn fetch(
+        &self,
+        n: usize,
+        url: &str,
+        git_ref: Option<&str>,
+        path: &str,
+    ) -> Result<(taskotron_fmf::Tree, PathBuf), String> {
+        use crate::mirror::MirrorError;
+        let mirror = self
+            .mirror
+            .ok_or("this run has no task mirror to fetch it through")?;
+        if path.split('/').any(|c| c == "..") {
+            return Err(format!("its `path` `{path}` leaves the repository"));
+        }
+        let dest = self.dir.join(n.to_string());
+        mirror.update(url, false).map_err(|e| e.to_string())?;
+        match mirror.checkout(url, git_ref, &dest) {
+            // A mirror fetched before the ref was pushed: fetch once more.
+            Err(MirrorError::UnknownRef { .. }) => {
+                mirror.update(url, true).map_err(|e| e.to_string())?;
+                mirror.checkout(url, git_ref, &dest)
+            }
+            other => other,
+        }
+        .map_err(|e| e.to_string())?;
+        let root = dest.join(path.trim_start_matches('/'));
+        let tree = fmt_tmt::load(&root, self.ctx)
+            .map_err(|d| crate::diagnostic::render_all(&d).trim_end().to_string())?;
+        Ok((tree, root))
+    }
+}
+
 fn discover(
     tree: &taskotron_fmf::Tree,
     base: &Path,
     plan: &fmt_tmt::Record,
+    remote: &Remote<'_>,
     problems: &mut Vec<String>,
 ) -> Vec<Test> {
-    let records = fmt_tmt::tests(tree);
+    let local = fmt_tmt::tests(tree);
     let mut found = Vec::new();
-    for phase in fmt_tmt::phases("discover", plan.get("discover")) {
+    for (n, phase) in fmt_tmt::phases("discover", plan.get("discover"))
+        .into_iter()
+        .enumerate()
+    {
         let how = phase.get("how").map(text).unwrap_or_default();
         match how.as_str() {
             "fmf" => {
-                if phase.contains_key("url") {
-                    problems.push("discover `how: fmf` with `url`: tests from another repository are not fetched here yet; put them in this tree".into());
-                    continue;
-                }
+                let fetched;
+                let (records, base) = match phase.get("url").map(text) {
+                    None => (&local, base),
+                    Some(url) => {
+                        let git_ref = phase.get("ref").map(text);
+                        let path = phase.get("path").map(text).unwrap_or_default();
+                        match remote.fetch(n + 1, &url, git_ref.as_deref(), &path) {
+                            Ok((t, root)) => {
+                                fetched = (fmt_tmt::tests(&t), root);
+                                (&fetched.0, fetched.1.as_path())
+                            }
+                            Err(e) => {
+                                problems.push(format!("discover `url: {url}`: {e}"));
+                                continue;
+                            }
+                        }
+                    }
+                };
                 let list = |k: &str| match phase.get(k) {
                     Some(Value::Array(a)) => a.iter().map(text).collect(),
                     Some(Value::Null) | None => Vec::new(),
@@ -402,7 +464,7 @@ fn discover(
                     excludes: list("exclude"),
                 };
                 let mut chosen: Vec<&fmt_tmt::Record> = Vec::new();
-                for r in &records {
+                for r in records {
                     match selection.keeps(r) {
                         Ok(true) => chosen.push(r),
                         Ok(false) => {}
@@ -575,7 +637,12 @@ fn run_plan(
         .ok()
         .filter(|_| same_dir(&ctx.taskdir, &canonical))
         .map_or_else(|| tree.root.clone(), |_| ctx.taskdir.clone());
-    let tests = discover(tree, &base, plan, &mut problems);
+    let remote = Remote {
+        mirror: ctx.services.mirror.as_ref(),
+        dir: ctx.workdir.join("tmt-discover").join(slug(plan.name())),
+        ctx: fmf_ctx,
+    };
+    let tests = discover(tree, &base, plan, &remote, &mut problems);
     let plan_env: BTreeMap<String, String> = match plan.get("environment") {
         Some(Value::Object(e)) => e.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
         _ => BTreeMap::new(),
