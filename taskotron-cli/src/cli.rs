@@ -884,6 +884,15 @@ pub struct FmfArgs {
     /// all must hold).
     #[arg(long, value_name = "FILTER")]
     pub filter: Vec<String>,
+    /// Keep those this condition holds for, a Python expression over the node's
+    /// keys: `tier == 1 and 'quick' in tag` (repeatable, all must hold). Read by
+    /// taskotron, not run by Python, so it needs no `--feeling-safe`.
+    #[arg(long, value_name = "EXPR")]
+    pub condition: Vec<String>,
+    /// Keep those with a link matching `RELATION:TARGET` (regexes; a bare
+    /// `TARGET` is any relation), as `tmt --link` (repeatable, any may match).
+    #[arg(long, value_name = "RELATION:TARGET")]
+    pub link: Vec<String>,
     /// Leave out those whose name matches this regex (repeatable).
     #[arg(long, value_name = "REGEX")]
     pub exclude: Vec<String>,

@@ -9,6 +9,7 @@
 //! network, no writes.* Every problem is a [`Diagnostic`] with its file and place.
 
 pub mod adjust;
+pub mod condition;
 pub mod context;
 pub mod filter;
 pub mod merge;

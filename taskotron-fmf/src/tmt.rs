@@ -396,23 +396,59 @@ pub fn plans(tree: &Tree, ctx: &crate::Context) -> Vec<Record> {
 
 /// Which records a listing keeps: names (regexes searched in the name, any may
 /// match), `--filter`s (all must hold; a record without a filtered key is left
-/// out, as tmt leaves it out) and `--exclude`s (none may match the name).
+/// out, as tmt leaves it out), `--condition`s (all must hold over the node's
+/// data; one naming a key the node lacks leaves it out, as tmt does), `--link`s
+/// (`RELATION:TARGET` regexes, any may match one of the record's links) and
+/// `--exclude`s (none may match the name).
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Name regexes; empty keeps every name.
     pub names: Vec<String>,
     /// Filter expressions.
     pub filters: Vec<String>,
+    /// Condition expressions ([`crate::condition`]).
+    pub conditions: Vec<String>,
+    /// Link needles: `TARGET` or `RELATION:TARGET`, each a regex.
+    pub links: Vec<String>,
     /// Name regexes to leave out.
     pub excludes: Vec<String>,
 }
 
+/// Whether one of `record`'s links matches the needle `RELATION:TARGET` (a bare
+/// needle is a target of any relation; a target that is an fmf id is matched by
+/// its `name`), as tmt's `LinkNeedle` matches.
+fn has_link(record: &Record, needle: &str) -> Result<bool, String> {
+    let (relation, target) = needle.split_once(':').unwrap_or((".*", needle));
+    let re = |p: &str| {
+        regex::Regex::new(p)
+            .map_err(|e| format!("link `{needle}`: `{p}` is no regular expression: {e}"))
+    };
+    let (relation, target) = (re(relation)?, re(target)?);
+    let Some(Value::Array(links)) = record.get("link") else {
+        return Ok(false);
+    };
+    Ok(links.iter().filter_map(Value::as_object).any(|link| {
+        link.iter().filter(|(k, _)| *k != "note").any(|(k, v)| {
+            relation.is_match(k)
+                && match v {
+                    Value::String(t) => target.is_match(t),
+                    Value::Object(id) => id
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| target.is_match(n)),
+                    _ => false,
+                }
+        })
+    }))
+}
+
 impl Selection {
-    /// Whether `record` is kept.
+    /// Whether `record`, a test or plan of `tree`, is kept.
     ///
     /// # Errors
-    /// A name, exclude or filter value that is no regex.
-    pub fn keeps(&self, record: &Record) -> Result<bool, String> {
+    /// A name, exclude, link or filter value that is no regex, a condition that
+    /// does not parse or that Python would refuse.
+    pub fn keeps(&self, tree: &Tree, record: &Record) -> Result<bool, String> {
         let name = record.name();
         let search = |p: &str| {
             regex::Regex::new(p)
@@ -439,6 +475,37 @@ impl Selection {
                 Ok(true) => {}
                 Ok(false) | Err(crate::filter::FilterError::MissingKey(_)) => return Ok(false),
                 Err(e) => return Err(e.to_string()),
+            }
+        }
+        if !self.conditions.is_empty() {
+            // Over what tmt calls a test's metadata: the node's own data (after
+            // inheritance and `adjust`) with the exported record over it, so
+            // `tier` is the string tmt makes of it and unknown keys are there too.
+            let mut data = tree
+                .nodes
+                .iter()
+                .find(|n| n.name == name)
+                .and_then(|n| n.to_json().as_object().cloned())
+                .unwrap_or_default();
+            data.extend(record.0.iter().cloned());
+            for c in &self.conditions {
+                let parsed = crate::condition::Condition::parse(c).map_err(|e| e.to_string())?;
+                match parsed.holds(&data) {
+                    Ok(true) => {}
+                    Ok(false) | Err(crate::condition::ConditionError::Undefined(_)) => {
+                        return Ok(false)
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        }
+        if !self.links.is_empty() {
+            let mut any = false;
+            for l in &self.links {
+                any |= has_link(record, l)?;
+            }
+            if !any {
+                return Ok(false);
             }
         }
         Ok(true)
@@ -713,13 +780,16 @@ mod tests {
     #[test]
     fn selections_keep_by_name_filter_and_exclude() {
         let (_d, t) = tree(&[
-            ("a.fmf", "test: x\ntag: [quick]\ntier: 1\n"),
-            ("b.fmf", "test: y\ntier: 2\n"),
+            ("a.fmf", "test: x\ntag: [quick]\ntier: 1\nlink: https://bugzilla.redhat.com/1\n"),
+            (
+                "b.fmf",
+                "test: y\ntier: 2\nlink:\n  - verifies: /stories/cli\n  - blocked-by: {name: /tests/a}\n",
+            ),
         ]);
         let all = tests(&t);
         let keep = |s: Selection| {
             all.iter()
-                .filter(|r| s.keeps(r).unwrap())
+                .filter(|r| s.keeps(&t, r).unwrap())
                 .map(|r| r.name().to_string())
                 .collect::<Vec<_>>()
         };
@@ -751,5 +821,31 @@ mod tests {
             }),
             ["/b"]
         );
+        // Conditions read the record over the node's data: `tier` as tmt makes it.
+        let cond = |c: &str| {
+            keep(Selection {
+                conditions: vec![c.into()],
+                ..Default::default()
+            })
+        };
+        assert_eq!(cond("tier == '1'"), ["/a"]);
+        assert_eq!(cond("tier == 1"), Vec::<String>::new());
+        assert_eq!(cond("'quick' in tag"), ["/a"], "b has no tag: left out");
+        assert!(all.iter().all(|r| Selection {
+            conditions: vec!["tier <".into()],
+            ..Default::default()
+        }
+        .keeps(&t, r)
+        .is_err()));
+        let link = |l: &str| {
+            keep(Selection {
+                links: vec![l.into()],
+                ..Default::default()
+            })
+        };
+        assert_eq!(link("bugzilla"), ["/a"]);
+        assert_eq!(link("verifies:/stories"), ["/b"]);
+        assert_eq!(link("blocked-by:/tests/a"), ["/b"], "an fmf id by its name");
+        assert_eq!(link("relates:/stories"), Vec::<String>::new());
     }
 }

@@ -73,6 +73,29 @@ fn compare(dir: &Path, context: &[&str]) {
     }
 }
 
+/// Compares `--condition` and `--link` listings for `dir` under `context` (tmt
+/// takes seconds each, so once per tree).
+fn compare_selections(dir: &Path, context: &[&str]) {
+    // tmt runs a condition through Python's eval, and only when told it is safe.
+    for condition in [
+        "tier == '1'",
+        "tier == 1 or 'slow' in tag",
+        "'quick' not in tag and duration != '5m'",
+        "component[0].startswith('pkg') and len(tag) > 0",
+    ] {
+        let mut args = vec!["--feeling-safe", "tests", "ls", "--condition", condition];
+        let t = theirs(dir, context, &args);
+        args.remove(0);
+        let o = ours(dir, context, &args);
+        assert_eq!(o, t, "tests ls --condition {condition:?} with {context:?}");
+    }
+    for link in ["verifies:bugzilla", "bugzilla", "relates:.*"] {
+        let t = theirs(dir, context, &["tests", "ls", "--link", link]);
+        let o = ours(dir, context, &["tests", "ls", "--link", link]);
+        assert_eq!(o, t, "tests ls --link {link:?} with {context:?}");
+    }
+}
+
 const CONTEXTS: &[&[&str]] = &[
     &[],
     &["distro=fedora-39"],
@@ -88,6 +111,7 @@ fn the_tmt_task_lists_and_exports_as_tmt_does() {
     for context in CONTEXTS {
         compare(&dir, context);
     }
+    compare_selections(&dir, CONTEXTS[1]);
 }
 
 #[test]
@@ -99,6 +123,9 @@ fn generated_trees_list_and_export_as_tmt_does() {
         generated_tree(dir.path(), 40, seed);
         for context in &CONTEXTS[..3] {
             compare(dir.path(), context);
+        }
+        if seed == 1 {
+            compare_selections(dir.path(), CONTEXTS[2]);
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::util::{cargo, root, step};
 const TARGETS: &[&str] = &[
     "config",
     "fmf_merge",
+    "fmf_expressions",
     "formula",
     "template",
     "yaml",
@@ -22,7 +23,14 @@ const TARGETS: &[&str] = &[
 ];
 
 /// The targets that need no `taskotron-core` (`taskotron-tap` and `taskotron-fmf`).
-const TAP_ONLY: &[&str] = &["tap", "junit", "resultyaml", "yaml", "fmf_merge"];
+const TAP_ONLY: &[&str] = &[
+    "tap",
+    "junit",
+    "resultyaml",
+    "yaml",
+    "fmf_merge",
+    "fmf_expressions",
+];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
 pub fn run(args: &[String]) -> Result<()> {

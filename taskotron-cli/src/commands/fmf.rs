@@ -65,12 +65,14 @@ pub fn run(shell: &Shell, kind: Kind, command: &FmfCommand) -> Outcome {
     let selection = Selection {
         names: a.names.clone(),
         filters: a.filter.clone(),
+        conditions: a.condition.clone(),
+        links: a.link.clone(),
         excludes: a.exclude.clone(),
     };
     let mut kept: Vec<Record> = Vec::new();
     for r in all {
         if selection
-            .keeps(&r)
+            .keeps(&tree, &r)
             .map_err(|e| ExpectedError::invalid(Diagnostic::error(e)))?
         {
             kept.push(r);

@@ -436,15 +436,15 @@ fn discover(
         match how.as_str() {
             "fmf" => {
                 let fetched;
-                let (records, base) = match phase.get("url").map(text) {
-                    None => (&local, base),
+                let (tree, records, base) = match phase.get("url").map(text) {
+                    None => (tree, &local, base),
                     Some(url) => {
                         let git_ref = phase.get("ref").map(text);
                         let path = phase.get("path").map(text).unwrap_or_default();
                         match remote.fetch(n + 1, &url, git_ref.as_deref(), &path) {
                             Ok((t, root)) => {
-                                fetched = (fmt_tmt::tests(&t), root);
-                                (&fetched.0, fetched.1.as_path())
+                                fetched = (fmt_tmt::tests(&t), root, t);
+                                (&fetched.2, &fetched.0, fetched.1.as_path())
                             }
                             Err(e) => {
                                 problems.push(format!("discover `url: {url}`: {e}"));
@@ -461,11 +461,13 @@ fn discover(
                 let selection = fmt_tmt::Selection {
                     names: list("test"),
                     filters: list("filter"),
+                    links: list("link"),
                     excludes: list("exclude"),
+                    ..Default::default()
                 };
                 let mut chosen: Vec<&fmt_tmt::Record> = Vec::new();
                 for r in records {
-                    match selection.keeps(r) {
+                    match selection.keeps(tree, r) {
                         Ok(true) => chosen.push(r),
                         Ok(false) => {}
                         Err(e) => problems.push(format!("discover: {e}")),
