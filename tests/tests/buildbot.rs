@@ -69,6 +69,20 @@ impl Drop for Farm {
     }
 }
 
+/// Copies the directory `from` (dot files too) to `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs Buildbot: run `cargo xtask integration`"]
 fn jobs_run_on_the_worker_of_their_arch_and_report() {
@@ -87,6 +101,10 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
         std::fs::copy(workspace().join("tasks/nvr-check").join(f), src.join(f)).unwrap();
     }
     taskotron_tests::git::publish(&src, &root.join("mirror/nvr-check.git"));
+    // And an fmf tree (tmt plans), which Buildbot's step runs as it runs a formula.
+    let tmt_src = root.join("src/tmt-smoke");
+    copy_dir(&workspace().join("tasks/tmt-smoke"), &tmt_src);
+    taskotron_tests::git::publish(&tmt_src, &root.join("mirror/tmt-smoke.git"));
     // taskotron's config, for master-cfg.
     let config = root.join("taskotron.yaml");
     std::fs::write(
@@ -222,6 +240,28 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
             "the artifacts were uploaded to the master"
         );
     }
+    // A task in another format goes the same way: the step runs the fmf tree's plans.
+    let tmt_job = JobRequest {
+        item: "tmt-smoke-1.0-1.fc41".into(),
+        taskname: "tmt-smoke".into(),
+        ..job(Arch::X86_64)
+    };
+    let request = client.submit(&tmt_job, "bb-tmt").unwrap();
+    let done = client.wait(request, Duration::from_secs(120)).unwrap();
+    let report = done.report.as_ref().expect("the run's report is in the step log");
+    let names: Vec<&str> = report
+        .results
+        .iter()
+        .map(|r| r.checkname.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "fedora-ci.koji-build./plans/full.functional",
+            "fedora-ci.koji-build./plans/smoke.functional"
+        ],
+        "{done:?}"
+    );
     let refused = client.submit(&job(Arch::Armhfp), "bb-x").unwrap_err();
     assert!(
         refused.to_string().starts_with("Buildbot refused the job"),
