@@ -500,7 +500,8 @@ fn directives_lists_the_registry_as_json() {
             "distgit",
             "yumrepoinfo",
             "createrepo",
-            "tmt"
+            "tmt",
+            "ansible"
         ]
     );
 }

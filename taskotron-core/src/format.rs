@@ -16,6 +16,9 @@ use crate::diagnostic::Diagnostic;
 /// named (reports, diagnostics): no such file exists.
 pub const FMF_TASK: &str = "(fmf tree)";
 
+/// The stand-in formula file name of a directory of Ansible playbooks.
+pub const PLAYBOOK_TASK: &str = "(playbooks)";
+
 /// The formats a task may be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskFormat {
@@ -23,14 +26,164 @@ pub enum TaskFormat {
     Formula,
     /// An fmf tree of tmt plans.
     Fmf,
+    /// Ansible playbooks `tests*.yml` (Taskotron's last generation).
+    Playbooks,
 }
 
 /// The format of the task whose formula file `task::locate` gave.
 pub fn of(file: &Path) -> TaskFormat {
-    if file.file_name().is_some_and(|n| n == FMF_TASK) {
-        TaskFormat::Fmf
+    match file.file_name().and_then(|n| n.to_str()) {
+        Some(FMF_TASK) => TaskFormat::Fmf,
+        Some(PLAYBOOK_TASK) => TaskFormat::Playbooks,
+        _ => TaskFormat::Formula,
+    }
+}
+
+/// The playbooks of `dir`: its `tests*.yml` files, in name order (the order the
+/// original runner ran them in).
+pub fn playbooks(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("tests") && n.ends_with(".yml"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The stand-in formula file of the playbook task in `dir`, when `dir` holds
+/// `tests*.yml` files and the first of them is a YAML list (a playbook is a list
+/// of plays, a formula a mapping).
+pub fn playbook_task(dir: &Path) -> Option<PathBuf> {
+    let first = playbooks(dir).into_iter().next()?;
+    let text = std::fs::read_to_string(&first).ok()?;
+    let is_list = text
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---")
+        .is_some_and(|l| l.starts_with('-'));
+    is_list.then(|| dir.join(PLAYBOOK_TASK))
+}
+
+/// The formula of the playbook task in `dir`: one `ansible` action running its
+/// playbooks in order. Each playbook is read first (YAML errors with their place)
+/// and must be a Taskotron playbook: its first play's `vars` set
+/// `taskotron_generic_task: true`.
+///
+/// # Errors
+/// A playbook that is no YAML list of plays, or is no Taskotron playbook.
+pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut names = Vec::new();
+    for file in playbooks(dir) {
+        let source = match std::fs::read(&file)
+            .map_err(|e| {
+                Box::new(Diagnostic::error(format!(
+                    "cannot read `{}`: {e}",
+                    file.display()
+                )))
+            })
+            .and_then(|b| crate::diagnostic::utf8(b, &file))
+        {
+            Ok(s) => s,
+            Err(d) => {
+                problems.push(*d);
+                continue;
+            }
+        };
+        let root = match taskotron_tap::yaml::parse_all(&source, Some(&file)) {
+            Ok(r) => r,
+            Err(mut d) => {
+                problems.append(&mut d);
+                continue;
+            }
+        };
+        let at = |node: &taskotron_tap::yaml::Node, d: Diagnostic| {
+            d.at(Some(&file), &source, node.location, node.width)
+        };
+        let Some(first) = root.as_seq().and_then(<[_]>::first) else {
+            problems.push(at(
+                &root,
+                Diagnostic::error("a playbook is a list of plays")
+                    .expected("`- hosts: localhost` and the play's `vars` and `tasks`"),
+            ));
+            continue;
+        };
+        let generic = first
+            .get("vars")
+            .and_then(|v| v.get("taskotron_generic_task"));
+        match generic.map(|g| &g.value) {
+            Some(taskotron_tap::yaml::NodeValue::Bool(true)) => {}
+            Some(_) => problems.push(at(
+                generic.unwrap_or(first),
+                Diagnostic::error("`taskotron_generic_task` must be `true`")
+                    .expected("`taskotron_generic_task: true` in the first play's `vars`"),
+            )),
+            None => problems.push(at(
+                first,
+                Diagnostic::error(
+                    "the first play does not set `taskotron_generic_task: true`: this is no Taskotron playbook",
+                )
+                .expected("`vars: {taskotron_generic_task: true}` in the first play")
+                .help("a playbook without it is a Standard Test Interface suite, which taskotron does not run yet"),
+            )),
+        }
+        if let Some(n) = file.file_name().and_then(|n| n.to_str()) {
+            names.push(n.to_string());
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let name = task_name(dir);
+    let list = names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(format!(
+        "# The formula of a playbook task: its playbooks, run in order.\n\
+         name: {name}\n\
+         namespace: dist\n\
+         desc: the playbooks of {name}\n\
+         maintainer: taskotron\n\
+         actions:\n\
+         \x20 - name: playbooks\n\
+         \x20   ansible:\n\
+         \x20     playbooks: [{list}]\n"
+    ))
+}
+
+/// A task name from the directory `dir` (its own name, in the characters a task
+/// name may hold; `tmt` when nothing is left).
+fn task_name(dir: &Path) -> String {
+    let name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches(['-', '_'])
+        .to_string();
+    if name.is_empty() {
+        "task".into()
     } else {
-        TaskFormat::Formula
+        name
     }
 }
 

@@ -20,6 +20,7 @@ pub use taskotron_tap::{diagnostic, results, suggest, tap, yaml};
 // re-exported under the old paths too.
 pub use taskotron_model::{arch, dict, duration, failure, isolation, item, ports, template};
 
+pub mod ansible;
 pub mod bodhi;
 pub mod buildbot;
 pub mod bus;
@@ -115,8 +116,11 @@ fn load_task_from(file: std::path::PathBuf) -> Result<formula::Loaded, Vec<Diagn
 
 /// The text of formula `file`, which must be UTF-8.
 fn read_formula(file: &std::path::Path) -> Result<String, Vec<Diagnostic>> {
-    if format::of(file) == format::TaskFormat::Fmf {
-        return format::fmf_formula(file.parent().unwrap_or(std::path::Path::new(".")));
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    match format::of(file) {
+        format::TaskFormat::Fmf => return format::fmf_formula(dir),
+        format::TaskFormat::Playbooks => return format::playbooks_formula(dir),
+        format::TaskFormat::Formula => {}
     }
     let bytes = std::fs::read(file).map_err(|e| {
         vec![Diagnostic::error(format!(

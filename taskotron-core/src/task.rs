@@ -72,6 +72,11 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     if let Some(fmf) = crate::format::fmf_task(task) {
         return Ok(fmf);
     }
+    // Playbooks `tests*.yml` (Taskotron's last generation) before a lone formula
+    // file: such a directory holds exactly one YAML file more often than not.
+    if let Some(playbooks) = crate::format::playbook_task(task) {
+        return Ok(playbooks);
+    }
     let mut ymls: Vec<PathBuf> = std::fs::read_dir(task)
         .map_err(|e| {
             Box::new(Diagnostic::error(format!(

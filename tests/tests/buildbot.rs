@@ -248,7 +248,10 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
     };
     let request = client.submit(&tmt_job, "bb-tmt").unwrap();
     let done = client.wait(request, Duration::from_secs(120)).unwrap();
-    let report = done.report.as_ref().expect("the run's report is in the step log");
+    let report = done
+        .report
+        .as_ref()
+        .expect("the run's report is in the step log");
     let names: Vec<&str> = report
         .results
         .iter()

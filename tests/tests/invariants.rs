@@ -53,6 +53,7 @@ fn only_the_process_module_starts_programs() {
     assert_eq!(
         holding("Command::new("),
         [
+            "directive/ansible.rs",
             "directive/createrepo.rs",
             "directive/python.rs",
             "directive/shell.rs",
@@ -62,13 +63,16 @@ fn only_the_process_module_starts_programs() {
             "worker/mod.rs"
         ]
     );
+    // The runner's own tools: rpm and dnf (`rpmenv`), bwrap's probe (`sandbox`),
+    // and python and pip making the ansible-core environment (`ansible`).
     assert_eq!(
         holding("tool_output("),
-        ["process.rs", "rpmenv.rs", "sandbox.rs"]
+        ["ansible.rs", "process.rs", "rpmenv.rs", "sandbox.rs"]
     );
     // No process of a sandboxed run starts outside its sandbox: the directives go
     // through the context, and only the context calls `process::run_task`.
     for file in [
+        "directive/ansible.rs",
         "directive/createrepo.rs",
         "directive/python.rs",
         "directive/shell.rs",

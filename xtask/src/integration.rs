@@ -68,12 +68,25 @@ const TARGETS: &[&str] = &[
     "buildbot",
     "fmf_oracle",
     "tmt_oracle",
+    "playbooks",
     "report_html",
     "web",
 ];
 
 /// The Buildbot the tests run (the version `reference/` was checked with).
 const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"];
+
+/// The ansible-core playbook tasks run with in the tests: the one taskotron pins
+/// (`taskotron_core::ansible::ANSIBLE_CORE`, checked by the playbooks test).
+const ANSIBLE: &str = "ansible-core==2.18.19";
+
+/// Installs ansible-core into `target/ansible-venv`, unless there.
+fn install_ansible() -> Result<()> {
+    if venv_has("ansible-venv", "ansible") {
+        return Ok(());
+    }
+    install_venv("ansible-venv", &[ANSIBLE])
+}
 
 /// The Python fmf the fmf reader is compared with (the version `reference/` names).
 const FMF: &str = "fmf==1.7.0";
@@ -283,6 +296,7 @@ pub fn run_tests() -> Result<(u64, u64)> {
     install_resultsdb_api()?;
     install_fmf()?;
     install_tmt()?;
+    install_ansible()?;
     let (build, test) = plan();
     crate::util::step(&build.0, build.1)?;
     tests(test, "cargo test (integration, real services)")

@@ -205,6 +205,11 @@ pub const KEYS: &[Key] = &[
     ),
     key("distgit_url", Scalar, "dist-git, for the distgit directive"),
     key(
+        "ansible_playbook",
+        Scalar,
+        "ansible-playbook for playbook tasks (unset: a pinned ansible-core, installed on first use)",
+    ),
+    key(
         "tmt_checkname",
         Scalar,
         "ResultsDB name of a tmt plan's result ({artifact}, {plan})",

@@ -152,6 +152,9 @@ pub struct Config {
     /// The ResultsDB name of each tmt plan's result (`{artifact}`: `koji-build`,
     /// `bodhi-update`, ...; `{plan}`: `/plans/smoke`), as Fedora CI names them.
     pub tmt_checkname: String,
+    /// The `ansible-playbook` playbook tasks run; unset: a pinned ansible-core
+    /// installed on first use into `<state_dir>/cache/tools`.
+    pub ansible_playbook: Option<String>,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
@@ -495,6 +498,8 @@ impl Config {
             distgit_url: self.distgit_url.clone(),
             tmt_checkname: self.tmt_checkname.clone(),
             mirror: Some(self.tasks().mirror),
+            ansible_playbook: self.ansible_playbook.clone(),
+            tools_dir: Some(self.state_dir.join("cache/tools")),
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
             timeout: self.download_timeout,
@@ -823,6 +828,7 @@ impl Config {
             bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: crate::directive::tmt::DEFAULT_CHECKNAME.into(),
+            ansible_playbook: None,
             download_cache: true,
             download_timeout: Duration::from_secs(300),
             namespaces: None,

@@ -7,6 +7,7 @@
 //! according to its [`ParamKind`], which is where shell quoting is enforced, so no
 //! directive can forget it.
 
+mod ansible;
 mod bodhi;
 mod bodhi_comment;
 mod createrepo;
@@ -15,7 +16,7 @@ mod dummy;
 mod exitcode;
 mod koji;
 mod python;
-mod resultsdb;
+pub(crate) mod resultsdb;
 mod shell;
 pub mod tmt;
 mod xunit;
@@ -187,6 +188,10 @@ pub struct Services {
     /// The task mirror, through which the `tmt` directive fetches the tests of a
     /// discover phase with `url`; none: such a phase is refused.
     pub mirror: Option<crate::mirror::Mirror>,
+    /// The configured `ansible-playbook`, for playbook tasks; none: taskotron's own.
+    pub ansible_playbook: Option<String>,
+    /// Where taskotron installs the tools it fetches on first use (ansible-core).
+    pub tools_dir: Option<PathBuf>,
     /// Where verified downloads are kept between runs; none disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// What `all` means.
@@ -207,6 +212,8 @@ impl Default for Services {
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: tmt::DEFAULT_CHECKNAME.into(),
             mirror: None,
+            ansible_playbook: None,
+            tools_dir: None,
             yumrepoinfo: None,
             cache_dir: None,
             supported_arches: vec![crate::Arch::X86_64],
@@ -409,6 +416,7 @@ pub static REGISTRY: &[&dyn Directive] = &[
     &yumrepoinfo::YumRepoInfo,
     &createrepo::CreateRepo,
     &tmt::Tmt,
+    &ansible::Ansible,
 ];
 
 /// The directive called `name`.

@@ -59,6 +59,18 @@ impl Directive for ResultsDb {
         for d in &mut details {
             d.qualify(&ctx.namespace, &ctx.checkname);
         }
+        report_details(ctx, &details)
+    }
+}
+
+/// Reports `details` as the `resultsdb` directive does (the namespaces check, the
+/// spool, a remote run's deferral) and exports them with their ResultsDB ids. The
+/// `ansible` directive reports each playbook's results through here too.
+///
+/// # Errors
+/// A namespace the task may not report into, a result ResultsDB would refuse.
+pub fn report_details(ctx: &mut Context, details: &[CheckDetail]) -> Result<Value, Failure> {
+    {
         let r = &ctx.reporting;
         if let Some(path) = &r.namespaces {
             // Checked before anything is sent or written, as production did.
@@ -90,7 +102,7 @@ impl Directive for ResultsDb {
             accepted: r.accepted.clone(),
         };
         let identity = crate::resultsdb::Identity::run(&ctx.run_id);
-        let entries = report::entries(&details, &rdb_ctx, &identity).map_err(|errors| {
+        let entries = report::entries(details, &rdb_ctx, &identity).map_err(|errors| {
             Failure::new(
                 errors
                     .iter()

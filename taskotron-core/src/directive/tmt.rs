@@ -580,7 +580,7 @@ fn run_scripts(
     Ok(())
 }
 
-fn ended_words(e: &crate::process::Ended) -> String {
+pub(super) fn ended_words(e: &crate::process::Ended) -> String {
     use crate::process::Ended;
     match e {
         Ended::Exited(s) => s.code().map_or_else(
@@ -594,7 +594,11 @@ fn ended_words(e: &crate::process::Ended) -> String {
 }
 
 /// Runs `f` with the action's output going to `log` instead.
-fn with_output<T>(ctx: &mut Context, log: &File, f: impl FnOnce(&mut Context) -> T) -> T {
+pub(super) fn with_output<T>(
+    ctx: &mut Context,
+    log: &File,
+    f: impl FnOnce(&mut Context) -> T,
+) -> T {
     let (out, err) = match (log.try_clone(), log.try_clone()) {
         (Ok(a), Ok(b)) => (a, b),
         _ => return f(ctx),

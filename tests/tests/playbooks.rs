@@ -1,0 +1,219 @@
+//! Playbook tasks (issue 26): a directory of `tests*.yml` Ansible playbooks is a
+//! task, run as Taskotron 0.5-0.10 ran it. The checks of what a playbook is run
+//! everywhere; the runs need ansible-core, which `cargo xtask integration`
+//! installs into `target/ansible-venv` (the version taskotron pins).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use taskotron_tests::bin::taskotron;
+
+fn ansible_playbook() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ansible-venv/bin/ansible-playbook")
+}
+
+fn task(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        std::fs::write(dir.path().join(path), text).unwrap();
+    }
+    dir
+}
+
+/// `taskotron run DIR` with `env`: exit code, JSON report, run directory, stderr.
+fn run(dir: &Path, item: &str, env: &[(&str, &str)]) -> (Option<i32>, Value, PathBuf, String) {
+    let work = tempfile::tempdir().unwrap().keep();
+    let mut c = Command::new(taskotron());
+    c.arg("run")
+        .arg(dir)
+        .args(["-i", item, "-t", "koji_build", "-a", "x86_64"])
+        .args(["--format", "json", "--artifacts"])
+        .arg(work.join("artifacts"))
+        .env("TASKOTRON_TMPDIR", work.join("tmp"))
+        .env("TASKOTRON_STATE_DIR", work.join("state"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let run_dir = work
+        .join("artifacts")
+        .join(report["run_id"].as_str().unwrap_or("none"));
+    (
+        o.status.code(),
+        report,
+        run_dir,
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const RESULTS: &str = "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: results\n      ansible.builtin.copy:\n        dest: \"{{ artifacts }}/taskotron/results.yml\"\n        content: \"results:\\n  - {item: '{{ taskotron_item }}', type: koji_build, checkname: dist.two, outcome: PASSED}\\n\"\n";
+
+#[test]
+fn what_is_no_taskotron_playbook_is_refused_with_its_place() {
+    // No `taskotron_generic_task`: an STI suite, which does not run yet.
+    let sti = task(&[(
+        "tests.yml",
+        "- hosts: localhost\n  roles:\n    - role: standard-test-basic\n      tests: [smoke]\n",
+    )]);
+    let (code, _, _, err) = run(sti.path(), "htop-1-1.fc41", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tests.yml:1:3") && err.contains("no Taskotron playbook"),
+        "{err}"
+    );
+    assert!(err.contains("Standard Test Interface"), "{err}");
+    // A value that is not `true`, and a file that is no YAML: each with its place.
+    let odd = task(&[
+        (
+            "tests.yml",
+            "- hosts: localhost\n  vars:\n    taskotron_generic_task: 'yes'\n  tasks: []\n",
+        ),
+        ("tests_more.yml", "- hosts: localhost\n  vars: [unclosed\n"),
+    ]);
+    let (code, _, _, err) = run(odd.path(), "htop-1-1.fc41", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tests.yml:3:29") && err.contains("`taskotron_generic_task` must be `true`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tests_more.yml:"),
+        "every problem at once: {err}"
+    );
+}
+
+#[test]
+fn without_ansible_the_run_says_how_to_get_it() {
+    let dir = task(&[("tests.yml", RESULTS)]);
+    // A python that cannot make the environment stands for a machine offline.
+    let (code, report, _, err) = run(
+        dir.path(),
+        "htop-1-1.fc41",
+        &[("TASKOTRON_PYTHON", "/nonexistent/python3")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["execution_status"], "NOT_OK", "{report}");
+    assert_eq!(report["failure"]["kind"], "TOOL_MISSING", "{report}");
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("python3 -m pip install ansible-core==")
+            && status.contains("TASKOTRON_ANSIBLE_PLAYBOOK"),
+        "{status}"
+    );
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn the_pinned_ansible_core_is_the_one_the_tests_run() {
+    let o = Command::new(ansible_playbook())
+        .arg("--version")
+        .output()
+        .expect("target/ansible-venv (cargo xtask integration installs it)");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("[core {}]", taskotron_core::ansible::ANSIBLE_CORE)),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn a_playbook_task_runs_as_taskotron_ran_it() {
+    let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/nvr-playbook");
+    let bin = ansible_playbook();
+    let env = [("TASKOTRON_ANSIBLE_PLAYBOOK", bin.to_str().unwrap())];
+    let (code, report, run_dir, err) = run(&tasks, "htop-3.3.0-1.fc41", &env);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["execution_status"], "OK", "{report}");
+    assert_eq!(report["results"][0]["checkname"], "dist.nvr-playbook");
+    assert_eq!(report["results"][0]["outcome"], "PASSED");
+    let art = run_dir.join("tests.yml");
+    let vars: Value = serde_json::from_str(
+        &std::fs::read_to_string(art.join("taskotron/task_vars.json")).unwrap(),
+    )
+    .unwrap();
+    for key in [
+        "artifacts",
+        "taskotron_item",
+        "taskotron_item_type",
+        "taskotron_arch",
+        "taskotron_supported_arches",
+        "taskotron_supported_binary_arches",
+        "taskotron_secrets_file",
+        "ansible_python_interpreter",
+    ] {
+        assert!(vars.get(key).is_some(), "{key} in {vars:#}");
+    }
+    assert_eq!(vars["taskotron_item"], "htop-3.3.0-1.fc41");
+    assert_eq!(vars["artifacts"], art.display().to_string());
+    // The secrets file holds no secret: config gave none.
+    let secrets =
+        std::fs::read_to_string(vars["taskotron_secrets_file"].as_str().unwrap()).unwrap();
+    assert_eq!(secrets.trim(), "{}");
+    assert!(art.join("taskotron/results.yml.reported_ok").is_file());
+    let log = std::fs::read_to_string(art.join("ansible.log")).unwrap();
+    assert!(log.contains("PLAY RECAP"), "{log}");
+    assert!(art.join("nvr-check.log").is_file());
+    // A hostile item is an argument, never a command line.
+    let (code, report, run_dir, err) = run(&tasks, "x-1-1.fc41;touch${IFS}pwned", &env);
+    assert_eq!(
+        code,
+        Some(2),
+        "refused as an item before anything ran: {err} {report}"
+    );
+    assert!(!run_dir.join("pwned").exists());
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
+    let dir = task(&[
+        (
+            "tests_a.yml",
+            "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: fails\n      ansible.builtin.command: \"false\"\n",
+        ),
+        ("tests_b.yml", RESULTS),
+        (
+            "tests_c.yml",
+            "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: writes nothing\n      ansible.builtin.debug: {msg: hi}\n",
+        ),
+    ]);
+    let bin = ansible_playbook();
+    let env = [("TASKOTRON_ANSIBLE_PLAYBOOK", bin.to_str().unwrap())];
+    let (code, report, run_dir, err) = run(dir.path(), "htop-3.3.0-1.fc41", &env);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["execution_status"], "NOT_OK", "{report}");
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("tests_a.yml: ansible-playbook ended with exit code 2"),
+        "{status}"
+    );
+    assert!(
+        status.contains("tests_c.yml: no `") && status.contains("assuming the task crashed"),
+        "{status}"
+    );
+    assert!(
+        run_dir
+            .join("tests_b.yml/taskotron/results.yml.reported_ok")
+            .is_file(),
+        "the playbook that worked was reported"
+    );
+    // A playbook that does not pass the syntax check: nothing runs.
+    let bad = task(&[
+        ("tests.yml", RESULTS),
+        (
+            "tests_z.yml",
+            "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - nosuchmodule: {x: 1}\n",
+        ),
+    ]);
+    let (code, report, run_dir, _) = run(bad.path(), "htop-3.3.0-1.fc41", &env);
+    assert_eq!(code, Some(1));
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("--syntax-check") && status.contains("tests_z.yml"),
+        "{status}"
+    );
+    assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
+}
