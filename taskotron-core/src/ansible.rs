@@ -41,7 +41,13 @@ pub fn playbook(
     };
     let venv = tools.join(format!("ansible-core-{ANSIBLE_CORE}"));
     let bin = venv.join("bin/ansible-playbook");
-    let argv = || vec![venv.join("bin/python"), bin.clone()];
+    // The directory by its real path (a sandbox shows it, and checks the program
+    // against what it shows); its python stays the venv's link, which makes it
+    // that environment's.
+    let argv = || {
+        let real = std::fs::canonicalize(&venv).unwrap_or_else(|_| venv.clone());
+        vec![real.join("bin/python"), real.join("bin/ansible-playbook")]
+    };
     if bin.is_file() {
         return Ok(argv());
     }
@@ -103,14 +109,53 @@ pub fn playbook(
 }
 
 /// The `ansible_python_interpreter` a run gives its playbooks: the configured
-/// python, by its full path on `path` (the task's `PATH`) when it is a bare name,
-/// so that modules run with the interpreter the task's own Python code gets.
-pub fn interpreter(python: &str, path: &str) -> String {
+/// `python` when it is a path; else the system's `/usr/bin/python3`, as the
+/// original gave (it has the distribution's bindings, `rpm` and `dnf`, which
+/// modules use), and which every sandbox shows; else the python of the
+/// environment ansible runs from (`argv`'s first, from [`playbook`]).
+pub fn interpreter(python: &str, argv: &[PathBuf]) -> String {
     if python.contains('/') {
         return python.to_string();
     }
-    std::env::split_paths(path)
-        .map(|d| d.join(python))
-        .find(|p| p.is_file())
-        .map_or_else(|| python.to_string(), |p| p.display().to_string())
+    let system = Path::new("/usr/bin").join(python);
+    if system.is_file() {
+        return system.display().to_string();
+    }
+    match argv {
+        [venv_python, _] => venv_python.display().to_string(),
+        _ => python.to_string(),
+    }
+}
+
+/// `path` with its links and `..` resolved, when it exists.
+pub fn real_path(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+/// What a sandbox must show for `argv` (from [`playbook`]) to run: the environment
+/// taskotron installed under `tools`, and the interpreter it was made from (its
+/// `pyvenv.cfg` `home`'s parent, which may live outside `/usr`, as pyenv's do).
+/// Nothing for a configured `ansible-playbook`.
+pub fn shown_dirs(argv: &[PathBuf], tools: Option<&Path>) -> Vec<PathBuf> {
+    let Some(venv) = argv.first().and_then(|p| p.parent()?.parent()) else {
+        return Vec::new();
+    };
+    let inside = tools
+        .is_some_and(|t| venv.starts_with(t) || real_path(t).is_some_and(|t| venv.starts_with(t)));
+    if argv.len() < 2 || !inside {
+        return Vec::new();
+    }
+    let mut out = vec![venv.to_path_buf()];
+    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).unwrap_or_default();
+    if let Some(home) = cfg.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "home").then(|| PathBuf::from(v.trim()))
+    }) {
+        if let Some(prefix) = real_path(&home).and_then(|h| h.parent().map(Path::to_path_buf)) {
+            if !prefix.starts_with("/usr") {
+                out.push(prefix);
+            }
+        }
+    }
+    out
 }

@@ -348,7 +348,7 @@ impl Sandbox {
     /// program outside), or its `pids` cgroup cannot be made.
     pub fn confine(&self, command: &Command, extra: &[Bind], path: &OsStr) -> io::Result<Confined> {
         let program = command.get_program();
-        if !self.finds(program, path) {
+        if !self.finds(program, path, extra) {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("`{}` is not in the sandbox", program.to_string_lossy()),
@@ -423,13 +423,25 @@ impl Sandbox {
 
     /// Whether `program` exists in the sandbox: a path under what it shows, or a
     /// name found on `path` in a directory it shows.
-    fn finds(&self, program: &OsStr, path: &OsStr) -> bool {
+    fn finds(&self, program: &OsStr, path: &OsStr, extra: &[Bind]) -> bool {
         // Compared as the host resolves them: `/bin/x` is `/usr/bin/x` on a
         // merged-`/usr` host, and a task directory may be reached through a link.
         let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let extra: Vec<&Path> = extra
+            .iter()
+            .map(|b| match b {
+                Bind::ReadOnly(p) | Bind::Writable(p) => p.as_path(),
+            })
+            .collect();
         let visible = |p: &Path| {
             let p = real(p);
-            p.exists() && self.shown.iter().any(|s| p.starts_with(real(s)))
+            p.exists()
+                && self
+                    .shown
+                    .iter()
+                    .map(PathBuf::as_path)
+                    .chain(extra.iter().copied())
+                    .any(|s| p.starts_with(real(s)))
         };
         let p = Path::new(program);
         if p.components().count() > 1 {
@@ -708,13 +720,18 @@ mod tests {
         )
         .unwrap();
         let path = std::env::join_paths([elsewhere.path(), Path::new("/usr/bin")]).unwrap();
-        assert!(sandbox.finds(OsStr::new("sh"), &path));
+        assert!(sandbox.finds(OsStr::new("sh"), &path, &[]));
         // An absolute path through a link into `/usr` (merged `/usr`: `/bin/sh`).
         if std::fs::read_link("/bin").is_ok() {
-            assert!(sandbox.finds(OsStr::new("/bin/sh"), &path));
+            assert!(sandbox.finds(OsStr::new("/bin/sh"), &path, &[]));
         }
-        assert!(!sandbox.finds(OsStr::new("/root/tool"), &path));
-        assert!(!sandbox.finds(OsStr::new("tool"), &path), "not shown");
+        assert!(!sandbox.finds(OsStr::new("/root/tool"), &path, &[]));
+        assert!(!sandbox.finds(OsStr::new("tool"), &path, &[]), "not shown");
+        // What a directive shows for one process counts for that process.
+        let tool = elsewhere.path().join("tool");
+        let shown = [Bind::ReadOnly(elsewhere.path().to_path_buf())];
+        assert!(sandbox.finds(tool.as_os_str(), &path, &shown));
+        assert!(!sandbox.finds(tool.as_os_str(), &path, &[]));
         let err = sandbox
             .confine(&Command::new("tool"), &[], &path)
             .unwrap_err();

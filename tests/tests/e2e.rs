@@ -103,7 +103,8 @@ impl Case<'_> {
                  koji_url: {koji}\nkoji_pkgs_url: {pkgs}\nbodhi_url: {bodhi}\nbodhi_token: {TOKEN}\n\
                  distgit_url: {distgit}\nresultsdb_url: {rdb}\nreport_deadline: 10s\n\
                  artifacts_base_url: https://taskotron.example.org/artifacts\n\
-                 job_url_template: https://taskotron.example.org/jobs/{{build_id}}\n{yumrepoinfo}",
+                 job_url_template: https://taskotron.example.org/jobs/{{build_id}}\n\
+                 tools_dir: {tools}\n{yumrepoinfo}",
                 r = root.display(),
                 tasks = tasks_dir().display(),
                 koji = services.koji_url,
@@ -111,6 +112,9 @@ impl Case<'_> {
                 bodhi = services.bodhi_url,
                 distgit = services.distgit_url,
                 rdb = resultsdb_server.url(),
+                // Shared by every case and run: a playbook task's ansible-core is
+                // installed from PyPI once, by the run itself, as a user's first is.
+                tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-tools").display(),
                 yumrepoinfo = services
                     .yumrepoinfo
                     .as_ref()
@@ -225,7 +229,13 @@ impl Case<'_> {
                 &json!({"calls": mocks.koji.calls(), "files_downloaded": mocks.koji.downloads()}),
             ),
         );
-        for log in ["rpmlint.log", "upgradepath.log", "output.log"] {
+        for log in [
+            "rpmlint.log",
+            "upgradepath.log",
+            "output.log",
+            "tests.yml/nvr-check.log",
+            "tests.yml/taskotron/results.yml",
+        ] {
             if let Some(text) = read(log) {
                 section(log, &text);
             }

@@ -210,6 +210,11 @@ pub const KEYS: &[Key] = &[
         "ansible-playbook for playbook tasks (unset: a pinned ansible-core, installed on first use)",
     ),
     key(
+        "tools_dir",
+        Scalar,
+        "where tools fetched on first use go (unset: <state_dir>/cache/tools)",
+    ),
+    key(
         "tmt_checkname",
         Scalar,
         "ResultsDB name of a tmt plan's result ({artifact}, {plan})",

@@ -155,6 +155,9 @@ pub struct Config {
     /// The `ansible-playbook` playbook tasks run; unset: a pinned ansible-core
     /// installed on first use into `<state_dir>/cache/tools`.
     pub ansible_playbook: Option<String>,
+    /// Where taskotron installs the tools it fetches on first use (ansible-core);
+    /// unset: `<state_dir>/cache/tools`.
+    pub tools_dir: Option<PathBuf>,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
@@ -499,7 +502,11 @@ impl Config {
             tmt_checkname: self.tmt_checkname.clone(),
             mirror: Some(self.tasks().mirror),
             ansible_playbook: self.ansible_playbook.clone(),
-            tools_dir: Some(self.state_dir.join("cache/tools")),
+            tools_dir: Some(
+                self.tools_dir
+                    .clone()
+                    .unwrap_or_else(|| self.state_dir.join("cache/tools")),
+            ),
             cache_dir: self.download_cache.then(|| self.state_dir.join("cache")),
             supported_arches: self.supported_arches.clone(),
             timeout: self.download_timeout,
@@ -829,6 +836,7 @@ impl Config {
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: crate::directive::tmt::DEFAULT_CHECKNAME.into(),
             ansible_playbook: None,
+            tools_dir: None,
             download_cache: true,
             download_timeout: Duration::from_secs(300),
             namespaces: None,

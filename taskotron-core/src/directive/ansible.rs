@@ -75,14 +75,15 @@ impl Directive for Ansible {
             &ctx.python,
         )
         .map_err(|e| Failure::named(crate::failure::FailureKind::TOOL_MISSING, e.0))?;
-        let path = ctx
-            .env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let interpreter = crate::ansible::interpreter(&ctx.python, &path);
+        let interpreter = crate::ansible::interpreter(&ctx.python, &argv);
         let taskdir = ctx.taskdir.clone();
+        // The environment taskotron installed lives in its cache, which a sandbox
+        // hides: show that one directory, read-only.
+        let shown: Vec<crate::sandbox::Bind> =
+            crate::ansible::shown_dirs(&argv, ctx.services.tools_dir.as_deref())
+                .into_iter()
+                .map(crate::sandbox::Bind::ReadOnly)
+                .collect();
         let command = |args: &[&str]| {
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]).args(args).current_dir(&taskdir);
@@ -121,7 +122,7 @@ impl Directive for Ansible {
             let c = command(&["--syntax-check", "-i", "localhost,", p]);
             let env = base_env(ctx, &ctx.artifactsdir.clone());
             let ended = with_output(ctx, &file, |ctx| {
-                ctx.run_task(c, &[], Duration::from_secs(120), &env)
+                ctx.run_task(c, &shown, Duration::from_secs(120), &env)
             })
             .map_err(|e| Failure::new(format!("ansible: cannot start ansible-playbook: {e}")))?;
             if !matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
@@ -172,8 +173,8 @@ impl Directive for Ansible {
             let c = command(&["-i", "localhost,", "-c", "local", p, "-e", &vars_arg]);
             let env = base_env(ctx, &artifacts);
             let timeout = ctx.timeout;
-            let ended =
-                with_output(ctx, &log, |ctx| ctx.run_task(c, &[], timeout, &env)).map_err(|e| {
+            let ended = with_output(ctx, &log, |ctx| ctx.run_task(c, &shown, timeout, &env))
+                .map_err(|e| {
                     Failure::new(format!("ansible: cannot start ansible-playbook: {e}"))
                 })?;
             if let Ok(qa) = dir.create("rpm-qa.log") {
@@ -205,7 +206,18 @@ impl Directive for Ansible {
                 }
             };
             let details: Vec<CheckDetail> = match ctx.results_from(&results, "ansible") {
-                Ok(d) => d,
+                // A result's `artifact` is relative to the playbook's own artifacts,
+                // as its log URL is (`<artifacts_url>/<uuid>/<playbook>/<file>`).
+                Ok(mut d) => {
+                    for r in &mut d {
+                        if let Some(a) = r.artifact.as_mut() {
+                            if !a.starts_with('/') && !a.contains("://") {
+                                *a = format!("{p}/{a}");
+                            }
+                        }
+                    }
+                    d
+                }
                 Err(e) => {
                     failed.push(format!("{p}: taskotron/results.yml: {}", e.message));
                     continue;
