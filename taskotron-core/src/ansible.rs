@@ -132,21 +132,29 @@ pub fn real_path(path: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(path).ok()
 }
 
-/// What a sandbox must show for `argv` (from [`playbook`]) to run: the environment
-/// taskotron installed under `tools`, and the interpreter it was made from (its
-/// `pyvenv.cfg` `home`'s parent, which may live outside `/usr`, as pyenv's do).
-/// Nothing for a configured `ansible-playbook`.
-pub fn shown_dirs(argv: &[PathBuf], tools: Option<&Path>) -> Vec<PathBuf> {
-    let Some(venv) = argv.first().and_then(|p| p.parent()?.parent()) else {
+/// What a sandbox must show for `argv` (from [`playbook`]) to run: the virtual
+/// environment `ansible-playbook` lives in (taskotron's own, or a configured one
+/// in a venv), and the interpreter it was made from (its `pyvenv.cfg` `home`'s
+/// parent, which may live outside `/usr`, as pyenv's do). Nothing for an
+/// `ansible-playbook` of the system's (`/usr` is always shown).
+pub fn shown_dirs(argv: &[PathBuf]) -> Vec<PathBuf> {
+    let Some(script) = argv.last() else {
         return Vec::new();
     };
-    let inside = tools
-        .is_some_and(|t| venv.starts_with(t) || real_path(t).is_some_and(|t| venv.starts_with(t)));
-    if argv.len() < 2 || !inside {
+    let script = script.parent().map_or_else(PathBuf::new, |d| {
+        real_path(d).unwrap_or_else(|| d.to_path_buf())
+    });
+    let Some(venv) = script.parent() else {
+        return Vec::new();
+    };
+    if venv.starts_with("/usr") {
         return Vec::new();
     }
+    let Ok(cfg) = std::fs::read_to_string(venv.join("pyvenv.cfg")) else {
+        // Not a venv: at least the directory of the script.
+        return vec![script.clone()];
+    };
     let mut out = vec![venv.to_path_buf()];
-    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).unwrap_or_default();
     if let Some(home) = cfg.lines().find_map(|l| {
         let (k, v) = l.split_once('=')?;
         (k.trim() == "home").then(|| PathBuf::from(v.trim()))

@@ -216,4 +216,17 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
         "{status}"
     );
     assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
+    // A lone playbook is parsed whole before anything of it runs: the same error.
+    let lone = task(&[(
+        "tests.yml",
+        "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - ansible.builtin.file: {path: '{{ artifacts }}/ran', state: touch}\n    - nosuchmodule: {x: 1}\n",
+    )]);
+    let (code, report, run_dir, _) = run(lone.path(), "htop-3.3.0-1.fc41", &env);
+    assert_eq!(code, Some(1));
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("--syntax-check") && status.contains("nothing ran"),
+        "{status}"
+    );
+    assert!(!run_dir.join("tests.yml/ran").exists(), "nothing of it ran");
 }

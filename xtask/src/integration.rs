@@ -81,7 +81,7 @@ const BUILDBOT: &[&str] = &["buildbot[bundle]==4.3.0", "buildbot-worker==4.3.0"]
 const ANSIBLE: &str = "ansible-core==2.18.19";
 
 /// Installs ansible-core into `target/ansible-venv`, unless there.
-fn install_ansible() -> Result<()> {
+pub(crate) fn install_ansible() -> Result<()> {
     if venv_has("ansible-venv", "ansible") {
         return Ok(());
     }

@@ -17,6 +17,7 @@
 
 mod bench;
 mod bench_isolation;
+mod bench_playbooks;
 mod bench_rebuild;
 mod bench_report;
 mod bench_schedule;
@@ -61,6 +62,10 @@ commands:
                               none and sandbox, alternated: the sandbox's overhead
   bench web [--runs N]        the pages and APIs of `taskotron web` on 100,000 jobs,
                               against the same queries on the state database
+  bench tmt [--runs N]        `taskotron tests ls|export` and `run` on fmf trees, with
+                              tmt 1.80 measured in the same run
+  bench playbooks [--runs N]  a one-task playbook through `taskotron run` (none and
+                              sandbox) against ansible-playbook alone
   bench rebuild [--runs N]    the CLI's incremental rebuild after a one-line change of
                               the TAP crate, against the commit before the split
   docs                        render the book in docs/ with mdBook into target/book

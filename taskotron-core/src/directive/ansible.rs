@@ -79,11 +79,10 @@ impl Directive for Ansible {
         let taskdir = ctx.taskdir.clone();
         // The environment taskotron installed lives in its cache, which a sandbox
         // hides: show that one directory, read-only.
-        let shown: Vec<crate::sandbox::Bind> =
-            crate::ansible::shown_dirs(&argv, ctx.services.tools_dir.as_deref())
-                .into_iter()
-                .map(crate::sandbox::Bind::ReadOnly)
-                .collect();
+        let shown: Vec<crate::sandbox::Bind> = crate::ansible::shown_dirs(&argv)
+            .into_iter()
+            .map(crate::sandbox::Bind::ReadOnly)
+            .collect();
         let command = |args: &[&str]| {
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]).args(args).current_dir(&taskdir);
@@ -108,33 +107,36 @@ impl Directive for Ansible {
             ]);
             env
         };
-        // Every playbook is checked before any runs, as the original runner did.
-        let mut bad = Vec::new();
+        // Every playbook is checked before any runs, as the original runner did, in
+        // one `--syntax-check` of them all. A lone playbook needs no check of its
+        // own: ansible-playbook parses the whole of it before it runs anything, and
+        // says so with exit code 4 (which the run below turns into this error).
+        let refused = |why: &str| {
+            Failure::new(format!(
+                "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{why}"
+            ))
+        };
         let work = ctx
             .roots
             .create_dir_all(&ctx.workdir)
             .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-        for p in &playbooks {
-            let log = format!("{p}.syntax-check.log");
+        if playbooks.len() > 1 {
+            let log = "syntax-check.log";
             let file = work
-                .create(&log)
+                .create(log)
                 .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-            let c = command(&["--syntax-check", "-i", "localhost,", p]);
+            let mut args = vec!["--syntax-check", "-i", "localhost,"];
+            args.extend(playbooks.iter().map(String::as_str));
+            let c = command(&args);
             let env = base_env(ctx, &ctx.artifactsdir.clone());
             let ended = with_output(ctx, &file, |ctx| {
                 ctx.run_task(c, &shown, Duration::from_secs(120), &env)
             })
             .map_err(|e| Failure::new(format!("ansible: cannot start ansible-playbook: {e}")))?;
             if !matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
-                let out = work.read_to_string(&log, 1 << 20).unwrap_or_default();
-                bad.push(format!("{p}: {}", tail(out.trim(), 6)));
+                let out = work.read_to_string(log, 1 << 20).unwrap_or_default();
+                return Err(refused(&tail(out.trim(), 8)));
             }
-        }
-        if !bad.is_empty() {
-            return Err(Failure::new(format!(
-                "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{}",
-                bad.join("\n")
-            )));
         }
         let mut all: Vec<CheckDetail> = Vec::new();
         let mut failed = Vec::new();
@@ -185,6 +187,14 @@ impl Directive for Ansible {
                 });
             }
             let ran = matches!(ended, crate::process::Ended::Exited(s) if s.success());
+            let parse_error =
+                matches!(ended, crate::process::Ended::Exited(s) if s.code() == Some(4));
+            if playbooks.len() == 1 && parse_error {
+                let out = art
+                    .read_to_string("ansible.log", 16 << 20)
+                    .unwrap_or_default();
+                return Err(refused(&format!("{p}: {}", tail(out.trim(), 8))));
+            }
             if !ran {
                 let out = art
                     .read_to_string("ansible.log", 16 << 20)
