@@ -29,7 +29,13 @@ pub fn playbook(
     python: &str,
 ) -> Result<Vec<PathBuf>, Missing> {
     if let Some(c) = configured.filter(|c| !c.is_empty()) {
-        return Ok(vec![PathBuf::from(c)]);
+        // Its directory by its real path: a sandbox shows real paths only.
+        let c = Path::new(c);
+        let real = match (c.parent().and_then(real_path), c.file_name()) {
+            (Some(dir), Some(name)) if c.is_absolute() => dir.join(name),
+            _ => c.to_path_buf(),
+        };
+        return Ok(vec![real]);
     }
     let by_hand = format!(
         "install it with `python3 -m pip install ansible-core=={ANSIBLE_CORE}` and set `ansible_playbook` (or TASKOTRON_ANSIBLE_PLAYBOOK) to its `ansible-playbook`"

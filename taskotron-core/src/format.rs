@@ -82,6 +82,9 @@ pub fn playbook_task(dir: &Path) -> Option<PathBuf> {
 pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut names = Vec::new();
+    // A playbook reaches the network only when it says so (`taskotron_network:
+    // true` in its first play's vars), as a formula says `environment.network`.
+    let mut network = false;
     for file in playbooks(dir) {
         let source = match std::fs::read(&file)
             .map_err(|e| {
@@ -116,9 +119,13 @@ pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
             ));
             continue;
         };
-        let generic = first
-            .get("vars")
-            .and_then(|v| v.get("taskotron_generic_task"));
+        let vars = first.get("vars");
+        network |= matches!(
+            vars.and_then(|v| v.get("taskotron_network"))
+                .map(|n| &n.value),
+            Some(taskotron_tap::yaml::NodeValue::Bool(true))
+        );
+        let generic = vars.and_then(|v| v.get("taskotron_generic_task"));
         match generic.map(|g| &g.value) {
             Some(taskotron_tap::yaml::NodeValue::Bool(true)) => {}
             Some(_) => problems.push(at(
@@ -154,6 +161,8 @@ pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
          namespace: dist\n\
          desc: the playbooks of {name}\n\
          maintainer: taskotron\n\
+         environment:\n\
+         \x20 network: {network}\n\
          actions:\n\
          \x20 - name: playbooks\n\
          \x20   ansible:\n\

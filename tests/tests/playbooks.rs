@@ -156,6 +156,28 @@ fn a_playbook_task_runs_as_taskotron_ran_it() {
     let log = std::fs::read_to_string(art.join("ansible.log")).unwrap();
     assert!(log.contains("PLAY RECAP"), "{log}");
     assert!(art.join("nvr-check.log").is_file());
+    // In a sandbox a playbook reaches no network unless it says so.
+    let offline = "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - ansible.builtin.command: {argv: [python3, -c, \"import socket; print(len(socket.if_nameindex()) > 1)\"]}\n      register: probe\n    - ansible.builtin.copy:\n        dest: \"{{ artifacts }}/taskotron/results.yml\"\n        content: \"results:\\n  - {item: x-1-1.fc41, type: koji_build, checkname: dist.net, outcome: PASSED, note: 'host network {{ probe.stdout }}'}\\n\"\n";
+    // Without the network a sandbox has its own namespace: loopback only.
+    for (declared, want) in [(false, "host network False"), (true, "host network True")] {
+        let text = if declared {
+            offline.replace(
+                "taskotron_generic_task: true\n",
+                "taskotron_generic_task: true\n    taskotron_network: true\n",
+            )
+        } else {
+            offline.to_string()
+        };
+        let dir = task(&[("tests.yml", &text)]);
+        let mut sandboxed = env.to_vec();
+        sandboxed.push(("TASKOTRON_ISOLATION", "sandbox"));
+        let (code, report, _, err) = run(dir.path(), "x-1-1.fc41", &sandboxed);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(
+            report["results"][0]["note"], want,
+            "network declared: {declared}: {report}"
+        );
+    }
     // A hostile item is an argument, never a command line.
     let (code, report, run_dir, err) = run(&tasks, "x-1-1.fc41;touch${IFS}pwned", &env);
     assert_eq!(
