@@ -144,6 +144,11 @@ pub enum Command {
     New(NewArgs),
     /// List the directives a formula can use, with their parameters.
     Directives(FormatArgs),
+    /// Run one directive alone: a JSON request on stdin, the JSON answer on stdout.
+    #[command(
+        after_help = "Examples:\n  echo '{\"params\": {\"result\": \"PASS\", \"msg\": \"fine\"}}' | taskotron call dummy\n  echo '{\"params\": {\"action\": \"download\", \"koji_build\": \"htop-3.3.0-1.fc41\", \"arch\": [\"x86_64\"], \"target_dir\": \"/tmp/rpms\"}}' | taskotron call koji\n\nThe request is {\"protocol\": 1, \"params\": {...}, \"arg_data\": {...}}: the directive's\nparameters as a formula gives them, and the original runner's arguments (item,\ntype, arch, checkname, workdir, artifactsdir, taskdir). The answer is\n{\"protocol\": 1, \"value\": ...} or {\"protocol\": 1, \"error\": {\"type\", \"message\",\n\"failure\"}}, with the libtaskotron exception the original raised. The\ndirective's own output goes to stderr. libtaskotron.directives (Taskotron's\nplaybook tasks import it) is a client of this command.\nExit codes: 0 answered (the answer says whether the directive failed), 2 not a\nrequest or no such directive."
+    )]
+    Call(CallArgs),
     /// Show the configuration in effect and where it came from.
     Config(FormatArgs),
     /// Send results (TAP or ResultYAML files) to ResultsDB without re-running anything.
@@ -763,6 +768,13 @@ pub struct NewArgs {
     /// Where to create it [default: ./<NAME>].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// `taskotron call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The directive (`taskotron directives` lists them).
+    pub directive: String,
 }
 
 /// Just `--format`.

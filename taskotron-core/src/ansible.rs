@@ -173,3 +173,15 @@ pub fn shown_dirs(argv: &[PathBuf]) -> Vec<PathBuf> {
     }
     out
 }
+
+/// This binary, for the directives a task's Python calls (`taskotron call`):
+/// `TASKOTRON_EXECUTABLE` when the runner was given one (a library caller that
+/// is not the CLI), else the running executable when it is `taskotron`.
+pub fn executable() -> Option<PathBuf> {
+    if let Some(given) = std::env::var_os("TASKOTRON_EXECUTABLE").map(PathBuf::from) {
+        return Some(given);
+    }
+    let exe = std::env::current_exe().ok()?;
+    let exe = real_path(&exe).unwrap_or(exe);
+    (exe.file_name()? == "taskotron").then_some(exe)
+}

@@ -1,7 +1,9 @@
 //! Task formats: one run lifecycle, several ways to write a task.
 //!
-//! A task directory holds a formula (`runtask.yml`) or an fmf tree
-//! (`.fmf/version`, tmt plans and tests, as a package's dist-git has them).
+//! A task directory holds a formula (`runtask.yml`), an fmf tree
+//! (`.fmf/version`, tmt plans and tests, as a package's dist-git has them) or
+//! Ansible playbooks (`tests*.yml`: Taskotron's playbook tasks, or STI suites,
+//! also found in a dist-git checkout's `tests/`).
 //! Each format becomes a [`crate::formula::Formula`]: a formula is one already,
 //! and an fmf tree is the formula of a `tmt` action that runs its plans and a
 //! `resultsdb` action that reports them ([`fmf_formula`]). Everything around the steps (workdir, sandbox, `--ssh`,
@@ -30,13 +32,32 @@ pub enum TaskFormat {
     Playbooks,
 }
 
-/// The format of the task whose formula file `task::locate` gave.
+/// The format of the task whose formula file `task::locate` gave: a stand-in
+/// name, or a playbook named by its own path (`taskotron run
+/// tasks/python-versions/tests.yml`).
 pub fn of(file: &Path) -> TaskFormat {
     match file.file_name().and_then(|n| n.to_str()) {
         Some(FMF_TASK) => TaskFormat::Fmf,
         Some(PLAYBOOK_TASK) => TaskFormat::Playbooks,
+        Some(n) if is_playbook_name(n) && is_play_list(file) => TaskFormat::Playbooks,
         _ => TaskFormat::Formula,
     }
+}
+
+/// Whether `name` is a playbook's (`tests*.yml`).
+fn is_playbook_name(name: &str) -> bool {
+    name.starts_with("tests") && name.ends_with(".yml")
+}
+
+/// Whether `file` is a YAML list (a playbook is a list of plays, a formula a
+/// mapping), by its first line of content.
+fn is_play_list(file: &Path) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|text| {
+        text.lines()
+            .map(str::trim_start)
+            .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---")
+            .is_some_and(|l| l.starts_with('-'))
+    })
 }
 
 /// The playbooks of `dir`: its `tests*.yml` files, in name order (the order the
@@ -51,7 +72,7 @@ pub fn playbooks(dir: &Path) -> Vec<PathBuf> {
             p.is_file()
                 && p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("tests") && n.ends_with(".yml"))
+                    .is_some_and(is_playbook_name)
         })
         .collect();
     out.sort();
@@ -59,33 +80,52 @@ pub fn playbooks(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The stand-in formula file of the playbook task in `dir`, when `dir` holds
-/// `tests*.yml` files and the first of them is a YAML list (a playbook is a list
-/// of plays, a formula a mapping).
+/// `tests*.yml` files and the first of them is a YAML list; or of the STI suites
+/// in `dir/tests` (a dist-git checkout: its tests live there).
 pub fn playbook_task(dir: &Path) -> Option<PathBuf> {
-    let first = playbooks(dir).into_iter().next()?;
-    let text = std::fs::read_to_string(&first).ok()?;
-    let is_list = text
-        .lines()
-        .map(str::trim_start)
-        .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---")
-        .is_some_and(|l| l.starts_with('-'));
-    is_list.then(|| dir.join(PLAYBOOK_TASK))
+    for d in [dir.to_path_buf(), dir.join("tests")] {
+        if playbooks(&d).first().is_some_and(|f| is_play_list(f)) {
+            return Some(d.join(PLAYBOOK_TASK));
+        }
+    }
+    None
 }
 
-/// The formula of the playbook task in `dir`: one `ansible` action running its
-/// playbooks in order. Each playbook is read first (YAML errors with their place)
-/// and must be a Taskotron playbook: its first play's `vars` set
-/// `taskotron_generic_task: true`.
+/// What generation a playbook is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaybookKind {
+    /// A Taskotron playbook (its first play sets `taskotron_generic_task: true`).
+    Taskotron,
+    /// A Standard Test Interface suite (dist-git `tests/tests.yml`).
+    Sti,
+}
+
+/// The formula of the playbook task `file` names: every playbook of its
+/// directory for the stand-in [`PLAYBOOK_TASK`], else that one playbook. It is
+/// one `ansible` action running them in order. Each playbook is read first (YAML
+/// errors with their place): all are Taskotron playbooks (their first play's
+/// `vars` set `taskotron_generic_task: true`) or all STI suites (they do not),
+/// and an STI suite names only roles that can be found.
 ///
 /// # Errors
-/// A playbook that is no YAML list of plays, or is no Taskotron playbook.
-pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
+/// A playbook that is no YAML list of plays, a mix of the two kinds, a
+/// `taskotron_generic_task` that is not `true`, a role nobody provides.
+#[allow(clippy::too_many_lines)]
+pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let files = if file.file_name().and_then(|n| n.to_str()) == Some(PLAYBOOK_TASK) {
+        playbooks(dir)
+    } else {
+        vec![file.to_path_buf()]
+    };
     let mut problems = Vec::new();
     let mut names = Vec::new();
+    let mut kind: Option<(PlaybookKind, String)> = None;
     // A playbook reaches the network only when it says so (`taskotron_network:
-    // true` in its first play's vars), as a formula says `environment.network`.
+    // true` in a play's vars, or an STI suite that clones `repositories`), as a
+    // formula says `environment.network`.
     let mut network = false;
-    for file in playbooks(dir) {
+    for file in files {
         let source = match std::fs::read(&file)
             .map_err(|e| {
                 Box::new(Diagnostic::error(format!(
@@ -119,42 +159,110 @@ pub fn playbooks_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
             ));
             continue;
         };
-        let vars = first.get("vars");
-        network |= matches!(
-            vars.and_then(|v| v.get("taskotron_network"))
-                .map(|n| &n.value),
-            Some(taskotron_tap::yaml::NodeValue::Bool(true))
-        );
-        let generic = vars.and_then(|v| v.get("taskotron_generic_task"));
-        match generic.map(|g| &g.value) {
-            Some(taskotron_tap::yaml::NodeValue::Bool(true)) => {}
-            Some(_) => problems.push(at(
-                generic.unwrap_or(first),
-                Diagnostic::error("`taskotron_generic_task` must be `true`")
-                    .expected("`taskotron_generic_task: true` in the first play's `vars`"),
-            )),
-            None => problems.push(at(
-                first,
-                Diagnostic::error(
-                    "the first play does not set `taskotron_generic_task: true`: this is no Taskotron playbook",
-                )
-                .expected("`vars: {taskotron_generic_task: true}` in the first play")
-                .help("a playbook without it is a Standard Test Interface suite, which taskotron does not run yet"),
-            )),
+        let Some(name) = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let plays = root.as_seq().unwrap_or_default();
+        network |= plays.iter().any(|play| {
+            matches!(
+                play.get("vars")
+                    .and_then(|v| v.get("taskotron_network"))
+                    .map(|n| &n.value),
+                Some(taskotron_tap::yaml::NodeValue::Bool(true))
+            )
+        });
+        let generic = first
+            .get("vars")
+            .and_then(|v| v.get("taskotron_generic_task"));
+        let this = match generic.map(|g| &g.value) {
+            Some(taskotron_tap::yaml::NodeValue::Bool(true)) => PlaybookKind::Taskotron,
+            Some(_) => {
+                problems.push(at(
+                    generic.unwrap_or(first),
+                    Diagnostic::error("`taskotron_generic_task` must be `true`")
+                        .expected("`taskotron_generic_task: true` in the first play's `vars` (or no such variable: an STI suite)"),
+                ));
+                continue;
+            }
+            None => PlaybookKind::Sti,
+        };
+        match &kind {
+            Some((k, other)) if *k != this => {
+                let said = |k: PlaybookKind| match k {
+                    PlaybookKind::Taskotron => "a Taskotron playbook",
+                    PlaybookKind::Sti => "an STI suite",
+                };
+                problems.push(at(
+                    first,
+                    Diagnostic::error(format!(
+                        "`{name}` is {}, but `{other}` is {}: a task's playbooks are of one kind",
+                        said(this),
+                        said(*k)
+                    ))
+                    .expected("`taskotron_generic_task: true` in the first play of every playbook, or in none"),
+                ));
+                continue;
+            }
+            Some(_) => {}
+            None => kind = Some((this, name.clone())),
         }
-        if let Some(n) = file.file_name().and_then(|n| n.to_str()) {
-            names.push(n.to_string());
+        if this == PlaybookKind::Sti {
+            for (role, node) in crate::sti::roles_named(&root) {
+                if !crate::sti::role_provided(&role, dir) {
+                    let near = taskotron_tap::suggest::did_you_mean(
+                        &role,
+                        crate::sti::ROLES.iter().copied(),
+                    );
+                    problems.push(at(
+                        node,
+                        Diagnostic::error(format!("no role `{role}`: taskotron does not provide it, and it is not installed"))
+                            .expected(format!(
+                                "a role of taskotron's ({}), one in `{}`, or one installed under {}",
+                                crate::sti::ROLES.join(", "),
+                                dir.join("roles").display(),
+                                crate::sti::INSTALLED_ROLES
+                            ))
+                            .suggest(near),
+                    ));
+                }
+            }
+            network |= source.contains("repositories:");
         }
+        names.push(name);
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let name = task_name(dir);
+    let name = task_name(if dir.file_name().is_some_and(|n| n == "tests") {
+        dir.parent().unwrap_or(dir)
+    } else {
+        dir
+    });
     let list = names
         .iter()
         .map(|n| format!("\"{n}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    if matches!(kind, Some((PlaybookKind::Sti, _))) {
+        return Ok(format!(
+            "# The formula of STI suites: the playbooks, run as Fedora CI ran them.\n\
+             name: {name}\n\
+             namespace: fedora-ci\n\
+             desc: the STI tests of {name}\n\
+             maintainer: taskotron\n\
+             environment:\n\
+             \x20 network: {network}\n\
+             actions:\n\
+             \x20 - name: STI suites\n\
+             \x20   ansible:\n\
+             \x20     playbooks: [{list}]\n\
+             \x20     sti: true\n"
+        ));
+    }
     Ok(format!(
         "# The formula of a playbook task: its playbooks, run in order.\n\
          name: {name}\n\

@@ -24,11 +24,13 @@ pub mod ansible;
 pub mod bodhi;
 pub mod buildbot;
 pub mod bus;
+pub mod call;
 pub mod config;
 pub mod deferred;
 pub mod directive;
 pub mod dist_git_tests;
 pub mod download;
+pub mod embedded;
 pub mod follow;
 pub mod format;
 pub mod formula;
@@ -41,6 +43,7 @@ pub mod mirror;
 pub mod namespaces;
 pub mod private_dir;
 pub mod process;
+pub mod pydirectives;
 pub mod pylib;
 pub mod redact;
 pub mod remote;
@@ -50,6 +53,7 @@ pub mod runner;
 pub mod sandbox;
 pub mod scaffold;
 pub mod scheduler;
+pub mod sti;
 pub mod task;
 pub mod taskenv;
 pub mod tasktest;
@@ -119,7 +123,7 @@ fn read_formula(file: &std::path::Path) -> Result<String, Vec<Diagnostic>> {
     let dir = file.parent().unwrap_or(std::path::Path::new("."));
     match format::of(file) {
         format::TaskFormat::Fmf => return format::fmf_formula(dir),
-        format::TaskFormat::Playbooks => return format::playbooks_formula(dir),
+        format::TaskFormat::Playbooks => return format::playbooks_formula(file),
         format::TaskFormat::Formula => {}
     }
     let bytes = std::fs::read(file).map_err(|e| {

@@ -2,15 +2,12 @@
 //! the original API (`from libtaskotron import check`) run with no install step.
 //!
 //! The package's files are compiled in. [`install`] writes them once under the
-//! state directory's cache, in a directory named after the crate version and a
-//! hash of the files, so two binaries never share a stale copy and a second run
-//! writes nothing. The `python` directive puts that directory on the task's import
-//! path.
+//! state directory's cache ([`crate::embedded`]). The `python` directive puts that
+//! directory on the task's import path, and so do playbook tasks, whose Python
+//! calls the directives through `libtaskotron.directives`.
 
 use std::io;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 /// The package's files: path inside `libtaskotron/`, and text.
 pub const FILES: &[(&str, &str)] = &[
@@ -28,59 +25,43 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../python/libtaskotron/logger.py"),
     ),
     ("_yaml.py", include_str!("../python/libtaskotron/_yaml.py")),
+    (
+        "directives/__init__.py",
+        include_str!("../python/libtaskotron/directives/__init__.py"),
+    ),
 ];
 
-/// The name of the versioned directory: crate version and the first 12 hex digits
-/// of a hash over every file.
+/// The name of the versioned directory: crate version and the first 12 hex
+/// digits of a hash over every file.
 pub fn version_dir() -> &'static str {
     static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DIR.get_or_init(compute_version_dir)
+    DIR.get_or_init(|| crate::embedded::version_dir(&files()))
 }
 
-fn compute_version_dir() -> String {
-    let mut hash = Sha256::new();
-    for (name, text) in FILES {
-        hash.update(name.as_bytes());
-        hash.update([0]);
-        hash.update(text.as_bytes());
-        hash.update([0]);
-    }
-    let digest = hash.finalize();
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hex}", env!("CARGO_PKG_VERSION"))
+/// Every file of the package, paths relative to the directory put on
+/// `sys.path`: the fixed modules, then one `directives/<name>_directive.py` per
+/// directive of the registry ([`crate::pydirectives`]).
+pub fn files() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = FILES
+        .iter()
+        .map(|(n, t)| (format!("libtaskotron/{n}"), (*t).to_string()))
+        .collect();
+    out.extend(crate::pydirectives::files());
+    out
 }
 
 /// Makes sure the package exists under `cache/python/<version_dir>/libtaskotron`
-/// and returns the directory to put on `sys.path`. A complete copy is never
-/// rewritten; a new one is written beside and renamed into place, so runs racing
-/// each other never see half a package.
+/// and returns the directory to put on `sys.path` (see [`crate::embedded`]).
+///
+/// # Errors
+/// The cache cannot be written.
 pub fn install(cache: &Path) -> io::Result<PathBuf> {
-    let root = cache.join("python").join(version_dir());
-    if root.join("libtaskotron").join("__init__.py").is_file() {
-        return Ok(root);
-    }
-    std::fs::create_dir_all(cache.join("python"))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".libtaskotron-")
-        .tempdir_in(cache.join("python"))?;
-    let package = staging.path().join("libtaskotron");
-    std::fs::create_dir_all(&package)?;
-    for (name, text) in FILES {
-        std::fs::write(package.join(name), text)?;
-    }
-    let staged = staging.keep();
-    match std::fs::rename(&staged, &root) {
-        Ok(()) => Ok(root),
-        // Another run installed it first: theirs is as good as ours.
-        Err(_) if root.join("libtaskotron").join("__init__.py").is_file() => {
-            let _ = std::fs::remove_dir_all(&staged);
-            Ok(root)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staged);
-            Err(e)
-        }
-    }
+    crate::embedded::install(
+        &cache.join("python"),
+        version_dir(),
+        &files(),
+        "libtaskotron/__init__.py",
+    )
 }
 
 #[cfg(test)]
@@ -101,14 +82,15 @@ mod tests {
         );
         // A file added to python/libtaskotron must be compiled in too.
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/libtaskotron");
-        let mut on_disk: Vec<String> = std::fs::read_dir(source)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".py"))
-            .collect();
+        let mut on_disk = crate::embedded::files_under(&source);
+        on_disk.retain(|n| n.ends_with(".py"));
         on_disk.sort();
         let mut listed: Vec<String> = FILES.iter().map(|(n, _)| n.to_string()).collect();
         listed.sort();
         assert_eq!(on_disk, listed);
+        // And every directive has its Python module.
+        assert!(root
+            .join("libtaskotron/directives/koji_directive.py")
+            .is_file());
     }
 }

@@ -2,6 +2,7 @@
 //! that stopped it, which `dispatch` reports and maps to an exit code, in one place.
 
 mod buildbot;
+mod call;
 mod config;
 mod directives;
 mod fmf;
@@ -81,6 +82,7 @@ fn error_format(command: &Command) -> Format {
         Command::Tap(TapCommand::Check(a)) => a.format,
         Command::Tests(c) | Command::Plans(c) => fmf::error_format(c),
         Command::Directives(a) => a.format,
+        Command::Call(_) => Format::Json,
         Command::Validate(a) => a.format,
         Command::Config(a) => a.format,
         Command::Schedule(a) => a.format,
@@ -110,6 +112,7 @@ fn with_config(
     let file = loaded.file.as_deref();
     match command {
         Command::Config(args) => config::run(loaded, args.format),
+        Command::Call(args) => call::run(config, &args),
         Command::Schedule(args) => schedule::run(shell, config, &args),
         Command::Worker(args) => worker::run(shell, config, file, &args),
         Command::Serve(args) => serve::run(shell, config, file, &args),

@@ -215,6 +215,11 @@ pub const KEYS: &[Key] = &[
         "where tools fetched on first use go (unset: <state_dir>/cache/tools)",
     ),
     key(
+        "sti_checkname",
+        Scalar,
+        "ResultsDB name of an STI suite's result",
+    ),
+    key(
         "tmt_checkname",
         Scalar,
         "ResultsDB name of a tmt plan's result ({artifact}, {plan})",

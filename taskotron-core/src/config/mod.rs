@@ -152,6 +152,9 @@ pub struct Config {
     /// The ResultsDB name of each tmt plan's result (`{artifact}`: `koji-build`,
     /// `bodhi-update`, ...; `{plan}`: `/plans/smoke`), as Fedora CI names them.
     pub tmt_checkname: String,
+    /// The ResultsDB name of each STI suite's result (`tests/tests.yml`), as
+    /// Fedora CI named it.
+    pub sti_checkname: String,
     /// The `ansible-playbook` playbook tasks run; unset: a pinned ansible-core
     /// installed on first use into `<state_dir>/cache/tools`.
     pub ansible_playbook: Option<String>,
@@ -500,6 +503,8 @@ impl Config {
                 .unwrap_or_else(|| self.bodhi_api_url.clone()),
             distgit_url: self.distgit_url.clone(),
             tmt_checkname: self.tmt_checkname.clone(),
+            sti_checkname: self.sti_checkname.clone(),
+            install_rpms: self.install_rpms,
             mirror: Some(self.tasks().mirror),
             ansible_playbook: self.ansible_playbook.clone(),
             tools_dir: Some(
@@ -835,6 +840,7 @@ impl Config {
             bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: crate::directive::tmt::DEFAULT_CHECKNAME.into(),
+            sti_checkname: crate::sti::DEFAULT_CHECKNAME.into(),
             ansible_playbook: None,
             tools_dir: None,
             download_cache: true,

@@ -1,14 +1,22 @@
-//! `ansible`: runs a Taskotron playbook task (era C, libtaskotron 0.5-0.10) as
-//! its runner did: every playbook syntax-checked first, then each in order in a
-//! fresh artifacts directory of its own, given the task's variables in
+//! `ansible`: runs a task's Ansible playbooks, as one of two generations did.
+//!
+//! Taskotron playbooks (era C, libtaskotron 0.5-0.10): every playbook
+//! syntax-checked first, then each in order in a fresh artifacts directory of
+//! its own, given the task's variables in
 //! `artifacts/<playbook>/taskotron/task_vars.json` (`-e @file`) and
-//! `TEST_ARTIFACTS`, its output kept in `artifacts/<playbook>/ansible.log`, `rpm
-//! -qa` in `taskotron/rpm-qa.log` where rpm works, and its ResultYAML
+//! `TEST_ARTIFACTS`, its output kept in `artifacts/<playbook>/ansible.log`,
+//! `rpm -qa` in `taskotron/rpm-qa.log` where rpm works, and its ResultYAML
 //! (`taskotron/results.yml`) reported as the `resultsdb` directive reports, then
-//! marked `results.yml.reported_ok`. A playbook that fails or writes no results
-//! is named at the end, after the others ran: nothing of theirs is lost.
+//! marked `results.yml.reported_ok`. STI suites (`sti: true`) run as Fedora CI
+//! ran them: see [`super::sti`]. Either way a playbook that fails or writes no
+//! results is named at the end, after the others ran: nothing of theirs is lost.
+//!
+//! Every playbook runs with taskotron's modules first on Ansible's module path
+//! (`dnf` and `package` installs follow `install_rpms`), its STI roles on the
+//! roles path, and `libtaskotron` (its directives a call of this binary away)
+//! on `PYTHONPATH`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -23,52 +31,70 @@ pub struct Ansible;
 
 static SPEC: Spec = Spec {
     name: "ansible",
-    summary: "run a task's Ansible playbooks (Taskotron's playbook tasks) and report their results",
+    summary: "run a task's Ansible playbooks (Taskotron's playbook tasks, STI suites) and report their results",
     shape: Shape::Params {
-        params: &[Param {
-            name: "playbooks",
-            required: true,
-            kind: ParamKind::Any,
-            doc: "the playbooks, file names in the task directory, run in this order",
-        }],
+        params: &[
+            Param {
+                name: "playbooks",
+                required: true,
+                kind: ParamKind::Any,
+                doc: "the playbooks, file names in the task directory, run in this order",
+            },
+            Param {
+                name: "sti",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "`true`: the playbooks are Standard Test Interface suites (dist-git `tests/tests.yml`)",
+            },
+            Param {
+                name: "checkname",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "an STI suite's result name (default: the config's `sti_checkname`)",
+            },
+        ],
         extra: false,
     },
     returns: "every playbook's results, as ResultYAML",
     exactly_one: &[],
 };
 
-fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
 /// The last `n` lines of `s`.
-fn tail(s: &str, n: usize) -> String {
+pub(super) fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-impl Directive for Ansible {
-    fn spec(&self) -> &'static Spec {
-        &SPEC
-    }
+pub(super) fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::new(format!("ansible: {e}"))
+}
 
-    #[allow(clippy::too_many_lines)]
-    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
-        let playbooks: Vec<String> = match params.get("playbooks") {
-            Some(Value::Array(a)) => a.iter().map(text).collect(),
-            Some(v) => vec![text(v)],
-            None => Vec::new(),
-        };
-        if playbooks.is_empty() {
-            return Err(Failure::new("ansible: no playbook to run"));
-        }
-        for p in &playbooks {
-            if p.contains('/') || p.starts_with('.') {
-                return Err(Failure::new(format!(
-                    "ansible: `{p}` is no playbook of the task directory"
-                )));
-            }
-        }
+/// The failure of a playbook that does not parse: nothing ran.
+pub(super) fn refused(why: &str) -> Failure {
+    Failure::new(format!(
+        "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{why}"
+    ))
+}
+
+/// What every playbook of a run is started with.
+pub(super) struct Setup {
+    argv: Vec<PathBuf>,
+    /// The `ansible_python_interpreter` given to playbooks.
+    pub(super) interpreter: String,
+    /// What the sandbox shows besides the run's directories.
+    pub(super) shown: Vec<crate::sandbox::Bind>,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Setup {
+    /// The `ansible-playbook` to run (installed on first use), and what it and
+    /// the task's Python need: taskotron's roles and modules, `libtaskotron`,
+    /// this binary for its directives.
+    pub(super) fn new(ctx: &Context) -> Result<Self, Failure> {
         let argv = crate::ansible::playbook(
             ctx.services.ansible_playbook.as_deref(),
             ctx.services.tools_dir.as_deref(),
@@ -76,68 +102,226 @@ impl Directive for Ansible {
         )
         .map_err(|e| Failure::named(crate::failure::FailureKind::TOOL_MISSING, e.0))?;
         let interpreter = crate::ansible::interpreter(&ctx.python, &argv);
-        let taskdir = ctx.taskdir.clone();
+        let ours = crate::sti::install_for(&ctx.reporting.state_dir)
+            .map_err(|e| fail(format!("cannot install taskotron's roles and modules: {e}")))?;
+        let libdir = super::python::library_dir(ctx)?;
+        let exe = crate::ansible::executable();
         // The environment taskotron installed lives in its cache, which a sandbox
-        // hides: show that one directory, read-only.
-        let shown: Vec<crate::sandbox::Bind> = crate::ansible::shown_dirs(&argv)
+        // hides: show those directories, read-only, and the binary itself.
+        let mut shown: Vec<crate::sandbox::Bind> = crate::ansible::shown_dirs(&argv)
             .into_iter()
+            .chain([ours.clone(), libdir.clone()])
+            .chain(exe.clone())
             .map(crate::sandbox::Bind::ReadOnly)
             .collect();
-        let command = |args: &[&str]| {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]).args(args).current_dir(&taskdir);
-            c
-        };
-        let base_env = |ctx: &Context, artifacts: &Path| {
-            let mut env = ctx.env.clone();
-            env.extend([
-                ("TEST_ARTIFACTS".into(), artifacts.display().to_string()),
-                ("ANSIBLE_NOCOLOR".into(), "1".into()),
-                ("ANSIBLE_RETRY_FILES_ENABLED".into(), "0".into()),
-                ("ANSIBLE_LOCALHOST_WARNING".into(), "0".into()),
-                ("ANSIBLE_INVENTORY_UNPARSED_WARNING".into(), "0".into()),
-                (
-                    "ANSIBLE_LOCAL_TEMP".into(),
-                    ctx.workdir.join("ansible-tmp").display().to_string(),
-                ),
-                (
-                    "ANSIBLE_REMOTE_TEMP".into(),
-                    ctx.workdir.join("ansible-tmp").display().to_string(),
-                ),
-            ]);
-            env
-        };
-        // Every playbook is checked before any runs, as the original runner did, in
-        // one `--syntax-check` of them all. A lone playbook needs no check of its
-        // own: ansible-playbook parses the whole of it before it runs anything, and
-        // says so with exit code 4 (which the run below turns into this error).
-        let refused = |why: &str| {
-            Failure::new(format!(
-                "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{why}"
-            ))
-        };
-        let work = ctx
-            .roots
-            .create_dir_all(&ctx.workdir)
-            .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-        if playbooks.len() > 1 {
-            let log = "syntax-check.log";
-            let file = work
-                .create(log)
-                .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-            let mut args = vec!["--syntax-check", "-i", "localhost,"];
-            args.extend(playbooks.iter().map(String::as_str));
-            let c = command(&args);
-            let env = base_env(ctx, &ctx.artifactsdir.clone());
-            let ended = with_output(ctx, &file, |ctx| {
-                ctx.run_task(c, &shown, Duration::from_secs(120), &env)
-            })
-            .map_err(|e| Failure::new(format!("ansible: cannot start ansible-playbook: {e}")))?;
-            if !matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
-                let out = work.read_to_string(log, 1 << 20).unwrap_or_default();
-                return Err(refused(&tail(out.trim(), 8)));
-            }
+        shown.dedup();
+        let mut extra_env = vec![
+            ("PYTHONPATH".into(), libdir.display().to_string()),
+            (
+                "ANSIBLE_LIBRARY".into(),
+                ours.join("library").display().to_string(),
+            ),
+            (
+                "ANSIBLE_MODULE_UTILS".into(),
+                ours.join("module_utils").display().to_string(),
+            ),
+            ("ANSIBLE_ROLES_PATH".into(), crate::sti::roles_path(&ours)),
+            (
+                "TASKOTRON_INSTALL_RPMS".into(),
+                match ctx.services.install_rpms {
+                    crate::config::InstallRpms::No => "no".into(),
+                    crate::config::InstallRpms::Dnf => "dnf".into(),
+                },
+            ),
+            // What `taskotron call` reads of the config, for the directives a
+            // task's Python calls (the rest is the run's `TASKOTRON_*`).
+            (
+                "TASKOTRON_DISTGIT_URL".into(),
+                ctx.services.distgit_url.clone(),
+            ),
+            (
+                "TASKOTRON_SUPPORTED_ARCHES".into(),
+                ctx.services
+                    .supported_arches
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        ];
+        if let Some(exe) = exe {
+            extra_env.push(("TASKOTRON_EXECUTABLE".into(), exe.display().to_string()));
         }
+        if ctx.sandbox.is_some() {
+            // The download cache is outside what a sandbox lets a task write.
+            extra_env.push(("TASKOTRON_DOWNLOAD_CACHE".into(), "false".into()));
+        }
+        Ok(Self {
+            argv,
+            interpreter,
+            shown,
+            extra_env,
+        })
+    }
+
+    /// `ansible-playbook ARGS`, in `cwd`.
+    pub(super) fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.argv[0]);
+        c.args(&self.argv[1..]).args(args).current_dir(cwd);
+        c
+    }
+
+    /// The environment of a playbook whose artifacts go to `artifacts`.
+    pub(super) fn env(&self, ctx: &Context, artifacts: &Path) -> Vec<(String, String)> {
+        let mut env = ctx.env.clone();
+        env.extend(self.extra_env.iter().cloned());
+        env.extend([
+            ("TEST_ARTIFACTS".into(), artifacts.display().to_string()),
+            ("ANSIBLE_NOCOLOR".into(), "1".into()),
+            ("ANSIBLE_RETRY_FILES_ENABLED".into(), "0".into()),
+            ("ANSIBLE_LOCALHOST_WARNING".into(), "0".into()),
+            ("ANSIBLE_INVENTORY_UNPARSED_WARNING".into(), "0".into()),
+            (
+                "ANSIBLE_LOCAL_TEMP".into(),
+                ctx.workdir.join("ansible-tmp").display().to_string(),
+            ),
+            (
+                "ANSIBLE_REMOTE_TEMP".into(),
+                ctx.workdir.join("ansible-tmp").display().to_string(),
+            ),
+        ]);
+        env
+    }
+
+    /// Every playbook checked before any runs, as the original runner did, in
+    /// one `--syntax-check` of them all. A lone playbook needs no check of its
+    /// own: ansible-playbook parses the whole of it before it runs anything, and
+    /// says so with exit code 4 (which [`Setup::parse_refused`] turns into this
+    /// error).
+    pub(super) fn syntax_check(
+        &self,
+        ctx: &mut Context,
+        cwd: &Path,
+        playbooks: &[String],
+    ) -> Result<(), Failure> {
+        if playbooks.len() < 2 {
+            return Ok(());
+        }
+        let work = ctx.roots.create_dir_all(&ctx.workdir).map_err(fail)?;
+        let log = "syntax-check.log";
+        let file = work.create(log).map_err(fail)?;
+        let mut args = vec!["--syntax-check", "-i", "localhost,"];
+        args.extend(playbooks.iter().map(String::as_str));
+        let c = self.command(cwd, &args);
+        let env = self.env(ctx, &ctx.artifactsdir.clone());
+        let shown = self.shown.clone();
+        let ended = with_output(ctx, &file, |ctx| {
+            ctx.run_task(c, &shown, Duration::from_secs(120), &env)
+        })
+        .map_err(|e| fail(format!("cannot start ansible-playbook: {e}")))?;
+        if matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
+            return Ok(());
+        }
+        let out = work.read_to_string(log, 1 << 20).unwrap_or_default();
+        Err(refused(&tail(out.trim(), 8)))
+    }
+
+    /// Runs playbook `p` of `cwd` with `args` after it, its output in
+    /// `ansible.log` of `art` (the playbook's artifacts directory, `artifacts`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn run(
+        &self,
+        ctx: &mut Context,
+        cwd: &Path,
+        p: &str,
+        args: &[String],
+        artifacts: &Path,
+        art: &taskotron_beneath::Dir,
+    ) -> Result<crate::process::Ended, Failure> {
+        let log = art.create("ansible.log").map_err(fail)?;
+        let mut all: Vec<&str> = vec!["-i", "localhost,", "-c", "local", p];
+        all.extend(args.iter().map(String::as_str));
+        let c = self.command(cwd, &all);
+        let env = self.env(ctx, artifacts);
+        let timeout = ctx.timeout;
+        let shown = self.shown.clone();
+        with_output(ctx, &log, |ctx| ctx.run_task(c, &shown, timeout, &env))
+            .map_err(|e| fail(format!("cannot start ansible-playbook: {e}")))
+    }
+
+    /// The refusal of a lone playbook that did not parse (exit code 4), with
+    /// the end of its log.
+    pub(super) fn parse_refused(
+        p: &str,
+        playbooks: usize,
+        ended: &crate::process::Ended,
+        art: &taskotron_beneath::Dir,
+    ) -> Option<Failure> {
+        let parse_error = matches!(ended, crate::process::Ended::Exited(s) if s.code() == Some(4));
+        (playbooks == 1 && parse_error).then(|| {
+            let out = art
+                .read_to_string("ansible.log", 16 << 20)
+                .unwrap_or_default();
+            refused(&format!("{p}: {}", tail(out.trim(), 8)))
+        })
+    }
+
+    /// Why playbook `p` failed, with the end of its log, when it did.
+    pub(super) fn failed(
+        p: &str,
+        ended: &crate::process::Ended,
+        art: &taskotron_beneath::Dir,
+    ) -> Option<String> {
+        if matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
+            return None;
+        }
+        let out = art
+            .read_to_string("ansible.log", 16 << 20)
+            .unwrap_or_default();
+        Some(format!(
+            "{p}: ansible-playbook ended {}:\n{}",
+            ended_words(ended),
+            tail(out.trim(), 8)
+        ))
+    }
+}
+
+/// The playbooks a `playbooks` parameter names, each a file of the task
+/// directory.
+fn playbooks_of(params: &Params) -> Result<Vec<String>, Failure> {
+    let playbooks: Vec<String> = match params.get("playbooks") {
+        Some(Value::Array(a)) => a.iter().map(text).collect(),
+        Some(v) => vec![text(v)],
+        None => Vec::new(),
+    };
+    if playbooks.is_empty() {
+        return Err(fail("no playbook to run"));
+    }
+    if let Some(p) = playbooks
+        .iter()
+        .find(|p| p.contains('/') || p.starts_with('.'))
+    {
+        return Err(fail(format!("`{p}` is no playbook of the task directory")));
+    }
+    Ok(playbooks)
+}
+
+impl Directive for Ansible {
+    fn spec(&self) -> &'static Spec {
+        &SPEC
+    }
+
+    fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
+        let playbooks = playbooks_of(params)?;
+        let setup = Setup::new(ctx)?;
+        if params
+            .get("sti")
+            .is_some_and(|v| v == &json!(true) || v == &json!("true"))
+        {
+            return super::sti::run(&setup, &playbooks, params, ctx);
+        }
+        let taskdir = ctx.taskdir.clone();
+        setup.syntax_check(ctx, &taskdir, &playbooks)?;
         let mut all: Vec<CheckDetail> = Vec::new();
         let mut failed = Vec::new();
         for p in &playbooks {
@@ -145,7 +329,7 @@ impl Directive for Ansible {
             let dir = ctx
                 .roots
                 .create_dir_all(&artifacts.join("taskotron"))
-                .map_err(|e| Failure::new(format!("ansible: {e}")))?;
+                .map_err(fail)?;
             let vars = json!({
                 "artifacts": artifacts.display().to_string(),
                 "taskotron_item": ctx.item,
@@ -155,65 +339,35 @@ impl Directive for Ansible {
                 "taskotron_supported_binary_arches": ctx.services.supported_arches.iter().flat_map(|a| a.binary_arches()).collect::<Vec<_>>(),
                 // The original handed every task a secrets file; this one holds none.
                 "taskotron_secrets_file": artifacts.join("taskotron/secrets.json").display().to_string(),
-                "ansible_python_interpreter": interpreter,
+                "ansible_python_interpreter": setup.interpreter,
             });
             dir.write(
                 "task_vars.json",
                 serde_json::to_vec_pretty(&vars).unwrap_or_default(),
             )
-            .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-            dir.write("secrets.json", b"{}\n")
-                .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-            let art = ctx
-                .roots
-                .create_dir_all(&artifacts)
-                .map_err(|e| Failure::new(format!("ansible: {e}")))?;
-            let log = art
-                .create("ansible.log")
-                .map_err(|e| Failure::new(format!("ansible: {e}")))?;
+            .map_err(fail)?;
+            dir.write("secrets.json", b"{}\n").map_err(fail)?;
+            let art = ctx.roots.create_dir_all(&artifacts).map_err(fail)?;
             let vars_arg = format!("@{}", artifacts.join("taskotron/task_vars.json").display());
-            let c = command(&["-i", "localhost,", "-c", "local", p, "-e", &vars_arg]);
-            let env = base_env(ctx, &artifacts);
-            let timeout = ctx.timeout;
-            let ended = with_output(ctx, &log, |ctx| ctx.run_task(c, &shown, timeout, &env))
-                .map_err(|e| {
-                    Failure::new(format!("ansible: cannot start ansible-playbook: {e}"))
-                })?;
+            let ended = setup.run(ctx, &taskdir, p, &["-e".into(), vars_arg], &artifacts, &art)?;
             if let Ok(qa) = dir.create("rpm-qa.log") {
                 let mut rpm = Command::new("rpm");
                 rpm.arg("-qa");
+                let env = setup.env(ctx, &artifacts);
                 let _ = with_output(ctx, &qa, |ctx| {
                     ctx.run_task(rpm, &[], Duration::from_secs(60), &env)
                 });
             }
-            let ran = matches!(ended, crate::process::Ended::Exited(s) if s.success());
-            let parse_error =
-                matches!(ended, crate::process::Ended::Exited(s) if s.code() == Some(4));
-            if playbooks.len() == 1 && parse_error {
-                let out = art
-                    .read_to_string("ansible.log", 16 << 20)
-                    .unwrap_or_default();
-                return Err(refused(&format!("{p}: {}", tail(out.trim(), 8))));
+            if let Some(f) = Setup::parse_refused(p, playbooks.len(), &ended, &art) {
+                return Err(f);
             }
-            if !ran {
-                let out = art
-                    .read_to_string("ansible.log", 16 << 20)
-                    .unwrap_or_default();
+            failed.extend(Setup::failed(p, &ended, &art));
+            let Ok(results) = dir.read_to_string("results.yml", 16 << 20) else {
                 failed.push(format!(
-                    "{p}: ansible-playbook ended {}:\n{}",
-                    ended_words(&ended),
-                    tail(out.trim(), 8)
+                    "{p}: no `{}`, assuming the task crashed",
+                    artifacts.join("taskotron/results.yml").display()
                 ));
-            }
-            let results = match dir.read_to_string("results.yml", 16 << 20) {
-                Ok(t) => t,
-                Err(_) => {
-                    failed.push(format!(
-                        "{p}: no `{}`, assuming the task crashed",
-                        artifacts.join("taskotron/results.yml").display()
-                    ));
-                    continue;
-                }
+                continue;
             };
             let details: Vec<CheckDetail> = match ctx.results_from(&results, "ansible") {
                 // A result's `artifact` is relative to the playbook's own artifacts,
@@ -238,8 +392,8 @@ impl Directive for Ansible {
             all.extend(details);
         }
         if !failed.is_empty() {
-            return Err(Failure::new(format!(
-                "ansible: some playbooks failed:\n{}",
+            return Err(fail(format!(
+                "some playbooks failed:\n{}",
                 failed.join("\n")
             )));
         }

@@ -18,6 +18,7 @@ mod koji;
 mod python;
 pub(crate) mod resultsdb;
 mod shell;
+mod sti;
 pub mod tmt;
 mod xunit;
 mod yumrepoinfo;
@@ -185,6 +186,11 @@ pub struct Services {
     pub distgit_url: String,
     /// The `tmt` directive's result name when a plan's `checkname` is not given.
     pub tmt_checkname: String,
+    /// The `ansible` directive's result name for an STI suite.
+    pub sti_checkname: String,
+    /// Whether packages a playbook asks for may be installed (`dnf`, `package`,
+    /// `required_packages`).
+    pub install_rpms: crate::config::InstallRpms,
     /// The task mirror, through which the `tmt` directive fetches the tests of a
     /// discover phase with `url`; none: such a phase is refused.
     pub mirror: Option<crate::mirror::Mirror>,
@@ -211,6 +217,8 @@ impl Default for Services {
             bodhi_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
             tmt_checkname: tmt::DEFAULT_CHECKNAME.into(),
+            sti_checkname: crate::sti::DEFAULT_CHECKNAME.into(),
+            install_rpms: crate::config::InstallRpms::No,
             mirror: None,
             ansible_playbook: None,
             tools_dir: None,

@@ -257,7 +257,7 @@ fn raised(hand: &taskotron_beneath::Dir) -> Option<String> {
 
 /// Where the embedded `libtaskotron` is installed: the state directory's cache,
 /// else (a read-only state directory) the system's temporary directory.
-fn library_dir(ctx: &Context) -> Result<std::path::PathBuf, Failure> {
+pub(super) fn library_dir(ctx: &Context) -> Result<std::path::PathBuf, Failure> {
     // A run without a state directory (a library caller's default) must not
     // write a `cache/` into whatever the current directory is.
     let state = &ctx.reporting.state_dir;
