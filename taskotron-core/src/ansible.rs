@@ -178,10 +178,15 @@ pub fn shown_dirs(argv: &[PathBuf]) -> Vec<PathBuf> {
 /// `TASKOTRON_EXECUTABLE` when the runner was given one (a library caller that
 /// is not the CLI), else the running executable when it is `taskotron`.
 pub fn executable() -> Option<PathBuf> {
-    if let Some(given) = std::env::var_os("TASKOTRON_EXECUTABLE").map(PathBuf::from) {
+    if let Some(given) = std::env::var_os(crate::config::keys::EXECUTABLE_VAR).map(PathBuf::from) {
         return Some(given);
     }
     let exe = std::env::current_exe().ok()?;
     let exe = real_path(&exe).unwrap_or(exe);
     (exe.file_name()? == "taskotron").then_some(exe)
+}
+
+/// `/bin/bash`, when this system has it.
+pub fn bash() -> Option<&'static str> {
+    Path::new("/bin/bash").is_file().then_some("/bin/bash")
 }

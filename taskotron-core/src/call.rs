@@ -13,6 +13,10 @@
 //! "TaskotronDirectiveError", "message": ..., "failure": NAME|null}}` with the
 //! libtaskotron exception the original raised. A request that is not one is
 //! refused before any directive runs ([`CallError`]).
+//!
+//! Inside a run, the same requests go to a [`Server`] on a Unix socket in the
+//! run's workdir (`TASKOTRON_CALL_SOCKET`), so the directive runs in the runner
+//! and not in the task's sandbox.
 
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
@@ -44,6 +48,8 @@ pub enum CallError {
 /// A parsed request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
+    /// The directive, when the request names it (on a run's socket).
+    pub directive: Option<String>,
     /// The directive's parameters.
     pub params: Map<String, Value>,
     /// The runner's arguments.
@@ -79,9 +85,8 @@ pub struct Answered {
 /// The text is no JSON object, names another protocol version, or `params` or
 /// `arg_data` is not an object.
 pub fn parse_request(text: &str) -> Result<Request, CallError> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        CallError::Request(format!("line {}, column {}: {e}", e.line(), e.column()))
-    })?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| CallError::Request(e.to_string()))?;
     let Value::Object(mut doc) = doc else {
         return Err(CallError::Request(
             "expected a JSON object with `params` and `arg_data`".into(),
@@ -106,12 +111,26 @@ pub fn parse_request(text: &str) -> Result<Request, CallError> {
     };
     let params = object("params")?;
     let arg_data = object("arg_data")?;
+    let directive = match doc.remove("directive") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            return Err(CallError::Request(format!(
+                "`directive` is {}, expected a name",
+                kind(&other)
+            )))
+        }
+    };
     if let Some(k) = doc.keys().find(|k| *k != "protocol") {
         return Err(CallError::Request(format!(
-            "unknown key `{k}` (expected `protocol`, `params` and `arg_data`)"
+            "unknown key `{k}` (expected `protocol`, `directive`, `params` and `arg_data`)"
         )));
     }
-    Ok(Request { params, arg_data })
+    Ok(Request {
+        directive,
+        params,
+        arg_data,
+    })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -137,18 +156,59 @@ pub fn find(name: &str) -> Result<&'static dyn directive::Directive, CallError> 
     })
 }
 
-/// Runs `directive` for `request` in `cwd` and answers. Relative paths resolve
-/// in `arg_data.taskdir`, else `cwd`; the directive reads and writes beneath that
-/// directory, the workdir, the artifacts directory and an absolute `target_dir`
-/// (the caller is the task itself: these are its own directories).
+/// The directories a call reads and writes beneath, and who it is for.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    /// Where relative paths resolve.
+    pub taskdir: PathBuf,
+    /// The workdir; none: a scratch directory for the call, removed after it.
+    pub workdir: Option<PathBuf>,
+    /// The artifacts directory; none: the workdir.
+    pub artifactsdir: Option<PathBuf>,
+    /// Other directories paths may lie beneath (a run's `TMPDIR`).
+    pub also: Vec<PathBuf>,
+    /// Whether an absolute `target_dir` is a directory of its own: so for a
+    /// caller run by hand, whose directories these all are; never for calls
+    /// from a run, which stay beneath the run's.
+    pub any_target: bool,
+    /// The item, type, arch, checkname, run id and build id when `arg_data`
+    /// does not say.
+    pub defaults: Map<String, Value>,
+}
+
+impl Place {
+    /// The place of a call run by hand in `cwd`: `arg_data`'s `taskdir`,
+    /// `workdir` and `artifactsdir` (relative to `cwd`), and any absolute
+    /// `target_dir` (the caller is the task itself: these are its own).
+    pub fn of_request(request: &Request, cwd: &Path) -> Self {
+        let absolute = |k: &str| {
+            request
+                .arg_data
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(|p| cwd.join(p))
+        };
+        Self {
+            taskdir: absolute("taskdir").unwrap_or_else(|| cwd.to_path_buf()),
+            workdir: absolute("workdir"),
+            artifactsdir: absolute("artifactsdir"),
+            also: Vec::new(),
+            any_target: true,
+            defaults: Map::new(),
+        }
+    }
+}
+
+/// Runs `directive` for `request` at `place` and answers.
 pub fn call(
     directive: &'static dyn directive::Directive,
     request: &Request,
     setup: &Setup,
-    cwd: &Path,
+    place: &Place,
 ) -> Answered {
     let mut output = String::new();
-    let answer = match run(directive, request, setup, cwd, &mut output) {
+    let answer = match run(directive, request, setup, place, &mut output) {
         Ok(v) => json!({"protocol": PROTOCOL, "value": v}),
         Err(f) => json!({"protocol": PROTOCOL, "error": {
             "type": exception(&f),
@@ -173,59 +233,47 @@ fn run(
     directive: &'static dyn directive::Directive,
     request: &Request,
     setup: &Setup,
-    cwd: &Path,
+    place: &Place,
     output: &mut String,
 ) -> Result<Value, Failure> {
     let arg = |k: &str| {
         request
             .arg_data
             .get(k)
+            .or_else(|| place.defaults.get(k))
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let absolute = |p: String| {
-        let p = PathBuf::from(p);
-        if p.is_absolute() {
-            p
-        } else {
-            cwd.join(p)
-        }
-    };
     let beneath = |e: taskotron_beneath::Error| Failure::new(e.to_string());
-    let taskdir = arg("taskdir").map_or_else(|| cwd.to_path_buf(), absolute);
-    // The original took `workdir: None` as "none given": a scratch directory for
-    // the call, removed after it.
     let scratch = tempfile::Builder::new()
         .prefix("taskotron-call-")
         .tempdir()
         .map_err(|e| Failure::new(format!("cannot create a workdir: {e}")))?;
-    let workdir = arg("workdir").map_or_else(|| scratch.path().to_path_buf(), absolute);
-    let artifactsdir = arg("artifactsdir").map_or_else(|| workdir.clone(), absolute);
+    let workdir = place
+        .workdir
+        .clone()
+        .unwrap_or_else(|| scratch.path().to_path_buf());
+    let artifactsdir = place.artifactsdir.clone().unwrap_or_else(|| workdir.clone());
     for d in [&workdir, &artifactsdir] {
         std::fs::create_dir_all(d)
             .map_err(|e| Failure::new(format!("cannot create `{}`: {e}", d.display())))?;
     }
+    let open = |d: &Path| taskotron_beneath::Dir::open(d).map_err(beneath);
     let mut roots = vec![
-        (
-            "the task directory",
-            taskotron_beneath::Dir::open(&taskdir).map_err(beneath)?,
-        ),
-        (
-            "the workdir",
-            taskotron_beneath::Dir::open(&workdir).map_err(beneath)?,
-        ),
-        (
-            "the artifacts directory",
-            taskotron_beneath::Dir::open(&artifactsdir).map_err(beneath)?,
-        ),
+        ("the task directory", open(&place.taskdir)?),
+        ("the workdir", open(&workdir)?),
+        ("the artifacts directory", open(&artifactsdir)?),
     ];
+    for d in &place.also {
+        roots.push(("the run's temporary directory", open(d)?));
+    }
     if let Some(target) = request
         .params
         .get("target_dir")
         .and_then(Value::as_str)
         .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
+        .filter(|p| place.any_target && p.is_absolute())
     {
         std::fs::create_dir_all(&target).map_err(|e| {
             Failure::new(format!(
@@ -233,20 +281,13 @@ fn run(
                 target.display()
             ))
         })?;
-        roots.push((
-            "the target directory",
-            taskotron_beneath::Dir::open(&target).map_err(beneath)?,
-        ));
+        roots.push(("the target directory", open(&target)?));
     }
     let file = || tempfile::tempfile().map_err(|e| Failure::new(format!("cannot log: {e}")));
     let (stdout, stderr) = (file()?, file()?);
     let (mut out_read, mut err_read) = (
-        stdout
-            .try_clone()
-            .map_err(|e| Failure::new(e.to_string()))?,
-        stderr
-            .try_clone()
-            .map_err(|e| Failure::new(e.to_string()))?,
+        stdout.try_clone().map_err(|e| Failure::new(e.to_string()))?,
+        stderr.try_clone().map_err(|e| Failure::new(e.to_string()))?,
     );
     let item = arg("item")
         .or_else(|| arg("koji_build"))
@@ -257,7 +298,7 @@ fn run(
         .split_once('.')
         .map_or_else(String::new, |(n, _)| n.to_string());
     let mut ctx = Context {
-        taskdir: taskdir.clone(),
+        taskdir: place.taskdir.clone(),
         workdir: workdir.clone(),
         artifactsdir: artifactsdir.clone(),
         env: crate::taskenv::inherited(std::env::vars_os(), &[]),
@@ -295,6 +336,76 @@ fn run(
     value
 }
 
+/// Serves calls from a run's processes on a Unix socket, so that the
+/// directives a task's Python calls run here, in the runner, as a formula's do
+/// (with its network and configuration, outside the sandbox, beneath the run's
+/// directories only), whatever the task process may reach. A connection sends
+/// one request (`directive` naming the directive) and reads one answer, with
+/// the directive's output in `output`. Dropping the server stops it.
+pub struct Server {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl Server {
+    /// Listens on `path` (created; removed when the server stops).
+    ///
+    /// # Errors
+    /// The socket cannot be made.
+    pub fn start(path: &Path, setup: Setup, place: Place) -> std::io::Result<Self> {
+        use std::io::Write as _;
+        let _ = std::fs::remove_file(path);
+        let listener = std::os::unix::net::UnixListener::bind(path)?;
+        listener.set_nonblocking(true)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = conn.set_nonblocking(false);
+                let mut text = String::new();
+                let _ = (&conn).take(64 << 20).read_to_string(&mut text);
+                let answer = match parse_request(&text).and_then(|r| {
+                    let name = r.directive.clone().unwrap_or_default();
+                    find(&name).map(|d| (d, r))
+                }) {
+                    Ok((d, r)) => {
+                        let a = call(d, &r, &setup, &place);
+                        let mut answer = a.answer;
+                        answer["output"] = json!(a.output);
+                        answer
+                    }
+                    Err(e) => json!({"protocol": PROTOCOL, "error": {
+                        "type": "TaskotronDirectiveError",
+                        "message": e.to_string(),
+                        "failure": null,
+                    }}),
+                };
+                let _ = writeln!(conn, "{answer}");
+            }
+        });
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,11 +438,11 @@ mod tests {
         };
         let dummy = find("dummy").unwrap();
         let ok = parse_request(r#"{"params": {"result": "PASS", "msg": "fine"}}"#).unwrap();
-        let a = call(dummy, &ok, &setup, dir.path());
+        let a = call(dummy, &ok, &setup, &Place::of_request(&ok, dir.path()));
         assert_eq!(a.answer["protocol"], json!(1));
         assert!(a.answer.get("error").is_none(), "{}", a.answer);
         let failing = parse_request(r#"{"params": {"result": "FAIL", "msg": "no"}}"#).unwrap();
-        let a = call(dummy, &failing, &setup, dir.path());
+        let a = call(dummy, &failing, &setup, &Place::of_request(&failing, dir.path()));
         assert_eq!(
             a.answer["error"]["type"],
             json!("TaskotronDirectiveError"),
@@ -348,7 +459,7 @@ mod tests {
             r#"{"params": {"action": "download", "koji_build": "a-1-1.fc41", "arch": ["x86_64"], "target_dir": "../../elsewhere"}}"#,
         )
         .unwrap();
-        let a = call(koji, &outside, &setup, dir.path());
+        let a = call(koji, &outside, &setup, &Place::of_request(&outside, dir.path()));
         assert_eq!(
             a.answer["error"]["failure"],
             json!("PATH_REFUSED"),

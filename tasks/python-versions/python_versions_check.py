@@ -71,3 +71,23 @@ def run(koji_build, workdir='.', artifactsdir='artifacts', repos=None):
     details.append(overall)
     log.info('python-versions %s for %s.', outcome, koji_build)
     return check.export_YAML(details)
+
+
+def main(argv):
+    """The playbook generation's entry point (tests.yml, 2018-2020):
+    ``python_versions_check.py NVR WORKDIR ARTIFACTSDIR TESTCASE`` writes the
+    results where a Taskotron playbook's runner reads them."""
+    from libtaskotron.directives import yumrepoinfo_directive
+    koji_build, workdir, artifactsdir = argv[1], argv[2], argv[3]
+    repos = yumrepoinfo_directive.YumrepoinfoDirective().process(
+        {'koji_tag': 'rawhide', 'arch': 'x86_64'}, {})
+    output = run(koji_build, workdir=workdir, artifactsdir=artifactsdir, repos=repos)
+    results = os.path.join(artifactsdir, 'taskotron')
+    if not os.path.isdir(results):
+        os.makedirs(results)
+    with open(os.path.join(results, 'results.yml'), 'w') as f:
+        f.write(output)
+
+
+if __name__ == '__main__':
+    main(sys.argv)

@@ -4,7 +4,7 @@
 documented STI contract) and writes what STI says a suite writes.
 
 Each test is a name (a directory holding `runtest.sh`) or `{name: {dir, run,
-save-files, timeout}}` (`run` under `/bin/sh -c` in `dir`, relative to the
+save-files, timeout}}` (`run` under `bash -c` in `dir`, relative to the
 playbook's directory; exit code 0 is `pass`, any other `fail`, one that could
 not start or ran past `timeout` seconds `error`). Its output goes to
 `<artifacts>/<name>.log`, a `PASS|FAIL|ERROR <name>` line to
@@ -23,6 +23,9 @@ import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+
+# Fedora's /bin/sh is bash, which the tests were written for.
+SHELL = '/bin/bash' if os.path.exists('/bin/bash') else '/bin/sh'
 
 
 def normalise(tests):
@@ -78,7 +81,7 @@ def run_one(name, cwd, run, log_path, timeout):
         return 'error', 'its directory %s does not exist' % cwd
     with open(log_path, 'wb') as log:
         try:
-            proc = subprocess.Popen(['/bin/sh', '-c', run], cwd=cwd, stdout=log,
+            proc = subprocess.Popen([SHELL, '-c', run], cwd=cwd, stdout=log,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         except OSError as e:

@@ -324,8 +324,19 @@ pub fn env_var(key: &str) -> String {
 /// `TASKOTRON_*` variables taskotron reads that are not keys: the config file,
 /// and the run variables a worker hands its child run or a task sees.
 fn other_known(name: &str) -> bool {
-    name == "TASKOTRON_CONFIG" || crate::taskenv::RUN_VARIABLES.contains(&name)
+    name == "TASKOTRON_CONFIG"
+        || name == EXECUTABLE_VAR
+        || name == CALL_SOCKET_VAR
+        || crate::taskenv::RUN_VARIABLES.contains(&name)
 }
+
+/// The variable that names the taskotron binary to the Python a playbook task
+/// runs (`libtaskotron.directives` calls it), when it is not `taskotron` on PATH.
+pub const EXECUTABLE_VAR: &str = "TASKOTRON_EXECUTABLE";
+
+/// The variable that gives a run's processes the socket its directives are
+/// served on (`crate::call::Server`).
+pub const CALL_SOCKET_VAR: &str = "TASKOTRON_CALL_SOCKET";
 
 /// A warning for each `TASKOTRON_*` variable in `names` that taskotron does not
 /// read, with a suggestion for a near miss (`TASKOTRON_PYTHN`).

@@ -82,6 +82,8 @@ pub(super) fn refused(why: &str) -> Failure {
 
 /// What every playbook of a run is started with.
 pub(super) struct Setup {
+    /// Serves the directives the task's Python calls, while the playbooks run.
+    _server: Option<crate::call::Server>,
     argv: Vec<PathBuf>,
     /// The `ansible_python_interpreter` given to playbooks.
     pub(super) interpreter: String,
@@ -149,19 +151,44 @@ impl Setup {
                     .join(","),
             ),
         ];
+        if let Some(conf) = &ctx.services.yumrepoinfo {
+            extra_env.push(("TASKOTRON_YUMREPOINFO".into(), conf.display().to_string()));
+        }
         if let Some(exe) = exe {
-            extra_env.push(("TASKOTRON_EXECUTABLE".into(), exe.display().to_string()));
+            extra_env.push((crate::config::keys::EXECUTABLE_VAR.into(), exe.display().to_string()));
         }
         if ctx.sandbox.is_some() {
             // The download cache is outside what a sandbox lets a task write.
             extra_env.push(("TASKOTRON_DOWNLOAD_CACHE".into(), "false".into()));
         }
+        // The directives a task's Python calls run here, in the runner, as a
+        // formula's do; a socket path too long for the system is left out, and
+        // the calls then run in the task's own process.
+        let socket = ctx.workdir.join("call.sock");
+        let server = (socket.as_os_str().len() < 100)
+            .then(|| crate::call::Server::start(&socket, call_setup(ctx), call_place(ctx)).ok())
+            .flatten();
+        if server.is_some() {
+            extra_env.push((
+                crate::config::keys::CALL_SOCKET_VAR.into(),
+                socket.display().to_string(),
+            ));
+        }
         Ok(Self {
+            _server: server,
             argv,
             interpreter,
             shown,
             extra_env,
         })
+    }
+
+    /// Sets `ansible_shell_executable` to bash where there is one: the tasks were
+    /// written for Fedora, whose `/bin/sh` is bash (`&>` in a `shell:` task).
+    pub(super) fn shell_var(&self, vars: &mut Value) {
+        if let Some(bash) = crate::ansible::bash() {
+            vars["ansible_shell_executable"] = json!(bash);
+        }
     }
 
     /// `ansible-playbook ARGS`, in `cwd`.
@@ -286,6 +313,47 @@ impl Setup {
     }
 }
 
+/// What the directives a run's processes call are given of the run.
+fn call_setup(ctx: &Context) -> crate::call::Setup {
+    crate::call::Setup {
+        services: ctx.services.clone(),
+        reporting: ctx.reporting.clone(),
+        python: ctx.python.clone(),
+        timeout: ctx.timeout,
+    }
+}
+
+/// Where they may read and write: the run's directories and its `TMPDIR`, no
+/// other (a task process names the paths).
+fn call_place(ctx: &Context) -> crate::call::Place {
+    let mut defaults = serde_json::Map::new();
+    for (k, v) in [
+        ("item", Some(ctx.item.clone())),
+        ("type", Some(ctx.item_type.clone())),
+        ("arch", Some(ctx.arch.clone())),
+        ("checkname", Some(ctx.checkname.clone())),
+        ("uuid", Some(ctx.run_id.clone())),
+        ("jobid", ctx.build_id.clone()),
+    ] {
+        if let Some(v) = v {
+            defaults.insert(k.into(), json!(v));
+        }
+    }
+    crate::call::Place {
+        taskdir: ctx.taskdir.clone(),
+        workdir: Some(ctx.workdir.clone()),
+        artifactsdir: Some(ctx.artifactsdir.clone()),
+        also: ctx
+            .env
+            .iter()
+            .filter(|(k, _)| k == "TMPDIR")
+            .map(|(_, v)| PathBuf::from(v))
+            .collect(),
+        any_target: false,
+        defaults,
+    }
+}
+
 /// The playbooks a `playbooks` parameter names, each a file of the task
 /// directory.
 fn playbooks_of(params: &Params) -> Result<Vec<String>, Failure> {
@@ -330,7 +398,7 @@ impl Directive for Ansible {
                 .roots
                 .create_dir_all(&artifacts.join("taskotron"))
                 .map_err(fail)?;
-            let vars = json!({
+            let mut vars = json!({
                 "artifacts": artifacts.display().to_string(),
                 "taskotron_item": ctx.item,
                 "taskotron_item_type": ctx.item_type,
@@ -341,6 +409,7 @@ impl Directive for Ansible {
                 "taskotron_secrets_file": artifacts.join("taskotron/secrets.json").display().to_string(),
                 "ansible_python_interpreter": setup.interpreter,
             });
+            setup.shell_var(&mut vars);
             dir.write(
                 "task_vars.json",
                 serde_json::to_vec_pretty(&vars).unwrap_or_default(),

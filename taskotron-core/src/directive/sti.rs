@@ -119,6 +119,7 @@ pub(super) fn run(
             "artifacts": artifacts.display().to_string(),
             "ansible_python_interpreter": setup.interpreter,
         });
+        setup.shell_var(&mut vars);
         if let Some(b) = git_branch(&ctx.item) {
             vars["git_branch"] = json!(b);
         }
