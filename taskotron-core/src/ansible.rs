@@ -190,3 +190,114 @@ pub fn executable() -> Option<PathBuf> {
 pub fn bash() -> Option<&'static str> {
     Path::new("/bin/bash").is_file().then_some("/bin/bash")
 }
+
+/// Checks the playbooks of a playbook task before its run, as `ansible-playbook
+/// --syntax-check` does, so that one that would not run is refused with its
+/// place (exit 2) before anything runs. Only where the run itself is here and
+/// unconfined (`isolation: none`, no `--ssh`): a sandboxed or remote run checks
+/// them where it runs, in the `ansible` directive, since the check parses what
+/// the task wrote. No ansible-playbook to be had: nothing to say here (the run
+/// says how to install it).
+///
+/// # Errors
+/// The check failed: its error at the place it names.
+pub fn check_syntax(
+    formula: &crate::formula::Formula,
+    opts: &crate::runner::RunOptions,
+) -> Result<(), Vec<crate::diagnostic::Diagnostic>> {
+    if crate::format::of(&formula.file) != crate::format::TaskFormat::Playbooks
+        || opts.isolation != crate::Isolation::None
+        || opts.remote.is_some()
+    {
+        return Ok(());
+    }
+    let services = &opts.services;
+    let Ok(argv) = playbook(
+        services.ansible_playbook.as_deref(),
+        services.tools_dir.as_deref(),
+        &opts.python,
+    ) else {
+        return Ok(());
+    };
+    let Ok(ours) = crate::sti::install_for(&opts.reporting.state_dir) else {
+        return Ok(());
+    };
+    let files = crate::format::playbook_files(&formula.file);
+    let mut args: Vec<std::ffi::OsString> = argv[1..].iter().map(Into::into).collect();
+    args.extend(["--syntax-check", "-i", "localhost,"].map(Into::into));
+    args.extend(files.iter().map(Into::into));
+    let scratch = tempfile::tempdir().map_err(|e| {
+        vec![crate::diagnostic::Diagnostic::error(format!(
+            "cannot check the playbooks: {e}"
+        ))]
+    })?;
+    let mut env: Vec<(String, String)> = ["PATH", "LANG", "HOME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_string(), v)))
+        .collect();
+    env.extend([
+        ("ANSIBLE_NOCOLOR".into(), "1".into()),
+        ("ANSIBLE_LOCALHOST_WARNING".into(), "0".into()),
+        ("ANSIBLE_INVENTORY_UNPARSED_WARNING".into(), "0".into()),
+        (
+            "ANSIBLE_LOCAL_TEMP".into(),
+            scratch.path().display().to_string(),
+        ),
+        ("ANSIBLE_ROLES_PATH".into(), crate::sti::roles_path(&ours)),
+        (
+            "ANSIBLE_LIBRARY".into(),
+            ours.join("library").display().to_string(),
+        ),
+        (
+            "ANSIBLE_MODULE_UTILS".into(),
+            ours.join("module_utils").display().to_string(),
+        ),
+    ]);
+    let Ok(out) = crate::process::tool_output_in(&argv[0], &args, formula.taskdir(), &env) else {
+        return Ok(());
+    };
+    // Exit code 4: a parse error; anything else is no verdict on the playbooks.
+    if out.status.code() != Some(4) {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    Err(vec![syntax_diagnostic(&text)])
+}
+
+/// The diagnostic of ansible-playbook's error `text`: its `ERROR!` line, at the
+/// file, line and column its "The error appears to be in" sentence names.
+pub fn syntax_diagnostic(text: &str) -> crate::diagnostic::Diagnostic {
+    use crate::diagnostic::Diagnostic;
+    let message = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ERROR! "))
+        .unwrap_or("the playbook does not pass `ansible-playbook --syntax-check`")
+        .trim();
+    let d = Diagnostic::error(format!("ansible-playbook --syntax-check: {message}"))
+        .expected("a playbook ansible-playbook can parse");
+    let place = text
+        .split("The error appears to be in '")
+        .nth(1)
+        .and_then(|rest| {
+            let (file, rest) = rest.split_once("': line ")?;
+            let (line, rest) = rest.split_once(", column ")?;
+            let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some((
+                PathBuf::from(file),
+                line.parse::<usize>().ok()?,
+                column.parse::<usize>().ok()?,
+            ))
+        });
+    match place {
+        Some((file, line, column)) => {
+            let source = std::fs::read_to_string(&file).unwrap_or_default();
+            d.at(
+                Some(&file),
+                &source,
+                taskotron_tap::diagnostic::Location { line, column },
+                1,
+            )
+        }
+        None => d,
+    }
+}

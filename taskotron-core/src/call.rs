@@ -85,8 +85,7 @@ pub struct Answered {
 /// The text is no JSON object, names another protocol version, or `params` or
 /// `arg_data` is not an object.
 pub fn parse_request(text: &str) -> Result<Request, CallError> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| CallError::Request(e.to_string()))?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| CallError::Request(e.to_string()))?;
     let Value::Object(mut doc) = doc else {
         return Err(CallError::Request(
             "expected a JSON object with `params` and `arg_data`".into(),
@@ -254,7 +253,10 @@ fn run(
         .workdir
         .clone()
         .unwrap_or_else(|| scratch.path().to_path_buf());
-    let artifactsdir = place.artifactsdir.clone().unwrap_or_else(|| workdir.clone());
+    let artifactsdir = place
+        .artifactsdir
+        .clone()
+        .unwrap_or_else(|| workdir.clone());
     for d in [&workdir, &artifactsdir] {
         std::fs::create_dir_all(d)
             .map_err(|e| Failure::new(format!("cannot create `{}`: {e}", d.display())))?;
@@ -286,8 +288,12 @@ fn run(
     let file = || tempfile::tempfile().map_err(|e| Failure::new(format!("cannot log: {e}")));
     let (stdout, stderr) = (file()?, file()?);
     let (mut out_read, mut err_read) = (
-        stdout.try_clone().map_err(|e| Failure::new(e.to_string()))?,
-        stderr.try_clone().map_err(|e| Failure::new(e.to_string()))?,
+        stdout
+            .try_clone()
+            .map_err(|e| Failure::new(e.to_string()))?,
+        stderr
+            .try_clone()
+            .map_err(|e| Failure::new(e.to_string()))?,
     );
     let item = arg("item")
         .or_else(|| arg("koji_build"))
@@ -323,6 +329,7 @@ fn run(
         cases: Vec::new(),
         warnings: Vec::new(),
         sandbox: None,
+        partial: None,
     };
     let params: directive::Params = request.params.clone().into_iter().collect();
     let value = directive.run(&params, &mut ctx);
@@ -442,7 +449,12 @@ mod tests {
         assert_eq!(a.answer["protocol"], json!(1));
         assert!(a.answer.get("error").is_none(), "{}", a.answer);
         let failing = parse_request(r#"{"params": {"result": "FAIL", "msg": "no"}}"#).unwrap();
-        let a = call(dummy, &failing, &setup, &Place::of_request(&failing, dir.path()));
+        let a = call(
+            dummy,
+            &failing,
+            &setup,
+            &Place::of_request(&failing, dir.path()),
+        );
         assert_eq!(
             a.answer["error"]["type"],
             json!("TaskotronDirectiveError"),
@@ -459,7 +471,12 @@ mod tests {
             r#"{"params": {"action": "download", "koji_build": "a-1-1.fc41", "arch": ["x86_64"], "target_dir": "../../elsewhere"}}"#,
         )
         .unwrap();
-        let a = call(koji, &outside, &setup, &Place::of_request(&outside, dir.path()));
+        let a = call(
+            koji,
+            &outside,
+            &setup,
+            &Place::of_request(&outside, dir.path()),
+        );
         assert_eq!(
             a.answer["error"]["failure"],
             json!("PATH_REFUSED"),

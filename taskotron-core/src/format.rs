@@ -91,6 +91,16 @@ pub fn playbook_task(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The playbooks the playbook task `file` runs: every one of its directory for
+/// the stand-in [`PLAYBOOK_TASK`], else that one.
+pub fn playbook_files(file: &Path) -> Vec<PathBuf> {
+    if file.file_name().and_then(|n| n.to_str()) == Some(PLAYBOOK_TASK) {
+        playbooks(file.parent().unwrap_or(Path::new(".")))
+    } else {
+        vec![file.to_path_buf()]
+    }
+}
+
 /// What generation a playbook is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlaybookKind {
@@ -113,11 +123,7 @@ pub enum PlaybookKind {
 #[allow(clippy::too_many_lines)]
 pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
     let dir = file.parent().unwrap_or(Path::new("."));
-    let files = if file.file_name().and_then(|n| n.to_str()) == Some(PLAYBOOK_TASK) {
-        playbooks(dir)
-    } else {
-        vec![file.to_path_buf()]
-    };
+    let files = playbook_files(file);
     let mut problems = Vec::new();
     let mut names = Vec::new();
     let mut kind: Option<(PlaybookKind, String)> = None;

@@ -686,6 +686,21 @@ pub fn run(
             pages.push((index, listed));
         } else {
             let read = std::mem::take(&mut ran.cases);
+            // A directive that failed after it had results (one playbook of
+            // several): the run keeps them, and still fails.
+            if let (Err(_), Some(partial)) = (&result, ran.partial.take()) {
+                if let Ok(Some((tests, listed))) = setting.collect_results(
+                    &partial,
+                    &stem,
+                    read.clone(),
+                    &mut report.results,
+                    &mut junit,
+                    &mut on_case,
+                ) {
+                    entry.tests = Some(tests);
+                    pages.push((index, listed));
+                }
+            }
             result = result.and_then(|value| {
                 let tests = setting.collect_results(
                     &value,
@@ -977,6 +992,7 @@ impl Setting<'_> {
             stdout_shown: self.run.shown(format!("{stem}.stdout")),
             cases: Vec::new(),
             warnings: Vec::new(),
+            partial: None,
         };
         let (logs, kept) = match logs {
             Ok(files) => {
@@ -1027,8 +1043,10 @@ impl Setting<'_> {
                 cases: Vec::new(),
                 warnings: Vec::new(),
                 sandbox: self.sandbox.clone(),
+                partial: None,
             };
             let value = action.directive.run(&params, &mut ctx);
+            ran.partial = ctx.partial.take();
             *exit_code = ctx.exit_code;
             ran.process_exit = ctx.process_exit;
             ran.stream_start = ctx.stream_start;
@@ -1207,6 +1225,8 @@ struct Ran {
     stdout_shown: PathBuf,
     cases: Vec<Case>,
     warnings: Vec<String>,
+    /// What a failed directive had produced before it failed.
+    partial: Option<Value>,
 }
 
 /// Substitutes an action's parameters as its directive's shape says. A shell line

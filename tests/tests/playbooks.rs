@@ -51,19 +51,33 @@ fn run(dir: &Path, item: &str, env: &[(&str, &str)]) -> (Option<i32>, Value, Pat
 const RESULTS: &str = "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: results\n      ansible.builtin.copy:\n        dest: \"{{ artifacts }}/taskotron/results.yml\"\n        content: \"results:\\n  - {item: '{{ taskotron_item }}', type: koji_build, checkname: dist.two, outcome: PASSED}\\n\"\n";
 
 #[test]
-fn what_is_no_taskotron_playbook_is_refused_with_its_place() {
-    // No `taskotron_generic_task`: an STI suite, which does not run yet.
+fn what_cannot_run_is_refused_with_its_place() {
+    // An STI suite naming a role nobody provides.
     let sti = task(&[(
         "tests.yml",
-        "- hosts: localhost\n  roles:\n    - role: standard-test-basic\n      tests: [smoke]\n",
+        "- hosts: localhost\n  roles:\n    - role: standard-test-basc\n      tests: [smoke]\n",
     )]);
     let (code, _, _, err) = run(sti.path(), "htop-1-1.fc41", &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("tests.yml:1:3") && err.contains("no Taskotron playbook"),
+        err.contains("tests.yml:3:13") && err.contains("no role `standard-test-basc`"),
         "{err}"
     );
-    assert!(err.contains("Standard Test Interface"), "{err}");
+    assert!(err.contains("did you mean `standard-test-basic`?"), "{err}");
+    // A Taskotron playbook and an STI suite in one task.
+    let mixed = task(&[
+        ("tests.yml", RESULTS),
+        (
+            "tests_sti.yml",
+            "- hosts: localhost\n  roles:\n    - role: standard-test-basic\n      tests: [smoke]\n",
+        ),
+    ]);
+    let (code, _, _, err) = run(mixed.path(), "htop-1-1.fc41", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tests_sti.yml:1:3") && err.contains("a task's playbooks are of one kind"),
+        "{err}"
+    );
     // A value that is not `true`, and a file that is no YAML: each with its place.
     let odd = task(&[
         (
@@ -222,7 +236,12 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
             .is_file(),
         "the playbook that worked was reported"
     );
-    // A playbook that does not pass the syntax check: nothing runs.
+    assert_eq!(
+        report["results"][0]["checkname"], "dist.two",
+        "and its results are the run's: {report}"
+    );
+    // A playbook that does not pass the syntax check: refused with its place,
+    // before anything runs.
     let bad = task(&[
         ("tests.yml", RESULTS),
         (
@@ -230,7 +249,19 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
             "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - nosuchmodule: {x: 1}\n",
         ),
     ]);
-    let (code, report, run_dir, _) = run(bad.path(), "htop-3.3.0-1.fc41", &env);
+    let (code, _, run_dir, err) = run(bad.path(), "htop-3.3.0-1.fc41", &env);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tests_z.yml:5:7")
+            && err.contains("couldn't resolve module/action 'nosuchmodule'"),
+        "{err}"
+    );
+    assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
+    // In a sandbox the check runs there, in the run: the same refusal, as the
+    // run's failure.
+    let mut sandboxed = env.to_vec();
+    sandboxed.push(("TASKOTRON_ISOLATION", "sandbox"));
+    let (code, report, run_dir, _) = run(bad.path(), "htop-3.3.0-1.fc41", &sandboxed);
     assert_eq!(code, Some(1));
     let status = report["status"].as_str().unwrap_or_default();
     assert!(
@@ -243,7 +274,7 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
         "tests.yml",
         "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - ansible.builtin.file: {path: '{{ artifacts }}/ran', state: touch}\n    - nosuchmodule: {x: 1}\n",
     )]);
-    let (code, report, run_dir, _) = run(lone.path(), "htop-3.3.0-1.fc41", &env);
+    let (code, report, run_dir, _) = run(lone.path(), "htop-3.3.0-1.fc41", &sandboxed);
     assert_eq!(code, Some(1));
     let status = report["status"].as_str().unwrap_or_default();
     assert!(
@@ -251,4 +282,231 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
         "{status}"
     );
     assert!(!run_dir.join("tests.yml/ran").exists(), "nothing of it ran");
+}
+
+/// `taskotron run DIR --mock FIXTURE` with ansible from target/: exit code,
+/// report, run directory, stderr.
+fn run_mocked(
+    dir: &Path,
+    item: &str,
+    fixture: &Path,
+    extra: &[(&str, &str)],
+) -> (Option<i32>, Value, PathBuf, String) {
+    let bin = ansible_playbook();
+    let mut env = vec![("TASKOTRON_ANSIBLE_PLAYBOOK", bin.to_str().unwrap())];
+    env.extend_from_slice(extra);
+    let fixture = fixture.display().to_string();
+    run_with(dir, item, &env, &["--mock", &fixture])
+}
+
+fn run_with(
+    dir: &Path,
+    item: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, Value, PathBuf, String) {
+    let work = tempfile::tempdir().unwrap().keep();
+    let mut c = Command::new(taskotron());
+    c.arg("run")
+        .arg(dir)
+        .args(["-i", item, "-t", "koji_build", "-a", "x86_64"])
+        .args(["--format", "json", "--artifacts"])
+        .arg(work.join("artifacts"))
+        .args(args)
+        .env("TASKOTRON_TMPDIR", work.join("tmp"))
+        .env("TASKOTRON_STATE_DIR", work.join("state"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let run_dir = work
+        .join("artifacts")
+        .join(report["run_id"].as_str().unwrap_or("none"));
+    (
+        o.status.code(),
+        report,
+        run_dir,
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn tasks(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tasks")
+        .join(name)
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn an_sti_suite_of_the_usual_shape_gives_one_case_per_test() {
+    let dir = tasks("sti-smoke");
+    let fixture = dir.join("fixtures/mock.yaml");
+    for isolation in ["none", "sandbox"] {
+        let (code, report, run_dir, err) = run_mocked(
+            &dir,
+            "sti-smoke-1.0-1.fc41",
+            &fixture,
+            &[("TASKOTRON_ISOLATION", isolation)],
+        );
+        assert_eq!(code, Some(0), "{isolation}: {err}");
+        let result = &report["results"][0];
+        assert_eq!(result["checkname"], "fedora-ci.koji-build.tier0.functional");
+        assert_eq!(result["outcome"], "FAILED", "{report}");
+        assert_eq!(result["note"], "3 pass, 1 fail");
+        // What STI says a suite leaves, where it says.
+        let art = run_dir.join("tests.yml");
+        let results = std::fs::read_to_string(art.join("results.yml")).unwrap();
+        let read = taskotron_core::sti::read_results(&results, &art.join("results.yml")).unwrap();
+        let names: Vec<&str> = read.iter().map(|r| r.test.as_str()).collect();
+        assert_eq!(
+            names,
+            ["simple", "smoke", "upstream-selftest", "known-failure"]
+        );
+        let summary = std::fs::read_to_string(art.join("test.log")).unwrap();
+        assert_eq!(
+            summary,
+            "PASS simple\nPASS smoke\nPASS upstream-selftest\nFAIL known-failure\n"
+        );
+        assert!(art.join("smoke.out").is_file(), "save-files");
+        assert!(std::fs::read_to_string(art.join("upstream-selftest.log"))
+            .unwrap()
+            .contains("upstream self-test passed"));
+        // The subjects are the build's RPMs, handed over as STI says.
+        let simple = std::fs::read_to_string(art.join("simple.log")).unwrap();
+        assert!(
+            simple.contains("sti-smoke-1.0-1.fc41.noarch.rpm"),
+            "{simple}"
+        );
+        // One case per test, in the run's JUnit.
+        let junit = std::fs::read_to_string(run_dir.join("results.junit.xml")).unwrap();
+        assert_eq!(junit.matches("<testcase ").count(), 4, "{junit}");
+        assert!(
+            junit.contains("expected 2, got 3"),
+            "the failing test's log: {junit}"
+        );
+        // The task directory is the author's: nothing was written into it.
+        assert!(!dir.join("tests/source").exists());
+        assert!(!dir.join("tests/smoke/smoke.out").exists());
+    }
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn what_goes_wrong_in_an_sti_suite_is_named_and_nothing_is_lost() {
+    let fixture = tasks("sti-smoke").join("fixtures/mock.yaml");
+    let basic = |tests: &str| {
+        format!(
+            "- hosts: localhost\n  roles:\n    - role: standard-test-basic\n      tests:\n{tests}"
+        )
+    };
+    let dir = task(&[
+        // A test that hangs past its timeout, then one that passes.
+        (
+            "tests.yml",
+            &basic("        - hangs: {dir: ., run: 'sleep 60', timeout: 1}\n        - after: {dir: ., run: 'true'}\n"),
+        ),
+        // A suite that writes a results.yml that is no STI results.
+        (
+            "tests_bad.yml",
+            "- hosts: localhost\n  tasks:\n    - copy: {dest: '{{ artifacts }}/results.yml', content: \"results:\\n- {result: passed, test: t}\\n\"}\n",
+        ),
+        // A suite whose playbook fails after a test ran.
+        (
+            "tests_zfail.yml",
+            &format!(
+                "{}  post_tasks:\n    - fail: {{msg: broken on purpose}}\n",
+                basic("        - ran: {dir: ., run: 'true'}\n")
+            ),
+        ),
+    ]);
+    let (code, report, run_dir, err) =
+        run_mocked(dir.path(), "sti-smoke-1.0-1.fc41", &fixture, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["execution_status"], "NOT_OK");
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("tests_bad.yml: results.yml is no STI results")
+            && status.contains("did you mean `pass`?"),
+        "{status}"
+    );
+    assert!(
+        status.contains("tests_zfail.yml: ansible-playbook ended with exit code 2"),
+        "{status}"
+    );
+    assert!(
+        status.contains("broken on purpose"),
+        "the log's tail: {status}"
+    );
+    // The suite result is still reported, and says the suites did not finish.
+    let result = &report["results"][0];
+    assert_eq!(result["outcome"], "NEEDS_INSPECTION", "{report}");
+    let note = result["note"].as_str().unwrap();
+    assert!(note.contains("2 of 3 suites did not finish"), "{note}");
+    let results = std::fs::read_to_string(run_dir.join("tests.yml/results.yml")).unwrap();
+    assert!(
+        results.contains("{result: error, test: \"hangs\""),
+        "{results}"
+    );
+    assert!(
+        results.contains("{result: pass, test: \"after\""),
+        "the next test ran: {results}"
+    );
+    let hung = std::fs::read_to_string(run_dir.join("tests.yml/hangs.log")).unwrap();
+    assert!(hung.contains("ran past its timeout of 1 s"), "{hung}");
+    // A hostile item reaches no shell: it is refused as an item, and a suite's
+    // variables are data.
+    let (code, _, run_dir, err) = run_mocked(
+        &tasks("sti-smoke"),
+        "x-1-1.fc41;touch${IFS}pwned",
+        &fixture,
+        &[],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!run_dir.join("pwned").exists());
+}
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn python_versions_2020_gives_what_its_formula_generation_gives() {
+    let dir = tasks("python-versions");
+    let fixture = dir.join("fixtures/koji.yaml");
+    for item in ["python-tracer-0.7.0-1.fc41", "pyserial-2.7-6.fc41"] {
+        let outcomes = |report: &Value| -> Vec<(String, String)> {
+            let mut o: Vec<(String, String)> = report["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["checkname"].as_str().unwrap().to_string(),
+                        r["outcome"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            o.sort();
+            o
+        };
+        let (code, formula, _, err) =
+            run_with(&dir, item, &[], &["--mock", fixture.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        for isolation in ["none", "sandbox"] {
+            let (code, playbook, run_dir, err) = run_mocked(
+                &dir.join("tests.yml"),
+                item,
+                &fixture,
+                &[("TASKOTRON_ISOLATION", isolation)],
+            );
+            assert_eq!(code, Some(0), "{item} {isolation}: {err}");
+            assert_eq!(
+                outcomes(&playbook),
+                outcomes(&formula),
+                "{item} {isolation}"
+            );
+            assert_eq!(outcomes(&playbook).len(), 8);
+            // Its Python called the koji directive, which the runner ran.
+            let log = std::fs::read_to_string(run_dir.join("tests.yml/test.log")).unwrap();
+            assert!(log.contains("Downloading complete"), "{log}");
+        }
+    }
 }

@@ -30,7 +30,12 @@ pub fn run(config: &Config, args: &CallArgs) -> Outcome {
         python: config.python.clone(),
         timeout: config.action_timeout,
     };
-    let answered = call::call(directive, &request, &setup, &call::Place::of_request(&request, &cwd));
+    let answered = call::call(
+        directive,
+        &request,
+        &setup,
+        &call::Place::of_request(&request, &cwd),
+    );
     if !answered.output.is_empty() {
         errln!("{}", answered.output.trim_end());
     }

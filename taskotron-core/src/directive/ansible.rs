@@ -155,7 +155,10 @@ impl Setup {
             extra_env.push(("TASKOTRON_YUMREPOINFO".into(), conf.display().to_string()));
         }
         if let Some(exe) = exe {
-            extra_env.push((crate::config::keys::EXECUTABLE_VAR.into(), exe.display().to_string()));
+            extra_env.push((
+                crate::config::keys::EXECUTABLE_VAR.into(),
+                exe.display().to_string(),
+            ));
         }
         if ctx.sandbox.is_some() {
             // The download cache is outside what a sandbox lets a task write.
@@ -460,12 +463,14 @@ impl Directive for Ansible {
             let _ = dir.write("results.yml.reported_ok", b"");
             all.extend(details);
         }
+        let value = Value::String(crate::results::resultyaml::export(&all));
         if !failed.is_empty() {
+            ctx.partial = (!all.is_empty()).then_some(value);
             return Err(fail(format!(
                 "some playbooks failed:\n{}",
                 failed.join("\n")
             )));
         }
-        Ok(Value::String(crate::results::resultyaml::export(&all)))
+        Ok(value)
     }
 }

@@ -170,6 +170,9 @@ pub struct Context {
     /// The run's sandbox (`isolation: sandbox`): every process a directive starts
     /// for the task runs in it ([`Context::run_task`]).
     pub sandbox: Option<std::sync::Arc<crate::sandbox::Sandbox>>,
+    /// The results (ResultYAML) a directive had made when it failed (a
+    /// playbook of several): the run keeps them, and the action still fails.
+    pub partial: Option<Value>,
 }
 
 /// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and

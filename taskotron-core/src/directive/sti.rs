@@ -239,10 +239,12 @@ pub(super) fn run(
     let details = vec![detail];
     super::resultsdb::report_details(ctx, &details)?;
     ctx.cases = cases;
+    let value = Value::String(resultyaml::export(&details));
     if !failed.is_empty() {
+        ctx.partial = Some(value);
         return Err(fail(format!("some suites failed:\n{}", failed.join("\n"))));
     }
-    Ok(Value::String(resultyaml::export(&details)))
+    Ok(value)
 }
 
 /// Whether the task's playbook `p` names a tag (read beneath the run's
