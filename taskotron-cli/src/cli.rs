@@ -208,6 +208,9 @@ pub enum Command {
     /// List, show or export the tmt plans of an fmf tree, as `tmt plans` does.
     #[command(subcommand)]
     Plans(FmfCommand),
+    /// Standard Test Interface suites (dist-git tests/tests.yml): move them to tmt.
+    #[command(subcommand)]
+    Sti(StiCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  mkdir -p ~/.local/share/bash-completion/completions\n  taskotron completions bash > ~/.local/share/bash-completion/completions/taskotron"
@@ -857,6 +860,32 @@ mod tests {
         assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_override("novalue").is_err());
     }
+}
+
+/// `taskotron sti ...`.
+#[derive(Debug, Subcommand)]
+pub enum StiCommand {
+    /// Write the tmt plan and test metadata equivalent to a checkout's STI suites.
+    #[command(
+        after_help = "Examples:\n  taskotron sti convert tasks/sti-smoke --dry-run\n  taskotron sti convert ~/fedora/htop && taskotron tests ls --root ~/fedora/htop\n\nThe mapping Fedora documented for the move from STI to tmt: a plan per\ntests*.yml (plans/sti.fmf), a test per standard-test-basic test (`run` as\n`test`, `dir` as `path`), required_packages as the plan's `prepare: how: install`,\nstandard-test-source as `discover: dist-git-source: true`. What has no\nequivalent is said and left out. The converted tree runs with `taskotron run`.\nExit codes: 0 written (or, with --dry-run, shown), 2 nothing to convert or a\nfile exists (--force overwrites)."
+    )]
+    Convert(StiConvertArgs),
+}
+
+/// `taskotron sti convert`.
+#[derive(Debug, Args)]
+pub struct StiConvertArgs {
+    /// The dist-git checkout (or its tests/ directory).
+    pub dir: PathBuf,
+    /// Show what would be written, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// `tests` and `plans` subcommands.

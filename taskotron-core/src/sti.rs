@@ -355,5 +355,7 @@ pub fn outcome(results: &[TestResult]) -> crate::results::Outcome {
     }
 }
 
+pub mod convert;
+
 #[cfg(test)]
 mod tests;

@@ -54,6 +54,15 @@ pub fn locate(task: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     if task.is_file() {
         return Ok(task.to_path_buf());
     }
+    // A stand-in name a job or a remote run was given (`task/(playbooks)`): the
+    // format of the directory it stands in.
+    let stand_in = matches!(
+        task.file_name().and_then(|n| n.to_str()),
+        Some(crate::format::FMF_TASK | crate::format::PLAYBOOK_TASK)
+    );
+    if stand_in && task.parent().is_some_and(Path::is_dir) {
+        return Ok(task.to_path_buf());
+    }
     if !task.is_dir() {
         return Err(Box::new(
             Diagnostic::error(format!("no task at `{}`", task.display()))

@@ -105,6 +105,10 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
     let tmt_src = root.join("src/tmt-smoke");
     copy_dir(&workspace().join("tasks/tmt-smoke"), &tmt_src);
     taskotron_tests::git::publish(&tmt_src, &root.join("mirror/tmt-smoke.git"));
+    // And a playbook task (Taskotron's last generation).
+    let playbook_src = root.join("src/nvr-playbook");
+    copy_dir(&workspace().join("tasks/nvr-playbook"), &playbook_src);
+    taskotron_tests::git::publish(&playbook_src, &root.join("mirror/nvr-playbook.git"));
     // taskotron's config, for master-cfg.
     let config = root.join("taskotron.yaml");
     std::fs::write(
@@ -171,6 +175,10 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
                 .args(["start", dir.to_str().unwrap()])
                 .env("PATH", &path)
                 .env("HOME", root)
+                .env(
+                    "TASKOTRON_ANSIBLE_PLAYBOOK",
+                    workspace().join("target/ansible-venv/bin/ansible-playbook"),
+                )
                 .process_group(0),
             "buildbot-worker start",
         );
@@ -263,6 +271,22 @@ fn jobs_run_on_the_worker_of_their_arch_and_report() {
             "fedora-ci.koji-build./plans/full.functional",
             "fedora-ci.koji-build./plans/smoke.functional"
         ],
+        "{done:?}"
+    );
+    // And a playbook task: the step runs its playbooks.
+    let playbook_job = JobRequest {
+        taskname: "nvr-playbook".into(),
+        ..job(Arch::X86_64)
+    };
+    let request = client.submit(&playbook_job, "bb-playbook").unwrap();
+    let done = client.wait(request, Duration::from_secs(180)).unwrap();
+    let report = done
+        .report
+        .as_ref()
+        .expect("the run's report is in the step log");
+    assert_eq!(
+        report.results.first().and_then(|r| r.checkname.as_deref()),
+        Some("dist.nvr-playbook"),
         "{done:?}"
     );
     let refused = client.submit(&job(Arch::Armhfp), "bb-x").unwrap_err();

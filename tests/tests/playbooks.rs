@@ -99,6 +99,76 @@ fn what_cannot_run_is_refused_with_its_place() {
 }
 
 #[test]
+fn sti_convert_writes_a_tmt_tree_that_runs_the_same_tests() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("sti-smoke");
+    copy_dir(&tasks("sti-smoke"), &dir);
+    let convert = |args: &[&str]| {
+        let o = Command::new(taskotron())
+            .args(["sti", "convert"])
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = convert(&["--dry-run", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["written"], false);
+    assert!(!dir.join("plans").exists(), "a dry run writes nothing");
+    let (code, _, err) = convert(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("Wrote") && err.contains("plans/sti.fmf"),
+        "{err}"
+    );
+    // Again: the files are there, and stay as they are unless --force.
+    let (code, _, err) = convert(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("exists") && err.contains("--force"), "{err}");
+    assert_eq!(convert(&["--force"]).0, Some(0));
+    // The tree is the fmf format's now: the same tests, run by `taskotron run`.
+    let (code, report, run_dir, err) = run(&dir, "sti-smoke-1.0-1.fc41", &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        report["results"][0]["checkname"],
+        "fedora-ci.koji-build./plans/sti.functional"
+    );
+    let results =
+        std::fs::read_to_string(run_dir.join("tmt/plans/sti/execute/results.yaml")).unwrap();
+    let results: Vec<Value> = serde_norway::from_str(&results).unwrap();
+    let by_name: std::collections::BTreeMap<&str, &str> = results
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(by_name["/tests/smoke"], "pass");
+    assert_eq!(by_name["/tests/sti/known-failure"], "fail");
+    // The upstream source, prepared by the spec's %prep (dist-git-source).
+    assert_eq!(
+        by_name["/tests/sti/upstream-selftest"], "pass",
+        "{results:?}"
+    );
+    // tmt gives no TEST_SUBJECTS: the test that reads them fails there, as it
+    // would under tmt (the README says how to move such a test).
+    assert_eq!(by_name["/tests/simple"], "fail");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let o = Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+}
+
+#[test]
 fn without_ansible_the_run_says_how_to_get_it() {
     let dir = task(&[("tests.yml", RESULTS)]);
     // A python that cannot make the environment stands for a machine offline.

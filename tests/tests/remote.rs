@@ -478,3 +478,34 @@ fn a_remote_runs_bodhi_comments_are_posted_from_here_and_once() {
     run();
     assert_eq!(ours().len(), 1);
 }
+
+#[test]
+#[ignore = "needs target/ansible-venv; run by cargo xtask integration"]
+fn a_playbook_task_runs_there_too() {
+    let sshd = Sshd::start();
+    let s = setup(&sshd);
+    let ansible =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ansible-venv/bin/ansible-playbook");
+    s.configure(&format!("ansible_playbook: {}\n", ansible.display()));
+    let task = s.dir.path().join("tasks/nvr-playbook");
+    std::fs::create_dir_all(&task).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/nvr-playbook");
+    for f in ["tests.yml", "nvr_check.py"] {
+        std::fs::copy(source.join(f), task.join(f)).unwrap();
+    }
+    let (report, o) = run(&s, "nvr-playbook", &["--ssh", &sshd.target()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{report}\n{stderr}\n{}", sshd.log());
+    assert_eq!(report["remote"], sshd.target());
+    assert_eq!(
+        report["results"][0]["checkname"], "dist.nvr-playbook",
+        "{report}"
+    );
+    assert_eq!(report["results"][0]["outcome"], "PASSED");
+    // The playbook's artifacts came back, under the playbook's directory.
+    let dir = artifacts(&report);
+    assert!(read(&dir.join("tests.yml/ansible.log")).contains("PLAY RECAP"));
+    assert!(dir
+        .join("tests.yml/taskotron/results.yml.reported_ok")
+        .is_file());
+}

@@ -220,3 +220,32 @@ fn a_plan_run_writes_the_results_yaml_tmt_writes() {
     assert_eq!(ours.len(), 2);
     assert_eq!(ours, theirs);
 }
+
+#[test]
+#[ignore = "needs target/tmt-venv; run by cargo xtask integration"]
+fn a_converted_sti_suite_lists_and_exports_as_tmt_does() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("sti-smoke");
+    let o = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("tasks/sti-smoke"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = Command::new(taskotron())
+        .args(["sti", "convert"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    compare(&dir, &[]);
+    // tmt's own linter takes what the conversion wrote.
+    let o = Command::new(tmt())
+        .arg("lint")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && !text.contains("fail "), "{text}");
+}

@@ -69,6 +69,7 @@ const TARGETS: &[&str] = &[
     "fmf_oracle",
     "tmt_oracle",
     "playbooks",
+    "remote",
     "report_html",
     "web",
 ];

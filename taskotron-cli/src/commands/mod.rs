@@ -16,6 +16,7 @@ mod run;
 mod run_job;
 mod schedule;
 mod serve;
+mod sti;
 mod tap;
 mod test;
 mod trigger;
@@ -64,6 +65,7 @@ fn reads_config(command: &Command) -> bool {
             | Command::Tap(_)
             | Command::Tests(_)
             | Command::Plans(_)
+            | Command::Sti(_)
             | Command::Directives(_)
             | Command::Validate(_)
     )
@@ -81,6 +83,7 @@ fn error_format(command: &Command) -> Format {
         },
         Command::Tap(TapCommand::Check(a)) => a.format,
         Command::Tests(c) | Command::Plans(c) => fmf::error_format(c),
+        Command::Sti(crate::cli::StiCommand::Convert(a)) => a.format,
         Command::Directives(a) => a.format,
         Command::Call(_) => Format::Json,
         Command::Validate(a) => a.format,
@@ -160,6 +163,7 @@ fn without_config(shell: &Shell, command: Command) -> Outcome {
         Command::Tap(command) => tap::run(shell, &command),
         Command::Tests(command) => fmf::run(shell, fmf::Kind::Tests, &command),
         Command::Plans(command) => fmf::run(shell, fmf::Kind::Plans, &command),
+        Command::Sti(crate::cli::StiCommand::Convert(args)) => sti::convert(shell, &args),
         Command::Directives(args) => directives::run(args.format),
         Command::Validate(args) => validate::run(shell, &args),
         // Every other command reads the configuration (`config_format`).

@@ -675,6 +675,17 @@ fn run_plan(
     plan_handle.create_dir_all("data").map_err(beneath)?;
     base_env.extend(plan_env.iter().map(|(k, v)| (k.clone(), v.clone())));
 
+    // discover's `dist-git-source: true`: the package's source, prepared by its
+    // spec's %prep, in $TMT_SOURCE_DIR.
+    let wants_source = fmt_tmt::phases("discover", plan.get("discover"))
+        .iter()
+        .any(|p| p.get("dist-git-source") == Some(&Value::Bool(true)));
+    if problems.is_empty() && wants_source {
+        if let Err(e) = dist_git_source(ctx, &base, &plan_dir, &base_env, &plan_log) {
+            problems.push(e);
+        }
+    }
+
     // prepare
     if problems.is_empty() {
         for phase in fmt_tmt::phases("prepare", plan.get("prepare")) {
@@ -785,6 +796,60 @@ fn run_plan(
     detail.keyvals.insert("tmt_result".into(), json!(worst));
     detail.keyvals.insert("context".into(), context_json);
     Ok((detail, cases))
+}
+
+/// Prepares the source of the package whose dist-git `base` is (its one spec
+/// file, its sources beside it) in `<plan_dir>/discover/source`, with
+/// `rpmbuild -bp`, as tmt's `dist-git-source` does; nothing is downloaded, so a
+/// source from the lookaside cache must be in the checkout already.
+fn dist_git_source(
+    ctx: &mut Context,
+    base: &Path,
+    plan_dir: &Path,
+    env: &[(String, String)],
+    log: &File,
+) -> Result<(), String> {
+    let checkout = ctx.roots.create_dir_all(base).map_err(|e| e.to_string())?;
+    let specs: Vec<String> = checkout
+        .list()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(n, _)| n.to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".spec"))
+        .collect();
+    let [spec] = specs.as_slice() else {
+        return Err(format!(
+            "discover `dist-git-source: true`: expected one spec file in `{}`, found {}",
+            base.display(),
+            specs.len()
+        ));
+    };
+    let source = plan_dir.join("discover/source");
+    let top = ctx.workdir.join("dist-git-source");
+    for d in [&source, &top] {
+        ctx.roots.create_dir_all(d).map_err(|e| e.to_string())?;
+    }
+    let define = |k: &str, v: &Path| format!("{k} {}", v.display());
+    let mut c = Command::new("rpmbuild");
+    c.args(["-bp", "--nodeps"])
+        .args(["--define", &define("_topdir", &top)])
+        .args(["--define", &define("_tmppath", &top)])
+        .args(["--define", &define("_sourcedir", base)])
+        .args(["--define", &define("_builddir", &source)])
+        .arg(base.join(spec))
+        .current_dir(base);
+    let ended = with_output(ctx, log, |ctx| {
+        ctx.run_task(c, &[], Duration::from_secs(600), env)
+    })
+    .map_err(|e| format!("discover `dist-git-source: true`: cannot run rpmbuild: {e}"))?;
+    if matches!(ended, crate::process::Ended::Exited(s) if s.success()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "discover `dist-git-source: true`: %prep of {spec} ended {} (its output is in the plan's log.txt; a source from the lookaside cache must be fetched first, with `fedpkg sources`)",
+            ended_words(&ended)
+        ))
+    }
 }
 
 /// The `install` phase's packages that `rpm -q --whatprovides` does not find
