@@ -301,3 +301,34 @@ pub fn syntax_diagnostic(text: &str) -> crate::diagnostic::Diagnostic {
         None => d,
     }
 }
+
+/// What differs between the host a playbook wants (`taskotron_match_host_*`:
+/// `arch`, `distro`, `release`) and this one, said as warnings: the original's
+/// scheduler picked a machine by them, a run here runs where it is.
+pub fn host_mismatches(want: &[(String, String)], run_arch: &str) -> Vec<String> {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let field = |k: &str| {
+        release.lines().find_map(|l| {
+            let v = l.strip_prefix(k)?.strip_prefix('=')?;
+            Some(v.trim_matches('"').to_string())
+        })
+    };
+    let mut out = Vec::new();
+    for (what, value) in want {
+        let here = match what.as_str() {
+            "arch" => Some(std::env::consts::ARCH.to_string()),
+            "distro" => field("ID"),
+            "release" => field("VERSION_ID"),
+            _ => None,
+        };
+        let matches = here.as_deref() == Some(value.as_str())
+            || (what == "arch" && value == run_arch && here.as_deref() == Some(run_arch));
+        if !matches {
+            out.push(format!(
+                "the playbook asks for a host with {what} `{value}` (taskotron_match_host_{what}); this one has {}: it runs here all the same",
+                here.map_or_else(|| "none".to_string(), |h| format!("`{h}`"))
+            ));
+        }
+    }
+    out
+}

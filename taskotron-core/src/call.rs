@@ -330,6 +330,7 @@ fn run(
         warnings: Vec::new(),
         sandbox: None,
         partial: None,
+        keep_scratch: false,
     };
     let params: directive::Params = request.params.clone().into_iter().collect();
     let value = directive.run(&params, &mut ctx);

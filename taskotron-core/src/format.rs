@@ -127,6 +127,10 @@ pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut names = Vec::new();
     let mut kind: Option<(PlaybookKind, String)> = None;
+    // The runner's part of a Taskotron playbook's first play: how long to keep
+    // its machine, and what host it wants.
+    let mut keepalive: i64 = 0;
+    let mut host: Vec<(String, String)> = Vec::new();
     // A playbook reaches the network only when it says so (`taskotron_network:
     // true` in a play's vars, or an STI suite that clones `repositories`), as a
     // formula says `environment.network`.
@@ -181,6 +185,9 @@ pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
                 Some(taskotron_tap::yaml::NodeValue::Bool(true))
             )
         });
+        if let Some(vars) = first.get("vars") {
+            read_runner_vars(vars, &mut keepalive, &mut host, &mut problems, &at);
+        }
         let generic = first
             .get("vars")
             .and_then(|v| v.get("taskotron_generic_task"));
@@ -269,7 +276,7 @@ pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
              \x20     sti: true\n"
         ));
     }
-    Ok(format!(
+    let mut text = format!(
         "# The formula of a playbook task: its playbooks, run in order.\n\
          name: {name}\n\
          namespace: dist\n\
@@ -281,7 +288,58 @@ pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
          \x20 - name: playbooks\n\
          \x20   ansible:\n\
          \x20     playbooks: [{list}]\n"
-    ))
+    );
+    if keepalive > 0 {
+        text.push_str(&format!("      keepalive_minutes: {keepalive}\n"));
+    }
+    if !host.is_empty() {
+        let pairs: Vec<String> = host
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", serde_json::to_string(v).unwrap_or_default()))
+            .collect();
+        text.push_str(&format!("      match_host: {{{}}}\n", pairs.join(", ")));
+    }
+    Ok(text)
+}
+
+/// Reads the runner's variables of a Taskotron playbook's first play:
+/// `taskotron_keepalive_minutes` (the most of them wins) and
+/// `taskotron_match_host_arch|distro|release`.
+fn read_runner_vars(
+    vars: &taskotron_tap::yaml::Node,
+    keepalive: &mut i64,
+    host: &mut Vec<(String, String)>,
+    problems: &mut Vec<Diagnostic>,
+    at: &dyn Fn(&taskotron_tap::yaml::Node, Diagnostic) -> Diagnostic,
+) {
+    use taskotron_tap::yaml::NodeValue;
+    if let Some(k) = vars.get("taskotron_keepalive_minutes") {
+        match k.value {
+            NodeValue::Int(n) if n >= 0 => *keepalive = (*keepalive).max(n),
+            _ => problems.push(at(
+                k,
+                Diagnostic::error("`taskotron_keepalive_minutes` is not a number of minutes")
+                    .expected("a whole number, such as `taskotron_keepalive_minutes: 30`"),
+            )),
+        }
+    }
+    for (what, example) in [
+        ("arch", "x86_64"),
+        ("distro", "fedora"),
+        ("release", "\"41\""),
+    ] {
+        let key = format!("taskotron_match_host_{what}");
+        let Some(v) = vars.get(&key) else { continue };
+        match &v.value {
+            NodeValue::Str(s, _) => host.push((what.into(), s.clone())),
+            NodeValue::Int(i) => host.push((what.into(), i.to_string())),
+            _ => problems.push(at(
+                v,
+                Diagnostic::error(format!("`{key}` is not a name"))
+                    .expected(format!("a string, such as `{key}: {example}`")),
+            )),
+        }
+    }
 }
 
 /// A task name from the directory `dir` (its own name, in the characters a task

@@ -533,6 +533,8 @@ pub fn run(
     ));
     let total = formula.actions.len();
     let mut failed = false;
+    // A task may ask to keep its workdir for a look (a playbook's keepalive).
+    let mut keep_scratch = false;
     // The tests each action's page section lists.
     let mut pages: Vec<(usize, stream::Listed)> = Vec::new();
     // Every action's tests, as they are read, for results.junit.xml.
@@ -646,6 +648,10 @@ pub fn run(
             observer.event(Event::Warning { message: &message });
         }
         entry.exit_code = ran.process_exit;
+        if ran.keep_scratch && !keep_scratch {
+            keep_scratch = true;
+            log.line("the run's workdir is kept for a look, as the task asked (taskotron_keepalive_minutes)");
+        }
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
             observer.event(Event::Test {
@@ -856,7 +862,7 @@ pub fn run(
         report.execution_status = ExecutionStatus::NotOk;
         report.status = Some(format!("cannot write execution.json: {e}"));
     }
-    if report.is_ok() {
+    if report.is_ok() && !keep_scratch {
         let _ = std::fs::remove_dir_all(scratch(opts, &run_id));
     }
     Ok(report)
@@ -993,6 +999,7 @@ impl Setting<'_> {
             cases: Vec::new(),
             warnings: Vec::new(),
             partial: None,
+            keep_scratch: false,
         };
         let (logs, kept) = match logs {
             Ok(files) => {
@@ -1044,9 +1051,11 @@ impl Setting<'_> {
                 warnings: Vec::new(),
                 sandbox: self.sandbox.clone(),
                 partial: None,
+                keep_scratch: false,
             };
             let value = action.directive.run(&params, &mut ctx);
             ran.partial = ctx.partial.take();
+            ran.keep_scratch = ctx.keep_scratch;
             *exit_code = ctx.exit_code;
             ran.process_exit = ctx.process_exit;
             ran.stream_start = ctx.stream_start;
@@ -1227,6 +1236,8 @@ struct Ran {
     warnings: Vec<String>,
     /// What a failed directive had produced before it failed.
     partial: Option<Value>,
+    /// The directive asked to keep the run's workdir.
+    keep_scratch: bool,
 }
 
 /// Substitutes an action's parameters as its directive's shape says. A shell line

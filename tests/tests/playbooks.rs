@@ -78,6 +78,21 @@ fn what_cannot_run_is_refused_with_its_place() {
         err.contains("tests_sti.yml:1:3") && err.contains("a task's playbooks are of one kind"),
         "{err}"
     );
+    // The runner's variables of the first play have their types.
+    let keep = task(&[(
+        "tests.yml",
+        "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n    taskotron_keepalive_minutes: soon\n    taskotron_match_host_arch: [x86_64]\n  tasks: []\n",
+    )]);
+    let (code, _, _, err) = run(keep.path(), "htop-1-1.fc41", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("tests.yml:4:34") && err.contains("not a number of minutes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tests.yml:5:32") && err.contains("`taskotron_match_host_arch` is not a name"),
+        "{err}"
+    );
     // A value that is not `true`, and a file that is no YAML: each with its place.
     let odd = task(&[
         (
@@ -262,6 +277,20 @@ fn a_playbook_task_runs_as_taskotron_ran_it() {
             "network declared: {declared}: {report}"
         );
     }
+    // The first play's runner variables: keep the workdir for a look, and say
+    // what host the playbook wanted when this one is another.
+    let kept = RESULTS.replace(
+        "taskotron_generic_task: true\n",
+        "taskotron_generic_task: true\n    taskotron_keepalive_minutes: 30\n    taskotron_match_host_distro: no-such-distro\n",
+    );
+    let dir = task(&[("tests.yml", &kept)]);
+    let (code, _, _, err) = run(dir.path(), "x-1-1.fc41", &env);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("Kept the workdir"), "{err}");
+    assert!(
+        err.contains("distro `no-such-distro` (taskotron_match_host_distro)"),
+        "{err}"
+    );
     // A hostile item is an argument, never a command line.
     let (code, report, run_dir, err) = run(&tasks, "x-1-1.fc41;touch${IFS}pwned", &env);
     assert_eq!(
@@ -310,6 +339,26 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
         report["results"][0]["checkname"], "dist.two",
         "and its results are the run's: {report}"
     );
+    // ansible-playbook killed at the action's timeout: named, with its log's
+    // end, and the next playbook still runs and reports.
+    let slow = task(&[
+        (
+            "tests_a.yml",
+            "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: about to hang\n      ansible.builtin.debug: {msg: hanging now}\n    - ansible.builtin.command: sleep 120\n",
+        ),
+        ("tests_b.yml", RESULTS),
+    ]);
+    let mut timed = env.to_vec();
+    timed.push(("TASKOTRON_ACTION_TIMEOUT", "4s"));
+    let (code, report, _, err) = run(slow.path(), "htop-3.3.0-1.fc41", &timed);
+    assert_eq!(code, Some(1), "{err}");
+    let status = report["status"].as_str().unwrap_or_default();
+    assert!(
+        status.contains("tests_a.yml: ansible-playbook ended past its time")
+            && status.contains("hanging now"),
+        "{status}"
+    );
+    assert_eq!(report["results"][0]["checkname"], "dist.two", "{report}");
     // A playbook that does not pass the syntax check: refused with its place,
     // before anything runs.
     let bad = task(&[

@@ -96,22 +96,23 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
                 Some(o) if !o.is_success() => Tone::Bad,
                 _ => Tone::Good,
             };
-            shell.status("Finished", &format!("OK in {seconds:.2}s{outcome}"), tone)
+            shell.status("Finished", &format!("OK in {seconds:.2}s{outcome}"), tone);
         }
         ExecutionStatus::NotOk => {
             shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad);
-            let workdir = runner::workdir(&opts, &report.run_id);
-            if workdir.is_dir() {
-                shell.status(
-                    "Kept",
-                    &format!(
-                        "the workdir {} for a look (`taskotron gc` removes it)",
-                        workdir.display()
-                    ),
-                    Tone::Warn,
-                );
-            }
         }
+    }
+    // A NOT_OK run keeps its workdir, and so does one whose task asked to.
+    let workdir = runner::workdir(&opts, &report.run_id);
+    if opts.remote.is_none() && workdir.is_dir() {
+        shell.status(
+            "Kept",
+            &format!(
+                "the workdir {} for a look (`taskotron gc` removes it)",
+                workdir.display()
+            ),
+            Tone::Warn,
+        );
     }
     if let Some(path) = &args.report_file {
         taskotron_core::handoff::write_report(path, &report, opts.deferred())

@@ -52,6 +52,18 @@ static SPEC: Spec = Spec {
                 kind: ParamKind::Any,
                 doc: "an STI suite's result name (default: the config's `sti_checkname`)",
             },
+            Param {
+                name: "keepalive_minutes",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "`taskotron_keepalive_minutes`: above 0, the run's workdir is kept for a look, as after a failure",
+            },
+            Param {
+                name: "match_host",
+                required: false,
+                kind: ParamKind::Any,
+                doc: "`taskotron_match_host_*` (`arch`, `distro`, `release`): the host the playbooks want; another is said",
+            },
         ],
         extra: false,
     },
@@ -384,6 +396,19 @@ impl Directive for Ansible {
 
     fn run(&self, params: &Params, ctx: &mut Context) -> Result<Value, Failure> {
         let playbooks = playbooks_of(params)?;
+        if params
+            .get("keepalive_minutes")
+            .and_then(Value::as_i64)
+            .is_some_and(|m| m > 0)
+        {
+            ctx.keep_scratch = true;
+        }
+        if let Some(Value::Object(want)) = params.get("match_host") {
+            let want: Vec<(String, String)> =
+                want.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+            let mismatches = crate::ansible::host_mismatches(&want, &ctx.arch);
+            ctx.warnings.extend(mismatches);
+        }
         let setup = Setup::new(ctx)?;
         if params
             .get("sti")

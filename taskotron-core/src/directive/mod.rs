@@ -173,6 +173,9 @@ pub struct Context {
     /// The results (ResultYAML) a directive had made when it failed (a
     /// playbook of several): the run keeps them, and the action still fails.
     pub partial: Option<Value>,
+    /// Set by a directive whose task asked to keep its machine for a look
+    /// (`taskotron_keepalive_minutes`): the run keeps its workdir even when OK.
+    pub keep_scratch: bool,
 }
 
 /// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and
