@@ -57,6 +57,7 @@ fn only_the_process_module_starts_programs() {
             "directive/createrepo.rs",
             "directive/python.rs",
             "directive/shell.rs",
+            "directive/sti.rs",
             "directive/tmt.rs",
             "process.rs",
             "sandbox.rs",
@@ -69,6 +70,9 @@ fn only_the_process_module_starts_programs() {
         holding("tool_output("),
         ["ansible.rs", "process.rs", "rpmenv.rs", "sandbox.rs"]
     );
+    // With its own environment: ansible-playbook's syntax check before an
+    // unconfined run (`ansible::check_syntax`).
+    assert_eq!(holding("tool_output_in("), ["ansible.rs", "process.rs"]);
     // No process of a sandboxed run starts outside its sandbox: the directives go
     // through the context, and only the context calls `process::run_task`.
     for file in [
@@ -76,6 +80,7 @@ fn only_the_process_module_starts_programs() {
         "directive/createrepo.rs",
         "directive/python.rs",
         "directive/shell.rs",
+        "directive/sti.rs",
         "directive/tmt.rs",
     ] {
         assert!(holding(".run_task(").contains(&file.to_string()), "{file}");
@@ -87,10 +92,12 @@ fn only_the_process_module_starts_programs() {
 
 #[test]
 fn only_the_runner_reads_the_callers_environment_for_a_task() {
-    // The allow-list is applied where the environment is read; config takes its
-    // environment as a function.
-    assert_eq!(holding("std::env::vars"), ["runner.rs"]);
-    assert!(holding("taskenv::inherited(").contains(&"runner.rs".to_string()));
+    // The allow-list is applied where the environment is read (the runner, and a
+    // directive called alone); config takes its environment as a function.
+    assert_eq!(holding("std::env::vars"), ["call.rs", "runner.rs"]);
+    for file in ["call.rs", "runner.rs"] {
+        assert!(holding("taskenv::inherited(").contains(&file.to_string()), "{file}");
+    }
 }
 
 #[test]
