@@ -96,7 +96,10 @@ fn only_the_runner_reads_the_callers_environment_for_a_task() {
     // directive called alone); config takes its environment as a function.
     assert_eq!(holding("std::env::vars"), ["call.rs", "runner.rs"]);
     for file in ["call.rs", "runner.rs"] {
-        assert!(holding("taskenv::inherited(").contains(&file.to_string()), "{file}");
+        assert!(
+            holding("taskenv::inherited(").contains(&file.to_string()),
+            "{file}"
+        );
     }
 }
 

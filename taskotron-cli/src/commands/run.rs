@@ -22,8 +22,10 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     let formula = loaded.formula;
     let mocks = match &args.mock {
         None => None,
-        Some(fixture) => match crate::mocks::start(Some(&fixture_path(formula.taskdir(), fixture)))
-        {
+        Some(fixture) => match crate::mocks::start(Some(&fixture_path(
+            &[args.task.as_path(), formula.taskdir()],
+            fixture,
+        ))) {
             Ok(m) => Some(m),
             Err(d) => return Err(ExpectedError::invalid(*d)),
         },
@@ -193,9 +195,18 @@ fn print_human(report: &ExecutionReport) {
 
 /// Finds the fixture of `run --mock`: a path as typed (from the current
 /// directory), else one in the task (see [`taskotron_core::testrun::case_fixture`]).
-fn fixture_path(taskdir: &std::path::Path, fixture: &std::path::Path) -> std::path::PathBuf {
+fn fixture_path(dirs: &[&std::path::Path], fixture: &std::path::Path) -> std::path::PathBuf {
     if fixture.is_file() {
         return fixture.to_path_buf();
     }
-    taskotron_core::testrun::case_fixture(taskdir, fixture)
+    // The directory given first (a dist-git checkout whose suites are in its
+    // `tests/`), then the task's own.
+    let found = dirs
+        .iter()
+        .filter(|d| d.is_dir())
+        .map(|d| taskotron_core::testrun::case_fixture(d, fixture))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        taskotron_core::testrun::case_fixture(dirs.last().copied().unwrap_or(fixture), fixture)
+    })
 }

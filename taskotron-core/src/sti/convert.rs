@@ -23,6 +23,9 @@ pub struct Conversion {
     pub notes: Vec<String>,
 }
 
+/// A suite: its playbook's file name (in `tests/`) and text.
+pub type Suite = (String, String);
+
 /// One test of a suite.
 struct Test {
     name: String,
@@ -133,7 +136,7 @@ fn slug(name: &str) -> String {
 /// A playbook that is not YAML, not an STI suite, or converts to no test.
 #[allow(clippy::too_many_lines)]
 pub fn convert(
-    playbooks: &[(String, String)],
+    playbooks: &[Suite],
     dirs: &dyn Fn(&str) -> bool,
 ) -> Result<Conversion, Vec<Diagnostic>> {
     let mut out = Conversion::default();
@@ -352,7 +355,7 @@ pub fn write(root: &Path, conversion: &Conversion, force: bool) -> Result<(), Ve
 ///
 /// # Errors
 /// None are there, or one cannot be read.
-pub fn suites_of(dir: &Path) -> Result<(PathBuf, Vec<(String, String)>), Vec<Diagnostic>> {
+pub fn suites_of(dir: &Path) -> Result<(PathBuf, Vec<Suite>), Vec<Diagnostic>> {
     let (root, tests) = if crate::format::playbooks(&dir.join("tests")).is_empty() {
         (
             dir.parent()
