@@ -22,6 +22,12 @@ pub const NO_TESTS: i32 = 4;
 /// action asked for, or 100 with `fail_on_results` when a result needs attention.
 pub fn of_run(report: &taskotron_core::ExecutionReport, fail_on_results: bool) -> i32 {
     if !report.is_ok() {
+        // A playbook that does not parse: nothing of the task ran, as for a
+        // formula that does not load.
+        let invalid = taskotron_core::ansible::PLAYBOOK_INVALID.name;
+        if report.failure.as_ref().is_some_and(|f| f.kind == invalid) {
+            return INVALID_INPUT;
+        }
         return NOT_OK;
     }
     let asked = report.exit_code.unwrap_or(OK);

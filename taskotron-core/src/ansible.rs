@@ -191,82 +191,19 @@ pub fn bash() -> Option<&'static str> {
     Path::new("/bin/bash").is_file().then_some("/bin/bash")
 }
 
-/// Checks the playbooks of a playbook task before its run, as `ansible-playbook
-/// --syntax-check` does, so that one that would not run is refused with its
-/// place (exit 2) before anything runs. Only where the run itself is here and
-/// unconfined (`isolation: none`, no `--ssh`): a sandboxed or remote run checks
-/// them where it runs, in the `ansible` directive, since the check parses what
-/// the task wrote. No ansible-playbook to be had: nothing to say here (the run
-/// says how to install it).
-///
-/// # Errors
-/// The check failed: its error at the place it names.
-pub fn check_syntax(
-    formula: &crate::formula::Formula,
-    opts: &crate::runner::RunOptions,
-) -> Result<(), Vec<crate::diagnostic::Diagnostic>> {
-    if crate::format::of(&formula.file) != crate::format::TaskFormat::Playbooks
-        || opts.isolation != crate::Isolation::None
-        || opts.remote.is_some()
-    {
-        return Ok(());
-    }
-    let services = &opts.services;
-    let Ok(argv) = playbook(
-        services.ansible_playbook.as_deref(),
-        services.tools_dir.as_deref(),
-        &opts.python,
-    ) else {
-        return Ok(());
-    };
-    let Ok(ours) = crate::sti::install_for(&opts.reporting.state_dir) else {
-        return Ok(());
-    };
-    let files = crate::format::playbook_files(&formula.file);
-    let mut args: Vec<std::ffi::OsString> = argv[1..].iter().map(Into::into).collect();
-    args.extend(["--syntax-check", "-i", "localhost,"].map(Into::into));
-    args.extend(files.iter().map(Into::into));
-    let scratch = tempfile::tempdir().map_err(|e| {
-        vec![crate::diagnostic::Diagnostic::error(format!(
-            "cannot check the playbooks: {e}"
-        ))]
-    })?;
-    let mut env: Vec<(String, String)> = ["PATH", "LANG", "HOME"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_string(), v)))
-        .collect();
-    env.extend([
-        ("ANSIBLE_NOCOLOR".into(), "1".into()),
-        ("ANSIBLE_LOCALHOST_WARNING".into(), "0".into()),
-        ("ANSIBLE_INVENTORY_UNPARSED_WARNING".into(), "0".into()),
-        (
-            "ANSIBLE_LOCAL_TEMP".into(),
-            scratch.path().display().to_string(),
-        ),
-        ("ANSIBLE_ROLES_PATH".into(), crate::sti::roles_path(&ours)),
-        (
-            "ANSIBLE_LIBRARY".into(),
-            ours.join("library").display().to_string(),
-        ),
-        (
-            "ANSIBLE_MODULE_UTILS".into(),
-            ours.join("module_utils").display().to_string(),
-        ),
-    ]);
-    let Ok(out) = crate::process::tool_output_in(&argv[0], &args, formula.taskdir(), &env) else {
-        return Ok(());
-    };
-    // Exit code 4: a parse error; anything else is no verdict on the playbooks.
-    if out.status.code() != Some(4) {
-        return Ok(());
-    }
-    let text = String::from_utf8_lossy(&out.stderr);
-    Err(vec![syntax_diagnostic(&text)])
-}
+/// The failure of a playbook that does not pass `ansible-playbook
+/// --syntax-check`: nothing of the task ran, and `taskotron run` ends with exit
+/// code 2 (invalid input), as for a formula that does not load.
+pub const PLAYBOOK_INVALID: crate::failure::FailureKind =
+    crate::failure::FailureKind::new("PLAYBOOK_INVALID", crate::failure::Cause::Task);
 
 /// The diagnostic of ansible-playbook's error `text`: its `ERROR!` line, at the
-/// file, line and column its "The error appears to be in" sentence names.
-pub fn syntax_diagnostic(text: &str) -> crate::diagnostic::Diagnostic {
+/// file, line and column its "The error appears to be in" sentence names, that
+/// file shown as `shown` says (a suite runs from a copy of its checkout).
+pub fn syntax_diagnostic(
+    text: &str,
+    shown: &dyn Fn(&Path) -> PathBuf,
+) -> crate::diagnostic::Diagnostic {
     use crate::diagnostic::Diagnostic;
     let message = text
         .lines()
@@ -292,7 +229,7 @@ pub fn syntax_diagnostic(text: &str) -> crate::diagnostic::Diagnostic {
         Some((file, line, column)) => {
             let source = std::fs::read_to_string(&file).unwrap_or_default();
             d.at(
-                Some(&file),
+                Some(&shown(&file)),
                 &source,
                 taskotron_tap::diagnostic::Location { line, column },
                 1,

@@ -627,25 +627,6 @@ pub fn tool_output(program: &str, args: &[&str]) -> io::Result<std::process::Out
         .output()
 }
 
-/// [`tool_output`] in `cwd` with exactly `env` as the environment.
-///
-/// # Errors
-/// The program could not be started.
-pub fn tool_output_in(
-    program: &std::path::Path,
-    args: &[std::ffi::OsString],
-    cwd: &std::path::Path,
-    env: &[(String, String)],
-) -> io::Result<std::process::Output> {
-    Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-}
-
 /// True when `program` is a path to an executable file, or an executable file in
 /// one of `path`'s directories.
 pub fn on_path(program: &str, path: &std::ffi::OsStr) -> bool {

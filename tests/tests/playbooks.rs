@@ -359,8 +359,9 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
         "{status}"
     );
     assert_eq!(report["results"][0]["checkname"], "dist.two", "{report}");
-    // A playbook that does not pass the syntax check: refused with its place,
-    // before anything runs.
+    // A playbook that does not pass the syntax check: refused with its place
+    // (exit 2, as a formula that does not load), before anything runs, with or
+    // without the sandbox.
     let bad = task(&[
         ("tests.yml", RESULTS),
         (
@@ -368,36 +369,32 @@ fn a_failing_playbook_is_named_and_the_others_keep_their_results() {
             "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - nosuchmodule: {x: 1}\n",
         ),
     ]);
-    let (code, _, run_dir, err) = run(bad.path(), "htop-3.3.0-1.fc41", &env);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(
-        err.contains("tests_z.yml:5:7")
-            && err.contains("couldn't resolve module/action 'nosuchmodule'"),
-        "{err}"
-    );
-    assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
-    // In a sandbox the check runs there, in the run: the same refusal, as the
-    // run's failure.
     let mut sandboxed = env.to_vec();
     sandboxed.push(("TASKOTRON_ISOLATION", "sandbox"));
-    let (code, report, run_dir, _) = run(bad.path(), "htop-3.3.0-1.fc41", &sandboxed);
-    assert_eq!(code, Some(1));
-    let status = report["status"].as_str().unwrap_or_default();
-    assert!(
-        status.contains("--syntax-check") && status.contains("tests_z.yml"),
-        "{status}"
-    );
-    assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
+    for env in [&env[..], &sandboxed[..]] {
+        let (code, report, run_dir, err) = run(bad.path(), "htop-3.3.0-1.fc41", env);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(report["failure"]["kind"], "PLAYBOOK_INVALID", "{report}");
+        let status = report["status"].as_str().unwrap_or_default();
+        let place = format!("{}:5:7", bad.path().join("tests_z.yml").display());
+        assert!(
+            status.contains(&place)
+                && status.contains("couldn't resolve module/action 'nosuchmodule'")
+                && status.contains("nothing ran"),
+            "{status}"
+        );
+        assert!(!run_dir.join("tests.yml").exists(), "nothing ran");
+    }
     // A lone playbook is parsed whole before anything of it runs: the same error.
     let lone = task(&[(
         "tests.yml",
         "- hosts: localhost\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - ansible.builtin.file: {path: '{{ artifacts }}/ran', state: touch}\n    - nosuchmodule: {x: 1}\n",
     )]);
     let (code, report, run_dir, _) = run(lone.path(), "htop-3.3.0-1.fc41", &sandboxed);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2));
     let status = report["status"].as_str().unwrap_or_default();
     assert!(
-        status.contains("--syntax-check") && status.contains("nothing ran"),
+        status.contains("tests.yml:6:7") && status.contains("nothing ran"),
         "{status}"
     );
     assert!(!run_dir.join("tests.yml/ran").exists(), "nothing of it ran");
@@ -583,6 +580,17 @@ fn what_goes_wrong_in_an_sti_suite_is_named_and_nothing_is_lost() {
     );
     assert_eq!(code, Some(2), "{err}");
     assert!(!run_dir.join("pwned").exists());
+    // A suite that does not parse: its place in the task directory (not in the
+    // copy it ran from), exit 2.
+    let bad = task(&[(
+        "tests.yml",
+        "- hosts: localhost\n  tasks:\n    - nosuchmodule: {x: 1}\n",
+    )]);
+    let (code, report, _, err) = run_mocked(bad.path(), "sti-smoke-1.0-1.fc41", &fixture, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    let status = report["status"].as_str().unwrap_or_default();
+    let place = format!("{}:3:7", bad.path().join("tests.yml").display());
+    assert!(status.contains(&place), "{status}");
 }
 
 #[test]

@@ -54,7 +54,6 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
     if args.defer_reporting {
         opts.defer_reporting();
     }
-    taskotron_core::ansible::check_syntax(&formula, &opts).map_err(ExpectedError::InvalidInput)?;
     if let (Some(remote), Some(_)) = (&opts.remote, &args.mock) {
         return Err(ExpectedError::invalid(
             Diagnostic::error(format!(

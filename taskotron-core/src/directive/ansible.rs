@@ -85,11 +85,24 @@ pub(super) fn fail(e: impl std::fmt::Display) -> Failure {
     Failure::new(format!("ansible: {e}"))
 }
 
-/// The failure of a playbook that does not parse: nothing ran.
-pub(super) fn refused(why: &str) -> Failure {
-    Failure::new(format!(
-        "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{why}"
-    ))
+/// The failure of a playbook that does not parse (`log`, ansible-playbook's
+/// output): nothing ran. Its place is shown in the task directory (`copy` is
+/// where the playbooks ran from, when that is a copy of it).
+pub(super) fn refused(log: &str, ctx: &Context, copy: &Path) -> Failure {
+    let taskdir = ctx.taskdir.clone();
+    let copy = copy.to_path_buf();
+    let shown = move |p: &Path| {
+        p.strip_prefix(&copy)
+            .map_or_else(|_| p.to_path_buf(), |rel| taskdir.join(rel))
+    };
+    let d = crate::ansible::syntax_diagnostic(log, &shown);
+    Failure::named(
+        crate::ansible::PLAYBOOK_INVALID,
+        format!(
+            "ansible: a playbook does not pass `ansible-playbook --syntax-check`; nothing ran:\n{}",
+            crate::diagnostic::render_all(&[d]).trim_end()
+        ),
+    )
 }
 
 /// What every playbook of a run is started with.
@@ -265,7 +278,7 @@ impl Setup {
             return Ok(());
         }
         let out = work.read_to_string(log, 1 << 20).unwrap_or_default();
-        Err(refused(&tail(out.trim(), 8)))
+        Err(refused(&out, ctx, cwd))
     }
 
     /// Runs playbook `p` of `cwd` with `args` after it, its output in
@@ -291,10 +304,11 @@ impl Setup {
             .map_err(|e| fail(format!("cannot start ansible-playbook: {e}")))
     }
 
-    /// The refusal of a lone playbook that did not parse (exit code 4), with
-    /// the end of its log.
+    /// The refusal of a lone playbook that did not parse (exit code 4), at
+    /// the place its log names; `cwd` is where it ran from.
     pub(super) fn parse_refused(
-        p: &str,
+        ctx: &Context,
+        cwd: &Path,
         playbooks: usize,
         ended: &crate::process::Ended,
         art: &taskotron_beneath::Dir,
@@ -304,7 +318,7 @@ impl Setup {
             let out = art
                 .read_to_string("ansible.log", 16 << 20)
                 .unwrap_or_default();
-            refused(&format!("{p}: {}", tail(out.trim(), 8)))
+            refused(&out, ctx, cwd)
         })
     }
 
@@ -455,7 +469,7 @@ impl Directive for Ansible {
                     ctx.run_task(rpm, &[], Duration::from_secs(60), &env)
                 });
             }
-            if let Some(f) = Setup::parse_refused(p, playbooks.len(), &ended, &art) {
+            if let Some(f) = Setup::parse_refused(ctx, &taskdir, playbooks.len(), &ended, &art) {
                 return Err(f);
             }
             failed.extend(Setup::failed(p, &ended, &art));

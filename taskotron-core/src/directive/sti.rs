@@ -145,7 +145,7 @@ pub(super) fn run(
             ctx.env = old;
             r?
         };
-        if let Some(f) = Setup::parse_refused(p, playbooks.len(), &ended, &art) {
+        if let Some(f) = Setup::parse_refused(ctx, &copy, playbooks.len(), &ended, &art) {
             return Err(f);
         }
         failed.extend(Setup::failed(p, &ended, &art));
