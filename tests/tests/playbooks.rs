@@ -23,29 +23,7 @@ fn task(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// `taskotron run DIR` with `env`: exit code, JSON report, run directory, stderr.
 fn run(dir: &Path, item: &str, env: &[(&str, &str)]) -> (Option<i32>, Value, PathBuf, String) {
-    let work = tempfile::tempdir().unwrap().keep();
-    let mut c = Command::new(taskotron());
-    c.arg("run")
-        .arg(dir)
-        .args(["-i", item, "-t", "koji_build", "-a", "x86_64"])
-        .args(["--format", "json", "--artifacts"])
-        .arg(work.join("artifacts"))
-        .env("TASKOTRON_TMPDIR", work.join("tmp"))
-        .env("TASKOTRON_STATE_DIR", work.join("state"));
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().unwrap();
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
-    let run_dir = work
-        .join("artifacts")
-        .join(report["run_id"].as_str().unwrap_or("none"));
-    (
-        o.status.code(),
-        report,
-        run_dir,
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    run_with(dir, item, env, &[])
 }
 
 const RESULTS: &str = "- hosts: localhost\n  gather_facts: false\n  vars:\n    taskotron_generic_task: true\n  tasks:\n    - name: results\n      ansible.builtin.copy:\n        dest: \"{{ artifacts }}/taskotron/results.yml\"\n        content: \"results:\\n  - {item: '{{ taskotron_item }}', type: koji_build, checkname: dist.two, outcome: PASSED}\\n\"\n";
@@ -415,6 +393,7 @@ fn run_mocked(
     run_with(dir, item, &env, &["--mock", &fixture])
 }
 
+/// [`run`] with `args` added.
 fn run_with(
     dir: &Path,
     item: &str,

@@ -24,6 +24,18 @@ fn setup(mocks: &MockServices) -> Setup {
     }
 }
 
+/// A run's place under `dir`: its directories only.
+fn run_place(dir: &Path) -> Place {
+    Place {
+        taskdir: dir.to_path_buf(),
+        workdir: Some(dir.join("work")),
+        artifactsdir: Some(dir.join("artifacts")),
+        also: vec![],
+        any_target: false,
+        defaults: Default::default(),
+    }
+}
+
 /// What `script` prints as JSON, run with the embedded libtaskotron on its path
 /// and `env`.
 fn python(script: &str, env: &[(&str, String)]) -> Value {
@@ -137,14 +149,7 @@ fn the_python_koji_directive_answers_as_the_rust_one_by_both_ways() {
     // caller's (which points nowhere here).
     let run = tempfile::tempdir().unwrap();
     let socket = run.path().join("call.sock");
-    let place = Place {
-        taskdir: run.path().to_path_buf(),
-        workdir: Some(run.path().join("work")),
-        artifactsdir: Some(run.path().join("artifacts")),
-        also: vec![],
-        any_target: false,
-        defaults: Default::default(),
-    };
+    let place = run_place(run.path());
     let server = Server::start(&socket, setup.clone(), place).unwrap();
     let target = run.path().join("work/rpms");
     let env = vec![
@@ -172,14 +177,7 @@ fn a_run_socket_keeps_calls_beneath_the_run() {
     let run = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let socket = run.path().join("call.sock");
-    let place = Place {
-        taskdir: run.path().to_path_buf(),
-        workdir: Some(run.path().join("work")),
-        artifactsdir: Some(run.path().join("artifacts")),
-        also: vec![],
-        any_target: false,
-        defaults: Default::default(),
-    };
+    let place = run_place(run.path());
     let _server = Server::start(&socket, setup(&mocks), place).unwrap();
     let script = r#"
 import json, os
