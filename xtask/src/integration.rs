@@ -307,7 +307,7 @@ pub fn run_tests() -> Result<(u64, u64)> {
 /// is built first, whatever was built before (a fresh clone, a release build).
 fn plan() -> ((String, Command), Command) {
     let mut test = cargo();
-    test.args(["test", "--package", "taskotron-tests"]);
+    test.args(["test", "--no-fail-fast", "--package", "taskotron-tests"]);
     for t in TARGETS {
         test.args(["--test", t]);
     }
