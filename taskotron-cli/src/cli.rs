@@ -186,6 +186,16 @@ pub enum Command {
         after_help = "Examples:\n  taskotron jobs\n  taskotron jobs --state crashed --format json"
     )]
     Jobs(JobsArgs),
+    /// A check's results or a test case's outcomes over builds, newest first.
+    #[command(
+        after_help = "Examples:\n  taskotron history dist.rpmlint --package htop\n  taskotron history /tests/basic --arch x86_64 --format json\n\nNAME is a result's name (a check) or a test case's name; every run on this\nmachine is kept in <state_dir>/history.sqlite (`taskotron gc` bounds it).\nExit codes: 0 listed, 4 nothing recorded under that name."
+    )]
+    History(HistoryArgs),
+    /// What changed between two runs' tests: newly failing, fixed, still failing, new, gone.
+    #[command(
+        after_help = "Examples:\n  taskotron compare 3f2a 9c1e\n  taskotron compare 3f2a 9c1e --format json\n\nRUN_A is the earlier run, RUN_B the later; a prefix of a run's id is enough. Every\nrun compares itself with the previous build of its package when it ends.\nExit codes: 0 nothing newly fails, 100 a test newly fails, 2 an unknown run."
+    )]
+    Compare(CompareArgs),
     /// Delete old run directories and finished jobs.
     #[command(
         after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the COMPLETED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
@@ -358,6 +368,37 @@ pub enum BuildbotCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A check (result name) or a test case's name.
+    pub name: String,
+    /// Only the builds of this package.
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Only runs on this arch.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// At most this many lines.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run (its id, or a prefix of it).
+    pub run_a: String,
+    /// The later run.
+    pub run_b: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `gc`.

@@ -1203,14 +1203,16 @@ fn scheduled_jobs_run_on_a_worker_and_bad_ones_crash_with_a_cause() {
         ),
         (Some(3), Some(2))
     );
+    assert_eq!(would["history_runs"].as_u64(), Some(2), "{would}");
     assert_eq!(jobs_now(&run).len(), 3, "a dry run deletes nothing");
     // A workdir a NOT_OK run kept goes too.
     let kept = env.home.path().join("tmp").join("some-run");
     std::fs::create_dir_all(kept.join(".home")).unwrap();
     let o = run(&["gc", "--older-than", "0s"]);
     assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("Removed 2 run directories, 1 workdirs and 3 finished jobs"),
+        String::from_utf8_lossy(&o.stderr).contains(
+            "Removed 2 run directories, 1 workdirs, 3 finished jobs and 2 runs of the history"
+        ),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -197,6 +197,30 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)], job: Option<
     if let Some(s) = &report.status {
         let _ = writeln!(h, "<tr><th>why</th><td><pre>{}</pre></td></tr>", escape(s));
     }
+    if let Some(r) = &report.regressions {
+        let class = if r.newly_failing.is_empty() {
+            "good"
+        } else {
+            "bad"
+        };
+        let _ = writeln!(
+            h,
+            "<tr><th>since the previous build</th><td class=\"{class}\" id=\"regressions\">{}{}</td></tr>",
+            escape(&r.summary()),
+            if r.newly_failing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    r.newly_failing
+                        .iter()
+                        .map(|t| format!("<code>{}</code>", escape(&t.name)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+    }
     let _ = writeln!(
         h,
         "<tr><th>run</th><td><code>{}</code>{}, {:.2} s</td></tr>\n</table>",
@@ -457,6 +481,21 @@ fn actions(h: &mut String, report: &ExecutionReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_says_what_newly_fails_since_the_previous_build() {
+        let page = render(
+            &report(serde_json::json!({"regressions": {
+                "base_run": "r0", "base_item": "htop-3.2.2-1.fc41",
+                "newly_failing": [{"check": "dist.t", "name": "<b>flips</b>"}],
+                "fixed": [], "still_failing": [], "new": [], "vanished": []}})),
+            &[],
+            None,
+        );
+        assert!(page.contains("id=\"regressions\">1 test newly fails since htop-3.2.2-1.fc41: <code>&lt;b&gt;flips&lt;/b&gt;</code>"), "{page}");
+        let plain = render(&report(serde_json::json!({})), &[], None);
+        assert!(!plain.contains("regressions"));
+    }
 
     fn report(extra: serde_json::Value) -> ExecutionReport {
         let mut base = serde_json::json!({

@@ -36,6 +36,7 @@ pub mod format;
 pub mod formula;
 pub mod gc;
 pub mod handoff;
+pub mod history;
 pub mod html;
 pub mod koji;
 pub mod lock;

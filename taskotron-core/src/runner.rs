@@ -406,6 +406,7 @@ pub(crate) fn starting_report(
         failure: None,
         isolation: Some(opts.isolation),
         remote: opts.remote.as_ref().map(|r| r.target.to_string()),
+        regressions: None,
     }
 }
 
@@ -535,6 +536,9 @@ pub fn run(
     let mut failed = false;
     // A task may ask to keep its workdir for a look (a playbook's keepalive).
     let mut keep_scratch = false;
+    // Every test case of the run, for its history.
+    let mut history_cases: Vec<taskotron_history::CaseRow> = Vec::new();
+    let checkname = formula.checkname();
     // The tests each action's page section lists.
     let mut pages: Vec<(usize, stream::Listed)> = Vec::new();
     // Every action's tests, as they are read, for results.junit.xml.
@@ -654,6 +658,7 @@ pub fn run(
         }
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
+            history_cases.push(crate::history::case_row(&checkname, case));
             observer.event(Event::Test {
                 index,
                 action,
@@ -837,6 +842,23 @@ pub fn run(
         ));
     }
     report.duration_ms = millis(started.elapsed());
+    // Kept in the history, and compared with the previous build's run.
+    let state_dir = &opts.reporting.state_dir;
+    if !state_dir.as_os_str().is_empty() {
+        let finished_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let kept = crate::history::run_of(&report, std::mem::take(&mut history_cases), finished_at);
+        match crate::history::record(state_dir, &kept) {
+            Ok(regressions) => {
+                if let Some(r) = &regressions {
+                    log.line(&format!("history: {}", r.summary()));
+                }
+                report.regressions = regressions;
+            }
+            Err(e) => log.line(&format!("history: not kept: {e}")),
+        }
+    }
     log.line(&format!(
         "run {run_id} finished: {}",
         match report.execution_status {
@@ -1590,6 +1612,9 @@ pub struct Summary {
     pub exit_code: i32,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
+    /// What changed since the previous build's run, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regressions: Option<crate::dict::Regressions>,
 }
 
 /// The [`Summary`] of `report`, which exits with `exit_code`.
@@ -1612,6 +1637,7 @@ pub fn summary(report: &ExecutionReport, exit_code: i32) -> Summary {
         tests,
         exit_code,
         duration_ms: report.duration_ms,
+        regressions: report.regressions.clone(),
     }
 }
 

@@ -23,7 +23,7 @@ th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #d0d7de;vertica
 .SCHEDULED{background:#6e7781}.RUNNING{background:#0969da}.COMPLETED{background:#1a7f37}.CRASHED{background:#cf222e}\
 .NOT_OK{background:#bc4c00}\
 .o-PASSED,.o-INFO{background:#1a7f37}.o-FAILED,.o-CRASHED{background:#cf222e}.o-NEEDS_INSPECTION,.o-ABORTED{background:#9a6700}\
-.CRASHED-o{color:#cf222e}\
+.CRASHED-o,.newly-failing{color:#cf222e}.no-regression{color:#1a7f37}\
 form{margin:.5em 0 1em}input,select{margin-right:.6em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}\
 dt{font-weight:600}pre{background:#fff;border:1px solid #d0d7de;padding:.6em;overflow-x:auto}nav.pages a{margin-right:1em}";
 
@@ -266,6 +266,13 @@ pub fn job_page(
                 dt { "Execution" } dd { (v.execution_status.unwrap_or_default()) @if let Some(s) = &r.status { ": " (s) } }
                 @if let Some(f) = &r.failure { dt { "Failure" } dd { code { (f.kind) } " (" (f.cause.as_str()) ")" } }
                 @if let Some(c) = &r.task_commit { dt { "Task commit" } dd { code { (c) } } }
+                @if let Some(g) = &r.regressions {
+                    dt { "Since the previous build" }
+                    dd id="regressions" class=(if g.newly_failing.is_empty() { "no-regression" } else { "newly-failing" }) {
+                        (g.summary())
+                        @for t in &g.newly_failing { " " code { (t.name) } }
+                    }
+                }
             }
             @if let Some(r) = running {
                 dt { "Run" } dd { code { (r) } " (running)" }

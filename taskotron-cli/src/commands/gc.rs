@@ -47,6 +47,18 @@ pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> Outcome {
     } else {
         0
     };
+    // The history's runs, by when they finished.
+    let history = taskotron_core::history::path(&config.state_dir);
+    let history_runs = if history.exists() {
+        let before_ms = before
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        taskotron_history::Store::open(&history)
+            .and_then(|mut s| s.forget_before(before_ms, args.dry_run))
+            .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?
+    } else {
+        0
+    };
     let verb = if args.dry_run {
         "Would remove"
     } else {
@@ -58,11 +70,12 @@ pub fn run(shell: &Shell, config: &Config, args: &GcArgs) -> Outcome {
             "run_directories": runs,
             "workdirs": workdirs,
             "jobs": jobs,
+            "history_runs": history_runs,
         })),
         Format::Human => shell.status(
             verb,
             &format!(
-                "{} run directories, {} workdirs and {jobs} finished jobs",
+                "{} run directories, {} workdirs, {jobs} finished jobs and {history_runs} runs of the history",
                 runs.len(),
                 workdirs.len()
             ),

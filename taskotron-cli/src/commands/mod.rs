@@ -7,6 +7,7 @@ mod config;
 mod directives;
 mod fmf;
 mod gc;
+mod history;
 mod jobs;
 mod mirror;
 mod new;
@@ -94,6 +95,8 @@ fn error_format(command: &Command) -> Format {
         Command::Web(a) => a.format,
         Command::Mirror(a) => a.format,
         Command::Gc(a) => a.format,
+        Command::History(a) => a.format,
+        Command::Compare(a) => a.format,
         Command::Jobs(a) => a.format,
         Command::Trigger(a) => a.format.into(),
         Command::Report(a) => a.format,
@@ -123,6 +126,8 @@ fn with_config(
         Command::Mirror(args) => mirror::run(shell, config, &args),
         Command::Buildbot(command) => buildbot::run(shell, config, &command),
         Command::Gc(args) => gc::run(shell, config, &args),
+        Command::History(args) => history::history(config, &args),
+        Command::Compare(args) => history::compare(config, &args),
         Command::Jobs(args) => jobs::run(shell, config, &args),
         Command::Trigger(args) => trigger::run(shell, config, &args),
         Command::Report(args) => report::run(shell, config, &args),

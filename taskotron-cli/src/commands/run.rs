@@ -103,6 +103,22 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
             shell.status("Finished", &format!("NOT_OK in {seconds:.2}s"), Tone::Bad);
         }
     }
+    // What changed since the previous build of the package, from the history.
+    if let Some(r) = &report.regressions {
+        let tone = if r.newly_failing.is_empty() {
+            Tone::Good
+        } else {
+            Tone::Bad
+        };
+        shell.status("Compared", &r.summary(), tone);
+        for t in &r.newly_failing {
+            shell.status(
+                "Newly fails",
+                &format!("{} ({})", t.name, t.check),
+                Tone::Bad,
+            );
+        }
+    }
     // A NOT_OK run keeps its workdir, and so does one whose task asked to.
     let workdir = runner::workdir(&opts, &report.run_id);
     if opts.remote.is_none() && workdir.is_dir() {

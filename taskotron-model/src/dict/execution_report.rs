@@ -141,6 +141,11 @@ pub struct ExecutionReport {
     /// the runner's own machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
+    /// How this run's tests compare with the latest finished run of the same task
+    /// for the previous build of the same package on the same arch (an addition:
+    /// taskotron's history); none when there is no such run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regressions: Option<Regressions>,
 }
 
 /// A failure with a stable name and whose problem it is.
@@ -170,5 +175,70 @@ impl Dictionary for ExecutionReport {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// A test of a run: the check (suite) it belongs to and its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TestRef {
+    /// The check or suite (`dist.rpmlint`, `fedora-ci.koji-build./plans/smoke.functional`).
+    pub check: String,
+    /// The test case's name.
+    pub name: String,
+}
+
+/// One run's tests against an earlier run's: what newly fails, what is fixed,
+/// what still fails, what is new and what is gone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Regressions {
+    /// The earlier run.
+    pub base_run: String,
+    /// Its item (`htop-3.2.2-1.fc41`).
+    pub base_item: String,
+    /// Tests that passed there and fail (or error) here.
+    pub newly_failing: Vec<TestRef>,
+    /// Tests that failed there and pass here.
+    pub fixed: Vec<TestRef>,
+    /// Tests that fail in both.
+    pub still_failing: Vec<TestRef>,
+    /// Tests only this run has.
+    pub new: Vec<TestRef>,
+    /// Tests only the earlier run had.
+    pub vanished: Vec<TestRef>,
+}
+
+impl Regressions {
+    /// "2 tests newly fail since htop-3.2.2-1.fc41", or what else there is to say.
+    pub fn summary(&self) -> String {
+        let n = self.newly_failing.len();
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        let mut parts = vec![if n == 0 {
+            format!("no test newly fails since {}", self.base_item)
+        } else {
+            format!(
+                "{} since {}",
+                plural(n, "test newly fails", "tests newly fail"),
+                self.base_item
+            )
+        }];
+        if !self.fixed.is_empty() {
+            parts.push(format!("{} fixed", self.fixed.len()));
+        }
+        if !self.still_failing.is_empty() {
+            parts.push(format!("{} still failing", self.still_failing.len()));
+        }
+        if !self.new.is_empty() {
+            parts.push(format!("{} new", self.new.len()));
+        }
+        if !self.vanished.is_empty() {
+            parts.push(format!("{} gone", self.vanished.len()));
+        }
+        parts.join(", ")
     }
 }

@@ -13,6 +13,7 @@ mod task_input;
 
 pub use execution_report::{
     ActionReport, ActionStatus, ActionTests, ExecutionReport, ExecutionStatus, NamedFailure,
+    Regressions, TestRef,
 };
 pub use job::{Job, TaskSource};
 pub use job_request::JobRequest;

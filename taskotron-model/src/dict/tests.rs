@@ -88,6 +88,7 @@ fn not_ok_reports_must_say_why() {
         failure: None,
         isolation: Some(crate::Isolation::Sandbox),
         remote: None,
+        regressions: None,
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {
