@@ -188,7 +188,7 @@ pub enum Command {
     Jobs(JobsArgs),
     /// A check's results or a test case's outcomes over builds, newest first.
     #[command(
-        after_help = "Examples:\n  taskotron history dist.rpmlint --package htop\n  taskotron history /tests/basic --arch x86_64 --format json\n\nNAME is a result's name (a check) or a test case's name; every run on this\nmachine is kept in <state_dir>/history.sqlite (`taskotron gc` bounds it).\nExit codes: 0 listed, 4 nothing recorded under that name."
+        after_help = "Examples:\n  taskotron history dist.rpmlint --package htop\n  taskotron history smoke --arch x86_64 --format json\n\nNAME is a result's name (a check) or a test case's name; every run on this\nmachine is kept in <state_dir>/history.sqlite (`taskotron gc` bounds it).\nExit codes: 0 listed, 4 nothing recorded under that name."
     )]
     History(HistoryArgs),
     /// What changed between two runs' tests: newly failing, fixed, still failing, new, gone.

@@ -336,6 +336,9 @@ mod tests {
         assert_eq!(argv(&build), ["build", "-p", "taskotron-cli"]);
         // The same (debug) profile as the tests, which look beside themselves.
         assert!(!argv(&test).contains(&"--release".to_string()));
-        assert_eq!(argv(&test)[..3], ["test", "--package", "taskotron-tests"]);
+        assert_eq!(
+            argv(&test)[..4],
+            ["test", "--no-fail-fast", "--package", "taskotron-tests"]
+        );
     }
 }
