@@ -250,11 +250,12 @@ pub fn playbooks_formula(file: &Path) -> Result<String, Vec<Diagnostic>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let name = task_name(if dir.file_name().is_some_and(|n| n == "tests") {
+    let checkout = if dir.file_name().is_some_and(|n| n == "tests") {
         dir.parent().unwrap_or(dir)
     } else {
         dir
-    });
+    };
+    let name = task_name(checkout, "task");
     let list = names
         .iter()
         .map(|n| format!("\"{n}\""))
@@ -343,8 +344,8 @@ fn read_runner_vars(
 }
 
 /// A task name from the directory `dir` (its own name, in the characters a task
-/// name may hold; `tmt` when nothing is left).
-fn task_name(dir: &Path) -> String {
+/// name may hold; `fallback` when nothing is left).
+fn task_name(dir: &Path, fallback: &str) -> String {
     let name = std::fs::canonicalize(dir)
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -362,7 +363,7 @@ fn task_name(dir: &Path) -> String {
         .trim_start_matches(['-', '_'])
         .to_string();
     if name.is_empty() {
-        "task".into()
+        fallback.into()
     } else {
         name
     }
@@ -406,28 +407,7 @@ pub fn fmf_formula(dir: &Path) -> Result<String, Vec<Diagnostic>> {
             "a node with `execute`, such as `plans/main.fmf` holding `execute: {how: tmt}`",
         )]);
     }
-    let name = std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "tmt".into());
-    // A task name starts with a letter or digit (a `.tmpXYZ` directory's does not).
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .trim_start_matches(['-', '_'])
-        .to_string();
-    let name = if name.is_empty() {
-        "tmt".to_string()
-    } else {
-        name
-    };
+    let name = task_name(dir, "tmt");
     Ok(format!(
         "# The formula of an fmf tree: its tmt plans, run for the item and arch.\n\
          name: {name}\n\
