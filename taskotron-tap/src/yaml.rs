@@ -255,6 +255,77 @@ pub fn parse_all(source: &str, file: Option<&Path>) -> Result<Node, Vec<Diagnost
     }))
 }
 
+/// A stream of YAML documents and the local tags written in it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stream {
+    /// The documents, in order; an empty document is `Null`.
+    pub documents: Vec<Node>,
+    /// Each local tag (`!Policy`, `!PassingTestCaseRule`) and where the node it tags
+    /// starts: a reader asks [`Stream::tag_of`] for a node.
+    pub tags: Vec<(Location, String)>,
+}
+
+impl Stream {
+    /// The local tag written on `node` (without its `!`), if any.
+    pub fn tag_of(&self, node: &Node) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(at, _)| *at == node.location)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+/// Parses every document of `source` (`--- !Policy` files hold several), keeping
+/// local tags, which [`parse`] drops.
+///
+/// # Errors
+/// The same as [`parse_all`], minus "more than one document".
+pub fn parse_stream(source: &str, file: Option<&Path>) -> Result<Stream, Vec<Diagnostic>> {
+    let mut builder = Builder {
+        stream: true,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(source);
+    let loaded = parser.load(&mut builder, true);
+    let mut errors: Vec<Diagnostic> = std::mem::take(&mut builder.duplicates)
+        .into_iter()
+        .map(|(m, loc, w, h)| {
+            let mut d = Diagnostic::error(m).at(file, source, loc, w);
+            if let Some(h) = h {
+                d = d.help(h);
+            }
+            d
+        })
+        .collect();
+    if let Err(e) = loaded {
+        let m = e.marker();
+        let loc = Location {
+            line: m.line().max(1),
+            column: m.col() + 1,
+        };
+        errors.push(
+            Diagnostic::error(format!("invalid YAML: {}", e.info()))
+                .at(file, source, loc, 1)
+                .expected("well-formed YAML"),
+        );
+        return Err(errors);
+    }
+    if let Some((message, loc, width, help)) = builder.error.take() {
+        let mut d = Diagnostic::error(message).at(file, source, loc, width);
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        errors.push(d);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Stream {
+        documents: builder.finished,
+        tags: builder.tags,
+    })
+}
+
 enum Frame {
     Seq(Node, usize),
     Map(Node, usize, Option<Node>),
@@ -276,6 +347,12 @@ struct Builder {
     duplicates: Vec<BuildError>,
     /// The next node is the value of a duplicate key: dropped.
     skip_value: bool,
+    /// Reading a stream of documents ([`parse_stream`]) rather than one.
+    stream: bool,
+    /// The documents read so far, in a stream.
+    finished: Vec<Node>,
+    /// The local tags (`!Policy`) met, at the nodes they tag.
+    tags: Vec<(Location, String)>,
 }
 
 fn location(span: &Span) -> Location {
@@ -357,6 +434,14 @@ pub(crate) fn resolve_plain(text: &str) -> NodeValue {
 }
 
 impl Builder {
+    fn tag(&mut self, tag: Option<&saphyr_parser::Tag>, loc: Location) {
+        // Only local tags (`!Policy`) carry meaning for our readers; the core
+        // schema's own (`!!str`) are resolved where the scalar is.
+        if let Some(t) = tag.filter(|t| t.handle == "!") {
+            self.tags.push((loc, t.suffix.clone()));
+        }
+    }
+
     fn fail(&mut self, message: String, loc: Location, width: usize, help: Option<String>) {
         if self.error.is_none() {
             self.error = Some((message, loc, width, help));
@@ -446,7 +531,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
         match ev {
             Event::DocumentStart(_) => {
                 self.documents += 1;
-                if self.documents > 1 {
+                if self.documents > 1 && !self.stream {
                     self.fail(
                         "more than one YAML document".into(),
                         loc,
@@ -456,6 +541,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                self.tag(tag.as_deref(), loc);
                 let multiline = span.end.line() != span.start.line();
                 let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let value = match style {
@@ -476,23 +562,29 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                 };
                 self.push(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(
-                Node {
-                    value: NodeValue::Seq(Vec::new()),
-                    location: loc,
-                    width: 1,
-                },
-                anchor,
-            )),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(
-                Node {
-                    value: NodeValue::Map(Vec::new()),
-                    location: loc,
-                    width: 1,
-                },
-                anchor,
-                None,
-            )),
+            Event::SequenceStart(anchor, tag) => {
+                self.tag(tag.as_deref(), loc);
+                self.stack.push(Frame::Seq(
+                    Node {
+                        value: NodeValue::Seq(Vec::new()),
+                        location: loc,
+                        width: 1,
+                    },
+                    anchor,
+                ));
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.tag(tag.as_deref(), loc);
+                self.stack.push(Frame::Map(
+                    Node {
+                        value: NodeValue::Map(Vec::new()),
+                        location: loc,
+                        width: 1,
+                    },
+                    anchor,
+                    None,
+                ));
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(Frame::Seq(node, anchor) | Frame::Map(node, anchor, _)) =
                     self.stack.pop()
@@ -510,6 +602,16 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                 }
                 None => self.fail("unknown alias".into(), loc, 1, None),
             },
+            Event::DocumentEnd if self.stream => {
+                let root = self.root.take().unwrap_or(Node {
+                    value: NodeValue::Null,
+                    location: loc,
+                    width: 1,
+                });
+                self.finished.push(root);
+                // Anchors do not cross documents.
+                self.anchors.clear();
+            }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
