@@ -196,6 +196,16 @@ pub enum Command {
         after_help = "Examples:\n  taskotron compare 3f2a 9c1e\n  taskotron compare 3f2a 9c1e --format json\n\nRUN_A is the earlier run, RUN_B the later; a prefix of a run's id is enough. Every\nrun compares itself with the previous build of its package when it ends.\nExit codes: 0 nothing newly fails, 100 a test newly fails, 2 an unknown run."
     )]
     Compare(CompareArgs),
+    /// May this build or update pass a gate? Greenwave's decision, made here.
+    #[command(
+        after_help = "Examples:\n  taskotron decide htop-3.3.0-1.fc41 --context bodhi_update_push_stable --product-version fedora-41\n  taskotron decide FEDORA-2026-1a2b3c --context bodhi_update_push_testing --product-version fedora-41 --format json\n  taskotron decide --request decision.json\n\nPolicies come from `gating_policies` (Greenwave policy YAML) and the package's\ndist-git gating.yaml; results from the embedded results store; waivers from\n`taskotron waive`. SUBJECT is an NVR (koji_build) or an update alias (bodhi_update).\nExit codes: 0 policies satisfied, 100 not satisfied, 4 no policy applies,\n2 invalid input (a bad request or policy file), 1 a fact could not be read."
+    )]
+    Decide(DecideArgs),
+    /// Waive a test for a build or update (WaiverDB's waiver), or revoke a waiver.
+    #[command(
+        after_help = "Examples:\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment \"known false positive\"\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment \"fixed\" --revoke\n  taskotron waive --list --subject htop-3.3.0-1.fc41\n\nWaivers are kept in <state_dir>/history.sqlite and served at /api/v1.0/waivers.\nExit codes: 0 recorded or listed, 2 invalid input."
+    )]
+    Waive(WaiveArgs),
     /// Delete old run directories and finished jobs.
     #[command(
         after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the COMPLETED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
@@ -396,6 +406,74 @@ pub struct CompareArgs {
     pub run_a: String,
     /// The later run.
     pub run_b: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `decide`.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// NVRs and update aliases to decide about.
+    #[arg(value_name = "SUBJECT", required_unless_present = "request")]
+    pub subjects: Vec<String>,
+    /// The gating point (`bodhi_update_push_stable`); may be repeated.
+    #[arg(long = "context", value_name = "CONTEXT", required_unless_present = "request")]
+    pub contexts: Vec<String>,
+    /// `fedora-41`, `epel-9`.
+    #[arg(long, value_name = "VERSION", required_unless_present = "request")]
+    pub product_version: Option<String>,
+    /// The subjects' type when it is not guessed right (`koji_build` for NVRs,
+    /// `bodhi_update` for `FEDORA-...`).
+    #[arg(long, value_name = "TYPE")]
+    pub subject_type: Option<String>,
+    /// A Greenwave request body (JSON) instead of the arguments; `-` reads stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["subjects", "contexts", "product_version"])]
+    pub request: Option<PathBuf>,
+    /// Include the results and waivers looked at (Greenwave's `verbose`).
+    #[arg(long)]
+    pub facts: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `waive`.
+#[derive(Debug, Args)]
+pub struct WaiveArgs {
+    /// The NVR or update alias.
+    #[arg(value_name = "SUBJECT", required_unless_present = "list")]
+    pub subject: Option<String>,
+    /// The testcase to waive (`dist.rpmlint`).
+    #[arg(value_name = "TESTCASE", required_unless_present = "list")]
+    pub testcase: Option<String>,
+    /// The product version it holds in.
+    #[arg(long, value_name = "VERSION", required_unless_present = "list")]
+    pub product_version: Option<String>,
+    /// Why; required, as in WaiverDB.
+    #[arg(long, required_unless_present = "list")]
+    pub comment: Option<String>,
+    /// Record a revocation (`waived: false`) instead.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Only results of this scenario.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The subject's type when it is not guessed right.
+    #[arg(long, value_name = "TYPE")]
+    pub subject_type: Option<String>,
+    /// Who waives; default: $USER.
+    #[arg(long, env = "USER", hide_env_values = true)]
+    pub username: Option<String>,
+    /// List the waivers that stand instead (with --subject, --testcase to filter).
+    #[arg(long, conflicts_with_all = ["revoke", "comment"])]
+    pub list: bool,
+    /// With --list: only this subject.
+    #[arg(long = "subject", value_name = "SUBJECT", requires = "list")]
+    pub filter_subject: Option<String>,
+    /// With --list: revoked and replaced waivers too.
+    #[arg(long, requires = "list")]
+    pub all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -34,6 +34,7 @@ pub mod embedded;
 pub mod follow;
 pub mod format;
 pub mod formula;
+pub mod gating;
 pub mod gc;
 pub mod handoff;
 pub mod history;

@@ -228,6 +228,54 @@ impl Mirror {
     }
 }
 
+impl Mirror {
+    /// The text of `path` in the tree of `git_ref` (HEAD when `None`), read from
+    /// the mirror without a checkout; `None` when the tree has no such file.
+    ///
+    /// # Errors
+    /// No mirror, an unknown ref, or the file is not UTF-8.
+    pub fn read_file(
+        &self,
+        url: &str,
+        git_ref: Option<&str>,
+        path: &str,
+    ) -> Result<Option<String>, MirrorError> {
+        let bare = self.path_of(url);
+        let _lock = self.lock(&bare, false)?;
+        let repo = git2::Repository::open_bare(&bare).map_err(|source| MirrorError::Git {
+            what: "no mirror of",
+            url: url.to_string(),
+            source,
+        })?;
+        let spec = git_ref.unwrap_or("HEAD");
+        let commit = repo
+            .revparse_single(spec)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|source| MirrorError::UnknownRef {
+                url: url.to_string(),
+                git_ref: spec.to_string(),
+                source,
+            })?;
+        let tree = commit.tree().map_err(|source| MirrorError::Git {
+            what: "cannot read the tree of",
+            url: url.to_string(),
+            source,
+        })?;
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        let Ok(blob) = repo.find_blob(entry.id()) else {
+            return Ok(None);
+        };
+        String::from_utf8(blob.content().to_vec())
+            .map(Some)
+            .map_err(|_| MirrorError::Io {
+                path: Path::new(path).to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"),
+            })
+    }
+}
+
 /// Points a new mirror's HEAD where upstream's does, so `None` means its default branch.
 fn set_head_from_remote(repo: &git2::Repository, remote: &mut git2::Remote<'_>) {
     let head = remote

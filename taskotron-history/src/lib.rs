@@ -7,10 +7,13 @@
 //! store is in WAL mode, so readers (the web, `taskotron history`) never wait
 //! for a writer (a worker finishing a run) and a writer holds its lock only
 //! for the inserts of one run. [`compare`] is pure: it compares two runs'
-//! tests, wherever they came from.
+//! tests, wherever they came from. Waivers ([`Store::waive`]) live in the same
+//! store and are never changed: a newer one stands over an older.
 
 mod compare;
 mod store;
+mod waivers;
 
 pub use compare::{compare, failing};
 pub use store::{CaseRow, Entry, HistoryError, Query, ResultRow, Run, RunInfo, Store};
+pub use waivers::WaiverFilter;

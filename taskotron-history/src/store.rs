@@ -112,7 +112,7 @@ pub struct Entry {
 
 /// The history store.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: String,
 }
 
@@ -150,6 +150,19 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_run ON cases (run_id);
 CREATE INDEX IF NOT EXISTS cases_name ON cases (name);
+CREATE TABLE IF NOT EXISTS waivers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject_type TEXT NOT NULL,
+    subject_identifier TEXT NOT NULL,
+    testcase TEXT NOT NULL,
+    product_version TEXT NOT NULL,
+    waived INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    scenario TEXT,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waivers_subject ON waivers (subject_identifier, subject_type, product_version);
 ";
 
 const RUN_COLUMNS: &str = "run_id, task, item, item_type, package, evr, arch, finished_at, execution_status, outcome, artifacts";
@@ -198,7 +211,27 @@ impl Store {
         Ok(Self { conn, path: shown })
     }
 
-    fn err(&self, source: rusqlite::Error) -> HistoryError {
+    /// Opens an existing store for reading only (the web): nothing is created or
+    /// written, and a reader never blocks a writer (WAL).
+    ///
+    /// # Errors
+    /// The file is missing, unreadable or no store.
+    pub fn open_read_only(path: &Path) -> Result<Self, HistoryError> {
+        let shown = path.display().to_string();
+        let err = |source| HistoryError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        Ok(Self { conn, path: shown })
+    }
+
+    pub(crate) fn err(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError::Sqlite {
             path: self.path.clone(),
             source,

@@ -9,10 +9,13 @@
 //! - `/api/v1/jobs` and `/api/v1/jobs/<uuid>`: the same as JSON ([`api`]);
 //! - `/api/v2.0/...`: the embedded results store in ResultsDB 2.x's shape
 //!   ([`resultsdb`]);
+//! - `/api/v1.0/...`: Greenwave's decision and WaiverDB's waivers over the same
+//!   stores ([`gating`]);
 //! - `/metrics` (Prometheus text) and `/healthz` ([`metrics`]).
 //!
-//! **Invariant: read-only.** Every route is a GET (a POST to the results API is
-//! answered 405); the server opens the queue
+//! **Invariant: read-only.** Every route reads: GETs, and the POSTs that are
+//! queries (a decision, `waivers/+filtered`, `validate-gating-yaml`); a POST that
+//! would write (results, a waiver) is answered 405. The server opens the queue
 //! read-only, one connection per request on a blocking thread (SQLite in WAL mode:
 //! readers never hold a lock a worker waits for), and writes nothing anywhere.
 
@@ -20,6 +23,7 @@
 
 pub mod api;
 pub mod artifacts;
+pub mod gating;
 pub mod live;
 pub mod metrics;
 pub mod pages;
@@ -33,7 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use taskotron_core::trigger::Tally;
 
@@ -50,6 +54,9 @@ pub struct WebSettings {
     pub results: PathBuf,
     /// The trigger's counts, when it runs in this process (`serve`).
     pub trigger: Option<Arc<Mutex<Tally>>>,
+    /// Gating's facts and policies, for `/api/v1.0`; `None`: no decisions, no
+    /// waivers.
+    pub gating: Option<gating::Gating>,
 }
 
 /// Why the server could not start or stopped.
@@ -98,6 +105,25 @@ pub fn router(settings: WebSettings) -> Router {
             get(resultsdb::groups).post(resultsdb::read_only),
         )
         .route("/api/v2.0/groups/{uuid}", get(resultsdb::group))
+        .route("/api/v1.0/decision", post(gating::decision))
+        .route("/api/v1.0/policies", get(gating::policies))
+        .route("/api/v1.0/subject_types", get(gating::subject_types))
+        .route("/api/v1.0/version", get(gating::version))
+        .route("/api/v1.0/about", get(gating::version))
+        .route(
+            "/api/v1.0/validate-gating-yaml",
+            post(gating::validate_gating_yaml),
+        )
+        .route(
+            "/api/v1.0/waivers",
+            get(gating::waivers).post(gating::create_waiver),
+        )
+        .route(
+            "/api/v1.0/waivers/",
+            get(gating::waivers).post(gating::create_waiver),
+        )
+        .route("/api/v1.0/waivers/+filtered", post(gating::filtered))
+        .route("/api/v1.0/waivers/{id}", get(gating::waiver))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(metrics::healthz))
         .route("/artifacts", get(artifacts::serve))

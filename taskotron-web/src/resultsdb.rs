@@ -20,7 +20,8 @@ use taskotron_core::resultsdb::local::{LocalResults, NameFilter, ResultQuery, OU
 
 use crate::WebSettings;
 
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+/// Decoded `key=value` pairs of a query string.
+pub(crate) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.unwrap_or("")
         .split('&')
         .filter(|p| !p.is_empty())

@@ -99,6 +99,7 @@ fn serve(root: &Path, queue: PathBuf, artifacts: PathBuf) -> (SocketAddr, Arc<At
         spool: root.join("state/spool/resultsdb"),
         results: root.join("state/results.sqlite"),
         trigger: None,
+        gating: None,
     };
     let bound = taskotron_web::bind("127.0.0.1:0", settings).unwrap();
     let addr = bound.local_addr().unwrap();

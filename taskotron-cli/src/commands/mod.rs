@@ -4,6 +4,7 @@
 mod buildbot;
 mod call;
 mod config;
+mod decide;
 mod directives;
 mod fmf;
 mod gc;
@@ -97,6 +98,8 @@ fn error_format(command: &Command) -> Format {
         Command::Gc(a) => a.format,
         Command::History(a) => a.format,
         Command::Compare(a) => a.format,
+        Command::Decide(a) => a.format,
+        Command::Waive(a) => a.format,
         Command::Jobs(a) => a.format,
         Command::Trigger(a) => a.format.into(),
         Command::Report(a) => a.format,
@@ -128,6 +131,8 @@ fn with_config(
         Command::Gc(args) => gc::run(shell, config, &args),
         Command::History(args) => history::history(config, &args),
         Command::Compare(args) => history::compare(config, &args),
+        Command::Decide(args) => decide::decide(config, &args),
+        Command::Waive(args) => decide::waive(config, &args),
         Command::Jobs(args) => jobs::run(shell, config, &args),
         Command::Trigger(args) => trigger::run(shell, config, &args),
         Command::Report(args) => report::run(shell, config, &args),

@@ -51,7 +51,7 @@ pub fn run(
     let web = match &args.http {
         None => None,
         Some(addr) => {
-            let (bound, url) = web::bind(addr, web::settings(config, Some(Arc::clone(&tally))))?;
+            let (bound, url) = web::bind(addr, web::settings(config, Some(Arc::clone(&tally)))?)?;
             shell.status(
                 "Serving",
                 &format!("{url}/ (jobs, artifacts, API, metrics)"),

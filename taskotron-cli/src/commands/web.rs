@@ -13,9 +13,19 @@ use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
-/// What the server reads, from the configuration.
-pub fn settings(config: &Config, trigger: Option<Arc<Mutex<Tally>>>) -> WebSettings {
-    WebSettings {
+/// What the server reads, from the configuration; the gating policies are read
+/// now, so a bad policy file stops the server before it listens.
+///
+/// # Errors
+/// A policy file that does not read.
+pub fn settings(
+    config: &Config,
+    trigger: Option<Arc<Mutex<Tally>>>,
+) -> Result<WebSettings, ExpectedError> {
+    let gating = config.gating();
+    let policies = taskotron_core::gating::load_policies(gating.policies.as_deref())
+        .map_err(ExpectedError::InvalidInput)?;
+    Ok(WebSettings {
         queue: config.queue_path(),
         artifacts: config.artifacts.clone(),
         spool: config.state_dir.join("spool/resultsdb"),
@@ -23,7 +33,11 @@ pub fn settings(config: &Config, trigger: Option<Arc<Mutex<Tally>>>) -> WebSetti
             .state_dir
             .join(taskotron_core::resultsdb::local::FILE),
         trigger,
-    }
+        gating: Some(taskotron_web::gating::Gating {
+            settings: gating,
+            policies,
+        }),
+    })
 }
 
 /// Binds `addr`; an address in use or malformed is invalid input.
@@ -46,7 +60,7 @@ pub fn bind(addr: &str, settings: WebSettings) -> Result<(Bound, String), Expect
 
 /// Serves until SIGINT or SIGTERM.
 pub fn run(shell: &Shell, config: &Config, args: &WebArgs) -> Outcome {
-    let (bound, url) = bind(&args.http, settings(config, None))?;
+    let (bound, url) = bind(&args.http, settings(config, None)?)?;
     shell.status(
         "Serving",
         &format!("{url}/ (jobs, /artifacts/, /api/v1/jobs, /metrics); read-only"),

@@ -215,6 +215,11 @@ pub const KEYS: &[Key] = &[
         "where tools fetched on first use go (unset: <state_dir>/cache/tools)",
     ),
     key(
+        "gating_policies",
+        Scalar,
+        "a Greenwave policy file or a directory of them, for decide and /api/v1.0/decision",
+    ),
+    key(
         "sti_checkname",
         Scalar,
         "ResultsDB name of an STI suite's result",

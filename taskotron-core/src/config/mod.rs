@@ -161,6 +161,10 @@ pub struct Config {
     /// Where taskotron installs the tools it fetches on first use (ansible-core);
     /// unset: `<state_dir>/cache/tools`.
     pub tools_dir: Option<PathBuf>,
+    /// Greenwave policies (`--- !Policy` YAML): a file, or a directory whose
+    /// `*.yaml` files are read in name order; what `taskotron decide` and
+    /// `/api/v1.0/decision` gate with. Unset: no policies (every decision is 404).
+    pub gating_policies: Option<PathBuf>,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
@@ -435,6 +439,21 @@ impl Config {
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .chain(self.read_from.clone())
                 .collect(),
+        }
+    }
+
+    /// What gating reads under this configuration (`decide`, `/api/v1.0/decision`).
+    pub fn gating(&self) -> crate::gating::GatingSettings {
+        let services = self.services();
+        crate::gating::GatingSettings {
+            state_dir: self.state_dir.clone(),
+            queue: self.queue_path(),
+            policies: self.gating_policies.clone(),
+            koji_url: services.koji_url,
+            bodhi_url: self.bodhi_url.clone(),
+            mirror: self.tasks().mirror,
+            timeout: services.timeout,
+            web_url: self.web_url.clone(),
         }
     }
 
@@ -843,6 +862,7 @@ impl Config {
             sti_checkname: crate::sti::DEFAULT_CHECKNAME.into(),
             ansible_playbook: None,
             tools_dir: None,
+            gating_policies: None,
             download_cache: true,
             download_timeout: Duration::from_secs(300),
             namespaces: None,

@@ -547,6 +547,55 @@ impl LocalResults {
             .map_err(self.err())
     }
 
+    /// The results of `testcase` for `item` with a `type` among `types`, newest
+    /// first, the latest one per `scenario`, `system_architecture` and
+    /// `system_variant`: what Greenwave reads through
+    /// `results/latest?_distinct_on=scenario,system_architecture,system_variant`.
+    ///
+    /// # Errors
+    /// SQLite refused.
+    pub fn latest_distinct(
+        &self,
+        item: &str,
+        types: &[&str],
+        testcase: &str,
+        base: &str,
+    ) -> Result<Vec<Value>, LocalError> {
+        let marks: Vec<String> = (0..types.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "SELECT id, testcase, outcome, note, ref_url, submit_time FROM results \
+             WHERE testcase = ?1 \
+             AND id IN (SELECT result_id FROM result_data WHERE key = 'item' AND value = ?2) \
+             AND id IN (SELECT result_id FROM result_data WHERE key = 'type' AND value IN ({})) \
+             ORDER BY id DESC",
+            marks.join(", ")
+        );
+        let mut args: Vec<Sql> = vec![Sql::Text(testcase.into()), Sql::Text(item.into())];
+        args.extend(types.iter().map(|t| Sql::Text((*t).to_string())));
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows: Vec<(i64, Row)> = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    r.get(0)?,
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+                ))
+            })
+            .map_err(self.err())?
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for (id, row) in &rows {
+            let json = result_json(&self.conn, base, *id, row).map_err(self.err())?;
+            let key = ["scenario", "system_architecture", "system_variant"]
+                .map(|k| json["data"][k].to_string());
+            if seen.insert(key) {
+                out.push(json);
+            }
+        }
+        Ok(out)
+    }
+
     /// One result.
     ///
     /// # Errors
