@@ -418,7 +418,11 @@ pub struct DecideArgs {
     #[arg(value_name = "SUBJECT", required_unless_present = "request")]
     pub subjects: Vec<String>,
     /// The gating point (`bodhi_update_push_stable`); may be repeated.
-    #[arg(long = "context", value_name = "CONTEXT", required_unless_present = "request")]
+    #[arg(
+        long = "context",
+        value_name = "CONTEXT",
+        required_unless_present = "request"
+    )]
     pub contexts: Vec<String>,
     /// `fedora-41`, `epel-9`.
     #[arg(long, value_name = "VERSION", required_unless_present = "request")]

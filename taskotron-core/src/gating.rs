@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use taskotron_gating::decision::{GatingYaml, PendingJob, ResultFact};
-use taskotron_gating::{parse_policies, Decision, DecisionError, DecisionRequest, Facts, Origin, Policy, Subject, Waiver};
+use taskotron_gating::{
+    parse_policies, Decision, DecisionError, DecisionRequest, Facts, Origin, Policy, Subject,
+    Waiver,
+};
 use taskotron_history::{Store, WaiverFilter};
 
 use crate::diagnostic::Diagnostic;
@@ -75,7 +78,9 @@ pub fn load_policies(path: Option<&Path>) -> Result<Vec<Policy>, Vec<Diagnostic>
                 }
             },
             Err(e) => {
-                errors.push(Diagnostic::error(format!("cannot read the policy file: {e}")).in_file(&f));
+                errors.push(
+                    Diagnostic::error(format!("cannot read the policy file: {e}")).in_file(&f),
+                );
                 continue;
             }
         };
@@ -169,7 +174,9 @@ fn data(json: &serde_json::Value, key: &str) -> Option<String> {
 /// (`rpmlint` reports `dist.rpmlint`); a dist-git job reports Fedora CI's names.
 fn reports(taskname: &str, dist_git: bool, testcase: &str) -> bool {
     testcase == taskname
-        || testcase.rsplit_once('.').is_some_and(|(_, last)| last == taskname)
+        || testcase
+            .rsplit_once('.')
+            .is_some_and(|(_, last)| last == taskname)
         || (dist_git && testcase.starts_with("fedora-ci."))
 }
 
@@ -187,7 +194,12 @@ impl Facts for LocalFacts<'_> {
         };
         let types = types.as_slice();
         let found = store
-            .latest_distinct(&subject.identifier, types, testcase, base.trim_end_matches('/'))
+            .latest_distinct(
+                &subject.identifier,
+                types,
+                testcase,
+                base.trim_end_matches('/'),
+            )
             .map_err(|e| e.to_string())?;
         Ok(found
             .into_iter()
@@ -204,7 +216,11 @@ impl Facts for LocalFacts<'_> {
             .collect())
     }
 
-    fn waivers(&mut self, subjects: &[Subject], product_version: &str) -> Result<Vec<Waiver>, String> {
+    fn waivers(
+        &mut self,
+        subjects: &[Subject],
+        product_version: &str,
+    ) -> Result<Vec<Waiver>, String> {
         let Some(store) = self.history_store()? else {
             return Ok(Vec::new());
         };
@@ -228,7 +244,12 @@ impl Facts for LocalFacts<'_> {
             Ok(Some(b)) => b,
             // Greenwave: a build without a dist-git source has no gating.yaml.
             Ok(None) => return Ok(GatingYaml::Missing),
-            Err(e) => return Err(format!("Koji cannot say where {} came from: {e}", subject.identifier)),
+            Err(e) => {
+                return Err(format!(
+                    "Koji cannot say where {} came from: {e}",
+                    subject.identifier
+                ))
+            }
         };
         let Some(source) = build.source.as_deref() else {
             return Ok(GatingYaml::Missing);
@@ -244,7 +265,9 @@ impl Facts for LocalFacts<'_> {
         let read = match mirror.read_file(&source.repo, commit, "gating.yaml") {
             // A mirror fetched before the build was pushed: fetch once more.
             Err(MirrorError::UnknownRef { .. }) => {
-                mirror.update(&source.repo, true).map_err(|e| e.to_string())?;
+                mirror
+                    .update(&source.repo, true)
+                    .map_err(|e| e.to_string())?;
                 mirror.read_file(&source.repo, commit, "gating.yaml")
             }
             other => other,
@@ -294,7 +317,12 @@ impl Facts for LocalFacts<'_> {
                             .as_ref()
                             .map(|w| format!("{}/jobs/{}", w.trim_end_matches('/'), job.build_id)),
                         uuid: job.build_id.clone(),
-                        state: if state == JobState::Running { "running" } else { "queued" }.into(),
+                        state: if state == JobState::Running {
+                            "running"
+                        } else {
+                            "queued"
+                        }
+                        .into(),
                         arch: r.arch.as_str().to_string(),
                     });
                 }
@@ -326,7 +354,15 @@ mod tests {
         assert!(reports("rpmlint", false, "dist.rpmlint"));
         assert!(reports("dist.rpmlint", false, "dist.rpmlint"));
         assert!(!reports("rpmlint", false, "dist.rpmdeplint"));
-        assert!(reports("dist-git:htop", true, "fedora-ci.koji-build.tier0.functional"));
-        assert!(!reports("dist-git:htop", false, "fedora-ci.koji-build.tier0.functional"));
+        assert!(reports(
+            "dist-git:htop",
+            true,
+            "fedora-ci.koji-build.tier0.functional"
+        ));
+        assert!(!reports(
+            "dist-git:htop",
+            false,
+            "fedora-ci.koji-build.tier0.functional"
+        ));
     }
 }

@@ -3,8 +3,8 @@
 //! A waiver is never changed or deleted; a newer one (`waived: false` to revoke)
 //! stands over it, as in WaiverDB.
 
-use rusqlite::types::Value as Sql;
 use rusqlite::params;
+use rusqlite::types::Value as Sql;
 use taskotron_gating::request::Subject;
 use taskotron_gating::{NewWaiver, Waiver};
 
@@ -50,7 +50,12 @@ impl Store {
     ///
     /// # Errors
     /// SQLite refused; nothing was recorded.
-    pub fn waive(&mut self, w: &NewWaiver, username: &str, timestamp: &str) -> Result<Waiver, HistoryError> {
+    pub fn waive(
+        &mut self,
+        w: &NewWaiver,
+        username: &str,
+        timestamp: &str,
+    ) -> Result<Waiver, HistoryError> {
         self.conn
             .execute(
                 &format!("INSERT INTO waivers ({COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -127,7 +132,11 @@ impl Store {
             }
             ors.push(format!("({})", ands.join(" AND ")));
         }
-        let cond = if ors.is_empty() { "1".to_string() } else { ors.join(" OR ") };
+        let cond = if ors.is_empty() {
+            "1".to_string()
+        } else {
+            ors.join(" OR ")
+        };
         let standing = if obsolete {
             String::new()
         } else {
@@ -153,7 +162,11 @@ impl Store {
         }
         use rusqlite::OptionalExtension;
         self.conn
-            .query_row(&format!("SELECT {COLUMNS} FROM waivers WHERE id = ?1"), [id], waiver)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM waivers WHERE id = ?1"),
+                [id],
+                waiver,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -178,9 +191,14 @@ mod tests {
     fn the_newest_stands_and_obsolete_ones_stay() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("h.sqlite")).unwrap();
-        let a = s.waive(&new("a-1-1", "t", true), "qa", "2026-12-01T00:00:00").unwrap();
-        s.waive(&new("b-1-1", "t", true), "qa", "2026-12-01T00:00:01").unwrap();
-        let c = s.waive(&new("a-1-1", "t", false), "lead", "2026-12-02T00:00:00").unwrap();
+        let a = s
+            .waive(&new("a-1-1", "t", true), "qa", "2026-12-01T00:00:00")
+            .unwrap();
+        s.waive(&new("b-1-1", "t", true), "qa", "2026-12-01T00:00:01")
+            .unwrap();
+        let c = s
+            .waive(&new("a-1-1", "t", false), "lead", "2026-12-02T00:00:00")
+            .unwrap();
         let only_a = [WaiverFilter {
             subject_identifier: Some("a-1-1".into()),
             product_version: Some("fedora-41".into()),

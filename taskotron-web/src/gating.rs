@@ -17,6 +17,10 @@
 //! the web face has no login, so waivers are recorded with `taskotron waive`
 //! where the state directory is.
 
+// The helpers answer a refusal as the response itself (`Err(Response)`), which
+// is as large as a success would be; boxing it would buy nothing per request.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -58,7 +62,9 @@ fn body_json(body: &Bytes) -> Result<Value, Response> {
     })
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| message(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()))
@@ -75,13 +81,19 @@ pub async fn decision(State(s): State<Arc<WebSettings>>, body: Bytes) -> Respons
         Err(e) => return field(StatusCode::BAD_REQUEST, &e.field, &e.message),
     };
     let Some(g) = s.gating.clone() else {
-        return message(StatusCode::NOT_FOUND, "no policies are configured (`gating_policies`)");
+        return message(
+            StatusCode::NOT_FOUND,
+            "no policies are configured (`gating_policies`)",
+        );
     };
-    let done = blocking(move || taskotron_core::gating::decide(&g.settings, &g.policies, &request)).await;
+    let done =
+        blocking(move || taskotron_core::gating::decide(&g.settings, &g.policies, &request)).await;
     match done {
         Err(r) => r,
         Ok(Ok(d)) => Json(d.to_json()).into_response(),
-        Ok(Err(DecisionError::BadRequest(e))) => field(StatusCode::BAD_REQUEST, &e.field, &e.message),
+        Ok(Err(DecisionError::BadRequest(e))) => {
+            field(StatusCode::BAD_REQUEST, &e.field, &e.message)
+        }
         Ok(Err(DecisionError::NoPolicies(m))) => message(StatusCode::NOT_FOUND, &m),
         Ok(Err(DecisionError::Facts(m))) => message(StatusCode::BAD_GATEWAY, &m),
     }
@@ -94,7 +106,9 @@ fn rule_json(r: &Rule) -> Value {
             scenario,
             valid_since,
             valid_until,
-        } => json!({"rule": "PassingTestCaseRule", "test_case_name": test_case_name, "scenario": scenario, "valid_since": valid_since, "valid_until": valid_until}),
+        } => {
+            json!({"rule": "PassingTestCaseRule", "test_case_name": test_case_name, "scenario": scenario, "valid_since": valid_since, "valid_until": valid_until})
+        }
         Rule::Remote { required } => json!({"rule": "RemoteRule", "required": required}),
     }
 }
@@ -142,7 +156,11 @@ pub async fn validate_gating_yaml(body: Bytes) -> Response {
     let Ok(text) = std::str::from_utf8(&body) else {
         return message(StatusCode::BAD_REQUEST, "gating.yaml is not UTF-8");
     };
-    match parse_policies(text, Some(std::path::Path::new("gating.yaml")), Origin::Remote) {
+    match parse_policies(
+        text,
+        Some(std::path::Path::new("gating.yaml")),
+        Origin::Remote,
+    ) {
         Ok(_) => message(StatusCode::OK, "All OK"),
         Err(d) => {
             let errors: Vec<Value> = d
@@ -157,10 +175,16 @@ pub async fn validate_gating_yaml(body: Bytes) -> Response {
                 })
                 .collect();
             let first = d.first().map_or(String::new(), |d| {
-                let at = d.location.map_or(String::new(), |l| format!("{}:{}: ", l.line, l.column));
+                let at = d
+                    .location
+                    .map_or(String::new(), |l| format!("{}:{}: ", l.line, l.column));
                 format!("{at}{}", d.message)
             });
-            (StatusCode::BAD_REQUEST, Json(json!({"message": first, "errors": errors}))).into_response()
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": first, "errors": errors})),
+            )
+                .into_response()
         }
     }
 }
@@ -200,7 +224,11 @@ fn filter_of(o: &serde_json::Map<String, Value>, at: &str) -> Result<WaiverFilte
             Value::String(s) => s.clone(),
             Value::Null => continue,
             other => {
-                return Err(field(StatusCode::BAD_REQUEST, &format!("{at}{k}"), &format!("must be a string, found `{other}`")))
+                return Err(field(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{at}{k}"),
+                    &format!("must be a string, found `{other}`"),
+                ))
             }
         };
         match k.as_str() {
@@ -212,7 +240,14 @@ fn filter_of(o: &serde_json::Map<String, Value>, at: &str) -> Result<WaiverFilte
             "since" => f.since = Some(text),
             "include_obsolete" | "page" | "limit" | "proxied_by" => {}
             other => {
-                let known = ["subject_type", "subject_identifier", "testcase", "product_version", "username", "since"];
+                let known = [
+                    "subject_type",
+                    "subject_identifier",
+                    "testcase",
+                    "product_version",
+                    "username",
+                    "since",
+                ];
                 let mut m = format!("unknown filter `{other}`");
                 if let Some(s) = taskotron_tap::suggest::did_you_mean(other, known) {
                     m.push_str(&format!("; did you mean `{s}`?"));
@@ -233,7 +268,13 @@ pub async fn waivers(State(s): State<Arc<WebSettings>>, RawQuery(raw): RawQuery)
         match k.as_str() {
             "page" => match v.parse::<u64>() {
                 Ok(p) if p > 0 => page = p,
-                _ => return field(StatusCode::BAD_REQUEST, "page", "must be a whole number from 1"),
+                _ => {
+                    return field(
+                        StatusCode::BAD_REQUEST,
+                        "page",
+                        "must be a whole number from 1",
+                    )
+                }
             },
             "limit" => match v.parse::<u64>() {
                 Ok(l) => limit = l.clamp(1, 1000),
@@ -289,10 +330,17 @@ pub async fn waiver(State(s): State<Arc<WebSettings>>, UrlPath(id): UrlPath<Stri
         return message(StatusCode::NOT_FOUND, "Waiver not found");
     };
     with_history(&s, move |store| {
-        Ok(match store.map(|st| st.waiver(id)).transpose().map_err(|e| e.to_string())?.flatten() {
-            Some(w) => Json(w.to_json()).into_response(),
-            None => message(StatusCode::NOT_FOUND, "Waiver not found"),
-        })
+        Ok(
+            match store
+                .map(|st| st.waiver(id))
+                .transpose()
+                .map_err(|e| e.to_string())?
+                .flatten()
+            {
+                Some(w) => Json(w.to_json()).into_response(),
+                None => message(StatusCode::NOT_FOUND, "Waiver not found"),
+            },
+        )
     })
     .await
 }
@@ -304,26 +352,42 @@ pub async fn filtered(State(s): State<Arc<WebSettings>>, body: Bytes) -> Respons
         Err(r) => return r,
     };
     let Some(list) = body.get("filters").and_then(Value::as_array) else {
-        return field(StatusCode::BAD_REQUEST, "filters", "missing required filters (a list of objects)");
+        return field(
+            StatusCode::BAD_REQUEST,
+            "filters",
+            "missing required filters (a list of objects)",
+        );
     };
     let mut filters = Vec::with_capacity(list.len());
     for (i, f) in list.iter().enumerate() {
         let Some(o) = f.as_object() else {
-            return field(StatusCode::BAD_REQUEST, &format!("filters[{i}]"), "must be an object");
+            return field(
+                StatusCode::BAD_REQUEST,
+                &format!("filters[{i}]"),
+                "must be an object",
+            );
         };
         match filter_of(o, &format!("filters[{i}].")) {
             Ok(f) => filters.push(f),
             Err(r) => return r,
         }
     }
-    let obsolete = body.get("include_obsolete").and_then(Value::as_bool).unwrap_or(false);
+    let obsolete = body
+        .get("include_obsolete")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     with_history(&s, move |store| {
         let list = match store {
             // No filters selects nothing, as WaiverDB answers.
-            Some(st) if !filters.is_empty() => st.waivers(&filters, obsolete, 0, 10_000).map_err(|e| e.to_string())?,
+            Some(st) if !filters.is_empty() => st
+                .waivers(&filters, obsolete, 0, 10_000)
+                .map_err(|e| e.to_string())?,
             _ => Vec::new(),
         };
-        Ok(Json(json!({"data": list.iter().map(|w| w.to_json()).collect::<Vec<_>>()})).into_response())
+        Ok(
+            Json(json!({"data": list.iter().map(|w| w.to_json()).collect::<Vec<_>>()}))
+                .into_response(),
+        )
     })
     .await
 }

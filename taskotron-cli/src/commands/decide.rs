@@ -30,7 +30,11 @@ fn request(args: &DecideArgs) -> Result<DecisionRequest, ExpectedError> {
             } else {
                 std::fs::read_to_string(path)
             }
-            .map_err(|e| ExpectedError::invalid(Diagnostic::error(format!("cannot read the request: {e}")).in_file(path)))?;
+            .map_err(|e| {
+                ExpectedError::invalid(
+                    Diagnostic::error(format!("cannot read the request: {e}")).in_file(path),
+                )
+            })?;
             serde_json::from_str(&text).map_err(|e| {
                 ExpectedError::invalid(
                     Diagnostic::error(format!("the request is not JSON: {e}"))
@@ -47,7 +51,11 @@ fn request(args: &DecideArgs) -> Result<DecisionRequest, ExpectedError> {
         }),
     };
     DecisionRequest::from_json(&body).map_err(|e| {
-        let field = if e.field.is_empty() { String::new() } else { format!("`{}`: ", e.field) };
+        let field = if e.field.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`: ", e.field)
+        };
         ExpectedError::invalid(Diagnostic::error(format!("{field}{}", e.message)))
     })
 }
@@ -61,7 +69,10 @@ pub fn decide(config: &Config, args: &DecideArgs) -> Outcome {
     let decision = match taskotron_core::gating::decide(&settings, &policies, &request) {
         Ok(d) => d,
         Err(DecisionError::BadRequest(e)) => {
-            return Err(ExpectedError::invalid(Diagnostic::error(format!("`{}`: {}", e.field, e.message))))
+            return Err(ExpectedError::invalid(Diagnostic::error(format!(
+                "`{}`: {}",
+                e.field, e.message
+            ))))
         }
         Err(DecisionError::NoPolicies(m)) => {
             let hint = if policies.is_empty() {
@@ -83,15 +94,28 @@ pub fn decide(config: &Config, args: &DecideArgs) -> Outcome {
     match args.format {
         Format::Json => print_json(&decision.to_json()),
         Format::Human => {
-            let subjects: Vec<&str> = request.subjects.iter().map(|s| s.identifier.as_str()).collect();
+            let subjects: Vec<&str> = request
+                .subjects
+                .iter()
+                .map(|s| s.identifier.as_str())
+                .collect();
             outln!(
                 "{} {}: {}",
-                if decision.policies_satisfied { "passes" } else { "blocked" },
+                if decision.policies_satisfied {
+                    "passes"
+                } else {
+                    "blocked"
+                },
                 subjects.join(", "),
                 decision.summary
             );
             for r in decision.unsatisfied().chain(decision.satisfied()) {
-                let mut line = format!("  {:<28} {:<40} {}", r.kind.as_str(), r.testcase, r.subject.identifier);
+                let mut line = format!(
+                    "  {:<28} {:<40} {}",
+                    r.kind.as_str(),
+                    r.testcase,
+                    r.subject.identifier
+                );
                 if let Some(a) = &r.system_architecture {
                     line.push_str(&format!(" {a}"));
                 }
@@ -102,7 +126,11 @@ pub fn decide(config: &Config, args: &DecideArgs) -> Outcome {
                     line.push_str(&format!(" (waiver {w})"));
                 }
                 if let Some(j) = &r.job {
-                    line.push_str(&format!(" ({} {})", j.state, j.url.as_deref().unwrap_or(&j.uuid)));
+                    line.push_str(&format!(
+                        " ({} {})",
+                        j.state,
+                        j.url.as_deref().unwrap_or(&j.uuid)
+                    ));
                 }
                 outln!("{line}");
                 if let Some(d) = &r.details {
@@ -112,12 +140,20 @@ pub fn decide(config: &Config, args: &DecideArgs) -> Outcome {
             outln!("  policies: {}", decision.applicable_policies.join(", "));
         }
     }
-    Ok(if decision.policies_satisfied { exit::OK } else { exit::RESULTS_FAILED })
+    Ok(if decision.policies_satisfied {
+        exit::OK
+    } else {
+        exit::RESULTS_FAILED
+    })
 }
 
 fn store(config: &Config) -> Result<Store, ExpectedError> {
-    std::fs::create_dir_all(&config.state_dir)
-        .map_err(|e| ExpectedError::failed(Diagnostic::error(format!("cannot create `{}`: {e}", config.state_dir.display()))))?;
+    std::fs::create_dir_all(&config.state_dir).map_err(|e| {
+        ExpectedError::failed(Diagnostic::error(format!(
+            "cannot create `{}`: {e}",
+            config.state_dir.display()
+        )))
+    })?;
     Store::open(&taskotron_core::history::path(&config.state_dir))
         .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))
 }
@@ -135,7 +171,9 @@ pub fn waive(config: &Config, args: &WaiveArgs) -> Outcome {
             .waivers(&[filter], args.all, 0, 1000)
             .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
         match args.format {
-            Format::Json => print_json(&json!({"data": waivers.iter().map(|w| w.to_json()).collect::<Vec<_>>()})),
+            Format::Json => print_json(
+                &json!({"data": waivers.iter().map(|w| w.to_json()).collect::<Vec<_>>()}),
+            ),
             Format::Human => {
                 for w in &waivers {
                     outln!(
@@ -155,7 +193,9 @@ pub fn waive(config: &Config, args: &WaiveArgs) -> Outcome {
         return Ok(exit::OK);
     }
     let (Some(subject), Some(testcase)) = (&args.subject, &args.testcase) else {
-        return Err(ExpectedError::invalid(Diagnostic::error("SUBJECT and TESTCASE are required")));
+        return Err(ExpectedError::invalid(Diagnostic::error(
+            "SUBJECT and TESTCASE are required",
+        )));
     };
     let body = json!({
         "subject_type": guess(subject, args.subject_type.as_deref()),
@@ -166,8 +206,9 @@ pub fn waive(config: &Config, args: &WaiveArgs) -> Outcome {
         "waived": !args.revoke,
         "scenario": args.scenario,
     });
-    let new = NewWaiver::from_json(&body)
-        .map_err(|e| ExpectedError::invalid(Diagnostic::error(format!("`{}`: {}", e.field, e.message))))?;
+    let new = NewWaiver::from_json(&body).map_err(|e| {
+        ExpectedError::invalid(Diagnostic::error(format!("`{}`: {}", e.field, e.message)))
+    })?;
     let username = args.username.clone().unwrap_or_else(|| "taskotron".into());
     let w = store(config)?
         .waive(&new, &username, &taskotron_core::gating::now())
@@ -176,7 +217,11 @@ pub fn waive(config: &Config, args: &WaiveArgs) -> Outcome {
         Format::Json => print_json(&w.to_json()),
         Format::Human => outln!(
             "{} {} for {} in {} (waiver {})",
-            if w.waiver.waived { "Waived" } else { "Revoked the waiver of" },
+            if w.waiver.waived {
+                "Waived"
+            } else {
+                "Revoked the waiver of"
+            },
             w.waiver.testcase,
             w.waiver.subject.identifier,
             w.waiver.product_version,
