@@ -198,12 +198,12 @@ pub enum Command {
     Compare(CompareArgs),
     /// May this build or update pass a gate? Greenwave's decision, made here.
     #[command(
-        after_help = "Examples:\n  taskotron decide htop-3.3.0-1.fc41 --context bodhi_update_push_stable --product-version fedora-41\n  taskotron decide FEDORA-2026-1a2b3c --context bodhi_update_push_testing --product-version fedora-41 --format json\n  taskotron decide --request decision.json\n\nPolicies come from `gating_policies` (Greenwave policy YAML) and the package's\ndist-git gating.yaml; results from the embedded results store; waivers from\n`taskotron waive`. SUBJECT is an NVR (koji_build) or an update alias (bodhi_update).\nExit codes: 0 policies satisfied, 100 not satisfied, 4 no policy applies,\n2 invalid input (a bad request or policy file), 1 a fact could not be read."
+        after_help = "Examples:\n  taskotron decide grep-3.11-1.fc41 --context bodhi_update_push_stable --product-version fedora-41\n  taskotron decide --request decision.json --format json\n\nPolicies come from `gating_policies` (Greenwave policy YAML) and the package's\ndist-git gating.yaml; results from the embedded results store; waivers from\n`taskotron waive`. SUBJECT is an NVR (koji_build) or an update alias (bodhi_update,\nwhose builds come along). The web serves the same at POST /api/v1.0/decision.\nExit codes: 0 policies satisfied, 100 not satisfied, 4 no policy applies,\n2 invalid input (a bad request or policy file), 1 a fact could not be read."
     )]
     Decide(DecideArgs),
     /// Waive a test for a build or update (WaiverDB's waiver), or revoke a waiver.
     #[command(
-        after_help = "Examples:\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment \"known false positive\"\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment \"fixed\" --revoke\n  taskotron waive --list --subject htop-3.3.0-1.fc41\n\nWaivers are kept in <state_dir>/history.sqlite and served at /api/v1.0/waivers.\nExit codes: 0 recorded or listed, 2 invalid input."
+        after_help = "Examples:\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment known\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment no --revoke\n  taskotron waive --list --subject htop-3.3.0-1.fc41\n\nWaivers are kept in <state_dir>/history.sqlite, never changed (a newer one stands over\nan older), and served at /api/v1.0/waivers in WaiverDB's shape.\nExit codes: 0 recorded or listed, 2 invalid input."
     )]
     Waive(WaiveArgs),
     /// Delete old run directories and finished jobs.

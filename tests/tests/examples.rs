@@ -243,7 +243,7 @@ fn run_group(group: &Group, services: &Services, failures: &mut Vec<String>) {
         format!(
             "state_dir: {r}/state\nartifacts: {r}/artifacts\ntmpdir: {r}/tmp\ntask_path: [tasks]\n\
              retry_delay: 1s\nmax_attempts: 1\nqueue_wait: 5s\nreport_deadline: 10s\n\
-             buildbot_url: http://127.0.0.1:9/\n{}",
+             buildbot_url: http://127.0.0.1:9/\ngating_policies: {r}/work/policies.yaml\n{}",
             services.config_tail,
             r = root.path().display()
         ),
