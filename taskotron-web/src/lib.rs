@@ -3,6 +3,8 @@
 //!
 //! - `/` and `/jobs/<uuid>`: the jobs and each one's life (ExecDB's part in the
 //!   original), server-side HTML that works without JavaScript ([`pages`]);
+//! - `/history/<name>`: a check's or a test case's outcomes over builds
+//!   ([`history`]);
 //! - `/jobs/<uuid>/log`: a running job's log as Server-Sent Events ([`live`]);
 //! - `/artifacts/<run_id>/...`: each run's directory, with listings, content types,
 //!   ranges and gzip, never a byte outside it ([`artifacts`]);
@@ -24,6 +26,7 @@
 pub mod api;
 pub mod artifacts;
 pub mod gating;
+pub mod history;
 pub mod live;
 pub mod metrics;
 pub mod pages;
@@ -85,6 +88,7 @@ pub fn router(settings: WebSettings) -> Router {
         .route("/", get(pages::jobs))
         .route("/jobs/{uuid}", get(pages::job))
         .route("/jobs/{uuid}/log", get(live::log))
+        .route("/history/{*name}", get(history::page))
         .route("/api/v1/jobs", get(api::jobs))
         .route("/api/v1/jobs/{uuid}", get(api::job))
         .route("/api/v2.0", get(resultsdb::root))

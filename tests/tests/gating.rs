@@ -578,6 +578,45 @@ fn the_web_answers_as_greenwave_and_waiverdb() {
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+
+    // A check's history as a page: each build's outcome, newest first, linked to its run.
+    let nvr = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/nvr-check");
+    for item in ["htop-3.3.0-1.fc41", "htop-3.3.1-1.fc41"] {
+        s.ok(&[
+            "run",
+            nvr.to_str().unwrap(),
+            "-i",
+            item,
+            "-t",
+            "koji_build",
+            "-a",
+            "x86_64",
+        ]);
+    }
+    let mut r = agent
+        .get(format!(
+            "http://{addr}/history/scratch.nvr-check?package=htop"
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.body_mut().read_to_string().unwrap();
+    let newer = page.find("htop-3.3.1-1.fc41").unwrap();
+    let older = page.find("htop-3.3.0-1.fc41").unwrap();
+    assert!(newer < older, "newest first");
+    assert_eq!(page.matches("href=\"/artifacts/").count(), 2, "{page}");
+    let r = agent
+        .get(format!(
+            "http://{addr}/history/scratch.nvr-check?pakage=htop"
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = agent
+        .get(format!("http://{addr}/history/no-such-test"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     let _ = web.kill();
     let _ = web.wait();
 }

@@ -1,0 +1,101 @@
+//! `/history/<name>`: a check's results or a test case's outcomes over builds,
+//! newest first, each linked to its run's files (`taskotron history NAME` as a
+//! page). `?package=` and `?arch=` narrow it; the history store is opened
+//! read-only per request, on a blocking thread.
+
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use taskotron_history::{Query, Store};
+
+use crate::pages::{error_page, layout};
+use crate::WebSettings;
+
+/// How many lines a page shows.
+const LIMIT: usize = 200;
+
+/// `/history/<name>`.
+pub async fn page(
+    State(s): State<Arc<WebSettings>>,
+    UrlPath(name): UrlPath<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut query = Query {
+        name: name.clone(),
+        package: None,
+        arch: None,
+        limit: LIMIT,
+    };
+    for (k, v) in crate::resultsdb::pairs(raw.as_deref()) {
+        match k.as_str() {
+            "package" if !v.is_empty() => query.package = Some(v),
+            "arch" if !v.is_empty() => query.arch = Some(v),
+            "package" | "arch" => {}
+            other => {
+                let help = taskotron_tap::suggest::did_you_mean(other, ["package", "arch"])
+                    .map_or(String::new(), |s| format!(" Did you mean `{s}`?"));
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Unknown parameter",
+                    &format!("`{other}` is not a parameter of this page (package, arch).{help}"),
+                );
+            }
+        }
+    }
+    let path = s
+        .gating
+        .as_ref()
+        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
+    let read = tokio::task::spawn_blocking(move || match path.filter(|p| p.exists()) {
+        Some(p) => Store::open_read_only(&p)
+            .and_then(|st| st.history(&query))
+            .map_err(|e| e.to_string()),
+        None => Ok(Vec::new()),
+    })
+    .await;
+    let entries = match read {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "History unavailable", &e)
+        }
+        Err(e) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "History unavailable",
+                &e.to_string(),
+            )
+        }
+    };
+    let status = if entries.is_empty() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    let body = html! {
+        h1 { "History of " code { (name) } }
+        @if entries.is_empty() {
+            p { "No run on this machine recorded a result or a test named " code { (name) } "." }
+        } @else {
+            p { (entries.len()) " runs, newest first" @if entries.len() == LIMIT { " (the newest " (LIMIT) ")" } "." }
+            table id="history" {
+                thead { tr { th { "Outcome" } th { "Item" } th { "Arch" } th { "Check" } th { "Run" } th { "Note" } } }
+                tbody {
+                    @for e in &entries {
+                        tr {
+                            td { span class={ "s o-" (e.outcome) } { (e.outcome) } }
+                            td { (e.run.item) }
+                            td { (e.run.arch) }
+                            td { (e.check) }
+                            td { a href={ "/artifacts/" (e.run.run_id) "/" } { (e.run.run_id.get(..8).unwrap_or(&e.run.run_id)) } }
+                            td { (e.note.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (status, layout(&format!("History of {name}"), body)).into_response()
+}
