@@ -110,16 +110,23 @@ pub struct LocalFacts<'a> {
     results: Option<Option<LocalResults>>,
     history: Option<Option<Store>>,
     queue: Option<Option<Queue>>,
+    /// Each subject's results, read once per decision.
+    items: std::collections::HashMap<Subject, Vec<serde_json::Value>>,
+    /// Whether results are read whole (a `verbose` decision shows them).
+    full: bool,
 }
 
 impl<'a> LocalFacts<'a> {
-    /// Facts read under `settings`.
-    pub fn new(settings: &'a GatingSettings) -> Self {
+    /// Facts read under `settings`; `full` reads results whole (groups, the
+    /// testcase's `ref_url`), for a `verbose` decision.
+    pub fn new(settings: &'a GatingSettings, full: bool) -> Self {
         Self {
             settings,
             results: None,
             history: None,
             queue: None,
+            items: std::collections::HashMap::new(),
+            full,
         }
     }
 
@@ -182,40 +189,50 @@ fn reports(taskname: &str, dist_git: bool, testcase: &str) -> bool {
 
 impl Facts for LocalFacts<'_> {
     fn results(&mut self, subject: &Subject, testcase: &str) -> Result<Vec<ResultFact>, String> {
-        let base = self.settings.web_url.clone().unwrap_or_default();
-        let Some(store) = self.results_store()? else {
-            return Ok(Vec::new());
-        };
-        // Greenwave reads `brew-build` results for Koji builds too.
-        let kind = subject.kind.as_str();
-        let types: Vec<&str> = match kind {
-            "koji_build" | "brew-build" => vec!["koji_build", "brew-build"],
-            other => vec![other],
-        };
-        let types = types.as_slice();
-        let found = store
-            .latest_distinct(
-                &subject.identifier,
-                types,
-                testcase,
-                base.trim_end_matches('/'),
-            )
-            .map_err(|e| e.to_string())?;
-        Ok(found
-            .into_iter()
+        if !self.items.contains_key(subject) {
+            let base = self.settings.web_url.clone().unwrap_or_default();
+            let full = self.full;
+            let Some(store) = self.results_store()? else {
+                return Ok(Vec::new());
+            };
+            // Greenwave reads `brew-build` results for Koji builds too.
+            let types: Vec<&str> = match subject.kind.as_str() {
+                "koji_build" | "brew-build" => vec!["koji_build", "brew-build"],
+                other => vec![other],
+            };
+            let all = store
+                .item_results(
+                    &subject.identifier,
+                    &types,
+                    base.trim_end_matches('/'),
+                    full,
+                )
+                .map_err(|e| e.to_string())?;
+            self.items.insert(subject.clone(), all);
+        }
+        // The latest per scenario, architecture and variant, as Greenwave's
+        // `results/latest?_distinct_on=...` answers; the rows are newest first.
+        let mut seen = std::collections::BTreeSet::new();
+        Ok(self.items[subject]
+            .iter()
+            .filter(|json| json["testcase"]["name"] == testcase)
+            .filter(|json| {
+                seen.insert(
+                    ["scenario", "system_architecture", "system_variant"].map(|k| data(json, k)),
+                )
+            })
             .map(|json| ResultFact {
                 id: json["id"].as_i64().unwrap_or_default(),
                 testcase: testcase.to_string(),
                 outcome: json["outcome"].as_str().unwrap_or_default().to_string(),
-                scenario: data(&json, "scenario"),
-                system_architecture: data(&json, "system_architecture"),
-                system_variant: data(&json, "system_variant"),
-                error_reason: data(&json, "error_reason"),
-                json,
+                scenario: data(json, "scenario"),
+                system_architecture: data(json, "system_architecture"),
+                system_variant: data(json, "system_variant"),
+                error_reason: data(json, "error_reason"),
+                json: json.clone(),
             })
             .collect())
     }
-
     fn waivers(
         &mut self,
         subjects: &[Subject],
@@ -341,7 +358,7 @@ pub fn decide(
     policies: &[Policy],
     request: &DecisionRequest,
 ) -> Result<Decision, DecisionError> {
-    let mut facts = LocalFacts::new(settings);
+    let mut facts = LocalFacts::new(settings, request.verbose);
     taskotron_gating::decide(request, policies, &mut facts, &now())
 }
 

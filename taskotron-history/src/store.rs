@@ -299,15 +299,30 @@ impl Store {
     /// # Errors
     /// SQLite refused.
     pub fn run(&self, run_id: &str) -> Result<Option<Run>, HistoryError> {
-        let info = self
+        // The id itself, else the first id it is a prefix of: both are range
+        // reads of the primary key's index (a `LIKE` would scan every run).
+        let exact = self
             .conn
             .query_row(
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1 OR run_id LIKE ?2 || '%' ORDER BY run_id = ?1 DESC LIMIT 1"),
-                params![run_id, run_id.replace(['%', '_'], "")],
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1"),
+                params![run_id],
                 run_info,
             )
             .optional()
             .map_err(|e| self.err(e))?;
+        let info = match exact {
+            Some(i) => Some(i),
+            None if run_id.is_empty() => None,
+            None => self
+                .conn
+                .query_row(
+                    &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id > ?1 AND run_id < ?1 || char(1114111) ORDER BY run_id LIMIT 1"),
+                    params![run_id],
+                    run_info,
+                )
+                .optional()
+                .map_err(|e| self.err(e))?,
+        };
         let Some(info) = info else {
             return Ok(None);
         };

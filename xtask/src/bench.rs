@@ -95,8 +95,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("isolation") => return crate::bench_isolation::run(&args[1..]),
         Some("tmt") => return crate::bench_tmt::run(&args[1..]),
         Some("playbooks") => return crate::bench_playbooks::run(&args[1..]),
+        Some("gating") => return crate::bench_gating::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web|isolation|tmt|playbooks [--runs N]"
+            "usage: cargo xtask bench runner|tap|report|trigger|schedule|e2e|rebuild|web|isolation|tmt|playbooks|gating [--runs N]"
         ),
     }
     let runs = crate::util::runs_arg(args, 30);

@@ -16,6 +16,7 @@
 //! - `cargo xtask fuzz [TARGET] [--seconds N]`: the fuzz targets under `fuzz/`.
 
 mod bench;
+mod bench_gating;
 mod bench_isolation;
 mod bench_playbooks;
 mod bench_rebuild;

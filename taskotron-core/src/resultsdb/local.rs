@@ -547,30 +547,31 @@ impl LocalResults {
             .map_err(self.err())
     }
 
-    /// The results of `testcase` for `item` with a `type` among `types`, newest
-    /// first, the latest one per `scenario`, `system_architecture` and
-    /// `system_variant`: what Greenwave reads through
-    /// `results/latest?_distinct_on=scenario,system_architecture,system_variant`.
+    /// Every result of `item` with a `type` among `types`, newest first, in
+    /// ResultsDB's shape (without groups and the testcase's `ref_url`, which a
+    /// decision does not read, unless `full`): what a decision reads of one
+    /// subject, in two queries whatever the number of its testcases.
     ///
     /// # Errors
     /// SQLite refused.
-    pub fn latest_distinct(
+    pub fn item_results(
         &self,
         item: &str,
         types: &[&str],
-        testcase: &str,
         base: &str,
+        full: bool,
     ) -> Result<Vec<Value>, LocalError> {
-        let marks: Vec<String> = (0..types.len()).map(|i| format!("?{}", i + 3)).collect();
+        let marks: Vec<String> = (0..types.len()).map(|i| format!("?{}", i + 2)).collect();
         let sql = format!(
-            "SELECT id, testcase, outcome, note, ref_url, submit_time FROM results \
-             WHERE testcase = ?1 \
-             AND id IN (SELECT result_id FROM result_data WHERE key = 'item' AND value = ?2) \
-             AND id IN (SELECT result_id FROM result_data WHERE key = 'type' AND value IN ({})) \
-             ORDER BY id DESC",
+            "SELECT r.id, r.testcase, r.outcome, r.note, r.ref_url, r.submit_time \
+             FROM result_data d JOIN results r ON r.id = d.result_id \
+             WHERE d.key = 'item' AND d.value = ?1 \
+             AND EXISTS (SELECT 1 FROM result_data t WHERE t.result_id = r.id \
+                         AND t.key = 'type' AND t.value IN ({})) \
+             ORDER BY r.id DESC",
             marks.join(", ")
         );
-        let mut args: Vec<Sql> = vec![Sql::Text(testcase.into()), Sql::Text(item.into())];
+        let mut args: Vec<Sql> = vec![Sql::Text(item.into())];
         args.extend(types.iter().map(|t| Sql::Text((*t).to_string())));
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let rows: Vec<(i64, Row)> = stmt
@@ -583,17 +584,59 @@ impl LocalResults {
             .map_err(self.err())?
             .collect::<Result<_, _>>()
             .map_err(self.err())?;
-        let mut seen = std::collections::BTreeSet::new();
-        let mut out = Vec::new();
-        for (id, row) in &rows {
-            let json = result_json(&self.conn, base, *id, row).map_err(self.err())?;
-            let key = ["scenario", "system_architecture", "system_variant"]
-                .map(|k| json["data"][k].to_string());
-            if seen.insert(key) {
-                out.push(json);
+        if full {
+            return rows
+                .iter()
+                .map(|(id, row)| result_json(&self.conn, base, *id, row))
+                .collect::<Result<_, _>>()
+                .map_err(self.err());
+        }
+        let mut data: std::collections::HashMap<i64, serde_json::Map<String, Value>> =
+            std::collections::HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d2.result_id, d2.key, d2.value FROM result_data d \
+                 JOIN result_data d2 ON d2.result_id = d.result_id \
+                 WHERE d.key = 'item' AND d.value = ?1 ORDER BY d2.rowid",
+            )
+            .map_err(self.err())?;
+        let kvs = stmt
+            .query_map([item], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        for kv in kvs {
+            let (id, k, v) = kv.map_err(self.err())?;
+            if let Some(values) = data
+                .entry(id)
+                .or_default()
+                .entry(k)
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+            {
+                values.push(json!(v));
             }
         }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|(id, (testcase, outcome, note, ref_url, submit_time))| {
+                json!({
+                    "data": data.remove(&id).unwrap_or_default(),
+                    "href": format!("{base}/api/v2.0/results/{id}"),
+                    "id": id,
+                    "note": note.unwrap_or_default(),
+                    "outcome": outcome,
+                    "ref_url": ref_url,
+                    "submit_time": submit_time,
+                    "testcase": {"href": format!("{base}/api/v2.0/testcases/{testcase}"), "name": testcase},
+                })
+            })
+            .collect())
     }
 
     /// One result.
