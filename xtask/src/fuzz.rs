@@ -20,9 +20,11 @@ const TARGETS: &[&str] = &[
     "koji",
     "messages",
     "ssh_target",
+    "gating",
 ];
 
-/// The targets that need no `taskotron-core` (`taskotron-tap` and `taskotron-fmf`).
+/// The targets that need no `taskotron-core` (`taskotron-tap`, `taskotron-fmf`,
+/// `taskotron-gating`).
 const TAP_ONLY: &[&str] = &[
     "tap",
     "junit",
@@ -30,6 +32,7 @@ const TAP_ONLY: &[&str] = &[
     "yaml",
     "fmf_merge",
     "fmf_expressions",
+    "gating",
 ];
 
 /// Runs one target, or all, for `--seconds` each (default 60).
