@@ -216,6 +216,17 @@ pub fn parse(source: &str, file: Option<&Path>) -> Result<Node, Box<Diagnostic>>
 /// At least one diagnostic.
 pub fn parse_all(source: &str, file: Option<&Path>) -> Result<Node, Vec<Diagnostic>> {
     let mut builder = Builder::default();
+    load(&mut builder, source, file)?;
+    Ok(builder.root.unwrap_or(Node {
+        value: NodeValue::Null,
+        location: Location { line: 1, column: 1 },
+        width: 1,
+    }))
+}
+
+/// Feeds `source` to `builder`: every duplicate key, then the syntax error or the
+/// builder's own, as diagnostics in `file`.
+fn load(builder: &mut Builder, source: &str, file: Option<&Path>) -> Result<(), Vec<Diagnostic>> {
     let mut parser = Parser::new_from_str(source);
     let at = |message: String, loc: Location, width: usize, help: Option<String>| {
         let mut d = Diagnostic::error(message).at(file, source, loc, width);
@@ -224,7 +235,7 @@ pub fn parse_all(source: &str, file: Option<&Path>) -> Result<Node, Vec<Diagnost
         }
         d
     };
-    let loaded = parser.load(&mut builder, true);
+    let loaded = parser.load(builder, true);
     let mut errors: Vec<Diagnostic> = std::mem::take(&mut builder.duplicates)
         .into_iter()
         .map(|(m, loc, w, h)| at(m, loc, w, h))
@@ -245,14 +256,11 @@ pub fn parse_all(source: &str, file: Option<&Path>) -> Result<Node, Vec<Diagnost
     if let Some((message, loc, width, help)) = builder.error.take() {
         errors.push(at(message, loc, width, help));
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
-    Ok(builder.root.unwrap_or(Node {
-        value: NodeValue::Null,
-        location: Location { line: 1, column: 1 },
-        width: 1,
-    }))
 }
 
 /// A stream of YAML documents and the local tags written in it.
@@ -285,41 +293,7 @@ pub fn parse_stream(source: &str, file: Option<&Path>) -> Result<Stream, Vec<Dia
         stream: true,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(source);
-    let loaded = parser.load(&mut builder, true);
-    let mut errors: Vec<Diagnostic> = std::mem::take(&mut builder.duplicates)
-        .into_iter()
-        .map(|(m, loc, w, h)| {
-            let mut d = Diagnostic::error(m).at(file, source, loc, w);
-            if let Some(h) = h {
-                d = d.help(h);
-            }
-            d
-        })
-        .collect();
-    if let Err(e) = loaded {
-        let m = e.marker();
-        let loc = Location {
-            line: m.line().max(1),
-            column: m.col() + 1,
-        };
-        errors.push(
-            Diagnostic::error(format!("invalid YAML: {}", e.info()))
-                .at(file, source, loc, 1)
-                .expected("well-formed YAML"),
-        );
-        return Err(errors);
-    }
-    if let Some((message, loc, width, help)) = builder.error.take() {
-        let mut d = Diagnostic::error(message).at(file, source, loc, width);
-        if let Some(h) = help {
-            d = d.help(h);
-        }
-        errors.push(d);
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    load(&mut builder, source, file)?;
     Ok(Stream {
         documents: builder.finished,
         tags: builder.tags,
@@ -614,6 +588,34 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_keeps_documents_and_local_tags() {
+        let s = parse_stream(
+            "--- !Policy\nid: a\nrules:\n  - !Rule {x: 1}\n---\n--- !Policy\nid: b\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.documents.len(), 3);
+        assert_eq!(s.tag_of(&s.documents[0]), Some("Policy"));
+        assert_eq!(s.documents[1].value, NodeValue::Null);
+        let rule = &s.documents[0].get("rules").unwrap().as_seq().unwrap()[0];
+        assert_eq!(s.tag_of(rule), Some("Rule"));
+        assert_eq!(s.tag_of(&s.documents[2]), Some("Policy"));
+        // The core schema's tags are not local tags.
+        let s = parse_stream("a: !!str 1\n", None).unwrap();
+        assert!(s.tags.is_empty());
+        let e = parse_stream("a: 1\na: 2\n---\nb: [\n", None).unwrap_err();
+        assert_eq!(e[0].message, "duplicate key `a`");
+        assert!(e[1].message.starts_with("invalid YAML"));
+        // A single-document reader still refuses a second document.
+        assert!(parse("a: 1\n---\nb: 2\n", None).is_err());
     }
 }
 
