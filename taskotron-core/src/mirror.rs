@@ -201,17 +201,7 @@ impl Mirror {
         // Shared: checkouts run side by side, never while the mirror is fetched.
         let _lock = self.lock(&bare, false)?;
         let repo = git2::Repository::open_bare(&bare).map_err(git("no mirror of"))?;
-        let spec = git_ref.unwrap_or("HEAD");
-        let commit = repo
-            .revparse_single(spec)
-            .or_else(|_| repo.revparse_single(&format!("refs/heads/{spec}")))
-            .or_else(|_| repo.revparse_single(&format!("refs/tags/{spec}")))
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|source| MirrorError::UnknownRef {
-                url: url.to_string(),
-                git_ref: spec.to_string(),
-                source,
-            })?;
+        let commit = commit_of(&repo, url, git_ref)?;
         std::fs::create_dir_all(dest).map_err(|source| MirrorError::Io {
             path: dest.to_path_buf(),
             source,
@@ -247,15 +237,7 @@ impl Mirror {
             url: url.to_string(),
             source,
         })?;
-        let spec = git_ref.unwrap_or("HEAD");
-        let commit = repo
-            .revparse_single(spec)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|source| MirrorError::UnknownRef {
-                url: url.to_string(),
-                git_ref: spec.to_string(),
-                source,
-            })?;
+        let commit = commit_of(&repo, url, git_ref)?;
         let tree = commit.tree().map_err(|source| MirrorError::Git {
             what: "cannot read the tree of",
             url: url.to_string(),
@@ -274,6 +256,25 @@ impl Mirror {
                 source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"),
             })
     }
+}
+
+/// The commit `git_ref` names in `repo` (a commit id, a branch, a tag; HEAD when
+/// `None`), which a checkout and a file read both start from.
+fn commit_of<'r>(
+    repo: &'r git2::Repository,
+    url: &str,
+    git_ref: Option<&str>,
+) -> Result<git2::Commit<'r>, MirrorError> {
+    let spec = git_ref.unwrap_or("HEAD");
+    repo.revparse_single(spec)
+        .or_else(|_| repo.revparse_single(&format!("refs/heads/{spec}")))
+        .or_else(|_| repo.revparse_single(&format!("refs/tags/{spec}")))
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|source| MirrorError::UnknownRef {
+            url: url.to_string(),
+            git_ref: spec.to_string(),
+            source,
+        })
 }
 
 /// Points a new mirror's HEAD where upstream's does, so `None` means its default branch.
