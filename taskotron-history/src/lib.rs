@@ -11,6 +11,7 @@
 //! store and are never changed: a newer one stands over an older.
 
 mod compare;
+pub mod sqlite;
 mod store;
 mod waivers;
 

@@ -116,8 +116,14 @@ pub struct Store {
     path: String,
 }
 
+/// How long a writer waits for another to finish before giving up.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The schema's version, kept in the file's `user_version`: a store already at
+/// it is opened without writing anything.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     task TEXT NOT NULL,
@@ -203,9 +209,8 @@ impl Store {
             path: shown.clone(),
             source,
         };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let conn =
+            crate::sqlite::open_for_writing(path, SCHEMA, SCHEMA_VERSION, WAIT).map_err(err)?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(err)?;
         Ok(Self { conn, path: shown })
@@ -227,7 +232,7 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        conn.busy_timeout(WAIT).map_err(err)?;
         Ok(Self { conn, path: shown })
     }
 
@@ -248,7 +253,12 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(err)?;
+        // Immediate: a deferred transaction that reads first and then writes
+        // fails at once, without waiting, when another writer got in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         let i = &run.info;
         tx.execute("DELETE FROM runs WHERE run_id = ?1", params![i.run_id])
             .map_err(err)?;
@@ -593,5 +603,45 @@ mod tests {
         }
         let seen = reading.join().unwrap();
         assert!(seen.iter().all(|n| *n == 2000), "a run is whole or absent");
+    }
+
+    #[test]
+    fn writers_racing_on_a_new_store_lose_nothing() {
+        // Workers running jobs side by side each open the store and record
+        // their run; the first of them creates it. Every run must be kept.
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("history.sqlite");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let writers: Vec<_> = (0..4)
+                .map(|w| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        for i in 0..5 {
+                            let mut store = Store::open(&path).unwrap();
+                            let id = format!("r{round}-{w}-{i}");
+                            store
+                                .record(&run(&id, "1.0-1.fc41", i, &[("a", "passed")]))
+                                .unwrap();
+                            // A reader of the previous build between writes, as
+                            // the runner does.
+                            store
+                                .previous(&store.run(&id).unwrap().unwrap().info)
+                                .unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for w in writers {
+                w.join().unwrap();
+            }
+            let store = Store::open(&path).unwrap();
+            let kept: i64 = store
+                .conn
+                .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(kept, 20);
+        }
     }
 }

@@ -20,6 +20,10 @@ use serde_json::{json, Value};
 use super::payload::DataValue;
 use super::spool::Entry;
 
+/// The schema's version (the file's `user_version`): a store at it is opened
+/// without writing.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS testcases (name TEXT PRIMARY KEY, ref_url TEXT);
 CREATE TABLE IF NOT EXISTS groups (uuid TEXT PRIMARY KEY, description TEXT, ref_url TEXT);
@@ -302,12 +306,14 @@ impl LocalResults {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        // Workers side by side open it at once, the first creating it.
+        let conn = taskotron_history::sqlite::open_for_writing(
+            path,
+            SCHEMA,
+            SCHEMA_VERSION,
+            std::time::Duration::from_secs(30),
+        )
+        .map_err(err)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -931,5 +937,39 @@ mod tests {
                 Some("2026-01-03T04:05:06.000000".into())
             ))
         );
+    }
+
+    #[test]
+    fn workers_storing_at_once_into_a_new_store_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for i in 0..5 {
+                        let id = format!("w{w}-{i}");
+                        LocalResults::open(&path)
+                            .unwrap()
+                            .insert(
+                                &[entry(&id, "dist.t", "PASSED", "htop-1-1.fc41", &id)],
+                                SystemTime::now(),
+                            )
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let s = LocalResults::open_read_only(&path).unwrap();
+        let n: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM results", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 20);
     }
 }
