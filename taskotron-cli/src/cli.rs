@@ -206,6 +206,12 @@ pub enum Command {
         after_help = "Examples:\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment known\n  taskotron waive htop-3.3.0-1.fc41 dist.rpmlint --product-version fedora-41 --comment no --revoke\n  taskotron waive --list --subject htop-3.3.0-1.fc41\n\nWaivers are kept in <state_dir>/history.sqlite, never changed (a newer one stands over\nan older), and served at /api/v1.0/waivers in WaiverDB's shape.\nExit codes: 0 recorded or listed, 2 invalid input."
     )]
     Waive(WaiveArgs),
+    /// Publish the jobs' Fedora CI messages (queued, running, complete, error) to AMQP.
+    #[command(
+        name = "ci-messages",
+        after_help = "Examples:\n  taskotron ci-messages --dry-run --format json\n  taskotron ci-messages --to amqp://127.0.0.1:5672/%2f --once\n\nEach line of a job's history in the queue becomes <prefix>.koji-build.test.<stage>\n(Fedora CI messages 1.x) on amq.topic; the broker confirms each message before the\nfeed's cursor moves, so a message is published at least once, with an id of its own.\nThe first time, the feed starts at its end. `serve` does the same when\n`ci_messages_url` is set.\nExit codes: 0 published (or nothing to), 2 no broker named, 1 the broker or Koji failed."
+    )]
+    CiMessages(CiMessagesArgs),
     /// Delete old run directories and finished jobs.
     #[command(
         after_help = "Examples:\n  taskotron gc --older-than 120d\n  taskotron gc --older-than 30d --dry-run --format json\n\nRemoves <artifacts>/<run_id>/ directories and the workdirs NOT_OK runs kept\n(<tmpdir>/<run_id>/) last changed before the age, and the COMPLETED and CRASHED\njobs of the queue. Jobs that wait or run are never touched."
@@ -481,6 +487,23 @@ pub struct WaiveArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Arguments of `ci-messages`.
+#[derive(Debug, Args)]
+pub struct CiMessagesArgs {
+    /// The broker (`amqp://user:pass@host:port/vhost`); default `ci_messages_url`.
+    #[arg(long, value_name = "URI")]
+    pub to: Option<String>,
+    /// Publish what is pending, then stop (default: keep publishing until SIGINT).
+    #[arg(long)]
+    pub once: bool,
+    /// Print the pending messages; publish nothing and move no cursor.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (`json`: one JSON object a line).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: LinesFormat,
 }
 
 /// Arguments of `gc`.

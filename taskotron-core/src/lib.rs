@@ -25,6 +25,7 @@ pub mod bodhi;
 pub mod buildbot;
 pub mod bus;
 pub mod call;
+pub mod ci_messages;
 pub mod config;
 pub mod deferred;
 pub mod directive;

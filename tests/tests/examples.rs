@@ -224,7 +224,7 @@ fn services() -> Services {
 /// anything serving pages (the line's `# comment` aside).
 fn is_daemon(line: &str) -> bool {
     let command = line.split(" #").next().unwrap_or(line);
-    command.contains("amqp://")
+    (command.contains("amqp://") && !command.contains("--once"))
         || (command.contains("taskotron worker") && !command.contains("--once"))
         || command.contains("taskotron web")
         || command.contains("--http")

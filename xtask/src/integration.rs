@@ -66,6 +66,7 @@ impl Check {
 const TARGETS: &[&str] = &[
     "amqp",
     "buildbot",
+    "ci_messages",
     "fmf_oracle",
     "gating",
     "tmt_oracle",
@@ -210,6 +211,25 @@ const GREENWAVE_DEPS: &[&str] = &[
     "dogpile.cache==1.5.0",
 ];
 
+/// The draft-07 validator the CI messages are checked with (fedora-messaging's own
+/// dependency), with the checkers of the `date-time` and `uri` formats.
+const JSONSCHEMA: &[&str] = &[
+    "jsonschema==4.23.0",
+    "rfc3339-validator==0.1.4",
+    "rfc3986-validator==0.1.1",
+];
+
+/// Installs `jsonschema` into `target/jsonschema-venv`, unless there.
+fn install_jsonschema() -> Result<()> {
+    if venv_has(
+        "jsonschema-venv",
+        "jsonschema, rfc3339_validator, rfc3986_validator",
+    ) {
+        return Ok(());
+    }
+    install_venv("jsonschema-venv", JSONSCHEMA)
+}
+
 /// Installs Greenwave into `target/greenwave-venv` from its sdist, without the
 /// fedmsg its message consumers need (the decision API does not), unless there.
 fn install_greenwave() -> Result<()> {
@@ -341,6 +361,7 @@ pub fn run_tests() -> Result<(u64, u64)> {
     install_tmt()?;
     install_ansible()?;
     install_greenwave()?;
+    install_jsonschema()?;
     let (build, test) = plan();
     crate::util::step(&build.0, build.1)?;
     tests(test, "cargo test (integration, real services)")

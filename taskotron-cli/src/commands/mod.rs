@@ -3,6 +3,7 @@
 
 mod buildbot;
 mod call;
+mod ci_messages;
 mod config;
 mod decide;
 mod directives;
@@ -99,6 +100,7 @@ fn error_format(command: &Command) -> Format {
         Command::History(a) => a.format,
         Command::Compare(a) => a.format,
         Command::Decide(a) => a.format,
+        Command::CiMessages(a) => a.format.into(),
         Command::Waive(a) => a.format,
         Command::Jobs(a) => a.format,
         Command::Trigger(a) => a.format.into(),
@@ -132,6 +134,7 @@ fn with_config(
         Command::History(args) => history::history(config, &args),
         Command::Compare(args) => history::compare(config, &args),
         Command::Decide(args) => decide::decide(config, &args),
+        Command::CiMessages(args) => ci_messages::run(shell, config, &args),
         Command::Waive(args) => decide::waive(config, &args),
         Command::Jobs(args) => jobs::run(shell, config, &args),
         Command::Trigger(args) => trigger::run(shell, config, &args),

@@ -46,7 +46,20 @@ pub fn run(
     // The web server binds first, so an address in use stops everything before a
     // message is read; its URL becomes the runs' default for artifact and job links.
     // The queue exists before the pages read it or a message is handled.
-    super::queue::open_queue(shell, config).map_err(|e| super::queue::queue_failed(&e))?;
+    let mut feed =
+        super::queue::open_queue(shell, config).map_err(|e| super::queue::queue_failed(&e))?;
+    // The CI messages feed starts before the first message is read, so that the
+    // jobs this serve schedules are all announced.
+    let announce = match &config.ci_messages_url {
+        Some(uri) => {
+            taskotron_core::ci_messages::Publisher::<taskotron_core::koji::KojiClient>::start(
+                &mut feed,
+            )
+            .map_err(|e| super::queue::queue_failed(&e))?;
+            Some(uri.clone())
+        }
+        None => None,
+    };
     let tally = Arc::new(Mutex::new(Tally::default()));
     let web = match &args.http {
         None => None,
@@ -65,6 +78,7 @@ pub fn run(
         workers.set_env("TASKOTRON_WEB_URL", url);
     }
     let drain = AtomicBool::new(false);
+    let stop_announcing = AtomicBool::new(false);
     let stop_web = StopOnSignal::start();
     std::thread::scope(|scope| {
         let serving = web.map(|(bound, _)| {
@@ -72,6 +86,10 @@ pub fn run(
             scope.spawn(move || bound.run(stop))
         });
         let running = scope.spawn(|| workers.run(&drain));
+        let announcing = announce.map(|uri| {
+            let (stop, feed) = (&stop_announcing, &mut feed);
+            scope.spawn(move || super::ci_messages::announce(shell, config, &uri, feed, stop))
+        });
         let triggered = trigger::run_counting(shell, config, &trigger_args, Some(tally));
         // Without pages, a file's jobs are drained and `serve` ends. With them it is a
         // service: jobs scheduled afterwards (`taskotron schedule`) must still run,
@@ -86,6 +104,11 @@ pub fn run(
             );
         }
         let failed = running.join().unwrap_or(true);
+        // What the last jobs said is published before serve ends.
+        stop_announcing.store(true, Ordering::Relaxed);
+        if let Some(a) = announcing {
+            let _ = a.join();
+        }
         if let Some(serving) = serving {
             // The flag turns on at the signal; the server then finishes its requests.
             if let Ok(Err(e)) = serving.join() {

@@ -384,11 +384,28 @@ pub struct Outgoing {
 /// # Errors
 /// The broker could not be reached or did not confirm a message.
 pub fn publish(uri: &str, messages: &[Outgoing]) -> Result<(), AmqpError> {
+    let settings = AmqpSettings {
+        uri: uri.to_string(),
+        queue: String::new(),
+        bindings: Vec::new(),
+        prefetch: 1,
+        tls: None,
+        exchange_timeout: EXCHANGE_TIMEOUT,
+    };
+    publish_with(&settings, messages)
+}
+
+/// [`publish`] to the broker `settings` names, with its client certificates, the
+/// whole exchange bounded by its `exchange_timeout` (the CI messages publisher: a
+/// broker that says nothing must not stall it).
+///
+/// # Errors
+/// A bad URI; the broker could not be reached in time or did not confirm a message.
+pub fn publish_with(settings: &AmqpSettings, messages: &[Outgoing]) -> Result<(), AmqpError> {
+    check_uri(settings)?;
     let fail = |e: lapin::Error| AmqpError::Publish(e.to_string());
-    runtime()?.block_on(async {
-        let conn = Connection::connect(uri, ConnectionProperties::default())
-            .await
-            .map_err(fail)?;
+    let exchange = async {
+        let conn = connect(settings).await.map_err(fail)?;
         let ch = conn.create_channel().await.map_err(fail)?;
         ch.confirm_select(ConfirmSelectOptions::default())
             .await
@@ -424,6 +441,17 @@ pub fn publish(uri: &str, messages: &[Outgoing]) -> Result<(), AmqpError> {
         }
         let _ = conn.close(200, "published".into()).await;
         Ok(())
+    };
+    runtime()?.block_on(async {
+        tokio::time::timeout(settings.exchange_timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(AmqpError::Publish(format!(
+                    "the broker at {} did not answer within {}",
+                    redact(&settings.uri),
+                    humantime::format_duration(settings.exchange_timeout)
+                )))
+            })
     })
 }
 

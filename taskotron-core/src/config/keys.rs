@@ -220,6 +220,20 @@ pub const KEYS: &[Key] = &[
         "a Greenwave policy file or a directory of them, for decide and /api/v1.0/decision",
     ),
     key(
+        "ci_messages_url",
+        Scalar,
+        "AMQP broker for Fedora CI messages of each job (unset: none published)",
+    ),
+    key("ci_messages_prefix", Scalar, "the CI messages' topic prefix"),
+    key(
+        "ci_messages_namespace",
+        Scalar,
+        "the CI messages' test.namespace",
+    ),
+    key("ci_contact_team", Scalar, "the CI messages' contact.team"),
+    key("ci_contact_docs", Scalar, "the CI messages' contact.docs"),
+    key("ci_contact_email", Scalar, "the CI messages' contact.email"),
+    key(
         "sti_checkname",
         Scalar,
         "ResultsDB name of an STI suite's result",

@@ -165,6 +165,20 @@ pub struct Config {
     /// `*.yaml` files are read in name order; what `taskotron decide` and
     /// `/api/v1.0/decision` gate with. Unset: no policies (every decision is 404).
     pub gating_policies: Option<PathBuf>,
+    /// The AMQP broker Fedora CI messages (`<prefix>.koji-build.test.*`) are
+    /// published to, as each job is queued, runs and ends; unset: none are.
+    pub ci_messages_url: Option<String>,
+    /// The messages' topic prefix.
+    pub ci_messages_prefix: String,
+    /// Their `test.namespace` (resultsdb-updater names the result
+    /// `<namespace>.<task>.functional`).
+    pub ci_messages_namespace: String,
+    /// Their `contact.team`.
+    pub ci_contact_team: String,
+    /// Their `contact.docs`.
+    pub ci_contact_docs: String,
+    /// Their `contact.email`.
+    pub ci_contact_email: String,
     /// Whether verified downloads are kept in `<state_dir>/cache` between runs.
     pub download_cache: bool,
     /// How long one call to Koji, Bodhi or dist-git, or one file transfer, may take.
@@ -457,6 +471,53 @@ impl Config {
         }
     }
 
+    /// What the Fedora CI messages of this configuration say besides the job:
+    /// prefix, namespace, contact, and the URLs of the artifacts and job pages.
+    pub fn ci_messages(&self) -> crate::ci_messages::CiSettings {
+        let r = self.reporting();
+        crate::ci_messages::CiSettings {
+            prefix: self.ci_messages_prefix.clone(),
+            namespace: self.ci_messages_namespace.clone(),
+            category: "functional".into(),
+            contact: crate::ci_messages::Contact {
+                name: "taskotron".into(),
+                team: self.ci_contact_team.clone(),
+                docs: self.ci_contact_docs.clone(),
+                email: self.ci_contact_email.clone(),
+                irc: None,
+            },
+            artifacts_base_url: r.artifacts_base_url,
+            job_url_template: r.job_url_template,
+            web_url: self.web_url.clone(),
+        }
+    }
+
+    /// How the CI messages reach the broker at `uri`: the configured client
+    /// certificates, a bounded exchange.
+    #[cfg(feature = "amqp")]
+    pub fn ci_amqp(&self, uri: &str) -> crate::bus::amqp::AmqpSettings {
+        crate::bus::amqp::AmqpSettings {
+            uri: uri.to_string(),
+            queue: String::new(),
+            bindings: Vec::new(),
+            prefetch: 1,
+            tls: self.amqp_tls(),
+            exchange_timeout: crate::bus::amqp::EXCHANGE_TIMEOUT,
+        }
+    }
+
+    #[cfg(feature = "amqp")]
+    fn amqp_tls(&self) -> Option<crate::bus::amqp::TlsFiles> {
+        self.amqp_client_cert
+            .clone()
+            .zip(self.amqp_client_key.clone())
+            .map(|(client_cert, client_key)| crate::bus::amqp::TlsFiles {
+                ca_cert: self.amqp_ca_cert.clone(),
+                client_cert,
+                client_key,
+            })
+    }
+
     /// The trigger of this configuration for `rules`: its arches, dedupe window and
     /// blacklisted releases, and, when a rule asks for `dist_git_tests`, a plan finder
     /// asking the configured Koji and fetching through the task mirror.
@@ -492,15 +553,7 @@ impl Config {
         queue: Option<&str>,
         rules: &crate::trigger::Rules,
     ) -> crate::bus::amqp::AmqpSettings {
-        let tls = self
-            .amqp_client_cert
-            .clone()
-            .zip(self.amqp_client_key.clone())
-            .map(|(client_cert, client_key)| crate::bus::amqp::TlsFiles {
-                ca_cert: self.amqp_ca_cert.clone(),
-                client_cert,
-                client_key,
-            });
+        let tls = self.amqp_tls();
         crate::bus::amqp::AmqpSettings {
             uri: uri.to_string(),
             queue: queue.map_or_else(|| self.amqp_queue.clone(), str::to_string),
@@ -863,6 +916,12 @@ impl Config {
             ansible_playbook: None,
             tools_dir: None,
             gating_policies: None,
+            ci_messages_url: None,
+            ci_messages_prefix: "org.centos.prod.ci".into(),
+            ci_messages_namespace: "taskotron".into(),
+            ci_contact_team: "Fedora QA".into(),
+            ci_contact_docs: "https://fedoraproject.org/wiki/Taskotron".into(),
+            ci_contact_email: "qa-devel@lists.fedoraproject.org".into(),
             download_cache: true,
             download_timeout: Duration::from_secs(300),
             namespaces: None,

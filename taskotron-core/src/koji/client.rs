@@ -37,6 +37,11 @@ pub struct Build {
     /// Where it was built from (`git+https://src.fedoraproject.org/rpms/grep.git#<commit>`),
     /// in `getBuild` answers.
     pub source: Option<String>,
+    /// The Koji task that built it (`null` for an imported build): what Fedora CI
+    /// messages call the artifact's id.
+    pub task_id: Option<i64>,
+    /// Who built it: a CI message's `issuer`.
+    pub owner_name: Option<String>,
 }
 
 /// The wire form: hubs send `id`, `build_id` or both.
@@ -59,6 +64,10 @@ struct RawBuild {
     tag_name: Option<String>,
     #[serde(default)]
     source: Option<String>,
+    #[serde(default)]
+    task_id: Option<i64>,
+    #[serde(default)]
+    owner_name: Option<String>,
 }
 
 impl TryFrom<RawBuild> for Build {
@@ -79,6 +88,8 @@ impl TryFrom<RawBuild> for Build {
             volume_name: r.volume_name,
             tag_name: r.tag_name,
             source: r.source,
+            task_id: r.task_id,
+            owner_name: r.owner_name,
         })
     }
 }

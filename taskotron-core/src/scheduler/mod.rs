@@ -8,10 +8,12 @@
 //! directory, which workers claim jobs from. The mock that records jobs in memory
 //! lives in `taskotron-mock`.
 
+mod feed;
 mod job_view;
 mod queue;
 mod view;
 
+pub use feed::FedEvent;
 pub use job_view::{run_of, stopped_attempt, Crash, JobView, Verdict};
 pub use queue::{CrashCause, JobEvent, JobOrigin, JobState, Queue, QueueError, QueuedJob, Waiting};
 pub use view::{Durations, JobFilter, DURATION_BUCKETS};

@@ -322,7 +322,7 @@ fn millis(t: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     let t = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     humantime::format_rfc3339_millis(t).to_string()
 }
@@ -414,6 +414,10 @@ CREATE TABLE IF NOT EXISTS job_events (
     detail   TEXT
 );
 CREATE INDEX IF NOT EXISTS job_events_of ON job_events (build_id, at);
+CREATE TABLE IF NOT EXISTS cursors (
+    name     TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (scheduled_at);
 CREATE INDEX IF NOT EXISTS jobs_of_item ON jobs (item, scheduled_at);
 CREATE INDEX IF NOT EXISTS jobs_of_task ON jobs (taskname, scheduled_at);
@@ -639,13 +643,13 @@ impl Queue {
 
     /// A write transaction, begun at once (`IMMEDIATE`), so that two writers queue on
     /// the file lock instead of failing to upgrade a read.
-    fn write_tx(&self) -> Result<Transaction<'_>, QueueError> {
+    pub(super) fn write_tx(&self) -> Result<Transaction<'_>, QueueError> {
         retry(&self.waiting, &self.path, || {
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
         })
     }
 
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> QueueError + '_ {
+    pub(super) fn sql(&self) -> impl Fn(rusqlite::Error) -> QueueError + '_ {
         move |source| QueueError::Sql {
             path: self.path.clone(),
             source,
@@ -1151,6 +1155,15 @@ impl Queue {
         tx.execute(
             "DELETE FROM messages WHERE accepted_at < ?1",
             [millis(before)],
+        )
+        .map_err(&sql)?;
+        // A reader of the events (the CI messages feed) is past every event it has
+        // read; with the newest gone, SQLite would hand their row ids out again, so
+        // the cursor steps back to the newest event left.
+        tx.execute(
+            "UPDATE cursors SET position = min(position, \
+             coalesce((SELECT max(rowid) FROM job_events), 0))",
+            [],
         )
         .map_err(&sql)?;
         if dry_run {
