@@ -191,6 +191,11 @@ pub enum Command {
         after_help = "Examples:\n  taskotron history dist.rpmlint --package htop\n  taskotron history smoke --arch x86_64 --format json\n\nNAME is a result's name (a check) or a test case's name; every run on this\nmachine is kept in <state_dir>/history.sqlite (`taskotron gc` bounds it).\nExit codes: 0 listed, 4 nothing recorded under that name."
     )]
     History(HistoryArgs),
+    /// Tests whose outcome flips between runs of the same build and arch.
+    #[command(
+        after_help = "Examples:\n  taskotron flaky\n  taskotron flaky dist.rpmlint --format json\n\nA test is flaky when its outcome changed (passed to failed or back) between runs\nof one task for one item on one arch: a retried job, a rerun. The web shows the\nsame at /flaky/<task>, a run's page and its job's say which of its tests are\nknown flaky, and /metrics counts them.\nExit codes: 0 listed (none is not an error)."
+    )]
+    Flaky(FlakyArgs),
     /// What changed between two runs' tests: newly failing, fixed, still failing, new, gone.
     #[command(
         after_help = "Examples:\n  taskotron compare 3f2a 9c1e\n  taskotron compare 3f2a 9c1e --format json\n\nRUN_A is the earlier run, RUN_B the later; a prefix of a run's id is enough. Every\nrun compares itself with the previous build of its package when it ends.\nExit codes: 0 nothing newly fails, 100 a test newly fails, 2 an unknown run."
@@ -400,6 +405,16 @@ pub struct HistoryArgs {
     /// At most this many lines.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `flaky`.
+#[derive(Debug, Args)]
+pub struct FlakyArgs {
+    /// Only this task's tests (its checkname, `dist.rpmlint`).
+    pub task: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

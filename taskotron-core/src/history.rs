@@ -63,22 +63,40 @@ pub fn run_of(report: &ExecutionReport, cases: Vec<CaseRow>, finished_at: i64) -
     }
 }
 
-/// Keeps `run` in the store of `state_dir` and compares it with the previous
-/// build's run; `Err` says why the history could not be kept (the run does not
-/// fail for it).
+/// What the history says of a run once it is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Its tests against the previous build's run, when there is one.
+    pub regressions: Option<Regressions>,
+    /// The tests known to flip on its item and arch, this run included.
+    pub flaky: Vec<taskotron_model::dict::FlakyTest>,
+}
+
+/// Keeps `run` in the store of `state_dir`, compares it with the previous
+/// build's run and finds the tests that flip on its item and arch; `Err` says
+/// why the history could not be kept (the run does not fail for it).
 ///
 /// # Errors
 /// The store cannot be opened or written.
-pub fn record(state_dir: &Path, run: &Run) -> Result<Option<Regressions>, String> {
+pub fn record(state_dir: &Path, run: &Run) -> Result<Recorded, String> {
     std::fs::create_dir_all(state_dir)
         .map_err(|e| format!("cannot create `{}`: {e}", state_dir.display()))?;
     let mut store = Store::open(&path(state_dir)).map_err(|e| e.to_string())?;
     store.record(run).map_err(|e| e.to_string())?;
-    let Some(previous) = store.previous(&run.info).map_err(|e| e.to_string())? else {
-        return Ok(None);
+    let i = &run.info;
+    let flaky = if run.cases.is_empty() {
+        Vec::new()
+    } else {
+        store
+            .flaky_on(&i.task, &i.item, &i.arch)
+            .map_err(|e| e.to_string())?
     };
-    let Some(base) = store.run(&previous.run_id).map_err(|e| e.to_string())? else {
-        return Ok(None);
+    let regressions = match store.previous(i).map_err(|e| e.to_string())? {
+        None => None,
+        Some(previous) => store
+            .run(&previous.run_id)
+            .map_err(|e| e.to_string())?
+            .map(|base| taskotron_history::compare(&base, run)),
     };
-    Ok(Some(taskotron_history::compare(&base, run)))
+    Ok(Recorded { regressions, flaky })
 }

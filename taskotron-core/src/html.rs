@@ -221,6 +221,23 @@ pub fn render(report: &ExecutionReport, listed: &[(usize, Listed)], job: Option<
             }
         );
     }
+    if !report.flaky.is_empty() {
+        let _ = writeln!(
+            h,
+            "<tr><th>known flaky</th><td class=\"warn\" id=\"flaky\">{}</td></tr>",
+            report
+                .flaky
+                .iter()
+                .map(|f| format!(
+                    "<code>{}</code> ({} flips in {} runs)",
+                    escape(&f.name),
+                    f.flips,
+                    f.runs
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let _ = writeln!(
         h,
         "<tr><th>run</th><td><code>{}</code>{}, {:.2} s</td></tr>\n</table>",

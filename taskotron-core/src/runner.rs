@@ -407,6 +407,7 @@ pub(crate) fn starting_report(
         isolation: Some(opts.isolation),
         remote: opts.remote.as_ref().map(|r| r.target.to_string()),
         regressions: None,
+        flaky: Vec::new(),
     }
 }
 
@@ -850,11 +851,23 @@ pub fn run(
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let kept = crate::history::run_of(&report, std::mem::take(&mut history_cases), finished_at);
         match crate::history::record(state_dir, &kept) {
-            Ok(regressions) => {
-                if let Some(r) = &regressions {
+            Ok(recorded) => {
+                if let Some(r) = &recorded.regressions {
                     log.line(&format!("history: {}", r.summary()));
                 }
-                report.regressions = regressions;
+                if !recorded.flaky.is_empty() {
+                    log.line(&format!(
+                        "history: known flaky here: {}",
+                        recorded
+                            .flaky
+                            .iter()
+                            .map(|f| format!("{} ({} flips in {} runs)", f.name, f.flips, f.runs))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                report.regressions = recorded.regressions;
+                report.flaky = recorded.flaky;
             }
             Err(e) => log.line(&format!("history: not kept: {e}")),
         }
@@ -1615,6 +1628,9 @@ pub struct Summary {
     /// What changed since the previous build's run, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regressions: Option<crate::dict::Regressions>,
+    /// The tests known to flip on this item and arch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<crate::dict::FlakyTest>,
 }
 
 /// The [`Summary`] of `report`, which exits with `exit_code`.
@@ -1638,6 +1654,7 @@ pub fn summary(report: &ExecutionReport, exit_code: i32) -> Summary {
         exit_code,
         duration_ms: report.duration_ms,
         regressions: report.regressions.clone(),
+        flaky: report.flaky.clone(),
     }
 }
 

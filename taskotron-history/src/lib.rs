@@ -11,10 +11,12 @@
 //! store and are never changed: a newer one stands over an older.
 
 mod compare;
+mod flaky;
 pub mod sqlite;
 mod store;
 mod waivers;
 
 pub use compare::{compare, failing};
+pub use flaky::FlakyCase;
 pub use store::{CaseRow, Entry, HistoryError, Query, ResultRow, Run, RunInfo, Store};
 pub use waivers::WaiverFilter;

@@ -99,3 +99,62 @@ pub async fn page(
     };
     (status, layout(&format!("History of {name}"), body)).into_response()
 }
+
+/// `/flaky` (every task) and `/flaky/<task>`: the tests whose outcome flipped
+/// between runs of one item and arch, most flips first, each linked to its
+/// history.
+pub async fn flaky(State(s): State<Arc<WebSettings>>, task: Option<UrlPath<String>>) -> Response {
+    let task = task.map(|UrlPath(t)| t);
+    let path = s
+        .gating
+        .as_ref()
+        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
+    let wanted = task.clone();
+    let read = tokio::task::spawn_blocking(move || match path.filter(|p| p.exists()) {
+        Some(p) => Store::open_read_only(&p)
+            .and_then(|st| st.flaky(wanted.as_deref()))
+            .map_err(|e| e.to_string()),
+        None => Ok(Vec::new()),
+    })
+    .await;
+    let cases = match read {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "History unavailable", &e)
+        }
+        Err(e) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "History unavailable",
+                &e.to_string(),
+            )
+        }
+    };
+    let title = match &task {
+        Some(t) => format!("Flaky tests of {t}"),
+        None => "Flaky tests".to_string(),
+    };
+    let body = html! {
+        h1 { (title) }
+        @if cases.is_empty() {
+            p { "No test flipped between runs of the same build and arch." }
+        } @else {
+            p { (cases.len()) " tests flipped between runs of the same build and arch, most flips first." }
+            table id="flaky" {
+                thead { tr { th { "Test" } th { "Check" } th { "Task" } th { "Flips" } th { "Builds and arches" } } }
+                tbody {
+                    @for c in &cases {
+                        tr {
+                            td { a href={ "/history/" (c.name) } { code { (c.name) } } }
+                            td { (c.check) }
+                            td { a href={ "/flaky/" (c.task) } { (c.task) } }
+                            td { (c.flips) }
+                            td { (c.on) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (StatusCode::OK, layout(&title, body)).into_response()
+}

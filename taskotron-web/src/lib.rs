@@ -89,6 +89,8 @@ pub fn router(settings: WebSettings) -> Router {
         .route("/jobs/{uuid}", get(pages::job))
         .route("/jobs/{uuid}/log", get(live::log))
         .route("/history/{*name}", get(history::page))
+        .route("/flaky", get(history::flaky))
+        .route("/flaky/{task}", get(history::flaky))
         .route("/api/v1/jobs", get(api::jobs))
         .route("/api/v1/jobs/{uuid}", get(api::job))
         .route("/api/v2.0", get(resultsdb::root))

@@ -33,6 +33,8 @@ pub struct QueueFigures {
     pub runs: Vec<(String, String, u64)>,
     /// Results in the embedded results store by outcome (when it exists).
     pub stored: Option<Vec<(String, u64)>>,
+    /// Flaky tests by task, from the history (when it exists).
+    pub flaky: Option<Vec<(String, u64)>>,
 }
 
 /// One metric family: its help, its type and its samples.
@@ -132,6 +134,19 @@ pub fn render(q: &QueueFigures, spool: Option<u64>, trigger: Option<&Tally>) -> 
             &s,
         );
     }
+    if let Some(flaky) = &q.flaky {
+        s.clear();
+        for (task, n) in flaky {
+            let _ = writeln!(s, "taskotron_flaky_tests{{task=\"{}\"}} {n}", escape(task));
+        }
+        section(
+            &mut out,
+            "taskotron_flaky_tests",
+            "gauge",
+            "Tests whose outcome flipped between runs of one item and arch, by task (the history).",
+            &s,
+        );
+    }
     if let Some(n) = spool {
         let samples = format!("taskotron_spool_depth {n}\n");
         section(
@@ -208,6 +223,7 @@ pub async fn metrics(State(s): State<Arc<WebSettings>>) -> Response {
             outcomes: q.outcomes()?,
             runs: q.runs_by_status()?,
             stored: None,
+            flaky: None,
         })
     })
     .await;
@@ -224,6 +240,23 @@ pub async fn metrics(State(s): State<Arc<WebSettings>>) -> Response {
         taskotron_core::resultsdb::local::LocalResults::open_read_only(&store)
             .and_then(|s| s.count_by_outcome())
             .ok()
+    })
+    .await
+    .ok()
+    .flatten();
+    let history = s
+        .gating
+        .as_ref()
+        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
+    figures.flaky = tokio::task::spawn_blocking(move || {
+        let flaky = taskotron_history::Store::open_read_only(&history.filter(|p| p.exists())?)
+            .and_then(|st| st.flaky(None))
+            .ok()?;
+        let mut by_task: std::collections::BTreeMap<String, u64> = Default::default();
+        for f in flaky {
+            *by_task.entry(f.task).or_default() += 1;
+        }
+        Some(by_task.into_iter().collect())
     })
     .await
     .ok()

@@ -270,7 +270,22 @@ pub fn job_page(
                     dt { "Since the previous build" }
                     dd id="regressions" class=(if g.newly_failing.is_empty() { "no-regression" } else { "newly-failing" }) {
                         (g.summary())
-                        @for t in &g.newly_failing { " " code { (t.name) } }
+                        @for t in &g.newly_failing {
+                            " " code { (t.name) }
+                            @if let Some(f) = r.flaky.iter().find(|f| f.name == t.name && f.check == t.check) {
+                                " " span class="flaky" { "(known flaky: " (f.flips) " flips)" }
+                            }
+                        }
+                    }
+                }
+                @if !r.flaky.is_empty() {
+                    dt { "Known flaky" }
+                    dd id="flaky" {
+                        @for (i, f) in r.flaky.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href={ "/history/" (f.name) } { code { (f.name) } }
+                            " (" (f.flips) " flips in " (f.runs) " runs)"
+                        }
                     }
                 }
             }

@@ -145,3 +145,118 @@ fn a_run_says_what_newly_fails_since_the_previous_build() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no run `nope` in the history"), "{err}");
 }
+
+#[test]
+fn a_test_that_flips_on_reruns_is_known_flaky_everywhere_it_is_shown() {
+    use taskotron_tests::workers::{listening, Setup};
+    let s = Setup::new();
+    let counter = s.dir.path().join("count");
+    // `net` passes on odd runs and fails on even ones; `disk` always fails.
+    s.task(
+        "rerun",
+        &format!(
+            "actions:\n  - name: suite\n    shell:\n      - |\n        n=$$(cat {0} 2>/dev/null || echo 0); echo $$((n+1)) > {0}\n        if [ $$((n % 2)) = 0 ]; then net=ok; else net='not ok'; fi\n        printf 'TAP version 13\\n1..2\\n%s 1 - net\\nnot ok 2 - disk\\n' \"$$net\"\n    results: tap\n",
+            counter.display()
+        ),
+    );
+    let task = s.dir.path().join("tasks/rerun");
+    let run = |item: &str| {
+        let o = s
+            .command(&["run"])
+            .arg(&task)
+            .args([
+                "-i",
+                item,
+                "-t",
+                "koji_build",
+                "-a",
+                "x86_64",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (report, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (first, _) = run("pkg-1.0-1.fc41");
+    assert!(first.get("flaky").is_none(), "one run cannot flip: {first}");
+    let (_, _) = run("pkg-1.0-1.fc41");
+    let (third, err) = run("pkg-1.0-1.fc41");
+    assert_eq!(
+        third["flaky"],
+        serde_json::json!([{"check": "scratch.rerun", "name": "net", "flips": 2, "runs": 3}]),
+        "{third}"
+    );
+    assert!(
+        err.contains("Flaky net (scratch.rerun): 2 flips in 3 runs of this build"),
+        "{err}"
+    );
+    // Another build starts afresh: its first run flips nothing.
+    let (other, _) = run("pkg-1.1-1.fc41");
+    assert!(other.get("flaky").is_none(), "{other}");
+    // The run's page says so.
+    let page = std::fs::read_to_string(
+        Path::new(third["artifacts"].as_str().unwrap()).join("report.html"),
+    )
+    .unwrap();
+    assert!(
+        page.contains("id=\"flaky\"><code>net</code> (2 flips in 3 runs)"),
+        "{page}"
+    );
+    // The list, for people and programs.
+    let o = s.ok(&["flaky", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(listed["flaky"][0]["name"], "net");
+    assert_eq!(listed["flaky"][0]["on"], 1);
+    assert_eq!(
+        listed["flaky"].as_array().unwrap().len(),
+        1,
+        "disk always fails"
+    );
+    let o = s.ok(&["flaky", "scratch.rerun"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 flips  net"), "{text}");
+    let o = s.ok(&["flaky", "scratch.other"]);
+    assert!(o.stdout.is_empty());
+    // A job of the same build: its page says which of its failures are known flaky.
+    s.configure("isolation: none\n");
+    s.ok(&[
+        "schedule",
+        "rerun",
+        "-i",
+        "pkg-1.0-1.fc41",
+        "-t",
+        "koji_build",
+        "-a",
+        "x86_64",
+    ]);
+    s.ok(&["worker", "--once", "--arch", "x86_64"]);
+    let job = s.jobs()[0]["uuid"].as_str().unwrap().to_string();
+    // The web: the job's page, the task's list and the metric.
+    let (mut web, addr) = listening(&mut s.command(&["web", "--http", "127.0.0.1:0"]));
+    let get = |path: &str| {
+        ureq::get(&format!("http://{addr}{path}"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap()
+    };
+    let page = get(&format!("/jobs/{job}"));
+    assert!(page.contains("<dt>Known flaky</dt><dd id=\"flaky\"><a href=\"/history/net\"><code>net</code></a> (2 flips in 4 runs)"), "{page}");
+    let page = get("/flaky/scratch.rerun");
+    assert!(
+        page.contains("<code>net</code>") && !page.contains("<code>disk</code>"),
+        "{page}"
+    );
+    assert!(get("/flaky").contains("<code>net</code>"));
+    assert!(get("/flaky/scratch.other").contains("No test flipped"));
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains("taskotron_flaky_tests{task=\"scratch.rerun\"} 1"),
+        "{metrics}"
+    );
+    let _ = web.kill();
+    let _ = web.wait();
+}

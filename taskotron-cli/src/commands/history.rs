@@ -1,4 +1,4 @@
-//! `taskotron history` and `taskotron compare`: the history store
+//! `taskotron history`, `taskotron flaky` and `taskotron compare`: the history store
 //! (`taskotron-history`) read and printed.
 
 use serde_json::json;
@@ -7,7 +7,7 @@ use taskotron_core::diagnostic::Diagnostic;
 use taskotron_history::{Query, Store};
 
 use super::print_json;
-use crate::cli::{CompareArgs, Format, HistoryArgs};
+use crate::cli::{CompareArgs, FlakyArgs, Format, HistoryArgs};
 use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 
@@ -103,4 +103,31 @@ pub fn compare(config: &Config, args: &CompareArgs) -> Outcome {
     } else {
         exit::RESULTS_FAILED
     })
+}
+
+/// Prints the flaky tests of a task, or of every task.
+pub fn flaky(config: &Config, args: &FlakyArgs) -> Outcome {
+    let cases = store(config)?
+        .flaky(args.task.as_deref())
+        .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
+    match args.format {
+        Format::Json => print_json(&json!({"task": args.task, "flaky": cases})),
+        Format::Human => {
+            for c in &cases {
+                outln!(
+                    "{:>5} flips  {:<32} {:<24} on {} build{} and arch{}",
+                    c.flips,
+                    c.name,
+                    c.check,
+                    c.on,
+                    if c.on == 1 { "" } else { "s" },
+                    if c.on == 1 { "" } else { "es" }
+                );
+            }
+            if cases.is_empty() {
+                errln!("no test flipped between runs of the same build and arch");
+            }
+        }
+    }
+    Ok(exit::OK)
 }

@@ -112,12 +112,29 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         };
         shell.status("Compared", &r.summary(), tone);
         for t in &r.newly_failing {
+            let flaky = report
+                .flaky
+                .iter()
+                .find(|f| f.name == t.name && f.check == t.check)
+                .map(|f| format!(", known flaky: {} flips", f.flips))
+                .unwrap_or_default();
             shell.status(
                 "Newly fails",
-                &format!("{} ({})", t.name, t.check),
+                &format!("{} ({}{flaky})", t.name, t.check),
                 Tone::Bad,
             );
         }
+    }
+    // Tests that flip between runs of this item on this arch.
+    for f in &report.flaky {
+        shell.status(
+            "Flaky",
+            &format!(
+                "{} ({}): {} flips in {} runs of this build",
+                f.name, f.check, f.flips, f.runs
+            ),
+            Tone::Warn,
+        );
     }
     // A NOT_OK run keeps its workdir, and so does one whose task asked to.
     let workdir = runner::workdir(&opts, &report.run_id);

@@ -146,6 +146,25 @@ pub struct ExecutionReport {
     /// taskotron's history); none when there is no such run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regressions: Option<Regressions>,
+    /// The tests known to be flaky on this item and arch: their outcome changed
+    /// between runs of the same task (a retried job, a rerun). Empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<FlakyTest>,
+}
+
+/// A test whose outcome flips between runs of the same task for the same item
+/// and arch (a retried job, a rerun), from the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlakyTest {
+    /// The check or suite.
+    pub check: String,
+    /// The test case's name.
+    pub name: String,
+    /// How many times its outcome changed from one run to the next (passing to
+    /// failing or back; skipped runs do not count).
+    pub flips: u32,
+    /// In how many runs it passed or failed.
+    pub runs: u32,
 }
 
 /// A failure with a stable name and whose problem it is.

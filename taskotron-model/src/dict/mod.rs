@@ -12,8 +12,8 @@ mod job_request;
 mod task_input;
 
 pub use execution_report::{
-    ActionReport, ActionStatus, ActionTests, ExecutionReport, ExecutionStatus, NamedFailure,
-    Regressions, TestRef,
+    ActionReport, ActionStatus, ActionTests, ExecutionReport, ExecutionStatus, FlakyTest,
+    NamedFailure, Regressions, TestRef,
 };
 pub use job::{Job, TaskSource};
 pub use job_request::JobRequest;

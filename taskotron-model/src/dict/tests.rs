@@ -89,6 +89,7 @@ fn not_ok_reports_must_say_why() {
         isolation: Some(crate::Isolation::Sandbox),
         remote: None,
         regressions: None,
+        flaky: Vec::new(),
     };
     assert!(ExecutionReport::from_mapping(report.to_mapping()).is_err());
     let ok = ExecutionReport {
