@@ -362,6 +362,79 @@ pub fn decide(
     taskotron_gating::decide(request, policies, &mut facts, &now())
 }
 
+/// One gate a job's build stands before: a decision context of the configured
+/// policies for its product version, and the decision there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Gate {
+    /// The decision context (`bodhi_update_push_stable`).
+    pub context: String,
+    /// The product version, from the build's dist tag (`fedora-41`).
+    pub product_version: String,
+    /// Whether every requirement is satisfied.
+    pub satisfied: bool,
+    /// Greenwave's sentence, or why no decision could be made.
+    pub summary: String,
+}
+
+/// The gates a Koji build stands before: every decision context of the
+/// configured `policies` for `koji_build` subjects whose product versions take
+/// the build's (from its dist tag), each decided now. None for other items, a
+/// build without a known distro, or no policy that applies.
+pub fn gates_of(
+    settings: &GatingSettings,
+    policies: &[Policy],
+    item: &str,
+    item_type: &str,
+) -> Vec<Gate> {
+    if item_type != "koji_build" {
+        return Vec::new();
+    }
+    let Some(product_version) = crate::directive::tmt::distro_of(item, item_type) else {
+        return Vec::new();
+    };
+    let mut contexts: Vec<&str> = Vec::new();
+    for p in policies.iter().filter(|p| {
+        (p.subject_types.is_empty() || p.subject_types.iter().any(|t| t == "koji_build"))
+            && p.product_versions
+                .iter()
+                .any(|v| taskotron_gating::glob::matches(v, &product_version))
+    }) {
+        for c in &p.decision_contexts {
+            if !contexts.contains(&c.as_str()) {
+                contexts.push(c);
+            }
+        }
+    }
+    contexts
+        .into_iter()
+        .map(|context| {
+            let request = DecisionRequest::from_json(&serde_json::json!({
+                "decision_context": context,
+                "product_version": product_version,
+                "subject_type": "koji_build",
+                "subject_identifier": item,
+            }));
+            let decided = request
+                .map_err(|e| e.message)
+                .and_then(|r| decide(settings, policies, &r).map_err(|e| e.to_string()));
+            match decided {
+                Ok(d) => Gate {
+                    context: context.to_string(),
+                    product_version: product_version.clone(),
+                    satisfied: d.policies_satisfied,
+                    summary: d.summary,
+                },
+                Err(why) => Gate {
+                    context: context.to_string(),
+                    product_version: product_version.clone(),
+                    satisfied: false,
+                    summary: format!("no decision: {why}"),
+                },
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::reports;

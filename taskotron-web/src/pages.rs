@@ -154,7 +154,24 @@ pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<Strin
             let live = crate::live::run_of(&job)
                 .filter(|_| job.state == JobState::Running)
                 .map(|run| crate::live::tail(&s.artifacts, &run));
-            job_page(&job, &history, &files, live.as_ref()).into_response()
+            // The gates of a build whose job ended: decided now, on a blocking
+            // thread (the facts are files and, for remote rules, Koji).
+            let gates = match (&s.gating, job.state) {
+                (Some(g), JobState::Finished) => {
+                    let (g, item, kind) = (
+                        g.clone(),
+                        job.request.item.clone(),
+                        job.request.item_type.as_str().to_string(),
+                    );
+                    tokio::task::spawn_blocking(move || {
+                        taskotron_core::gating::gates_of(&g.settings, &g.policies, &item, &kind)
+                    })
+                    .await
+                    .unwrap_or_default()
+                }
+                _ => Vec::new(),
+            };
+            job_page_with(&job, &history, &files, live.as_ref(), &gates).into_response()
         }
         Ok(None) => error_page(
             StatusCode::NOT_FOUND,
@@ -229,6 +246,18 @@ pub fn job_page(
     files: &[String],
     live: Option<&crate::live::LogTail>,
 ) -> Markup {
+    job_page_with(job, history, files, live, &[])
+}
+
+/// [`job_page`] with the gates the job's build stands before (the decision of
+/// each context of the configured policies).
+pub fn job_page_with(
+    job: &QueuedJob,
+    history: &[JobEvent],
+    files: &[String],
+    live: Option<&crate::live::LogTail>,
+    gates: &[taskotron_core::gating::Gate],
+) -> Markup {
     let v = JobView::of(job);
     let report = job
         .report
@@ -291,6 +320,12 @@ pub fn job_page(
             }
             @if let Some(r) = running {
                 dt { "Run" } dd { code { (r) } " (running)" }
+            }
+            @for g in gates {
+                dt { "Gate " code { (g.context) } }
+                dd class=(if g.satisfied { "gate no-regression" } else { "gate newly-failing" }) {
+                    (if g.satisfied { "may pass" } else { "blocked" }) " (" (g.product_version) "): " (g.summary)
+                }
             }
             @if let Some(c) = &v.crash {
                 dt { "Crashed" } dd class="CRASHED-o" { (c.cause) ": " (c.detail) }

@@ -272,6 +272,23 @@ fn an_update_brings_its_builds_and_a_queued_job_says_so() {
     let missing = &d["unsatisfied_requirements"][0];
     assert_eq!(missing["subject_identifier"], "grep-3.11-1.fc41");
     assert_eq!(missing["job"]["state"], "queued");
+    // The job runs (and reports nothing): its page shows the gate its build
+    // stands before, decided now.
+    s.ok(&["worker", "--once", "--arch", "noarch"]);
+    let job = s.jobs()[0]["uuid"].as_str().unwrap().to_string();
+    let (mut web, addr) = listening(&mut s.command(&["web", "--http", "127.0.0.1:0"]));
+    let page = ureq::get(&format!("http://{addr}/jobs/{job}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let _ = web.kill();
+    let _ = web.wait();
+    assert!(
+        page.contains("<dt>Gate <code>bodhi_update_push_stable</code></dt><dd class=\"gate newly-failing\">blocked (fedora-41): 1 of 2 required test results missing</dd>"),
+        "{page}"
+    );
 }
 
 fn serde_yaml_fixture(text: &str) -> taskotron_mock::bodhi::BodhiFixture {
