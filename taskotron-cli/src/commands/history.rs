@@ -11,9 +11,16 @@ use crate::cli::{CompareArgs, FlakyArgs, Format, HistoryArgs};
 use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 
+/// The history, read-only once it exists (a reader takes no lock and writes
+/// nothing); created empty the first time.
 fn store(config: &Config) -> Result<Store, ExpectedError> {
-    Store::open(&taskotron_core::history::path(&config.state_dir))
-        .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))
+    let path = taskotron_core::history::path(&config.state_dir);
+    let opened = if path.exists() {
+        Store::open_read_only(&path)
+    } else {
+        Store::open(&path)
+    };
+    opened.map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))
 }
 
 /// A time in milliseconds since the epoch, as RFC 3339.

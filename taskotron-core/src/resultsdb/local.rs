@@ -336,6 +336,10 @@ impl LocalResults {
         .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
+        // A reader maps the file instead of copying its pages (a decision reads
+        // the results of many subjects).
+        conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)
+            .map_err(err)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
