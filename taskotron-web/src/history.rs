@@ -17,6 +17,28 @@ use crate::WebSettings;
 /// How many lines a page shows.
 const LIMIT: usize = 200;
 
+/// Runs `read` on the history store of `s`, opened read-only on a blocking
+/// thread (`None` before the store exists); an error page when it cannot be read.
+async fn with_store<T: Send + 'static>(
+    s: &WebSettings,
+    read: impl FnOnce(Option<&Store>) -> Result<T, taskotron_history::HistoryError> + Send + 'static,
+) -> Result<T, Response> {
+    let path = s
+        .gating
+        .as_ref()
+        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
+    let done = tokio::task::spawn_blocking(move || match path.filter(|p| p.exists()) {
+        Some(p) => Store::open_read_only(&p)
+            .and_then(|st| read(Some(&st)))
+            .map_err(|e| e.to_string()),
+        None => read(None).map_err(|e| e.to_string()),
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    done.map_err(|e| error_page(StatusCode::SERVICE_UNAVAILABLE, "History unavailable", &e))
+}
+
 /// `/history/<name>`.
 pub async fn page(
     State(s): State<Arc<WebSettings>>,
@@ -45,29 +67,14 @@ pub async fn page(
             }
         }
     }
-    let path = s
-        .gating
-        .as_ref()
-        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
-    let read = tokio::task::spawn_blocking(move || match path.filter(|p| p.exists()) {
-        Some(p) => Store::open_read_only(&p)
-            .and_then(|st| st.history(&query))
-            .map_err(|e| e.to_string()),
+    let entries = match with_store(&s, move |st| match st {
+        Some(st) => st.history(&query),
         None => Ok(Vec::new()),
     })
-    .await;
-    let entries = match read {
-        Ok(Ok(e)) => e,
-        Ok(Err(e)) => {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "History unavailable", &e)
-        }
-        Err(e) => {
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "History unavailable",
-                &e.to_string(),
-            )
-        }
+    .await
+    {
+        Ok(e) => e,
+        Err(page) => return page,
     };
     let status = if entries.is_empty() {
         StatusCode::NOT_FOUND
@@ -105,30 +112,15 @@ pub async fn page(
 /// history.
 pub async fn flaky(State(s): State<Arc<WebSettings>>, task: Option<UrlPath<String>>) -> Response {
     let task = task.map(|UrlPath(t)| t);
-    let path = s
-        .gating
-        .as_ref()
-        .map(|g| taskotron_core::history::path(&g.settings.state_dir));
     let wanted = task.clone();
-    let read = tokio::task::spawn_blocking(move || match path.filter(|p| p.exists()) {
-        Some(p) => Store::open_read_only(&p)
-            .and_then(|st| st.flaky(wanted.as_deref()))
-            .map_err(|e| e.to_string()),
+    let cases = match with_store(&s, move |st| match st {
+        Some(st) => st.flaky(wanted.as_deref()),
         None => Ok(Vec::new()),
     })
-    .await;
-    let cases = match read {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "History unavailable", &e)
-        }
-        Err(e) => {
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "History unavailable",
-                &e.to_string(),
-            )
-        }
+    .await
+    {
+        Ok(c) => c,
+        Err(page) => return page,
     };
     let title = match &task {
         Some(t) => format!("Flaky tests of {t}"),
