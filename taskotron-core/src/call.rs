@@ -331,6 +331,7 @@ fn run(
         sandbox: None,
         partial: None,
         keep_scratch: false,
+        so_far: crate::history::SoFar::default(),
     };
     let params: directive::Params = request.params.clone().into_iter().collect();
     let value = directive.run(&params, &mut ctx);

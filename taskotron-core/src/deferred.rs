@@ -45,6 +45,9 @@ pub struct Comments {
     pub arch: String,
     /// Each result's log URL, in the order of `details`.
     pub log_urls: Vec<String>,
+    /// What each update's comment says below the result, by alias.
+    #[serde(default)]
+    pub notes: crate::bodhi::Notes,
 }
 
 /// Where a run's directives put what they defer; shared by the run's actions.
@@ -130,6 +133,7 @@ pub fn deliver(
                 checkname: &request.checkname,
                 arch: &request.arch,
                 log_url: &log_url,
+                notes: &request.notes,
             },
             reporting,
             artifacts,
@@ -225,6 +229,7 @@ mod tests {
             checkname: "dist.x".into(),
             arch: "x86_64".into(),
             log_urls: Vec::new(),
+            notes: crate::bodhi::Notes::new(),
         });
         let taken = c.take();
         assert_eq!(taken.bodhi.len(), 1);

@@ -376,25 +376,45 @@ pub struct Gate {
     pub summary: String,
 }
 
-/// The gates a Koji build stands before: every decision context of the
-/// configured `policies` for `koji_build` subjects whose product versions take
-/// the build's (from its dist tag), each decided now. None for other items, a
-/// build without a known distro, or no policy that applies.
+/// The gates an item stands before: every decision context of the configured
+/// `policies` for its subjects whose product versions take the item's, each
+/// decided now. A Koji build is its own subject, its product version from its
+/// dist tag; an update is itself and its `builds` (none given: Bodhi's list),
+/// its product version from the first build with a dist tag. None for other
+/// items, an item without a known distro, or no policy that applies.
 pub fn gates_of(
     settings: &GatingSettings,
     policies: &[Policy],
     item: &str,
     item_type: &str,
+    builds: &[String],
 ) -> Vec<Gate> {
-    if item_type != "koji_build" {
-        return Vec::new();
-    }
-    let Some(product_version) = crate::directive::tmt::distro_of(item, item_type) else {
+    let distro = |nvr: &str| crate::directive::tmt::distro_of(nvr, "koji_build");
+    let (product_version, subjects) = match item_type {
+        "koji_build" => (distro(item), vec![("koji_build", item.to_string())]),
+        "bodhi_update" => {
+            let builds = if builds.is_empty() {
+                LocalFacts::new(settings, false)
+                    .builds_of_update(item)
+                    .unwrap_or_default()
+            } else {
+                builds.to_vec()
+            };
+            let mut subjects = vec![("bodhi_update", item.to_string())];
+            subjects.extend(builds.iter().map(|b| ("koji_build", b.clone())));
+            (builds.iter().find_map(|b| distro(b)), subjects)
+        }
+        _ => return Vec::new(),
+    };
+    let Some(product_version) = product_version else {
         return Vec::new();
     };
     let mut contexts: Vec<&str> = Vec::new();
     for p in policies.iter().filter(|p| {
-        (p.subject_types.is_empty() || p.subject_types.iter().any(|t| t == "koji_build"))
+        (p.subject_types.is_empty()
+            || p.subject_types
+                .iter()
+                .any(|t| subjects.iter().any(|(k, _)| k == t)))
             && p.product_versions
                 .iter()
                 .any(|v| taskotron_gating::glob::matches(v, &product_version))
@@ -405,14 +425,17 @@ pub fn gates_of(
             }
         }
     }
+    let subject: Vec<serde_json::Value> = subjects
+        .iter()
+        .map(|(kind, id)| serde_json::json!({"type": kind, "item": id}))
+        .collect();
     contexts
         .into_iter()
         .map(|context| {
             let request = DecisionRequest::from_json(&serde_json::json!({
                 "decision_context": context,
                 "product_version": product_version,
-                "subject_type": "koji_build",
-                "subject_identifier": item,
+                "subject": subject,
             }));
             let decided = request
                 .map_err(|e| e.message)
@@ -433,6 +456,21 @@ pub fn gates_of(
             }
         })
         .collect()
+}
+
+impl Gate {
+    /// The gate in one line, as a Bodhi comment says it: `Gate
+    /// bodhi_update_push_stable (fedora-41): blocked: 1 of 2 required test
+    /// results missing`.
+    pub fn line(&self) -> String {
+        format!(
+            "Gate {} ({}): {}: {}",
+            self.context,
+            self.product_version,
+            if self.satisfied { "passed" } else { "blocked" },
+            self.summary
+        )
+    }
 }
 
 #[cfg(test)]

@@ -19,33 +19,89 @@ pub fn path(state_dir: &Path) -> PathBuf {
 }
 
 /// The history form of one of a run's cases, `check` the suite it came from.
+///
+/// A case that stands for a result (ResultYAML, named by its item) is kept by
+/// what stays the same from build to build: a Koji build's package name, else
+/// the item's type. Named by the item itself, every build's run would have
+/// only new tests and the previous build's would all be gone.
 pub fn case_row(check: &str, case: &Case) -> CaseRow {
+    let property = |key: &str| {
+        case.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let name = match (property("outcome"), property("type")) {
+        (Some(_), Some("koji_build")) => taskotron_model::item::split_nvr(&case.name)
+            .map_or_else(|| case.name.clone(), |(n, _, _)| n.to_string()),
+        (Some(_), Some(kind)) => kind.to_string(),
+        _ => case.name.clone(),
+    };
     CaseRow {
         check: case.classname.clone().unwrap_or_else(|| check.to_string()),
-        name: case.name.clone(),
+        name,
         status: case.status.as_str().to_string(),
         message: case.message.clone(),
     }
 }
 
-/// The history form of `report` with its `cases`.
-pub fn run_of(report: &ExecutionReport, cases: Vec<CaseRow>, finished_at: i64) -> Run {
-    let nvr = (report.item_type == crate::ItemType::KojiBuild)
-        .then(|| taskotron_model::item::split_nvr(&report.item))
+/// What a run is, for its history, before it has finished: a Koji build's
+/// package and version-release taken from its N-V-R.
+pub fn run_info(run_id: &str, task: &str, item: &str, item_type: &str, arch: &str) -> RunInfo {
+    let nvr = (item_type == "koji_build")
+        .then(|| taskotron_model::item::split_nvr(item))
         .flatten();
+    RunInfo {
+        run_id: run_id.to_string(),
+        task: task.to_string(),
+        item: item.to_string(),
+        item_type: item_type.to_string(),
+        package: nvr.map(|(n, _, _)| n.to_string()),
+        evr: nvr.map(|(_, v, r)| format!("{v}-{r}")),
+        arch: arch.to_string(),
+        ..RunInfo::default()
+    }
+}
+
+/// What a run has done so far that its history keeps, handed from action to
+/// action ([`crate::directive::Context::so_far`]).
+#[derive(Debug, Clone, Default)]
+pub struct SoFar {
+    /// Every test case read so far.
+    pub cases: Vec<CaseRow>,
+    /// The builds (N-V-Rs) the run's item stands for: an update's, once a
+    /// directive has listed them.
+    pub builds: Vec<String>,
+}
+
+/// The history form of `report` with its `cases` and, for an update, its
+/// `builds` (when no directive listed them: the builds its results are about).
+pub fn run_of(report: &ExecutionReport, so_far: SoFar, finished_at: i64) -> Run {
+    let SoFar { cases, mut builds } = so_far;
+    if report.item_type != crate::ItemType::BodhiUpdate {
+        builds.clear();
+    } else if builds.is_empty() {
+        for d in &report.results {
+            if d.item_type.as_deref() == Some("koji_build") && !builds.contains(&d.item) {
+                builds.push(d.item.clone());
+            }
+        }
+    }
+    let info = run_info(
+        &report.run_id,
+        &report.checkname,
+        &report.item,
+        report.item_type.as_str(),
+        report.arch.as_str(),
+    );
     Run {
         info: RunInfo {
-            run_id: report.run_id.clone(),
-            task: report.checkname.clone(),
-            item: report.item.clone(),
-            item_type: report.item_type.as_str().to_string(),
-            package: nvr.map(|(n, _, _)| n.to_string()),
-            evr: nvr.map(|(_, v, r)| format!("{v}-{r}")),
-            arch: report.arch.as_str().to_string(),
             finished_at,
             execution_status: if report.is_ok() { "OK" } else { "NOT_OK" }.into(),
             outcome: report.outcome.map(|o| o.as_str().to_string()),
             artifacts: report.artifacts.display().to_string(),
+            builds,
+            ..info
         },
         results: report
             .results
@@ -99,4 +155,19 @@ pub fn record(state_dir: &Path, run: &Run) -> Result<Recorded, String> {
             .map(|base| taskotron_history::compare(&base, run)),
     };
     Ok(Recorded { regressions, flaky })
+}
+
+/// The regressions of a run still going on, from what it has done `so_far`:
+/// `info` says what the run is (its builds are taken from `so_far`). None when
+/// there is no store, no previous run, or the store cannot be read: a comment
+/// goes out without the line rather than not at all.
+pub fn regressions_so_far(state_dir: &Path, info: &RunInfo, so_far: &SoFar) -> Option<Regressions> {
+    let store = Store::open_read_only(&path(state_dir)).ok()?;
+    let mut info = info.clone();
+    if info.builds.is_empty() {
+        info.builds.clone_from(&so_far.builds);
+    }
+    let previous = store.previous(&info).ok()??;
+    let base = store.run(&previous.run_id).ok()??;
+    Some(taskotron_history::compare_cases(&base, &so_far.cases))
 }

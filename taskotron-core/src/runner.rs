@@ -537,8 +537,8 @@ pub fn run(
     let mut failed = false;
     // A task may ask to keep its workdir for a look (a playbook's keepalive).
     let mut keep_scratch = false;
-    // Every test case of the run, for its history.
-    let mut history_cases: Vec<taskotron_history::CaseRow> = Vec::new();
+    // Every test case of the run and the builds it stands for, for its history.
+    let mut so_far = crate::history::SoFar::default();
     let checkname = formula.checkname();
     // The tests each action's page section lists.
     let mut pages: Vec<(usize, stream::Listed)> = Vec::new();
@@ -642,8 +642,15 @@ pub fn run(
             .ok()
             .and_then(|l| log.tee(l, &action.name, &stem));
         let action_start = Instant::now();
-        let (mut ran, logs) =
-            setting.run_action(action, &scope, &stem, logs, &env, &mut report.exit_code);
+        let (mut ran, logs) = setting.run_action(
+            action,
+            &scope,
+            &stem,
+            logs,
+            &env,
+            &mut report.exit_code,
+            &mut so_far,
+        );
         if let Some(t) = tee {
             t.stop();
         }
@@ -659,7 +666,9 @@ pub fn run(
         }
         let mut result = std::mem::replace(&mut ran.value, Ok(Value::Null));
         let mut on_case = |case: &Case| {
-            history_cases.push(crate::history::case_row(&checkname, case));
+            so_far
+                .cases
+                .push(crate::history::case_row(&checkname, case));
             observer.event(Event::Test {
                 index,
                 action,
@@ -849,7 +858,7 @@ pub fn run(
         let finished_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let kept = crate::history::run_of(&report, std::mem::take(&mut history_cases), finished_at);
+        let kept = crate::history::run_of(&report, std::mem::take(&mut so_far), finished_at);
         match crate::history::record(state_dir, &kept) {
             Ok(recorded) => {
                 if let Some(r) = &recorded.regressions {
@@ -1017,6 +1026,7 @@ impl Setting<'_> {
 
     /// Renders an action's parameters and runs its directive, its output going to
     /// `logs` (`<run_dir>/<stem>.stdout|stderr`), which come back for reading.
+    #[allow(clippy::too_many_arguments)]
     fn run_action(
         &self,
         action: &Action,
@@ -1025,6 +1035,7 @@ impl Setting<'_> {
         logs: Result<[File; 2], Failure>,
         env: &[(String, String)],
         exit_code: &mut Option<i32>,
+        so_far: &mut crate::history::SoFar,
     ) -> (Ran, Option<[File; 2]>) {
         let mut ran = Ran {
             value: Ok(Value::Null),
@@ -1087,8 +1098,10 @@ impl Setting<'_> {
                 sandbox: self.sandbox.clone(),
                 partial: None,
                 keep_scratch: false,
+                so_far: std::mem::take(so_far),
             };
             let value = action.directive.run(&params, &mut ctx);
+            *so_far = std::mem::take(&mut ctx.so_far);
             ran.partial = ctx.partial.take();
             ran.keep_scratch = ctx.keep_scratch;
             *exit_code = ctx.exit_code;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use taskotron_model::dict::{Regressions, TestRef};
 
-use crate::store::Run;
+use crate::store::{CaseRow, Run};
 
 /// Whether a case status is a failure (`failed`, or `error`: it did not run).
 pub fn failing(status: &str) -> bool {
@@ -16,22 +16,33 @@ pub fn failing(status: &str) -> bool {
 /// test counts as neither passing nor failing; a test named twice in a run
 /// counts by its last status.
 pub fn compare(base: &Run, run: &Run) -> Regressions {
+    compare_cases(base, &run.cases)
+}
+
+/// [`compare`] for a run not kept yet, of which only the `cases` so far are
+/// known (a Bodhi comment made while its run goes on).
+pub fn compare_cases(base: &Run, cases: &[CaseRow]) -> Regressions {
     // Borrowed keys: a 20,000-test run is compared without copying a name;
     // only the tests that changed are copied into the answer, then sorted.
-    fn statuses(r: &Run) -> HashMap<(&str, &str), &str> {
-        r.cases
+    fn statuses(cases: &[CaseRow]) -> HashMap<(&str, &str), &str> {
+        cases
             .iter()
             .map(|c| ((c.check.as_str(), c.name.as_str()), c.status.as_str()))
             .collect()
     }
-    let (before, now) = (statuses(base), statuses(run));
+    let (before, now) = (statuses(&base.cases), statuses(cases));
     let test = |(check, name): (&str, &str)| TestRef {
         check: check.to_string(),
         name: name.to_string(),
     };
     let mut out = Regressions {
         base_run: base.info.run_id.clone(),
-        base_item: base.info.item.clone(),
+        // An update is named by the builds it was, which is what changed.
+        base_item: if base.info.builds.is_empty() {
+            base.info.item.clone()
+        } else {
+            base.info.builds.join(", ")
+        },
         ..Regressions::default()
     };
     for (&key, &status) in &now {
@@ -66,7 +77,7 @@ pub fn compare(base: &Run, run: &Run) -> Regressions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{CaseRow, RunInfo};
+    use crate::store::RunInfo;
 
     fn run(id: &str, cases: &[(&str, &str)]) -> Run {
         Run {

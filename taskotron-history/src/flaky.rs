@@ -120,6 +120,7 @@ mod tests {
                 execution_status: "OK".into(),
                 outcome: Some("PASSED".into()),
                 artifacts: String::new(),
+                builds: Vec::new(),
             },
             results: vec![ResultRow {
                 checkname: "dist.t".into(),

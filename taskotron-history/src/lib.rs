@@ -16,7 +16,7 @@ pub mod sqlite;
 mod store;
 mod waivers;
 
-pub use compare::{compare, failing};
+pub use compare::{compare, compare_cases, failing};
 pub use flaky::FlakyCase;
 pub use store::{CaseRow, Entry, HistoryError, Query, ResultRow, Run, RunInfo, Store};
 pub use waivers::WaiverFilter;

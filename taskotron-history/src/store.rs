@@ -44,6 +44,11 @@ pub struct RunInfo {
     pub outcome: Option<String>,
     /// Its artifacts directory.
     pub artifacts: String,
+    /// The builds (N-V-Rs) an update's run stands for: an update has no package
+    /// of its own, so its previous run is found through these. Empty for a
+    /// build, whose package and version are above.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub builds: Vec<String>,
 }
 
 /// One result of a run.
@@ -121,7 +126,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The schema's version, kept in the file's `user_version`: a store already at
 /// it is opened without writing anything.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -156,6 +161,14 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_run ON cases (run_id);
 CREATE INDEX IF NOT EXISTS cases_name ON cases (name);
+CREATE TABLE IF NOT EXISTS run_builds (
+    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    nvr TEXT NOT NULL,
+    package TEXT NOT NULL,
+    evr TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_builds_run ON run_builds (run_id);
+CREATE INDEX IF NOT EXISTS run_builds_package ON run_builds (package);
 CREATE TABLE IF NOT EXISTS waivers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     subject_type TEXT NOT NULL,
@@ -186,6 +199,30 @@ fn run_info(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunInfo> {
         execution_status: row.get(8)?,
         outcome: row.get(9)?,
         artifacts: row.get(10)?,
+        builds: Vec::new(),
+    })
+}
+
+/// `name`, `version-release` of an N-V-R (`htop-3.3.0-1.fc41`), or None.
+fn split_nvr(nvr: &str) -> Option<(&str, String)> {
+    let mut parts = nvr.rsplitn(3, '-');
+    let (release, version, name) = (parts.next()?, parts.next()?, parts.next()?);
+    (!name.is_empty() && !version.is_empty() && !release.is_empty())
+        .then(|| (name, format!("{version}-{release}")))
+}
+
+/// The newest of `rows` (a run and the version-release it is compared by):
+/// the highest version-release in RPM order, and of those the run that
+/// finished last.
+fn newest(rows: impl Iterator<Item = (RunInfo, String)>) -> Option<(RunInfo, String)> {
+    rows.max_by(|(a, ea), (b, eb)| {
+        if older(ea, eb) {
+            std::cmp::Ordering::Less
+        } else if older(eb, ea) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.finished_at.cmp(&b.finished_at)
+        }
     })
 }
 
@@ -304,6 +341,19 @@ impl Store {
                     .execute(params![i.run_id, c.check, c.name, c.status, c.message])
                     .map_err(err)?;
             }
+            let mut builds = tx
+                .prepare(
+                    "INSERT INTO run_builds (run_id, nvr, package, evr) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err)?;
+            for nvr in &i.builds {
+                // A build that is no N-V-R cannot be ordered: kept for nothing.
+                if let Some((package, evr)) = split_nvr(nvr) {
+                    builds
+                        .execute(params![i.run_id, nvr, package, evr])
+                        .map_err(err)?;
+                }
+            }
         }
         tx.commit().map_err(err)
     }
@@ -337,9 +387,10 @@ impl Store {
                 .optional()
                 .map_err(|e| self.err(e))?,
         };
-        let Some(info) = info else {
+        let Some(mut info) = info else {
             return Ok(None);
         };
+        info.builds = self.builds_of(&info.run_id)?;
         let mut results = self
             .conn
             .prepare("SELECT checkname, outcome, note FROM results WHERE run_id = ?1")
@@ -380,42 +431,82 @@ impl Store {
 
     /// The latest finished (`OK`) run of `run`'s task for the previous build of
     /// its package on its arch: the highest version-release below `run`'s, in RPM
-    /// order, and of that build the run that finished last. None for an item
-    /// without a package.
+    /// order, and of that build the run that finished last. For an update's run
+    /// (no package, its `builds`), the same for each of its builds among the
+    /// runs of earlier updates, and of those the one that finished last. None
+    /// for an item without a package or builds.
     ///
     /// # Errors
     /// SQLite refused.
     pub fn previous(&self, run: &RunInfo) -> Result<Option<RunInfo>, HistoryError> {
-        let (Some(package), Some(evr)) = (&run.package, &run.evr) else {
-            return Ok(None);
-        };
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE task = ?1 AND package = ?2 AND arch = ?3 AND execution_status = 'OK' AND run_id != ?4"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows: Vec<RunInfo> = stmt
-            .query_map(params![run.task, package, run.arch, run.run_id], run_info)
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
-        let best = rows
-            .into_iter()
-            .filter(|r| r.evr.as_deref().is_some_and(|e| older(e, evr)))
-            .max_by(|a, b| {
-                let (ea, eb) = (
-                    a.evr.as_deref().unwrap_or(""),
-                    b.evr.as_deref().unwrap_or(""),
-                );
-                if older(ea, eb) {
-                    std::cmp::Ordering::Less
-                } else if older(eb, ea) {
-                    std::cmp::Ordering::Greater
-                } else {
-                    a.finished_at.cmp(&b.finished_at)
+        if let (Some(package), Some(evr)) = (&run.package, &run.evr) {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE task = ?1 AND package = ?2 AND arch = ?3 AND execution_status = 'OK' AND run_id != ?4"
+                ))
+                .map_err(|e| self.err(e))?;
+            let rows: Vec<RunInfo> = stmt
+                .query_map(params![run.task, package, run.arch, run.run_id], run_info)
+                .and_then(Iterator::collect)
+                .map_err(|e| self.err(e))?;
+            let best = newest(rows.into_iter().filter_map(|r| {
+                let e = r.evr.clone()?;
+                older(&e, evr).then_some((r, e))
+            }));
+            return Ok(best.map(|(r, _)| r));
+        }
+        let columns = RUN_COLUMNS
+            .split(", ")
+            .map(|c| format!("runs.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut best: Option<RunInfo> = None;
+        for (package, evr) in run.builds.iter().filter_map(|b| split_nvr(b)) {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT {columns}, b.evr FROM runs JOIN run_builds b ON b.run_id = runs.run_id \
+                     WHERE runs.task = ?1 AND b.package = ?2 AND runs.arch = ?3 \
+                     AND runs.execution_status = 'OK' AND runs.run_id != ?4"
+                ))
+                .map_err(|e| self.err(e))?;
+            let rows: Vec<(RunInfo, String)> = stmt
+                .query_map(params![run.task, package, run.arch, run.run_id], |row| {
+                    Ok((run_info(row)?, row.get::<_, String>(11)?))
+                })
+                .and_then(Iterator::collect)
+                .map_err(|e| self.err(e))?;
+            let found = newest(rows.into_iter().filter(|(_, e)| older(e, &evr)));
+            if let Some((r, _)) = found {
+                if best.as_ref().is_none_or(|b| r.finished_at > b.finished_at) {
+                    best = Some(r);
                 }
-            });
-        Ok(best)
+            }
+        }
+        match best {
+            Some(mut b) => {
+                b.builds = self.builds_of(&b.run_id)?;
+                Ok(Some(b))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The builds kept for the run `run_id` (an update's), in the order given.
+    fn builds_of(&self, run_id: &str) -> Result<Vec<String>, HistoryError> {
+        let mut stmt = match self
+            .conn
+            .prepare("SELECT nvr FROM run_builds WHERE run_id = ?1 ORDER BY rowid")
+        {
+            Ok(s) => s,
+            // A store of the first schema, opened only to read: it kept none.
+            Err(e) if e.to_string().contains("no such table") => return Ok(Vec::new()),
+            Err(e) => return Err(self.err(e)),
+        };
+        stmt.query_map(params![run_id], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))
     }
 
     /// The history `query` asks for, newest first: the check's results where
@@ -501,6 +592,7 @@ mod tests {
                 execution_status: "OK".into(),
                 outcome: Some("PASSED".into()),
                 artifacts: format!("/a/{id}"),
+                builds: Vec::new(),
             },
             results: vec![ResultRow {
                 checkname: "dist.t".into(),
@@ -517,6 +609,84 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    fn update(id: &str, builds: &[&str], at: i64, cases: &[(&str, &str)]) -> Run {
+        let mut r = run(id, "0-0", at, cases);
+        r.info.item = format!("FEDORA-2024-{id}");
+        r.info.item_type = "bodhi_update".into();
+        (r.info.package, r.info.evr) = (None, None);
+        r.info.builds = builds.iter().map(|b| (*b).to_string()).collect();
+        r
+    }
+
+    #[test]
+    fn an_update_is_compared_through_its_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("history.sqlite")).unwrap();
+        store
+            .record(&update("u1", &["htop-3.2.2-1.fc41"], 1, &[("a", "passed")]))
+            .unwrap();
+        // Another package's update, later: not this one's predecessor.
+        store
+            .record(&update("u2", &["nano-8.0-1.fc41"], 2, &[("a", "failed")]))
+            .unwrap();
+        let u3 = update(
+            "u3",
+            &["htop-3.3.0-1.fc41", "libfoo-2-1.fc41"],
+            3,
+            &[("a", "failed")],
+        );
+        store.record(&u3).unwrap();
+        let kept = store.run("u3").unwrap().unwrap();
+        assert_eq!(kept.info.builds, ["htop-3.3.0-1.fc41", "libfoo-2-1.fc41"]);
+        let prev = store.previous(&kept.info).unwrap().unwrap();
+        assert_eq!(prev.run_id, "u1");
+        assert_eq!(prev.builds, ["htop-3.2.2-1.fc41"]);
+        let base = store.run(&prev.run_id).unwrap().unwrap();
+        let r = crate::compare(&base, &kept);
+        assert_eq!(r.summary(), "1 test newly fails since htop-3.2.2-1.fc41");
+        // A newer build's update is no predecessor of an older one's.
+        assert!(store
+            .previous(&store.run("u1").unwrap().unwrap().info)
+            .unwrap()
+            .is_none());
+        // Forgotten, its builds go with it.
+        store.forget_before(2, false).unwrap();
+        let n: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM run_builds WHERE run_id = 'u1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn a_store_of_the_first_schema_reads_without_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite");
+        Store::open(&path)
+            .unwrap()
+            .record(&run("r1", "1-1", 1, &[]))
+            .unwrap();
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("DROP TABLE run_builds; PRAGMA user_version = 1;")
+                .unwrap();
+        }
+        let r = Store::open_read_only(&path)
+            .unwrap()
+            .run("r1")
+            .unwrap()
+            .unwrap();
+        assert!(r.info.builds.is_empty());
+        // Opened to write, it gains the table and keeps builds again.
+        let mut store = Store::open(&path).unwrap();
+        store.record(&update("u1", &["htop-1-1"], 2, &[])).unwrap();
+        assert_eq!(store.run("u1").unwrap().unwrap().info.builds, ["htop-1-1"]);
     }
 
     #[test]

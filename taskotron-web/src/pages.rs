@@ -164,7 +164,13 @@ pub async fn job(State(s): State<Arc<WebSettings>>, UrlPath(uuid): UrlPath<Strin
                         job.request.item_type.as_str().to_string(),
                     );
                     tokio::task::spawn_blocking(move || {
-                        taskotron_core::gating::gates_of(&g.settings, &g.policies, &item, &kind)
+                        taskotron_core::gating::gates_of(
+                            &g.settings,
+                            &g.policies,
+                            &item,
+                            &kind,
+                            &[],
+                        )
                     })
                     .await
                     .unwrap_or_default()

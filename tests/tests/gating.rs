@@ -829,3 +829,114 @@ for line in sys.stdin:
     let _ = web.kill();
     let _ = web.wait();
 }
+
+/// An update's task: its suite's test `flips` fails on the second update, and
+/// it comments on the update, naming the update's build in its results.
+const UPDATE_TASK: &str = r#"name: updcheck
+namespace: dist
+desc: a suite run on updates, commenting in Bodhi
+maintainer: tests
+input:
+  args: [bodhi_update]
+actions:
+  - name: suite
+    shell:
+      - |
+        case ${bodhi_update} in
+          *-aaa) printf 'TAP version 13\n1..2\nok 1 - stable\nok 2 - flips\n' ;;
+          *) printf 'TAP version 13\n1..2\nok 1 - stable\nnot ok 2 - flips\n' ;;
+        esac
+    results: tap
+  - name: results
+    shell:
+      - |
+        case ${bodhi_update} in *-aaa) b=htop-3.2.2-1.fc41 ;; *) b=htop-3.3.0-1.fc41 ;; esac
+        printf 'results:\n  - {item: %s, type: bodhi_update, checkname: dist.updcheck, outcome: PASSED}\n  - {item: %s, type: koji_build, checkname: dist.updcheck, outcome: PASSED}\n' ${bodhi_update} $$b
+    export: out
+  - name: comment
+    bodhi_comment:
+      results: ${out}
+      doreport: all
+"#;
+
+#[test]
+fn an_update_comment_says_what_newly_fails_and_the_gates() {
+    let s = gated("results: []\n");
+    let task = s.dir.path().join("tasks/updcheck");
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(task.join("runtask.yml"), UPDATE_TASK).unwrap();
+    let comment = |update: &str| -> (String, String) {
+        let o = s.ok(&[
+            "run",
+            task.to_str().unwrap(),
+            "-i",
+            update,
+            "-t",
+            "bodhi_update",
+            "-a",
+            "noarch",
+            "--format",
+            "json",
+        ]);
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let artifacts = Path::new(report["artifacts"].as_str().unwrap());
+        let posted: Value = serde_json::from_str(
+            &std::fs::read_to_string(artifacts.join("bodhi-comments.json")).unwrap(),
+        )
+        .unwrap();
+        let list = posted.as_array().unwrap_or_else(|| panic!("{posted}"));
+        assert_eq!(list.len(), 1, "{posted}");
+        assert_eq!(list[0]["update"], update);
+        (
+            list[0]["text"].as_str().unwrap().to_string(),
+            report["run_id"].as_str().unwrap().to_string(),
+        )
+    };
+    // The first update has no predecessor; its gate is decided all the same.
+    let (first, first_run) = comment("FEDORA-2024-aaa");
+    assert!(!first.contains("newly fail"), "{first}");
+    assert!(
+        first.contains("\nGate bodhi_update_push_stable (fedora-41): blocked: "),
+        "{first}"
+    );
+    // The next update of the package: its build's predecessor is the first's.
+    let (second, second_run) = comment("FEDORA-2024-bbb");
+    let lines: Vec<&str> = second.lines().collect();
+    assert!(
+        lines[0].starts_with("Taskotron: dist.updcheck test PASSED on noarch. Result log:"),
+        "{second}"
+    );
+    assert_eq!(lines[2], "(results are informative only)");
+    assert_eq!(
+        lines[3], "1 test newly fails since htop-3.2.2-1.fc41: flips",
+        "{second}"
+    );
+    assert!(
+        lines[4].starts_with("Gate bodhi_update_push_stable (fedora-41): blocked: "),
+        "{second}"
+    );
+    assert!(lines[4].contains("missing"), "{second}");
+    // The comment still reads back as ours.
+    assert_eq!(
+        taskotron_core::bodhi::parse_comment(&second).map(|(c, o, _)| (c, o)),
+        Some(("dist.updcheck".into(), "PASSED".into()))
+    );
+    // The history kept the updates' builds, and compare says the same; the
+    // results named by their items are compared by package, not as new tests.
+    let o = s
+        .command(&["compare", &first_run, &second_run, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        100,
+        "a test newly fails: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &c["regressions"];
+    assert_eq!(c["base_item"], "htop-3.2.2-1.fc41", "{c}");
+    assert_eq!(c["newly_failing"][0]["name"], "flips", "{c}");
+    assert_eq!(c["new"], json!([]), "{c}");
+    assert_eq!(c["vanished"], json!([]), "{c}");
+}

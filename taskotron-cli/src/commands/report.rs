@@ -329,6 +329,8 @@ fn comment_in_bodhi(
         checkname: &ctx.checkname,
         arch: &arch,
         log_url: &log,
+        // `report` reads results after their run: no run so far to compare.
+        notes: &bodhi::Notes::new(),
     }) {
         Ok(done) => done,
         Err(e) => {

@@ -4,7 +4,22 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{decide, BodhiClient, DoReport, Rules};
+use super::{decide, BodhiClient, DoReport, Planned, Rules};
+
+/// Lines said below an update's comment, by update alias.
+pub type Notes = std::collections::BTreeMap<String, String>;
+
+/// `planned` with each update's notes below its text: after the original's
+/// last line, so an earlier comment still reads back ([`super::parse_comment`]).
+fn with_notes(mut planned: Vec<Planned>, notes: &Notes) -> Vec<Planned> {
+    for p in &mut planned {
+        if let Some(n) = notes.get(&p.update).filter(|n| !n.is_empty()) {
+            p.text.push('\n');
+            p.text.push_str(n);
+        }
+    }
+    planned
+}
 use crate::results::CheckDetail;
 
 /// What to comment about, and as whom.
@@ -27,6 +42,9 @@ pub struct CommentRequest<'a> {
     pub arch: &'a str,
     /// A result's log URL.
     pub log_url: &'a dyn Fn(&CheckDetail) -> String,
+    /// What an update's comment says below the result (its regressions and
+    /// gates), by update alias; an update not named gets the plain comment.
+    pub notes: &'a Notes,
 }
 
 /// One comment posted.
@@ -77,13 +95,16 @@ pub fn comment_on(request: &CommentRequest<'_>) -> Result<Commented, CommentErro
         now: SystemTime::now(),
     };
     let earlier = |update: &str| client.earlier(update).unwrap_or_default();
-    let planned = decide(
-        request.details,
-        request.checkname,
-        request.arch,
-        &earlier,
-        request.log_url,
-        rules,
+    let planned = with_notes(
+        decide(
+            request.details,
+            request.checkname,
+            request.arch,
+            &earlier,
+            request.log_url,
+            rules,
+        ),
+        request.notes,
     );
     let mut done = Commented::default();
     for p in planned {
@@ -111,6 +132,9 @@ pub struct Submission<'a> {
     pub arch: &'a str,
     /// A result's log URL.
     pub log_url: &'a dyn Fn(&CheckDetail) -> String,
+    /// What an update's comment says below the result (its regressions and
+    /// gates), by update alias; an update not named gets the plain comment.
+    pub notes: &'a Notes,
 }
 
 /// Comments as `reporting` says, the one flow of the `bodhi_comment` directive and
@@ -134,13 +158,16 @@ pub fn submit(
             span: Duration::from_secs(reporting.bodhi_comment_span * 60),
             now: SystemTime::now(),
         };
-        let planned = super::decide(
-            request.details,
-            request.checkname,
-            request.arch,
-            &|_| Vec::new(),
-            request.log_url,
-            rules,
+        let planned = with_notes(
+            super::decide(
+                request.details,
+                request.checkname,
+                request.arch,
+                &|_| Vec::new(),
+                request.log_url,
+                rules,
+            ),
+            request.notes,
         );
         let list: Vec<serde_json::Value> = planned
             .iter()
@@ -159,6 +186,7 @@ pub fn submit(
         checkname: request.checkname,
         arch: request.arch,
         log_url: request.log_url,
+        notes: request.notes,
     })
     .map_err(|e| format!("bodhi_comment: {e}"))?;
     if !done.errors.is_empty() {

@@ -4,9 +4,13 @@
 mod client;
 mod comment;
 mod flow;
+mod notes;
 
 pub use client::{BodhiClient, BodhiError, PostedComment};
 pub use comment::{
     decide, parse_comment, text, DoReport, Earlier, Planned, Rules, DEFAULT_SPAN_MINUTES,
 };
-pub use flow::{comment_on, submit, CommentError, CommentRequest, Commented, Posted, Submission};
+pub use flow::{
+    comment_on, submit, CommentError, CommentRequest, Commented, Notes, Posted, Submission,
+};
+pub use notes::{notes, NAMES};

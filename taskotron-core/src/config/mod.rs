@@ -310,6 +310,7 @@ impl Config {
                 .is_none()
                 .then(|| self.state_dir.join(crate::resultsdb::local::FILE)),
             deferred: None,
+            gating: self.gating_policies.is_some().then(|| self.gating()),
         }
     }
 

@@ -110,6 +110,12 @@ impl Directive for Bodhi {
             build_log: false,
         };
         let target = target_dir(params, ctx)?;
+        // The run's history finds the update's predecessor through them.
+        for nvr in &nvrs {
+            if ctx.item == update && !ctx.so_far.builds.contains(nvr) {
+                ctx.so_far.builds.push(nvr.clone());
+            }
+        }
         download_builds(&client, &builds, &want, &target, ctx)
     }
 }

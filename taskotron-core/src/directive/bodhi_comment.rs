@@ -62,6 +62,7 @@ impl Directive for BodhiComment {
             }
         };
         let details = ctx.results_from(&text, "bodhi_comment")?;
+        let notes = notes_of(&details, ctx);
         let r = &ctx.reporting;
         let urls = ctx.log_urls();
         let log_url =
@@ -75,6 +76,7 @@ impl Directive for BodhiComment {
                 details,
                 checkname: ctx.checkname.clone(),
                 arch: ctx.arch.clone(),
+                notes,
             });
             use std::io::Write;
             let _ = writeln!(
@@ -90,6 +92,7 @@ impl Directive for BodhiComment {
                 checkname: &ctx.checkname,
                 arch: &ctx.arch,
                 log_url: &log_url,
+                notes: &notes,
             },
             r,
             &ctx.artifactsdir,
@@ -98,4 +101,40 @@ impl Directive for BodhiComment {
         .map_err(Failure::new)?;
         Ok(Value::Array(list))
     }
+}
+
+/// What each update's comment says below its result: the run's regressions so
+/// far (its cases up to this action against the previous build's run) and the
+/// update's gates, when gating is configured.
+fn notes_of(details: &[results::CheckDetail], ctx: &mut Context) -> bodhi::Notes {
+    if !details
+        .iter()
+        .any(|d| d.item_type.as_deref() == Some("bodhi_update"))
+    {
+        return bodhi::Notes::new();
+    }
+    ctx.note_builds(details);
+    let builds = ctx.so_far.builds.clone();
+    let state_dir = &ctx.reporting.state_dir;
+    let regressions = (!state_dir.as_os_str().is_empty())
+        .then(|| {
+            let mut info = crate::history::run_info(
+                &ctx.run_id,
+                &ctx.checkname,
+                &ctx.item,
+                &ctx.item_type,
+                &ctx.arch,
+            );
+            if ctx.item_type == "bodhi_update" {
+                info.builds.clone_from(&builds);
+            }
+            crate::history::regressions_so_far(state_dir, &info, &ctx.so_far)
+        })
+        .flatten();
+    bodhi::notes(
+        details,
+        regressions.as_ref(),
+        ctx.reporting.gating.as_ref(),
+        &builds,
+    )
 }

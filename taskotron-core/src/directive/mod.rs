@@ -176,6 +176,10 @@ pub struct Context {
     /// Set by a directive whose task asked to keep its machine for a look
     /// (`taskotron_keepalive_minutes`): the run keeps its workdir even when OK.
     pub keep_scratch: bool,
+    /// What the run has done so far that its history keeps: the cases of the
+    /// actions before this one and the builds its item stands for (`bodhi`
+    /// adds an update's). Handed from action to action, not copied.
+    pub so_far: crate::history::SoFar,
 }
 
 /// Where the download directives (`koji`, `bodhi`, `distgit`) fetch from, and
@@ -237,6 +241,21 @@ impl Default for Services {
 }
 
 impl Context {
+    /// Takes the Koji builds `details` are about as the builds of the run's
+    /// update, when no directive listed them (a task that asks Bodhi itself):
+    /// the run's history finds the update's predecessor through them.
+    pub fn note_builds(&mut self, details: &[crate::results::CheckDetail]) {
+        if self.item_type != "bodhi_update" || !self.so_far.builds.is_empty() {
+            return;
+        }
+        for d in details {
+            if d.item_type.as_deref() == Some("koji_build") && !self.so_far.builds.contains(&d.item)
+            {
+                self.so_far.builds.push(d.item.clone());
+            }
+        }
+    }
+
     /// Results from text an earlier action returned (ResultYAML or TAP), about this
     /// run's item where they do not say.
     ///

@@ -56,6 +56,7 @@ impl Directive for ResultsDb {
             }
         };
         let mut details: Vec<CheckDetail> = ctx.results_from(&text, "resultsdb")?;
+        ctx.note_builds(&details);
         for d in &mut details {
             d.qualify(&ctx.namespace, &ctx.checkname);
         }

@@ -46,6 +46,9 @@ pub struct Reporting {
     /// `resultsdb` and `bodhi_comment` directives collect what they would send here,
     /// for the machine with the credentials to send ([`crate::deferred`]).
     pub deferred: Option<crate::deferred::Collector>,
+    /// The gating configuration (`gating_policies` set): a Bodhi comment says
+    /// the update's gates. `None`: it does not.
+    pub gating: Option<crate::gating::GatingSettings>,
 }
 
 impl Reporting {

@@ -260,4 +260,62 @@ impl Regressions {
         }
         parts.join(", ")
     }
+
+    /// [`Self::summary`] and the names of the tests that newly fail, at most
+    /// `names` of them (a comment has room for a few, not for 200):
+    /// "2 tests newly fail since htop-3.2.2-1.fc41: a, b".
+    pub fn headline(&self, names: usize) -> String {
+        let mut line = self.summary();
+        if !self.newly_failing.is_empty() {
+            let shown: Vec<&str> = self
+                .newly_failing
+                .iter()
+                .take(names)
+                .map(|t| t.name.as_str())
+                .collect();
+            line.push_str(": ");
+            line.push_str(&shown.join(", "));
+            let more = self.newly_failing.len() - shown.len();
+            if more > 0 {
+                line.push_str(&format!(" and {more} more"));
+            }
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Regressions, TestRef};
+
+    #[test]
+    fn a_headline_names_a_few_newly_failing_tests() {
+        let tests = |n: usize| {
+            (0..n)
+                .map(|i| TestRef {
+                    check: "dist.t".into(),
+                    name: format!("t{i}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut r = Regressions {
+            base_item: "htop-3.2.2-1.fc41".into(),
+            fixed: tests(1),
+            ..Regressions::default()
+        };
+        assert_eq!(
+            r.headline(2),
+            "no test newly fails since htop-3.2.2-1.fc41, 1 fixed"
+        );
+        r.newly_failing = tests(2);
+        assert_eq!(
+            r.headline(2),
+            "2 tests newly fail since htop-3.2.2-1.fc41, 1 fixed: t0, t1"
+        );
+        r.newly_failing = tests(7);
+        assert_eq!(
+            r.headline(2),
+            "7 tests newly fail since htop-3.2.2-1.fc41, 1 fixed: t0, t1 and 5 more"
+        );
+    }
 }
