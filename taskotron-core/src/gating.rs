@@ -390,10 +390,14 @@ pub fn gates_of(
     builds: &[String],
 ) -> Vec<Gate> {
     let distro = |nvr: &str| crate::directive::tmt::distro_of(nvr, "koji_build");
+    // Builds asked of Bodhi here are the update's whole list: the decision is
+    // then made without asking Bodhi for them again.
+    let mut asked = false;
     let (product_version, subjects) = match item_type {
         "koji_build" => (distro(item), vec![("koji_build", item.to_string())]),
         "bodhi_update" => {
             let builds = if builds.is_empty() {
+                asked = true;
                 LocalFacts::new(settings, false)
                     .builds_of_update(item)
                     .unwrap_or_default()
@@ -425,6 +429,16 @@ pub fn gates_of(
             }
         }
     }
+    let without_bodhi;
+    let settings = if asked {
+        without_bodhi = GatingSettings {
+            bodhi_url: None,
+            ..settings.clone()
+        };
+        &without_bodhi
+    } else {
+        settings
+    };
     let subject: Vec<serde_json::Value> = subjects
         .iter()
         .map(|(kind, id)| serde_json::json!({"type": kind, "item": id}))

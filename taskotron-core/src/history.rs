@@ -63,6 +63,18 @@ pub fn run_info(run_id: &str, task: &str, item: &str, item_type: &str, arch: &st
     }
 }
 
+/// The Koji builds `details` are about, each once, in order: an update's
+/// builds when no directive listed them (a task that asks Bodhi itself).
+pub fn builds_named(details: &[crate::results::CheckDetail]) -> Vec<String> {
+    let mut builds: Vec<String> = Vec::new();
+    for d in details {
+        if d.item_type.as_deref() == Some("koji_build") && !builds.contains(&d.item) {
+            builds.push(d.item.clone());
+        }
+    }
+    builds
+}
+
 /// What a run has done so far that its history keeps, handed from action to
 /// action ([`crate::directive::Context::so_far`]).
 #[derive(Debug, Clone, Default)]
@@ -81,11 +93,7 @@ pub fn run_of(report: &ExecutionReport, so_far: SoFar, finished_at: i64) -> Run 
     if report.item_type != crate::ItemType::BodhiUpdate {
         builds.clear();
     } else if builds.is_empty() {
-        for d in &report.results {
-            if d.item_type.as_deref() == Some("koji_build") && !builds.contains(&d.item) {
-                builds.push(d.item.clone());
-            }
-        }
+        builds = builds_named(&report.results);
     }
     let info = run_info(
         &report.run_id,

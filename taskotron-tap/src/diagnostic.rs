@@ -182,6 +182,31 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The problem on one line, for places with no room for an excerpt (a Bodhi
+    /// comment, a log line): `file:line:column: message (expected ...; help)`.
+    pub fn one_line(&self) -> String {
+        let mut out = String::new();
+        if let Some(f) = &self.file {
+            out.push_str(&f.display().to_string());
+            if let Some(l) = &self.location {
+                out.push_str(&format!(":{}:{}", l.line, l.column));
+            }
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        let hints: Vec<String> = [
+            self.expected.as_ref().map(|e| format!("expected {e}")),
+            self.help.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !hints.is_empty() {
+            out.push_str(&format!(" ({})", hints.join("; ")));
+        }
+        out
+    }
 }
 
 /// Reads `bytes` (the content of `file`) as text; text that is not UTF-8 is an error
@@ -279,6 +304,19 @@ pub fn render_all(diagnostics: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_names_the_place_and_the_hints() {
+        let d = Diagnostic::error("unknown key `rulez`")
+            .at_line(Some(Path::new("p.yaml")), 3)
+            .expected("`rules`")
+            .help("did you mean `rules`?");
+        assert_eq!(
+            d.one_line(),
+            "p.yaml:3:1: unknown key `rulez` (expected `rules`; did you mean `rules`?)"
+        );
+        assert_eq!(Diagnostic::error("no file").one_line(), "no file");
+    }
 
     #[test]
     fn a_bad_byte_is_shown_where_it_is() {

@@ -921,6 +921,13 @@ fn an_update_comment_says_what_newly_fails_and_the_gates() {
         taskotron_core::bodhi::parse_comment(&second).map(|(c, o, _)| (c, o)),
         Some(("dist.updcheck".into(), "PASSED".into()))
     );
+    // Policies that do not read say so in the comment, at their place; the
+    // comment still goes out.
+    std::fs::write(s.dir.path().join("policies.yaml"), "--- !Policy\nid: [\n").unwrap();
+    let (third, _) = comment("FEDORA-2024-ccc");
+    let last = third.lines().last().unwrap();
+    assert!(last.starts_with("Gating: no decision: "), "{third}");
+    assert!(last.contains("policies.yaml:2:1: invalid YAML"), "{third}");
     // The history kept the updates' builds, and compare says the same; the
     // results named by their items are compared by package, not as new tests.
     let o = s

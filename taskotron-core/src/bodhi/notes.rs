@@ -26,7 +26,7 @@ pub fn notes(
     let policies = gating.map(|g| {
         crate::gating::load_policies(g.policies.as_deref()).map_err(|d| {
             d.iter()
-                .map(ToString::to_string)
+                .map(crate::diagnostic::Diagnostic::one_line)
                 .collect::<Vec<_>>()
                 .join("; ")
         })

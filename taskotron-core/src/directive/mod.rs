@@ -248,12 +248,7 @@ impl Context {
         if self.item_type != "bodhi_update" || !self.so_far.builds.is_empty() {
             return;
         }
-        for d in details {
-            if d.item_type.as_deref() == Some("koji_build") && !self.so_far.builds.contains(&d.item)
-            {
-                self.so_far.builds.push(d.item.clone());
-            }
-        }
+        self.so_far.builds = crate::history::builds_named(details);
     }
 
     /// Results from text an earlier action returned (ResultYAML or TAP), about this
