@@ -214,7 +214,8 @@ pub enum Command {
     /// Publish the jobs' Fedora CI messages (queued, running, complete, error) to AMQP.
     #[command(
         name = "ci-messages",
-        after_help = "Examples:\n  taskotron ci-messages --dry-run --format json\n  taskotron ci-messages --to amqp://127.0.0.1:5672/%2f --once\n\nEach line of a job's history in the queue becomes <prefix>.koji-build.test.<stage>\n(Fedora CI messages 1.x) on amq.topic; the broker confirms each message before the\nfeed's cursor moves, so a message is published at least once, with an id of its own.\nThe first time, the feed starts at its end. `serve` does the same when\n`ci_messages_url` is set.\nExit codes: 0 published (or nothing to), 2 no broker named, 1 the broker or Koji failed."
+        after_help = "Examples:\n  taskotron ci-messages --dry-run --format json\n  taskotron ci-messages --to amqp://127.0.0.1:5672/%2f --once\n\nEach line of a job's history in the queue becomes <prefix>.koji-build.test.<stage>\n(<prefix>.fedora-update.test.<stage> for an update; Fedora CI messages 1.x) on amq.topic;\nthe broker confirms each message before the feed's cursor moves, so a message is\npublished at least once, with an id of its own.\nThe first time, the feed starts at its end. `serve` does the same when\n`ci_messages_url` is set.\nExit codes: 0 published (or nothing to), 2 no broker named or not an AMQP URI,
+1 the broker, Koji or Bodhi failed."
     )]
     CiMessages(CiMessagesArgs),
     /// Delete old run directories and finished jobs.

@@ -49,8 +49,8 @@ schemas = sys.argv[1]
 bad = []
 for line in sys.stdin:
     m = json.loads(line)
-    stage = m["topic"].rsplit(".", 1)[1]
-    with open(f"{schemas}/koji-build.test.{stage}.json") as f:
+    artifact, _, stage = m["topic"].rsplit(".", 3)[1:]
+    with open(f"{schemas}/{artifact}.test.{stage}.json") as f:
         schema = json.load(f)
     v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     for e in v.iter_errors(m["body"]):
@@ -237,12 +237,28 @@ fn ci_messages_says_what_is_pending_and_moves_only_once_the_broker_took_it() {
     )
     .unwrap();
     let server = koji.serve().unwrap();
-    s.configure(&format!("koji_url: {}/kojihub\n", server.url()));
+    let bodhi = taskotron_mock::bodhi::MockBodhi::new(
+        &serde_json::from_value(serde_json::json!(
+            {"updates": [{"alias": "FEDORA-2026-ab12", "builds": ["htop-3.3.0-1.fc41"]}]}
+        ))
+        .unwrap(),
+    );
+    let bodhi_server = bodhi.serve().unwrap();
+    s.configure(&format!(
+        "koji_url: {}/kojihub\nbodhi_url: {}\n",
+        server.url(),
+        bodhi_server.url()
+    ));
     let run = |args: &[&str]| s.command(args).output().unwrap();
-    // No broker named: invalid input, with the way out.
+    // No broker named, or one that cannot be: invalid input, with the way out.
     let o = run(&["ci-messages", "--once"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ci_messages_url"));
+    let o = run(&["ci-messages", "--once", "--to", "http://guest:secret@h/"]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("is not an AMQP URI"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
     // Turned on for the first time, the feed starts at its end: this job's past
     // is not replayed, and with nothing to say no broker is needed.
     s.schedule("slow", &["x86_64"]);
@@ -307,5 +323,89 @@ fn ci_messages_says_what_is_pending_and_moves_only_once_the_broker_took_it() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("cannot ask Koji about `htop-3.3.0-1.fc41`")
+    );
+    // An update's job is announced as the update, with its builds as Bodhi lists them.
+    s.ok(&[
+        "schedule",
+        "slow",
+        "-i",
+        "FEDORA-2026-ab12",
+        "-t",
+        "bodhi_update",
+        "-a",
+        "x86_64",
+    ]);
+    let o = pending("json");
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["topic"],
+        "org.centos.prod.ci.fedora-update.test.queued"
+    );
+    assert_eq!(last["body"]["artifact"]["id"], "FEDORA-2026-ab12");
+    assert_eq!(
+        last["body"]["artifact"]["builds"][0]["nvr"],
+        "htop-3.3.0-1.fc41"
+    );
+    assert_eq!(last["body"]["artifact"]["builds"][0]["issuer"], "tbabej");
+}
+
+#[test]
+#[ignore = "needs target/jsonschema-venv: run `cargo xtask integration`"]
+fn an_update_message_validates_against_the_fedora_update_schema() {
+    let s = Setup::new();
+    let koji = taskotron_mock::koji::MockKoji::from_yaml(
+        "builds:\n  - nvr: htop-3.3.0-1.fc41\n    owner: tbabej\n  - nvr: btop-1.4.0-1.fc41\n    owner: tbabej\n",
+    )
+    .unwrap();
+    let server = koji.serve().unwrap();
+    let bodhi = taskotron_mock::bodhi::MockBodhi::new(
+        &serde_json::from_value(serde_json::json!({"updates": [
+            {"alias": "FEDORA-2026-ab12", "builds": ["htop-3.3.0-1.fc41", "btop-1.4.0-1.fc41"]}
+        ]}))
+        .unwrap(),
+    );
+    let bodhi_server = bodhi.serve().unwrap();
+    s.configure(&format!(
+        "koji_url: {}/kojihub\nbodhi_url: {}\n",
+        server.url(),
+        bodhi_server.url()
+    ));
+    // The feed starts at its end the first time; then the update's job.
+    s.ok(&["ci-messages", "--dry-run"]);
+    s.ok(&["ci-messages", "--once", "--to", "amqp://127.0.0.1:9/%2f"]);
+    s.ok(&[
+        "schedule",
+        "slow",
+        "-i",
+        "FEDORA-2026-ab12",
+        "-t",
+        "bodhi_update",
+        "-a",
+        "x86_64",
+    ]);
+    let o = s
+        .command(&["ci-messages", "--dry-run", "--format", "json"])
+        .output()
+        .unwrap();
+    let messages: Vec<(String, Value)> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let m: Value = serde_json::from_str(l).unwrap();
+            (m["topic"].as_str().unwrap().to_string(), m["body"].clone())
+        })
+        .collect();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].0,
+        "org.centos.prod.ci.fedora-update.test.queued"
+    );
+    assert_eq!(invalid(&messages), "");
+    // Without its builds it would not validate: the schema asks for them.
+    let mut broken = messages[0].clone();
+    broken.1["artifact"]["builds"] = serde_json::json!([]);
+    assert!(
+        invalid(&[broken]).contains("should be non-empty"),
+        "the validator is awake"
     );
 }

@@ -2,7 +2,8 @@
 //! messages (the decisions are `taskotron_core::ci_messages`'s; this prints).
 
 use serde_json::json;
-use taskotron_core::ci_messages::{CiMessage, Published, Publisher, PublisherError};
+use taskotron_core::bodhi::BodhiClient;
+use taskotron_core::ci_messages::{CiMessage, Fedora, Published, Publisher, PublisherError};
 use taskotron_core::config::Config;
 use taskotron_core::diagnostic::Diagnostic;
 use taskotron_core::koji::KojiClient;
@@ -41,13 +42,32 @@ pub fn sender(_: &Config, _: &str) -> impl FnMut(&[CiMessage]) -> Result<(), Str
     |_: &[CiMessage]| Err("taskotron was built without the `amqp` feature".to_string())
 }
 
-/// A publisher of `config`'s messages, asking its Koji about builds.
-pub fn publisher(config: &Config) -> Publisher<KojiClient> {
+/// A publisher of `config`'s messages, asking its Koji about builds and its
+/// Bodhi (when one is named) about updates.
+pub fn publisher(config: &Config) -> Publisher<Fedora> {
     let services = config.services();
+    let bodhi = config
+        .bodhi_url
+        .as_deref()
+        .map(|url| BodhiClient::new(url, "", services.timeout));
     Publisher::new(
         config.ci_messages(),
-        KojiClient::new(&services.koji_url, services.timeout),
+        Fedora {
+            koji: KojiClient::new(&services.koji_url, services.timeout),
+            bodhi,
+        },
     )
+}
+
+/// A broker URI that cannot be one is the user's mistake (exit 2), found before
+/// the feed moves.
+pub fn check_broker(uri: &str) -> Result<(), ExpectedError> {
+    #[cfg(feature = "amqp")]
+    taskotron_core::bus::amqp::check_uri(uri)
+        .map_err(|e| ExpectedError::invalid(Diagnostic::error(e.to_string())))?;
+    #[cfg(not(feature = "amqp"))]
+    let _ = uri;
+    Ok(())
 }
 
 fn failed(e: &PublisherError) -> ExpectedError {
@@ -92,8 +112,8 @@ pub fn run(shell: &Shell, config: &Config, args: &CiMessagesArgs) -> Outcome {
             ),
         ));
     };
-    let at =
-        Publisher::<KojiClient>::start(&mut queue).map_err(|e| super::queue::queue_failed(&e))?;
+    check_broker(&uri)?;
+    let at = Publisher::<Fedora>::start(&mut queue).map_err(|e| super::queue::queue_failed(&e))?;
     let mut send = sender(config, &uri);
     let said = |p: &Published| {
         format!(

@@ -52,7 +52,8 @@ pub fn run(
     // jobs this serve schedules are all announced.
     let announce = match &config.ci_messages_url {
         Some(uri) => {
-            taskotron_core::ci_messages::Publisher::<taskotron_core::koji::KojiClient>::start(
+            super::ci_messages::check_broker(uri)?;
+            taskotron_core::ci_messages::Publisher::<taskotron_core::ci_messages::Fedora>::start(
                 &mut feed,
             )
             .map_err(|e| super::queue::queue_failed(&e))?;

@@ -118,10 +118,16 @@ pub fn message_from_delivery(
     Message::from_body(message_id, routing_key, text)
 }
 
-fn check_uri(settings: &AmqpSettings) -> Result<(), AmqpError> {
-    let parsed: Result<lapin::uri::AMQPUri, String> = settings.uri.parse();
+/// Whether `uri` is an AMQP URI this build can connect to (`amqps://` needs the
+/// `amqp-tls` feature), checked before any connection: a mistyped setting is the
+/// user's to fix, not the broker's to be retried.
+///
+/// # Errors
+/// Not an AMQP URI, or TLS asked of a build without it.
+pub fn check_uri(uri: &str) -> Result<(), AmqpError> {
+    let parsed: Result<lapin::uri::AMQPUri, String> = uri.parse();
     let uri = parsed.map_err(|why| AmqpError::Uri {
-        uri: redact(&settings.uri),
+        uri: redact(uri),
         why,
     })?;
     if matches!(uri.scheme, lapin::uri::AMQPScheme::AMQPS) && !cfg!(feature = "amqp-tls") {
@@ -214,7 +220,7 @@ pub fn consume(
     on_event: &mut dyn FnMut(BusEvent),
     handler: &mut dyn FnMut(Result<Message, MessageError>, bool) -> Verdict,
 ) -> Result<(), AmqpError> {
-    check_uri(settings)?;
+    check_uri(&settings.uri)?;
     runtime()?.block_on(async {
         let mut delay = MIN_BACKOFF;
         while !stop.load(Ordering::Relaxed) {
@@ -402,7 +408,7 @@ pub fn publish(uri: &str, messages: &[Outgoing]) -> Result<(), AmqpError> {
 /// # Errors
 /// A bad URI; the broker could not be reached in time or did not confirm a message.
 pub fn publish_with(settings: &AmqpSettings, messages: &[Outgoing]) -> Result<(), AmqpError> {
-    check_uri(settings)?;
+    check_uri(&settings.uri)?;
     let fail = |e: lapin::Error| AmqpError::Publish(e.to_string());
     let exchange = async {
         let conn = connect(settings).await.map_err(fail)?;
@@ -482,21 +488,11 @@ mod tests {
             "amqp://guest:***@127.0.0.1:5672/%2f"
         );
         assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
-        let settings = |uri: &str| AmqpSettings {
-            uri: uri.into(),
-            queue: "q".into(),
-            bindings: vec![],
-            prefetch: 1,
-            tls: None,
-            exchange_timeout: EXCHANGE_TIMEOUT,
-        };
-        let e = check_uri(&settings("http://x:pw@h/"))
-            .unwrap_err()
-            .to_string();
+        let e = check_uri("http://x:pw@h/").unwrap_err().to_string();
         assert!(e.starts_with("`http://x:***@h/` is not an AMQP URI"), "{e}");
         if !cfg!(feature = "amqp-tls") {
             assert!(matches!(
-                check_uri(&settings("amqps://h/%2f")),
+                check_uri("amqps://h/%2f"),
                 Err(AmqpError::TlsUnavailable)
             ));
         }

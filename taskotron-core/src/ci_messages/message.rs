@@ -82,10 +82,30 @@ impl Stage {
     }
 }
 
+/// What a job tests, as the message's `artifact` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// One Koji build (`koji-build`): its N-V-R is the job's item.
+    Build(Artifact),
+    /// A Bodhi update (`fedora-update`): the job's item is its alias; each of
+    /// its builds with what Koji knows of it, in Bodhi's order.
+    Update(Vec<(String, Artifact)>),
+}
+
+impl Subject {
+    /// The artifact type, the topic's second-to-last part but two.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Build(_) => "koji-build",
+            Subject::Update(_) => "fedora-update",
+        }
+    }
+}
+
 /// One message to publish.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CiMessage {
-    /// `<prefix>.koji-build.test.<stage>`.
+    /// `<prefix>.<koji-build|fedora-update>.test.<stage>`.
     pub topic: String,
     /// Unique per event: `taskotron-<build id>-<feed position>`.
     pub id: String,
@@ -118,18 +138,51 @@ fn result_of(outcome: Outcome) -> Option<&'static str> {
     }
 }
 
+/// The `koji-build` artifact of the build `nvr`; `None` when `nvr` is no N-V-R.
+fn build_json(nvr: &str, artifact: &Artifact) -> Option<Value> {
+    let (name, _, _) = taskotron_model::item::split_nvr(nvr)?;
+    let mut build = json!({
+        "type": "koji-build",
+        "id": artifact.task_id,
+        "issuer": artifact.issuer,
+        "component": name,
+        "nvr": nvr,
+        "scratch": false,
+    });
+    if let Some(source) = &artifact.source {
+        build["source"] = json!(source);
+    }
+    Some(build)
+}
+
 /// The message `fed` (an event of `job`) announces, or `None` when it announces
-/// nothing or the job is not a Koji build's (the only artifact type published).
+/// nothing, or `subject` does not fit the job (a build's facts for an update's
+/// job, an update without builds, an item that is no N-V-R). Koji builds and
+/// Bodhi updates are the artifact types published.
 pub fn message(
     job: &QueuedJob,
     fed: &FedEvent,
-    artifact: &Artifact,
+    subject: &Subject,
     s: &CiSettings,
 ) -> Option<CiMessage> {
     let request = &job.request;
-    if request.item_type != ItemType::KojiBuild {
-        return None;
-    }
+    // The artifact, and the build whose dist tag names the system's OS.
+    let (artifact_json, first_build) = match (request.item_type, subject) {
+        (ItemType::KojiBuild, Subject::Build(a)) => {
+            (build_json(&request.item, a)?, request.item.as_str())
+        }
+        (ItemType::BodhiUpdate, Subject::Update(builds)) if !builds.is_empty() => {
+            let listed = builds
+                .iter()
+                .map(|(nvr, a)| build_json(nvr, a))
+                .collect::<Option<Vec<_>>>()?;
+            (
+                json!({"type": "fedora-update", "id": request.item, "builds": listed}),
+                builds[0].0.as_str(),
+            )
+        }
+        _ => return None,
+    };
     let mut stage = stage_of(&fed.event.event)?;
     let report = job.report.as_ref().filter(|_| stage == Stage::Complete);
     let result = report.and_then(|r| match (r.is_ok(), r.outcome) {
@@ -194,7 +247,6 @@ pub fn message(
         run.insert("debug".into(), json!(page));
     }
     run.insert("id".into(), json!(job.build_id));
-    let (name, _, _) = taskotron_model::item::split_nvr(&request.item)?;
     let mut test = Map::new();
     test.insert("category".into(), json!(s.category));
     test.insert("namespace".into(), json!(s.namespace));
@@ -237,17 +289,6 @@ pub fn message(
     if let Some(url) = &s.web_url {
         contact["url"] = json!(url);
     }
-    let mut artifact_json = json!({
-        "type": "koji-build",
-        "id": artifact.task_id,
-        "issuer": artifact.issuer,
-        "component": name,
-        "nvr": request.item,
-        "scratch": false,
-    });
-    if let Some(source) = &artifact.source {
-        artifact_json["source"] = json!(source);
-    }
     let mut body = json!({
         "contact": contact,
         "run": run,
@@ -255,7 +296,7 @@ pub fn message(
         "pipeline": {"id": job.build_id, "name": format!("{} {}", s.contact.name, request.taskname)},
         "test": test,
         "system": [{
-            "os": crate::directive::tmt::distro_of(&request.item, "koji_build")
+            "os": crate::directive::tmt::distro_of(first_build, "koji_build")
                 .unwrap_or_else(|| "unknown".into()),
             "provider": s.contact.name,
             "architecture": request.arch.as_str(),
@@ -267,7 +308,7 @@ pub fn message(
         body["error"] = json!({"reason": reason});
     }
     Some(CiMessage {
-        topic: format!("{}.koji-build.test.{}", s.prefix, stage.as_str()),
+        topic: format!("{}.{}.test.{}", s.prefix, subject.kind(), stage.as_str()),
         id: format!("taskotron-{}-{}", job.build_id, fed.position),
         body,
     })

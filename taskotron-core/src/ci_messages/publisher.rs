@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::message::{message, stage_of, Artifact, CiMessage, CiSettings};
+use super::message::{message, stage_of, Artifact, CiMessage, CiSettings, Subject};
+use crate::bodhi::BodhiClient;
 use crate::koji::KojiClient;
 use crate::scheduler::{Queue, QueueError};
+use crate::ItemType;
 
 /// The feed cursor the publisher moves.
 pub const CURSOR: &str = "ci_messages";
@@ -24,10 +26,13 @@ pub enum PublisherError {
     /// The queue could not be read or the cursor moved.
     #[error(transparent)]
     Queue(#[from] QueueError),
-    /// Koji could not say who built a build (the message needs its task id).
-    #[error("cannot ask Koji about `{nvr}`: {why}")]
-    Koji {
-        /// The build.
+    /// Koji could not say who built a build (the message needs its task id),
+    /// or Bodhi which builds an update holds.
+    #[error("cannot ask {service} about `{nvr}`: {why}")]
+    Lookup {
+        /// `Koji` or `Bodhi`.
+        service: &'static str,
+        /// The build or update.
         nvr: String,
         /// What went wrong.
         why: String,
@@ -42,25 +47,42 @@ pub enum PublisherError {
 pub struct Published {
     /// Messages the broker confirmed.
     pub messages: usize,
-    /// Events that announce nothing (a claim, a job that is no Koji build's, a
-    /// build Koji no longer knows).
+    /// Events that announce nothing (a claim, a job that is neither a Koji
+    /// build's nor an update's, a build Koji or an update Bodhi no longer knows).
     pub skipped: usize,
     /// Where the cursor now stands.
     pub position: i64,
 }
 
-/// Where a build's artifact facts come from: Koji in service, a table in tests.
+/// Where a build's artifact facts come from: Koji (and Bodhi, for an update's
+/// builds) in service, a table in tests.
 pub trait Builds {
     /// The build `nvr`'s task and issuer; `Ok(None)` when Koji does not know it.
     ///
     /// # Errors
     /// Koji could not be asked.
     fn artifact(&mut self, nvr: &str) -> Result<Option<Artifact>, String>;
+
+    /// The N-V-Rs of the update `alias`'s builds; `Ok(None)` when there is no
+    /// such update (or nobody to ask).
+    ///
+    /// # Errors
+    /// Bodhi could not be asked.
+    fn update(&mut self, alias: &str) -> Result<Option<Vec<String>>, String>;
 }
 
-impl Builds for KojiClient {
+/// The services a deployment asks: Koji about builds, Bodhi about updates.
+pub struct Fedora {
+    /// Koji, for each build's task and owner.
+    pub koji: KojiClient,
+    /// Bodhi, for an update's builds; without it updates announce nothing.
+    pub bodhi: Option<BodhiClient>,
+}
+
+impl Builds for Fedora {
     fn artifact(&mut self, nvr: &str) -> Result<Option<Artifact>, String> {
         Ok(self
+            .koji
             .lookup(nvr)
             .map_err(|e| e.to_string())?
             .map(|b| Artifact {
@@ -70,14 +92,21 @@ impl Builds for KojiClient {
                 source: b.source,
             }))
     }
+
+    fn update(&mut self, alias: &str) -> Result<Option<Vec<String>>, String> {
+        match &self.bodhi {
+            Some(bodhi) => bodhi.builds(alias).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Reads the feed and publishes it.
 pub struct Publisher<B> {
     settings: CiSettings,
     builds: B,
-    /// A build's facts do not change: asked once per build.
-    known: HashMap<String, Option<Artifact>>,
+    /// A build's or an update's facts do not change: asked once per item.
+    known: HashMap<String, Option<Subject>>,
 }
 
 impl<B: Builds> Publisher<B> {
@@ -132,26 +161,49 @@ impl<B: Builds> Publisher<B> {
                 skipped += 1;
                 continue;
             };
-            let artifact = match self.known.get(&job.request.item) {
+            let subject = match self.known.get(&job.request.item) {
                 Some(a) => a.clone(),
-                None if job.request.item_type != crate::ItemType::KojiBuild => None,
                 None => {
-                    let a = self.builds.artifact(&job.request.item).map_err(|why| {
-                        PublisherError::Koji {
-                            nvr: job.request.item.clone(),
-                            why,
-                        }
-                    })?;
+                    let a = self.subject(job.request.item_type, &job.request.item)?;
                     self.known.insert(job.request.item.clone(), a.clone());
                     a
                 }
             };
-            match artifact.and_then(|a| message(&job, &fed, &a, &self.settings)) {
+            match subject.and_then(|a| message(&job, &fed, &a, &self.settings)) {
                 Some(m) => messages.push(m),
                 None => skipped += 1,
             }
         }
         Ok((messages, skipped, position))
+    }
+
+    /// What the message about `item` names: a build's Koji facts, an update's
+    /// builds' (every one Koji knows); `None` for other items and unknown ones.
+    fn subject(&mut self, kind: ItemType, item: &str) -> Result<Option<Subject>, PublisherError> {
+        let failed = |service: &'static str, nvr: &str| {
+            let nvr = nvr.to_string();
+            move |why| PublisherError::Lookup { service, nvr, why }
+        };
+        match kind {
+            ItemType::KojiBuild => Ok(self
+                .builds
+                .artifact(item)
+                .map_err(failed("Koji", item))?
+                .map(Subject::Build)),
+            ItemType::BodhiUpdate => {
+                let Some(nvrs) = self.builds.update(item).map_err(failed("Bodhi", item))? else {
+                    return Ok(None);
+                };
+                let mut builds = Vec::with_capacity(nvrs.len());
+                for nvr in nvrs {
+                    if let Some(a) = self.builds.artifact(&nvr).map_err(failed("Koji", &nvr))? {
+                        builds.push((nvr, a));
+                    }
+                }
+                Ok(Some(Subject::Update(builds)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// One round: the pending messages handed to `send` (which returns once the
@@ -263,6 +315,18 @@ mod tests {
                 })),
             }
         }
+
+        fn update(&mut self, alias: &str) -> Result<Option<Vec<String>>, String> {
+            match alias {
+                "FEDORA-2026-two" => Ok(Some(vec![
+                    "htop-3.3.0-1.fc41".into(),
+                    "gone-1-1.fc41".into(),
+                    "btop-1.4.0-1.fc41".into(),
+                ])),
+                "FEDORA-2026-down" => Err("Bodhi is away".into()),
+                _ => Ok(None),
+            }
+        }
     }
 
     fn request(item: &str) -> JobRequest {
@@ -320,6 +384,56 @@ mod tests {
             .unwrap();
         let before = queue.cursor(CURSOR).unwrap();
         assert!(publisher.publish(&mut queue, &mut |_| Ok(())).is_err());
+        assert_eq!(queue.cursor(CURSOR).unwrap(), before);
+    }
+
+    #[test]
+    fn an_update_is_published_with_the_builds_koji_knows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut queue = Queue::open(&dir.path().join("queue.sqlite")).unwrap();
+        Publisher::<Table>::start(&mut queue).unwrap();
+        let mut publisher = Publisher::new(super::super::message::tests::settings(), Table);
+        let update = |alias: &str| {
+            let mut r = request(alias);
+            r.item_type = ItemType::BodhiUpdate;
+            r
+        };
+        queue
+            .enqueue(
+                &[update("FEDORA-2026-two"), update("FEDORA-2026-none")],
+                SystemTime::now(),
+            )
+            .unwrap();
+        let mut sent = Vec::new();
+        let round = publisher
+            .publish(&mut queue, &mut |m| {
+                sent.extend(m.iter().cloned());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!((round.messages, round.skipped), (1, 1), "no such update");
+        assert_eq!(
+            sent[0].topic,
+            "org.centos.prod.ci.fedora-update.test.queued"
+        );
+        let builds: Vec<_> = sent[0].body["artifact"]["builds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["nvr"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(builds, ["htop-3.3.0-1.fc41", "btop-1.4.0-1.fc41"]);
+        // Bodhi away: the round fails, names the update, and the event waits.
+        queue
+            .enqueue(&[update("FEDORA-2026-down")], SystemTime::now())
+            .unwrap();
+        let before = queue.cursor(CURSOR).unwrap();
+        let e = publisher.publish(&mut queue, &mut |_| Ok(())).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot ask Bodhi about `FEDORA-2026-down`: Bodhi is away"),
+            "{e}"
+        );
         assert_eq!(queue.cursor(CURSOR).unwrap(), before);
     }
 

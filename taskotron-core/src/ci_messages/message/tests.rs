@@ -60,7 +60,11 @@ fn fed(event: &str, detail: Option<&str>) -> FedEvent {
     }
 }
 
-fn artifact() -> Artifact {
+fn artifact() -> Subject {
+    Subject::Build(koji())
+}
+
+fn koji() -> Artifact {
     Artifact {
         task_id: 125_000_001,
         issuer: "packager".into(),
@@ -134,7 +138,7 @@ fn each_event_says_its_stage_and_what_cannot_be_a_result_is_an_error() {
     assert_eq!(
         topic_of(&tag, &fed("SCHEDULED", None)),
         None,
-        "only Koji builds"
+        "only Koji builds and Bodhi updates"
     );
     let mut plan = failed.clone();
     plan.request.plan = Some("/plans/smoke".into());
@@ -148,4 +152,52 @@ fn a_complete_message_reads_as_fedora_ci_writes_it() {
     let passed = job("FINISHED", Some(report("OK", Some("PASSED"))));
     let m = message(&passed, &fed("FINISHED", None), &artifact(), &settings()).unwrap();
     insta::assert_snapshot!(serde_json::to_string_pretty(&m.body).unwrap());
+}
+
+#[test]
+fn an_update_is_announced_as_a_fedora_update_with_its_builds() {
+    let mut update = job("FINISHED", Some(report("OK", Some("FAILED"))));
+    update.request.item = "FEDORA-2026-abc123".into();
+    update.request.item_type = crate::ItemType::BodhiUpdate;
+    let builds = Subject::Update(vec![
+        ("htop-3.3.0-1.fc41".into(), koji()),
+        ("btop-1.4.0-1.fc41".into(), koji()),
+    ]);
+    let m = message(&update, &fed("FINISHED", None), &builds, &settings()).unwrap();
+    assert_eq!(m.topic, "org.centos.prod.ci.fedora-update.test.complete");
+    assert_eq!(m.body["artifact"]["type"], "fedora-update");
+    assert_eq!(m.body["artifact"]["id"], "FEDORA-2026-abc123");
+    let nvrs: Vec<_> = m.body["artifact"]["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["type"].clone(), b["nvr"].clone(), b["component"].clone()))
+        .collect();
+    assert_eq!(
+        nvrs,
+        [
+            (
+                json!("koji-build"),
+                json!("htop-3.3.0-1.fc41"),
+                json!("htop")
+            ),
+            (
+                json!("koji-build"),
+                json!("btop-1.4.0-1.fc41"),
+                json!("btop")
+            ),
+        ]
+    );
+    assert_eq!(
+        m.body["system"][0]["os"], "fedora-41",
+        "from the first build"
+    );
+    assert_eq!(m.body["test"]["result"], "failed");
+    // An update Bodhi lists no build of, or facts that do not fit the job, say
+    // nothing: a message without its builds would not validate.
+    let empty = Subject::Update(vec![]);
+    assert!(message(&update, &fed("FINISHED", None), &empty, &settings()).is_none());
+    assert!(message(&update, &fed("FINISHED", None), &artifact(), &settings()).is_none());
+    let build = job("SCHEDULED", None);
+    assert!(message(&build, &fed("SCHEDULED", None), &builds, &settings()).is_none());
 }
