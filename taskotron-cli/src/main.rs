@@ -32,6 +32,7 @@ mod error;
 mod exit;
 mod mocks;
 mod output;
+mod wiring;
 
 use clap::Parser;
 use taskotron_core::process;

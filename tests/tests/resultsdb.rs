@@ -407,9 +407,7 @@ mod directive {
             resultsdb_url: Some(server.url()),
             artifacts_base_url: Some("https://artifacts.example".into()),
             job_url_template: Some("https://jobs.example/{build_id}".into()),
-            accepted: taskotron_core::config::Config::default()
-                .reporting()
-                .accepted,
+            accepted: taskotron_core::config::Config::default().resultsdb_outcomes(),
             state_dir: state.path().to_path_buf(),
             ..Reporting::default()
         };
@@ -438,9 +436,7 @@ mod directive {
         let reporting = Reporting {
             resultsdb_url: Some("http://127.0.0.1:9".into()),
             state_dir: state.path().to_path_buf(),
-            accepted: taskotron_core::config::Config::default()
-                .reporting()
-                .accepted,
+            accepted: taskotron_core::config::Config::default().resultsdb_outcomes(),
             policy: Policy {
                 deadline: Duration::from_millis(200),
                 ..Policy::default()
@@ -473,9 +469,7 @@ mod directive {
     #[test]
     fn without_a_resultsdb_the_payloads_are_written_down() {
         let (report, _dir) = run(Reporting {
-            accepted: taskotron_core::config::Config::default()
-                .reporting()
-                .accepted,
+            accepted: taskotron_core::config::Config::default().resultsdb_outcomes(),
             ..Reporting::default()
         });
         assert!(report.is_ok(), "{:?}", report.status);

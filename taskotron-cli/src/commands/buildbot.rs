@@ -1,5 +1,6 @@
 //! `taskotron buildbot master-cfg` and `taskotron buildbot submit`.
 
+use crate::wiring::Wiring;
 use std::io::Write;
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! `taskotron call`: one directive run alone, the protocol of
 //! `taskotron_core::call` on stdin and stdout.
 
+use crate::wiring::Wiring;
 use std::io::Read;
 
 use taskotron_core::call::{self, Setup};

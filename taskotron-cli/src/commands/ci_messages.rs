@@ -1,6 +1,7 @@
 //! `taskotron ci-messages`: the queue's job events published as Fedora CI
 //! messages (the decisions are `taskotron_core::ci_messages`'s; this prints).
 
+use crate::wiring::Wiring;
 use serde_json::json;
 use taskotron_core::bodhi::BodhiClient;
 use taskotron_core::ci_messages::{CiMessage, Fedora, Published, Publisher, PublisherError};

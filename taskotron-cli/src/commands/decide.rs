@@ -1,6 +1,7 @@
 //! `taskotron decide` and `taskotron waive`: gating (`taskotron_core::gating`)
 //! asked and printed, waivers recorded and listed.
 
+use crate::wiring::Wiring;
 use serde_json::{json, Value};
 use taskotron_core::config::Config;
 use taskotron_core::diagnostic::Diagnostic;

@@ -1,5 +1,6 @@
 //! `taskotron mirror`: clone or fetch the mirrors of tasks kept in git.
 
+use crate::wiring::Wiring;
 use taskotron_core::config::Config;
 use taskotron_core::Diagnostic;
 

@@ -1,5 +1,6 @@
 //! `taskotron report`.
 
+use crate::wiring::Wiring;
 use serde_json::json;
 use taskotron_core::config::Config;
 use taskotron_core::results::{self, CheckDetail, Context};

@@ -1,5 +1,6 @@
 //! `taskotron run`.
 
+use crate::wiring::Wiring;
 use std::io::Write;
 
 use taskotron_core::config::Config;

@@ -1,5 +1,6 @@
 //! `taskotron schedule`: jobs into the embedded queue, one per arch.
 
+use crate::wiring::Wiring;
 use std::time::SystemTime;
 
 use taskotron_core::config::Config;

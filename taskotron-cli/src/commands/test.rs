@@ -1,6 +1,7 @@
 //! `taskotron test`: prints, cargo-test style, what `testrun` finds and runs: each
 //! task's test cases (`tests.yaml`) against the mock services.
 
+use crate::wiring::Wiring;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;

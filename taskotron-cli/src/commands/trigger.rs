@@ -1,5 +1,6 @@
 //! `taskotron trigger`.
 
+use crate::wiring::Wiring;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! `taskotron web`: the job pages, artifacts, API and metrics, on their own, reading
 //! the state directory while workers run elsewhere.
 
+use crate::wiring::Wiring;
 use std::sync::{Arc, Mutex};
 
 use taskotron_core::config::Config;

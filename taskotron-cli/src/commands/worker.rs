@@ -1,5 +1,6 @@
 //! `taskotron worker`: worker threads on the embedded queue (`worker::Pool`), printed.
 
+use crate::wiring::Wiring;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
 
