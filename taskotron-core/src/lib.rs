@@ -18,7 +18,14 @@ pub use taskotron_tap::{diagnostic, results, suggest, tap, yaml};
 // The model (dictionaries, item types, arches, failure kinds, templates, ports) is
 // the contract every component shares, a crate of its own that does no I/O;
 // re-exported under the old paths too.
-pub use taskotron_model::{arch, dict, duration, failure, isolation, item, ports, template};
+pub use taskotron_model::{
+    arch, dict, duration, failure, isolation, item, ports, redact, taskenv, template,
+};
+
+// The configuration is its own crate at the bottom (it knows no component; the
+// binary's composition root builds components from it); re-exported under its old
+// path.
+pub use taskotron_config as config;
 
 pub mod ansible;
 pub mod bodhi;
@@ -26,7 +33,6 @@ pub mod buildbot;
 pub mod bus;
 pub mod call;
 pub mod ci_messages;
-pub mod config;
 pub mod deferred;
 pub mod directive;
 pub mod dist_git_tests;
@@ -48,7 +54,6 @@ pub mod private_dir;
 pub mod process;
 pub mod pydirectives;
 pub mod pylib;
-pub mod redact;
 pub mod remote;
 pub mod resultsdb;
 pub mod rpmenv;
@@ -58,7 +63,6 @@ pub mod scaffold;
 pub mod scheduler;
 pub mod sti;
 pub mod task;
-pub mod taskenv;
 pub mod tasktest;
 pub mod testrun;
 pub mod trigger;

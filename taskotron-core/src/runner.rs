@@ -28,7 +28,7 @@ use crate::yaml::{Node, NodeValue};
 use taskotron_beneath::{Dir, Roots};
 
 /// How long an action may run when neither the formula nor the config says.
-pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+pub const DEFAULT_ACTION_TIMEOUT: Duration = crate::config::defaults::ACTION_TIMEOUT;
 
 /// The workdir inside a run's scratch directory.
 const WORK_DIR: &str = "work";

@@ -20,7 +20,7 @@ use taskotron_tap::yaml::{Node, NodeValue};
 use crate::diagnostic::Diagnostic;
 
 /// The ResultsDB name of a suite's result, as Fedora CI named it.
-pub const DEFAULT_CHECKNAME: &str = "fedora-ci.koji-build.tier0.functional";
+pub const DEFAULT_CHECKNAME: &str = crate::config::defaults::STI_CHECKNAME;
 
 /// The roles taskotron provides.
 pub const ROLES: &[&str] = &["standard-test-basic", "standard-test-source"];

@@ -23,11 +23,15 @@ pub mod failure;
 pub mod isolation;
 pub mod item;
 pub mod ports;
+pub mod redact;
 pub mod remote;
+pub mod taskenv;
 pub mod template;
+pub mod worker;
 
 pub use arch::Arch;
 pub use dict::{Dictionary, ExecutionReport, ExecutionStatus, Job, JobRequest, TaskInput};
 pub use isolation::Isolation;
 pub use item::ItemType;
 pub use remote::SshTarget;
+pub use worker::WorkerSpec;

@@ -197,6 +197,7 @@ fn architecture_names_the_modules_that_exist() {
         "taskotron-tap",
         "taskotron-fmf",
         "taskotron-model",
+        "taskotron-config",
         "taskotron-gating",
         "taskotron-core",
     ] {
@@ -233,6 +234,65 @@ fn architecture_names_the_modules_that_exist() {
             }
         }
     }
+}
+
+/// The crate graph ARCHITECTURE.md writes is the one `cargo metadata` reads: each
+/// workspace crate's normal dependencies on workspace crates, no more, no fewer.
+/// A crate that grows a dependency upwards (the configuration on a component, a
+/// reader on the library) fails here until the architecture says so.
+#[test]
+fn the_crate_graph_is_the_one_written_here() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let members: Vec<String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut actual = std::collections::BTreeMap::new();
+    for p in meta["packages"].as_array().unwrap() {
+        let mut deps: Vec<String> = p["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"].is_null() && members.iter().any(|m| m == &d["name"]))
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect();
+        deps.sort();
+        actual.insert(p["name"].as_str().unwrap().to_string(), deps);
+    }
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let section = map
+        .split("## Crate graph")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("ARCHITECTURE.md has a `## Crate graph` section");
+    let mut written = std::collections::BTreeMap::new();
+    for line in section.lines().filter(|l| l.starts_with("- `")) {
+        let (head, tail) = line.split_once(" → ").expect("`- `crate` → deps` lines");
+        let name = head.trim_start_matches("- ").trim_matches('`').to_string();
+        let mut deps: Vec<String> = tail
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        deps.sort();
+        written.insert(name, deps);
+    }
+    assert_eq!(
+        written, actual,
+        "ARCHITECTURE.md's crate graph (left) is not the workspace's (right)"
+    );
+    // The configuration stays at the bottom: nothing but the readers and the model.
+    assert_eq!(actual["taskotron-config"], ["taskotron-model", "taskotron-tap"]);
 }
 
 /// The TAP crate depends on no other taskotron crate, so it stays pure and builds

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use crate::results::{CheckDetail, Outcome};
 
 /// How long an unchanged FAILED waits before it is said again (3 days).
-pub const DEFAULT_SPAN_MINUTES: u64 = 4320;
+pub const DEFAULT_SPAN_MINUTES: u64 = crate::config::defaults::BODHI_COMMENT_SPAN_MINUTES;
 
 /// `doreport`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

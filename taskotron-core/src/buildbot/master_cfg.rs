@@ -7,19 +7,12 @@
 //! Python reads as the same string literals; secrets are read from the environment
 //! when the master starts, never written into the file.
 
-use serde::{Deserialize, Serialize};
 
 use crate::Arch;
 
-/// One Buildbot worker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerSpec {
-    /// Its name (what `buildbot-worker create-worker` is given).
-    pub name: String,
-    /// The arch it runs.
-    pub arch: Arch,
-}
+// A worker as the config names it; the model's, so that the config reads it
+// without knowing Buildbot.
+pub use taskotron_model::WorkerSpec;
 
 /// What the master needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

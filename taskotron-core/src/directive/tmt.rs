@@ -66,7 +66,7 @@ static SPEC: Spec = Spec {
 };
 
 /// The result name Fedora CI gives a plan (`resultsdb-testcase: separate`).
-pub const DEFAULT_CHECKNAME: &str = "fedora-ci.{artifact}.{plan}.functional";
+pub const DEFAULT_CHECKNAME: &str = crate::config::defaults::TMT_CHECKNAME;
 
 /// The provisioners that are the run itself.
 const LOCAL_PROVISION: &[&str] = &["local", "connect"];

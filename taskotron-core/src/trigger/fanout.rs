@@ -18,7 +18,7 @@ use crate::dict::JobRequest;
 use crate::item::ItemType;
 
 /// The original `fuse_delay`.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const DEFAULT_WINDOW: Duration = crate::config::defaults::TRIGGER_WINDOW;
 
 /// What one message led to.
 #[derive(Debug, Default)]

@@ -13,9 +13,9 @@ use std::path::Path;
 use serde_norway::{Mapping, Value};
 
 use super::{keys, Config};
-use crate::diagnostic::Diagnostic;
-use crate::suggest::did_you_mean;
-use crate::yaml::{self, Node, NodeValue};
+use taskotron_tap::diagnostic::Diagnostic;
+use taskotron_tap::suggest::did_you_mean;
+use taskotron_tap::yaml::{self, Node, NodeValue};
 
 /// Every problem of config `text` (from `path`), in file order; empty when serde
 /// would read it. A YAML syntax error is the one problem when there is one.
@@ -79,7 +79,7 @@ pub(super) fn in_words(name: &str, message: &str) -> (Diagnostic, Option<String>
         .unwrap_or(message);
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let (given, valid) = rest.split_once('`').unwrap_or((rest, ""));
-        let valid = crate::suggest::backquoted(valid);
+        let valid = taskotron_tap::suggest::backquoted(valid);
         let suggestion =
             arch_alias(given, &valid).or_else(|| did_you_mean(given, valid.iter().copied()));
         let d = Diagnostic::error(format!("`{name}`: `{given}` is not a valid value"))
@@ -105,7 +105,7 @@ fn arch_alias<'a>(given: &str, valid: &[&'a str]) -> Option<&'a str> {
     if !valid.contains(&"x86_64") {
         return None;
     }
-    let meant = given.parse::<crate::Arch>().err()?.suggestion?;
+    let meant = given.parse::<taskotron_model::Arch>().err()?.suggestion?;
     valid.iter().copied().find(|v| *v == meant)
 }
 
@@ -172,7 +172,7 @@ fn item_at_fault<'a>(name: &str, value: &'a Node, given: &Option<String>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::render_all;
+    use taskotron_tap::diagnostic::render_all;
 
     fn render(text: &str) -> String {
         render_all(&problems(text, Path::new("taskotron.yaml")))

@@ -1,19 +1,31 @@
-//! Configuration: `taskotron.yaml`, found in the usual places, with `TASKOTRON_*`
-//! environment overrides on top and embedded defaults under everything.
+//! Taskotron's configuration: `taskotron.yaml`, found in the usual places, with
+//! `TASKOTRON_*` environment overrides on top and embedded defaults under
+//! everything.
+//!
+//! **Invariant: this crate is at the bottom of the pipeline and knows no
+//! component.** It parses and checks one key table ([`keys::KEYS`]) into
+//! [`Config`]; each component owns its settings type, and the binary's composition
+//! root (`taskotron-cli`'s `wiring`) builds them from a `Config`. A change in the
+//! runner, the trigger or the queue therefore never recompiles this crate, and a
+//! tidy test (`tests/tests/invariants.rs`) fails when it grows a dependency on
+//! another workspace crate than `taskotron-tap` and `taskotron-model`. Its only I/O
+//! is reading the configuration file it is asked to read.
 //!
 //! Lookup order for the file: `--config`, `$TASKOTRON_CONFIG`,
 //! `$XDG_CONFIG_HOME/taskotron/taskotron.yaml` (or `~/.config/...`), then
 //! `/etc/taskotron/taskotron.yaml`. The environment is passed in as a function, so
 //! the lookup is testable without touching the process environment.
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Arch;
-use crate::diagnostic::{Diagnostic, Location};
-use crate::suggest::did_you_mean;
+use taskotron_model::arch::Arch;
+use taskotron_tap::diagnostic::{Diagnostic, Location};
+use taskotron_tap::suggest::did_you_mean;
 
 /// Which set of defaults a deployment uses (the original's profiles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -45,7 +57,7 @@ pub struct Config {
     pub python: String,
     /// Variables of the caller's environment a task may see besides `PATH`, `LANG`,
     /// `LC_*` and `TZ` (names, or prefixes ending in `*`; never `TASKOTRON_*`).
-    pub task_env: Vec<crate::taskenv::Pattern>,
+    pub task_env: Vec<taskotron_model::taskenv::Pattern>,
     /// What `all` means for arches.
     pub supported_arches: Vec<Arch>,
     /// Where durable state lives (the result spool).
@@ -56,7 +68,7 @@ pub struct Config {
     /// A testcase's documentation URL; `{testcase}` becomes its name.
     pub resultsdb_testcase_ref_url: Option<String>,
     /// Outcomes this ResultsDB accepts besides PASSED, INFO, FAILED, NEEDS_INSPECTION.
-    pub resultsdb_extra_outcomes: Vec<crate::results::Outcome>,
+    pub resultsdb_extra_outcomes: Vec<taskotron_tap::results::Outcome>,
     /// HTTP Basic user for a ResultsDB behind an authenticating proxy.
     pub resultsdb_username: Option<String>,
     /// Its password (never shown).
@@ -131,7 +143,7 @@ pub struct Config {
     pub mirror_interval: Duration,
     /// Buildbot workers (`{name, arch}`); by default one per supported arch, named
     /// after it.
-    pub buildbot_workers: Vec<crate::buildbot::WorkerSpec>,
+    pub buildbot_workers: Vec<taskotron_model::WorkerSpec>,
     /// Where the Buildbot master's web UI and REST API listen.
     pub buildbot_web: String,
     /// Where Buildbot workers connect to the master.
@@ -195,7 +207,7 @@ pub struct Config {
     pub yumrepoinfo: Option<PathBuf>,
     /// How task processes are isolated; unset: `none` for a task author's `run`,
     /// `sandbox` for a worker's jobs ([`Config::isolation_for`]).
-    pub isolation: Option<crate::Isolation>,
+    pub isolation: Option<taskotron_model::Isolation>,
     /// Whether a formula may ask for network (`environment.network: true`).
     pub allow_network: bool,
     /// Host paths a sandbox shows read-only besides `/usr` and the task.
@@ -214,7 +226,7 @@ pub struct Config {
     #[serde(with = "size_text")]
     pub sandbox_disk: Option<bytesize::ByteSize>,
     /// The machine runs go to over SSH (`user@host[:port]`); unset: this machine.
-    pub remote: Option<crate::SshTarget>,
+    pub remote: Option<taskotron_model::SshTarget>,
     /// The private key for `remote` (`ssh -i`); unset: what ssh picks (its config,
     /// the agent, `~/.ssh/id_*`).
     pub ssh_privkey: Option<PathBuf>,
@@ -250,6 +262,7 @@ pub enum InstallRpms {
 }
 
 pub mod check;
+pub mod defaults;
 pub mod home;
 pub mod keys;
 
@@ -333,16 +346,18 @@ mod duration_text {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = Duration;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(crate::duration::EXPECTED)
+                f.write_str(taskotron_model::duration::EXPECTED)
             }
             fn visit_u64<E: serde::de::Error>(self, s: u64) -> Result<Duration, E> {
-                crate::duration::check(Duration::from_secs(s))
+                taskotron_model::duration::check(Duration::from_secs(s))
                     .map_err(|e| E::custom(format!("{s}: {e}")))
             }
             fn visit_i64<E: serde::de::Error>(self, s: i64) -> Result<Duration, E> {
                 match u64::try_from(s) {
                     Ok(s) => self.visit_u64(s),
-                    Err(_) => Err(E::custom(crate::duration::DurationError::NotPositive)),
+                    Err(_) => Err(E::custom(
+                        taskotron_model::duration::DurationError::NotPositive,
+                    )),
                 }
             }
             fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Duration, E> {
@@ -360,7 +375,7 @@ impl Config {
         fn redact(v: serde_json::Value) -> serde_json::Value {
             use serde_json::Value;
             match v {
-                Value::String(s) => Value::String(crate::redact::in_text(&s)),
+                Value::String(s) => Value::String(taskotron_model::redact::in_text(&s)),
                 Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
                 Value::Object(map) => {
                     Value::Object(map.into_iter().map(|(k, v)| (k, redact(v))).collect())
@@ -386,8 +401,8 @@ impl Loaded {
 
 impl Config {
     /// The outcomes the configured ResultsDB accepts.
-    pub fn resultsdb_outcomes(&self) -> Vec<crate::results::Outcome> {
-        use crate::results::Outcome;
+    pub fn resultsdb_outcomes(&self) -> Vec<taskotron_tap::results::Outcome> {
+        use taskotron_tap::results::Outcome;
         let mut all = vec![
             Outcome::Passed,
             Outcome::Info,
@@ -400,20 +415,20 @@ impl Config {
 
     /// The isolation of a run for `who`: the config's, else `none` for an author and
     /// `sandbox` for a job.
-    pub fn isolation_for(&self, who: RunFor) -> crate::Isolation {
+    pub fn isolation_for(&self, who: RunFor) -> taskotron_model::Isolation {
         self.isolation.unwrap_or(match who {
-            RunFor::Author => crate::Isolation::None,
-            RunFor::Job => crate::Isolation::Sandbox,
+            RunFor::Author => taskotron_model::Isolation::None,
+            RunFor::Job => taskotron_model::Isolation::Sandbox,
         })
     }
 }
 
-/// Parses `90`, `90s`, `20m`, `1h 30m`, bounded (see [`crate::duration`]).
+/// Parses `90`, `90s`, `20m`, `1h 30m`, bounded (see [`taskotron_model::duration`]).
 ///
 /// # Errors
 /// Says what a duration looks like.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::duration::parse_text(text)
+    taskotron_model::duration::parse_text(text)
 }
 
 /// A configuration problem.
@@ -509,7 +524,7 @@ impl Config {
             artifacts,
             // Per user: a shared `/tmp/taskotron` made by one user refuses the next.
             tmpdir: std::env::temp_dir().join(format!("taskotron-{}", current_uid())),
-            action_timeout: crate::runner::DEFAULT_ACTION_TIMEOUT,
+            action_timeout: defaults::ACTION_TIMEOUT,
             python: "python3".into(),
             task_env: Vec::new(),
             supported_arches: vec![Arch::X86_64],
@@ -528,8 +543,8 @@ impl Config {
             bodhi_url: None,
             bodhi_user: "taskotron".into(),
             bodhi_token: None,
-            bodhi_comment_span: crate::bodhi::DEFAULT_SPAN_MINUTES,
-            trigger_window: crate::trigger::DEFAULT_WINDOW,
+            bodhi_comment_span: defaults::BODHI_COMMENT_SPAN_MINUTES,
+            trigger_window: defaults::TRIGGER_WINDOW,
             blacklist_releases: Vec::new(),
             amqp_queue: "taskotron-trigger".into(),
             amqp_prefetch: 100,
@@ -553,8 +568,8 @@ impl Config {
             koji_pkgs_url: "https://kojipkgs.fedoraproject.org".into(),
             bodhi_api_url: "https://bodhi.fedoraproject.org".into(),
             distgit_url: "https://src.fedoraproject.org".into(),
-            tmt_checkname: crate::directive::tmt::DEFAULT_CHECKNAME.into(),
-            sti_checkname: crate::sti::DEFAULT_CHECKNAME.into(),
+            tmt_checkname: defaults::TMT_CHECKNAME.into(),
+            sti_checkname: defaults::STI_CHECKNAME.into(),
             ansible_playbook: None,
             tools_dir: None,
             gating_policies: None,
@@ -621,7 +636,7 @@ impl Config {
                     path: path.clone(),
                     source,
                 })?;
-                Some(crate::diagnostic::utf8(bytes, path).map_err(ConfigError::Invalid)?)
+                Some(taskotron_tap::diagnostic::utf8(bytes, path).map_err(ConfigError::Invalid)?)
             }
             None => None,
         };
@@ -1041,7 +1056,7 @@ mod tests {
         let e = Config::parse("sandbox_memory: lots\n", path, &env(&[]))
             .unwrap_err()
             .diagnostic();
-        let text = crate::diagnostic::render_all(&[e]);
+        let text = taskotron_tap::diagnostic::render_all(&[e]);
         assert!(
             text.contains("`lots` is not a size; expected one such as `8 GiB`")
                 && text.contains("taskotron.yaml:1:"),
@@ -1098,7 +1113,7 @@ mod tests {
     /// The book's configuration block names every key, and only keys.
     #[test]
     fn readme_lists_every_key() {
-        let readme = include_str!("../../../docs/src/configuration.md");
+        let readme = include_str!("../../docs/src/configuration.md");
         let start = readme
             .find("```yaml\nprofile:")
             .expect("the configuration chapter's config block");

@@ -4,8 +4,8 @@
 //! the README check all come from it; a test fails when it and `Config` drift
 //! apart. *Invariant: no I/O.*
 
-use crate::diagnostic::Diagnostic;
-use crate::suggest::did_you_mean;
+use taskotron_tap::diagnostic::Diagnostic;
+use taskotron_tap::suggest::did_you_mean;
 
 /// How a key's environment variable is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,7 +346,7 @@ fn other_known(name: &str) -> bool {
     name == "TASKOTRON_CONFIG"
         || name == EXECUTABLE_VAR
         || name == CALL_SOCKET_VAR
-        || crate::taskenv::RUN_VARIABLES.contains(&name)
+        || taskotron_model::taskenv::RUN_VARIABLES.contains(&name)
 }
 
 /// The variable that names the taskotron binary to the Python a playbook task
@@ -354,7 +354,7 @@ fn other_known(name: &str) -> bool {
 pub const EXECUTABLE_VAR: &str = "TASKOTRON_EXECUTABLE";
 
 /// The variable that gives a run's processes the socket its directives are
-/// served on (`crate::call::Server`).
+/// served on (`taskotron_core::call::Server`).
 pub const CALL_SOCKET_VAR: &str = "TASKOTRON_CALL_SOCKET";
 
 /// A warning for each `TASKOTRON_*` variable in `names` that taskotron does not
@@ -364,7 +364,11 @@ pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Di
         .iter()
         .map(|k| env_var(k.name))
         .chain(std::iter::once("TASKOTRON_CONFIG".to_string()))
-        .chain(crate::taskenv::RUN_VARIABLES.iter().map(|s| s.to_string()))
+        .chain(
+            taskotron_model::taskenv::RUN_VARIABLES
+                .iter()
+                .map(|s| s.to_string()),
+        )
         .collect();
     let mut warnings = Vec::new();
     for name in names {
