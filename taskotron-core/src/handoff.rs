@@ -44,6 +44,49 @@ pub struct JobFile {
     pub defer_reporting: bool,
 }
 
+/// The run a job file asks for, built from the file alone (not through the CLI's
+/// flags): the task to load, the run's options, and where the report goes.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    /// The task directory (a checkout of its mirror, or its directory).
+    pub task: PathBuf,
+    /// How the run goes.
+    pub options: crate::runner::RunOptions,
+    /// Where the report file is written ([`write_report`]).
+    pub report: PathBuf,
+}
+
+impl JobFile {
+    /// The run this job asks for. `options` makes the run options of an input on
+    /// an arch as the deployment sets them up (the composition root's, from the
+    /// configuration); on them the job's own settings are laid: its overrides and
+    /// plan, the run id the worker recorded, the artifacts root, deferred reporting.
+    pub fn into_run(
+        self,
+        options: impl FnOnce(crate::TaskInput, Option<crate::Arch>) -> crate::runner::RunOptions,
+    ) -> JobRun {
+        let job = self.job;
+        let input = crate::runner::task_input(&job.item, job.item_type, job.build_id);
+        let mut run = options(input, Some(job.arch));
+        run.overrides = self.overrides;
+        // A job of one fmf plan selects exactly that plan.
+        if let Some(plan) = job.plan.as_deref() {
+            run.overrides
+                .push(("tmt_plan".into(), crate::format::exact_plan(plan)));
+        }
+        run.run_id = self.run_id;
+        run.artifacts_root = self.artifacts;
+        if self.defer_reporting {
+            run.defer_reporting();
+        }
+        JobRun {
+            task: self.task,
+            options: run,
+            report: self.report,
+        }
+    }
+}
+
 /// What the child hands back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +249,66 @@ mod tests {
             source: None,
             plan: Some("/plans/smoke".into()),
         }
+    }
+
+    #[test]
+    fn a_job_file_is_the_run_it_asks_for() {
+        let file = JobFile {
+            version: VERSION,
+            job: job(),
+            task: "/tasks/rpmlint".into(),
+            artifacts: "/srv/artifacts".into(),
+            report: "/w/report.json".into(),
+            run_id: Some("r-1".into()),
+            overrides: vec![("koji_tag".into(), "f41".into())],
+            defer_reporting: true,
+        };
+        let mut asked = None;
+        let run = file.into_run(|input, arch| {
+            asked = Some((input.clone(), arch));
+            crate::runner::RunOptions {
+                input,
+                arch,
+                overrides: vec![("dropped".into(), "the job's own win".into())],
+                artifacts_root: "/config/artifacts".into(),
+                tmpdir: "/tmp".into(),
+                default_timeout: std::time::Duration::from_secs(60),
+                python: "python3".into(),
+                task_env: Vec::new(),
+                reporting: Default::default(),
+                services: Default::default(),
+                install_rpms: Default::default(),
+                run_id: None,
+                isolation: crate::Isolation::Sandbox,
+                sandbox: Default::default(),
+                remote: None,
+            }
+        });
+        let (input, arch) = asked.unwrap();
+        assert_eq!(
+            (input.item.as_str(), input.build_id.as_deref(), arch),
+            ("htop-3.3.0-1.fc41", Some("b-1"), Some(Arch::X86_64))
+        );
+        assert_eq!(run.task, Path::new("/tasks/rpmlint"));
+        assert_eq!(run.report, Path::new("/w/report.json"));
+        let o = &run.options;
+        assert_eq!(
+            o.overrides,
+            [
+                ("koji_tag".to_string(), "f41".to_string()),
+                (
+                    "tmt_plan".to_string(),
+                    crate::format::exact_plan("/plans/smoke")
+                ),
+            ]
+        );
+        assert_eq!(o.run_id.as_deref(), Some("r-1"));
+        assert_eq!(o.artifacts_root, Path::new("/srv/artifacts"));
+        assert!(
+            o.deferred().is_some(),
+            "reporting deferred into the report file"
+        );
+        assert_eq!(o.isolation, crate::Isolation::Sandbox, "the deployment's");
     }
 
     #[test]

@@ -245,10 +245,20 @@ fn the_crate_graph_is_the_one_written_here() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let members: Vec<String> = meta["packages"]
         .as_array()
@@ -292,7 +302,10 @@ fn the_crate_graph_is_the_one_written_here() {
         "ARCHITECTURE.md's crate graph (left) is not the workspace's (right)"
     );
     // The configuration stays at the bottom: nothing but the readers and the model.
-    assert_eq!(actual["taskotron-config"], ["taskotron-model", "taskotron-tap"]);
+    assert_eq!(
+        actual["taskotron-config"],
+        ["taskotron-model", "taskotron-tap"]
+    );
 }
 
 /// The TAP crate depends on no other taskotron crate, so it stays pure and builds

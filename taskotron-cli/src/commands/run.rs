@@ -2,10 +2,12 @@
 
 use crate::wiring::Wiring;
 use std::io::Write;
+use std::path::Path;
 
 use taskotron_core::config::Config;
+use taskotron_core::formula::Formula;
 use taskotron_core::ports::Ports;
-use taskotron_core::runner;
+use taskotron_core::runner::{self, RunOptions};
 use taskotron_core::{Diagnostic, ExecutionReport, ExecutionStatus};
 
 use super::print_json;
@@ -14,13 +16,31 @@ use crate::error::{ExpectedError, Outcome};
 use crate::exit;
 use crate::output::{Shell, Tone};
 
-/// Loads, checks and runs the task; prints the execution report.
-pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
+/// How the end of a run is shown and handed on, the one thing `run` and `run-job`
+/// choose differently.
+pub struct Shown<'a> {
+    /// What stdout gets.
+    pub format: RunFormat,
+    /// Exit 100 when the results fail.
+    pub fail_on_results: bool,
+    /// Print the results as ResultYAML instead.
+    pub resultyaml: bool,
+    /// Where the report file goes (a worker's job).
+    pub report_file: Option<&'a Path>,
+}
+
+/// The formula of `task` (a path or a task's name), its warnings said.
+pub fn load(shell: &Shell, config: &Config, task: &Path) -> Result<Formula, ExpectedError> {
     let tasks = config.tasks();
-    let loaded = taskotron_core::load_named_task(&args.task, |n| tasks.resolve(n))
+    let loaded = taskotron_core::load_named_task(task, |n| tasks.resolve(n))
         .map_err(ExpectedError::InvalidInput)?;
     shell.diagnostics(&loaded.warnings);
-    let formula = loaded.formula;
+    Ok(loaded.formula)
+}
+
+/// Loads, checks and runs the task; prints the execution report.
+pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
+    let formula = load(shell, config, &args.task)?;
     let mocks = match &args.mock {
         None => None,
         Some(fixture) => match crate::mocks::start(Some(&fixture_path(
@@ -72,21 +92,37 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         );
         crate::mocks::apply(&mut opts, m);
     }
+    execute(
+        shell,
+        &formula,
+        &opts,
+        &Shown {
+            format: args.format,
+            fail_on_results: args.fail_on_results,
+            resultyaml: args.resultyaml,
+            report_file: args.report_file.as_deref(),
+        },
+    )
+}
+
+/// Runs `formula` with `opts`, says how it went and prints the report as `shown`
+/// asks; `run` and `run-job` both end here.
+pub fn execute(shell: &Shell, formula: &Formula, opts: &RunOptions, shown: &Shown<'_>) -> Outcome {
     let headline = format!(
         "{} for {} {} on {}",
         formula.checkname(),
-        args.item_type,
-        args.item,
-        args.arch.unwrap_or(taskotron_core::Arch::Noarch)
+        opts.input.item_type,
+        opts.input.item,
+        opts.arch.unwrap_or(taskotron_core::Arch::Noarch)
     );
     let events: Option<Box<dyn Write>> =
-        (args.format == RunFormat::Jsonl).then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
+        (shown.format == RunFormat::Jsonl).then(|| Box::new(std::io::stdout()) as Box<dyn Write>);
     let mut progress = shell
         .run_progress(headline, events)
         .on_remote(opts.remote.as_ref().map(|r| r.target.to_string()));
-    let report = runner::run(&formula, &opts, Ports::system(), &mut progress)
+    let report = runner::run(formula, opts, Ports::system(), &mut progress)
         .map_err(ExpectedError::InvalidInput)?;
-    let code = exit::of_run(&report, args.fail_on_results);
+    let code = exit::of_run(&report, shown.fail_on_results);
     let seconds = report.duration_ms as f64 / 1000.0;
     match report.execution_status {
         ExecutionStatus::Ok => {
@@ -138,7 +174,7 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
         );
     }
     // A NOT_OK run keeps its workdir, and so does one whose task asked to.
-    let workdir = runner::workdir(&opts, &report.run_id);
+    let workdir = runner::workdir(opts, &report.run_id);
     if opts.remote.is_none() && workdir.is_dir() {
         shell.status(
             "Kept",
@@ -149,17 +185,17 @@ pub fn run(shell: &Shell, config: &Config, args: &RunArgs) -> Outcome {
             Tone::Warn,
         );
     }
-    if let Some(path) = &args.report_file {
+    if let Some(path) = shown.report_file {
         taskotron_core::handoff::write_report(path, &report, opts.deferred())
             .map_err(|e| ExpectedError::failed(Diagnostic::error(e.to_string())))?;
     }
-    if args.resultyaml {
+    if shown.resultyaml {
         // The original runner's last words: the results, as ResultYAML.
         let text = taskotron_core::results::resultyaml::export(&report.results);
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
         return Ok(code);
     }
-    match args.format {
+    match shown.format {
         RunFormat::Json => print_json(&serde_json::to_value(&report).unwrap_or_default()),
         RunFormat::Jsonl => progress.finish(&taskotron_core::runner::summary(&report, code)),
         RunFormat::Human if shell.quiet => {}
