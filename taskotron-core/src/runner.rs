@@ -648,8 +648,10 @@ pub fn run(
             &stem,
             logs,
             &env,
-            &mut report.exit_code,
-            &mut so_far,
+            Carried {
+                exit_code: &mut report.exit_code,
+                so_far: &mut so_far,
+            },
         );
         if let Some(t) = tee {
             t.stop();
@@ -1026,7 +1028,6 @@ impl Setting<'_> {
 
     /// Renders an action's parameters and runs its directive, its output going to
     /// `logs` (`<run_dir>/<stem>.stdout|stderr`), which come back for reading.
-    #[allow(clippy::too_many_arguments)]
     fn run_action(
         &self,
         action: &Action,
@@ -1034,9 +1035,9 @@ impl Setting<'_> {
         stem: &str,
         logs: Result<[File; 2], Failure>,
         env: &[(String, String)],
-        exit_code: &mut Option<i32>,
-        so_far: &mut crate::history::SoFar,
+        carried: Carried<'_>,
     ) -> (Ran, Option<[File; 2]>) {
+        let Carried { exit_code, so_far } = carried;
         let mut ran = Ran {
             value: Ok(Value::Null),
             process_exit: None,
@@ -1270,6 +1271,15 @@ impl Setting<'_> {
         results.extend(details);
         Ok(Some(sink.finish(format, None)))
     }
+}
+
+/// What one action hands the next: the exit code the run has so far (the
+/// `exitcode` directive sets it) and what the run has done (the cases and builds
+/// the history and the Bodhi comment read). Moved through each directive's
+/// context, never copied.
+struct Carried<'a> {
+    exit_code: &'a mut Option<i32>,
+    so_far: &'a mut crate::history::SoFar,
 }
 
 /// What running an action's directive gave: its value, and what the runner reads
