@@ -929,11 +929,11 @@ fn config_never_shows_secrets() {
 fn trigger_turns_messages_into_jobs() {
     let env = Env::new();
     let rules =
-        workspace().join("taskotron-core/src/trigger/testdata/trigger_rules.2020-final.yml");
+        workspace().join("taskotron-trigger/src/trigger/testdata/trigger_rules.2020-final.yml");
     let sample = |name: &str| {
         let text = std::fs::read_to_string(
             workspace()
-                .join("taskotron-core/src/trigger/testdata")
+                .join("taskotron-trigger/src/trigger/testdata")
                 .join(name),
         )
         .unwrap();
@@ -997,12 +997,12 @@ fn trigger_turns_messages_into_jobs() {
 fn trigger_schedules_each_message_once_across_runs() {
     let env = Env::new();
     let rules =
-        workspace().join("taskotron-core/src/trigger/testdata/trigger_rules.2020-final.yml");
-    let koji = std::fs::read_to_string(
-        workspace()
-            .join("taskotron-core/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json"),
-    )
-    .unwrap();
+        workspace().join("taskotron-trigger/src/trigger/testdata/trigger_rules.2020-final.yml");
+    let koji =
+        std::fs::read_to_string(workspace().join(
+            "taskotron-trigger/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json",
+        ))
+        .unwrap();
     let line = serde_json::from_str::<Value>(&koji).unwrap().to_string();
     let file = env.write("messages.jsonl", &format!("{line}\n"));
     let args = [
@@ -1235,11 +1235,11 @@ fn serve_triggers_queues_and_runs_every_job_of_a_message_file() {
         "rules.yml",
         "- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: [nvr-check], arches: [x86_64, aarch64]}]\n",
     );
-    let koji = std::fs::read_to_string(
-        workspace()
-            .join("taskotron-core/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json"),
-    )
-    .unwrap();
+    let koji =
+        std::fs::read_to_string(workspace().join(
+            "taskotron-trigger/src/trigger/testdata/koji-buildsys-build-state-change.amqp.json",
+        ))
+        .unwrap();
     let file = env.write(
         "messages.jsonl",
         &format!("{}\n", serde_json::from_str::<Value>(&koji).unwrap()),

@@ -27,10 +27,14 @@ pub use taskotron_model::{
 // path.
 pub use taskotron_config as config;
 
+// The pipeline's crates below the library, re-exported under their old paths: the
+// process adapter, the queue (and Buildbot), the trigger (and the bus).
+pub use taskotron_process as process;
+pub use taskotron_queue::{buildbot, scheduler};
+pub use taskotron_trigger::{bus, trigger};
+
 pub mod ansible;
 pub mod bodhi;
-pub mod buildbot;
-pub mod bus;
 pub mod call;
 pub mod ci_messages;
 pub mod deferred;
@@ -51,7 +55,6 @@ pub mod lock;
 pub mod mirror;
 pub mod namespaces;
 pub mod private_dir;
-pub mod process;
 pub mod pydirectives;
 pub mod pylib;
 pub mod remote;
@@ -60,12 +63,10 @@ pub mod rpmenv;
 pub mod runner;
 pub mod sandbox;
 pub mod scaffold;
-pub mod scheduler;
 pub mod sti;
 pub mod task;
 pub mod tasktest;
 pub mod testrun;
-pub mod trigger;
 mod unsent;
 pub mod worker;
 pub mod yumrepoinfo;

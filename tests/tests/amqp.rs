@@ -33,7 +33,7 @@ fn taskotron() -> PathBuf {
 /// A recorded fedora-messaging message (`*.amqp.json`) as the broker would carry it.
 fn recorded(name: &str) -> Outgoing {
     let path = workspace()
-        .join("taskotron-core/src/trigger/testdata")
+        .join("taskotron-trigger/src/trigger/testdata")
         .join(name);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     Outgoing {
@@ -80,7 +80,7 @@ fn the_cli_consumes_real_messages_and_schedules_their_jobs() {
     let broker = Broker::start(&dir.path().join("broker"));
     let state = dir.path().join("state");
     let rules =
-        workspace().join("taskotron-core/src/trigger/testdata/trigger_rules.2020-final.yml");
+        workspace().join("taskotron-trigger/src/trigger/testdata/trigger_rules.2020-final.yml");
     let mut trigger = Command::new(taskotron())
         .args(["trigger", "--rules"])
         .arg(&rules)

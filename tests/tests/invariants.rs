@@ -31,9 +31,38 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The library crates whose code the invariants below read.
+const LIBRARIES: &[&str] = &[
+    "taskotron-core",
+    "taskotron-config",
+    "taskotron-process",
+    "taskotron-queue",
+    "taskotron-trigger",
+];
+
+/// The code of every library crate: the core's files named relative to its `src`
+/// (as ARCHITECTURE.md names its modules), the others' with their crate in front
+/// (`taskotron-process/lib.rs`).
+fn library_sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    for krate in LIBRARIES {
+        for (name, code) in sources_of(&root.join(krate).join("src")) {
+            let name = if *krate == "taskotron-core" {
+                name
+            } else {
+                format!("{krate}/{name}")
+            };
+            out.push((name, code));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The files whose code holds `needle`.
 fn holding(needle: &str) -> Vec<String> {
-    sources_of(&core_src())
+    library_sources()
         .into_iter()
         .filter(|(_, code)| code.contains(needle))
         .map(|(name, _)| name)
@@ -45,7 +74,10 @@ fn only_the_process_module_starts_programs() {
     // `remote/session` spawns commands on another machine, through the `openssh`
     // crate's own `Command` (which runs the system's `ssh`); no task process of
     // this machine starts there.
-    assert_eq!(holding(".spawn()"), ["process.rs", "remote/session.rs"]);
+    assert_eq!(
+        holding(".spawn()"),
+        ["remote/session.rs", "taskotron-process/lib.rs"]
+    );
     // The directives that run a task's programs build a Command and hand it to
     // `Context::run_task`, which confines it in the run's sandbox (`sandbox` wraps it
     // in `bwrap`) and runs it with `process::run_task`, which clears its environment;
@@ -59,8 +91,8 @@ fn only_the_process_module_starts_programs() {
             "directive/shell.rs",
             "directive/sti.rs",
             "directive/tmt.rs",
-            "process.rs",
             "sandbox.rs",
+            "taskotron-process/lib.rs",
             "worker/mod.rs"
         ]
     );
@@ -68,7 +100,12 @@ fn only_the_process_module_starts_programs() {
     // and python and pip making the ansible-core environment (`ansible`).
     assert_eq!(
         holding("tool_output("),
-        ["ansible.rs", "process.rs", "rpmenv.rs", "sandbox.rs"]
+        [
+            "ansible.rs",
+            "rpmenv.rs",
+            "sandbox.rs",
+            "taskotron-process/lib.rs"
+        ]
     );
     // No process of a sandboxed run starts outside its sandbox: the directives go
     // through the context, and only the context calls `process::run_task`.
@@ -84,7 +121,10 @@ fn only_the_process_module_starts_programs() {
     }
     assert_eq!(holding("process::run_task("), ["directive/mod.rs"]);
     // Only a worker's own `taskotron run` keeps the caller's environment.
-    assert_eq!(holding("run_supervised("), ["process.rs", "worker/mod.rs"]);
+    assert_eq!(
+        holding("run_supervised("),
+        ["taskotron-process/lib.rs", "worker/mod.rs"]
+    );
 }
 
 #[test]
@@ -105,6 +145,10 @@ fn libraries_return_typed_errors() {
     for krate in [
         "taskotron-tap",
         "taskotron-model",
+        "taskotron-config",
+        "taskotron-process",
+        "taskotron-queue",
+        "taskotron-trigger",
         "taskotron-core",
         "taskotron-mock",
         "taskotron-doubles",
@@ -140,7 +184,7 @@ fn the_model_modules_depend_on_no_component() {
         );
     }
     assert_eq!(
-        holding_under("scheduler/", "resultsdb::"),
+        holding_under("taskotron-queue/", "resultsdb::"),
         Vec::<String>::new()
     );
 }
@@ -198,6 +242,9 @@ fn architecture_names_the_modules_that_exist() {
         "taskotron-fmf",
         "taskotron-model",
         "taskotron-config",
+        "taskotron-process",
+        "taskotron-queue",
+        "taskotron-trigger",
         "taskotron-gating",
         "taskotron-core",
     ] {

@@ -17,9 +17,9 @@ use std::time::{Duration, SystemTime};
 
 use super::message::MessageError;
 use super::{dispatch, Message, MessageStream, Trigger};
-use crate::diagnostic::Diagnostic;
-use crate::scheduler::{Scheduler, SchedulerError};
-use crate::JobRequest;
+use taskotron_model::JobRequest;
+use taskotron_queue::scheduler::{Scheduler, SchedulerError};
+use taskotron_tap::diagnostic::Diagnostic;
 
 /// What the pump reports as it goes.
 #[derive(Debug)]
@@ -217,7 +217,7 @@ impl<'a> Pump<'a> {
         });
         let (mut read, mut first_problem) = (0_u64, None);
         loop {
-            if let Some(signal) = crate::process::interrupted() {
+            if let Some(signal) = taskotron_process::interrupted() {
                 return StreamEnd::Interrupted(signal);
             }
             let record = match rx.recv_timeout(Duration::from_millis(100)) {
@@ -260,7 +260,7 @@ impl<'a> Pump<'a> {
         on_event: &mut dyn FnMut(crate::bus::BusEvent),
     ) -> Result<(), crate::bus::amqp::AmqpError> {
         use crate::bus::Verdict;
-        let stop = crate::process::StopOnSignal::start();
+        let stop = taskotron_process::StopOnSignal::start();
         let mut handler = |message: Result<Message, MessageError>, _redelivered: bool| match message
         {
             Ok(m) => match self.message(&m, SystemTime::now()) {
@@ -286,9 +286,9 @@ impl<'a> Pump<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::DryRun;
     use crate::trigger::{Rules, DEFAULT_WINDOW};
-    use crate::Arch;
+    use taskotron_model::Arch;
+    use taskotron_queue::scheduler::DryRun;
 
     #[derive(Default)]
     struct Seen(Vec<String>);

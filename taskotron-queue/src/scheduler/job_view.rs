@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::queue::{JobOrigin, JobState, QueuedJob};
-use crate::dict::{ExecutionReport, NamedFailure};
+use taskotron_model::dict::{ExecutionReport, NamedFailure};
 
 /// A job as the listings show it. The field names are a contract (README, "Machine
 /// output"): added to, never renamed.
@@ -34,7 +34,7 @@ pub struct JobView {
     /// Where its task comes from, when the job names it (a `dist_git_tests` job: the
     /// build's dist-git and commit).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::dict::TaskSource>,
+    pub source: Option<taskotron_model::dict::TaskSource>,
     /// Claims so far.
     pub attempts: u32,
     /// The worker that holds or held it.

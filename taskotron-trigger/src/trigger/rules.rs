@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Data, Query};
-use crate::arch::{Arch, ArchSelector};
-use crate::diagnostic::Diagnostic;
-use crate::suggest::{did_you_mean, one_of};
-use crate::template::{Scope, Template};
-use crate::yaml::{self, Node, NodeValue};
+use taskotron_model::arch::{Arch, ArchSelector};
+use taskotron_model::template::{Scope, Template};
+use taskotron_tap::diagnostic::Diagnostic;
+use taskotron_tap::suggest::{did_you_mean, one_of};
+use taskotron_tap::yaml::{self, Node, NodeValue};
 
 /// What a matching rule asks for: these tasks on these arches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +219,7 @@ fn fill(text: &str, scope: &Scope) -> Option<Value> {
             return Some(value);
         }
         out.push_str(&rest[..start]);
-        out.push_str(&crate::template::format_value(&value));
+        out.push_str(&taskotron_model::template::format_value(&value));
         rest = &rest[end..];
     }
     out.push_str(rest);
@@ -569,7 +569,7 @@ mod tests {
         )
         .unwrap();
         let rules = Rules::load(&text, Path::new("trigger_rules.yml"))
-            .unwrap_or_else(|e| panic!("{}", crate::diagnostic::render_all(&e)));
+            .unwrap_or_else(|e| panic!("{}", taskotron_tap::diagnostic::render_all(&e)));
         let mut w = Vec::new();
         let fired = rules.fire(
             &data(json!({"message_type": "KojiBuildPackageCompleted", "item": "grep-3.11-1.fc39"})),
@@ -608,7 +608,7 @@ mod tests {
     fn bad_rules_fail_before_any_message() {
         let text = "- when: {tag: {$regx: x}}\n  do: [{tasks: [a], arches: [x86-64]}]\n- wehn: {a: b}\n  do: []\n";
         let e = Rules::load(text, Path::new("r.yml")).unwrap_err();
-        let r = crate::diagnostic::render_all(&e);
+        let r = taskotron_tap::diagnostic::render_all(&e);
         assert!(
             r.contains("r.yml:1:16") && r.contains("did you mean `$regex`?"),
             "{r}"
@@ -622,7 +622,9 @@ mod tests {
             "{r}"
         );
         let text = "- when: {a: b}\n  do: [{dist_git_test: true}, {dist_git_tests: 'yes'}]\n";
-        let r = crate::diagnostic::render_all(&Rules::load(text, Path::new("r.yml")).unwrap_err());
+        let r = taskotron_tap::diagnostic::render_all(
+            &Rules::load(text, Path::new("r.yml")).unwrap_err(),
+        );
         assert!(
             r.contains("r.yml:2:9") && r.contains("did you mean `dist_git_tests`?"),
             "{r}"

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::Data;
-use crate::item::distgit_branch;
+use taskotron_model::item::distgit_branch;
 
 /// A message from the bus. The body stays raw JSON text (inside the line it came in,
 /// not copied) until a consumer reads the fields its topic needs, so the many fields

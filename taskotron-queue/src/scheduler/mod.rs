@@ -18,7 +18,7 @@ pub use job_view::{run_of, stopped_attempt, Crash, JobView, Verdict};
 pub use queue::{CrashCause, JobEvent, JobOrigin, JobState, Queue, QueueError, QueuedJob, Waiting};
 pub use view::{Durations, JobFilter, DURATION_BUCKETS};
 
-use crate::dict::JobRequest;
+use taskotron_model::dict::JobRequest;
 
 /// Where a batch of jobs came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::dict::{ExecutionReport, JobRequest};
+use taskotron_model::dict::{ExecutionReport, JobRequest};
 
 /// What went wrong talking to the master.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +192,7 @@ impl BuildbotClient {
     /// # Errors
     /// The master is unreachable, or `timeout` passed.
     pub fn wait(&self, request: u64, timeout: Duration) -> Result<Finished, BuildbotError> {
-        let deadline = crate::duration::deadline(Instant::now(), timeout);
+        let deadline = taskotron_model::duration::deadline(Instant::now(), timeout);
         let mut pause = Duration::from_millis(100);
         loop {
             if let Some(f) = self.finished(request)? {

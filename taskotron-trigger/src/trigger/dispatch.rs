@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::{Handled, Message, Trigger};
-use crate::scheduler::{Accepted, Origin, Scheduler, SchedulerError};
+use taskotron_queue::scheduler::{Accepted, Origin, Scheduler, SchedulerError};
 
 /// What became of one message.
 #[derive(Debug)]

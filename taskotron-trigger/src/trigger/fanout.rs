@@ -12,13 +12,13 @@ use serde_json::Value;
 use super::dist_git::{self, DistGitPlans, FindError, PlanFinder};
 use super::message::{consume, Consumed, Message};
 use super::Rules;
-use crate::arch::{Arch, ArchSelector};
-use crate::diagnostic::Diagnostic;
-use crate::dict::JobRequest;
-use crate::item::ItemType;
+use taskotron_model::arch::{Arch, ArchSelector};
+use taskotron_model::dict::JobRequest;
+use taskotron_model::item::ItemType;
+use taskotron_tap::diagnostic::Diagnostic;
 
 /// The original `fuse_delay`.
-pub const DEFAULT_WINDOW: Duration = crate::config::defaults::TRIGGER_WINDOW;
+pub const DEFAULT_WINDOW: Duration = taskotron_config::defaults::TRIGGER_WINDOW;
 
 /// What one message led to.
 #[derive(Debug, Default)]
@@ -92,7 +92,7 @@ struct Candidate {
     key: u32,
     taskname: String,
     arch: Arch,
-    source: Option<crate::dict::TaskSource>,
+    source: Option<taskotron_model::dict::TaskSource>,
     plan: Option<String>,
 }
 
@@ -553,7 +553,7 @@ mod tests {
             }
             Ok(DistGitPlans {
                 package: nvr.split('-').next().unwrap().into(),
-                source: crate::dict::TaskSource {
+                source: taskotron_model::dict::TaskSource {
                     repo: "git://dist-git/rpms/grep.git".into(),
                     git_ref: Some("abc123".into()),
                 },

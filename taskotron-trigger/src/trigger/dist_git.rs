@@ -1,11 +1,11 @@
 //! The port behind a rule's `dist_git_tests: true`: from a Koji build to the tmt plans
 //! its own dist-git carries at the build's commit, per arch (a plan's `adjust` may
 //! disable it on some arch). The trigger asks it once per message and makes one job
-//! per plan and arch; [`crate::dist_git_tests`] is the real one (Koji, the mirror, the
+//! per plan and arch; `taskotron_core::dist_git_tests` is the real one (Koji, the mirror, the
 //! fmf reader), tests hand the trigger a fixed answer.
 
-use crate::arch::Arch;
-use crate::dict::TaskSource;
+use taskotron_model::arch::Arch;
+use taskotron_model::dict::TaskSource;
 
 /// The plans of one build's dist-git.
 #[derive(Debug, Clone, PartialEq, Eq)]

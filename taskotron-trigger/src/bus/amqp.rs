@@ -100,7 +100,7 @@ pub enum AmqpError {
 
 /// `uri` with its password replaced by `***`, for messages.
 pub fn redact(uri: &str) -> String {
-    crate::redact::url(uri)
+    taskotron_model::redact::url(uri)
 }
 
 /// Reads a delivery: the routing key is the topic, the body a JSON object.

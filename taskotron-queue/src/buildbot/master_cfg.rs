@@ -7,7 +7,7 @@
 //! Python reads as the same string literals; secrets are read from the environment
 //! when the master starts, never written into the file.
 
-use crate::Arch;
+use taskotron_model::Arch;
 
 // A worker as the config names it; the model's, so that the config reads it
 // without knowing Buildbot.

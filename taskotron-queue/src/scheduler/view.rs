@@ -6,7 +6,7 @@
 use rusqlite::types::Value;
 
 use super::queue::{JobState, Queue, QueueError, QueuedJob};
-use crate::Arch;
+use taskotron_model::Arch;
 
 /// Which jobs a page lists; every field narrows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -197,7 +197,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::{ItemType, JobRequest};
+    use taskotron_model::{ItemType, JobRequest};
 
     fn request(item: &str, task: &str, arch: Arch) -> JobRequest {
         JobRequest {

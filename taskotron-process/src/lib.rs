@@ -431,7 +431,7 @@ fn run(
         signal_group(pgid, stop);
         stopping_since = Some(Instant::now());
     }
-    let deadline = crate::duration::deadline(Instant::now(), timeout);
+    let deadline = taskotron_model::duration::deadline(Instant::now(), timeout);
     let mut pause = Duration::from_micros(200);
     let ended = loop {
         if let Some(status) = child.try_wait()? {
@@ -592,7 +592,7 @@ pub fn leftovers(build_id: &str) -> Vec<u32> {
 /// Kills what [`leftovers`] finds for `build_id` and waits up to `wait` for it to be
 /// gone; returns what is still there.
 pub fn kill_leftovers(build_id: &str, wait: Duration) -> Vec<u32> {
-    let deadline = Instant::now() + wait.min(crate::duration::MAX);
+    let deadline = Instant::now() + wait.min(taskotron_model::duration::MAX);
     loop {
         let found = leftovers(build_id);
         if found.is_empty() || Instant::now() >= deadline {

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::Fields;
 
-use crate::diagnostic::Diagnostic;
-use crate::suggest::{did_you_mean, one_of};
-use crate::yaml::{Node, NodeValue};
+use taskotron_tap::diagnostic::Diagnostic;
+use taskotron_tap::suggest::{did_you_mean, one_of};
+use taskotron_tap::yaml::{Node, NodeValue};
 
 const FIELD_OPERATORS: &[&str] = &[
     "$eq", "$ne", "$in", "$nin", "$regex", "$exists", "$not", "$gt", "$gte", "$lt", "$lte", "$and",
@@ -527,9 +527,9 @@ mod tests {
     use super::*;
 
     fn q(text: &str) -> Query {
-        let node = crate::yaml::parse(text, None).unwrap();
+        let node = taskotron_tap::yaml::parse(text, None).unwrap();
         Query::compile(&node, text, None)
-            .unwrap_or_else(|e| panic!("{}", crate::diagnostic::render_all(&e)))
+            .unwrap_or_else(|e| panic!("{}", taskotron_tap::diagnostic::render_all(&e)))
     }
 
     #[test]
@@ -554,9 +554,9 @@ mod tests {
     #[test]
     fn bad_queries_say_where_and_suggest() {
         let text = "name: {$nim: [a]}\ntag: {$regex: '(unclosed'}\nx: {$in: a}\ny: {$exists: maybe}\n$xor: []\n";
-        let node = crate::yaml::parse(text, None).unwrap();
+        let node = taskotron_tap::yaml::parse(text, None).unwrap();
         let errors = Query::compile(&node, text, Some(Path::new("rules.yml"))).unwrap_err();
-        let rendered = crate::diagnostic::render_all(&errors);
+        let rendered = taskotron_tap::diagnostic::render_all(&errors);
         assert!(
             rendered.contains("rules.yml:1:8") && rendered.contains("did you mean `$nin`?"),
             "{rendered}"
@@ -582,7 +582,7 @@ mod tests {
 
         #[test]
         fn never_panics(query in "[ -~\\n]{0,80}", doc in prop::collection::btree_map("[a-z]{1,3}", "[a-z0-9]{0,4}", 0..4)) {
-            if let Ok(node) = crate::yaml::parse(&query, None) {
+            if let Ok(node) = taskotron_tap::yaml::parse(&query, None) {
                 if let Ok(compiled) = Query::compile(&node, &query, None) {
                     let doc = serde_json::to_value(doc).unwrap();
                     let _ = compiled.matches(&doc);

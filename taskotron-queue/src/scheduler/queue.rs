@@ -14,8 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::{Deserialize, Serialize};
 
 use super::{Accepted, Origin, Scheduler, SchedulerError};
-use crate::dict::{ExecutionReport, JobRequest, TaskSource};
-use crate::{Arch, ItemType};
+use taskotron_model::dict::{ExecutionReport, JobRequest, TaskSource};
+use taskotron_model::{Arch, ItemType};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,7 +346,7 @@ fn retry<T>(
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 ) =>
             {
-                if crate::process::interrupted().is_some() {
+                if taskotron_process::interrupted().is_some() {
                     return Err(QueueError::Interrupted {
                         path: path.to_path_buf(),
                     });
@@ -472,12 +472,17 @@ fn columns_of(have: &[String]) -> String {
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     let text = |i: usize| r.get::<_, String>(i);
-    let item_type: ItemType = text(2)?.parse().map_err(|e: crate::item::ItemTypeError| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-    })?;
-    let arch: Arch = text(4)?.parse().map_err(|e: crate::arch::ArchError| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
-    })?;
+    let item_type: ItemType =
+        text(2)?
+            .parse()
+            .map_err(|e: taskotron_model::item::ItemTypeError| {
+                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+            })?;
+    let arch: Arch = text(4)?
+        .parse()
+        .map_err(|e: taskotron_model::arch::ArchError| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+        })?;
     let state: JobState = text(5)?.parse().map_err(|e: String| {
         rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
     })?;
@@ -1198,7 +1203,7 @@ fn insert(
         None => format!("from a message without id ({})", o.topic),
     });
     for r in requests {
-        let id = crate::ports::IdSource::run_id(&crate::ports::UuidSource);
+        let id = taskotron_model::ports::IdSource::run_id(&taskotron_model::ports::UuidSource);
         stmt.execute(params![
             id,
             r.item,
