@@ -1,12 +1,19 @@
-//! The taskotron library: the pipeline's dictionaries, item types and arches, task
-//! formulas and their variables, directives, and the runner.
+//! The taskotron library: the run (task formats, formulas, directives, the runner,
+//! the sandbox, remote runs), reporting (ResultsDB, Bodhi, the spool, deferred
+//! reports), the history and gating as the run and the web read them, the workers
+//! and the task mirror.
 //!
-//! The binary (`taskotron-cli`) is a thin layer over this crate, which stands on
-//! `taskotron-tap` (TAP, results, positioned YAML, diagnostics; re-exported below).
-//! Modules that model the domain (`dict`, `item`, `arch`, `template`, `formula`,
-//! `failure`) do no I/O; `process` spawns programs, `runner` and `directive` touch
-//! the file system through the run's directories, `config`, `task` and `scaffold`
-//! read and write the files their names say. See ARCHITECTURE.md for the map.
+//! **Invariant: this crate decides; it does not wire.** It stands on the readers
+//! and the contract (`taskotron-tap`, `taskotron-fmf`, `taskotron-model`), the
+//! configuration (`taskotron-config`, which knows no component), the process
+//! adapter, the queue and the trigger (`taskotron-process`, `taskotron-queue`,
+//! `taskotron-trigger`), all re-exported below under their old paths; each
+//! component here owns its settings type, and the binary's composition root builds
+//! them from the configuration. The crate graph is written in ARCHITECTURE.md and
+//! a tidy test compares it with `cargo metadata`. Modules that model the domain
+//! (`template`, `formula`) do no I/O; `runner` and `directive` touch the file
+//! system through the run's directories; `task` and `scaffold` read and write the
+//! files their names say. See ARCHITECTURE.md for the map.
 
 #![warn(missing_docs)]
 

@@ -842,8 +842,29 @@ pub fn run(
         }
     }
     let has_tests = report.actions.iter().any(|a| a.tests.is_some());
-    if !report.results.is_empty() || has_tests {
-        if let Err(e) = write_results(&run, &report.results, junit, &formula.checkname()) {
+    // The results files and the history are written side by side: both only read
+    // the report, and a suite's many results make each take a while.
+    let state_dir = &opts.reporting.state_dir;
+    let finished_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let kept = (!state_dir.as_os_str().is_empty())
+        .then(|| crate::history::run_of(&report, std::mem::take(&mut so_far), finished_at));
+    let (results_written, recorded) = std::thread::scope(|scope| {
+        let history = kept
+            .as_ref()
+            .map(|kept| scope.spawn(|| crate::history::record(state_dir, kept)));
+        let written = (!report.results.is_empty() || has_tests)
+            .then(|| write_results(&run, &report.results, junit, &formula.checkname()));
+        let recorded = history.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the history writer panicked".into()))
+        });
+        (written, recorded)
+    });
+    report.duration_ms = millis(started.elapsed());
+    if let Some(written) = results_written {
+        if let Err(e) = written {
             report.execution_status = ExecutionStatus::NotOk;
             report.status = Some(format!("cannot write the results: {e}"));
         }
@@ -853,35 +874,28 @@ pub fn run(
             report.outcome.map_or("none", Outcome::as_str)
         ));
     }
-    report.duration_ms = millis(started.elapsed());
     // Kept in the history, and compared with the previous build's run.
-    let state_dir = &opts.reporting.state_dir;
-    if !state_dir.as_os_str().is_empty() {
-        let finished_at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let kept = crate::history::run_of(&report, std::mem::take(&mut so_far), finished_at);
-        match crate::history::record(state_dir, &kept) {
-            Ok(recorded) => {
-                if let Some(r) = &recorded.regressions {
-                    log.line(&format!("history: {}", r.summary()));
-                }
-                if !recorded.flaky.is_empty() {
-                    log.line(&format!(
-                        "history: known flaky here: {}",
-                        recorded
-                            .flaky
-                            .iter()
-                            .map(|f| format!("{} ({} flips in {} runs)", f.name, f.flips, f.runs))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                report.regressions = recorded.regressions;
-                report.flaky = recorded.flaky;
+    match recorded {
+        None => {}
+        Some(Ok(recorded)) => {
+            if let Some(r) = &recorded.regressions {
+                log.line(&format!("history: {}", r.summary()));
             }
-            Err(e) => log.line(&format!("history: not kept: {e}")),
+            if !recorded.flaky.is_empty() {
+                log.line(&format!(
+                    "history: known flaky here: {}",
+                    recorded
+                        .flaky
+                        .iter()
+                        .map(|f| format!("{} ({} flips in {} runs)", f.name, f.flips, f.runs))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            report.regressions = recorded.regressions;
+            report.flaky = recorded.flaky;
         }
+        Some(Err(e)) => log.line(&format!("history: not kept: {e}")),
     }
     log.line(&format!(
         "run {run_id} finished: {}",

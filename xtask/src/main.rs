@@ -68,7 +68,8 @@ commands:
   bench playbooks [--runs N]  a one-task playbook through `taskotron run` (none and
                               sandbox) against ansible-playbook alone
   bench rebuild [--runs N]    the CLI's incremental rebuild after a one-line change of
-                              the TAP crate, against the commit before the split
+                              the TAP crate and of the runner, against the tree before
+                              the core crate was split along the pipeline
   docs                        render the book in docs/ with mdBook into target/book
                               (installs mdBook into target/tools when missing)
   release                     release build, completions and man pages from the CLI
