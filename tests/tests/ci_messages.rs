@@ -81,6 +81,20 @@ print("\n".join(bad))
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Schedules the `slow` task for the update `FEDORA-2026-ab12` on x86_64.
+fn schedule_update(s: &Setup) {
+    s.ok(&[
+        "schedule",
+        "slow",
+        "-i",
+        "FEDORA-2026-ab12",
+        "-t",
+        "bodhi_update",
+        "-a",
+        "x86_64",
+    ]);
+}
+
 #[test]
 #[ignore = "needs rabbitmq-server and target/jsonschema-venv: run `cargo xtask integration`"]
 fn each_job_says_queued_running_and_how_it_ended_on_the_bus() {
@@ -325,16 +339,7 @@ fn ci_messages_says_what_is_pending_and_moves_only_once_the_broker_took_it() {
         String::from_utf8_lossy(&o.stderr).contains("cannot ask Koji about `htop-3.3.0-1.fc41`")
     );
     // An update's job is announced as the update, with its builds as Bodhi lists them.
-    s.ok(&[
-        "schedule",
-        "slow",
-        "-i",
-        "FEDORA-2026-ab12",
-        "-t",
-        "bodhi_update",
-        "-a",
-        "x86_64",
-    ]);
+    schedule_update(&s);
     let o = pending("json");
     let last: Value =
         serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
@@ -374,16 +379,7 @@ fn an_update_message_validates_against_the_fedora_update_schema() {
     // The feed starts at its end the first time; then the update's job.
     s.ok(&["ci-messages", "--dry-run"]);
     s.ok(&["ci-messages", "--once", "--to", "amqp://127.0.0.1:9/%2f"]);
-    s.ok(&[
-        "schedule",
-        "slow",
-        "-i",
-        "FEDORA-2026-ab12",
-        "-t",
-        "bodhi_update",
-        "-a",
-        "x86_64",
-    ]);
+    schedule_update(&s);
     let o = s
         .command(&["ci-messages", "--dry-run", "--format", "json"])
         .output()

@@ -329,6 +329,21 @@ mod tests {
         }
     }
 
+    /// One round through a broker that takes everything: what it did and sent.
+    fn publish_all(
+        publisher: &mut Publisher<Table>,
+        queue: &mut Queue,
+    ) -> (Published, Vec<CiMessage>) {
+        let mut sent = Vec::new();
+        let round = publisher
+            .publish(queue, &mut |m| {
+                sent.extend(m.iter().cloned());
+                Ok(())
+            })
+            .unwrap();
+        (round, sent)
+    }
+
     fn request(item: &str) -> JobRequest {
         serde_json::from_value(serde_json::json!({
             "item": item, "item_type": "koji_build", "taskname": "rpmlint", "arch": "x86_64"
@@ -359,13 +374,7 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("connection refused"), "{e}");
         assert_eq!(queue.cursor(CURSOR).unwrap(), Some(start));
-        let mut sent = Vec::new();
-        let round = publisher
-            .publish(&mut queue, &mut |m| {
-                sent.extend(m.iter().cloned());
-                Ok(())
-            })
-            .unwrap();
+        let (round, sent) = publish_all(&mut publisher, &mut queue);
         assert_eq!(
             (round.messages, round.skipped),
             (1, 1),
@@ -404,13 +413,7 @@ mod tests {
                 SystemTime::now(),
             )
             .unwrap();
-        let mut sent = Vec::new();
-        let round = publisher
-            .publish(&mut queue, &mut |m| {
-                sent.extend(m.iter().cloned());
-                Ok(())
-            })
-            .unwrap();
+        let (round, sent) = publish_all(&mut publisher, &mut queue);
         assert_eq!((round.messages, round.skipped), (1, 1), "no such update");
         assert_eq!(
             sent[0].topic,
