@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use taskotron_core::trigger::MessageStream;
+use taskotron_trigger::trigger::MessageStream;
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.iter().filter(|b| **b == b'\n').count() + 1;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
-use taskotron_core::trigger::{Message, Rules, Trigger};
+use taskotron_trigger::trigger::{Message, Rules, Trigger};
 use taskotron_core::Arch;
 
 fuzz_target!(|data: &[u8]| {

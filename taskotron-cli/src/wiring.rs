@@ -72,12 +72,15 @@ pub trait Wiring {
     /// How the CI messages reach the broker at `uri`: the configured client
     /// certificates, a bounded exchange.
     #[cfg(feature = "amqp")]
-    fn ci_amqp(&self, uri: &str) -> taskotron_core::bus::amqp::AmqpSettings;
+    fn ci_amqp(&self, uri: &str) -> taskotron_trigger::bus::amqp::AmqpSettings;
 
     /// The trigger of this configuration for `rules`: its arches, dedupe window and
     /// blacklisted releases, and, when a rule asks for `dist_git_tests`, a plan finder
     /// asking the configured Koji and fetching through the task mirror.
-    fn trigger(&self, rules: taskotron_core::trigger::Rules) -> taskotron_core::trigger::Trigger;
+    fn trigger(
+        &self,
+        rules: taskotron_trigger::trigger::Rules,
+    ) -> taskotron_trigger::trigger::Trigger;
 
     /// How the trigger consumes from the broker at `uri`: the configured queue unless
     /// `queue` names another, bound to the topics `rules` reads, with the configured
@@ -87,8 +90,8 @@ pub trait Wiring {
         &self,
         uri: &str,
         queue: Option<&str>,
-        rules: &taskotron_core::trigger::Rules,
-    ) -> taskotron_core::bus::amqp::AmqpSettings;
+        rules: &taskotron_trigger::trigger::Rules,
+    ) -> taskotron_trigger::bus::amqp::AmqpSettings;
 
     /// Where the download directives fetch from.
     fn services(&self) -> taskotron_core::directive::Services;
@@ -306,23 +309,26 @@ impl Wiring for Config {
     }
 
     #[cfg(feature = "amqp")]
-    fn ci_amqp(&self, uri: &str) -> taskotron_core::bus::amqp::AmqpSettings {
-        taskotron_core::bus::amqp::AmqpSettings {
+    fn ci_amqp(&self, uri: &str) -> taskotron_trigger::bus::amqp::AmqpSettings {
+        taskotron_trigger::bus::amqp::AmqpSettings {
             uri: uri.to_string(),
             queue: String::new(),
             bindings: Vec::new(),
             prefetch: 1,
             tls: amqp_tls(self),
-            exchange_timeout: taskotron_core::bus::amqp::EXCHANGE_TIMEOUT,
+            exchange_timeout: taskotron_trigger::bus::amqp::EXCHANGE_TIMEOUT,
         }
     }
 
-    fn trigger(&self, rules: taskotron_core::trigger::Rules) -> taskotron_core::trigger::Trigger {
+    fn trigger(
+        &self,
+        rules: taskotron_trigger::trigger::Rules,
+    ) -> taskotron_trigger::trigger::Trigger {
         let wants = rules
             .rules()
             .iter()
             .any(|r| r.actions.iter().any(|a| a.dist_git_tests));
-        let trigger = taskotron_core::trigger::Trigger::new(
+        let trigger = taskotron_trigger::trigger::Trigger::new(
             rules,
             self.supported_arches.clone(),
             self.trigger_window,
@@ -346,16 +352,16 @@ impl Wiring for Config {
         &self,
         uri: &str,
         queue: Option<&str>,
-        rules: &taskotron_core::trigger::Rules,
-    ) -> taskotron_core::bus::amqp::AmqpSettings {
+        rules: &taskotron_trigger::trigger::Rules,
+    ) -> taskotron_trigger::bus::amqp::AmqpSettings {
         let tls = amqp_tls(self);
-        taskotron_core::bus::amqp::AmqpSettings {
+        taskotron_trigger::bus::amqp::AmqpSettings {
             uri: uri.to_string(),
             queue: queue.map_or_else(|| self.amqp_queue.clone(), str::to_string),
-            bindings: taskotron_core::bus::bindings(rules),
+            bindings: taskotron_trigger::bus::bindings(rules),
             prefetch: self.amqp_prefetch,
             tls,
-            exchange_timeout: taskotron_core::bus::amqp::EXCHANGE_TIMEOUT,
+            exchange_timeout: taskotron_trigger::bus::amqp::EXCHANGE_TIMEOUT,
         }
     }
 
@@ -423,13 +429,13 @@ impl Wiring for Config {
 
 /// The configured client certificates, for `amqps://`.
 #[cfg(feature = "amqp")]
-fn amqp_tls(config: &Config) -> Option<taskotron_core::bus::amqp::TlsFiles> {
+fn amqp_tls(config: &Config) -> Option<taskotron_trigger::bus::amqp::TlsFiles> {
     config
         .amqp_client_cert
         .clone()
         .zip(config.amqp_client_key.clone())
         .map(
-            |(client_cert, client_key)| taskotron_core::bus::amqp::TlsFiles {
+            |(client_cert, client_key)| taskotron_trigger::bus::amqp::TlsFiles {
                 ca_cert: config.amqp_ca_cert.clone(),
                 client_cert,
                 client_key,

@@ -13,7 +13,7 @@ use crate::dict::TaskSource;
 use crate::directive::tmt::run_context;
 use crate::koji::KojiClient;
 use crate::mirror::{Mirror, MirrorError};
-use crate::trigger::{DistGitPlans, FindError, PlanFinder};
+use taskotron_model::dist_git::{DistGitPlans, FindError, PlanFinder};
 
 /// Finds plans through Koji and the mirror.
 pub struct KojiPlanFinder {

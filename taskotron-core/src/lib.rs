@@ -6,8 +6,8 @@
 //! **Invariant: this crate decides; it does not wire.** It stands on the readers
 //! and the contract (`taskotron-tap`, `taskotron-fmf`, `taskotron-model`), the
 //! configuration (`taskotron-config`, which knows no component), the process
-//! adapter, the queue and the trigger (`taskotron-process`, `taskotron-queue`,
-//! `taskotron-trigger`), all re-exported below under their old paths; each
+//! adapter and the queue (`taskotron-process`, `taskotron-queue`), re-exported
+//! below under their old paths, and not on the trigger, which stands beside it; each
 //! component here owns its settings type, and the binary's composition root builds
 //! them from the configuration. The crate graph is written in ARCHITECTURE.md and
 //! a tidy test compares it with `cargo metadata`. Modules that model the domain
@@ -35,10 +35,10 @@ pub use taskotron_model::{
 pub use taskotron_config as config;
 
 // The pipeline's crates below the library, re-exported under their old paths: the
-// process adapter, the queue (and Buildbot), the trigger (and the bus).
+// process adapter, the queue (and Buildbot). The trigger stands beside the library,
+// not below it (`taskotron-trigger`): each only knows the queue and the model.
 pub use taskotron_process as process;
 pub use taskotron_queue::{buildbot, scheduler};
-pub use taskotron_trigger::{bus, trigger};
 
 pub mod ansible;
 pub mod bodhi;

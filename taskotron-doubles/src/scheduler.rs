@@ -91,8 +91,8 @@ mod tests {
     use std::time::SystemTime;
 
     use serde_json::json;
-    use taskotron_core::trigger::{dispatch, Message, Rules, Trigger, DEFAULT_WINDOW};
     use taskotron_core::Arch;
+    use taskotron_trigger::trigger::{dispatch, Message, Rules, Trigger, DEFAULT_WINDOW};
 
     use super::*;
 

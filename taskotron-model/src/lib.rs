@@ -18,6 +18,7 @@
 
 pub mod arch;
 pub mod dict;
+pub mod dist_git;
 pub mod duration;
 pub mod failure;
 pub mod isolation;

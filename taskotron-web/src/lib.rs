@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
-use taskotron_core::trigger::Tally;
+use taskotron_trigger::trigger::Tally;
 
 /// What the server reads.
 #[derive(Debug, Clone)]

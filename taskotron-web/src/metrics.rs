@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use taskotron_core::scheduler::{Durations, JobState, DURATION_BUCKETS};
-use taskotron_core::trigger::Tally;
+use taskotron_trigger::trigger::Tally;
 
 use crate::params::state_name;
 use crate::{store, WebSettings};

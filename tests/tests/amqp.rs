@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
-use taskotron_core::bus::amqp::{self, AmqpSettings, Outgoing};
-use taskotron_core::bus::{self, BusEvent, Verdict};
-use taskotron_core::trigger::{dispatch, Rules, Trigger};
 use taskotron_core::Arch;
 use taskotron_doubles::scheduler::RecordingScheduler;
 use taskotron_tests::rabbitmq::Broker;
+use taskotron_trigger::bus::amqp::{self, AmqpSettings, Outgoing};
+use taskotron_trigger::bus::{self, BusEvent, Verdict};
+use taskotron_trigger::trigger::{dispatch, Rules, Trigger};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use taskotron_core::bus::amqp::{self, AmqpSettings};
-use taskotron_core::bus::{BusEvent, Verdict};
 use taskotron_tests::rabbitmq::Broker;
 use taskotron_tests::workers::Setup;
+use taskotron_trigger::bus::amqp::{self, AmqpSettings};
+use taskotron_trigger::bus::{BusEvent, Verdict};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,7 +150,7 @@ fn each_job_says_queued_running_and_how_it_ended_on_the_bus() {
                     consuming.store(true, Ordering::Relaxed);
                 }
             };
-            let mut handler = |m: Result<taskotron_core::trigger::message::Message, _>, _| {
+            let mut handler = |m: Result<taskotron_trigger::trigger::message::Message, _>, _| {
                 if let Ok(m) = m {
                     got.lock()
                         .unwrap()

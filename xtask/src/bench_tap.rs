@@ -184,9 +184,14 @@ pub fn run(args: &[String]) -> Result<()> {
         )?;
         let artifacts = dir.join(format!("{name}-artifacts"));
         let tmp = dir.join(format!("{name}-tmp"));
+        // The state directory too: the run keeps its 200,000 cases in the history,
+        // and the user's own (where the runs went before) would grow by as much each
+        // time, and each run be compared with the last.
+        let state = dir.join(format!("{name}-state"));
         repeat(runs.min(7), 1, || {
-            // Each run in a fresh directory; the last one's is removed first, untimed.
+            // Each run in fresh directories; the last one's are removed first, untimed.
             let _ = std::fs::remove_dir_all(&artifacts);
+            let _ = std::fs::remove_dir_all(&state);
             let mut c = Command::new(&bin);
             c.args([
                 "run",
@@ -196,7 +201,8 @@ pub fn run(args: &[String]) -> Result<()> {
             ])
             .args(["-t", "koji_build", "-q", "--artifacts"])
             .arg(&artifacts)
-            .env("TASKOTRON_TMPDIR", &tmp);
+            .env("TASKOTRON_TMPDIR", &tmp)
+            .env("TASKOTRON_STATE_DIR", &state);
             c
         })
     };

@@ -270,7 +270,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 pub fn run(args: &[String]) -> Result<()> {
     let runs = crate::util::runs_arg(args, 5);
-    crate::util::build_release_with("trigger_throughput")?;
+    crate::util::build_release_with_example("taskotron-trigger", "trigger_throughput")?;
 
     let work = root().join("target/bench/trigger");
     std::fs::create_dir_all(&work)?;

@@ -22,7 +22,7 @@ const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// What hands a batch to the broker at `uri`, returning once it confirmed them.
 #[cfg(feature = "amqp")]
 pub fn sender(config: &Config, uri: &str) -> impl FnMut(&[CiMessage]) -> Result<(), String> {
-    use taskotron_core::bus::amqp::{self, Outgoing};
+    use taskotron_trigger::bus::amqp::{self, Outgoing};
     let settings = config.ci_amqp(uri);
     move |messages: &[CiMessage]| {
         let outgoing: Vec<Outgoing> = messages
@@ -64,7 +64,7 @@ pub fn publisher(config: &Config) -> Publisher<Fedora> {
 /// the feed moves.
 pub fn check_broker(uri: &str) -> Result<(), ExpectedError> {
     #[cfg(feature = "amqp")]
-    taskotron_core::bus::amqp::check_uri(uri)
+    taskotron_trigger::bus::amqp::check_uri(uri)
         .map_err(|e| ExpectedError::invalid(Diagnostic::error(e.to_string())))?;
     #[cfg(not(feature = "amqp"))]
     let _ = uri;

@@ -8,8 +8,8 @@ use taskotron_core::config::Config;
 use std::sync::{Arc, Mutex};
 
 use taskotron_core::process::StopOnSignal;
-use taskotron_core::trigger::Tally;
 use taskotron_core::Diagnostic;
+use taskotron_trigger::trigger::Tally;
 
 use super::worker::Workers;
 use super::{trigger, web};

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use taskotron_core::config::Config;
 use taskotron_core::scheduler::{DryRun, Scheduler, SchedulerError};
-use taskotron_core::trigger::{Pump, PumpEvent, PumpObserver, Rules, StreamEnd, Tally};
 use taskotron_core::Diagnostic;
+use taskotron_trigger::trigger::{Pump, PumpEvent, PumpObserver, Rules, StreamEnd, Tally};
 
 use crate::cli::{Format, TriggerArgs};
 use crate::error::{ExpectedError, Outcome};
@@ -222,7 +222,7 @@ fn from_amqp(
     args: &TriggerArgs,
     rules: &Rules,
 ) -> Outcome {
-    use taskotron_core::bus::{amqp, BusEvent};
+    use taskotron_trigger::bus::{amqp, BusEvent};
 
     let settings = config.amqp(&args.from, args.queue.as_deref(), rules);
     let mut on_event = |event: BusEvent| match event {

@@ -5,8 +5,8 @@ use crate::wiring::Wiring;
 use std::sync::{Arc, Mutex};
 
 use taskotron_core::config::Config;
-use taskotron_core::trigger::Tally;
 use taskotron_core::Diagnostic;
+use taskotron_trigger::trigger::Tally;
 use taskotron_web::{Bound, WebSettings};
 
 use crate::cli::WebArgs;

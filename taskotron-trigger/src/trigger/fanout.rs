@@ -80,12 +80,6 @@ pub struct Trigger {
     finder: Option<Box<dyn PlanFinder>>,
 }
 
-impl std::fmt::Debug for dyn PlanFinder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PlanFinder")
-    }
-}
-
 /// One job a message may make, before the dedupe memory decides.
 struct Candidate {
     /// The dedupe memory's id of the task (and plan).

@@ -6,7 +6,9 @@
 
 pub mod data;
 pub mod dispatch;
-pub mod dist_git;
+/// The port that finds a build's plans (the model's, so that the library implements
+/// it without depending on the trigger).
+pub use taskotron_model::dist_git;
 pub mod fanout;
 pub mod message;
 pub mod pump;

@@ -2,10 +2,11 @@
 //! its own dist-git carries at the build's commit, per arch (a plan's `adjust` may
 //! disable it on some arch). The trigger asks it once per message and makes one job
 //! per plan and arch; `taskotron_core::dist_git_tests` is the real one (Koji, the mirror, the
-//! fmf reader), tests hand the trigger a fixed answer.
+//! fmf reader), tests hand the trigger a fixed answer. In the model because the
+//! trigger asks it and the library implements it: neither depends on the other.
 
-use taskotron_model::arch::Arch;
-use taskotron_model::dict::TaskSource;
+use crate::arch::Arch;
+use crate::dict::TaskSource;
 
 /// The plans of one build's dist-git.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,13 @@ pub trait PlanFinder: Send {
     /// # Errors
     /// See [`FindError`].
     fn find(&mut self, nvr: &str, arches: &[Arch]) -> Result<DistGitPlans, FindError>;
+}
+
+// A trigger holding a finder derives `Debug`; the finder is named, not shown.
+impl std::fmt::Debug for dyn PlanFinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanFinder")
+    }
 }
 
 /// The task name of a build's dist-git tests.
