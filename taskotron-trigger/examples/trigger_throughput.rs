@@ -10,9 +10,9 @@ use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
+use taskotron_model::Arch;
 use taskotron_queue::scheduler::DryRun;
 use taskotron_trigger::trigger::{dispatch, Message, Rules, Trigger, DEFAULT_WINDOW};
-use taskotron_model::Arch;
 
 /// A delivery: routing key, message id, body.
 type Delivery = (String, Option<String>, String);
