@@ -372,7 +372,7 @@ fn an_update_message_validates_against_the_fedora_update_schema() {
     );
     let bodhi_server = bodhi.serve().unwrap();
     s.configure(&format!(
-        "koji_url: {}/kojihub\nbodhi_url: {}\n",
+        "koji_url: {}/kojihub\nbodhi_url: {}\nweb_url: http://127.0.0.1:9/\n",
         server.url(),
         bodhi_server.url()
     ));
