@@ -60,6 +60,7 @@ pub fn apply(opts: &mut RunOptions, mocks: &Mocks) {
     opts.reporting.resultsdb_url = None;
     opts.reporting.local = None;
     opts.reporting.bodhi_url = None;
+    opts.reporting.mocked = true;
 }
 
 /// Nothing to point at in this build.

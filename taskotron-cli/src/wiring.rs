@@ -149,6 +149,7 @@ impl Wiring for Config {
                 .is_none()
                 .then(|| self.state_dir.join(taskotron_core::resultsdb::local::FILE)),
             deferred: None,
+            mocked: false,
             gating: self.gating_policies.is_some().then(|| self.gating()),
         }
     }

@@ -1379,6 +1379,17 @@ fn run_with_mock_downloads_from_the_fixture() {
     )
     .unwrap();
     assert!(page.contains("dist.rpmlint for htop-3.3.0-1.fc41 on x86_64"));
+    // A run against mocks is kept out of the history: its build is made up, and a
+    // real run of the package would be compared with it.
+    let history = env
+        .home
+        .path()
+        .join(".local/state/taskotron/history.sqlite");
+    assert!(
+        !history.exists(),
+        "a mocked run went into {}",
+        history.display()
+    );
     // A fixture that does not exist is invalid input, named.
     let o = env.run(&[
         "run",

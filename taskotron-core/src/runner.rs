@@ -848,7 +848,7 @@ pub fn run(
     let finished_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let kept = (!state_dir.as_os_str().is_empty())
+    let kept = (!state_dir.as_os_str().is_empty() && !opts.reporting.mocked)
         .then(|| crate::history::run_of(&report, std::mem::take(&mut so_far), finished_at));
     let (results_written, recorded) = std::thread::scope(|scope| {
         let history = kept

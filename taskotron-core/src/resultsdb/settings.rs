@@ -49,6 +49,11 @@ pub struct Reporting {
     /// The gating configuration (`gating_policies` set): a Bodhi comment says
     /// the update's gates. `None`: it does not.
     pub gating: Option<crate::gating::GatingSettings>,
+    /// Set for runs against mock services (`run --mock`, `taskotron test`'s
+    /// cases): their results go to the artifacts only, and nothing of them is kept
+    /// in the history, which holds the runs of real builds (a test case's made-up
+    /// build would otherwise be the "previous build" a real run is compared with).
+    pub mocked: bool,
 }
 
 impl Reporting {
