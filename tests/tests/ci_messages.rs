@@ -2,7 +2,8 @@
 //! set announces each job as queued, running, complete or error; a consumer bound
 //! to `org.centos.prod.ci.#` reads them, and each body validates against the
 //! schema of its topic (`tests/data/ci-messages/`, written from the documented
-//! fields) with Python's `jsonschema` (draft-07, as fedora-messaging validates).
+//! fields; an update's is the build's with `fedora-update.artifact.json` as its
+//! artifact) with Python's `jsonschema` (draft-07, as fedora-messaging validates).
 //! Ignored by a plain `cargo test`: `cargo xtask integration` installs
 //! rabbitmq-server and the validator and runs it.
 
@@ -50,8 +51,17 @@ bad = []
 for line in sys.stdin:
     m = json.loads(line)
     artifact, _, stage = m["topic"].rsplit(".", 3)[1:]
-    with open(f"{schemas}/{artifact}.test.{stage}.json") as f:
+    with open(f"{schemas}/koji-build.test.{stage}.json") as f:
         schema = json.load(f)
+    if artifact == "fedora-update":
+        # The same message with the update as its artifact, each build a Koji build's.
+        defs = schema["definitions"]
+        defs["koji-build"] = defs["artifact"]
+        with open(f"{schemas}/fedora-update.artifact.json") as f:
+            defs["artifact"] = json.load(f)
+    elif artifact != "koji-build":
+        bad.append(f"{m['topic']}: no schema for artifact {artifact}")
+        continue
     v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     for e in v.iter_errors(m["body"]):
         bad.append(f"{m['topic']}: {'/'.join(map(str, e.path))}: {e.message}")
